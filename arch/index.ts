@@ -1,0 +1,18 @@
+// The instruction sets kprobe-emu runs, by ELF machine.
+import { EM_386, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
+import type { IsaSpec } from '../emu/isa.js';
+import { ppc64 } from './ppc64/isa.js';
+import { i386, x86_64 } from './x86/isa.js';
+
+const BY_MACHINE: ReadonlyMap<number, () => IsaSpec> = new Map([
+  [EM_386, i386],
+  [EM_X86_64, x86_64],
+  [EM_PPC64, ppc64],
+]);
+
+/** A fresh ISA description for an ELF machine, or undefined when it is not supported. */
+export function isaForMachine(machine: number): IsaSpec | undefined {
+  return BY_MACHINE.get(machine)?.();
+}
+
+export const ISA_NAMES = ['i386', 'x86_64', 'ppc64'] as const;

@@ -1,0 +1,214 @@
+// Counterpart: arch/powerpc start_thread (ELFv1: pc and r2 from the entry descriptor), the
+// `sc` system call ABI (r0 number, r3..r8 arguments, CR0[SO] for errors), and the
+// program-check causes Linux turns into SIGTRAP/SIGILL.
+import { EM_PPC64 } from '../../emu/elf.js';
+import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
+import { UC_ARCH_PPC, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../../emu/unicorn.js';
+import { PPC64_SYSCALLS } from './syscalls.js';
+
+/** Unicorn register ids (unicorn/ppc.h, 2.0.1): rN is 2+N. */
+export const PPC_REG = { pc: 1, lr: 74, xer: 75, ctr: 76, msr: 77, fpscr: 78, cr: 79 } as const;
+export const gpr = (n: number): number => 2 + n;
+
+const SIGILL = 4;
+const SIGBUS = 7;
+const SIGSEGV = 11;
+
+/** CR0[SO] as it sits in the 32-bit CR: the kernel sets it when a system call fails. */
+const CR0_SO = 0x10000000n;
+
+const MSR_SF = 1n << 63n;
+const MSR_HV = 1n << 60n;
+const MSR_VSX = 1n << 23n;
+const MSR_VEC = 1n << 25n;
+const MSR_FP = 1n << 13n;
+
+/** QEMU's POWERPC_EXCP_* numbers as Unicorn delivers them to UC_HOOK_INTR. */
+const EXCP_DSI = 2;
+const EXCP_ISI = 3;
+const EXCP_ALIGN = 5;
+const EXCP_PROGRAM = 6;
+const EXCP_FPU = 7;
+const EXCP_SYSCALL = 8;
+const EXCP_HV_EMU = 96;
+
+/** tw, td, twi, tdi: the trap family (the kprobe breakpoint is `tw 31,0,0`). */
+export function isTrapInsn(insn: number): boolean {
+  const op = insn >>> 26;
+  const xo = (insn >>> 1) & 0x3ff;
+  return op === 2 || op === 3 || (op === 31 && (xo === 4 || xo === 68));
+}
+
+/**
+ * Unicorn 2.0.1 starts a PPC64 CPU in real mode with MSR[HV] clear, so every instruction
+ * fetch faults (upstream issue #1591), and uc_reg_write(MSR) cannot set HV. Find env->msr
+ * inside a saved context by toggling MSR[FP] and diffing, set HV there, restore, then
+ * enable FP/VEC/VSX (gcc -mcpu=power9 code uses VSX). Applied only when HV is clear.
+ */
+function enableHypervisorMode(cpu: Cpu): void {
+  const msr0 = cpu.regRead(PPC_REG.msr);
+  if ((msr0 & MSR_HV) !== 0n) return;
+  const ctx = cpu.contextSave();
+  const a = cpu.contextBytes(ctx);
+  cpu.regWrite(PPC_REG.msr, msr0 ^ MSR_FP);
+  const b = cpu.contextBytes(cpu.contextSave(ctx));
+  const dv = new DataView(a.buffer);
+  const dvb = new DataView(b.buffer);
+  let at = -1;
+  for (let off = 0; off + 8 <= a.length; off += 8) {
+    if ((dv.getBigUint64(off, true) ^ dvb.getBigUint64(off, true)) === MSR_FP && dv.getBigUint64(off, true) === msr0) {
+      at = off;
+      break;
+    }
+  }
+  if (at < 0) throw new Error('PPC64 set-up: env->msr not found in the saved CPU context');
+  dv.setBigUint64(at, msr0 | MSR_HV, true);
+  cpu.setContextBytes(ctx, a);
+  cpu.contextRestore(ctx);
+  cpu.regWrite(PPC_REG.msr, msr0 | MSR_HV | MSR_SF | MSR_FP | MSR_VEC | MSR_VSX);
+  const msr = cpu.regRead(PPC_REG.msr);
+  if ((msr & MSR_HV) === 0n) throw new Error(`PPC64 set-up: MSR[HV] could not be set (MSR 0x${msr.toString(16)})`);
+}
+
+function classify(intno: number, cpu: Cpu): IntrEvent {
+  const pc = cpu.regRead(PPC_REG.pc);
+  switch (intno) {
+    case EXCP_SYSCALL:
+      return { kind: 'syscall' };
+    case EXCP_PROGRAM: {
+      // Program check: a trap instruction leaves PC after it; so do illegal/privileged ones.
+      const insn = new DataView(cpu.memRead(pc - 4n, 4).buffer).getUint32(0, false);
+      if (isTrapInsn(insn)) return { kind: 'breakpoint', addr: pc - 4n };
+      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'illegal or privileged instruction' };
+    }
+    case EXCP_HV_EMU:
+      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'illegal instruction' };
+    case EXCP_FPU:
+      return { kind: 'fault', signal: SIGILL, addr: pc, detail: 'floating point unavailable' };
+    case EXCP_DSI:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'data storage interrupt' };
+    case EXCP_ISI:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'instruction storage interrupt' };
+    case EXCP_ALIGN:
+      return { kind: 'fault', signal: SIGBUS, addr: pc, detail: 'alignment interrupt' };
+    default:
+      return { kind: 'fault', signal: SIGILL, addr: pc, detail: `exception ${intno}` };
+  }
+}
+
+export function ppc64(): IsaSpec {
+  const registers: Record<string, number> = { pc: PPC_REG.pc, nip: PPC_REG.pc, lr: PPC_REG.lr, ctr: PPC_REG.ctr, xer: PPC_REG.xer, msr: PPC_REG.msr, cr: PPC_REG.cr };
+  for (let n = 0; n < 32; n++) {
+    registers[`r${n}`] = gpr(n);
+    registers[`gpr${n}`] = gpr(n);
+  }
+  return {
+    name: 'ppc64',
+    elfMachine: EM_PPC64,
+    ucArch: UC_ARCH_PPC,
+    ucMode: UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN,
+    wordSize: 8,
+    littleEndian: false,
+    unameMachine: 'ppc64',
+    platform: 'power8',
+    pcReg: PPC_REG.pc,
+    spReg: gpr(1),
+    registers,
+    syscallInsn: false,
+    syscalls: PPC64_SYSCALLS,
+    // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid) in r3..r7.
+    cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
+    layout: { stackTop: 0x3ffffff0000n, stackSize: 8 << 20, mmapTop: 0x3fff7ff0000n, mmapBottom: 0x20000000n, until: 0xfffffffffffff000n },
+    disasm: { arch: 'ppc', mode: 64, bigEndian: true },
+    breakpointInsn: Uint8Array.of(0x7f, 0xe0, 0x00, 0x08),
+    memHooksSyncPc: false,
+    locateDataFault,
+
+    initCpu(cpu) {
+      enableHypervisorMode(cpu);
+    },
+    setEntryState(cpu, entry, sp, toc) {
+      cpu.regWrite(gpr(1), sp);
+      cpu.regWrite(gpr(2), toc ?? 0n);
+      cpu.regWrite(PPC_REG.pc, entry);
+    },
+    syscallNumber(cpu) {
+      return Number(cpu.regRead(gpr(0)) & 0xffffffffn);
+    },
+    syscallArgs(cpu, out) {
+      for (let i = 0; i < 6; i++) out[i] = cpu.regRead(gpr(3 + i));
+    },
+    setSyscallResult(cpu, value) {
+      const cr = cpu.regRead(PPC_REG.cr);
+      if (value < 0n && value >= -4095n) {
+        cpu.regWrite(gpr(3), -value);
+        cpu.regWrite(PPC_REG.cr, cr | CR0_SO);
+      } else {
+        cpu.regWrite(gpr(3), BigInt.asUintN(64, value));
+        cpu.regWrite(PPC_REG.cr, cr & ~CR0_SO);
+      }
+    },
+    pcAfterSyscall(cpu) {
+      return cpu.regRead(PPC_REG.pc);
+    },
+    classifyIntr(intno, cpu) {
+      return classify(intno, cpu);
+    },
+    setTls(cpu, tls) {
+      // The ppc64 thread pointer is r13.
+      cpu.regWrite(gpr(13), tls);
+      return 0n;
+    },
+  };
+}
+
+// D/DS-form primary opcodes that load (true) or store (false).
+const D_FORM = new Map<number, boolean>([
+  [32, true], [33, true], [34, true], [35, true], [40, true], [41, true], [42, true], [43, true], [46, true],
+  [48, true], [49, true], [50, true], [51, true], [58, true],
+  [36, false], [37, false], [38, false], [39, false], [44, false], [45, false], [47, false],
+  [52, false], [53, false], [54, false], [55, false], [62, false],
+]);
+// X-form (primary 31) extended opcodes that load (true) or store (false).
+const X_FORM = new Map<number, boolean>([
+  [21, true], [23, true], [53, true], [55, true], [87, true], [119, true], [279, true], [311, true], [341, true],
+  [343, true], [373, true], [375, true], [532, true], [534, true], [790, true], [535, true], [567, true], [599, true],
+  [631, true], [20, true], [84, true],
+  [149, false], [151, false], [181, false], [183, false], [215, false], [247, false], [407, false], [439, false],
+  [660, false], [662, false], [918, false], [663, false], [695, false], [727, false], [759, false], [150, false],
+  [214, false],
+]);
+
+/**
+ * Unicorn 2.0.1 reports a bad ppc64 load/store at the start of its translation block.
+ * Walk the block (straight-line code up to the first branch) and return the first access
+ * of the right kind whose effective address, from the current registers, covers the
+ * faulting address.
+ */
+export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined {
+  const reg = (n: number): bigint => (n === 0 ? 0n : cpu.regRead(gpr(n)));
+  for (let i = 0; i < 128; i++) {
+    const pc = blockPc + BigInt(4 * i);
+    let insn: number;
+    try {
+      insn = new DataView(cpu.memRead(pc, 4).buffer).getUint32(0, false);
+    } catch {
+      return undefined;
+    }
+    const op = insn >>> 26;
+    const ra = (insn >>> 16) & 31;
+    let load: boolean | undefined;
+    let ea: bigint | undefined;
+    if (D_FORM.has(op)) {
+      load = D_FORM.get(op)!;
+      const d = op === 58 || op === 62 ? (insn & 0xfffc) : insn & 0xffff;
+      ea = BigInt.asUintN(64, reg(ra) + BigInt((d << 16) >> 16));
+    } else if (op === 31 && X_FORM.has((insn >>> 1) & 0x3ff)) {
+      load = X_FORM.get((insn >>> 1) & 0x3ff)!;
+      ea = BigInt.asUintN(64, reg(ra) + cpu.regRead(gpr((insn >>> 11) & 31)));
+    }
+    if (ea !== undefined && load === !write && faultAddr >= ea && faultAddr < ea + 16n) return pc;
+    if (op === 16 || op === 18 || op === 19 || op === 17) return undefined;
+  }
+  return undefined;
+}

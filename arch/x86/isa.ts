@@ -1,0 +1,190 @@
+// Counterpart: arch/x86 start_thread, the int 0x80 / syscall entry ABIs, arch_prctl and
+// set_thread_area; i386 and x86_64 share this file, parameterised by mode.
+import { EM_386, EM_X86_64 } from '../../emu/elf.js';
+import type { Cpu, IntrEvent, IsaSpec, SyscallContext } from '../../emu/isa.js';
+import { UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
+import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
+
+/** Unicorn register ids (unicorn/x86.h, 2.0.1). */
+export const X86_REG = {
+  eax: 19, ebx: 21, ecx: 22, edx: 24, esi: 29, edi: 23, ebp: 20, esp: 30, eip: 26, eflags: 25,
+  rax: 35, rbx: 37, rcx: 38, rdx: 40, rsi: 43, rdi: 39, rbp: 36, rsp: 44, rip: 41, rflags: 253,
+  r8: 106, r9: 107, r10: 108, r11: 109, r12: 110, r13: 111, r14: 112, r15: 113,
+  cs: 11, ss: 49, ds: 17, es: 28, fs: 32, gs: 33, fs_base: 250, gs_base: 251, gdtr: 243,
+} as const;
+
+const SIGILL = 4;
+const SIGTRAP = 5;
+const SIGFPE = 8;
+const SIGSEGV = 11;
+const SIGBUS = 7;
+
+const ARCH_SET_GS = 0x1001n;
+const ARCH_SET_FS = 0x1002n;
+const ARCH_GET_FS = 0x1003n;
+const ARCH_GET_GS = 0x1004n;
+
+/** i386 Linux puts the TLS descriptors at GDT entries 6..8 (GDT_ENTRY_TLS_MIN). */
+const GDT_ENTRY_TLS_MIN = 6;
+const GDT_ENTRIES = 32;
+
+function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEvent {
+  const pc = cpu.regRead(pcReg);
+  switch (intno) {
+    case 0x80:
+      if (!is64) return { kind: 'syscall' };
+      return { kind: 'fault', signal: SIGSEGV, addr: pc - 2n, detail: 'int 0x80 (32-bit system call) from 64-bit code' };
+    case 3: {
+      // int3 (cc) leaves PC after its one byte; `int 3` (cd 03) after two.
+      const before = cpu.memRead(pc - 2n, 2);
+      const addr = before[1] === 0xcc ? pc - 1n : before[0] === 0xcd && before[1] === 0x03 ? pc - 2n : pc - 1n;
+      return { kind: 'breakpoint', addr };
+    }
+    case 0:
+      return { kind: 'fault', signal: SIGFPE, addr: pc, detail: 'integer divide error' };
+    case 1:
+      return { kind: 'fault', signal: SIGTRAP, addr: pc, detail: 'debug trap' };
+    case 4:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'overflow (into)' };
+    case 5:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'bound range exceeded' };
+    case 6:
+      return { kind: 'fault', signal: SIGILL, addr: pc, detail: 'invalid opcode' };
+    case 13:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'general protection fault' };
+    case 14:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'page fault' };
+    case 17:
+      return { kind: 'fault', signal: SIGBUS, addr: pc, detail: 'alignment check' };
+    default:
+      return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: `exception ${intno}` };
+  }
+}
+
+/** i386 set_thread_area: write a flat 32-bit data descriptor for user_desc at `uinfo`. */
+function setThreadArea(cpu: Cpu, uinfo: bigint, ctx: SyscallContext, gdt: { base: bigint | undefined }): bigint {
+  const d = cpu.memRead(uinfo, 16);
+  const v = new DataView(d.buffer);
+  let entry = v.getInt32(0, true);
+  const base = v.getUint32(4, true);
+  const limit = v.getUint32(8, true);
+  const flags = v.getUint32(12, true);
+  if (entry === -1) {
+    entry = GDT_ENTRY_TLS_MIN;
+    v.setInt32(0, entry, true);
+    cpu.memWrite(uinfo, d);
+  }
+  if (entry < GDT_ENTRY_TLS_MIN || entry > GDT_ENTRY_TLS_MIN + 2) return -22n;
+  if (gdt.base === undefined) {
+    gdt.base = ctx.mapEngineMemory(GDT_ENTRIES * 8, 3);
+    // GDTR is { u16 limit; u64 base } in Unicorn's uc_x86_mmr: selector, base, limit, flags.
+    const mmr = new Uint8Array(24);
+    const mv = new DataView(mmr.buffer);
+    mv.setBigUint64(8, gdt.base, true);
+    mv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
+    cpu.regWriteBytes(X86_REG.gdtr, mmr);
+  }
+  const seg32 = flags & 1;
+  const limitInPages = (flags >> 4) & 1;
+  // Descriptor: limit 0..15, base 0..23, access (present, DPL 3, data rw), flags, base 24..31.
+  const desc = new Uint8Array(8);
+  desc[0] = limit & 0xff;
+  desc[1] = (limit >> 8) & 0xff;
+  desc[2] = base & 0xff;
+  desc[3] = (base >> 8) & 0xff;
+  desc[4] = (base >> 16) & 0xff;
+  desc[5] = 0xf3;
+  desc[6] = ((limit >> 16) & 0x0f) | (seg32 << 6) | (limitInPages << 7);
+  desc[7] = (base >>> 24) & 0xff;
+  cpu.memWrite(gdt.base + BigInt(entry * 8), desc);
+  return BigInt(entry);
+}
+
+function makeX86(is64: boolean): IsaSpec {
+  const R = X86_REG;
+  const pcReg = is64 ? R.rip : R.eip;
+  const spReg = is64 ? R.rsp : R.esp;
+  const argRegs = is64 ? [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9] : [R.ebx, R.ecx, R.edx, R.esi, R.edi, R.ebp];
+  const retReg = is64 ? R.rax : R.eax;
+  const gdt: { base: bigint | undefined } = { base: undefined };
+  const registers: Record<string, number> = is64
+    ? Object.fromEntries(Object.entries(R).filter(([k]) => !k.startsWith('e') || k === 'eflags'))
+    : { eax: R.eax, ebx: R.ebx, ecx: R.ecx, edx: R.edx, esi: R.esi, edi: R.edi, ebp: R.ebp, esp: R.esp, eip: R.eip, eflags: R.eflags, cs: R.cs, ss: R.ss, ds: R.ds, es: R.es, fs: R.fs, gs: R.gs };
+  const spec: IsaSpec = {
+    name: is64 ? 'x86_64' : 'i386',
+    elfMachine: is64 ? EM_X86_64 : EM_386,
+    ucArch: UC_ARCH_X86,
+    ucMode: is64 ? UC_MODE_64 : UC_MODE_32,
+    wordSize: is64 ? 8 : 4,
+    littleEndian: true,
+    unameMachine: is64 ? 'x86_64' : 'i686',
+    platform: is64 ? 'x86_64' : 'i686',
+    pcReg,
+    spReg,
+    registers,
+    syscallInsn: is64,
+    syscalls: is64 ? X86_64_SYSCALLS : I386_SYSCALLS,
+    // x86_64: clone(flags, stack, ptid, ctid, tls); i386 (CLONE_BACKWARDS): (flags, stack, ptid, tls, ctid).
+    cloneArgs: is64 ? { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 } : { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
+    layout: is64
+      ? { stackTop: 0x7ffffffff000n, stackSize: 8 << 20, mmapTop: 0x7ffff7fff000n, mmapBottom: 0x10000000n, until: 0xfffffffffffff000n }
+      : { stackTop: 0xc0000000n, stackSize: 8 << 20, mmapTop: 0xb7fff000n, mmapBottom: 0x10000000n, until: 0xfffff000n },
+    disasm: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
+    breakpointInsn: Uint8Array.of(0xcc),
+    memHooksSyncPc: true,
+
+    initCpu() {},
+    setEntryState(cpu, entry, sp) {
+      cpu.regWrite(spReg, sp);
+      // ELF_PLAT_INIT: edx/rdx = 0 (no atexit function from a dynamic linker).
+      cpu.regWrite(is64 ? R.rdx : R.edx, 0n);
+      cpu.regWrite(pcReg, entry);
+    },
+    syscallNumber(cpu) {
+      return Number(cpu.regRead(retReg) & 0xffffffffn);
+    },
+    syscallArgs(cpu, out) {
+      for (let i = 0; i < 6; i++) out[i] = cpu.regRead(argRegs[i]!);
+    },
+    setSyscallResult(cpu, value) {
+      cpu.regWrite(retReg, is64 ? BigInt.asUintN(64, value) : BigInt.asUintN(32, value));
+    },
+    pcAfterSyscall(cpu) {
+      // x86_64 `syscall` reaches its UC_HOOK_INSN with RIP still at the instruction.
+      return is64 ? cpu.regRead(pcReg) + 2n : cpu.regRead(pcReg);
+    },
+    classifyIntr(intno, cpu) {
+      return classify(intno, cpu, pcReg, is64);
+    },
+    setTls(cpu, tls, ctx) {
+      if (is64) {
+        cpu.regWrite(R.fs_base, tls);
+        return 0n;
+      }
+      const entry = setThreadArea(cpu, tls, ctx, gdt);
+      if (entry >= 0n) cpu.regWrite(R.gs, (entry << 3n) | 3n);
+      return entry < 0n ? entry : 0n;
+    },
+    archSyscall(name, args, ctx) {
+      if (is64 && name === 'arch_prctl') {
+        const [code, addr] = args;
+        if (code === ARCH_SET_FS) ctx.cpu.regWrite(R.fs_base, addr!);
+        else if (code === ARCH_SET_GS) ctx.cpu.regWrite(R.gs_base, addr!);
+        else if (code === ARCH_GET_FS) ctx.writeWord(addr!, ctx.cpu.regRead(R.fs_base));
+        else if (code === ARCH_GET_GS) ctx.writeWord(addr!, ctx.cpu.regRead(R.gs_base));
+        else return -22n;
+        return 0n;
+      }
+      if (!is64 && name === 'set_thread_area') {
+        const r = setThreadArea(ctx.cpu, args[0]!, ctx, gdt);
+        return r < 0n ? r : 0n;
+      }
+      return undefined;
+    },
+  };
+  return spec;
+}
+
+/** A fresh spec per machine: the i386 GDT lives in one machine's memory. */
+export const x86_64 = (): IsaSpec => makeX86(true);
+export const i386 = (): IsaSpec => makeX86(false);

@@ -1,0 +1,55 @@
+// Disassembly for reports and instruction counting, through capstone (loaded on first use:
+// initialising it costs tens of milliseconds, so runs that never fault never pay it).
+import type { CsDecoder } from '@alexaltea/capstone-js';
+
+export interface DisasmSpec {
+  arch: 'x86' | 'ppc';
+  mode: 32 | 64;
+  bigEndian: boolean;
+}
+
+export interface Insn {
+  address: bigint;
+  size: number;
+  mnemonic: string;
+  opStr: string;
+  /** `mnemonic op_str` as one string. */
+  text: string;
+}
+
+export interface Disassembler {
+  /** Decode up to `max` instructions (0 = all) from bytes placed at `addr`; stops at invalid bytes. */
+  decode(bytes: Uint8Array, addr: bigint, max?: number): Insn[];
+}
+
+const cache = new Map<string, Disassembler>();
+
+export async function loadDisassembler(spec: DisasmSpec): Promise<Disassembler> {
+  const key = `${spec.arch}${spec.mode}${spec.bigEndian}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const factory = (await import('@alexaltea/capstone-js')).default;
+  const cs = await factory();
+  const arch = spec.arch === 'x86' ? cs.ARCH_X86 : cs.ARCH_PPC;
+  const mode = (spec.mode === 64 ? cs.MODE_64 : cs.MODE_32) | (spec.bigEndian ? cs.MODE_BIG_ENDIAN : 0);
+  const d: CsDecoder = new cs.Capstone(arch, mode);
+  const dis: Disassembler = {
+    decode(bytes, addr, max = 0) {
+      let insns;
+      try {
+        insns = d.disasm(Array.from(bytes), addr, max);
+      } catch {
+        return []; // capstone-js throws where the first bytes do not decode
+      }
+      return insns.map((i) => ({
+        address: BigInt(i.address),
+        size: i.size,
+        mnemonic: i.mnemonic,
+        opStr: i.op_str,
+        text: i.op_str ? `${i.mnemonic} ${i.op_str}` : i.mnemonic,
+      }));
+    },
+  };
+  cache.set(key, dis);
+  return dis;
+}

@@ -1,0 +1,339 @@
+// Counterpart: Linux fs/binfmt_elf.c (what a static executable must look like to load) and
+// the ELF gABI / ppc64 ELFv1 ABI (function descriptors in .opd).
+//
+// Parsing only: the image is checked and described here; emu/loader.ts maps it.
+
+export const EM_386 = 3;
+export const EM_PPC64 = 21;
+export const EM_X86_64 = 62;
+
+const PT_LOAD = 1;
+const PT_INTERP = 3;
+const PT_TLS = 7;
+const SHT_SYMTAB = 2;
+const STT_OBJECT = 1;
+const STT_FUNC = 2;
+const SHN_UNDEF = 0;
+const SHN_ABS = 0xfff1;
+
+/** Why an ELF file was refused; `where` names the header field or offset at fault. */
+export class ElfError extends Error {
+  constructor(
+    message: string,
+    readonly where: string,
+  ) {
+    super(`${message} (${where})`);
+    this.name = 'ElfError';
+  }
+}
+
+export interface Segment {
+  vaddr: bigint;
+  memsz: bigint;
+  /** File bytes of the segment (filesz long); the rest up to memsz is .bss, zero. */
+  data: Uint8Array;
+  readable: boolean;
+  writable: boolean;
+  executable: boolean;
+}
+
+export interface ElfSymbol {
+  name: string;
+  /** For functions: the code address (ppc64 ELFv1 descriptors already resolved). */
+  addr: bigint;
+  size: bigint;
+  kind: 'func' | 'object' | 'other';
+  /** ppc64 ELFv1: the descriptor address the symbol table gives for a function. */
+  descriptor?: bigint;
+  /** ppc64 ELFv1: the TOC pointer from the descriptor. */
+  toc?: bigint;
+}
+
+export interface ElfImage {
+  class: 32 | 64;
+  littleEndian: boolean;
+  machine: number;
+  /** Entry code address (ppc64 ELFv1: resolved from its descriptor). */
+  entry: bigint;
+  /** ppc64 ELFv1: TOC for the entry function (r2 at start). */
+  entryToc?: bigint;
+  /** e_entry as written in the header. */
+  rawEntry: bigint;
+  segments: Segment[];
+  /** Program headers, for AT_PHDR/AT_PHNUM. */
+  phdrAddr: bigint;
+  phnum: number;
+  phentsize: number;
+  symbols: ElfSymbol[];
+  /** Highest address occupied by a PT_LOAD segment (start of brk). */
+  end: bigint;
+  /** PT_TLS, if any (static programs with libc use it; ours may not). */
+  tls?: { vaddr: bigint; filesz: bigint; memsz: bigint; align: bigint };
+}
+
+const MACHINE_NAMES: Record<number, string> = {
+  2: 'SPARC',
+  3: 'i386',
+  8: 'MIPS',
+  20: 'PowerPC (32-bit)',
+  21: 'PowerPC64',
+  40: 'ARM',
+  43: 'SPARC V9',
+  50: 'IA-64',
+  62: 'x86-64',
+  183: 'AArch64',
+  243: 'RISC-V',
+};
+
+export function machineName(m: number): string {
+  return MACHINE_NAMES[m] ?? `machine ${m}`;
+}
+
+/** A bounds-checked reader in one byte order. */
+class Reader {
+  private readonly view: DataView;
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly le: boolean,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  need(off: number, len: number, what: string): void {
+    if (off < 0 || len < 0 || off + len > this.bytes.length)
+      throw new ElfError(`${what} lies beyond the end of the file (${this.bytes.length} bytes)`, `offset 0x${off.toString(16)}+${len}`);
+  }
+  u8(off: number): number {
+    return this.view.getUint8(off);
+  }
+  u16(off: number): number {
+    return this.view.getUint16(off, this.le);
+  }
+  u32(off: number): number {
+    return this.view.getUint32(off, this.le);
+  }
+  u64(off: number): bigint {
+    return this.view.getBigUint64(off, this.le);
+  }
+}
+
+function toNumber(v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${what} is too large`, `0x${v.toString(16)}`);
+  return Number(v);
+}
+
+/** Parse and check a static executable. Throws ElfError with what and where. */
+export function parseElf(bytes: Uint8Array): ElfImage {
+  if (bytes.length < 16) throw new ElfError('file too short to be ELF', `${bytes.length} bytes`);
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    throw new ElfError('not an ELF file: bad magic', 'offset 0');
+  const cls = bytes[4];
+  if (cls !== 1 && cls !== 2) throw new ElfError(`bad ELF class ${cls}`, 'e_ident[EI_CLASS]');
+  const data = bytes[5];
+  if (data !== 1 && data !== 2) throw new ElfError(`bad ELF byte order ${data}`, 'e_ident[EI_DATA]');
+  const is64 = cls === 2;
+  const r = new Reader(bytes, data === 1);
+  const ehsize = is64 ? 64 : 52;
+  r.need(0, ehsize, 'ELF header');
+  const type = r.u16(16);
+  const machine = r.u16(18);
+  if (machine !== EM_386 && machine !== EM_X86_64 && machine !== EM_PPC64)
+    throw new ElfError(`unsupported machine ${machineName(machine)}: kprobe-emu runs i386, x86-64 and PowerPC64`, 'e_machine');
+  const want64 = machine !== EM_386;
+  if (is64 !== want64) throw new ElfError(`ELF class ${is64 ? 64 : 32} does not match ${machineName(machine)}`, 'e_ident[EI_CLASS]');
+  if (machine === EM_PPC64 && data !== 2)
+    throw new ElfError('little-endian PowerPC64 (ELFv2) is not supported: kprobe-emu runs big-endian ppc64 ELFv1', 'e_ident[EI_DATA]');
+  if (machine !== EM_PPC64 && data !== 1) throw new ElfError('big-endian x86 ELF', 'e_ident[EI_DATA]');
+  if (type === 3) throw new ElfError('position-independent or dynamic executable (ET_DYN): only static ET_EXEC is supported', 'e_type');
+  if (type !== 2) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
+  if (machine === EM_PPC64) {
+    const flags = r.u32(is64 ? 48 : 36);
+    if ((flags & 3) === 2) throw new ElfError('ppc64 ELFv2 ABI is not supported (ELFv1 only)', 'e_flags');
+  }
+  const word = (off: number): bigint => (is64 ? r.u64(off) : BigInt(r.u32(off)));
+  const rawEntry = word(24);
+  const phoff = toNumber(word(is64 ? 32 : 28), 'e_phoff');
+  const shoff = toNumber(word(is64 ? 40 : 32), 'e_shoff');
+  const phentsize = r.u16(is64 ? 54 : 42);
+  const phnum = r.u16(is64 ? 56 : 44);
+  const shentsize = r.u16(is64 ? 58 : 46);
+  const shnum = r.u16(is64 ? 60 : 48);
+  const shstrndx = r.u16(is64 ? 62 : 50);
+  const wantPh = is64 ? 56 : 32;
+  if (phnum === 0) throw new ElfError('no program headers', 'e_phnum');
+  if (phentsize !== wantPh) throw new ElfError(`program header size ${phentsize}, expected ${wantPh}`, 'e_phentsize');
+  r.need(phoff, phnum * phentsize, 'program header table');
+
+  const segments: Segment[] = [];
+  let phdrAddr = 0n;
+  let tls: ElfImage['tls'];
+  let end = 0n;
+  const limit = is64 ? (1n << 47n) : (1n << 32n);
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    const ptype = r.u32(o);
+    let flags: number, offset: bigint, vaddr: bigint, filesz: bigint, memsz: bigint, align: bigint;
+    if (is64) {
+      flags = r.u32(o + 4);
+      offset = r.u64(o + 8);
+      vaddr = r.u64(o + 16);
+      filesz = r.u64(o + 32);
+      memsz = r.u64(o + 40);
+      align = r.u64(o + 48);
+    } else {
+      offset = BigInt(r.u32(o + 4));
+      vaddr = BigInt(r.u32(o + 8));
+      filesz = BigInt(r.u32(o + 16));
+      memsz = BigInt(r.u32(o + 20));
+      flags = r.u32(o + 24);
+      align = BigInt(r.u32(o + 28));
+    }
+    const where = `program header ${i}`;
+    if (ptype === PT_INTERP) throw new ElfError('dynamically linked (PT_INTERP): only static executables are supported', where);
+    if (ptype === PT_TLS) tls = { vaddr, filesz, memsz, align };
+    if (ptype !== PT_LOAD) continue;
+    if (filesz > memsz) throw new ElfError(`p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${memsz.toString(16)}`, where);
+    if (offset + filesz > BigInt(bytes.length))
+      throw new ElfError(
+        `segment at 0x${vaddr.toString(16)} extends beyond the end of the file (offset 0x${offset.toString(16)} + 0x${filesz.toString(16)} > 0x${bytes.length.toString(16)})`,
+        where,
+      );
+    if (vaddr + memsz > limit || vaddr + memsz < vaddr)
+      throw new ElfError(`segment 0x${vaddr.toString(16)}+0x${memsz.toString(16)} is outside the user address space`, where);
+    if (memsz > 1n << 32n) throw new ElfError(`segment of 0x${memsz.toString(16)} bytes is too large`, where);
+    if (vaddr < 0x1000n) throw new ElfError(`segment at 0x${vaddr.toString(16)} maps page zero`, where);
+    const off = toNumber(offset, 'p_offset');
+    if (phoff >= off && phoff + phnum * phentsize <= off + Number(filesz)) phdrAddr = vaddr + BigInt(phoff - off);
+    for (const s of segments) {
+      if (vaddr < s.vaddr + s.memsz && s.vaddr < vaddr + memsz)
+        throw new ElfError(`segment at 0x${vaddr.toString(16)} overlaps the segment at 0x${s.vaddr.toString(16)}`, where);
+    }
+    segments.push({
+      vaddr,
+      memsz,
+      data: bytes.subarray(off, off + Number(filesz)),
+      readable: (flags & 4) !== 0,
+      writable: (flags & 2) !== 0,
+      executable: (flags & 1) !== 0,
+    });
+    if (vaddr + memsz > end) end = vaddr + memsz;
+    void align;
+  }
+  if (segments.length === 0) throw new ElfError('no loadable segment (PT_LOAD)', 'program headers');
+
+  const inSegment = (a: bigint, exec: boolean): Segment | undefined =>
+    segments.find((s) => a >= s.vaddr && a < s.vaddr + s.memsz && (!exec || s.executable));
+  const readWord = (a: bigint): bigint | undefined => {
+    const s = inSegment(a, false);
+    const size = is64 ? 8 : 4;
+    if (!s) return undefined;
+    const off = Number(a - s.vaddr);
+    if (off + size > s.data.length) return 0n; // in .bss
+    const v = new DataView(s.data.buffer, s.data.byteOffset + off, size);
+    return is64 ? v.getBigUint64(0, r.le) : BigInt(v.getUint32(0, r.le));
+  };
+
+  // ppc64 ELFv1: e_entry and function symbols point at descriptors { code, toc, env }.
+  const descriptors = machine === EM_PPC64;
+  let entry = rawEntry;
+  let entryToc: bigint | undefined;
+  if (descriptors) {
+    const code = readWord(rawEntry);
+    const toc = readWord(rawEntry + 8n);
+    if (code === undefined || toc === undefined)
+      throw new ElfError(`entry descriptor 0x${rawEntry.toString(16)} is not inside a loadable segment`, 'e_entry');
+    entry = code;
+    entryToc = toc;
+  }
+  if (!inSegment(entry, true))
+    throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
+
+  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, shstrndx, descriptors, readWord);
+  return {
+    class: is64 ? 64 : 32,
+    littleEndian: r.le,
+    machine,
+    entry,
+    ...(entryToc !== undefined ? { entryToc } : {}),
+    rawEntry,
+    segments,
+    phdrAddr,
+    phnum,
+    phentsize,
+    symbols,
+    end,
+    ...(tls ? { tls } : {}),
+  };
+}
+
+function readSymbols(
+  r: Reader,
+  is64: boolean,
+  shoff: number,
+  shnum: number,
+  shentsize: number,
+  shstrndx: number,
+  descriptors: boolean,
+  readWord: (a: bigint) => bigint | undefined,
+): ElfSymbol[] {
+  if (shoff === 0 || shnum === 0) return [];
+  const wantSh = is64 ? 64 : 40;
+  if (shentsize !== wantSh) throw new ElfError(`section header size ${shentsize}, expected ${wantSh}`, 'e_shentsize');
+  r.need(shoff, shnum * shentsize, 'section header table');
+  void shstrndx;
+  const sec = (i: number) => {
+    const o = shoff + i * shentsize;
+    return is64
+      ? { type: r.u32(o + 4), offset: Number(r.u64(o + 24)), size: Number(r.u64(o + 32)), link: r.u32(o + 40), entsize: Number(r.u64(o + 56)) }
+      : { type: r.u32(o + 4), offset: r.u32(o + 16), size: r.u32(o + 20), link: r.u32(o + 24), entsize: r.u32(o + 36) };
+  };
+  const out: ElfSymbol[] = [];
+  for (let i = 0; i < shnum; i++) {
+    const s = sec(i);
+    if (s.type !== SHT_SYMTAB) continue;
+    const where = `section ${i} (SHT_SYMTAB)`;
+    const entsize = is64 ? 24 : 16;
+    if (s.entsize !== entsize) throw new ElfError(`symbol size ${s.entsize}, expected ${entsize}`, where);
+    r.need(s.offset, s.size, 'symbol table');
+    if (s.link >= shnum) throw new ElfError(`string table index ${s.link} out of range`, where);
+    const str = sec(s.link);
+    r.need(str.offset, str.size, 'symbol string table');
+    const decoder = new TextDecoder();
+    const nameAt = (n: number): string => {
+      if (n >= str.size) throw new ElfError(`symbol name offset ${n} beyond string table`, where);
+      let e = str.offset + n;
+      const stop = str.offset + str.size;
+      while (e < stop && r.bytes[e] !== 0) e++;
+      return decoder.decode(r.bytes.subarray(str.offset + n, e));
+    };
+    for (let o = s.offset + entsize; o + entsize <= s.offset + s.size; o += entsize) {
+      let name: number, info: number, shndx: number, value: bigint, size: bigint;
+      if (is64) {
+        name = r.u32(o);
+        info = r.u8(o + 4);
+        shndx = r.u16(o + 6);
+        value = r.u64(o + 8);
+        size = r.u64(o + 16);
+      } else {
+        name = r.u32(o);
+        value = BigInt(r.u32(o + 4));
+        size = BigInt(r.u32(o + 8));
+        info = r.u8(o + 12);
+        shndx = r.u16(o + 14);
+      }
+      const t = info & 0xf;
+      if (shndx === SHN_UNDEF || shndx === SHN_ABS || name === 0) continue;
+      if (t !== STT_FUNC && t !== STT_OBJECT && t !== 0) continue;
+      const sname = nameAt(name);
+      if (sname === '' || sname.startsWith('$')) continue;
+      if (t === STT_FUNC && descriptors) {
+        const code = readWord(value);
+        const toc = readWord(value + 8n);
+        if (code === undefined || toc === undefined) continue;
+        out.push({ name: sname, addr: code, size, kind: 'func', descriptor: value, toc });
+      } else {
+        out.push({ name: sname, addr: value, size, kind: t === STT_FUNC ? 'func' : t === STT_OBJECT ? 'object' : 'other' });
+      }
+    }
+  }
+  return out;
+}

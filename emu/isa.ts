@@ -1,0 +1,110 @@
+// Counterpart: the per-architecture parts of Linux that a user-mode emulator needs
+// (arch/*/include/uapi/asm/unistd*.h, start_thread, the syscall entry ABI), as Qiling keeps
+// them: data per ISA behind one interface. The implementations live in arch/<isa>/.
+import type { CpuContext } from './unicorn.js';
+
+/** The CPU as the ISA descriptions see it: registers and memory, nothing of the machine. */
+export interface Cpu {
+  regRead(id: number): bigint;
+  regWrite(id: number, value: bigint): void;
+  /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
+  regWriteBytes(id: number, bytes: Uint8Array): void;
+  memRead(addr: bigint, size: number): Uint8Array;
+  memWrite(addr: bigint, bytes: Uint8Array): void;
+  memMap(addr: bigint, size: number, perms: number): void;
+  contextSave(into?: CpuContext): CpuContext;
+  contextRestore(ctx: CpuContext): void;
+  contextBytes(ctx: CpuContext): Uint8Array;
+  setContextBytes(ctx: CpuContext, bytes: Uint8Array): void;
+  emuStart(begin: bigint, until: bigint, count?: number): number;
+}
+
+/** What an interrupt number means for the running program. */
+export type IntrEvent =
+  | { kind: 'syscall' }
+  /** A breakpoint instruction; `addr` is the breakpoint's own address. */
+  | { kind: 'breakpoint'; addr: bigint }
+  /** A fault ending the thread group with `signal`; `addr` is the faulting instruction. */
+  | { kind: 'fault'; signal: number; addr: bigint; detail: string };
+
+/** Where a clone()'s arguments are: the order differs between ISAs (CLONE_BACKWARDS). */
+export interface CloneArgOrder {
+  flags: number;
+  stack: number;
+  parentTid: number;
+  childTid: number;
+  tls: number;
+}
+
+export interface SyscallContext {
+  cpu: Cpu;
+  /** Guest memory helpers in the guest's byte order. */
+  readWord(addr: bigint): bigint;
+  writeWord(addr: bigint, value: bigint): void;
+  mapEngineMemory(size: number, perms: number): bigint;
+}
+
+/**
+ * One instruction set as the machine needs it: how to open Unicorn for it, where its
+ * registers are, its Linux system call ABI and numbers, and its process start state.
+ */
+export interface IsaSpec {
+  /** Short name used in paths and messages: x86_64, i386, ppc64. */
+  readonly name: string;
+  /** ELF e_machine this spec runs. */
+  readonly elfMachine: number;
+  readonly ucArch: number;
+  readonly ucMode: number;
+  readonly wordSize: 4 | 8;
+  readonly littleEndian: boolean;
+  /** `uname -m` as Linux reports it. */
+  readonly unameMachine: string;
+  /** AT_PLATFORM string. */
+  readonly platform: string;
+  readonly pcReg: number;
+  readonly spReg: number;
+  /** Registers by the names users write (lower case), for messages and the API. */
+  readonly registers: Readonly<Record<string, number>>;
+  /** True when system calls arrive through UC_HOOK_INSN (x86_64 `syscall`). */
+  readonly syscallInsn: boolean;
+  /** System call number -> Linux name. */
+  readonly syscalls: ReadonlyMap<number, string>;
+  readonly cloneArgs: CloneArgOrder;
+  /** Address layout of a new process. */
+  readonly layout: { stackTop: bigint; stackSize: number; mmapTop: bigint; mmapBottom: bigint; until: bigint };
+  /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
+  readonly disasm: { arch: 'x86' | 'ppc'; mode: 32 | 64; bigEndian: boolean };
+
+  /** Prepare a freshly opened engine (ppc64: the MSR[HV] workaround where needed). */
+  initCpu(cpu: Cpu): void;
+  /** Registers at process start: pc, sp pointing at argc, ppc64 r2 from the entry descriptor. */
+  setEntryState(cpu: Cpu, entry: bigint, sp: bigint, toc: bigint | undefined): void;
+
+  syscallNumber(cpu: Cpu): number;
+  syscallArgs(cpu: Cpu, out: bigint[]): void;
+  /** Store a result; a value in [-4095, -1] is a negative errno as the kernel returns it. */
+  setSyscallResult(cpu: Cpu, value: bigint): void;
+  /** Program counter to resume at after the current system call. */
+  pcAfterSyscall(cpu: Cpu): bigint;
+
+  /** Classify an interrupt that arrived at the UC_HOOK_INTR hook. */
+  classifyIntr(intno: number, cpu: Cpu): IntrEvent;
+  /** Instruction length at a faulting/breakpoint address is not needed: ISAs name it here. */
+  readonly breakpointInsn: Uint8Array;
+
+  /**
+   * True when a UC_HOOK_MEM_READ/WRITE makes Unicorn sync PC before each access (x86 in
+   * 2.0.1), so a faulting access reports its own instruction.
+   */
+  readonly memHooksSyncPc: boolean;
+  /**
+   * Where the engine reports the start of a translation block for a bad data access, find
+   * the instruction in that block whose effective address covers `faultAddr`.
+   */
+  locateDataFault?(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined;
+
+  /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
+  setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;
+  /** System calls that exist on this ISA only (arch_prctl, set_thread_area). */
+  archSyscall?(name: string, args: readonly bigint[], ctx: SyscallContext): bigint | undefined;
+}

@@ -1,0 +1,286 @@
+// Counterpart: the Linux system calls that small static programs make (kernel/exit.c,
+// kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
+// user-mode emulator answers them. Nothing here reaches a host file, process or socket.
+import { alignUp, OutOfMemory, PAGE } from './memory.js';
+import type { Machine } from './machine.js';
+
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EINVAL = 22;
+export const ENOSYS = 38;
+export const ETIMEDOUT = 110;
+
+const CLONE_VM = 0x100n;
+const CLONE_THREAD = 0x10000n;
+const CLONE_SETTLS = 0x80000n;
+const CLONE_PARENT_SETTID = 0x100000n;
+const CLONE_CHILD_CLEARTID = 0x200000n;
+const CLONE_CHILD_SETTID = 0x1000000n;
+
+const MAP_FIXED = 0x10n;
+const MAP_ANONYMOUS = 0x20n;
+
+const FUTEX_WAIT = 0n;
+const FUTEX_WAKE = 1n;
+const FUTEX_WAIT_BITSET = 9n;
+const FUTEX_WAKE_BITSET = 10n;
+
+/** Calls that would reach the host: refused with EACCES and reported once. */
+const HOST_CALLS = new Set([
+  'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'mkdir', 'mkdirat', 'rmdir',
+  'execve', 'execveat', 'fork', 'vfork', 'socket', 'socketcall', 'connect', 'bind', 'ptrace', 'chdir', 'chmod',
+  'chown', 'truncate', 'link', 'symlink', 'mount', 'kill_other', 'process_vm_writev', 'process_vm_readv',
+]);
+
+const neg = (errno: number): bigint => BigInt(-errno);
+
+/** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
+type Handler = (m: Machine, a: readonly bigint[]) => bigint | undefined;
+
+const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
+const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+
+function write(m: Machine, fd: bigint, bytes: Uint8Array): bigint {
+  if (fd === 1n) m.options.stdout(bytes);
+  else if (fd === 2n) m.options.stderr(bytes);
+  else return neg(EBADF);
+  return BigInt(bytes.length);
+}
+
+function mmap(m: Machine, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
+  if (len === 0n) return neg(EINVAL);
+  if ((flags & MAP_ANONYMOUS) === 0n) {
+    m.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
+    return neg(EBADF);
+  }
+  const size = alignUp(len);
+  const { mmapBottom, mmapTop } = m.isa.layout;
+  let at: bigint | undefined;
+  if ((flags & MAP_FIXED) !== 0n) {
+    if ((addr & (PAGE - 1n)) !== 0n) return neg(EINVAL);
+    m.mem.unmap(addr, addr + size);
+    at = addr;
+  } else {
+    if (addr !== 0n && (addr & (PAGE - 1n)) === 0n && !m.mem.covered(addr, addr + size)) {
+      const overlaps = m.mem.list().some((a) => a.start < addr + size && addr < a.end);
+      if (!overlaps) at = addr;
+    }
+    at ??= m.mem.findFree(size, mmapBottom, mmapTop);
+    if (at === undefined) return neg(ENOMEM);
+  }
+  try {
+    m.mem.map(at, size, Number(prot & 7n), 'mmap');
+  } catch (e) {
+    if (e instanceof OutOfMemory) return neg(ENOMEM);
+    throw e;
+  }
+  return at;
+}
+
+function futexWake(m: Machine, uaddr: bigint, count: bigint): bigint {
+  let n = 0n;
+  for (const t of m.sched.waitingOn(uaddr)) {
+    if (n >= count) break;
+    t.resume = (cpu) => m.isa.setSyscallResult(cpu, 0n);
+    m.sched.wake(t);
+    n++;
+  }
+  return n;
+}
+
+/** The thread leaves: CHILD_CLEARTID is written and woken, the task dies. */
+export function exitTask(m: Machine, code: number): void {
+  const t = m.sched.current;
+  if (t.clearChildTid !== 0n) {
+    try {
+      m.mem.writeU32(t.clearChildTid, 0);
+      futexWake(m, t.clearChildTid, 1n);
+    } catch {
+      // An unmapped clear_child_tid is ignored, as the kernel ignores the fault.
+    }
+  }
+  m.sched.kill(t, code);
+  m.requestSwitch();
+}
+
+const handlers: Record<string, Handler> = {
+  read: (_m, [fd]) => (fd === 0n ? 0n : neg(EBADF)),
+  write: (m, [fd, buf, count]) => {
+    const n = Number(u32(count!) < 1n << 24n ? count! : 1n << 24n);
+    return write(m, fd!, m.mem.read(buf!, n));
+  },
+  writev: (m, [fd, iov, cnt]) => {
+    const w = BigInt(m.mem.wordSize);
+    const parts: Uint8Array[] = [];
+    for (let i = 0n; i < cnt!; i++) {
+      const base = m.mem.readWord(iov! + i * 2n * w);
+      const len = m.mem.readWord(iov! + i * 2n * w + w);
+      parts.push(m.mem.read(base, Number(len)));
+    }
+    return write(m, fd!, Buffer.concat(parts));
+  },
+  close: (_m, [fd]) => (fd! <= 2n ? 0n : neg(EBADF)),
+  exit: (m, [code]) => {
+    exitTask(m, Number(code! & 0xffn));
+    return undefined;
+  },
+  exit_group: (m, [code]) => {
+    m.exitGroup(Number(code! & 0xffn));
+    return undefined;
+  },
+  getpid: (m) => BigInt(m.sched.tgid),
+  getppid: () => 1n,
+  gettid: (m) => BigInt(m.sched.current.tid),
+  getuid: () => 0n,
+  geteuid: () => 0n,
+  getgid: () => 0n,
+  getegid: () => 0n,
+  getuid32: () => 0n,
+  geteuid32: () => 0n,
+  getgid32: () => 0n,
+  getegid32: () => 0n,
+  sched_yield: (m) => {
+    m.requestYield();
+    return 0n;
+  },
+  set_tid_address: (m, [ptr]) => {
+    m.sched.current.clearChildTid = ptr!;
+    return BigInt(m.sched.current.tid);
+  },
+  rt_sigaction: () => 0n,
+  rt_sigprocmask: () => 0n,
+  sigprocmask: () => 0n,
+  sigaltstack: () => 0n,
+  brk: (m, [addr]) => m.brk(addr!),
+  mmap: (m, a) => {
+    if (m.isa.wordSize === 4) {
+      // i386 old_mmap: one pointer to six words.
+      const w = (i: number) => BigInt(m.mem.readU32(a[0]! + BigInt(4 * i)));
+      return mmap(m, w(0), w(1), w(2), w(3), s32(w(4)));
+    }
+    return mmap(m, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+  },
+  mmap2: (m, a) => mmap(m, a[0]!, a[1]!, a[2]!, a[3]!, s32(a[4]!)),
+  munmap: (m, [addr, len]) => {
+    if ((addr! & (PAGE - 1n)) !== 0n || len === 0n) return neg(EINVAL);
+    m.mem.unmap(addr!, addr! + alignUp(len!));
+    return 0n;
+  },
+  mprotect: (m, [addr, len, prot]) => {
+    if ((addr! & (PAGE - 1n)) !== 0n) return neg(EINVAL);
+    return m.mem.protect(addr!, addr! + alignUp(len!), Number(prot! & 7n)) ? 0n : neg(ENOMEM);
+  },
+  uname: (m, [buf]) => {
+    const fields = ['Linux', 'kprobe-emu', '6.1.0', '#1 SMP PREEMPT', m.isa.unameMachine, '(none)'];
+    const out = new Uint8Array(65 * 6);
+    fields.forEach((f, i) => out.set(new TextEncoder().encode(f), 65 * i));
+    m.mem.write(buf!, out);
+    return 0n;
+  },
+  futex: (m, [uaddr, opRaw, val, timeout]) => {
+    const op = opRaw! & 0x7fn;
+    if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
+      if (BigInt(m.mem.readU32(uaddr!)) !== u32(val!)) return neg(EAGAIN);
+      const t = m.sched.current;
+      m.sched.block(t, uaddr!);
+      if (timeout !== 0n) m.timedWaiters.add(t);
+      m.requestSwitch();
+      return undefined;
+    }
+    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(m, uaddr!, u32(val!));
+    m.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
+    return neg(ENOSYS);
+  },
+  clone: (m, a) => {
+    const o = m.isa.cloneArgs;
+    const flags = a[o.flags]!;
+    if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) {
+      m.reportOnce('fork', 'clone without CLONE_VM|CLONE_THREAD (a new process) is not supported: answered with -ENOSYS');
+      return neg(ENOSYS);
+    }
+    if (m.sched.liveCount() >= m.options.maxTasks) return neg(EAGAIN);
+    const stack = a[o.stack]!;
+    const tls = a[o.tls]!;
+    const ctid = a[o.childTid]!;
+    const ptid = a[o.parentTid]!;
+    const child = m.sched.spawn();
+    const pc = m.isa.pcAfterSyscall(m.cpu);
+    child.context = m.cpu.contextSave();
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = ctid;
+    if ((flags & CLONE_PARENT_SETTID) !== 0n) m.mem.writeU32(ptid, child.tid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0n) m.mem.writeU32(ctid, child.tid);
+    const isa = m.isa;
+    child.resume = (cpu) => {
+      isa.setSyscallResult(cpu, 0n);
+      if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
+      if ((flags & CLONE_SETTLS) !== 0n) isa.setTls(cpu, tls, m.syscallContext);
+      cpu.regWrite(isa.pcReg, pc);
+    };
+    m.notifyClone(child);
+    return BigInt(child.tid);
+  },
+  tgkill: (m, [tgid, tid, sig]) => signalSelf(m, tgid!, tid!, sig!),
+  tkill: (m, [tid, sig]) => signalSelf(m, BigInt(m.sched.tgid), tid!, sig!),
+  kill: (m, [pid, sig]) => signalSelf(m, pid!, BigInt(m.sched.current.tid), sig!),
+  clock_gettime: (m, [, ts]) => {
+    const ns = m.guestNanoseconds();
+    m.mem.writeWord(ts!, ns / 1_000_000_000n);
+    m.mem.writeWord(ts! + BigInt(m.mem.wordSize), ns % 1_000_000_000n);
+    return 0n;
+  },
+  gettimeofday: (m, [tv]) => {
+    const ns = m.guestNanoseconds();
+    if (tv !== 0n) {
+      m.mem.writeWord(tv!, ns / 1_000_000_000n);
+      m.mem.writeWord(tv! + BigInt(m.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
+    }
+    return 0n;
+  },
+  getrandom: (m, [buf, len]) => {
+    const n = Number(len! > 256n ? 256n : len!);
+    m.mem.write(buf!, m.randomBytes(n));
+    return BigInt(n);
+  },
+};
+
+function signalSelf(m: Machine, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
+  if (tgid !== BigInt(m.sched.tgid) || !m.sched.get(Number(tid))) return neg(EPERM);
+  if (sig === 0n) return 0n;
+  m.fatalSignal(Number(sig), m.isa.pcAfterSyscall(m.cpu), `signal ${sig} sent by the program to itself`);
+  return undefined;
+}
+
+/** Run one system call of the current task; writes its result unless the task blocked or left. */
+export function doSyscall(m: Machine): void {
+  const nr = m.isa.syscallNumber(m.cpu);
+  const name = m.isa.syscalls.get(nr);
+  const args = m.syscallArgs;
+  m.isa.syscallArgs(m.cpu, args);
+  let result: bigint | undefined;
+  const h = name !== undefined ? handlers[name] : undefined;
+  if (h) {
+    try {
+      result = h(m, args);
+    } catch (e) {
+      // A bad guest pointer in an argument: the kernel answers EFAULT.
+      if (e instanceof Error && e.name === 'UnicornError') result = neg(EFAULT);
+      else throw e;
+    }
+  } else {
+    const arch = name !== undefined ? m.isa.archSyscall?.(name, args, m.syscallContext) : undefined;
+    if (arch !== undefined) result = arch;
+    else if (name !== undefined && HOST_CALLS.has(name)) {
+      m.reportOnce(`sys-${nr}`, `system call ${name} would reach the host: refused with -EACCES`);
+      result = neg(EACCES);
+    } else {
+      m.reportOnce(`sys-${nr}`, `unsupported system call ${name ?? 'number ' + nr}: answered with -ENOSYS`);
+      result = neg(ENOSYS);
+    }
+  }
+  if (result !== undefined) m.isa.setSyscallResult(m.cpu, result);
+}

@@ -1,0 +1,120 @@
+// Counterpart: Linux fs/binfmt_elf.c load_elf_binary and create_elf_tables: map PT_LOAD
+// segments, zero .bss, lay out argc/argv/envp/auxv on a new stack.
+import type { ElfImage } from './elf.js';
+import { alignDown, alignUp, PAGE, perms, type Memory } from './memory.js';
+
+const AT_NULL = 0n;
+const AT_PHDR = 3n;
+const AT_PHENT = 4n;
+const AT_PHNUM = 5n;
+const AT_PAGESZ = 6n;
+const AT_BASE = 7n;
+const AT_FLAGS = 8n;
+const AT_ENTRY = 9n;
+const AT_UID = 11n;
+const AT_EUID = 12n;
+const AT_GID = 13n;
+const AT_EGID = 14n;
+const AT_PLATFORM = 15n;
+const AT_HWCAP = 16n;
+const AT_CLKTCK = 17n;
+const AT_SECURE = 23n;
+const AT_RANDOM = 25n;
+const AT_EXECFN = 31n;
+
+/** Map every PT_LOAD segment; pages shared by two segments get the union of permissions. */
+export function mapImage(mem: Memory, image: ElfImage): void {
+  const pagePerms = new Map<bigint, number>();
+  for (const s of image.segments) {
+    const p = perms(s.readable, s.writable, s.executable);
+    for (let a = alignDown(s.vaddr); a < alignUp(s.vaddr + s.memsz); a += PAGE) pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
+  }
+  const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
+  let i = 0;
+  while (i < pages.length) {
+    const start = pages[i]!;
+    const p = pagePerms.get(start)!;
+    let j = i + 1;
+    while (j < pages.length && pages[j] === start + BigInt(j - i) * PAGE && pagePerms.get(pages[j]!) === p) j++;
+    mem.map(start, BigInt(j - i) * PAGE, p, 'image');
+    i = j;
+  }
+  // File bytes; the rest of memsz stays zero (.bss): fresh Unicorn pages are zero-filled.
+  for (const s of image.segments) mem.write(s.vaddr, s.data);
+}
+
+export interface StackSpec {
+  argv: readonly string[];
+  envp: readonly string[];
+  platform: string;
+  hwcap: bigint;
+  /** 16 bytes for AT_RANDOM; fixed by default so runs are reproducible. */
+  random: Uint8Array;
+}
+
+/**
+ * Build the initial stack below `top` as create_elf_tables does and return the stack
+ * pointer, which points at argc and is 16-byte aligned.
+ */
+export function buildStack(mem: Memory, image: ElfImage, top: bigint, spec: StackSpec): bigint {
+  const w = BigInt(mem.wordSize);
+  const enc = new TextEncoder();
+  let p = top;
+  const pushBytes = (bytes: Uint8Array): bigint => {
+    p -= BigInt(bytes.length);
+    mem.write(p, bytes);
+    return p;
+  };
+  const cstr = (s: string): Uint8Array => {
+    const b = enc.encode(s);
+    const out = new Uint8Array(b.length + 1);
+    out.set(b);
+    return out;
+  };
+  // An end marker word at the very top, as Linux leaves one (the exec filename lies below).
+  p -= w;
+  const execfn = pushBytes(cstr(spec.argv[0] ?? ''));
+  const envPtrs = spec.envp.map((e) => pushBytes(cstr(e)));
+  const argPtrs = spec.argv.map((a) => pushBytes(cstr(a)));
+  const platform = pushBytes(cstr(spec.platform));
+  p &= ~15n;
+  const random = pushBytes(spec.random);
+  const auxv: [bigint, bigint][] = [
+    [AT_HWCAP, spec.hwcap],
+    [AT_PAGESZ, PAGE],
+    [AT_CLKTCK, 100n],
+    [AT_PHDR, image.phdrAddr],
+    [AT_PHENT, BigInt(image.phentsize)],
+    [AT_PHNUM, BigInt(image.phnum)],
+    [AT_BASE, 0n],
+    [AT_FLAGS, 0n],
+    [AT_ENTRY, image.rawEntry],
+    [AT_UID, 0n],
+    [AT_EUID, 0n],
+    [AT_GID, 0n],
+    [AT_EGID, 0n],
+    [AT_SECURE, 0n],
+    [AT_RANDOM, random],
+    [AT_EXECFN, execfn],
+    [AT_PLATFORM, platform],
+    [AT_NULL, 0n],
+  ];
+  const words = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
+  p -= BigInt(words) * w;
+  p &= ~15n;
+  let at = p;
+  const put = (v: bigint): void => {
+    mem.writeWord(at, v);
+    at += w;
+  };
+  put(BigInt(spec.argv.length));
+  for (const a of argPtrs) put(a);
+  put(0n);
+  for (const e of envPtrs) put(e);
+  put(0n);
+  for (const [k, v] of auxv) {
+    put(k);
+    put(v);
+  }
+  return p;
+}

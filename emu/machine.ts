@@ -1,0 +1,446 @@
+// Counterpart: a user-mode emulator's process (qemu-user's cpu_loop, Qiling's os layer):
+// one Unicorn engine, the loaded image, tasks, and the run loop that turns traps into
+// system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to
+// `breakpointHandler` if one is installed, else ends the program with SIGTRAP.
+import { loadDisassembler, type Disassembler } from './disasm.js';
+import type { ElfImage } from './elf.js';
+import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
+import { doSyscall, ENOMEM, ETIMEDOUT } from './linux.js';
+import { mapImage, buildStack } from './loader.js';
+import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
+import { SymbolTable } from './symbols.js';
+import { Scheduler, type Task } from './tasks.js';
+import {
+  Unicorn,
+  UC_ERR_FETCH_PROT,
+  UC_ERR_FETCH_UNALIGNED,
+  UC_ERR_FETCH_UNMAPPED,
+  UC_ERR_INSN_INVALID,
+  UC_ERR_OK,
+  UC_ERR_READ_PROT,
+  UC_ERR_READ_UNALIGNED,
+  UC_ERR_READ_UNMAPPED,
+  UC_ERR_WRITE_PROT,
+  UC_ERR_WRITE_UNALIGNED,
+  UC_ERR_WRITE_UNMAPPED,
+  UnicornError,
+} from './unicorn.js';
+
+export const SIGNAL_NAMES: Record<number, string> = {
+  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+};
+const SIGILL = 4;
+const SIGTRAP = 5;
+const SIGBUS = 7;
+const SIGSEGV = 11;
+
+/** Process id of every guest: fixed so runs and traces are reproducible. */
+export const GUEST_PID = 1000;
+
+export interface MachineOptions {
+  /** argv[0] is the program name as the guest sees it. */
+  argv: readonly string[];
+  envp?: readonly string[];
+  stdout: (bytes: Uint8Array) => void;
+  stderr: (bytes: Uint8Array) => void;
+  /** Emulator notes (unsupported system calls...), one line each. */
+  warn: (line: string) => void;
+  /** Stop with reason 'budget' after this many guest instructions (0 = no limit). */
+  maxInsns?: number;
+  /** Preempt the running task every N instructions (0 = only at yield, block, exit). */
+  quantum?: number;
+  /** Upper bound on mapped guest memory in bytes. */
+  maxMemory?: bigint;
+  /** Upper bound on live tasks; clone fails with EAGAIN beyond it. */
+  maxTasks?: number;
+  /** Report the exact faulting instruction of a bad load/store (costs ~35-60 ns per access). */
+  preciseFaults?: boolean;
+}
+
+export type StopReason =
+  | { kind: 'exit'; status: number }
+  | { kind: 'signal'; signal: number; name: string; pc: bigint; tid: number; detail: string }
+  | { kind: 'budget'; insns: number; pc: bigint; tid: number }
+  | { kind: 'deadlock'; tids: number[] };
+
+/** Exit status a shell shows for a stop: the guest's, or 128 + signal. */
+export function shellStatus(r: StopReason): number {
+  if (r.kind === 'exit') return r.status;
+  if (r.kind === 'signal') return 128 + r.signal;
+  return 125;
+}
+
+type Action = 'none' | 'yield' | 'switch';
+
+/** A breakpoint handler returns true when it consumed the trap (and set PC itself). */
+export type BreakpointHandler = (addr: bigint, task: Task) => boolean;
+
+export class Machine {
+  readonly uc: Unicorn;
+  readonly cpu: Cpu;
+  readonly mem: Memory;
+  readonly sched: Scheduler;
+  readonly symbols: SymbolTable;
+  readonly options: Required<Omit<MachineOptions, 'envp'>> & { envp: readonly string[] };
+  readonly syscallArgs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+  readonly syscallContext: SyscallContext;
+  readonly timedWaiters = new Set<Task>();
+  breakpointHandler: BreakpointHandler | undefined;
+
+  /** Guest instructions executed, counted only when a budget or quantum asks for it. */
+  insns = 0;
+  private sliceInsns = 0;
+  private readonly counting: boolean;
+  private disassembler: Disassembler | undefined;
+  private readonly blockInsns = new Map<bigint, { size: number; n: number }>();
+  private action: Action = 'none';
+  private final: StopReason | undefined;
+  private lastFault: { type: number; address: bigint } | undefined;
+  private syscallCount = 0n;
+  private rng = 0x2545f4914f6cdd1dn;
+  private brkStart: bigint;
+  private brkCur: bigint;
+  private readonly reported = new Set<string>();
+  private readonly cloneListeners: ((t: Task) => void)[] = [];
+
+  constructor(
+    readonly isa: IsaSpec,
+    readonly image: ElfImage,
+    options: MachineOptions,
+  ) {
+    this.options = {
+      envp: [],
+      maxInsns: 0,
+      quantum: 0,
+      maxMemory: 1n << 30n,
+      maxTasks: 256,
+      preciseFaults: true,
+      ...options,
+    };
+    if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
+    this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
+    this.uc = new Unicorn(
+      isa.ucArch,
+      isa.ucMode,
+      {
+        intr: (n) => this.onIntr(n),
+        syscall: () => this.onSyscall(),
+        block: (a, s) => this.onBlock(a, s),
+        memInvalid: (type, address) => {
+          this.lastFault = { type, address };
+        },
+      },
+      { syscallInsn: isa.syscallInsn, ...(this.options.preciseFaults && isa.memHooksSyncPc ? { preciseFaultsAt: isa.layout.until } : {}) },
+    );
+    try {
+      this.cpu = this.uc;
+      this.mem = new Memory(this.uc, isa.littleEndian, isa.wordSize, this.options.maxMemory);
+      this.sched = new Scheduler(GUEST_PID);
+      this.symbols = new SymbolTable(image.symbols);
+      this.syscallContext = {
+        cpu: this.cpu,
+        readWord: (a) => this.mem.readWord(a),
+        writeWord: (a, v) => this.mem.writeWord(a, v),
+        mapEngineMemory: (size, perms) => this.mapEngineMemory(size, perms),
+      };
+      isa.initCpu(this.cpu);
+      mapImage(this.mem, image);
+      this.brkStart = alignUp(image.end);
+      this.brkCur = this.brkStart;
+      const { stackTop, stackSize } = isa.layout;
+      this.mem.map(stackTop - BigInt(stackSize), BigInt(stackSize), PROT_READ | PROT_WRITE, 'stack');
+      const sp = buildStack(this.mem, image, stackTop, {
+        argv: this.options.argv,
+        envp: this.options.envp,
+        platform: isa.platform,
+        hwcap: 0n,
+        random: Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff),
+      });
+      isa.setEntryState(this.cpu, image.entry, sp, image.entryToc);
+    } catch (e) {
+      this.uc.close();
+      if (e instanceof OutOfMemory) throw new Error(`the program does not fit in the guest memory limit: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** Load what counting needs (a decoder for x86 block lengths) before `run`. */
+  async prepare(): Promise<void> {
+    if (this.counting && this.isa.disasm.arch === 'x86') this.disassembler = await loadDisassembler(this.isa.disasm);
+  }
+
+  onClone(l: (t: Task) => void): void {
+    this.cloneListeners.push(l);
+  }
+
+  notifyClone(t: Task): void {
+    for (const l of this.cloneListeners) l(t);
+  }
+
+  /** Emulator-side note printed once per key (unsupported calls, refused host access). */
+  reportOnce(key: string, message: string): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const pc = this.cpu.regRead(this.isa.pcReg);
+    this.options.warn(`kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.symbols.format(pc)})`);
+  }
+
+  requestYield(): void {
+    if (this.action === 'none') this.action = 'yield';
+    this.uc.emuStop();
+  }
+
+  requestSwitch(): void {
+    this.action = 'switch';
+    this.uc.emuStop();
+  }
+
+  /** exit_group: every task leaves; the run ends with `status`. */
+  exitGroup(status: number): void {
+    if (this.final) return;
+    this.final = { kind: 'exit', status };
+    for (const t of this.sched.live()) this.sched.kill(t, status);
+    this.uc.emuStop();
+  }
+
+  /** A fatal signal ends the thread group as Linux does; output already written stays. */
+  fatalSignal(signal: number, pc: bigint, detail: string): void {
+    if (this.final) return;
+    const tid = this.sched.current.tid;
+    this.final = { kind: 'signal', signal, name: SIGNAL_NAMES[signal] ?? `signal ${signal}`, pc, tid, detail };
+    for (const t of this.sched.live()) this.sched.kill(t, 128 + signal);
+    this.uc.emuStop();
+  }
+
+  brk(addr: bigint): bigint {
+    if (addr <= this.brkStart) return this.brkCur;
+    const top = alignUp(this.brkCur);
+    const want = alignUp(addr);
+    try {
+      if (want > top) {
+        if (!this.mem.list().every((a) => a.end <= top || a.start >= want)) return this.brkCur;
+        this.mem.map(top, want - top, PROT_READ | PROT_WRITE, 'brk');
+      } else if (want < top) this.mem.unmap(want, top);
+    } catch (e) {
+      if (e instanceof OutOfMemory) return this.brkCur;
+      throw e;
+    }
+    this.brkCur = addr;
+    return this.brkCur;
+  }
+
+  /** Guest time: deterministic, advanced by executed work rather than the host clock. */
+  guestNanoseconds(): bigint {
+    const base = 1125100800n * 1_000_000_000n; // 2005-08-27, the week Linux 2.6.13 came out
+    return base + (this.counting ? BigInt(this.insns) : this.syscallCount * 1000n);
+  }
+
+  randomBytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      this.rng ^= (this.rng << 13n) & 0xffffffffffffffffn;
+      this.rng ^= this.rng >> 7n;
+      this.rng ^= (this.rng << 17n) & 0xffffffffffffffffn;
+      out[i] = Number(this.rng & 0xffn);
+    }
+    return out;
+  }
+
+  private mapEngineMemory(size: number, perms: number): bigint {
+    const len = alignUp(BigInt(size));
+    const at = this.mem.findFree(len, this.isa.layout.mmapBottom, this.isa.layout.mmapTop);
+    if (at === undefined) throw new OutOfMemory('no room for engine memory');
+    this.mem.map(at, len, perms, 'engine');
+    return at;
+  }
+
+  private onSyscall(): void {
+    this.syscallCount++;
+    doSyscall(this);
+  }
+
+  private onIntr(intno: number): void {
+    const ev = this.isa.classifyIntr(intno, this.cpu);
+    if (ev.kind === 'syscall') {
+      this.onSyscall();
+    } else if (ev.kind === 'breakpoint') {
+      if (this.breakpointHandler?.(ev.addr, this.sched.current)) return;
+      this.fatalSignal(SIGTRAP, ev.addr, 'breakpoint instruction in the program');
+    } else {
+      this.fatalSignal(ev.signal, ev.addr, ev.detail);
+    }
+  }
+
+  private onBlock(addr: bigint, size: number): void {
+    let n: number;
+    const hit = this.blockInsns.get(addr);
+    if (hit && hit.size === size) n = hit.n;
+    else {
+      n = this.disassembler ? Math.max(1, this.disassembler.decode(this.mem.read(addr, size), addr).length) : size >> 2;
+      this.blockInsns.set(addr, { size, n });
+    }
+    this.insns += n;
+    this.sliceInsns += n;
+    const { maxInsns, quantum } = this.options;
+    if (maxInsns > 0 && this.insns > maxInsns) {
+      this.final ??= { kind: 'budget', insns: maxInsns, pc: addr, tid: this.sched.current.tid };
+      this.uc.emuStop();
+    } else if (quantum > 0 && this.sliceInsns >= quantum && this.sched.hasRunnable()) {
+      this.requestYield();
+    }
+  }
+
+  /** Run until the program exits, is killed by a signal, deadlocks or exhausts its budget. */
+  run(): StopReason {
+    this.uc.setBlockHook(this.counting);
+    const { until } = this.isa.layout;
+    for (;;) {
+      this.action = 'none';
+      this.lastFault = undefined;
+      const pc = this.cpu.regRead(this.isa.pcReg);
+      let err: number;
+      try {
+        err = this.uc.emuStart(pc, until);
+      } catch (e) {
+        this.close();
+        throw e;
+      }
+      if (this.final) return this.finish(this.final);
+      if (err !== UC_ERR_OK) return this.finish(this.faultFromError(err));
+      if (this.action === 'none') {
+        const at = this.cpu.regRead(this.isa.pcReg);
+        return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
+      }
+      const next = this.switchTask();
+      if (!next) return this.finish(this.final ?? { kind: 'exit', status: 0 });
+    }
+  }
+
+  /** Pick the next task after a yield/block/exit; undefined when the run is over. */
+  private switchTask(): Task | undefined {
+    const prev = this.sched.current;
+    if (this.action === 'yield') this.sched.yieldCurrent();
+    this.sliceInsns = 0;
+    let next = this.sched.pickNext();
+    if (!next) {
+      if (this.sched.liveCount() === 0) {
+        this.final = { kind: 'exit', status: prev.exitCode ?? 0 };
+        return undefined;
+      }
+      // Everyone is blocked: a futex wait with a timeout expires, else it is a deadlock.
+      const timed = [...this.timedWaiters].find((t) => t.state === 'blocked');
+      if (!timed) {
+        this.final = { kind: 'deadlock', tids: this.sched.live().map((t) => t.tid) };
+        return undefined;
+      }
+      timed.resume = (cpu) => this.isa.setSyscallResult(cpu, BigInt(-ETIMEDOUT));
+      this.sched.wake(timed);
+      next = this.sched.pickNext()!;
+    }
+    this.timedWaiters.delete(next);
+    if (next !== prev) {
+      if (prev.state !== 'dead') prev.context = this.cpu.contextSave(prev.context);
+      else if (prev.context) {
+        this.uc.freeContext(prev.context);
+        prev.context = undefined;
+      }
+      if (!next.context) throw new Error(`internal error: task ${next.tid} has no saved context`);
+      this.cpu.contextRestore(next.context);
+    }
+    this.sched.current = next;
+    const resume = next.resume;
+    next.resume = undefined;
+    resume?.(this.cpu);
+    return next;
+  }
+
+  private signalStop(signal: number, pc: bigint, detail: string): StopReason {
+    return { kind: 'signal', signal, name: SIGNAL_NAMES[signal]!, pc, tid: this.sched.current.tid, detail };
+  }
+
+  private faultFromError(err: number): StopReason {
+    let pc = this.cpu.regRead(this.isa.pcReg);
+    const f = this.lastFault;
+    const data = err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_READ_PROT || err === UC_ERR_WRITE_PROT;
+    if (data && f && this.isa.locateDataFault) {
+      const write = err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_WRITE_PROT;
+      pc = this.isa.locateDataFault(this.cpu, pc, f.address, write) ?? pc;
+    }
+    const at = f ? ` at 0x${f.address.toString(16)}` : '';
+    let stop: StopReason;
+    switch (err) {
+      case UC_ERR_READ_UNMAPPED:
+        stop = this.signalStop(SIGSEGV, pc, `invalid read${at} (not mapped)`);
+        break;
+      case UC_ERR_WRITE_UNMAPPED:
+        stop = this.signalStop(SIGSEGV, pc, `invalid write${at} (not mapped)`);
+        break;
+      case UC_ERR_FETCH_UNMAPPED:
+        stop = this.signalStop(SIGSEGV, f?.address ?? pc, `jump to unmapped address${at}`);
+        break;
+      case UC_ERR_READ_PROT:
+        stop = this.signalStop(SIGSEGV, pc, `read${at} not permitted`);
+        break;
+      case UC_ERR_WRITE_PROT:
+        stop = this.signalStop(SIGSEGV, pc, `write${at} to read-only memory`);
+        break;
+      case UC_ERR_FETCH_PROT:
+        stop = this.signalStop(SIGSEGV, f?.address ?? pc, `execution${at} of non-executable memory`);
+        break;
+      case UC_ERR_READ_UNALIGNED:
+      case UC_ERR_WRITE_UNALIGNED:
+      case UC_ERR_FETCH_UNALIGNED:
+        stop = this.signalStop(SIGBUS, pc, `unaligned access${at}`);
+        break;
+      case UC_ERR_INSN_INVALID:
+        stop = this.signalStop(SIGILL, pc, 'invalid instruction');
+        break;
+      default:
+        throw new UnicornError(err, 'uc_emu_start');
+    }
+    for (const t of this.sched.live()) this.sched.kill(t, 128 + (stop.kind === 'signal' ? stop.signal : 0));
+    return stop;
+  }
+
+  private finish(r: StopReason): StopReason {
+    this.final = r;
+    return r;
+  }
+
+  /** The stop of the last `run`, if any. */
+  get stopReason(): StopReason | undefined {
+    return this.final;
+  }
+
+  /** One line describing a stop for stderr: signal, symbol+offset, instruction, task. */
+  async describeStop(r: StopReason): Promise<string> {
+    if (r.kind === 'exit') return `exited with status ${r.status}`;
+    if (r.kind === 'deadlock') return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
+    const where = await this.describePc(r.pc);
+    if (r.kind === 'budget') return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
+    return `kprobe-emu: task ${r.tid} killed by ${r.name} at ${where}: ${r.detail}`;
+  }
+
+  /** `sym+0xoff/0xsize (0xaddr): insn` for reports. */
+  async describePc(pc: bigint): Promise<string> {
+    const at = `${this.symbols.format(pc)} (0x${pc.toString(16)})`;
+    if (this.uc.closed || !this.mem.isMapped(pc)) return at;
+    try {
+      const d = await loadDisassembler(this.isa.disasm);
+      const bytes = this.mem.read(pc, 16);
+      const insn = d.decode(bytes, pc, 1)[0];
+      return `${at}: ${insn ? insn.text : '(bad)'}`;
+    } catch {
+      return at;
+    }
+  }
+
+  /** Free the engine. The machine cannot run afterwards. */
+  close(): void {
+    this.uc.close();
+  }
+}
+
+export { ENOMEM };
+export type { Cpu };

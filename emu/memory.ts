@@ -1,0 +1,206 @@
+// Counterpart: Linux mm/mmap.c as a user program sees it (mmap, munmap, mprotect, brk),
+// at page granularity, over Unicorn's mappings.
+import { PROT_EXEC, PROT_READ, PROT_WRITE, type Unicorn } from './unicorn.js';
+
+export const PAGE = 0x1000n;
+export const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
+export const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
+
+export { PROT_EXEC, PROT_READ, PROT_WRITE };
+
+interface Area {
+  start: bigint;
+  end: bigint;
+  perms: number;
+  /** Who made it: 'image', 'stack', 'brk', 'mmap', 'engine'. */
+  kind: string;
+}
+
+/** Thrown when a limit (--max-memory) refuses a mapping; callers turn it into ENOMEM. */
+export class OutOfMemory extends Error {}
+
+/**
+ * Guest memory: a sorted list of mapped areas mirrored in Unicorn, byte-order aware word
+ * access, and `patchCode`, the only correct way to change code that may have been run.
+ */
+export class Memory {
+  private areas: Area[] = [];
+  private mappedBytes = 0n;
+  private readonly view = new DataView(new ArrayBuffer(8));
+
+  constructor(
+    private readonly uc: Unicorn,
+    readonly littleEndian: boolean,
+    readonly wordSize: 4 | 8,
+    /** Upper bound on mapped guest bytes (image, stacks, heap and mappings together). */
+    readonly maxBytes: bigint,
+  ) {}
+
+  get totalMapped(): bigint {
+    return this.mappedBytes;
+  }
+
+  /** Map [start, start+size) page aligned; throws OutOfMemory past the limit. */
+  map(start: bigint, size: bigint, perms: number, kind: string): void {
+    const s = alignDown(start);
+    const e = alignUp(start + size);
+    if (this.mappedBytes + (e - s) > this.maxBytes)
+      throw new OutOfMemory(`guest memory limit of ${this.maxBytes} bytes reached`);
+    this.uc.memMap(s, Number(e - s), perms);
+    this.insert({ start: s, end: e, perms, kind });
+    this.mappedBytes += e - s;
+  }
+
+  /** Unmap every mapped page of [start, end); unmapped holes are skipped as munmap does. */
+  unmap(start: bigint, end: bigint): void {
+    for (const a of this.overlapping(start, end)) {
+      const s = a.start > start ? a.start : start;
+      const e = a.end < end ? a.end : end;
+      this.uc.memUnmap(s, Number(e - s));
+      this.mappedBytes -= e - s;
+      this.cut(a, s, e, undefined);
+    }
+  }
+
+  /** Change permissions of [start, end); false if part of it is not mapped (ENOMEM). */
+  protect(start: bigint, end: bigint, perms: number): boolean {
+    if (!this.covered(start, end)) return false;
+    for (const a of this.overlapping(start, end)) {
+      const s = a.start > start ? a.start : start;
+      const e = a.end < end ? a.end : end;
+      this.uc.memProtect(s, Number(e - s), perms);
+      this.cut(a, s, e, perms);
+    }
+    return true;
+  }
+
+  isMapped(addr: bigint): boolean {
+    return this.areas.some((a) => addr >= a.start && addr < a.end);
+  }
+
+  /** Permissions of the page holding addr, or undefined. */
+  permsAt(addr: bigint): number | undefined {
+    return this.areas.find((a) => addr >= a.start && addr < a.end)?.perms;
+  }
+
+  /** True when every page of [start, end) is mapped. */
+  covered(start: bigint, end: bigint): boolean {
+    let at = start;
+    for (const a of this.areas) {
+      if (a.end <= at) continue;
+      if (a.start > at) return false;
+      at = a.end;
+      if (at >= end) return true;
+    }
+    return at >= end;
+  }
+
+  /** Highest free range of `size` bytes between bottom and top (mmap's top-down search). */
+  findFree(size: bigint, bottom: bigint, top: bigint): bigint | undefined {
+    let hi = top;
+    for (let i = this.areas.length - 1; i >= 0; i--) {
+      const a = this.areas[i]!;
+      if (a.start >= hi) continue;
+      if (a.end <= hi && hi - a.end >= size && hi - size >= bottom) return hi - size;
+      if (a.start < hi) hi = a.start;
+      if (hi < bottom) return undefined;
+    }
+    return hi - size >= bottom ? hi - size : undefined;
+  }
+
+  read(addr: bigint, size: number): Uint8Array {
+    return this.uc.memRead(addr, size);
+  }
+
+  write(addr: bigint, bytes: Uint8Array): void {
+    this.uc.memWrite(addr, bytes);
+  }
+
+  /**
+   * Write code bytes and drop Unicorn's translations of that range: a plain write leaves
+   * already-translated blocks running the old bytes (notes/unicorn-2.0.1.md).
+   * Writes through read-only pages as the kernel's text_poke does.
+   */
+  patchCode(addr: bigint, bytes: Uint8Array): void {
+    this.uc.memWrite(addr, bytes);
+    this.uc.removeCache(addr, addr + BigInt(bytes.length));
+  }
+
+  readU8(addr: bigint): number {
+    return this.uc.memRead(addr, 1)[0]!;
+  }
+
+  readU32(addr: bigint): number {
+    const b = this.uc.memRead(addr, 4);
+    return new DataView(b.buffer).getUint32(0, this.littleEndian);
+  }
+
+  readU64(addr: bigint): bigint {
+    const b = this.uc.memRead(addr, 8);
+    return new DataView(b.buffer).getBigUint64(0, this.littleEndian);
+  }
+
+  readWord(addr: bigint): bigint {
+    return this.wordSize === 8 ? this.readU64(addr) : BigInt(this.readU32(addr));
+  }
+
+  writeU32(addr: bigint, v: number): void {
+    this.view.setUint32(0, v >>> 0, this.littleEndian);
+    this.uc.memWrite(addr, new Uint8Array(this.view.buffer, 0, 4).slice());
+  }
+
+  writeU64(addr: bigint, v: bigint): void {
+    this.view.setBigUint64(0, BigInt.asUintN(64, v), this.littleEndian);
+    this.uc.memWrite(addr, new Uint8Array(this.view.buffer, 0, 8).slice());
+  }
+
+  writeWord(addr: bigint, v: bigint): void {
+    if (this.wordSize === 8) this.writeU64(addr, v);
+    else this.writeU32(addr, Number(BigInt.asUintN(32, v)));
+  }
+
+  /** A NUL-terminated string of at most `max` bytes, or undefined if unreadable. */
+  readCString(addr: bigint, max = 4096): string | undefined {
+    const out: number[] = [];
+    try {
+      while (out.length < max) {
+        const b = this.readU8(addr + BigInt(out.length));
+        if (b === 0) break;
+        out.push(b);
+      }
+    } catch {
+      return undefined;
+    }
+    return Buffer.from(out).toString('latin1');
+  }
+
+  private overlapping(start: bigint, end: bigint): Area[] {
+    return this.areas.filter((a) => a.start < end && start < a.end);
+  }
+
+  /** Replace [s,e) of area `a` by a piece with new perms (or by nothing when perms is undefined). */
+  private cut(a: Area, s: bigint, e: bigint, perms: number | undefined): void {
+    const i = this.areas.indexOf(a);
+    const pieces: Area[] = [];
+    if (a.start < s) pieces.push({ ...a, end: s });
+    if (perms !== undefined) pieces.push({ ...a, start: s, end: e, perms });
+    if (e < a.end) pieces.push({ ...a, start: e });
+    this.areas.splice(i, 1, ...pieces);
+  }
+
+  private insert(area: Area): void {
+    let i = this.areas.findIndex((a) => a.start > area.start);
+    if (i < 0) i = this.areas.length;
+    this.areas.splice(i, 0, area);
+  }
+
+  /** Mapped areas, for reports and invariants. */
+  list(): readonly Readonly<Area>[] {
+    return this.areas;
+  }
+}
+
+/** Permission bits from ELF/mmap style flags. */
+export function perms(read: boolean, write: boolean, exec: boolean): number {
+  return (read ? PROT_READ : 0) | (write ? PROT_WRITE : 0) | (exec ? PROT_EXEC : 0);
+}

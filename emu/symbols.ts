@@ -1,0 +1,74 @@
+// Counterpart: the kernel's kallsyms (kallsyms_lookup_name, sprint_symbol "sym+0xoff/0xsize").
+import type { ElfSymbol } from './elf.js';
+
+export interface SymbolHit {
+  symbol: ElfSymbol;
+  offset: bigint;
+}
+
+/** Symbol lookups both ways: name -> symbol, address -> symbol+offset. */
+export class SymbolTable {
+  private readonly byName = new Map<string, ElfSymbol>();
+  /** Sized functions and objects sorted by address, for binary search. */
+  private readonly sorted: ElfSymbol[];
+
+  constructor(symbols: readonly ElfSymbol[]) {
+    for (const s of symbols) {
+      const prev = this.byName.get(s.name);
+      // Prefer a function over another kind with the same name (ppc64 has both `f` and `.f` styles).
+      if (!prev || (prev.kind !== 'func' && s.kind === 'func')) this.byName.set(s.name, s);
+    }
+    this.sorted = [...this.byName.values()].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+  }
+
+  get all(): readonly ElfSymbol[] {
+    return this.sorted;
+  }
+
+  functions(): ElfSymbol[] {
+    return this.sorted.filter((s) => s.kind === 'func');
+  }
+
+  lookup(name: string): ElfSymbol | undefined {
+    return this.byName.get(name);
+  }
+
+  /**
+   * The symbol containing `addr` (within its size), preferring functions; a zero-sized
+   * symbol matches only its own address. Undefined when no symbol contains it.
+   */
+  resolve(addr: bigint): SymbolHit | undefined {
+    let lo = 0;
+    let hi = this.sorted.length - 1;
+    let idx = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid]!.addr <= addr) {
+        idx = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    let best: ElfSymbol | undefined;
+    for (let i = idx; i >= 0 && i > idx - 8; i--) {
+      const s = this.sorted[i]!;
+      const inside = addr < s.addr + (s.size === 0n ? 1n : s.size);
+      if (inside && (!best || (best.kind !== 'func' && s.kind === 'func'))) best = s;
+    }
+    return best ? { symbol: best, offset: addr - best.addr } : undefined;
+  }
+
+  /** `sym+0xoff/0xsize` as the kernel prints it, or the bare hex address. */
+  format(addr: bigint): string {
+    const hit = this.resolve(addr);
+    if (!hit) return `0x${addr.toString(16)}`;
+    return `${hit.symbol.name}+0x${hit.offset.toString(16)}/0x${hit.symbol.size.toString(16)}`;
+  }
+
+  /** Register an engine-made symbol (e.g. kretprobe_trampoline). */
+  add(sym: ElfSymbol): void {
+    this.byName.set(sym.name, sym);
+    let i = this.sorted.findIndex((s) => s.addr > sym.addr);
+    if (i < 0) i = this.sorted.length;
+    this.sorted.splice(i, 0, sym);
+  }
+}

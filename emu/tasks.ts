@@ -1,0 +1,121 @@
+// Counterpart: Linux's task_struct (the parts a user-mode emulator keeps) and a
+// deterministic round-robin scheduler (kernel/sched of 2005 without priorities or SMP).
+import type { CpuContext } from './unicorn.js';
+import type { Cpu } from './isa.js';
+
+export type TaskState = 'ready' | 'running' | 'blocked' | 'dead';
+
+export class Task {
+  state: TaskState = 'ready';
+  /** Saved CPU state while the task is not running; undefined for the task on the CPU. */
+  context: CpuContext | undefined;
+  /** Applied after the context is restored: a blocked system call's result, a clone child's start. */
+  resume: ((cpu: Cpu) => void) | undefined;
+  /** CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit. */
+  clearChildTid = 0n;
+  /** Futex word the task waits on while blocked. */
+  futexWait: bigint | undefined;
+  exitCode: number | undefined;
+
+  constructor(
+    readonly tid: number,
+    readonly tgid: number,
+  ) {}
+}
+
+/** Called once when a task dies (exit, exit_group, a fatal signal). */
+export type TaskExitListener = (task: Task) => void;
+
+/**
+ * Round robin over runnable tasks. Switches happen only where the machine asks for them
+ * (sched_yield, blocking, exit, and the optional instruction quantum), so the same
+ * program and options give the same interleaving every run.
+ */
+export class Scheduler {
+  private readonly tasks = new Map<number, Task>();
+  private readonly runQueue: Task[] = [];
+  private readonly listeners: TaskExitListener[] = [];
+  current: Task;
+  private nextTid: number;
+
+  constructor(readonly tgid: number) {
+    this.nextTid = tgid + 1;
+    this.current = new Task(tgid, tgid);
+    this.current.state = 'running';
+    this.tasks.set(tgid, this.current);
+  }
+
+  onExit(l: TaskExitListener): () => void {
+    this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  get(tid: number): Task | undefined {
+    return this.tasks.get(tid);
+  }
+
+  /** Live tasks (not dead), in creation order. */
+  live(): Task[] {
+    return [...this.tasks.values()].filter((t) => t.state !== 'dead');
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.state !== 'dead') n++;
+    return n;
+  }
+
+  spawn(): Task {
+    const t = new Task(this.nextTid++, this.tgid);
+    this.tasks.set(t.tid, t);
+    this.runQueue.push(t);
+    return t;
+  }
+
+  /** Put a task back on the run queue (woken from a futex). */
+  wake(t: Task): void {
+    t.state = 'ready';
+    t.futexWait = undefined;
+    this.runQueue.push(t);
+  }
+
+  /** The current task gives up the CPU but stays runnable. */
+  yieldCurrent(): void {
+    if (this.current.state === 'running') {
+      this.current.state = 'ready';
+      this.runQueue.push(this.current);
+    }
+  }
+
+  block(t: Task, futex: bigint): void {
+    t.state = 'blocked';
+    t.futexWait = futex;
+  }
+
+  kill(t: Task, code: number): void {
+    if (t.state === 'dead') return;
+    const i = this.runQueue.indexOf(t);
+    if (i >= 0) this.runQueue.splice(i, 1);
+    t.state = 'dead';
+    t.exitCode = code;
+    for (const l of [...this.listeners]) l(t);
+  }
+
+  /** Next task to run, or undefined when none is runnable. */
+  pickNext(): Task | undefined {
+    const t = this.runQueue.shift();
+    if (t) t.state = 'running';
+    return t;
+  }
+
+  hasRunnable(): boolean {
+    return this.runQueue.length > 0;
+  }
+
+  waitingOn(futex: bigint): Task[] {
+    return [...this.tasks.values()].filter((t) => t.state === 'blocked' && t.futexWait === futex);
+  }
+}

@@ -1,0 +1,481 @@
+// Counterpart: Unicorn's own bindings (bindings/python/unicorn/unicorn.py): every native
+// prototype in one place, one error type, hooks that never let an exception cross C frames.
+//
+// This is the only file of the project that imports koffi. Everything else sees the typed
+// `Unicorn` class below, with guest values as bigint.
+import koffi from 'koffi';
+
+/** UC_ARCH_* and UC_MODE_* values from unicorn/unicorn.h (2.0.1). */
+export const UC_ARCH_X86 = 4;
+export const UC_ARCH_PPC = 5;
+export const UC_MODE_32 = 1 << 2;
+export const UC_MODE_64 = 1 << 3;
+export const UC_MODE_PPC64 = 1 << 3;
+export const UC_MODE_BIG_ENDIAN = 1 << 30;
+
+/** UC_PROT_* permission bits. */
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+
+/** uc_err values that the machine interprets; the rest only get a message. */
+export const UC_ERR_OK = 0;
+export const UC_ERR_NOMEM = 1;
+export const UC_ERR_READ_UNMAPPED = 6;
+export const UC_ERR_WRITE_UNMAPPED = 7;
+export const UC_ERR_FETCH_UNMAPPED = 8;
+export const UC_ERR_INSN_INVALID = 10;
+export const UC_ERR_MAP = 11;
+export const UC_ERR_WRITE_PROT = 12;
+export const UC_ERR_READ_PROT = 13;
+export const UC_ERR_FETCH_PROT = 14;
+export const UC_ERR_READ_UNALIGNED = 16;
+export const UC_ERR_WRITE_UNALIGNED = 17;
+export const UC_ERR_FETCH_UNALIGNED = 18;
+export const UC_ERR_EXCEPTION = 21;
+
+/** uc_mem_type values passed to memory event hooks. */
+export const UC_MEM_READ_UNMAPPED = 19;
+export const UC_MEM_WRITE_UNMAPPED = 20;
+export const UC_MEM_FETCH_UNMAPPED = 21;
+export const UC_MEM_WRITE_PROT = 22;
+export const UC_MEM_READ_PROT = 23;
+export const UC_MEM_FETCH_PROT = 24;
+
+const UC_HOOK_INTR = 1 << 0;
+const UC_HOOK_INSN = 1 << 1;
+const UC_HOOK_BLOCK = 1 << 3;
+const UC_HOOK_MEM_READ = 1 << 10;
+const UC_HOOK_MEM_WRITE = 1 << 11;
+const UC_HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
+
+/** x86 UC_X86_INS_SYSCALL: the only way to see x86_64 `syscall` (UC_HOOK_INSN). */
+export const UC_X86_INS_SYSCALL = 699;
+
+// uc_ctl codes are `type | nr_args << 26 | io << 30` (UC_CTL macro in unicorn.h).
+const UC_CTL_IO_WRITE = 1;
+const ctl = (type: number, nargs: number, io: number): number => (type | (nargs << 26) | (io << 30)) | 0;
+const UC_CTL_CPU_MODEL = 7;
+const UC_CTL_TB_REMOVE_CACHE = 9;
+const UC_CTL_TB_FLUSH = 10;
+
+/** One error type for every failing Unicorn call: the uc_err code and the call that failed. */
+export class UnicornError extends Error {
+  constructor(
+    readonly code: number,
+    readonly call: string,
+  ) {
+    super(`${call} failed: ${strerror(code)} (uc_err ${code})`);
+    this.name = 'UnicornError';
+  }
+}
+
+/** Where to find the library: KPROBE_EMU_LIBUNICORN overrides Debian's libunicorn.so.2. */
+export function libraryPath(): string {
+  return process.env.KPROBE_EMU_LIBUNICORN ?? 'libunicorn.so.2';
+}
+
+type Native = {
+  uc_version: (major: null, minor: null) => number;
+  uc_open: (arch: number, mode: number, out: [unknown]) => number;
+  uc_close: (uc: unknown) => number;
+  uc_strerror: (code: number) => string;
+  uc_reg_read: (uc: unknown, regid: number, value: Uint8Array | BigUint64Array) => number;
+  uc_reg_write: (uc: unknown, regid: number, value: Uint8Array | BigUint64Array) => number;
+  uc_reg_read_batch: (uc: unknown, ids: Int32Array, vals: unknown[], count: number) => number;
+  uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
+  uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
+  uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
+  uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
+  uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
+  uc_emu_start: (uc: unknown, begin: bigint, until: bigint, timeout: bigint, count: number) => number;
+  uc_emu_stop: (uc: unknown) => number;
+  uc_hook_add: (uc: unknown, out: [unknown], type: number, cb: unknown, user: null, begin: bigint, end: bigint, ...variadic: unknown[]) => number;
+  uc_hook_del: (uc: unknown, hh: unknown) => number;
+  uc_ctl: (uc: unknown, control: number, ...variadic: unknown[]) => number;
+  uc_context_alloc: (uc: unknown, out: [unknown]) => number;
+  uc_context_save: (uc: unknown, ctx: unknown) => number;
+  uc_context_restore: (uc: unknown, ctx: unknown) => number;
+  uc_context_free: (ctx: unknown) => number;
+  uc_context_reg_write: (ctx: unknown, regid: number, value: Uint8Array) => number;
+  uc_context_size: (uc: unknown) => number;
+};
+
+let native: Native | undefined;
+let protos: { intr: unknown; syscall: unknown; block: unknown; mem: unknown; access: unknown } | undefined;
+
+/** Load the library once; throws an Error naming the path when it cannot be opened. */
+function lib(): Native {
+  if (native) return native;
+  const path = libraryPath();
+  let l: ReturnType<typeof koffi.load>;
+  try {
+    l = koffi.load(path);
+  } catch (e) {
+    throw new Error(
+      `cannot load the Unicorn library '${path}': ${(e as Error).message}. ` +
+        `Install Debian's libunicorn2 (apt-get install libunicorn2) or set KPROBE_EMU_LIBUNICORN`,
+    );
+  }
+  const uc = koffi.opaque('uc_engine');
+  const ctxT = koffi.opaque('uc_context');
+  const ucp = koffi.pointer(uc);
+  const ctxp = koffi.pointer(ctxT);
+  protos = {
+    intr: koffi.proto('void uc_cb_hookintr_t(uc_engine *uc, uint32_t intno, void *user_data)'),
+    syscall: koffi.proto('void uc_cb_insn_syscall_t(uc_engine *uc, void *user_data)'),
+    block: koffi.proto('void uc_cb_hookcode_t(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)'),
+    mem: koffi.proto(
+      'bool uc_cb_eventmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
+    ),
+    access: koffi.proto(
+      'void uc_cb_hookmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
+    ),
+  };
+  native = {
+    uc_version: l.func('unsigned int uc_version(void *major, void *minor)'),
+    uc_open: l.func('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
+    uc_close: l.func('int uc_close(uc_engine *uc)'),
+    uc_strerror: l.func('const char *uc_strerror(int code)'),
+    uc_reg_read: l.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ void *value)'),
+    uc_reg_write: l.func('int uc_reg_write(uc_engine *uc, int regid, const void *value)'),
+    uc_reg_read_batch: l.func('int uc_reg_read_batch(uc_engine *uc, int *regs, void **vals, int count)'),
+    uc_mem_write: l.func('int uc_mem_write(uc_engine *uc, uint64_t address, const void *bytes, size_t size)'),
+    uc_mem_read: l.func('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
+    uc_mem_map: l.func('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_unmap: l.func('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
+    uc_mem_protect: l.func('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_emu_start: l.func(
+      'int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)',
+    ),
+    uc_emu_stop: l.func('int uc_emu_stop(uc_engine *uc)'),
+    uc_hook_add: l.func(
+      'int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)',
+    ),
+    uc_hook_del: l.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
+    uc_ctl: l.func('int uc_ctl(uc_engine *uc, int control, ...)'),
+    uc_context_alloc: l.func('int uc_context_alloc(uc_engine *uc, _Out_ uc_context **ctx)'),
+    uc_context_save: l.func('int uc_context_save(uc_engine *uc, uc_context *ctx)'),
+    uc_context_restore: l.func('int uc_context_restore(uc_engine *uc, uc_context *ctx)'),
+    uc_context_free: l.func('int uc_context_free(uc_context *ctx)'),
+    uc_context_reg_write: l.func('int uc_context_reg_write(uc_context *ctx, int regid, const void *value)'),
+    uc_context_size: l.func('size_t uc_context_size(uc_engine *uc)'),
+  } as unknown as Native;
+  void ucp;
+  void ctxp;
+  return native;
+}
+
+function strerror(code: number): string {
+  try {
+    return lib().uc_strerror(code);
+  } catch {
+    return `uc_err ${code}`;
+  }
+}
+
+/** The engine version as uc_version() reports it, e.g. 0x020001ff for 2.0.1. */
+export interface UcVersion {
+  major: number;
+  minor: number;
+  patch: number;
+  /** The packed value uc_version() returns. */
+  raw: number;
+  text: string;
+}
+
+export function ucVersion(): UcVersion {
+  const raw = lib().uc_version(null, null) >>> 0;
+  const major = (raw >>> 24) & 0xff;
+  const minor = (raw >>> 16) & 0xff;
+  const patch = (raw >>> 8) & 0xff;
+  return { major, minor, patch, raw, text: `${major}.${minor}.${patch}` };
+}
+
+/** Callbacks an engine owner installs; each runs inside the one dispatcher of its kind. */
+export interface HookHandlers {
+  /** UC_HOOK_INTR: int3/int 0x80 on x86, trap/sc/program checks on ppc. */
+  intr?: (intno: number) => void;
+  /** UC_HOOK_INSN syscall (x86_64 `syscall`). */
+  syscall?: () => void;
+  /** UC_HOOK_BLOCK, installed only while `blockHook` is enabled. */
+  block?: (address: bigint, size: number) => void;
+  /** Invalid memory access; return value is ignored (the access always fails). */
+  memInvalid?: (type: number, address: bigint, size: number) => void;
+}
+
+// One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
+// they find their engine by the uc_engine pointer through this table.
+const engines = new Map<unknown, Unicorn>();
+let dispatchers: { intr: unknown; syscall: unknown; block: unknown; mem: unknown; access: unknown } | undefined;
+
+function keyOf(uc: unknown): unknown {
+  // koffi hands opaque pointers to callbacks as External objects; their address is the key.
+  return koffi.address(uc as never);
+}
+
+function getDispatchers(): NonNullable<typeof dispatchers> {
+  if (dispatchers) return dispatchers;
+  lib();
+  const p = protos!;
+  dispatchers = {
+    intr: koffi.register((uc: unknown, intno: number) => {
+      const e = engines.get(keyOf(uc));
+      if (e) e.guard(() => e.handlers.intr?.(intno));
+    }, koffi.pointer(p.intr as never)),
+    syscall: koffi.register((uc: unknown) => {
+      const e = engines.get(keyOf(uc));
+      if (e) e.guard(() => e.handlers.syscall?.());
+    }, koffi.pointer(p.syscall as never)),
+    block: koffi.register((uc: unknown, address: bigint | number, size: number) => {
+      const e = engines.get(keyOf(uc));
+      if (e) e.guard(() => e.handlers.block?.(BigInt(address), size));
+    }, koffi.pointer(p.block as never)),
+    mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
+      const e = engines.get(keyOf(uc));
+      if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
+      return false;
+    }, koffi.pointer(p.mem as never)),
+    access: koffi.register(() => {}, koffi.pointer(p.access as never)),
+  };
+  return dispatchers;
+}
+
+/** Number of engines currently open in this process (for leak checks). */
+export function openEngineCount(): number {
+  return engines.size;
+}
+
+/** A saved CPU context (uc_context), freed by `Unicorn.freeContext` or `Unicorn.close`. */
+export interface CpuContext {
+  readonly ptr: unknown;
+}
+
+/**
+ * A Unicorn engine. Every method throws `UnicornError` on failure. Hooks are installed
+ * once at open; a hook that throws stops the engine and its error is rethrown by
+ * `emuStart` when the engine returns.
+ */
+export class Unicorn {
+  private uc: unknown;
+  private readonly key: unknown;
+  private pending: unknown = undefined;
+  private hasPending = false;
+  private blockHook: unknown = null;
+  private readonly contexts = new Set<unknown>();
+  private readonly one = new BigUint64Array(1);
+  private readonly oneBytes = new Uint8Array(this.one.buffer);
+  readonly handlers: HookHandlers;
+
+  constructor(
+    readonly arch: number,
+    readonly mode: number,
+    handlers: HookHandlers,
+    options: { syscallInsn?: boolean; preciseFaultsAt?: bigint } = {},
+  ) {
+    const n = lib();
+    const d = getDispatchers();
+    const out: [unknown] = [null];
+    check(n.uc_open(arch, mode, out), 'uc_open');
+    this.uc = out[0];
+    this.key = koffi.address(this.uc as never);
+    this.handlers = handlers;
+    engines.set(this.key, this);
+    const hh: [unknown] = [null];
+    check(n.uc_hook_add(this.uc, hh, UC_HOOK_INTR, d.intr, null, 1n, 0n), 'uc_hook_add(INTR)');
+    check(n.uc_hook_add(this.uc, hh, UC_HOOK_MEM_INVALID, d.mem, null, 1n, 0n), 'uc_hook_add(MEM_INVALID)');
+    if (options.preciseFaultsAt !== undefined) {
+      // With any UC_HOOK_MEM_READ/WRITE present, Unicorn 2.0.1 syncs the guest PC before
+      // each load/store, so a faulting access reports its own instruction instead of the
+      // start of its translation block. The hooks cover one never-mapped byte, so they
+      // never call back; the sync costs ~35 ns per load and ~60 ns per store.
+      const at = options.preciseFaultsAt;
+      check(n.uc_hook_add(this.uc, hh, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, d.access, null, at, at), 'uc_hook_add(MEM_READ|WRITE)');
+    }
+    if (options.syscallInsn) {
+      check(
+        n.uc_hook_add(this.uc, hh, UC_HOOK_INSN, d.syscall, null, 1n, 0n, 'int', UC_X86_INS_SYSCALL),
+        'uc_hook_add(INSN syscall)',
+      );
+    }
+  }
+
+  /** Run `fn`, and if it throws, keep the error and stop the engine (never cross C frames). */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!this.hasPending) {
+        this.pending = e;
+        this.hasPending = true;
+      }
+      native!.uc_emu_stop(this.uc);
+    }
+  }
+
+  /** Turn the UC_HOOK_BLOCK hook on or off (it costs ~0.25 us per executed block). */
+  setBlockHook(on: boolean): void {
+    const n = lib();
+    if (on && this.blockHook === null) {
+      const hh: [unknown] = [null];
+      check(n.uc_hook_add(this.uc, hh, UC_HOOK_BLOCK, getDispatchers().block, null, 1n, 0n), 'uc_hook_add(BLOCK)');
+      this.blockHook = hh[0];
+    } else if (!on && this.blockHook !== null) {
+      check(n.uc_hook_del(this.uc, this.blockHook), 'uc_hook_del(BLOCK)');
+      this.blockHook = null;
+    }
+  }
+
+  regRead(id: number): bigint {
+    check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
+    return this.one[0]!;
+  }
+
+  regWrite(id: number, value: bigint): void {
+    this.one[0] = BigInt.asUintN(64, value);
+    check(native!.uc_reg_write(this.uc, id, this.oneBytes), 'uc_reg_write');
+  }
+
+  /** Raw register access for registers wider than 64 bits or with a struct layout. */
+  regReadBytes(id: number, size: number): Uint8Array {
+    const buf = new Uint8Array(size);
+    check(native!.uc_reg_read(this.uc, id, buf), 'uc_reg_read');
+    return buf;
+  }
+
+  regWriteBytes(id: number, bytes: Uint8Array): void {
+    check(native!.uc_reg_write(this.uc, id, bytes), 'uc_reg_write');
+  }
+
+  memMap(addr: bigint, size: number, perms: number): void {
+    check(native!.uc_mem_map(this.uc, addr, size, perms), `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`);
+  }
+
+  memUnmap(addr: bigint, size: number): void {
+    check(native!.uc_mem_unmap(this.uc, addr, size), `uc_mem_unmap(0x${addr.toString(16)}, 0x${size.toString(16)})`);
+  }
+
+  memProtect(addr: bigint, size: number, perms: number): void {
+    check(
+      native!.uc_mem_protect(this.uc, addr, size, perms),
+      `uc_mem_protect(0x${addr.toString(16)}, 0x${size.toString(16)})`,
+    );
+  }
+
+  memRead(addr: bigint, size: number): Uint8Array {
+    const buf = new Uint8Array(size);
+    if (size > 0) check(native!.uc_mem_read(this.uc, addr, buf, size), `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+    return buf;
+  }
+
+  /** Read into a caller-owned buffer (no allocation). */
+  memReadInto(addr: bigint, buf: Uint8Array): void {
+    check(native!.uc_mem_read(this.uc, addr, buf, buf.length), `uc_mem_read(0x${addr.toString(16)}, ${buf.length})`);
+  }
+
+  memWrite(addr: bigint, bytes: Uint8Array): void {
+    if (bytes.length > 0)
+      check(native!.uc_mem_write(this.uc, addr, bytes, bytes.length), `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
+  }
+
+  /** Drop translated blocks covering [begin, end): required after writing code. */
+  removeCache(begin: bigint, end: bigint): void {
+    check(
+      native!.uc_ctl(this.uc, ctl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE), 'uint64_t', begin, 'uint64_t', end),
+      'uc_ctl(TB_REMOVE_CACHE)',
+    );
+  }
+
+  /** Drop every translated block. Never call from a UC_HOOK_CODE callback (crashes 2.0.1). */
+  flushTb(): void {
+    check(native!.uc_ctl(this.uc, ctl(UC_CTL_TB_FLUSH, 0, UC_CTL_IO_WRITE)), 'uc_ctl(TB_FLUSH)');
+  }
+
+  setCpuModel(model: number): void {
+    check(native!.uc_ctl(this.uc, ctl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', model), 'uc_ctl(CPU_MODEL)');
+  }
+
+  /**
+   * Run from `begin` until `until`, a stop request, an error or `count` instructions
+   * (0 = no limit; a non-zero count makes Unicorn add a per-instruction hook).
+   * Returns the uc_err code of the run; rethrows an error a hook raised.
+   */
+  emuStart(begin: bigint, until: bigint, count = 0): number {
+    const err = native!.uc_emu_start(this.uc, begin, until, 0n, count);
+    if (this.hasPending) {
+      const e = this.pending;
+      this.pending = undefined;
+      this.hasPending = false;
+      throw e;
+    }
+    return err;
+  }
+
+  emuStop(): void {
+    check(native!.uc_emu_stop(this.uc), 'uc_emu_stop');
+  }
+
+  contextSave(into?: CpuContext): CpuContext {
+    let ctx = into;
+    if (!ctx) {
+      const out: [unknown] = [null];
+      check(native!.uc_context_alloc(this.uc, out), 'uc_context_alloc');
+      ctx = { ptr: out[0] };
+      this.contexts.add(ctx.ptr);
+    }
+    check(native!.uc_context_save(this.uc, ctx.ptr), 'uc_context_save');
+    return ctx;
+  }
+
+  contextRegWrite(ctx: CpuContext, id: number, value: bigint): void {
+    this.one[0] = BigInt.asUintN(64, value);
+    check(native!.uc_context_reg_write(ctx.ptr, id, this.oneBytes), 'uc_context_reg_write');
+  }
+
+  contextRestore(ctx: CpuContext): void {
+    check(native!.uc_context_restore(this.uc, ctx.ptr), 'uc_context_restore');
+  }
+
+  freeContext(ctx: CpuContext): void {
+    if (this.contexts.delete(ctx.ptr)) native!.uc_context_free(ctx.ptr);
+  }
+
+  /** Size in bytes of a saved context. */
+  contextSize(): number {
+    return Number(native!.uc_context_size(this.uc));
+  }
+
+  /**
+   * Raw bytes of a saved context; used to locate fields Unicorn does not expose as
+   * registers (the ppc MSR[HV] workaround).
+   */
+  contextBytes(ctx: CpuContext): Uint8Array {
+    // uc_context is { size_t context_size; uc_mode mode; uc_arch arch; char data[]; } and
+    // uc_context_size() counts the header too.
+    const raw = koffi.decode(ctx.ptr as never, koffi.array('uint8_t', this.contextSize())) as number[];
+    return Uint8Array.from(raw);
+  }
+
+  /** Write raw bytes back over a saved context (same layout as `contextBytes`). */
+  setContextBytes(ctx: CpuContext, bytes: Uint8Array): void {
+    koffi.encode(ctx.ptr as never, koffi.array('uint8_t', bytes.length), Array.from(bytes));
+  }
+
+  get closed(): boolean {
+    return this.uc === null;
+  }
+
+  /** Free contexts, remove the engine from the dispatch table and close it. Idempotent. */
+  close(): void {
+    if (this.uc === null) return;
+    for (const c of this.contexts) native!.uc_context_free(c);
+    this.contexts.clear();
+    engines.delete(this.key);
+    native!.uc_close(this.uc);
+    this.uc = null;
+  }
+}
+
+function check(err: number, call: string): void {
+  if (err !== UC_ERR_OK) throw new UnicornError(err, call);
+}

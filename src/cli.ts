@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The command line: `kprobe-emu run [options] <elf> [guest args...]`.
+// Exit status: the guest's own; 128+signal when a fault ends it; 125 when the emulator
+// refuses (bad ELF, budget, deadlock, internal error); 2 for wrong usage.
+import { writeSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { LoadError, runProgram } from './run.js';
+
+const EXIT_USAGE = 2;
+const EXIT_REFUSED = 125;
+
+/** Write all of `bytes` to a file descriptor synchronously (keeps stdout/stderr ordered). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    try {
+      off += writeSync(fd, bytes, off, bytes.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE') return;
+      throw e;
+    }
+  }
+}
+
+const line = (fd: number, s: string): void => writeAll(fd, Buffer.from(s.endsWith('\n') ? s : `${s}\n`));
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) <= 0 || !Number.isSafeInteger(Number(v)))
+      throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+    return Number(v);
+  };
+}
+
+function byteSize(v: string): bigint {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`expected a size such as 512M, got '${v}'`);
+  const unit = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return BigInt(m[1]!) * unit;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await parseAndRun(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof LoadError) {
+      line(2, `kprobe-emu: ${e.message}`);
+      return EXIT_REFUSED;
+    }
+    line(2, `kprobe-emu: internal error: ${(e as Error)?.message ?? String(e)}`);
+    return EXIT_REFUSED;
+  }
+}
+
+async function parseAndRun(argv: string[]): Promise<number> {
+  let status = 0;
+  const program = new Command()
+    .name('kprobe-emu')
+    .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
+    .version('0.1.0')
+    .exitOverride()
+    .enablePositionalOptions()
+    .configureOutput({
+      writeOut: (s) => line(1, s),
+      writeErr: (s) => line(2, s),
+    });
+
+  program
+    .command('run')
+    .description('run a guest program; its stdout, stderr and exit status pass through')
+    .argument('<elf>', 'static ELF executable (i386, x86_64 or big-endian ppc64 ELFv1)')
+    .argument('[args...]', 'arguments for the guest program')
+    .addOption(new Option('--max-insns <n>', 'stop with status 125 after N guest instructions').argParser(positiveInt('--max-insns')))
+    .addOption(new Option('--quantum <n>', 'preempt the running task every N instructions').argParser(positiveInt('--quantum')))
+    .addOption(new Option('--max-memory <size>', 'guest memory limit (e.g. 256M); brk/mmap fail with ENOMEM beyond it').argParser(byteSize))
+    .addOption(new Option('--max-tasks <n>', 'live task limit; clone fails with EAGAIN beyond it').argParser(positiveInt('--max-tasks')))
+    .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
+    .passThroughOptions()
+    .action(async (elf: string, args: string[], opts: { maxInsns?: number; quantum?: number; maxMemory?: bigint; maxTasks?: number; env?: string[] }) => {
+      const r = await runProgram(elf, {
+        argv: [elf, ...args],
+        envp: opts.env ?? [],
+        stdout: (b) => writeAll(1, b),
+        stderr: (b) => writeAll(2, b),
+        warn: (l) => line(2, l),
+        ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+        ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
+        ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
+        ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
+      });
+      if (r.report) line(2, r.report);
+      status = r.status;
+    });
+
+  await program.parseAsync(argv, { from: 'user' });
+  return status;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,72 @@
+// Load a guest program and run it: the library entry point the CLI and the tests share.
+import { readFileSync, statSync } from 'node:fs';
+import { isaForMachine } from '../arch/index.js';
+import { ElfError, machineName, parseElf, type ElfImage } from '../emu/elf.js';
+import { Machine, shellStatus, type MachineOptions, type StopReason } from '../emu/machine.js';
+
+/** Refusal before or outside the guest: bad file, unsupported ELF, engine trouble. Exit 125. */
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoadError';
+  }
+}
+
+/** Read and check an ELF file; throws LoadError naming the file and the reason. */
+export function loadElfFile(path: string): ElfImage {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new LoadError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`);
+  }
+  if (st.isDirectory()) throw new LoadError(`${path}: is a directory, not an ELF executable`);
+  if (!st.isFile()) throw new LoadError(`${path}: not a regular file`);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new LoadError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return parseElf(bytes);
+  } catch (e) {
+    if (e instanceof ElfError) throw new LoadError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A machine for an image, with the ISA chosen by its ELF machine. */
+export function createMachine(image: ElfImage, options: MachineOptions, path = 'program'): Machine {
+  const isa = isaForMachine(image.machine);
+  if (!isa) throw new LoadError(`${path}: unsupported machine ${machineName(image.machine)}`);
+  try {
+    return new Machine(isa, image, options);
+  } catch (e) {
+    throw new LoadError(`${path}: cannot start: ${(e as Error).message}`);
+  }
+}
+
+export interface RunOutcome {
+  stop: StopReason;
+  /** Exit status a shell would show. */
+  status: number;
+  /** The one-line report for a signal, budget or deadlock stop; undefined for a plain exit. */
+  report: string | undefined;
+  insns: number;
+}
+
+/** Load, run and report a program; the machine is closed afterwards. */
+export async function runProgram(path: string, options: MachineOptions): Promise<RunOutcome> {
+  const image = loadElfFile(path);
+  const m = createMachine(image, options, path);
+  try {
+    await m.prepare();
+    const stop = m.run();
+    const report = stop.kind === 'exit' ? undefined : await m.describeStop(stop);
+    return { stop, status: shellStatus(stop), report, insns: m.insns };
+  } finally {
+    m.close();
+  }
+}
