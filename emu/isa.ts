@@ -75,8 +75,11 @@ export interface IsaSpec {
   /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
   readonly disasm: { arch: 'x86' | 'ppc'; mode: 32 | 64; bigEndian: boolean };
 
-  /** Prepare a freshly opened engine (ppc64: the MSR[HV] workaround where needed). */
-  initCpu(cpu: Cpu): void;
+  /**
+   * Prepare a freshly opened engine (ppc64: the MSR[HV] workaround where needed; i386: a
+   * GDT with a real 32-bit stack segment).
+   */
+  initCpu(cpu: Cpu, ctx: SyscallContext): void;
   /** Registers at process start: pc, sp pointing at argc, ppc64 r2 from the entry descriptor. */
   setEntryState(cpu: Cpu, entry: bigint, sp: bigint, toc: bigint | undefined): void;
 

@@ -144,7 +144,7 @@ export class Machine {
         writeWord: (a, v) => this.mem.writeWord(a, v),
         mapEngineMemory: (size, perms) => this.mapEngineMemory(size, perms),
       };
-      isa.initCpu(this.cpu);
+      isa.initCpu(this.cpu, this.syscallContext);
       mapImage(this.mem, image);
       this.brkStart = alignUp(image.end);
       this.brkCur = this.brkStart;
@@ -214,7 +214,7 @@ export class Machine {
   }
 
   brk(addr: bigint): bigint {
-    if (addr <= this.brkStart) return this.brkCur;
+    if (addr < this.brkStart) return this.brkCur;
     const top = alignUp(this.brkCur);
     const want = alignUp(addr);
     try {

@@ -61,8 +61,45 @@ function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEv
   }
 }
 
+/** GDT entry 2: the stack segment loaded into SS at start. */
+const GDT_ENTRY_STACK = 2;
+
+/** A segment descriptor: flat base/limit fields plus access byte and flags nibble. */
+function descriptor(base: number, limit: number, access: number, flags: number): Uint8Array {
+  const d = new Uint8Array(8);
+  d[0] = limit & 0xff;
+  d[1] = (limit >> 8) & 0xff;
+  d[2] = base & 0xff;
+  d[3] = (base >> 8) & 0xff;
+  d[4] = (base >> 16) & 0xff;
+  d[5] = access;
+  d[6] = ((limit >> 16) & 0x0f) | (flags << 4);
+  d[7] = (base >>> 24) & 0xff;
+  return d;
+}
+
+/**
+ * i386: give the CPU a GDT and load SS from a real flat 32-bit descriptor. Unicorn 2.0.1
+ * starts with an SS cache lacking the B (32-bit) flag; the first segment load (a guest
+ * `mov %gs` after set_thread_area) recomputes the stack size from it and the stack
+ * pointer silently becomes 16-bit.
+ */
+function setUpGdt(cpu: Cpu, ctx: SyscallContext, gdt: { base: bigint | undefined }): void {
+  const base = ctx.mapEngineMemory(GDT_ENTRIES * 8, 3);
+  gdt.base = base;
+  // uc_x86_mmr: { u16 selector; u64 base; u32 limit; u32 flags } with natural alignment.
+  const mmr = new Uint8Array(24);
+  const mv = new DataView(mmr.buffer);
+  mv.setBigUint64(8, base, true);
+  mv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
+  cpu.regWriteBytes(X86_REG.gdtr, mmr);
+  // Present, DPL 0 (the CPL Unicorn runs at), read/write data; 4 KiB granularity, 32-bit.
+  cpu.memWrite(base + BigInt(GDT_ENTRY_STACK * 8), descriptor(0, 0xfffff, 0x93, 0xc));
+  cpu.regWrite(X86_REG.ss, BigInt(GDT_ENTRY_STACK << 3));
+}
+
 /** i386 set_thread_area: write a flat 32-bit data descriptor for user_desc at `uinfo`. */
-function setThreadArea(cpu: Cpu, uinfo: bigint, ctx: SyscallContext, gdt: { base: bigint | undefined }): bigint {
+function setThreadArea(cpu: Cpu, uinfo: bigint, gdt: { base: bigint | undefined }): bigint {
   const d = cpu.memRead(uinfo, 16);
   const v = new DataView(d.buffer);
   let entry = v.getInt32(0, true);
@@ -75,28 +112,11 @@ function setThreadArea(cpu: Cpu, uinfo: bigint, ctx: SyscallContext, gdt: { base
     cpu.memWrite(uinfo, d);
   }
   if (entry < GDT_ENTRY_TLS_MIN || entry > GDT_ENTRY_TLS_MIN + 2) return -22n;
-  if (gdt.base === undefined) {
-    gdt.base = ctx.mapEngineMemory(GDT_ENTRIES * 8, 3);
-    // GDTR is { u16 limit; u64 base } in Unicorn's uc_x86_mmr: selector, base, limit, flags.
-    const mmr = new Uint8Array(24);
-    const mv = new DataView(mmr.buffer);
-    mv.setBigUint64(8, gdt.base, true);
-    mv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
-    cpu.regWriteBytes(X86_REG.gdtr, mmr);
-  }
+  if (gdt.base === undefined) return -38n;
   const seg32 = flags & 1;
   const limitInPages = (flags >> 4) & 1;
-  // Descriptor: limit 0..15, base 0..23, access (present, DPL 3, data rw), flags, base 24..31.
-  const desc = new Uint8Array(8);
-  desc[0] = limit & 0xff;
-  desc[1] = (limit >> 8) & 0xff;
-  desc[2] = base & 0xff;
-  desc[3] = (base >> 8) & 0xff;
-  desc[4] = (base >> 16) & 0xff;
-  desc[5] = 0xf3;
-  desc[6] = ((limit >> 16) & 0x0f) | (seg32 << 6) | (limitInPages << 7);
-  desc[7] = (base >>> 24) & 0xff;
-  cpu.memWrite(gdt.base + BigInt(entry * 8), desc);
+  // Present, DPL 3, read/write data, with the user's size and granularity flags.
+  cpu.memWrite(gdt.base + BigInt(entry * 8), descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)));
   return BigInt(entry);
 }
 
@@ -133,7 +153,9 @@ function makeX86(is64: boolean): IsaSpec {
     breakpointInsn: Uint8Array.of(0xcc),
     memHooksSyncPc: true,
 
-    initCpu() {},
+    initCpu(cpu, ctx) {
+      if (!is64) setUpGdt(cpu, ctx, gdt);
+    },
     setEntryState(cpu, entry, sp) {
       cpu.regWrite(spReg, sp);
       // ELF_PLAT_INIT: edx/rdx = 0 (no atexit function from a dynamic linker).
@@ -156,12 +178,12 @@ function makeX86(is64: boolean): IsaSpec {
     classifyIntr(intno, cpu) {
       return classify(intno, cpu, pcReg, is64);
     },
-    setTls(cpu, tls, ctx) {
+    setTls(cpu, tls) {
       if (is64) {
         cpu.regWrite(R.fs_base, tls);
         return 0n;
       }
-      const entry = setThreadArea(cpu, tls, ctx, gdt);
+      const entry = setThreadArea(cpu, tls, gdt);
       if (entry >= 0n) cpu.regWrite(R.gs, (entry << 3n) | 3n);
       return entry < 0n ? entry : 0n;
     },
@@ -176,7 +198,7 @@ function makeX86(is64: boolean): IsaSpec {
         return 0n;
       }
       if (!is64 && name === 'set_thread_area') {
-        const r = setThreadArea(ctx.cpu, args[0]!, ctx, gdt);
+        const r = setThreadArea(ctx.cpu, args[0]!, gdt);
         return r < 0n ? r : 0n;
       }
       return undefined;

@@ -1,0 +1,45 @@
+# kprobe-emu: set-up, demo and tests on Debian 12 (see README.md).
+SHELL := /bin/bash
+NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null && echo yes)
+
+.PHONY: demo test build deps check-node fuzz bench fixtures clean
+
+# Debian packages the tool needs at run time; the tests also use qemu-user when present.
+deps: check-node
+	@if ! ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2' && [ -z "$$KPROBE_EMU_LIBUNICORN" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null; \
+	  else echo "kprobe-emu needs Debian's libunicorn2 and cannot install it (not root, no sudo)."; \
+	       echo "Ask an administrator to run: apt-get install libunicorn2"; \
+	       echo "or point KPROBE_EMU_LIBUNICORN at a libunicorn.so.2 you built."; exit 1; fi; \
+	fi
+	@if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+
+check-node:
+	@if [ "$(NODE_OK)" != yes ]; then echo "kprobe-emu needs Node.js 20 or newer (found: $$(node --version 2>/dev/null || echo none))"; exit 1; fi
+
+build: deps
+	@npm run -s build
+	@chmod +x dist/src/cli.js
+
+# The main job on bundled fixtures.
+demo: build
+	@echo '$$ kprobe-emu run fixtures/build/x86_64/fib 20'
+	@npx --no-install kprobe-emu run fixtures/build/x86_64/fib 20
+	@echo '$$ kprobe-emu run fixtures/build/ppc64/threads'
+	@npx --no-install kprobe-emu run fixtures/build/ppc64/threads
+	@echo '$$ kprobe-emu run fixtures/build/i386/segv_write   (a guest fault, reported as Linux would end it)'
+	@npx --no-install kprobe-emu run fixtures/build/i386/segv_write; echo "exit status $$?"
+
+test: build
+	@npx vitest run
+
+bench: build
+	@node dist/bench/run.js
+
+# Rebuild the guest fixtures (needs gcc, gcc-i686-linux-gnu, gcc-powerpc64-linux-gnu).
+fixtures:
+	$(MAKE) -C fixtures all check
+
+clean:
+	rm -rf dist
