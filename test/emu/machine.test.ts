@@ -1,0 +1,109 @@
+// The machine: tasks and scheduling, system calls, limits, engine set-up per ISA.
+import { describe, expect, it } from 'vitest';
+import { loadElfFile, createMachine } from '../../src/run.js';
+import { openEngineCount } from '../../emu/unicorn.js';
+import { PPC_REG } from '../../arch/ppc64/isa.js';
+import { fixture, ISAS, runCaptured, type IsaName } from '../helpers.js';
+
+function machineFor(isa: IsaName, name: string, opts: Record<string, unknown> = {}) {
+  const out: Buffer[] = [];
+  const warnings: string[] = [];
+  const m = createMachine(loadElfFile(fixture(isa, name)), {
+    argv: [name],
+    stdout: (b) => out.push(Buffer.from(b)),
+    stderr: () => {},
+    warn: (l) => warnings.push(l),
+    ...opts,
+  });
+  return { m, out: () => Buffer.concat(out).toString('latin1'), warnings };
+}
+
+describe.each(ISAS)('%s machine', (isa) => {
+  it('announces every task exit once, threads first and the main task last', async () => {
+    const { m, out } = machineFor(isa, 'threads');
+    const exits: number[] = [];
+    m.sched.onExit((t) => exits.push(t.tid));
+    const stop = m.run();
+    m.close();
+    expect(stop).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toContain('total');
+    expect(exits).toHaveLength(4);
+    expect(new Set(exits).size).toBe(4);
+    expect(exits[3]).toBe(1000);
+  });
+
+  it('a thread that exits inside a function is announced and joined', () => {
+    const { m } = machineFor(isa, 'thread_exit');
+    const exits: number[] = [];
+    m.sched.onExit((t) => exits.push(t.tid));
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    m.close();
+    expect(exits).toEqual([1001, 1000]);
+  });
+
+  it('the same program and quantum give the same interleaving every run', async () => {
+    const order = async () => {
+      const { m, out } = machineFor(isa, 'threads', { quantum: 333 });
+      await m.prepare();
+      const seen: string[] = [];
+      // Task switches are visible as the sequence of tids that make system calls.
+      const orig = m.isa.syscallNumber.bind(m.isa);
+      m.isa.syscallNumber = (cpu) => {
+        seen.push(`${m.sched.current.tid}`);
+        return orig(cpu);
+      };
+      const stop = m.run();
+      m.close();
+      return { stop, out: out(), seen: seen.join(','), insns: m.insns };
+    };
+    const a = await order();
+    const b = await order();
+    expect(a.stop).toEqual({ kind: 'exit', status: 0 });
+    expect(b).toEqual(a);
+    expect(a.insns).toBeGreaterThan(0);
+  });
+
+  it('a busy-waiting task needs the quantum: without it the budget runs out, with it the program ends', async () => {
+    const without = await runCaptured(fixture(isa, 'spinwait'), [], { maxInsns: 3_000_000 });
+    expect(without.stop.kind).toBe('budget');
+    expect(without.status).toBe(125);
+    const withQ = await runCaptured(fixture(isa, 'spinwait'), [], { maxInsns: 50_000_000, quantum: 10_000 });
+    expect(withQ.stop).toEqual({ kind: 'exit', status: 0 });
+    expect(withQ.stdout).toContain('flag seen');
+  });
+
+  it('reports an unknown system call once, answered with -ENOSYS', async () => {
+    const r = await runCaptured(fixture(isa, 'heap'));
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('unknown syscall: -38');
+    expect(r.warnings.filter((w) => w.includes('number 999'))).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(/^kprobe-emu: unsupported system call number 999: answered with -ENOSYS \(task 1000, pc rt_syscall\+0x[0-9a-f]+\/0x[0-9a-f]+\)$/);
+  });
+
+  it('--max-memory makes brk and mmap fail with ENOMEM instead of growing', async () => {
+    // Room for the brk test (3 pages) but not for the 5-page mapping that follows it.
+    const { m } = machineFor(isa, 'heap');
+    const atStart = m.mem.totalMapped;
+    m.close();
+    const r = await runCaptured(fixture(isa, 'heap'), [], { maxMemory: atStart + 4n * 4096n });
+    expect(r.stdout).toContain('brk grow 3 pages, new memory zeroed: ok');
+    expect(r.stdout).toMatch(/FAIL mmap/);
+    expect(r.status).not.toBe(0);
+  });
+
+  it('closes its engine after a run', async () => {
+    const before = openEngineCount();
+    await runCaptured(fixture(isa, 'hello'));
+    await runCaptured(fixture(isa, 'segv_write'));
+    expect(openEngineCount()).toBe(before);
+  });
+});
+
+it('ppc64: the engine runs in hypervisor state with FP/VEC/VSX enabled (MSR workaround)', () => {
+  const { m } = machineFor('ppc64', 'hello');
+  const msr = m.cpu.regRead(PPC_REG.msr);
+  m.close();
+  expect(msr & (1n << 60n)).not.toBe(0n);
+  expect(msr & (1n << 13n)).not.toBe(0n);
+  expect(msr & (1n << 23n)).not.toBe(0n);
+});
