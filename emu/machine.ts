@@ -2,7 +2,7 @@
 // one Unicorn engine, the loaded image, tasks, and the run loop that turns traps into
 // system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to
 // `breakpointHandler` if one is installed, else ends the program with SIGTRAP.
-import { loadDisassembler, type Disassembler } from './disasm.js';
+import { loadDisassembler } from './disasm.js';
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
 import { doSyscall, ENOMEM, ETIMEDOUT } from './linux.js';
@@ -88,12 +88,12 @@ export class Machine {
   readonly timedWaiters = new Set<Task>();
   breakpointHandler: BreakpointHandler | undefined;
 
-  /** Guest instructions executed, counted only when a budget or quantum asks for it. */
+  /**
+   * Guest instructions executed in completed slices, counted only when a budget or
+   * quantum asks for it (exact when a budget stops the run).
+   */
   insns = 0;
-  private sliceInsns = 0;
   private readonly counting: boolean;
-  private disassembler: Disassembler | undefined;
-  private readonly blockInsns = new Map<bigint, { size: number; n: number }>();
   private action: Action = 'none';
   private final: StopReason | undefined;
   private lastFault: { type: number; address: bigint } | undefined;
@@ -126,7 +126,6 @@ export class Machine {
       {
         intr: (n) => this.onIntr(n),
         syscall: () => this.onSyscall(),
-        block: (a, s) => this.onBlock(a, s),
         memInvalid: (type, address) => {
           this.lastFault = { type, address };
         },
@@ -165,11 +164,6 @@ export class Machine {
     }
   }
 
-  /** Load what counting needs (a decoder for x86 block lengths) before `run`. */
-  async prepare(): Promise<void> {
-    if (this.counting && this.isa.disasm.arch === 'x86') this.disassembler = await loadDisassembler(this.isa.disasm);
-  }
-
   onClone(l: (t: Task) => void): void {
     this.cloneListeners.push(l);
   }
@@ -186,14 +180,35 @@ export class Machine {
     this.options.warn(`kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.symbols.format(pc)})`);
   }
 
+  /** The current task gives up the CPU; the switch happens when its system call returns. */
   requestYield(): void {
     if (this.action === 'none') this.action = 'yield';
-    this.uc.emuStop();
   }
 
+  /** The current task blocked or left; another one runs when the system call returns. */
   requestSwitch(): void {
     this.action = 'switch';
-    this.uc.emuStop();
+  }
+
+  /**
+   * Switch tasks from inside the system call's hook, so the engine never stops for a
+   * yield, a block or a thread exit. Restoring a saved context there is safe: the hook
+   * runs between instructions and Unicorn resumes at the PC of the restored context.
+   * x86_64 `syscall` is the exception that proves it: its hook sees RIP at the
+   * instruction and Unicorn adds 2 afterwards, so the saved PC is moved past it first
+   * and the restored one moved back by 2.
+   */
+  private switchAfterSyscall(): void {
+    if (this.action === 'none' || this.final) return;
+    const adjust = this.isa.syscallInsn ? 2n : 0n;
+    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) + adjust);
+    const next = this.switchTask();
+    this.action = 'none';
+    if (!next) {
+      this.uc.emuStop();
+      return;
+    }
+    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) - adjust);
   }
 
   /** exit_group: every task leaves; the run ends with `status`. */
@@ -258,6 +273,7 @@ export class Machine {
   private onSyscall(): void {
     this.syscallCount++;
     doSyscall(this);
+    this.switchAfterSyscall();
   }
 
   private onIntr(intno: number): void {
@@ -272,48 +288,48 @@ export class Machine {
     }
   }
 
-  private onBlock(addr: bigint, size: number): void {
-    let n: number;
-    const hit = this.blockInsns.get(addr);
-    if (hit && hit.size === size) n = hit.n;
-    else {
-      n = this.disassembler ? Math.max(1, this.disassembler.decode(this.mem.read(addr, size), addr).length) : size >> 2;
-      this.blockInsns.set(addr, { size, n });
-    }
-    this.insns += n;
-    this.sliceInsns += n;
-    const { maxInsns, quantum } = this.options;
-    if (maxInsns > 0 && this.insns > maxInsns) {
-      this.final ??= { kind: 'budget', insns: maxInsns, pc: addr, tid: this.sched.current.tid };
-      this.uc.emuStop();
-    } else if (quantum > 0 && this.sliceInsns >= quantum && this.sched.hasRunnable()) {
-      this.requestYield();
-    }
-  }
-
-  /** Run until the program exits, is killed by a signal, deadlocks or exhausts its budget. */
+  /**
+   * Run until the program exits, is killed by a signal, deadlocks or exhausts its budget.
+   *
+   * Without a budget or quantum the engine runs in one `uc_emu_start` (tasks switch inside
+   * the system call hooks). With them, each call gets Unicorn's native instruction count
+   * (a per-instruction hook in C, ~1.1x; a JS block hook cost ~8x): a call that ends with
+   * its count used up ran exactly that many instructions, which keeps `insns` exact at
+   * every slice end. The quantum is a timer tick: every N instructions, whichever task
+   * runs is preempted.
+   */
   run(): StopReason {
-    this.uc.setBlockHook(this.counting);
     const { until } = this.isa.layout;
+    const { maxInsns, quantum } = this.options;
     for (;;) {
       this.action = 'none';
       this.lastFault = undefined;
       const pc = this.cpu.regRead(this.isa.pcReg);
+      let slice = 0;
+      if (this.counting) {
+        slice = quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
+        if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
+      }
       let err: number;
       try {
-        err = this.uc.emuStart(pc, until);
+        err = this.uc.emuStart(pc, until, slice);
       } catch (e) {
         this.close();
         throw e;
       }
       if (this.final) return this.finish(this.final);
       if (err !== UC_ERR_OK) return this.finish(this.faultFromError(err));
-      if (this.action === 'none') {
-        const at = this.cpu.regRead(this.isa.pcReg);
+      const at = this.cpu.regRead(this.isa.pcReg);
+      if (at === until || !this.counting) {
         return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
       }
-      const next = this.switchTask();
-      if (!next) return this.finish(this.final ?? { kind: 'exit', status: 0 });
+      // The slice's count ran out.
+      this.insns += slice;
+      if (maxInsns > 0 && this.insns >= maxInsns) {
+        return this.finish({ kind: 'budget', insns: maxInsns, pc: at, tid: this.sched.current.tid });
+      }
+      this.action = 'yield';
+      if (!this.switchTask()) return this.finish(this.final ?? { kind: 'exit', status: 0 });
     }
   }
 
@@ -321,7 +337,6 @@ export class Machine {
   private switchTask(): Task | undefined {
     const prev = this.sched.current;
     if (this.action === 'yield') this.sched.yieldCurrent();
-    this.sliceInsns = 0;
     let next = this.sched.pickNext();
     if (!next) {
       if (this.sched.liveCount() === 0) {

@@ -44,7 +44,6 @@ export const UC_MEM_FETCH_PROT = 24;
 
 const UC_HOOK_INTR = 1 << 0;
 const UC_HOOK_INSN = 1 << 1;
-const UC_HOOK_BLOCK = 1 << 3;
 const UC_HOOK_MEM_READ = 1 << 10;
 const UC_HOOK_MEM_WRITE = 1 << 11;
 const UC_HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
@@ -102,7 +101,7 @@ type Native = {
 };
 
 let native: Native | undefined;
-let protos: { intr: unknown; syscall: unknown; block: unknown; mem: unknown; access: unknown } | undefined;
+let protos: { intr: unknown; syscall: unknown; mem: unknown; access: unknown } | undefined;
 
 /** Load the library once; throws an Error naming the path when it cannot be opened. */
 function lib(): Native {
@@ -124,7 +123,6 @@ function lib(): Native {
   protos = {
     intr: koffi.proto('void uc_cb_hookintr_t(uc_engine *uc, uint32_t intno, void *user_data)'),
     syscall: koffi.proto('void uc_cb_insn_syscall_t(uc_engine *uc, void *user_data)'),
-    block: koffi.proto('void uc_cb_hookcode_t(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)'),
     mem: koffi.proto(
       'bool uc_cb_eventmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
     ),
@@ -198,8 +196,6 @@ export interface HookHandlers {
   intr?: (intno: number) => void;
   /** UC_HOOK_INSN syscall (x86_64 `syscall`). */
   syscall?: () => void;
-  /** UC_HOOK_BLOCK, installed only while `blockHook` is enabled. */
-  block?: (address: bigint, size: number) => void;
   /** Invalid memory access; return value is ignored (the access always fails). */
   memInvalid?: (type: number, address: bigint, size: number) => void;
 }
@@ -207,7 +203,7 @@ export interface HookHandlers {
 // One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
 // they find their engine by the uc_engine pointer through this table.
 const engines = new Map<unknown, Unicorn>();
-let dispatchers: { intr: unknown; syscall: unknown; block: unknown; mem: unknown; access: unknown } | undefined;
+let dispatchers: { intr: unknown; syscall: unknown; mem: unknown; access: unknown } | undefined;
 
 function keyOf(uc: unknown): unknown {
   // koffi hands opaque pointers to callbacks as External objects; their address is the key.
@@ -227,10 +223,6 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
       const e = engines.get(keyOf(uc));
       if (e) e.guard(() => e.handlers.syscall?.());
     }, koffi.pointer(p.syscall as never)),
-    block: koffi.register((uc: unknown, address: bigint | number, size: number) => {
-      const e = engines.get(keyOf(uc));
-      if (e) e.guard(() => e.handlers.block?.(BigInt(address), size));
-    }, koffi.pointer(p.block as never)),
     mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
       const e = engines.get(keyOf(uc));
       if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
@@ -261,7 +253,6 @@ export class Unicorn {
   private readonly key: unknown;
   private pending: unknown = undefined;
   private hasPending = false;
-  private blockHook: unknown = null;
   private readonly contexts = new Set<unknown>();
   private readonly one = new BigUint64Array(1);
   private readonly oneBytes = new Uint8Array(this.one.buffer);
@@ -310,19 +301,6 @@ export class Unicorn {
         this.hasPending = true;
       }
       native!.uc_emu_stop(this.uc);
-    }
-  }
-
-  /** Turn the UC_HOOK_BLOCK hook on or off (it costs ~0.25 us per executed block). */
-  setBlockHook(on: boolean): void {
-    const n = lib();
-    if (on && this.blockHook === null) {
-      const hh: [unknown] = [null];
-      check(n.uc_hook_add(this.uc, hh, UC_HOOK_BLOCK, getDispatchers().block, null, 1n, 0n), 'uc_hook_add(BLOCK)');
-      this.blockHook = hh[0];
-    } else if (!on && this.blockHook !== null) {
-      check(n.uc_hook_del(this.uc, this.blockHook), 'uc_hook_del(BLOCK)');
-      this.blockHook = null;
     }
   }
 

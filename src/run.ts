@@ -62,7 +62,6 @@ export async function runProgram(path: string, options: MachineOptions): Promise
   const image = loadElfFile(path);
   const m = createMachine(image, options, path);
   try {
-    await m.prepare();
     const stop = m.run();
     const report = stop.kind === 'exit' ? undefined : await m.describeStop(stop);
     return { stop, status: shellStatus(stop), report, insns: m.insns };

@@ -44,7 +44,6 @@ describe.each(ISAS)('%s machine', (isa) => {
   it('the same program and quantum give the same interleaving every run', async () => {
     const order = async () => {
       const { m, out } = machineFor(isa, 'threads', { quantum: 333 });
-      await m.prepare();
       const seen: string[] = [];
       // Task switches are visible as the sequence of tids that make system calls.
       const orig = m.isa.syscallNumber.bind(m.isa);
