@@ -9,7 +9,7 @@ import { ucVersion } from '../emu/unicorn.js';
 
 const ISAS = ['x86_64', 'i386', 'ppc64'] as const;
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
 const sink = (): void => {};
 
 type Opts = { maxInsns?: number; preciseFaults?: boolean };
@@ -37,24 +37,27 @@ async function exactCount(path: string, args: string[]): Promise<number> {
   return hi;
 }
 
-async function best(path: string, args: string[], opts: Opts = {}): Promise<number> {
-  let min = Infinity;
-  for (let i = 0; i < REPEAT; i++) min = Math.min(min, (await timeRun(path, args, opts)).ms);
-  return min;
+/**
+ * Best time of each variant over REPEAT rounds, the variants interleaved within a round so
+ * that drift of the machine (the other core, the host's page cache) hits them alike.
+ */
+async function bestOf(variants: (() => Promise<number> | number)[]): Promise<number[]> {
+  const mins = variants.map(() => Infinity);
+  for (let i = 0; i < REPEAT; i++)
+    for (const [k, v] of variants.entries()) mins[k] = Math.min(mins[k]!, await v());
+  return mins;
 }
 
-function qemuBest(isa: (typeof ISAS)[number], path: string, args: string[]): number | undefined {
-  const q = QEMU[isa];
-  if (spawnSync('sh', ['-c', `command -v ${q}`]).status !== 0) return undefined;
-  let min = Infinity;
-  for (let i = 0; i < REPEAT; i++) {
-    const t = process.hrtime.bigint();
-    const r = spawnSync(q, [path, ...args], { stdio: 'ignore' });
-    if (r.status !== 0) throw new Error(`${q} ${path} failed with ${r.status}`);
-    min = Math.min(min, Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return min;
-}
+const ours = (path: string, args: string[], opts: Opts = {}) => async () => (await timeRun(path, args, opts)).ms;
+
+const haveQemu = (isa: (typeof ISAS)[number]): boolean => spawnSync('sh', ['-c', `command -v ${QEMU[isa]}`]).status === 0;
+
+const qemu = (isa: (typeof ISAS)[number], path: string, args: string[]) => (): number => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(QEMU[isa], [path, ...args], { stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${QEMU[isa]} ${path} failed with ${r.status}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
 
 /**
  * Guest instructions of a run whose count is affine in a known work measure w(arg)
@@ -97,22 +100,28 @@ async function main(): Promise<void> {
     // Warm the library and code paths once.
     await timeRun(fib, ['10']);
 
+    const q = haveQemu(isa);
+    const regArgs = [String(REG_N)];
     const regInsns = await affineCount(reg, (n) => n, 1000, 3000, REG_N);
-    const regOurs = await best(reg, [String(REG_N)]);
-    rows.push({ isa, workload: `regloop ${REG_N}`, insns: regInsns, ours: regOurs, qemu: qemuBest(isa, reg, [String(REG_N)]) });
+    const [regOurs, regQemu] = await bestOf([ours(reg, regArgs), q ? qemu(isa, reg, regArgs) : () => NaN]);
+    rows.push({ isa, workload: `regloop ${REG_N}`, insns: regInsns, ours: regOurs!, qemu: q ? regQemu : undefined });
 
+    const fibArgs = [String(FIB_N)];
     const fibInsns = await affineCount(fib, fibCalls, 8, 12, FIB_N);
-    const fibOurs = await best(fib, [String(FIB_N)]);
-    const counting = await best(fib, [String(FIB_N)], { maxInsns: Number.MAX_SAFE_INTEGER });
-    const imprecise = isa === 'ppc64' ? undefined : await best(fib, [String(FIB_N)], { preciseFaults: false });
+    const [fibOurs, fibQemu, counting, imprecise] = await bestOf([
+      ours(fib, fibArgs),
+      q ? qemu(isa, fib, fibArgs) : () => NaN,
+      ours(fib, fibArgs, { maxInsns: Number.MAX_SAFE_INTEGER }),
+      isa === 'ppc64' ? () => NaN : ours(fib, fibArgs, { preciseFaults: false }),
+    ]);
     rows.push({
       isa,
       workload: `fib ${FIB_N}`,
       insns: fibInsns,
-      ours: fibOurs,
-      qemu: qemuBest(isa, fib, [String(FIB_N)]),
-      counting,
-      ...(imprecise !== undefined ? { imprecise } : {}),
+      ours: fibOurs!,
+      qemu: q ? fibQemu : undefined,
+      counting: counting!,
+      ...(isa !== 'ppc64' ? { imprecise: imprecise! } : {}),
     });
   }
 
