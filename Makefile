@@ -1,6 +1,6 @@
 # kprobe-emu: set-up, demo and tests on Debian 12 (see README.md).
 SHELL := /bin/bash
-NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' 2>/dev/null && echo yes)
+NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 20 ? 1 : 0)' 2>/dev/null && echo yes)
 
 .PHONY: demo test build deps check-node fuzz bench fixtures clean
 
