@@ -3,6 +3,8 @@ import { EM_386, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
 import type { IsaSpec } from '../emu/isa.js';
 import { ppc64 } from './ppc64/isa.js';
 import { i386, x86_64 } from './x86/isa.js';
+import { x86KprobeArch } from './x86/kprobes.js';
+import type { KprobeArch } from './kprobe-arch.js';
 
 const BY_MACHINE: ReadonlyMap<number, () => IsaSpec> = new Map([
   [EM_386, i386],
@@ -16,3 +18,14 @@ export function isaForMachine(machine: number): IsaSpec | undefined {
 }
 
 export const ISA_NAMES = ['i386', 'x86_64', 'ppc64'] as const;
+
+/** The kprobe arch hooks for an ISA, or undefined where kprobes are not implemented. */
+export function kprobeArchFor(isa: IsaSpec): KprobeArch<unknown> | undefined {
+  const make = KPROBE_ARCHES.get(isa.name);
+  return make?.() as KprobeArch<unknown> | undefined;
+}
+
+const KPROBE_ARCHES: ReadonlyMap<string, () => KprobeArch<never>> = new Map([
+  ['x86_64', () => x86KprobeArch(64) as KprobeArch<never>],
+  ['i386', () => x86KprobeArch(32) as KprobeArch<never>],
+]);

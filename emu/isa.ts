@@ -24,6 +24,8 @@ export type IntrEvent =
   | { kind: 'syscall' }
   /** A breakpoint instruction; `addr` is the breakpoint's own address. */
   | { kind: 'breakpoint'; addr: bigint }
+  /** The trap a single-step (x86 EFLAGS.TF) raises after one instruction. */
+  | { kind: 'singlestep'; addr: bigint }
   /** A fault ending the thread group with `signal`; `addr` is the faulting instruction. */
   | { kind: 'fault'; signal: number; addr: bigint; detail: string };
 
@@ -105,6 +107,16 @@ export interface IsaSpec {
    * the instruction in that block whose effective address covers `faultAddr`.
    */
   locateDataFault?(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined;
+
+  /**
+   * Function call ABI for calling guest code from the host: set arguments, stack and return
+   * address so that `fn` returns to `ret`; `toc` is the ppc64 ELFv1 TOC of `fn`.
+   */
+  setupCall(cpu: Cpu, fn: bigint, args: readonly bigint[], ret: bigint, toc: bigint | undefined): void;
+  /** The function return value register. */
+  readonly returnReg: number;
+  /** Argument N (1-based) at function entry, as the kernel's regs_get_kernel_argument. */
+  argument(cpu: Cpu, n: number): bigint;
 
   /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
   setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;

@@ -62,7 +62,9 @@ export type StopReason =
   | { kind: 'exit'; status: number }
   | { kind: 'signal'; signal: number; name: string; pc: bigint; tid: number; detail: string }
   | { kind: 'budget'; insns: number; pc: bigint; tid: number }
-  | { kind: 'deadlock'; tids: number[] };
+  | { kind: 'deadlock'; tids: number[] }
+  /** A host-side failure during the run (a throwing probe handler no fault handler took). */
+  | { kind: 'error'; message: string; pc: bigint; tid: number };
 
 /** Exit status a shell shows for a stop: the guest's, or 128 + signal. */
 export function shellStatus(r: StopReason): number {
@@ -76,6 +78,20 @@ type Action = 'none' | 'yield' | 'switch';
 /** A breakpoint handler returns true when it consumed the trap (and set PC itself). */
 export type BreakpointHandler = (addr: bigint, task: Task) => boolean;
 
+/** Thrown out of a hook to end the run with a 'error' stop (exit 125) and this message. */
+export class HostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HostError';
+  }
+}
+
+/**
+ * Sees a fault before it ends the program: 'handled' resumes at the PC now in the CPU;
+ * otherwise the fault is reported at the returned `pc` (e.g. mapped back from a slot).
+ */
+export type FaultHandler = (signal: number, pc: bigint, task: Task) => 'handled' | { pc: bigint };
+
 export class Machine {
   readonly uc: Unicorn;
   readonly cpu: Cpu;
@@ -87,6 +103,14 @@ export class Machine {
   readonly syscallContext: SyscallContext;
   readonly timedWaiters = new Set<Task>();
   breakpointHandler: BreakpointHandler | undefined;
+  /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
+  stepHandler: ((task: Task) => boolean) | undefined;
+  faultHandler: FaultHandler | undefined;
+  /** While set, task switches a system call asks for wait (a step is in progress). */
+  private switchHold = 0;
+  /** A nested run (callGuest) made the outer uc_emu_start return early: restart it. */
+  private nestedRun = false;
+  private callStop: bigint | undefined;
 
   /**
    * Guest instructions executed in completed slices, counted only when a budget or
@@ -198,9 +222,8 @@ export class Machine {
    * instruction and Unicorn adds 2 afterwards, so the saved PC is moved past it first
    * and the restored one moved back by 2.
    */
-  private switchAfterSyscall(): void {
-    if (this.action === 'none' || this.final) return;
-    const adjust = this.isa.syscallInsn ? 2n : 0n;
+  private switchAfterSyscall(adjust = this.isa.syscallInsn ? 2n : 0n): void {
+    if (this.action === 'none' || this.final || this.switchHold > 0) return;
     if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) + adjust);
     const next = this.switchTask();
     this.action = 'none';
@@ -209,6 +232,46 @@ export class Machine {
       return;
     }
     if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) - adjust);
+  }
+
+  /** Keep the current task on the CPU until `releaseSwitch` (a step must finish first). */
+  holdSwitch(): void {
+    this.switchHold++;
+  }
+
+  /** Let switches happen again; one a system call asked for meanwhile happens now. */
+  releaseSwitch(): void {
+    if (this.switchHold > 0) this.switchHold--;
+    if (this.switchHold === 0) this.switchAfterSyscall(0n);
+  }
+
+  /**
+   * Call a guest function from a host handler and return its return value. The CPU context
+   * is saved and restored around the call; the guest's memory effects stay. The call runs
+   * in a nested uc_emu_start that stops at an engine-owned return address; task switches
+   * wait until it returns.
+   */
+  callGuest(fn: bigint, args: readonly bigint[], toc?: bigint): bigint {
+    if (this.callStop === undefined) this.callStop = this.mapEngineMemory(0x1000, PROT_READ);
+    const saved = this.cpu.contextSave();
+    this.holdSwitch();
+    try {
+      this.isa.setupCall(this.cpu, fn, args, this.callStop, toc ?? this.image.entryToc);
+      const err = this.uc.emuStart(fn, this.callStop);
+      if (this.final) throw new HostError(`the program ended inside a guest call from a handler`);
+      if (err !== UC_ERR_OK) {
+        const pc = this.cpu.regRead(this.isa.pcReg);
+        throw new HostError(`guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: uc_err ${err}`);
+      }
+      const at = this.cpu.regRead(this.isa.pcReg);
+      if (at !== this.callStop) throw new HostError(`guest call to ${this.symbols.format(fn)} stopped at ${this.symbols.format(at)}`);
+      return this.cpu.regRead(this.isa.returnReg);
+    } finally {
+      this.cpu.contextRestore(saved);
+      this.uc.freeContext(saved);
+      this.nestedRun = true;
+      this.switchHold--;
+    }
   }
 
   /** exit_group: every task leaves; the run ends with `status`. */
@@ -222,6 +285,9 @@ export class Machine {
   /** A fatal signal ends the thread group as Linux does; output already written stays. */
   fatalSignal(signal: number, pc: bigint, detail: string): void {
     if (this.final) return;
+    const f = this.faultHandler?.(signal, pc, this.sched.current);
+    if (f === 'handled') return;
+    if (f) pc = f.pc;
     const tid = this.sched.current.tid;
     this.final = { kind: 'signal', signal, name: SIGNAL_NAMES[signal] ?? `signal ${signal}`, pc, tid, detail };
     for (const t of this.sched.live()) this.sched.kill(t, 128 + signal);
@@ -283,6 +349,9 @@ export class Machine {
     } else if (ev.kind === 'breakpoint') {
       if (this.breakpointHandler?.(ev.addr, this.sched.current)) return;
       this.fatalSignal(SIGTRAP, ev.addr, 'breakpoint instruction in the program');
+    } else if (ev.kind === 'singlestep') {
+      if (this.stepHandler?.(this.sched.current)) return;
+      this.fatalSignal(SIGTRAP, ev.addr, 'single-step trap');
     } else {
       this.fatalSignal(ev.signal, ev.addr, ev.detail);
     }
@@ -314,12 +383,26 @@ export class Machine {
       try {
         err = this.uc.emuStart(pc, until, slice);
       } catch (e) {
-        this.close();
-        throw e;
+        if (!(e instanceof HostError)) {
+          this.close();
+          throw e;
+        }
+        const at = this.cpu.regRead(this.isa.pcReg);
+        for (const t of this.sched.live()) this.sched.kill(t, 125);
+        return this.finish({ kind: 'error', message: e.message, pc: at, tid: this.sched.current.tid });
       }
       if (this.final) return this.finish(this.final);
-      if (err !== UC_ERR_OK) return this.finish(this.faultFromError(err));
+      if (err !== UC_ERR_OK) {
+        const stop = this.faultFromError(err);
+        if (stop === undefined) continue;
+        return this.finish(stop);
+      }
       const at = this.cpu.regRead(this.isa.pcReg);
+      if (this.nestedRun) {
+        // A handler ran guest code (callGuest): the outer run returned early; go on.
+        this.nestedRun = false;
+        continue;
+      }
       if (at === until || !this.counting) {
         return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
       }
@@ -374,7 +457,8 @@ export class Machine {
     return { kind: 'signal', signal, name: SIGNAL_NAMES[signal]!, pc, tid: this.sched.current.tid, detail };
   }
 
-  private faultFromError(err: number): StopReason {
+  /** The stop a failed uc_emu_start means, or undefined when a fault handler took it. */
+  private faultFromError(err: number): StopReason | undefined {
     let pc = this.cpu.regRead(this.isa.pcReg);
     const f = this.lastFault;
     const data = err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_READ_PROT || err === UC_ERR_WRITE_PROT;
@@ -414,6 +498,11 @@ export class Machine {
       default:
         throw new UnicornError(err, 'uc_emu_start');
     }
+    if (stop.kind === 'signal') {
+      const f = this.faultHandler?.(stop.signal, stop.pc, this.sched.current);
+      if (f === 'handled') return undefined;
+      if (f) stop.pc = f.pc;
+    }
     for (const t of this.sched.live()) this.sched.kill(t, 128 + (stop.kind === 'signal' ? stop.signal : 0));
     return stop;
   }
@@ -432,6 +521,7 @@ export class Machine {
   async describeStop(r: StopReason): Promise<string> {
     if (r.kind === 'exit') return `exited with status ${r.status}`;
     if (r.kind === 'deadlock') return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
+    if (r.kind === 'error') return `kprobe-emu: run stopped at ${await this.describePc(r.pc)} (task ${r.tid}): ${r.message}`;
     const where = await this.describePc(r.pc);
     if (r.kind === 'budget') return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
     return `kprobe-emu: task ${r.tid} killed by ${r.name} at ${where}: ${r.detail}`;

@@ -124,6 +124,34 @@ export function ppc64(): IsaSpec {
     memHooksSyncPc: false,
     locateDataFault,
 
+    returnReg: gpr(3),
+    argument(cpu, n) {
+      // r3..r10; further arguments live in the caller's parameter save area.
+      if (n <= 8) return cpu.regRead(gpr(2 + n));
+      const sp = cpu.regRead(gpr(1));
+      return new DataView(cpu.memRead(sp + 48n + 8n * BigInt(n - 1), 8).buffer).getBigUint64(0, false);
+    },
+    setupCall(cpu, fn, args, ret, toc) {
+      // A new frame below the current one: 112 bytes of ELFv1 frame header + save area,
+      // with the back chain written, r2 = callee's TOC, LR = return address.
+      const oldSp = cpu.regRead(gpr(1));
+      const sp = (oldSp - 288n - 112n - 8n * BigInt(Math.max(0, args.length - 8))) & ~15n;
+      const chain = new Uint8Array(8);
+      new DataView(chain.buffer).setBigUint64(0, oldSp, false);
+      cpu.memWrite(sp, chain);
+      args.forEach((v, i) => {
+        if (i < 8) cpu.regWrite(gpr(3 + i), v);
+        else {
+          const b = new Uint8Array(8);
+          new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), false);
+          cpu.memWrite(sp + 48n + 8n * BigInt(i), b);
+        }
+      });
+      cpu.regWrite(gpr(1), sp);
+      if (toc !== undefined) cpu.regWrite(gpr(2), toc);
+      cpu.regWrite(PPC_REG.lr, ret);
+      cpu.regWrite(PPC_REG.pc, fn);
+    },
     initCpu(cpu) {
       enableHypervisorMode(cpu);
     },

@@ -14,7 +14,6 @@ export const X86_REG = {
 } as const;
 
 const SIGILL = 4;
-const SIGTRAP = 5;
 const SIGFPE = 8;
 const SIGSEGV = 11;
 const SIGBUS = 7;
@@ -43,7 +42,7 @@ function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEv
     case 0:
       return { kind: 'fault', signal: SIGFPE, addr: pc, detail: 'integer divide error' };
     case 1:
-      return { kind: 'fault', signal: SIGTRAP, addr: pc, detail: 'debug trap' };
+      return { kind: 'singlestep', addr: pc };
     case 4:
       return { kind: 'fault', signal: SIGSEGV, addr: pc, detail: 'overflow (into)' };
     case 5:
@@ -127,9 +126,32 @@ function makeX86(is64: boolean): IsaSpec {
   const argRegs = is64 ? [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9] : [R.ebx, R.ecx, R.edx, R.esi, R.edi, R.ebp];
   const retReg = is64 ? R.rax : R.eax;
   const gdt: { base: bigint | undefined } = { base: undefined };
+  // Full-width registers by their own names and by the kernel's pt_regs names (`ax` is
+  // all of rax on x86_64, all of eax on i386).
   const registers: Record<string, number> = is64
-    ? Object.fromEntries(Object.entries(R).filter(([k]) => !k.startsWith('e') || k === 'eflags'))
-    : { eax: R.eax, ebx: R.ebx, ecx: R.ecx, edx: R.edx, esi: R.esi, edi: R.edi, ebp: R.ebp, esp: R.esp, eip: R.eip, eflags: R.eflags, cs: R.cs, ss: R.ss, ds: R.ds, es: R.es, fs: R.fs, gs: R.gs };
+    ? {
+        ...Object.fromEntries(Object.entries(R).filter(([k]) => !k.startsWith('e') || k === 'eflags')),
+        ax: R.rax, bx: R.rbx, cx: R.rcx, dx: R.rdx, si: R.rsi, di: R.rdi, bp: R.rbp, sp: R.rsp, ip: R.rip, flags: R.rflags,
+      }
+    : {
+        eax: R.eax, ebx: R.ebx, ecx: R.ecx, edx: R.edx, esi: R.esi, edi: R.edi, ebp: R.ebp, esp: R.esp, eip: R.eip, eflags: R.eflags,
+        ax: R.eax, bx: R.ebx, cx: R.ecx, dx: R.edx, si: R.esi, di: R.edi, bp: R.ebp, sp: R.esp, ip: R.eip, flags: R.eflags,
+        cs: R.cs, ss: R.ss, ds: R.ds, es: R.es, fs: R.fs, gs: R.gs,
+      };
+  const callArgRegs = [R.rdi, R.rsi, R.rdx, R.rcx, R.r8, R.r9];
+  const w = BigInt(is64 ? 8 : 4);
+  const readStack = (cpu: Cpu, a: bigint): bigint => {
+    const b = cpu.memRead(a, Number(w));
+    const v = new DataView(b.buffer);
+    return is64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
+  };
+  const writeStack = (cpu: Cpu, a: bigint, value: bigint): void => {
+    const b = new Uint8Array(Number(w));
+    const v = new DataView(b.buffer);
+    if (is64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
+    else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
+    cpu.memWrite(a, b);
+  };
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,
@@ -153,6 +175,27 @@ function makeX86(is64: boolean): IsaSpec {
     breakpointInsn: Uint8Array.of(0xcc),
     memHooksSyncPc: true,
 
+    returnReg: retReg,
+    argument(cpu, n) {
+      // At function entry the return address is at sp: x86_64 passes six in registers,
+      // then on the stack above it; i386 cdecl passes all on the stack.
+      const sp = cpu.regRead(spReg);
+      if (is64) return n <= 6 ? cpu.regRead(callArgRegs[n - 1]!) : readStack(cpu, sp + w * BigInt(n - 6));
+      return readStack(cpu, sp + w * BigInt(n));
+    },
+    setupCall(cpu, fn, args, ret) {
+      // Below the red zone (128 bytes on x86_64), aligned so that sp+w is 16-aligned at entry.
+      let sp = (cpu.regRead(spReg) - 256n) & ~15n;
+      const stackArgs = is64 ? args.slice(6) : args;
+      sp -= w * BigInt(stackArgs.length);
+      sp &= ~15n;
+      stackArgs.forEach((v, i) => writeStack(cpu, sp + w * BigInt(i), v));
+      if (is64) args.slice(0, 6).forEach((v, i) => cpu.regWrite(callArgRegs[i]!, v));
+      sp -= w;
+      writeStack(cpu, sp, ret);
+      cpu.regWrite(spReg, sp);
+      cpu.regWrite(pcReg, fn);
+    },
     initCpu(cpu, ctx) {
       if (!is64) setUpGdt(cpu, ctx, gdt);
     },

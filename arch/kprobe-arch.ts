@@ -1,0 +1,63 @@
+// Counterpart: the arch_* hooks that kernel/kprobes.c calls (arch_prepare_kprobe,
+// arch_arm_kprobe, arch_disarm_kprobe, prepare_singlestep, resume_execution). The core in
+// src/kprobes.ts never looks at an opcode: it calls one object implementing this.
+import type { Cpu } from '../emu/isa.js';
+import type { SymbolTable } from '../emu/symbols.js';
+
+/** Why an address cannot be probed: an errno-like code and a sentence. */
+export class ProbeRefusal extends Error {
+  constructor(
+    readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProbeRefusal';
+  }
+}
+
+export interface PrepareContext {
+  /** Guest code bytes (original bytes: probes already armed are seen through). */
+  read(addr: bigint, size: number): Uint8Array;
+  symbols: SymbolTable;
+}
+
+/** How the core should continue after the pre-handlers returned 0. */
+export type StepPlan =
+  /** The CPU is set to run the copy in the slot; the step ends with a step event. */
+  | 'step'
+  /** The arch executed the instruction's effect itself and set PC: the step is over. */
+  | 'emulated'
+  /** The probed instruction is the guest's own breakpoint: deliver it as the guest's trap. */
+  | 'guest-trap';
+
+/** Per-task step state the arch may keep (the kernel's kprobe_saved_eflags...). */
+export interface StepState {
+  savedFlags: bigint;
+}
+
+export interface KprobeArch<A> {
+  readonly breakpoint: Uint8Array;
+  /** Bytes per out-of-line slot. */
+  readonly slotSize: number;
+  /** Slots must lie within this distance of the probed code (rel32, branch reach). */
+  readonly slotReach: bigint;
+  /** Trap number passed to fault handlers for each signal (x86: 14 page fault, 0 divide, 6 invalid opcode). */
+  trapNumber(signal: number): number;
+
+  /** Decode once; refuse with ProbeRefusal. `addr` is checked to be an instruction boundary. */
+  prepare(ctx: PrepareContext, addr: bigint): A;
+  /** The slot's bytes for a probe at `addr` whose slot is at `slot`. */
+  slotBytes(a: A, addr: bigint, slot: bigint): Uint8Array;
+  /** The address where the slot's step-end breakpoint sits (the instruction fell through). */
+  stepEndAddr(a: A, slot: bigint): bigint;
+  /** After the pre-handlers: set the CPU up to execute the instruction out of line. */
+  setupSinglestep(cpu: Cpu, a: A, addr: bigint, slot: bigint, st: StepState): StepPlan;
+  /**
+   * The step is over (`completed`), or abandoned (false: a fault, a clone child taking a
+   * copy of the CPU): apply the fix-ups, clear what the step set, put PC where the
+   * original instruction would have left it (completed) or back at `addr` (abandoned).
+   */
+  resumeExecution(cpu: Cpu, a: A, addr: bigint, slot: bigint, st: StepState, completed: boolean): void;
+  /** Disassembly-free description for messages: length and class. */
+  describe(a: A): string;
+}

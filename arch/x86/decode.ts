@@ -1,0 +1,121 @@
+// Counterpart: the kernel's x86 instruction decoder (arch/x86/lib/insn.c) in the small:
+// prefixes, REX, opcode maps, ModRM/SIB, displacement and immediate sizes. Enough to find
+// instruction boundaries and the parts the kprobe fix-ups read. No probe logic here.
+
+export interface X86Insn {
+  /** Total length in bytes. */
+  len: number;
+  /** Legacy prefixes in order (66, 67, f0, f2, f3, segment overrides). */
+  prefixes: number[];
+  /** REX byte (x86_64), or 0. */
+  rex: number;
+  /** Opcode: one byte, 0x0fXX for two-byte, 0x0f38XX / 0x0f3aXX for three-byte maps. */
+  opcode: number;
+  /** Offset of the opcode's first byte (after prefixes and REX). */
+  opcodeOffset: number;
+  modrm: number | undefined;
+  /** Offset of a RIP-relative disp32 (x86_64 ModRM mod=00 rm=101), when there is one. */
+  ripDispOffset: number | undefined;
+  /** Operand-size override (66) present. */
+  opsize16: boolean;
+}
+
+export class DecodeError extends Error {}
+
+const SEG_PREFIXES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65]);
+const PREFIXES = new Set([0x66, 0x67, 0xf0, 0xf2, 0xf3, ...SEG_PREFIXES]);
+
+// One-byte opcodes with a ModRM byte.
+const MODRM1 = new Set<number>();
+for (let b = 0; b < 0x40; b++) if ((b & 7) < 4) MODRM1.add(b);
+for (const b of [0x62, 0x63, 0x69, 0x6b, 0x80, 0x81, 0x82, 0x83, 0xc0, 0xc1, 0xc4, 0xc5, 0xc6, 0xc7, 0xd0, 0xd1, 0xd2, 0xd3, 0xf6, 0xf7, 0xfe, 0xff])
+  MODRM1.add(b);
+for (let b = 0x84; b <= 0x8f; b++) MODRM1.add(b);
+for (let b = 0xd8; b <= 0xdf; b++) MODRM1.add(b);
+
+// Two-byte (0f xx) opcodes without a ModRM byte.
+const NO_MODRM2 = new Set([0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x0e, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x37, 0x77, 0xa0, 0xa1, 0xa2, 0xa8, 0xa9, 0xaa]);
+for (let b = 0x80; b <= 0x8f; b++) NO_MODRM2.add(b);
+for (let b = 0xc8; b <= 0xcf; b++) NO_MODRM2.add(b);
+// Two-byte opcodes with an imm8 after ModRM.
+const IMM8_2 = new Set([0x0f, 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac, 0xba, 0xc2, 0xc4, 0xc5, 0xc6]);
+
+/**
+ * Decode one instruction at the start of `bytes` (at most 15 are read) in 32- or 64-bit
+ * mode. Throws DecodeError for what it cannot decode (VEX/EVEX, 16-bit addressing,
+ * opcodes invalid in the mode).
+ */
+export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
+  let i = 0;
+  const at = (k: number): number => {
+    if (k >= bytes.length || k >= 15) throw new DecodeError('instruction runs past 15 bytes or the end of the code');
+    return bytes[k]!;
+  };
+  const prefixes: number[] = [];
+  while (PREFIXES.has(at(i))) prefixes.push(at(i++));
+  let rex = 0;
+  if (mode === 64 && (at(i) & 0xf0) === 0x40) rex = at(i++);
+  const opsize16 = prefixes.includes(0x66);
+  const addr32in64 = prefixes.includes(0x67);
+  if (mode === 32 && prefixes.includes(0x67)) throw new DecodeError('16-bit addressing (67 prefix) is not supported');
+  const rexW = (rex & 8) !== 0;
+  const immZ = opsize16 ? 2 : 4;
+  const opcodeOffset = i;
+  const b0 = at(i++);
+  let opcode = b0;
+  let hasModrm = false;
+  let imm = 0;
+
+  if (b0 === 0x0f) {
+    const b1 = at(i++);
+    if (b1 === 0x38 || b1 === 0x3a) {
+      const b2 = at(i++);
+      opcode = (0x0f0000 | (b1 << 8) | b2) >>> 0;
+      hasModrm = true;
+      imm = b1 === 0x3a ? 1 : 0;
+    } else {
+      opcode = 0x0f00 | b1;
+      hasModrm = !NO_MODRM2.has(b1);
+      if (IMM8_2.has(b1)) imm = 1;
+      if (b1 >= 0x80 && b1 <= 0x8f) imm = 4; // jcc rel32
+    }
+  } else {
+    if (mode === 64 && [0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f, 0x60, 0x61, 0x62, 0x82, 0x9a, 0xc4, 0xc5, 0xce, 0xd4, 0xd5, 0xd6, 0xea].includes(b0))
+      throw new DecodeError(`opcode 0x${b0.toString(16)} is ${b0 === 0x62 || b0 === 0xc4 || b0 === 0xc5 ? 'a VEX/EVEX prefix (not supported)' : 'invalid in 64-bit mode'}`);
+    hasModrm = MODRM1.has(b0);
+    if ((b0 < 0x40 && (b0 & 7) === 4) || b0 === 0x6a || b0 === 0x6b || (b0 >= 0x70 && b0 <= 0x7f) || b0 === 0x80 || b0 === 0x82 || b0 === 0x83 || b0 === 0xa8 || (b0 >= 0xb0 && b0 <= 0xb7) || b0 === 0xc0 || b0 === 0xc1 || b0 === 0xc6 || b0 === 0xcd || b0 === 0xd4 || b0 === 0xd5 || (b0 >= 0xe0 && b0 <= 0xe7) || b0 === 0xeb)
+      imm = 1;
+    else if ((b0 < 0x40 && (b0 & 7) === 5) || b0 === 0x68 || b0 === 0x69 || b0 === 0x81 || b0 === 0xa9 || b0 === 0xc7) imm = immZ;
+    else if (b0 >= 0xb8 && b0 <= 0xbf) imm = rexW ? 8 : immZ;
+    else if (b0 === 0xe8 || b0 === 0xe9) imm = 4;
+    else if (b0 === 0xc2 || b0 === 0xca) imm = 2;
+    else if (b0 === 0xc8) imm = 3;
+    else if (b0 === 0x9a || b0 === 0xea) imm = 2 + immZ;
+    else if (b0 >= 0xa0 && b0 <= 0xa3) imm = mode === 64 ? (addr32in64 ? 4 : 8) : 4;
+  }
+
+  let modrm: number | undefined;
+  let ripDispOffset: number | undefined;
+  if (hasModrm) {
+    modrm = at(i++);
+    const mod = modrm >> 6;
+    const rm = modrm & 7;
+    if (b0 === 0xf6 && ((modrm >> 3) & 7) < 2) imm = 1;
+    if (b0 === 0xf7 && ((modrm >> 3) & 7) < 2) imm = immZ;
+    if (mod !== 3) {
+      if (rm === 4) {
+        const sib = at(i++);
+        if (mod === 0 && (sib & 7) === 5) i += 4;
+      } else if (mod === 0 && rm === 5) {
+        if (mode === 64) ripDispOffset = i;
+        i += 4;
+      }
+      if (mod === 1) i += 1;
+      else if (mod === 2) i += 4;
+    }
+  }
+  i += imm;
+  if (i > 15) throw new DecodeError('instruction longer than 15 bytes');
+  if (i > bytes.length) throw new DecodeError('instruction runs past the end of the code');
+  return { len: i, prefixes, rex, opcode, opcodeOffset, modrm, ripDispOffset, opsize16 };
+}

@@ -1,0 +1,209 @@
+// Counterpart: arch/i386/kernel/kprobes.c and arch/x86_64/kernel/kprobes.c of Linux 2.6.13
+// (arch_prepare_kprobe, prepare_singlestep, resume_execution), with the 2.6.12 bugs fixed:
+// prefixes (66, f2/f3, segment, REX) are skipped before the opcode is classified, and
+// ff /2../5 are told apart by the ModRM reg field, not the opcode byte.
+//
+// Stepping: the copy runs in its slot with EFLAGS.TF set, so Unicorn raises a debug trap
+// after exactly one instruction wherever it went (a taken jcc, a call, a ret). An int3
+// after the copy catches what leaves no TF trap (int 0x80, whose exception path skips it).
+import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
+import { ProbeRefusal } from '../kprobe-arch.js';
+import type { Cpu } from '../../emu/isa.js';
+import { decodeX86, DecodeError, type X86Insn } from './decode.js';
+import { X86_REG } from './isa.js';
+
+const TF = 0x100n;
+const IF = 0x200n;
+
+/** What resume_execution does for the instruction, decided once at prepare time. */
+export type X86Class =
+  | 'default' //    PC = orig + (PC - slot): ordinary, jmp/jcc/loop rel, syscall
+  | 'ret' //        c3 c2 cb ca: PC already right (taken from the stack)
+  | 'call-rel' //   e8: fix the pushed return address; PC by the default rule
+  | 'call-ind' //   ff /2: fix the pushed return address; PC absolute, keep
+  | 'jmp-ind' //    ff /4: PC absolute, keep
+  | 'pushf' //      9c: the pushed flags get the original TF back
+  | 'int3'; //      cc: the guest's own breakpoint, delivered in place
+
+export interface X86Ainsn {
+  insn: X86Insn;
+  cls: X86Class;
+  /** The original instruction bytes. */
+  bytes: Uint8Array;
+}
+
+function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
+  const op = insn.opcode;
+  const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
+  switch (op) {
+    case 0xc3:
+    case 0xc2:
+      return 'ret';
+    case 0xcb:
+    case 0xca:
+      throw new ProbeRefusal('EINVAL', 'far return (lret) changes CS: it cannot be stepped out of line');
+    case 0xe8:
+      return 'call-rel';
+    case 0x9c:
+      return 'pushf';
+    case 0xcc:
+      return 'int3';
+    case 0x9a:
+    case 0xea:
+      throw new ProbeRefusal('EINVAL', `far ${op === 0x9a ? 'call' : 'jmp'} (0x${op.toString(16)}) cannot be stepped out of line`);
+    case 0xcf:
+      throw new ProbeRefusal('EINVAL', 'iret cannot be stepped out of line');
+    case 0xcd:
+      if (bytes[insn.opcodeOffset + 1] === 3) return 'int3';
+      return 'default';
+    case 0xff:
+      if (reg === 2) return 'call-ind';
+      if (reg === 4) return 'jmp-ind';
+      if (reg === 3 || reg === 5)
+        throw new ProbeRefusal('EINVAL', `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`);
+      return 'default';
+    default:
+      void mode;
+      return 'default';
+  }
+}
+
+/** x86 (i386 or x86_64) as the kprobe core sees it. */
+export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
+  const word = mode === 64 ? 8 : 4;
+  const pcReg = mode === 64 ? X86_REG.rip : X86_REG.eip;
+  const spReg = mode === 64 ? X86_REG.rsp : X86_REG.esp;
+  const flagsReg = mode === 64 ? X86_REG.rflags : X86_REG.eflags;
+  const readWord = (cpu: Cpu, a: bigint): bigint => {
+    const b = cpu.memRead(a, word);
+    const v = new DataView(b.buffer);
+    return mode === 64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
+  };
+  const writeWord = (cpu: Cpu, a: bigint, value: bigint): void => {
+    const b = new Uint8Array(word);
+    const v = new DataView(b.buffer);
+    if (mode === 64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
+    else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
+    cpu.memWrite(a, b);
+  };
+  const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
+
+  return {
+    breakpoint: Uint8Array.of(0xcc),
+    slotSize: 32,
+    slotReach: mode === 64 ? (1n << 31n) - 0x10000n : 1n << 32n,
+    trapNumber(signal) {
+      return signal === 11 ? 14 : signal === 8 ? 0 : signal === 4 ? 6 : signal === 5 ? 3 : 13;
+    },
+
+    prepare(ctx: PrepareContext, addr: bigint): X86Ainsn {
+      const hit = ctx.symbols.resolve(addr);
+      if (!hit || hit.symbol.kind !== 'func')
+        throw new ProbeRefusal('EINVAL', `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`);
+      // Decode from the start of the function to prove addr is an instruction boundary.
+      let at = hit.symbol.addr;
+      const end = hit.symbol.addr + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
+      for (;;) {
+        let insn: X86Insn;
+        const bytes = ctx.read(at, 15);
+        try {
+          insn = decodeX86(bytes, mode);
+        } catch (e) {
+          if (e instanceof DecodeError)
+            throw new ProbeRefusal('EILSEQ', `cannot decode the instruction at ${ctx.symbols.format(at)}: ${e.message}`);
+          throw e;
+        }
+        if (at === addr) {
+          const own = bytes.slice(0, insn.len);
+          return { insn, cls: classify(insn, own, mode), bytes: own };
+        }
+        at += BigInt(insn.len);
+        if (at > addr || at >= end)
+          throw new ProbeRefusal(
+            'EILSEQ',
+            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
+          );
+      }
+    },
+
+    slotBytes(a, addr, slot) {
+      const out = new Uint8Array(a.insn.len + 1);
+      out.set(a.bytes);
+      if (a.insn.ripDispOffset !== undefined) {
+        // RIP-relative operand: the copy must reach the same target from the slot.
+        const off = a.insn.ripDispOffset;
+        const dv = new DataView(out.buffer);
+        const disp = BigInt(dv.getInt32(off, true)) + (addr - slot);
+        if (disp < -(1n << 31n) || disp >= 1n << 31n)
+          throw new ProbeRefusal('EINVAL', 'the out-of-line slot is out of rel32 reach of the RIP-relative operand');
+        dv.setInt32(off, Number(disp), true);
+      }
+      out[a.insn.len] = 0xcc;
+      return out;
+    },
+
+    stepEndAddr(a, slot) {
+      return slot + BigInt(a.insn.len);
+    },
+
+    setupSinglestep(cpu, a, _addr, slot, st: StepState): StepPlan {
+      if (a.cls === 'int3') return 'guest-trap';
+      const flags = cpu.regRead(flagsReg);
+      st.savedFlags = flags & (TF | IF);
+      cpu.regWrite(flagsReg, flags | TF);
+      cpu.regWrite(pcReg, slot);
+      return 'step';
+    },
+
+    /*
+     * resume_execution, by class (decided at prepare time):
+     * 0) every class: TF comes back as it was before the step.
+     * 1) pushf: the pushed copy gets the original TF (our TF must not leak into guest data).
+     * 2) ret: PC already came from the stack.
+     * 3) call rel32: the pushed return address points into the slot: move it to the original.
+     * 4) call indirect: same fix; PC is the absolute target, keep it.
+     * 5) jmp indirect: PC is the absolute target, keep it.
+     * 6) everything else (jmp/jcc/loop rel, syscall, ordinary): PC = orig + (PC - slot).
+     * An abandoned step (fault, clone child) puts PC back at the original address.
+     */
+    resumeExecution(cpu, a, addr, slot, st, completed) {
+      const flags = cpu.regRead(flagsReg);
+      cpu.regWrite(flagsReg, (flags & ~TF) | (st.savedFlags & TF));
+      const pc = cpu.regRead(pcReg);
+      if (!completed) {
+        // A syscall stepped in the slot (clone's child) has completed its instruction.
+        const after = slot + BigInt(a.insn.len);
+        cpu.regWrite(pcReg, pc === after ? addr + BigInt(a.insn.len) : addr);
+        return;
+      }
+      const sp = cpu.regRead(spReg);
+      switch (a.cls) {
+        case 'pushf': {
+          const tos = readWord(cpu, sp);
+          writeWord(cpu, sp, (tos & ~TF) | (st.savedFlags & TF));
+          break;
+        }
+        case 'ret':
+        case 'jmp-ind':
+          return;
+        case 'call-rel': {
+          const tos = readWord(cpu, sp);
+          writeWord(cpu, sp, (addr + (tos - slot)) & mask);
+          break;
+        }
+        case 'call-ind': {
+          const tos = readWord(cpu, sp);
+          writeWord(cpu, sp, (addr + (tos - slot)) & mask);
+          return;
+        }
+        default:
+          break;
+      }
+      cpu.regWrite(pcReg, (addr + (pc - slot)) & mask);
+    },
+
+    describe(a) {
+      return `${a.insn.len}-byte ${a.cls}`;
+    },
+  };
+}

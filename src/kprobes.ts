@@ -1,0 +1,435 @@
+// Counterpart: kernel/kprobes.c of Linux 2.6.13 (register_kprobe, unregister_kprobe,
+// aggregate probes, the per-CPU kprobe_ctlblk) and the arch-independent half of
+// kprobe_handler / post_kprobe_handler / kprobe_fault_handler. Control blocks are kept per
+// task, not per CPU: a step belongs to the task that hit the probe.
+import { ProbeRefusal, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
+import type { Machine } from '../emu/machine.js';
+import { HostError } from '../emu/machine.js';
+import type { Task } from '../emu/tasks.js';
+import { Regs } from './regs.js';
+
+/** Registration failure: an errno-like code and what is wrong. */
+export class ProbeError extends Error {
+  constructor(
+    readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/** pre_handler: non-zero (or true) means "I set PC": no step and no post_handler. */
+export type PreHandler = (p: Kprobe, regs: Regs) => number | boolean | void;
+/** post_handler: after the step, before the PC fix-up (as the kernel; flags is always 0). */
+export type PostHandler = (p: Kprobe, regs: Regs, flags: number) => void;
+/** fault_handler: non-zero (or true) means handled; otherwise the fault takes its course. */
+export type FaultHandlerFn = (p: Kprobe, regs: Regs, trapnr: number) => number | boolean | void;
+
+export interface KprobeHandlers {
+  preHandler?: PreHandler;
+  postHandler?: PostHandler;
+  faultHandler?: FaultHandlerFn;
+}
+
+/** Where to probe: a symbol (plus offset) or an address. */
+export type ProbePoint = { symbol: string; offset?: number | bigint } | { addr: bigint };
+
+/** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
+export class Kprobe {
+  nhit = 0;
+  nmissed = 0;
+  registered = true;
+  constructor(
+    readonly addr: bigint,
+    readonly handlers: KprobeHandlers,
+    /** `symbol+0xoff` as registered, for messages and traces. */
+    readonly where: string,
+  ) {}
+}
+
+/** Status of a task's control block (kprobe_ctlblk.kprobe_status). */
+export type KprobeStatus = 'HIT_ACTIVE' | 'HIT_SS' | 'REENTER' | 'HIT_SSDONE';
+
+interface Site<A> {
+  addr: bigint;
+  /** Probes at this address, newest first (list_add_rcu puts new ones at the head). */
+  probes: Kprobe[];
+  ainsn: A;
+  slot: bigint;
+  /** The original bytes the breakpoint replaced. */
+  opcode: Uint8Array;
+}
+
+interface Kcb<A> {
+  site: Site<A>;
+  /** The probe whose handler runs (for an aggregate's fault routing). */
+  running: Kprobe | undefined;
+  status: KprobeStatus;
+  step: StepState;
+  /** One level of saved state (save_previous_kprobe). */
+  prev: { site: Site<A>; status: KprobeStatus; step: StepState; running: Kprobe | undefined } | undefined;
+}
+
+const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
+
+/**
+ * The kprobe engine of one machine. Installs itself as the machine's breakpoint, step and
+ * fault handler; registration patches the breakpoint into guest code with patchCode.
+ */
+export class KprobeEngine<A> {
+  private readonly sites = new Map<bigint, Site<A>>();
+  private readonly kcbs = new Map<number, Kcb<A>>();
+  private readonly slotPages: { base: bigint; used: number }[] = [];
+  private readonly freeSlots: bigint[] = [];
+  /** Every probe ever registered, for invariants and profiles. */
+  readonly all: Kprobe[] = [];
+  private readonly removed: { addr: bigint; opcode: Uint8Array }[] = [];
+  readonly regs: Regs;
+
+  constructor(
+    readonly machine: Machine,
+    readonly arch: KprobeArch<A>,
+  ) {
+    this.regs = new Regs(machine);
+    machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
+    machine.stepHandler = (task) => this.postKprobeHandler(task);
+    machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
+    machine.sched.onExit((t) => this.kprobeFlushTask(t));
+    machine.onClone((child) => this.copyProcess(child));
+  }
+
+  /** Resolve a probe point to an address, checking the symbol and offset. */
+  resolve(point: ProbePoint): { addr: bigint; where: string } {
+    const syms = this.machine.symbols;
+    if ('addr' in point) return { addr: point.addr, where: syms.format(point.addr).replace(/\/0x[0-9a-f]+$/, '') };
+    const s = syms.lookup(point.symbol);
+    if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
+    const off = BigInt(point.offset ?? 0);
+    if (off < 0n) throw new ProbeError('EINVAL', `negative offset ${off} from ${point.symbol}`);
+    if (s.size > 0n && off >= s.size)
+      throw new ProbeError('EINVAL', `offset 0x${off.toString(16)} is beyond the end of ${point.symbol} (size 0x${s.size.toString(16)})`);
+    return { addr: s.addr + off, where: `${point.symbol}+0x${off.toString(16)}` };
+  }
+
+  /** register_kprobe: validate, copy the instruction to a slot, arm the breakpoint. */
+  registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}): Kprobe {
+    const { addr, where } = this.resolve(point);
+    const p = new Kprobe(addr, handlers, where);
+    const old = this.sites.get(addr);
+    if (old) {
+      old.probes.unshift(p);
+      this.all.push(p);
+      return p;
+    }
+    let ainsn: A;
+    try {
+      ainsn = this.arch.prepare({ read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols }, addr);
+    } catch (e) {
+      if (e instanceof ProbeRefusal) throw new ProbeError(e.code, e.message);
+      throw e;
+    }
+    const slot = this.allocSlot(addr);
+    let bytes: Uint8Array;
+    try {
+      bytes = this.arch.slotBytes(ainsn, addr, slot);
+    } catch (e) {
+      this.freeSlots.push(slot);
+      if (e instanceof ProbeRefusal) throw new ProbeError(e.code, e.message);
+      throw e;
+    }
+    this.machine.mem.patchCode(slot, bytes);
+    const bp = this.arch.breakpoint;
+    const opcode = this.machine.mem.read(addr, bp.length);
+    this.machine.mem.patchCode(addr, bp);
+    this.sites.set(addr, { addr, probes: [p], ainsn, slot, opcode });
+    const i = this.removed.findIndex((r) => r.addr === addr);
+    if (i >= 0) this.removed.splice(i, 1);
+    this.all.push(p);
+    return p;
+  }
+
+  /** unregister_kprobe: drop the probe; the last one at an address restores the original bytes. */
+  unregisterKprobe(p: Kprobe): void {
+    if (!p.registered) return;
+    p.registered = false;
+    const site = this.sites.get(p.addr);
+    if (!site) return;
+    site.probes = site.probes.filter((q) => q !== p);
+    if (site.probes.length > 0) return;
+    this.sites.delete(p.addr);
+    this.machine.mem.patchCode(site.addr, site.opcode);
+    this.removed.push({ addr: site.addr, opcode: site.opcode });
+    // The slot stays reserved while some task is still stepping through it.
+    if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site)) this.freeSlots.push(site.slot);
+  }
+
+  /** Unregister every probe (end of run, fatal handler error). */
+  unregisterAll(): void {
+    for (const p of this.all) this.unregisterKprobe(p);
+  }
+
+  /** Status of a task's control block, or undefined when no probe is running for it. */
+  status(tid: number): KprobeStatus | undefined {
+    return this.kcbs.get(tid)?.status;
+  }
+
+  /**
+   * Invariants: armed probes read back the breakpoint, removed ones their original bytes,
+   * and no task is left in the middle of a step. Returns the violations found.
+   */
+  checkInvariants(): string[] {
+    const out: string[] = [];
+    const bp = this.arch.breakpoint;
+    const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!this.machine.uc.closed) {
+      for (const s of this.sites.values()) {
+        const now = this.machine.mem.read(s.addr, bp.length);
+        if (!eq(now, bp)) out.push(`armed probe at ${this.machine.symbols.format(s.addr)} reads ${hexBytes(now)}, not the breakpoint`);
+      }
+      for (const r of this.removed) {
+        const now = this.machine.mem.read(r.addr, r.opcode.length);
+        if (!eq(now, r.opcode)) out.push(`removed probe at 0x${r.addr.toString(16)} reads ${hexBytes(now)}, not the original ${hexBytes(r.opcode)}`);
+      }
+    }
+    for (const [tid, k] of this.kcbs)
+      if (k.status === 'HIT_SS' || k.status === 'REENTER') out.push(`task ${tid} is left in the middle of a step (${k.status})`);
+    return out;
+  }
+
+  /** Original bytes of guest code, seeing through armed breakpoints. */
+  private readOriginal(addr: bigint, size: number): Uint8Array {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.machine.mem.read(addr, size);
+    } catch {
+      // Near the end of a mapping: read what is there.
+      bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) {
+        try {
+          bytes[i] = this.machine.mem.readU8(addr + BigInt(i));
+        } catch {
+          return bytes.subarray(0, i);
+        }
+      }
+    }
+    for (const s of this.sites.values())
+      for (let i = 0; i < s.opcode.length; i++) {
+        const at = s.addr + BigInt(i) - addr;
+        if (at >= 0n && at < BigInt(bytes.length)) bytes[Number(at)] = s.opcode[i]!;
+      }
+    return bytes;
+  }
+
+  /** An out-of-line slot within the arch's reach of `addr` (engine-owned, read+exec). */
+  private allocSlot(addr: bigint): bigint {
+    const reach = this.arch.slotReach;
+    const near = (a: bigint) => (a > addr ? a - addr : addr - a) < reach;
+    const i = this.freeSlots.findIndex(near);
+    if (i >= 0) return this.freeSlots.splice(i, 1)[0]!;
+    const size = BigInt(this.arch.slotSize);
+    let page = this.slotPages.find((p) => near(p.base) && BigInt(p.used + 1) * size <= 0x1000n);
+    if (!page) {
+      const mem = this.machine.mem;
+      const bottom = addr > reach ? addr - reach : 0x10000n;
+      const base = mem.findFree(0x1000n, bottom, addr) ?? mem.findFree(0x1000n, addr, addr + reach);
+      if (base === undefined) throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
+      mem.map(base, 0x1000n, 5, 'kprobe-slots');
+      page = { base, used: 0 };
+      this.slotPages.push(page);
+    }
+    return page.base + BigInt(page.used++) * size;
+  }
+
+  private kcbFor(task: Task): Kcb<A> | undefined {
+    return this.kcbs.get(task.tid);
+  }
+
+  /** A JS exception in a handler is a fault of that probe: its fault_handler may take it. */
+  private callHandler(k: Kcb<A>, p: Kprobe, fn: () => void, what: string): void {
+    try {
+      fn();
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      const fh = p.handlers.faultHandler;
+      let handled = false;
+      if (fh) {
+        try {
+          handled = truthy(fh(p, this.regs, this.arch.trapNumber(11)));
+        } catch (e2) {
+          throw this.fatal(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
+        }
+      }
+      if (!handled) {
+        void k;
+        throw this.fatal(`the ${what} of the probe at ${p.where} threw: ${msg}`);
+      }
+    }
+  }
+
+  /** End the run: every probe removed and guest code unpatched, per-task state dropped. */
+  private fatal(message: string): HostError {
+    this.kcbs.clear();
+    this.unregisterAll();
+    return new HostError(message);
+  }
+
+  /** kprobe_handler: a breakpoint at `addr`. */
+  private kprobeHandler(addr: bigint, task: Task): boolean {
+    const k = this.kcbFor(task);
+    // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
+    if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && addr === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {
+      return this.postKprobeHandler(task);
+    }
+    const site = this.sites.get(addr);
+    if (!site) {
+      // A probe removed since the trap was raised: its original bytes are back; resume there.
+      const now = this.machine.mem.read(addr, this.arch.breakpoint.length);
+      if (this.removed.some((r) => r.addr === addr) && !now.every((b, i) => b === this.arch.breakpoint[i])) {
+        this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
+        return true;
+      }
+      return false; // the guest's own breakpoint
+    }
+    if (k) {
+      // A probe hit while this task is inside a handler or a step: no handlers, just step
+      // it and count it missed (2.6.13 status REENTER, one level of saved state).
+      if (k.status === 'REENTER') throw this.fatal(`probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`);
+      k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
+      k.site = site;
+      k.status = 'REENTER';
+      k.running = undefined;
+      k.step = { savedFlags: 0n };
+      for (const p of site.probes) p.nmissed++;
+      return this.setupSinglestep(k, task);
+    }
+    const kcb: Kcb<A> = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
+    this.kcbs.set(task.tid, kcb);
+    // aggr_pre_handler: in list order, stop at the first that says it set PC.
+    for (const p of [...site.probes]) {
+      p.nhit++;
+      const pre = p.handlers.preHandler;
+      if (!pre) continue;
+      kcb.running = p;
+      let r: number | boolean | void = 0;
+      this.callHandler(kcb, p, () => {
+        r = pre(p, this.regs);
+      }, 'pre_handler');
+      if (truthy(r)) {
+        this.kcbs.delete(task.tid);
+        return true;
+      }
+    }
+    kcb.running = undefined;
+    return this.setupSinglestep(kcb, task);
+  }
+
+  private setupSinglestep(k: Kcb<A>, task: Task): boolean {
+    const plan = this.arch.setupSinglestep(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step);
+    if (plan === 'step') {
+      if (k.status !== 'REENTER') k.status = 'HIT_SS';
+      this.machine.holdSwitch();
+      return true;
+    }
+    if (plan === 'emulated') return this.finishStep(k, task, false);
+    // The probed instruction is the guest's own breakpoint: stepped in place it traps again,
+    // which ends the program as the unprobed run does.
+    this.endStep(k, task, false);
+    this.machine.fatalSignal(5, k.site.addr, 'breakpoint instruction in the program');
+    return true;
+  }
+
+  /** post_kprobe_handler: the step is over (TF trap or the breakpoint after the copy). */
+  private postKprobeHandler(task: Task): boolean {
+    const k = this.kcbFor(task);
+    if (!k || (k.status !== 'HIT_SS' && k.status !== 'REENTER')) return false;
+    return this.finishStep(k, task, true);
+  }
+
+  private finishStep(k: Kcb<A>, task: Task, held: boolean): boolean {
+    if (k.status !== 'REENTER') {
+      k.status = 'HIT_SSDONE';
+      for (const p of [...k.site.probes]) {
+        const post = p.handlers.postHandler;
+        if (!post) continue;
+        k.running = p;
+        this.callHandler(k, p, () => post(p, this.regs, 0), 'post_handler');
+      }
+      k.running = undefined;
+    }
+    this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step, true);
+    this.endStep(k, task, held);
+    return true;
+  }
+
+  /** Restore the previous level after a reentered step, or drop the control block. */
+  private endStep(k: Kcb<A>, task: Task, held: boolean): void {
+    const site = k.site;
+    if (k.status === 'REENTER' && k.prev) {
+      k.site = k.prev.site;
+      k.status = k.prev.status;
+      k.step = k.prev.step;
+      k.running = k.prev.running;
+      k.prev = undefined;
+    } else this.kcbs.delete(task.tid);
+    if (!this.sites.has(site.addr) || this.sites.get(site.addr) !== site) {
+      if (![...this.kcbs.values()].some((x) => x.site === site || x.prev?.site === site)) this.freeSlots.push(site.slot);
+    }
+    if (held) this.machine.releaseSwitch();
+  }
+
+  /** kprobe_fault_handler: a fault while a handler or a step of this task runs. */
+  private kprobeFaultHandler(signal: number, pc: bigint, task: Task): 'handled' | { pc: bigint } {
+    const k = this.kcbFor(task);
+    if (!k) return { pc };
+    const inSlot = pc >= k.site.slot && pc < k.site.slot + BigInt(this.arch.slotSize);
+    if (k.status === 'HIT_SS' || k.status === 'REENTER') {
+      const p = k.site.probes[0];
+      if (p?.handlers.faultHandler && k.status === 'HIT_SS') {
+        let handled = false;
+        this.callHandler(k, p, () => {
+          handled = truthy(p.handlers.faultHandler!(p, this.regs, this.arch.trapNumber(signal)));
+        }, 'fault_handler');
+        if (handled) return 'handled';
+      }
+      // Not handled: the fault happened at the probed instruction, as it would unprobed.
+      this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step, false);
+      const addr = k.site.addr;
+      this.kcbs.delete(task.tid);
+      this.machine.releaseSwitch();
+      return { pc: inSlot ? addr : pc };
+    }
+    return { pc };
+  }
+
+  /** A task died: its control block goes (a step it began can never finish). */
+  private kprobeFlushTask(t: Task): void {
+    const k = this.kcbs.get(t.tid);
+    if (!k) return;
+    // A thread that exits from a system call stepped in a slot still gets its step-end trap
+    // (the CPU runs on until then); keep the block so that trap ends the step cleanly.
+    if ((k.status === 'HIT_SS' || k.status === 'REENTER') && !this.machine.stopReason) return;
+    this.kcbs.delete(t.tid);
+  }
+
+  /**
+   * clone stepped out of line: the child starts with the parent's CPU, PC in the slot and
+   * the step's flags set. It must not inherit a half-done step: put it where the original
+   * instruction leaves it.
+   */
+  private copyProcess(child: Task): void {
+    const k = this.kcbFor(this.machine.sched.current);
+    if (!k || (k.status !== 'HIT_SS' && k.status !== 'REENTER')) return;
+    const site = k.site;
+    const step = { ...k.step };
+    const inner = child.resume;
+    child.resume = (cpu) => {
+      inner?.(cpu);
+      this.arch.resumeExecution(cpu, site.ainsn, site.addr, site.slot, step, false);
+    };
+  }
+}
+
+function hexBytes(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
