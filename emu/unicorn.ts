@@ -44,6 +44,7 @@ export const UC_MEM_FETCH_PROT = 24;
 
 const UC_HOOK_INTR = 1 << 0;
 const UC_HOOK_INSN = 1 << 1;
+const UC_HOOK_CODE = 1 << 2;
 const UC_HOOK_MEM_READ = 1 << 10;
 const UC_HOOK_MEM_WRITE = 1 << 11;
 const UC_HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
@@ -101,7 +102,7 @@ type Native = {
 };
 
 let native: Native | undefined;
-let protos: { intr: unknown; syscall: unknown; mem: unknown; access: unknown } | undefined;
+let protos: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown } | undefined;
 
 /** Load the library once; throws an Error naming the path when it cannot be opened. */
 function lib(): Native {
@@ -123,6 +124,7 @@ function lib(): Native {
   protos = {
     intr: koffi.proto('void uc_cb_hookintr_t(uc_engine *uc, uint32_t intno, void *user_data)'),
     syscall: koffi.proto('void uc_cb_insn_syscall_t(uc_engine *uc, void *user_data)'),
+    code: koffi.proto('void uc_cb_hookcode_t(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)'),
     mem: koffi.proto(
       'bool uc_cb_eventmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
     ),
@@ -196,6 +198,11 @@ export interface HookHandlers {
   intr?: (intno: number) => void;
   /** UC_HOOK_INSN syscall (x86_64 `syscall`). */
   syscall?: () => void;
+  /**
+   * UC_HOOK_CODE, only where `traceCode` installed it: a JS call per instruction (~0.25 us),
+   * for test oracles, never on a run's normal path.
+   */
+  code?: (address: bigint) => void;
   /** Invalid memory access; return value is ignored (the access always fails). */
   memInvalid?: (type: number, address: bigint, size: number) => void;
 }
@@ -203,7 +210,7 @@ export interface HookHandlers {
 // One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
 // they find their engine by the uc_engine pointer through this table.
 const engines = new Map<unknown, Unicorn>();
-let dispatchers: { intr: unknown; syscall: unknown; mem: unknown; access: unknown } | undefined;
+let dispatchers: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown } | undefined;
 
 function keyOf(uc: unknown): unknown {
   // koffi hands opaque pointers to callbacks as External objects; their address is the key.
@@ -223,6 +230,10 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
       const e = engines.get(keyOf(uc));
       if (e) e.guard(() => e.handlers.syscall?.());
     }, koffi.pointer(p.syscall as never)),
+    code: koffi.register((uc: unknown, address: bigint | number) => {
+      const e = engines.get(keyOf(uc));
+      if (e) e.guard(() => e.handlers.code?.(BigInt(address)));
+    }, koffi.pointer(p.code as never)),
     mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
       const e = engines.get(keyOf(uc));
       if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
@@ -302,6 +313,12 @@ export class Unicorn {
       }
       native!.uc_emu_stop(this.uc);
     }
+  }
+
+  /** Install the UC_HOOK_CODE hook over [begin, end] (inclusive). */
+  traceCode(begin: bigint, end: bigint): void {
+    const hh: [unknown] = [null];
+    check(native!.uc_hook_add(this.uc, hh, UC_HOOK_CODE, getDispatchers().code, null, begin, end), 'uc_hook_add(CODE)');
   }
 
   regRead(id: number): bigint {

@@ -2,9 +2,12 @@
 // The command line: `kprobe-emu run [options] <elf> [guest args...]`.
 // Exit status: the guest's own; 128+signal when a fault ends it; 125 when the emulator
 // refuses (bad ELF, budget, deadlock, internal error); 2 for wrong usage.
-import { writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LoadError, runProgram } from './run.js';
+import { DefinitionError } from './probe-def.js';
+import { profileLines, traceDefinitions, TraceSink, type TracedProbe } from './tracing.js';
 
 const EXIT_USAGE = 2;
 const EXIT_REFUSED = 125;
@@ -41,12 +44,50 @@ function byteSize(v: string): bigint {
   return BigInt(m[1]!) * unit;
 }
 
+interface RunOpts {
+  maxInsns?: number;
+  quantum?: number;
+  maxMemory?: bigint;
+  maxTasks?: number;
+  env?: string[];
+  event?: string[];
+  eventsFile?: string;
+  format: 'text' | 'json';
+  output?: string;
+  profile?: boolean;
+}
+
+/** Wrong usage found after parsing: exit 2 with a message. */
+class UsageError extends Error {}
+
+function readEventsFile(path: string | undefined): string[] {
+  if (!path) return [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the events file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return text
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter((l) => l.length > 0);
+}
+
 export async function main(argv: string[]): Promise<number> {
   try {
     return await parseAndRun(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof DefinitionError) {
+      line(2, `kprobe-emu: bad probe definition: ${e.render()}`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      line(2, `kprobe-emu: ${e.message}`);
       return EXIT_USAGE;
     }
     if (e instanceof LoadError) {
@@ -81,8 +122,24 @@ async function parseAndRun(argv: string[]): Promise<number> {
     .addOption(new Option('--max-memory <size>', 'guest memory limit (e.g. 256M); brk/mmap fail with ENOMEM beyond it').argParser(byteSize))
     .addOption(new Option('--max-tasks <n>', 'live task limit; clone fails with EAGAIN beyond it').argParser(positiveInt('--max-tasks')))
     .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
+    .option('-e, --event <definition>', "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...' (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
+    .addOption(new Option('--format <format>', 'trace output format').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write the trace here (default: stderr)')
+    .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
     .passThroughOptions()
-    .action(async (elf: string, args: string[], opts: { maxInsns?: number; quantum?: number; maxMemory?: bigint; maxTasks?: number; env?: string[] }) => {
+    .action(async (elf: string, args: string[], opts: RunOpts) => {
+      const defs = [...(opts.event ?? []), ...readEventsFile(opts.eventsFile)];
+      let outFd = 2;
+      if (opts.output) {
+        try {
+          outFd = openSync(opts.output, 'w');
+        } catch (e) {
+          throw new UsageError(`cannot open ${opts.output} for the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+      let traced: TracedProbe[] = [];
+      const sink = new TraceSink(opts.format, (l) => line(outFd, l), basename(elf).slice(0, 15));
       const r = await runProgram(elf, {
         argv: [elf, ...args],
         envp: opts.env ?? [],
@@ -93,8 +150,14 @@ async function parseAndRun(argv: string[]): Promise<number> {
         ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
         ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
         ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
+      }, {
+        setup: (m) => {
+          if (defs.length > 0) traced = traceDefinitions(m, defs, sink).probes;
+        },
       });
+      if (outFd !== 2) closeSync(outFd);
       if (r.report) line(2, r.report);
+      if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
     });
 

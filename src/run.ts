@@ -57,12 +57,22 @@ export interface RunOutcome {
   insns: number;
 }
 
-/** Load, run and report a program; the machine is closed afterwards. */
-export async function runProgram(path: string, options: MachineOptions): Promise<RunOutcome> {
+/**
+ * Load, run and report a program; the machine is closed afterwards. `setup` runs before
+ * the guest (register probes there: what it throws ends the call before anything runs);
+ * `after` runs once the guest stopped, before the machine is closed.
+ */
+export async function runProgram(
+  path: string,
+  options: MachineOptions,
+  hooks: { setup?: (m: Machine) => void; after?: (m: Machine) => void } = {},
+): Promise<RunOutcome> {
   const image = loadElfFile(path);
   const m = createMachine(image, options, path);
   try {
+    hooks.setup?.(m);
     const stop = m.run();
+    hooks.after?.(m);
     const report = stop.kind === 'exit' ? undefined : await m.describeStop(stop);
     return { stop, status: shellStatus(stop), report, insns: m.insns };
   } finally {

@@ -1,0 +1,117 @@
+// Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event)
+// and kprobe_profile: definitions turned into registered probes that record their hits.
+import { kprobeArchFor } from '../arch/index.js';
+import type { Machine } from '../emu/machine.js';
+import { KprobeEngine, ProbeError, type Kprobe } from './kprobes.js';
+import { DefinitionError, parseDefinition, renderValue, type ProbeDefinition } from './probe-def.js';
+import type { Regs } from './regs.js';
+
+/** One recorded hit, with the fields of the JSON output. */
+export interface TraceEvent {
+  seq: number;
+  type: 'kprobe';
+  group: string;
+  event: string;
+  task: number;
+  pc: string;
+  at: string;
+  args: Record<string, string>;
+}
+
+export type TraceFormat = 'text' | 'json';
+
+/** Formats events: ftrace-like text lines or one JSON object a line. */
+export class TraceSink {
+  private seq = 0;
+  constructor(
+    readonly format: TraceFormat,
+    private readonly write: (line: string) => void,
+    private readonly comm: string,
+  ) {}
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  emit(ev: TraceEvent, sym: string): void {
+    if (this.format === 'json') {
+      this.write(JSON.stringify(ev));
+      return;
+    }
+    const args = Object.entries(ev.args).map(([k, v]) => ` ${k}=${v}`).join('');
+    const task = `${this.comm}-${ev.task}`.padStart(16);
+    this.write(`${task} [000] ..... ${String(ev.seq).padStart(6)}: ${ev.event}: (${sym})${args}`);
+  }
+}
+
+/** A definition registered on a machine, with its probe. */
+export interface TracedProbe {
+  def: ProbeDefinition;
+  probe: Kprobe;
+}
+
+/** Parse every definition first (nothing registers if one is bad), then register them all. */
+export function traceDefinitions(m: Machine, texts: readonly string[], sink: TraceSink): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
+  const registers = new Set(Object.keys(m.isa.registers));
+  const bits = m.isa.wordSize === 8 ? 64 : 32;
+  const defs = texts.map((t) => parseDefinition(t, registers, bits));
+  const seen = new Map<string, ProbeDefinition>();
+  for (const d of defs) {
+    const key = `${d.group}/${d.event}`;
+    if (seen.has(key)) throw new DefinitionError(`event ${key} is defined twice`, 0, d.text);
+    seen.set(key, d);
+  }
+  const arch = kprobeArchFor(m.isa);
+  if (!arch && defs.length > 0) throw new DefinitionError(`kprobes are not available on ${m.isa.name} in this version`, defs[0]!.point.column, defs[0]!.text);
+  const engine = new KprobeEngine(m, arch!);
+  const probes: TracedProbe[] = [];
+  try {
+    for (const def of defs) {
+      const point = 'addr' in def.point ? { addr: def.point.addr } : { symbol: def.point.symbol, offset: def.point.offset };
+      let probe: Kprobe;
+      try {
+        probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs) });
+      } catch (e) {
+        if (e instanceof ProbeError) throw new DefinitionError(`cannot probe here: ${e.message} (${e.code})`, def.point.column, def.text);
+        throw e;
+      }
+      probes.push({ def, probe });
+    }
+  } catch (e) {
+    engine.unregisterAll();
+    throw e;
+  }
+  return { engine, probes };
+}
+
+function fetch(regs: Regs, def: ProbeDefinition, i: number): bigint {
+  const a = def.args[i]!;
+  switch (a.source.kind) {
+    case 'reg':
+      return regs.get(a.source.name);
+    case 'arg':
+      return regs.arg(a.source.n);
+    case 'retval':
+      return regs.retval;
+  }
+}
+
+function record(m: Machine, sink: TraceSink, def: ProbeDefinition, p: Kprobe, regs: Regs): number {
+  const args: Record<string, string> = {};
+  def.args.forEach((a, i) => {
+    args[a.name] = renderValue(fetch(regs, def, i), a.type);
+  });
+  const hit = m.symbols.resolve(p.addr);
+  const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${p.addr.toString(16)}`;
+  const sym = hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at;
+  sink.emit(
+    { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${p.addr.toString(16)}`, at, args },
+    sym,
+  );
+  return 0;
+}
+
+/** kprobe_profile: `EVENT HITS MISSES` lines. */
+export function profileLines(probes: readonly TracedProbe[]): string[] {
+  return probes.map((t) => `${t.def.event} ${t.probe.nhit} ${t.probe.nmissed}`);
+}

@@ -1,0 +1,180 @@
+// Ports of the kernel's kprobe self-tests (lib/test_kprobes.c: test_kprobe, test_kprobes,
+// test_kprobe_missed) and the registration contracts, on i386 and x86_64.
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkAndClose, probed } from './support.js';
+import type { Regs } from '../../src/regs.js';
+
+afterEach(checkAndClose);
+
+const V = 305419896n; // the ktest fixture's default argument
+
+describe.each(['x86_64', 'i386'] as const)('kprobes on %s', (isa) => {
+  it('test_kprobe: pre and post handlers of a probe on target both run on one call', () => {
+    const { m, e, out } = probed(isa, 'ktest');
+    let preh = 0n;
+    let posth = 0n;
+    const p = e.registerKprobe({ symbol: 'target' }, {
+      preHandler: (_p, regs) => {
+        preh = regs.arg(1) / 3n;
+      },
+      postHandler: (_p, regs) => {
+        posth = regs.arg(1) / 3n + 1n; // the argument is untouched by the first instruction
+      },
+    });
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(preh).toBe(V / 3n);
+    expect(posth).toBe(V / 3n + 1n);
+    expect(p.nhit).toBe(1);
+    expect(p.nmissed).toBe(0);
+    expect(out()).toBe(`target = ${V / 3n}\ntarget2 = ${V / 3n + 1n}\nrecursed_target = ${V / 3n}\n`);
+  });
+
+  it('test_kprobes: two probes, each fires for its own function', () => {
+    const { m, e } = probed(isa, 'ktest');
+    const seen: string[] = [];
+    e.registerKprobe({ symbol: 'target' }, { preHandler: () => void seen.push('target') });
+    e.registerKprobe({ symbol: 'target2' }, { preHandler: () => void seen.push('target2') });
+    m.run();
+    expect(seen).toEqual(['target', 'target2']);
+  });
+
+  it('test_kprobe_missed: hits inside the handlers are stepped without handlers, nmissed == 2', () => {
+    const { m, e, out } = probed(isa, 'ktest');
+    let pre = 0;
+    let post = 0;
+    let inner: bigint[] = [];
+    const p = e.registerKprobe({ symbol: 'recursed_target' }, {
+      preHandler: (_p, regs: Regs) => {
+        pre++;
+        expect(e.status(regs.tid)).toBe('HIT_ACTIVE');
+        inner.push(regs.callGuest('recursed_target', 9n));
+      },
+      postHandler: (_p, regs: Regs) => {
+        post++;
+        expect(e.status(regs.tid)).toBe('HIT_SSDONE');
+        inner.push(regs.callGuest('recursed_target', 30n));
+      },
+    });
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect([pre, post]).toEqual([1, 1]);
+    expect(p.nmissed).toBe(2);
+    expect(p.nhit).toBe(1);
+    expect(inner).toEqual([3n, 10n]);
+    expect(out()).toContain(`recursed_target = ${V / 3n}\n`);
+    inner = [];
+  });
+
+  it('a pre_handler returning non-zero has set PC: no step, no post_handler', () => {
+    const { m, e, out } = probed(isa, 'ktest');
+    let post = 0;
+    // Emulate `return 7` from target: PC = return address, pop it, result 7.
+    e.registerKprobe({ symbol: 'target' }, {
+      preHandler: (_p, regs) => {
+        const ret = regs.readWord(regs.sp);
+        regs.set('sp', regs.sp + BigInt(m.isa.wordSize));
+        regs.set('ax', 7n);
+        regs.pc = ret;
+        return 1;
+      },
+      postHandler: () => void post++,
+    });
+    m.run();
+    expect(post).toBe(0);
+    expect(out()).toContain('target = 7\n');
+  });
+
+  it('reads back the breakpoint while armed and the original bytes after unregister', () => {
+    const { m, e } = probed(isa, 'ktest');
+    const addr = m.symbols.lookup('target2')!.addr;
+    const before = m.mem.read(addr, 1)[0];
+    const p = e.registerKprobe({ symbol: 'target2' });
+    expect(m.mem.read(addr, 1)[0]).toBe(0xcc);
+    e.unregisterKprobe(p);
+    expect(m.mem.read(addr, 1)[0]).toBe(before);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+  });
+
+  it('refuses a mid-instruction address, an unknown symbol and an offset past the function', () => {
+    const { m, e } = probed(isa, 'ktest');
+    const t = m.symbols.lookup('target')!;
+    expect(() => e.registerKprobe({ addr: t.addr + 1n })).toThrow(/target\+0x1\/0x[0-9a-f]+ is not an instruction boundary/);
+    expect(() => e.registerKprobe({ symbol: 'no_such_function' })).toThrow(/no function named 'no_such_function'/);
+    expect(() => e.registerKprobe({ symbol: 'target', offset: 0x10000 })).toThrow(/beyond the end of target/);
+    expect(e.checkInvariants()).toEqual([]);
+  });
+
+  it('an aggregate of three probes at one address runs newest first; one removed; all removed restores the code', () => {
+    const { m, e, out } = probed(isa, 'fib', ['5']);
+    const order: string[] = [];
+    const mk = (n: string) => e.registerKprobe({ symbol: 'fib' }, { preHandler: () => void order.push(n), postHandler: () => void order.push(`${n}.post`) });
+    const addr = m.symbols.lookup('fib')!.addr;
+    const orig = m.mem.read(addr, 1)[0];
+    const a = mk('a');
+    const b = mk('b');
+    const c = mk('c');
+    e.unregisterKprobe(b);
+    expect(m.mem.read(addr, 1)[0]).toBe(0xcc);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toBe('fib(5) = 5\n');
+    expect(order.slice(0, 4)).toEqual(['c', 'a', 'c.post', 'a.post']);
+    expect(a.nhit).toBe(15);
+    expect(c.nhit).toBe(15);
+    expect(b.nhit).toBe(0);
+    e.unregisterKprobe(a);
+    expect(m.mem.read(addr, 1)[0]).toBe(0xcc);
+    e.unregisterKprobe(c);
+    expect(m.mem.read(addr, 1)[0]).toBe(orig);
+  });
+
+  it('unregister in the middle of a run, then register again', () => {
+    const { m, e, out } = probed(isa, 'fib', ['10']);
+    let hits = 0;
+    let again: ReturnType<typeof e.registerKprobe> | undefined;
+    const p = e.registerKprobe({ symbol: 'fib' }, {
+      preHandler: (self) => {
+        hits++;
+        if (hits === 5) e.unregisterKprobe(self);
+      },
+    });
+    // A second probe re-registers fib's probe when main's loop... simplest: on `print_udec`.
+    e.registerKprobe({ symbol: 'print_str' }, {
+      preHandler: () => {
+        if (!again) again = e.registerKprobe({ symbol: 'fib' }, {});
+      },
+    });
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(hits).toBe(5);
+    expect(p.registered).toBe(false);
+    expect(out()).toBe('fib(10) = 55\n');
+    const addr = m.symbols.lookup('fib')!.addr;
+    expect(m.mem.read(addr, 1)[0]).toBe(0xcc); // re-registered: armed again
+  });
+
+  it('a throwing handler with no fault_handler stops the run (exit 125), probes removed, code unpatched', () => {
+    const { m, e } = probed(isa, 'fib', ['10']);
+    const addr = m.symbols.lookup('fib')!.addr;
+    const orig = m.mem.read(addr, 1)[0];
+    e.registerKprobe({ symbol: 'fib' }, { preHandler: () => { throw new Error('boom'); } });
+    const stop = m.run();
+    expect(stop.kind).toBe('error');
+    expect(stop.kind === 'error' && stop.message).toBe('the pre_handler of the probe at fib+0x0 threw: boom');
+    expect(m.mem.read(addr, 1)[0]).toBe(orig);
+    expect(e.all.every((p) => !p.registered)).toBe(true);
+  });
+
+  it('a fault_handler that handles a throwing handler lets the run go on', () => {
+    const { m, e, out } = probed(isa, 'fib', ['6']);
+    let faults = 0;
+    e.registerKprobe({ symbol: 'fib' }, {
+      preHandler: () => { throw new Error('boom'); },
+      faultHandler: (_p, _r, trapnr) => {
+        faults++;
+        expect(trapnr).toBe(14);
+        return 1;
+      },
+    });
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(faults).toBe(25);
+    expect(out()).toBe('fib(6) = 8\n');
+  });
+});

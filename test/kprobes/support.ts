@@ -1,0 +1,76 @@
+// Shared set-up for the kprobe suites: a machine with an engine, captured output, and the
+// invariants every test ends with.
+import { expect } from 'vitest';
+import { kprobeArchFor } from '../../arch/index.js';
+import { decodeX86 } from '../../arch/x86/decode.js';
+import type { Machine } from '../../emu/machine.js';
+import { KprobeEngine } from '../../src/kprobes.js';
+import { createMachine, loadElfFile } from '../../src/run.js';
+import { fixture, type IsaName } from '../helpers.js';
+
+export interface Probed {
+  m: Machine;
+  e: KprobeEngine<unknown>;
+  out: () => string;
+}
+
+const open: Probed[] = [];
+
+export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}): Probed {
+  const chunks: Buffer[] = [];
+  const m = createMachine(loadElfFile(fixture(isa, name)), {
+    argv: [`./${name}`, ...args],
+    stdout: (b) => chunks.push(Buffer.from(b)),
+    stderr: () => {},
+    warn: () => {},
+    ...opts,
+  });
+  const arch = kprobeArchFor(m.isa);
+  if (!arch) throw new Error(`no kprobes on ${isa}`);
+  const p = { m, e: new KprobeEngine(m, arch), out: () => Buffer.concat(chunks).toString('latin1') };
+  open.push(p);
+  return p;
+}
+
+/** After every kprobe test: probes armed/removed as claimed, no half-done step; engines closed. */
+export function checkAndClose(): void {
+  const all = open.splice(0);
+  for (const p of all) {
+    const bad = p.e.checkInvariants();
+    p.m.close();
+    expect(bad, 'kprobe invariants').toEqual([]);
+  }
+}
+
+/** Every instruction boundary of every sized function (decoded from the function start). */
+export function instructionBoundaries(m: Machine): bigint[] {
+  const mode = m.isa.wordSize === 8 ? 64 : 32;
+  const out: bigint[] = [];
+  for (const f of m.symbols.functions()) {
+    if (f.size === 0n) continue;
+    for (let a = f.addr; a < f.addr + f.size; ) {
+      out.push(a);
+      a += BigInt(decodeX86(m.mem.read(a, 15), mode).len);
+    }
+  }
+  return out;
+}
+
+/** Independent oracle: how often each address executed, from a UC_HOOK_CODE in its own run. */
+export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string } {
+  const chunks: Buffer[] = [];
+  const m = createMachine(loadElfFile(fixture(isa, name)), {
+    argv: [`./${name}`, ...args],
+    stdout: (b) => chunks.push(Buffer.from(b)),
+    stderr: () => {},
+    warn: () => {},
+    ...opts,
+  });
+  const counts = new Map<bigint, number>();
+  m.uc.handlers.code = (a) => counts.set(a, (counts.get(a) ?? 0) + 1);
+  const text = m.image.segments.filter((s) => s.executable);
+  for (const s of text) m.uc.traceCode(s.vaddr, s.vaddr + s.memsz - 1n);
+  m.run();
+  m.close();
+  return { counts, stdout: Buffer.concat(chunks).toString('latin1') };
+}
