@@ -251,7 +251,7 @@ const handlers: Record<string, Handler> = {
 function signalSelf(m: Machine, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
   if (tgid !== BigInt(m.sched.tgid) || !m.sched.get(Number(tid))) return neg(EPERM);
   if (sig === 0n) return 0n;
-  m.fatalSignal(Number(sig), m.isa.pcAfterSyscall(m.cpu), `signal ${sig} sent by the program to itself`);
+  m.fatalSignal(Number(sig), m.isa.pcAfterSyscall(m.cpu), `signal ${sig} sent by the program to itself`, false);
   return undefined;
 }
 

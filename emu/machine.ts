@@ -106,10 +106,14 @@ export class Machine {
   /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
   stepHandler: ((task: Task) => boolean) | undefined;
   faultHandler: FaultHandler | undefined;
+  /** Maps an engine-owned PC (an out-of-line slot) to the guest address it stands for. */
+  pcMapper: ((pc: bigint) => bigint) | undefined;
   /** While set, task switches a system call asks for wait (a step is in progress). */
   private switchHold = 0;
   /** A nested run (callGuest) made the outer uc_emu_start return early: restart it. */
   private nestedRun = false;
+  /** A timer tick fell inside a step: preempt as soon as the step is over. */
+  private preemptPending = false;
   private callStop: bigint | undefined;
 
   /**
@@ -282,12 +286,18 @@ export class Machine {
     this.uc.emuStop();
   }
 
-  /** A fatal signal ends the thread group as Linux does; output already written stays. */
-  fatalSignal(signal: number, pc: bigint, detail: string): void {
+  /**
+   * A fatal signal ends the thread group as Linux does; output already written stays.
+   * `cpuFault` signals (raised by an instruction) go to the fault handler first; a signal
+   * a system call sends only has its PC mapped back (out of an out-of-line slot).
+   */
+  fatalSignal(signal: number, pc: bigint, detail: string, cpuFault = true): void {
     if (this.final) return;
-    const f = this.faultHandler?.(signal, pc, this.sched.current);
-    if (f === 'handled') return;
-    if (f) pc = f.pc;
+    if (cpuFault) {
+      const f = this.faultHandler?.(signal, pc, this.sched.current);
+      if (f === 'handled') return;
+      if (f) pc = f.pc;
+    } else pc = this.pcMapper?.(pc) ?? pc;
     const tid = this.sched.current.tid;
     this.final = { kind: 'signal', signal, name: SIGNAL_NAMES[signal] ?? `signal ${signal}`, pc, tid, detail };
     for (const t of this.sched.live()) this.sched.kill(t, 128 + signal);
@@ -376,7 +386,7 @@ export class Machine {
       const pc = this.cpu.regRead(this.isa.pcReg);
       let slice = 0;
       if (this.counting) {
-        slice = quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
+        slice = this.preemptPending ? 1 : quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
         if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
       }
       let err: number;
@@ -411,6 +421,13 @@ export class Machine {
       if (maxInsns > 0 && this.insns >= maxInsns) {
         return this.finish({ kind: 'budget', insns: maxInsns, pc: at, tid: this.sched.current.tid });
       }
+      // A timer tick in the middle of a probe's step does not preempt: the step finishes
+      // first (one instruction at a time), then the tick takes effect.
+      if (this.switchHold > 0) {
+        this.preemptPending = true;
+        continue;
+      }
+      this.preemptPending = false;
       this.action = 'yield';
       if (!this.switchTask()) return this.finish(this.final ?? { kind: 'exit', status: 0 });
     }

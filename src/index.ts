@@ -16,23 +16,10 @@ export { Regs } from './regs.js';
 export { parseDefinition, DefinitionError, type ProbeDefinition } from './probe-def.js';
 export { traceDefinitions, TraceSink, type TraceEvent } from './tracing.js';
 
-import { kprobeArchFor } from '../arch/index.js';
 import type { Machine } from '../emu/machine.js';
-import { KprobeEngine, ProbeError, type Kprobe, type KprobeHandlers, type ProbePoint } from './kprobes.js';
+import { kprobes, type Kprobe, type KprobeHandlers, type ProbePoint } from './kprobes.js';
 
-const engines = new WeakMap<Machine, KprobeEngine<unknown>>();
-
-/** The kprobe engine of a machine (created on first use). Throws ProbeError ENOSYS where the ISA has none yet. */
-export function kprobes(m: Machine): KprobeEngine<unknown> {
-  let e = engines.get(m);
-  if (!e) {
-    const arch = kprobeArchFor(m.isa);
-    if (!arch) throw new ProbeError('ENOSYS', `kprobes are not available on ${m.isa.name} in this version`);
-    e = new KprobeEngine(m, arch);
-    engines.set(m, e);
-  }
-  return e;
-}
+export { kprobes };
 
 /** register_kprobe on a machine: `registerKprobe(m, { symbol: 'fib' }, { preHandler })`. */
 export function registerKprobe(m: Machine, point: ProbePoint, handlers: KprobeHandlers): Kprobe {

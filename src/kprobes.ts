@@ -2,6 +2,7 @@
 // aggregate probes, the per-CPU kprobe_ctlblk) and the arch-independent half of
 // kprobe_handler / post_kprobe_handler / kprobe_fault_handler. Control blocks are kept per
 // task, not per CPU: a step belongs to the task that hit the probe.
+import { kprobeArchFor } from '../arch/index.js';
 import { ProbeRefusal, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
@@ -95,6 +96,7 @@ export class KprobeEngine<A> {
     machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
     machine.stepHandler = (task) => this.postKprobeHandler(task);
     machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
+    machine.pcMapper = (pc) => this.originalPc(pc);
     machine.sched.onExit((t) => this.kprobeFlushTask(t));
     machine.onClone((child) => this.copyProcess(child));
   }
@@ -279,6 +281,8 @@ export class KprobeEngine<A> {
     const k = this.kcbFor(task);
     // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
     if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && addr === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {
+      // The trap left PC after the breakpoint: the copy itself ended at the breakpoint.
+      this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
       return this.postKprobeHandler(task);
     }
     const site = this.sites.get(addr);
@@ -392,14 +396,20 @@ export class KprobeEngine<A> {
         }, 'fault_handler');
         if (handled) return 'handled';
       }
-      // Not handled: the fault happened at the probed instruction, as it would unprobed.
-      this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step, false);
+      // Not handled: the fault ends the program, reported at the probed instruction as it
+      // would be unprobed.
       const addr = k.site.addr;
       this.kcbs.delete(task.tid);
       this.machine.releaseSwitch();
       return { pc: inSlot ? addr : pc };
     }
     return { pc };
+  }
+
+  /** A PC inside a slot stands for the same offset of its probed instruction. */
+  private originalPc(pc: bigint): bigint {
+    for (const s of this.sites.values()) if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize)) return s.addr + (pc - s.slot);
+    return pc;
   }
 
   /** A task died: its control block goes (a step it began can never finish). */
@@ -432,4 +442,23 @@ export class KprobeEngine<A> {
 
 function hexBytes(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+const engines = new WeakMap<Machine, KprobeEngine<unknown>>();
+
+/** The machine's kprobe engine if one was made. */
+export function existingKprobes(m: Machine): KprobeEngine<unknown> | undefined {
+  return engines.get(m);
+}
+
+/** The kprobe engine of a machine, made on first use; ProbeError ENOSYS where the ISA has none. */
+export function kprobes(m: Machine): KprobeEngine<unknown> {
+  let e = engines.get(m);
+  if (!e) {
+    const arch = kprobeArchFor(m.isa);
+    if (!arch) throw new ProbeError('ENOSYS', `kprobes are not available on ${m.isa.name} in this version`);
+    e = new KprobeEngine(m, arch);
+    engines.set(m, e);
+  }
+  return e;
 }

@@ -1,8 +1,7 @@
 // Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event)
 // and kprobe_profile: definitions turned into registered probes that record their hits.
-import { kprobeArchFor } from '../arch/index.js';
 import type { Machine } from '../emu/machine.js';
-import { KprobeEngine, ProbeError, type Kprobe } from './kprobes.js';
+import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
 import { DefinitionError, parseDefinition, renderValue, type ProbeDefinition } from './probe-def.js';
 import type { Regs } from './regs.js';
 
@@ -61,9 +60,13 @@ export function traceDefinitions(m: Machine, texts: readonly string[], sink: Tra
     if (seen.has(key)) throw new DefinitionError(`event ${key} is defined twice`, 0, d.text);
     seen.set(key, d);
   }
-  const arch = kprobeArchFor(m.isa);
-  if (!arch && defs.length > 0) throw new DefinitionError(`kprobes are not available on ${m.isa.name} in this version`, defs[0]!.point.column, defs[0]!.text);
-  const engine = new KprobeEngine(m, arch!);
+  let engine: KprobeEngine<unknown>;
+  try {
+    engine = kprobes(m);
+  } catch (e) {
+    if (e instanceof ProbeError && defs[0]) throw new DefinitionError(e.message, defs[0].point.column, defs[0].text);
+    throw e;
+  }
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {

@@ -194,6 +194,9 @@ function makeX86(is64: boolean): IsaSpec {
       sp -= w;
       writeStack(cpu, sp, ret);
       cpu.regWrite(spReg, sp);
+      // The call starts with a clean trap flag: a post handler runs while its step's TF is set.
+      const flagsReg = is64 ? R.rflags : R.eflags;
+      cpu.regWrite(flagsReg, cpu.regRead(flagsReg) & ~0x100n);
       cpu.regWrite(pcReg, fn);
     },
     initCpu(cpu, ctx) {

@@ -1,10 +1,9 @@
 // Shared set-up for the kprobe suites: a machine with an engine, captured output, and the
 // invariants every test ends with.
 import { expect } from 'vitest';
-import { kprobeArchFor } from '../../arch/index.js';
 import { decodeX86 } from '../../arch/x86/decode.js';
-import type { Machine } from '../../emu/machine.js';
-import { KprobeEngine } from '../../src/kprobes.js';
+import type { Machine, StopReason } from '../../emu/machine.js';
+import { kprobes, type KprobeEngine } from '../../src/kprobes.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, type IsaName } from '../helpers.js';
 
@@ -25,9 +24,7 @@ export function probed(isa: IsaName, name: string, args: string[] = [], opts: Re
     warn: () => {},
     ...opts,
   });
-  const arch = kprobeArchFor(m.isa);
-  if (!arch) throw new Error(`no kprobes on ${isa}`);
-  const p = { m, e: new KprobeEngine(m, arch), out: () => Buffer.concat(chunks).toString('latin1') };
+  const p = { m, e: kprobes(m), out: () => Buffer.concat(chunks).toString('latin1') };
   open.push(p);
   return p;
 }
@@ -57,7 +54,7 @@ export function instructionBoundaries(m: Machine): bigint[] {
 }
 
 /** Independent oracle: how often each address executed, from a UC_HOOK_CODE in its own run. */
-export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string } {
+export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
   const chunks: Buffer[] = [];
   const m = createMachine(loadElfFile(fixture(isa, name)), {
     argv: [`./${name}`, ...args],
@@ -70,7 +67,7 @@ export function executionCounts(isa: IsaName, name: string, args: string[], opts
   m.uc.handlers.code = (a) => counts.set(a, (counts.get(a) ?? 0) + 1);
   const text = m.image.segments.filter((s) => s.executable);
   for (const s of text) m.uc.traceCode(s.vaddr, s.vaddr + s.memsz - 1n);
-  m.run();
+  const stop = m.run();
   m.close();
-  return { counts, stdout: Buffer.concat(chunks).toString('latin1') };
+  return { counts, stdout: Buffer.concat(chunks).toString('latin1'), stop };
 }
