@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkAndClose, probed } from './support.js';
 import type { Regs } from '../../src/regs.js';
+import { shellStatus } from '../../emu/machine.js';
 
 afterEach(checkAndClose);
 
@@ -157,6 +158,7 @@ describe.each(['x86_64', 'i386'] as const)('kprobes on %s', (isa) => {
     e.registerKprobe({ symbol: 'fib' }, { preHandler: () => { throw new Error('boom'); } });
     const stop = m.run();
     expect(stop.kind).toBe('error');
+    expect(shellStatus(stop)).toBe(125);
     expect(stop.kind === 'error' && stop.message).toBe('the pre_handler of the probe at fib+0x0 threw: boom');
     expect(m.mem.read(addr, 1)[0]).toBe(orig);
     expect(e.all.every((p) => !p.registered)).toBe(true);

@@ -1,0 +1,71 @@
+// The probe options of `kprobe-emu run`: -e, --events-file, --format json, -o, --profile,
+// and definitions that cannot be parsed or registered (exit 2, caret, guest never runs).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, fixture } from '../helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-probes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
+  it('JSON trace: one object per hit with the documented fields, $argN through the ABI', () => {
+    const out = join(dir, `${isa}.jsonl`);
+    const r = cli(['run', '--format', 'json', '-o', out, '-e', 'p:grp/tgt target v=$arg1:u32 %sp', fixture(isa, 'ktest'), '300']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('target = 100\ntarget2 = 101\nrecursed_target = 100\n');
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    const ev = lines[0];
+    expect(Object.keys(ev)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'args']);
+    expect(ev).toMatchObject({ seq: 1, type: 'kprobe', group: 'grp', event: 'tgt', task: 1000, at: 'target+0x0' });
+    expect(ev.pc).toMatch(/^0x[0-9a-f]+$/);
+    expect(ev.args.v).toBe('300');
+    expect(ev.args.arg2).toMatch(/^0x[0-9a-f]+$/);
+  });
+
+  it('--profile prints EVENT HITS MISSES; text trace goes to stderr by default', () => {
+    const r = cli(['run', '--profile', '-e', 'p fib n=$arg1:s32', '-e', 'p:calls main', fixture(isa, 'fib'), '5']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('fib(5) = 5\n');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => / p_fib_0: \(fib\+0x0\/0x[0-9a-f]+\) n=-?\d+$/.test(l))).toHaveLength(15);
+    expect(lines.slice(-2)).toEqual(['p_fib_0 15 0', 'calls 1 0']);
+  });
+
+  it('--events-file with comments', () => {
+    const f = join(dir, `${isa}.events`);
+    writeFileSync(f, '# probes\np:one target   # the first\n\np:two target2\n');
+    const r = cli(['run', '--profile', '--events-file', f, fixture(isa, 'ktest')]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.trim().split('\n').slice(-2)).toEqual(['one 1 0', 'two 1 0']);
+  });
+});
+
+describe('bad definitions exit 2 before the guest runs, with a caret', () => {
+  const cases: [string, string, RegExp, number][] = [
+    ['mid-instruction address', 'p:e target+1', /not an instruction boundary/, 4],
+    ['unknown symbol', 'p nosuch', /no function named 'nosuch'/, 2],
+    ['bad type', 'p target x=$arg1:u12', /unknown type 'u12'/, 17],
+    ['unknown register', 'p target %xyz', /unknown register '%xyz'/, 9],
+    ['$retval on a kprobe', 'p target $retval', /\$retval is only valid for return probes/, 9],
+    ['negative offset', 'p target-4', /negative offset/, 8],
+    ['garbage', 'q target', /starts with 'p' or 'r'/, 0],
+  ];
+  it.each(cases)('%s', (_n, def, pattern, column) => {
+    const r = cli(['run', '-e', def, fixture('x86_64', 'ktest')]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe(''); // the guest never ran
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(pattern);
+    expect(lines[1]).toBe(`  ${def}`);
+    expect(lines[2]).toBe(`  ${' '.repeat(column)}^`);
+  });
+
+  it('a duplicate event name', () => {
+    const r = cli(['run', '-e', 'p:a target', '-e', 'p:a target2', fixture('x86_64', 'ktest')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/event kprobes\/a is defined twice/);
+  });
+});
