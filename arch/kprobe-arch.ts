@@ -4,14 +4,14 @@
 import type { Cpu } from '../emu/isa.js';
 import type { SymbolTable } from '../emu/symbols.js';
 
-/** Why an address cannot be probed: an errno-like code and a sentence. */
-export class ProbeRefusal extends Error {
+/** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */
+export class ProbeError extends Error {
   constructor(
     readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS',
     message: string,
   ) {
     super(message);
-    this.name = 'ProbeRefusal';
+    this.name = 'ProbeError';
   }
 }
 
@@ -44,7 +44,7 @@ export interface KprobeArch<A> {
   /** Trap number passed to fault handlers for each signal (x86: 14 page fault, 0 divide, 6 invalid opcode). */
   trapNumber(signal: number): number;
 
-  /** Decode once; refuse with ProbeRefusal. `addr` is checked to be an instruction boundary. */
+  /** Decode once; refuse with ProbeError. `addr` is checked to be an instruction boundary. */
   prepare(ctx: PrepareContext, addr: bigint): A;
   /** The slot's bytes for a probe at `addr` whose slot is at `slot`. */
   slotBytes(a: A, addr: bigint, slot: bigint): Uint8Array;

@@ -3,22 +3,13 @@
 // kprobe_handler / post_kprobe_handler / kprobe_fault_handler. Control blocks are kept per
 // task, not per CPU: a step belongs to the task that hit the probe.
 import { kprobeArchFor } from '../arch/index.js';
-import { ProbeRefusal, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
+import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
 import type { Task } from '../emu/tasks.js';
 import { Regs } from './regs.js';
 
-/** Registration failure: an errno-like code and what is wrong. */
-export class ProbeError extends Error {
-  constructor(
-    readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProbeError';
-  }
-}
+export { ProbeError };
 
 /** pre_handler: non-zero (or true) means "I set PC": no step and no post_handler. */
 export type PreHandler = (p: Kprobe, regs: Regs) => number | boolean | void;
@@ -124,20 +115,13 @@ export class KprobeEngine<A> {
       this.all.push(p);
       return p;
     }
-    let ainsn: A;
-    try {
-      ainsn = this.arch.prepare({ read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols }, addr);
-    } catch (e) {
-      if (e instanceof ProbeRefusal) throw new ProbeError(e.code, e.message);
-      throw e;
-    }
+    const ainsn = this.arch.prepare({ read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols }, addr);
     const slot = this.allocSlot(addr);
     let bytes: Uint8Array;
     try {
       bytes = this.arch.slotBytes(ainsn, addr, slot);
     } catch (e) {
       this.freeSlots.push(slot);
-      if (e instanceof ProbeRefusal) throw new ProbeError(e.code, e.message);
       throw e;
     }
     this.machine.mem.patchCode(slot, bytes);

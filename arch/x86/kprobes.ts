@@ -7,7 +7,7 @@
 // after exactly one instruction wherever it went (a taken jcc, a call, a ret). An int3
 // after the copy catches what leaves no TF trap (int 0x80, whose exception path skips it).
 import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
-import { ProbeRefusal } from '../kprobe-arch.js';
+import { ProbeError } from '../kprobe-arch.js';
 import type { Cpu } from '../../emu/isa.js';
 import { decodeX86, DecodeError, type X86Insn } from './decode.js';
 import { X86_REG } from './isa.js';
@@ -41,7 +41,7 @@ function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
       return 'ret';
     case 0xcb:
     case 0xca:
-      throw new ProbeRefusal('EINVAL', 'far return (lret) changes CS: it cannot be stepped out of line');
+      throw new ProbeError('EINVAL', 'far return (lret) changes CS: it cannot be stepped out of line');
     case 0xe8:
       return 'call-rel';
     case 0x9c:
@@ -50,9 +50,9 @@ function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
       return 'int3';
     case 0x9a:
     case 0xea:
-      throw new ProbeRefusal('EINVAL', `far ${op === 0x9a ? 'call' : 'jmp'} (0x${op.toString(16)}) cannot be stepped out of line`);
+      throw new ProbeError('EINVAL', `far ${op === 0x9a ? 'call' : 'jmp'} (0x${op.toString(16)}) cannot be stepped out of line`);
     case 0xcf:
-      throw new ProbeRefusal('EINVAL', 'iret cannot be stepped out of line');
+      throw new ProbeError('EINVAL', 'iret cannot be stepped out of line');
     case 0xcd:
       if (bytes[insn.opcodeOffset + 1] === 3) return 'int3';
       return 'default';
@@ -60,7 +60,7 @@ function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
       if (reg === 2) return 'call-ind';
       if (reg === 4) return 'jmp-ind';
       if (reg === 3 || reg === 5)
-        throw new ProbeRefusal('EINVAL', `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`);
+        throw new ProbeError('EINVAL', `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`);
       return 'default';
     default:
       void mode;
@@ -99,7 +99,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     prepare(ctx: PrepareContext, addr: bigint): X86Ainsn {
       const hit = ctx.symbols.resolve(addr);
       if (!hit || hit.symbol.kind !== 'func')
-        throw new ProbeRefusal('EINVAL', `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`);
+        throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`);
       // Decode from the start of the function to prove addr is an instruction boundary.
       let at = hit.symbol.addr;
       const end = hit.symbol.addr + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
@@ -110,7 +110,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           insn = decodeX86(bytes, mode);
         } catch (e) {
           if (e instanceof DecodeError)
-            throw new ProbeRefusal('EILSEQ', `cannot decode the instruction at ${ctx.symbols.format(at)}: ${e.message}`);
+            throw new ProbeError('EILSEQ', `cannot decode the instruction at ${ctx.symbols.format(at)}: ${e.message}`);
           throw e;
         }
         if (at === addr) {
@@ -119,7 +119,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         }
         at += BigInt(insn.len);
         if (at > addr || at >= end)
-          throw new ProbeRefusal(
+          throw new ProbeError(
             'EILSEQ',
             `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
           );
@@ -135,7 +135,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         const dv = new DataView(out.buffer);
         const disp = BigInt(dv.getInt32(off, true)) + (addr - slot);
         if (disp < -(1n << 31n) || disp >= 1n << 31n)
-          throw new ProbeRefusal('EINVAL', 'the out-of-line slot is out of rel32 reach of the RIP-relative operand');
+          throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the RIP-relative operand');
         dv.setInt32(off, Number(disp), true);
       }
       out[a.insn.len] = 0xcc;

@@ -15,7 +15,8 @@ export interface Probed {
 
 const open: Probed[] = [];
 
-export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}): Probed {
+/** A machine for a fixture with its stdout captured. */
+function fixtureMachine(isa: IsaName, name: string, args: string[], opts: Record<string, unknown>): { m: Machine; out: () => string } {
   const chunks: Buffer[] = [];
   const m = createMachine(loadElfFile(fixture(isa, name)), {
     argv: [`./${name}`, ...args],
@@ -24,7 +25,12 @@ export function probed(isa: IsaName, name: string, args: string[] = [], opts: Re
     warn: () => {},
     ...opts,
   });
-  const p = { m, e: kprobes(m), out: () => Buffer.concat(chunks).toString('latin1') };
+  return { m, out: () => Buffer.concat(chunks).toString('latin1') };
+}
+
+export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}): Probed {
+  const { m, out } = fixtureMachine(isa, name, args, opts);
+  const p = { m, e: kprobes(m), out };
   open.push(p);
   return p;
 }
@@ -55,19 +61,12 @@ export function instructionBoundaries(m: Machine): bigint[] {
 
 /** Independent oracle: how often each address executed, from a UC_HOOK_CODE in its own run. */
 export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
-  const chunks: Buffer[] = [];
-  const m = createMachine(loadElfFile(fixture(isa, name)), {
-    argv: [`./${name}`, ...args],
-    stdout: (b) => chunks.push(Buffer.from(b)),
-    stderr: () => {},
-    warn: () => {},
-    ...opts,
-  });
+  const { m, out } = fixtureMachine(isa, name, args, opts);
   const counts = new Map<bigint, number>();
   m.uc.handlers.code = (a) => counts.set(a, (counts.get(a) ?? 0) + 1);
   const text = m.image.segments.filter((s) => s.executable);
   for (const s of text) m.uc.traceCode(s.vaddr, s.vaddr + s.memsz - 1n);
   const stop = m.run();
   m.close();
-  return { counts, stdout: Buffer.concat(chunks).toString('latin1'), stop };
+  return { counts, stdout: out(), stop };
 }
