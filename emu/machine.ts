@@ -5,7 +5,7 @@
 import { loadDisassembler } from './disasm.js';
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
-import { doSyscall, ENOMEM, ETIMEDOUT } from './linux.js';
+import { doSyscall, ETIMEDOUT } from './linux.js';
 import { mapImage, buildStack } from './loader.js';
 import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
@@ -564,5 +564,3 @@ export class Machine {
   }
 }
 
-export { ENOMEM };
-export type { Cpu };

@@ -232,7 +232,7 @@ export class KprobeEngine<A> {
   }
 
   /** A JS exception in a handler is a fault of that probe: its fault_handler may take it. */
-  private callHandler(k: Kcb<A>, p: Kprobe, fn: () => void, what: string): void {
+  private callHandler(p: Kprobe, fn: () => void, what: string): void {
     try {
       fn();
     } catch (e) {
@@ -247,7 +247,6 @@ export class KprobeEngine<A> {
         }
       }
       if (!handled) {
-        void k;
         throw this.fatal(`the ${what} of the probe at ${p.where} threw: ${msg}`);
       }
     }
@@ -300,7 +299,7 @@ export class KprobeEngine<A> {
       if (!pre) continue;
       kcb.running = p;
       let r: number | boolean | void = 0;
-      this.callHandler(kcb, p, () => {
+      this.callHandler(p, () => {
         r = pre(p, this.regs);
       }, 'pre_handler');
       if (truthy(r)) {
@@ -341,7 +340,7 @@ export class KprobeEngine<A> {
         const post = p.handlers.postHandler;
         if (!post) continue;
         k.running = p;
-        this.callHandler(k, p, () => post(p, this.regs, 0), 'post_handler');
+        this.callHandler(p, () => post(p, this.regs, 0), 'post_handler');
       }
       k.running = undefined;
     }
@@ -375,7 +374,7 @@ export class KprobeEngine<A> {
       const p = k.site.probes[0];
       if (p?.handlers.faultHandler && k.status === 'HIT_SS') {
         let handled = false;
-        this.callHandler(k, p, () => {
+        this.callHandler(p, () => {
           handled = truthy(p.handlers.faultHandler!(p, this.regs, this.arch.trapNumber(signal)));
         }, 'fault_handler');
         if (handled) return 'handled';
