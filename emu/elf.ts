@@ -157,7 +157,6 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const phnum = r.u16(is64 ? 56 : 44);
   const shentsize = r.u16(is64 ? 58 : 46);
   const shnum = r.u16(is64 ? 60 : 48);
-  const shstrndx = r.u16(is64 ? 62 : 50);
   const wantPh = is64 ? 56 : 32;
   if (phnum === 0) throw new ElfError('no program headers', 'e_phnum');
   if (phentsize !== wantPh) throw new ElfError(`program header size ${phentsize}, expected ${wantPh}`, 'e_phentsize');
@@ -216,7 +215,6 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       executable: (flags & 1) !== 0,
     });
     if (vaddr + memsz > end) end = vaddr + memsz;
-    void align;
   }
   if (segments.length === 0) throw new ElfError('no loadable segment (PT_LOAD)', 'program headers');
 
@@ -247,7 +245,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   if (!inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
-  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, shstrndx, descriptors, readWord);
+  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, descriptors, readWord);
   return {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
@@ -271,7 +269,6 @@ function readSymbols(
   shoff: number,
   shnum: number,
   shentsize: number,
-  shstrndx: number,
   descriptors: boolean,
   readWord: (a: bigint) => bigint | undefined,
 ): ElfSymbol[] {
@@ -279,7 +276,6 @@ function readSymbols(
   const wantSh = is64 ? 64 : 40;
   if (shentsize !== wantSh) throw new ElfError(`section header size ${shentsize}, expected ${wantSh}`, 'e_shentsize');
   r.need(shoff, shnum * shentsize, 'section header table');
-  void shstrndx;
   const sec = (i: number) => {
     const o = shoff + i * shentsize;
     return is64

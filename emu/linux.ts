@@ -34,7 +34,7 @@ const FUTEX_WAKE_BITSET = 10n;
 const HOST_CALLS = new Set([
   'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'mkdir', 'mkdirat', 'rmdir',
   'execve', 'execveat', 'fork', 'vfork', 'socket', 'socketcall', 'connect', 'bind', 'ptrace', 'chdir', 'chmod',
-  'chown', 'truncate', 'link', 'symlink', 'mount', 'kill_other', 'process_vm_writev', 'process_vm_readv',
+  'chown', 'truncate', 'link', 'symlink', 'mount', 'process_vm_writev', 'process_vm_readv',
 ]);
 
 const neg = (errno: number): bigint => BigInt(-errno);

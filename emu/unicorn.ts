@@ -117,10 +117,9 @@ function lib(): Native {
         `Install Debian's libunicorn2 (apt-get install libunicorn2) or set KPROBE_EMU_LIBUNICORN`,
     );
   }
-  const uc = koffi.opaque('uc_engine');
-  const ctxT = koffi.opaque('uc_context');
-  const ucp = koffi.pointer(uc);
-  const ctxp = koffi.pointer(ctxT);
+  // Named opaque types, referred to by name in the prototypes below.
+  koffi.opaque('uc_engine');
+  koffi.opaque('uc_context');
   protos = {
     intr: koffi.proto('void uc_cb_hookintr_t(uc_engine *uc, uint32_t intno, void *user_data)'),
     syscall: koffi.proto('void uc_cb_insn_syscall_t(uc_engine *uc, void *user_data)'),
@@ -161,8 +160,6 @@ function lib(): Native {
     uc_context_reg_write: l.func('int uc_context_reg_write(uc_context *ctx, int regid, const void *value)'),
     uc_context_size: l.func('size_t uc_context_size(uc_engine *uc)'),
   } as unknown as Native;
-  void ucp;
-  void ctxp;
   return native;
 }
 

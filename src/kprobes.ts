@@ -146,7 +146,12 @@ export class KprobeEngine<A> {
     this.sites.delete(p.addr);
     this.machine.mem.patchCode(site.addr, site.opcode);
     this.removed.push({ addr: site.addr, opcode: site.opcode });
-    // The slot stays reserved while some task is still stepping through it.
+    this.freeSlotIfUnused(site);
+  }
+
+  /** A removed site's slot is reused once no task is still stepping through it. */
+  private freeSlotIfUnused(site: Site<A>): void {
+    if (this.sites.get(site.addr) === site) return;
     if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site)) this.freeSlots.push(site.slot);
   }
 
@@ -359,9 +364,7 @@ export class KprobeEngine<A> {
       k.running = k.prev.running;
       k.prev = undefined;
     } else this.kcbs.delete(task.tid);
-    if (!this.sites.has(site.addr) || this.sites.get(site.addr) !== site) {
-      if (![...this.kcbs.values()].some((x) => x.site === site || x.prev?.site === site)) this.freeSlots.push(site.slot);
-    }
+    this.freeSlotIfUnused(site);
     if (held) this.machine.releaseSwitch();
   }
 

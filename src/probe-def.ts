@@ -24,8 +24,7 @@ export type FetchType = { kind: 's' | 'u' | 'x'; bits: 8 | 16 | 32 | 64 };
 
 export type FetchSource =
   | { kind: 'reg'; name: string }
-  | { kind: 'arg'; n: number }
-  | { kind: 'retval' };
+  | { kind: 'arg'; n: number };
 
 export interface FetchArg {
   name: string;
@@ -140,9 +139,7 @@ export function parseDefinition(text: string, registers: ReadonlySet<string>, de
 
 /** Render a fetched value by its type: hex for x types, decimal for s/u. */
 export function renderValue(v: bigint, t: FetchType): string {
-  const bits = BigInt(t.bits);
   if (t.kind === 'x') return `0x${BigInt.asUintN(t.bits, v).toString(16)}`;
   if (t.kind === 'u') return BigInt.asUintN(t.bits, v).toString();
-  void bits;
   return BigInt.asIntN(t.bits, v).toString();
 }

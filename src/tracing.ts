@@ -94,8 +94,6 @@ function fetch(regs: Regs, def: ProbeDefinition, i: number): bigint {
       return regs.get(a.source.name);
     case 'arg':
       return regs.arg(a.source.n);
-    case 'retval':
-      return regs.retval;
   }
 }
 

@@ -27,6 +27,24 @@ const ARCH_GET_GS = 0x1004n;
 const GDT_ENTRY_TLS_MIN = 6;
 const GDT_ENTRIES = 32;
 
+/** Read and write one stack word (4 or 8 bytes, little-endian) through the CPU. */
+export function x86StackWords(is64: boolean): { read(cpu: Cpu, a: bigint): bigint; write(cpu: Cpu, a: bigint, value: bigint): void } {
+  const size = is64 ? 8 : 4;
+  return {
+    read(cpu, a) {
+      const v = new DataView(cpu.memRead(a, size).buffer);
+      return is64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
+    },
+    write(cpu, a, value) {
+      const b = new Uint8Array(size);
+      const v = new DataView(b.buffer);
+      if (is64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
+      else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
+      cpu.memWrite(a, b);
+    },
+  };
+}
+
 function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEvent {
   const pc = cpu.regRead(pcReg);
   switch (intno) {
@@ -140,18 +158,7 @@ function makeX86(is64: boolean): IsaSpec {
       };
   const callArgRegs = [R.rdi, R.rsi, R.rdx, R.rcx, R.r8, R.r9];
   const w = BigInt(is64 ? 8 : 4);
-  const readStack = (cpu: Cpu, a: bigint): bigint => {
-    const b = cpu.memRead(a, Number(w));
-    const v = new DataView(b.buffer);
-    return is64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
-  };
-  const writeStack = (cpu: Cpu, a: bigint, value: bigint): void => {
-    const b = new Uint8Array(Number(w));
-    const v = new DataView(b.buffer);
-    if (is64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
-    else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
-    cpu.memWrite(a, b);
-  };
+  const { read: readStack, write: writeStack } = x86StackWords(is64);
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,

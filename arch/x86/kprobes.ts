@@ -8,9 +8,8 @@
 // after the copy catches what leaves no TF trap (int 0x80, whose exception path skips it).
 import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
-import type { Cpu } from '../../emu/isa.js';
 import { decodeX86, DecodeError, type X86Insn } from './decode.js';
-import { X86_REG } from './isa.js';
+import { X86_REG, x86StackWords } from './isa.js';
 
 const TF = 0x100n;
 const IF = 0x200n;
@@ -32,7 +31,7 @@ export interface X86Ainsn {
   bytes: Uint8Array;
 }
 
-function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
+function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
   const op = insn.opcode;
   const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
   switch (op) {
@@ -63,29 +62,16 @@ function classify(insn: X86Insn, bytes: Uint8Array, mode: 32 | 64): X86Class {
         throw new ProbeError('EINVAL', `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`);
       return 'default';
     default:
-      void mode;
       return 'default';
   }
 }
 
 /** x86 (i386 or x86_64) as the kprobe core sees it. */
 export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
-  const word = mode === 64 ? 8 : 4;
   const pcReg = mode === 64 ? X86_REG.rip : X86_REG.eip;
   const spReg = mode === 64 ? X86_REG.rsp : X86_REG.esp;
   const flagsReg = mode === 64 ? X86_REG.rflags : X86_REG.eflags;
-  const readWord = (cpu: Cpu, a: bigint): bigint => {
-    const b = cpu.memRead(a, word);
-    const v = new DataView(b.buffer);
-    return mode === 64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
-  };
-  const writeWord = (cpu: Cpu, a: bigint, value: bigint): void => {
-    const b = new Uint8Array(word);
-    const v = new DataView(b.buffer);
-    if (mode === 64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
-    else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
-    cpu.memWrite(a, b);
-  };
+  const { read: readWord, write: writeWord } = x86StackWords(mode === 64);
   const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
 
   return {
@@ -115,7 +101,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         }
         if (at === addr) {
           const own = bytes.slice(0, insn.len);
-          return { insn, cls: classify(insn, own, mode), bytes: own };
+          return { insn, cls: classify(insn, own), bytes: own };
         }
         at += BigInt(insn.len);
         if (at > addr || at >= end)
@@ -186,15 +172,12 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         case 'ret':
         case 'jmp-ind':
           return;
-        case 'call-rel': {
-          const tos = readWord(cpu, sp);
-          writeWord(cpu, sp, (addr + (tos - slot)) & mask);
-          break;
-        }
+        case 'call-rel':
         case 'call-ind': {
           const tos = readWord(cpu, sp);
           writeWord(cpu, sp, (addr + (tos - slot)) & mask);
-          return;
+          if (a.cls === 'call-ind') return;
+          break;
         }
         default:
           break;
