@@ -2,6 +2,7 @@
 import { EM_386, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
 import type { IsaSpec } from '../emu/isa.js';
 import { ppc64 } from './ppc64/isa.js';
+import { ppc64KprobeArch } from './ppc64/kprobes.js';
 import { i386, x86_64 } from './x86/isa.js';
 import { x86KprobeArch } from './x86/kprobes.js';
 import type { KprobeArch } from './kprobe-arch.js';
@@ -28,4 +29,5 @@ export function kprobeArchFor(isa: IsaSpec): KprobeArch<unknown> | undefined {
 const KPROBE_ARCHES: ReadonlyMap<string, () => KprobeArch<never>> = new Map([
   ['x86_64', () => x86KprobeArch(64) as KprobeArch<never>],
   ['i386', () => x86KprobeArch(32) as KprobeArch<never>],
+  ['ppc64', () => ppc64KprobeArch() as KprobeArch<never>],
 ]);

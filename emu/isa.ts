@@ -26,6 +26,8 @@ export type IntrEvent =
   | { kind: 'breakpoint'; addr: bigint }
   /** The trap a single-step (x86 EFLAGS.TF) raises after one instruction. */
   | { kind: 'singlestep'; addr: bigint }
+  /** The kernel emulates the instruction for user mode (ppc64 mfpvr); the ISA did it. */
+  | { kind: 'emulated' }
   /** A fault ending the thread group with `signal`; `addr` is the faulting instruction. */
   | { kind: 'fault'; signal: number; addr: bigint; detail: string };
 

@@ -362,7 +362,7 @@ export class Machine {
     } else if (ev.kind === 'singlestep') {
       if (this.stepHandler?.(this.sched.current)) return;
       this.fatalSignal(SIGTRAP, ev.addr, 'single-step trap');
-    } else {
+    } else if (ev.kind === 'fault') {
       this.fatalSignal(ev.signal, ev.addr, ev.detail);
     }
   }

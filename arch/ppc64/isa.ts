@@ -22,6 +22,10 @@ const MSR_HV = 1n << 60n;
 const MSR_VSX = 1n << 23n;
 const MSR_VEC = 1n << 25n;
 const MSR_FP = 1n << 13n;
+const MSR_PR = 1n << 14n;
+const MSR_EE = 1n << 15n;
+const MSR_IR = 1n << 5n;
+const MSR_DR = 1n << 4n;
 
 /** QEMU's POWERPC_EXCP_* numbers as Unicorn delivers them to UC_HOOK_INTR. */
 const EXCP_DSI = 2;
@@ -31,6 +35,12 @@ const EXCP_PROGRAM = 6;
 const EXCP_FPU = 7;
 const EXCP_SYSCALL = 8;
 const EXCP_HV_EMU = 96;
+
+/** mfspr rD, 287 (PVR) with rD masked out. */
+const MFPVR = 0x7c1f42a6;
+const MFPVR_MASK = 0xfc1fffff;
+/** The processor version the guest reads: POWER8 (PVR 0x004d0200), as AT_PLATFORM says. */
+const PVR_POWER8 = 0x004d0200n;
 
 /** tw, td, twi, tdi: the trap family (the kprobe breakpoint is `tw 31,0,0`). */
 export function isTrapInsn(insn: number): boolean {
@@ -43,31 +53,48 @@ export function isTrapInsn(insn: number): boolean {
  * Unicorn 2.0.1 starts a PPC64 CPU in real mode with MSR[HV] clear, so every instruction
  * fetch faults (upstream issue #1591), and uc_reg_write(MSR) cannot set HV. Find env->msr
  * inside a saved context by toggling MSR[FP] and diffing, set HV there, restore, then
- * enable FP/VEC/VSX (gcc -mcpu=power9 code uses VSX). Applied only when HV is clear.
+ * enable FP/VEC/VSX (gcc -mcpu=power9 code uses VSX).
+ *
+ * Then problem state, as Linux runs user code: writing MSR[PR] through uc_reg_write makes
+ * QEMU recompute its privilege flags (so mfmsr, mtmsrd, rfid and privileged SPRs raise a
+ * privileged-instruction program check, SIGILL as on Linux) but also forces IR/DR/EE on
+ * (Book3S: PR=1 implies translation), and with translation on and no page table every
+ * fetch faults. So PR goes in through uc_reg_write and IR/DR/EE come out again in the
+ * saved context, where env->msr is plain data: addresses stay real (untranslated).
+ * Applied only when HV is clear (a fresh CPU).
  */
-function enableHypervisorMode(cpu: Cpu): void {
+function enterProblemState(cpu: Cpu): void {
   const msr0 = cpu.regRead(PPC_REG.msr);
   if ((msr0 & MSR_HV) !== 0n) return;
+  const at = msrOffset(cpu, msr0);
+  const patch = (value: bigint) => {
+    const ctx = cpu.contextSave();
+    const bytes = cpu.contextBytes(ctx);
+    new DataView(bytes.buffer).setBigUint64(at, value, true);
+    cpu.setContextBytes(ctx, bytes);
+    cpu.contextRestore(ctx);
+  };
+  patch(msr0 | MSR_HV);
+  cpu.regWrite(PPC_REG.msr, msr0 | MSR_HV | MSR_SF | MSR_FP | MSR_VEC | MSR_VSX | MSR_PR);
+  patch(cpu.regRead(PPC_REG.msr) & ~(MSR_IR | MSR_DR | MSR_EE));
+  const msr = cpu.regRead(PPC_REG.msr);
+  if ((msr & (MSR_HV | MSR_PR)) !== (MSR_HV | MSR_PR) || (msr & (MSR_IR | MSR_DR)) !== 0n)
+    throw new Error(`PPC64 set-up: MSR 0x${msr.toString(16)} is not HV|PR in real mode`);
+}
+
+/** Offset of env->msr inside a saved context: the one word that follows a toggle of MSR[FP]. */
+function msrOffset(cpu: Cpu, msr0: bigint): number {
   const ctx = cpu.contextSave();
   const a = cpu.contextBytes(ctx);
   cpu.regWrite(PPC_REG.msr, msr0 ^ MSR_FP);
   const b = cpu.contextBytes(cpu.contextSave(ctx));
+  cpu.regWrite(PPC_REG.msr, msr0);
   const dv = new DataView(a.buffer);
   const dvb = new DataView(b.buffer);
-  let at = -1;
   for (let off = 0; off + 8 <= a.length; off += 8) {
-    if ((dv.getBigUint64(off, true) ^ dvb.getBigUint64(off, true)) === MSR_FP && dv.getBigUint64(off, true) === msr0) {
-      at = off;
-      break;
-    }
+    if ((dv.getBigUint64(off, true) ^ dvb.getBigUint64(off, true)) === MSR_FP && dv.getBigUint64(off, true) === msr0) return off;
   }
-  if (at < 0) throw new Error('PPC64 set-up: env->msr not found in the saved CPU context');
-  dv.setBigUint64(at, msr0 | MSR_HV, true);
-  cpu.setContextBytes(ctx, a);
-  cpu.contextRestore(ctx);
-  cpu.regWrite(PPC_REG.msr, msr0 | MSR_HV | MSR_SF | MSR_FP | MSR_VEC | MSR_VSX);
-  const msr = cpu.regRead(PPC_REG.msr);
-  if ((msr & MSR_HV) === 0n) throw new Error(`PPC64 set-up: MSR[HV] could not be set (MSR 0x${msr.toString(16)})`);
+  throw new Error('PPC64 set-up: env->msr not found in the saved CPU context');
 }
 
 function classify(intno: number, cpu: Cpu): IntrEvent {
@@ -76,10 +103,15 @@ function classify(intno: number, cpu: Cpu): IntrEvent {
     case EXCP_SYSCALL:
       return { kind: 'syscall' };
     case EXCP_PROGRAM: {
-      // Program check: a trap instruction leaves PC after it; so do illegal/privileged ones.
+      // Program check: a trap instruction leaves PC after it; so do privileged ones.
       const insn = new DataView(cpu.memRead(pc - 4n, 4).buffer).getUint32(0, false);
       if (isTrapInsn(insn)) return { kind: 'breakpoint', addr: pc - 4n };
-      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'illegal or privileged instruction' };
+      if ((insn & MFPVR_MASK) === MFPVR) {
+        // Linux emulates `mfspr rD, PVR` for user mode (arch/powerpc/kernel/traps.c).
+        cpu.regWrite(gpr((insn >>> 21) & 31), PVR_POWER8);
+        return { kind: 'emulated' };
+      }
+      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'privileged instruction' };
     }
     case EXCP_HV_EMU:
       return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'illegal instruction' };
@@ -97,7 +129,12 @@ function classify(intno: number, cpu: Cpu): IntrEvent {
 }
 
 export function ppc64(): IsaSpec {
-  const registers: Record<string, number> = { pc: PPC_REG.pc, nip: PPC_REG.pc, lr: PPC_REG.lr, ctr: PPC_REG.ctr, xer: PPC_REG.xer, msr: PPC_REG.msr, cr: PPC_REG.cr };
+  // The kernel's powerpc pt_regs names (regoffset_table: rN/gprN, nip, msr, ctr, link, xer,
+  // ccr) and the assembler's lr, cr, pc.
+  const registers: Record<string, number> = {
+    pc: PPC_REG.pc, nip: PPC_REG.pc, lr: PPC_REG.lr, link: PPC_REG.lr, ctr: PPC_REG.ctr, xer: PPC_REG.xer,
+    msr: PPC_REG.msr, cr: PPC_REG.cr, ccr: PPC_REG.cr,
+  };
   for (let n = 0; n < 32; n++) {
     registers[`r${n}`] = gpr(n);
     registers[`gpr${n}`] = gpr(n);
@@ -153,7 +190,7 @@ export function ppc64(): IsaSpec {
       cpu.regWrite(PPC_REG.pc, fn);
     },
     initCpu(cpu) {
-      enableHypervisorMode(cpu);
+      enterProblemState(cpu);
     },
     setEntryState(cpu, entry, sp, toc) {
       cpu.regWrite(gpr(1), sp);

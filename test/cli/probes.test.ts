@@ -9,10 +9,13 @@ import { cli, fixture } from '../helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-probes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
+/** The stack pointer by its pt_regs name. */
+const SP = { x86_64: 'sp', i386: 'sp', ppc64: 'r1' } as const;
+
+describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   it('JSON trace: one object per hit with the documented fields, $argN through the ABI', () => {
     const out = join(dir, `${isa}.jsonl`);
-    const r = cli(['run', '--format', 'json', '-o', out, '-e', 'p:grp/tgt target v=$arg1:u32 %sp', fixture(isa, 'ktest'), '300']);
+    const r = cli(['run', '--format', 'json', '-o', out, '-e', `p:grp/tgt target v=$arg1:u32 %${SP[isa]}`, fixture(isa, 'ktest'), '300']);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('target = 100\ntarget2 = 101\nrecursed_target = 100\n');
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -61,6 +64,13 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     expect(lines[0]).toMatch(pattern);
     expect(lines[1]).toBe(`  ${def}`);
     expect(lines[2]).toBe(`  ${' '.repeat(column)}^`);
+  });
+
+  it('ppc64: a misaligned address, pointed at', () => {
+    const r = cli(['run', '-e', 'p:e target+2', fixture('ppc64', 'ktest')]);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').slice(0, 3)).toEqual([expect.stringMatching(/0x[0-9a-f]+ is not 4-byte aligned/), '  p:e target+2', '      ^']);
   });
 
   it('a duplicate event name', () => {

@@ -18,7 +18,7 @@ const OPTIONS: Record<string, { quantum?: number; maxInsns?: number }> = {};
 /** Arguments that keep the run short (regloop's default is ten million iterations). */
 const ARGS: Record<string, string[]> = { regloop: ['3000'], fib: ['15'] };
 
-describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
+describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))('%s: unchanged output, hit counts equal the oracle', (name) => {
     const args = ARGS[name] ?? fixtureArgs(name);
     const opts = OPTIONS[name] ?? {};

@@ -1,0 +1,233 @@
+// Counterpart: arch/ppc64/kernel/kprobes.c of Linux 2.6.13 (arch_prepare_kprobe refusing
+// rfid and mtmsrd, a `trap` as the breakpoint, the copy stepped out of line) and, for
+// branches, the emulate_step of arch/powerpc/lib/sstep.c that later kernels try first.
+//
+// Stepping: Unicorn 2.0.1 does not honour MSR[SE], so a step is the copy in its slot
+// followed by a `trap`. A taken branch would jump past that trap, so branches never run in
+// the slot: they are emulated at the hit, once, with their side effects (LR for LK=1, CTR
+// for the bdnz family) applied once. Linux 2.6.12 stepped the copy and then emulated the
+// branch again, decrementing CTR twice; here an instruction is either emulated or stepped.
+import type { Cpu } from '../../emu/isa.js';
+import type { KprobeArch, PrepareContext, StepPlan } from '../kprobe-arch.js';
+import { ProbeError } from '../kprobe-arch.js';
+import { gpr, isTrapInsn, PPC_REG } from './isa.js';
+
+/** `tw 31,0,0`, the unconditional `trap` of arch/powerpc (BREAKPOINT_INSTRUCTION). */
+export const PPC_TRAP = 0x7fe00008;
+
+const MASK64 = (1n << 64n) - 1n;
+
+/** How the probed instruction is carried out, decided once at registration. */
+export type PpcClass =
+  | 'step' //   copied to the slot, followed by a trap
+  | 'branch' // b, bc, bclr, bcctr in every AA/LK/BO form: emulated at the hit
+  | 'trap'; //  tw, td, twi, tdi: the condition is evaluated at the hit (the guest's own trap)
+
+export interface PpcAinsn {
+  insn: number;
+  cls: PpcClass;
+}
+
+const op = (insn: number): number => insn >>> 26;
+const xo = (insn: number): number => (insn >>> 1) & 0x3ff;
+
+/** Extended opcodes of primary opcode 31 that begin or end a reservation. */
+const LARX = new Map([[52, 'lbarx'], [116, 'lharx'], [20, 'lwarx'], [84, 'ldarx'], [276, 'lqarx']]);
+const STCX = new Map([[694, 'stbcx.'], [726, 'sthcx.'], [150, 'stwcx.'], [214, 'stdcx.'], [182, 'stqcx.']]);
+/** gdb's ppc_deal_with_atomic_sequence looks this far for the closing store-conditional. */
+const ATOMIC_SEQUENCE_LENGTH = 16;
+
+const larx = (insn: number): string | undefined => (op(insn) === 31 ? LARX.get(xo(insn)) : undefined);
+const stcx = (insn: number): string | undefined => (op(insn) === 31 && (insn & 1) === 1 ? STCX.get(xo(insn)) : undefined);
+
+/** Instructions that cannot run out of line, with the reason given to the user. */
+function refusal(insn: number): string | undefined {
+  const o = op(insn);
+  const x = xo(insn);
+  if (o === 19 && (x === 18 || x === 274 || x === 50))
+    return `${x === 18 ? 'rfid' : x === 274 ? 'hrfid' : 'rfi'} returns from an interrupt: it cannot be stepped out of line`;
+  if (o === 31 && (x === 178 || x === 146)) return `${x === 178 ? 'mtmsrd' : 'mtmsr'} changes the machine state: it cannot be stepped out of line`;
+  if (o === 19 && x === 560) return 'bctar branches through TAR, which the emulator does not expose';
+  if (o === 19 && x === 528 && ((insn >>> 21) & 4) === 0) return 'bcctr with a CTR-decrementing BO is an invalid form';
+  if (o === 19 && (x & 0x1f) === 2) return 'addpcis reads the address of the instruction itself';
+  const l = larx(insn);
+  if (l) return `${l} opens a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
+  const s = stcx(insn);
+  if (s) return `${s} closes a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
+  return undefined;
+}
+
+function classify(insn: number): PpcClass {
+  const o = op(insn);
+  if (o === 18 || o === 16 || (o === 19 && (xo(insn) === 16 || xo(insn) === 528))) return 'branch';
+  if (isTrapInsn(insn)) return 'trap';
+  return 'step';
+}
+
+const sext = (v: number, bits: number): bigint => BigInt.asIntN(bits, BigInt(v));
+
+/**
+ * Carry out a branch at `addr` on the CPU, as the Power ISA defines it for 64-bit mode:
+ * CTR decremented (BO[2]=0), then the CTR and CR conditions, LR = addr + 4 when LK=1, PC to
+ * the target when taken or to addr + 4. The target of b/bc is relative to `addr` unless AA.
+ */
+export function emulateBranch(cpu: Cpu, insn: number, addr: bigint): void {
+  const next = (addr + 4n) & MASK64;
+  const o = op(insn);
+  let target: bigint;
+  let taken = true;
+  if (o === 18) {
+    const li = sext(insn & 0x03fffffc, 26);
+    target = insn & 2 ? li : addr + li;
+  } else {
+    const bo = (insn >>> 21) & 31;
+    const bi = (insn >>> 16) & 31;
+    if ((bo & 4) === 0) {
+      const ctr = (cpu.regRead(PPC_REG.ctr) - 1n) & MASK64;
+      cpu.regWrite(PPC_REG.ctr, ctr);
+      if ((ctr !== 0n) === ((bo & 2) !== 0)) taken = false;
+    }
+    if ((bo & 16) === 0) {
+      const bit = (cpu.regRead(PPC_REG.cr) >> BigInt(31 - bi)) & 1n;
+      if ((bit === 1n) !== ((bo & 8) !== 0)) taken = false;
+    }
+    if (o === 16) {
+      const bd = sext(insn & 0xfffc, 16);
+      target = insn & 2 ? bd : addr + bd;
+    } else target = cpu.regRead(xo(insn) === 16 ? PPC_REG.lr : PPC_REG.ctr) & ~3n;
+  }
+  if (insn & 1) cpu.regWrite(PPC_REG.lr, next);
+  cpu.regWrite(PPC_REG.pc, taken ? target & MASK64 : next);
+}
+
+/** Whether tw/td/twi/tdi would trap with the CPU's registers (TO: lt gt eq ltu gtu). */
+export function trapTaken(cpu: Cpu, insn: number): boolean {
+  const to = (insn >>> 21) & 31;
+  const ra = cpu.regRead(gpr((insn >>> 16) & 31));
+  const o = op(insn);
+  const wide = o === 2 || (o === 31 && xo(insn) === 68);
+  const b = o === 2 || o === 3 ? BigInt.asUintN(64, sext(insn & 0xffff, 16)) : cpu.regRead(gpr((insn >>> 11) & 31));
+  const bits = wide ? 64 : 32;
+  const sa = BigInt.asIntN(bits, ra);
+  const sb = BigInt.asIntN(bits, b);
+  const ua = BigInt.asUintN(bits, ra);
+  const ub = BigInt.asUintN(bits, b);
+  return (
+    ((to & 16) !== 0 && sa < sb) ||
+    ((to & 8) !== 0 && sa > sb) ||
+    ((to & 4) !== 0 && sa === sb) ||
+    ((to & 2) !== 0 && ua < ub) ||
+    ((to & 1) !== 0 && ua > ub)
+  );
+}
+
+const word = (b: Uint8Array, at = 0): number => new DataView(b.buffer, b.byteOffset).getUint32(at, false);
+
+/**
+ * An address inside a larx .. stcx. sequence (as gdb refuses to step into one): a larx
+ * at or before `addr`, with no stcx. between, and a stcx. at or after it within reach.
+ */
+function atomicSequence(ctx: PrepareContext, addr: bigint, start: bigint, end: bigint): string | undefined {
+  let open: bigint | undefined;
+  for (let a = addr - 4n; a >= start && a > addr - 4n * BigInt(ATOMIC_SEQUENCE_LENGTH); a -= 4n) {
+    const w = word(ctx.read(a, 4));
+    if (stcx(w)) return undefined;
+    if (larx(w)) {
+      open = a;
+      break;
+    }
+  }
+  if (open === undefined) return undefined;
+  for (let a = addr; a < end && a < open + 4n * BigInt(ATOMIC_SEQUENCE_LENGTH); a += 4n) {
+    const w = word(ctx.read(a, 4));
+    if (stcx(w))
+      return `${ctx.symbols.format(addr)} is inside the load-reserve/store-conditional sequence ${larx(word(ctx.read(open, 4)))} at ${ctx.symbols.format(open)} .. ${stcx(w)} at ${ctx.symbols.format(a)}: a trap there loses the reservation`;
+  }
+  return undefined;
+}
+
+/** Fault handler trap numbers: the vector Linux stores in regs->trap for each signal. */
+const TRAP_VECTORS: ReadonlyMap<number, number> = new Map([
+  [11, 0x300], // data storage
+  [7, 0x600], //  alignment
+  [4, 0x700], //  program check (illegal, privileged)
+  [5, 0x700], //  program check (trap)
+  [8, 0x700], //  program check (floating point enabled)
+]);
+
+/** ppc64 as the kprobe core sees it. */
+export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
+  const trap = new Uint8Array(4);
+  new DataView(trap.buffer).setUint32(0, PPC_TRAP, false);
+  return {
+    breakpoint: trap,
+    // The copy and the trap after it.
+    slotSize: 8,
+    // Nothing in a slot is position-dependent (branches are emulated, the step ends at the
+    // trap), so any distance works; slots are still kept within `b` reach of the code.
+    slotReach: 1n << 25n,
+    trapNumber(signal) {
+      return TRAP_VECTORS.get(signal) ?? 0x700;
+    },
+
+    prepare(ctx, addr) {
+      if ((addr & 3n) !== 0n) throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not 4-byte aligned: ppc64 instructions are`);
+      const hit = ctx.symbols.resolve(addr);
+      if (!hit || hit.symbol.kind !== 'func')
+        throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function's code`);
+      const bytes = ctx.read(addr, 4);
+      if (bytes.length < 4) throw new ProbeError('EINVAL', `${ctx.symbols.format(addr)} is not readable`);
+      const insn = word(bytes);
+      const why = refusal(insn);
+      if (why) throw new ProbeError('EINVAL', `cannot probe ${ctx.symbols.format(addr)}: ${why}`);
+      const start = hit.symbol.addr;
+      const seq = atomicSequence(ctx, addr, start, start + (hit.symbol.size > 0n ? hit.symbol.size : 4n));
+      if (seq) throw new ProbeError('EINVAL', `cannot probe ${seq}`);
+      return { insn, cls: classify(insn) };
+    },
+
+    slotBytes(a) {
+      const out = new Uint8Array(8);
+      const dv = new DataView(out.buffer);
+      dv.setUint32(0, a.insn, false);
+      dv.setUint32(4, PPC_TRAP, false);
+      return out;
+    },
+
+    stepEndAddr(_a, slot) {
+      return slot + 4n;
+    },
+
+    setupSinglestep(cpu, a, addr, slot): StepPlan {
+      switch (a.cls) {
+        case 'branch':
+          emulateBranch(cpu, a.insn, addr);
+          return 'emulated';
+        case 'trap':
+          if (trapTaken(cpu, a.insn)) return 'guest-trap';
+          cpu.regWrite(PPC_REG.pc, addr + 4n);
+          return 'emulated';
+        case 'step':
+          cpu.regWrite(PPC_REG.pc, slot);
+          return 'step';
+      }
+    },
+
+    /*
+     * resume_execution: only stepped instructions get here with work to do. The step ended
+     * at the trap after the copy (PC = slot + 4), so PC = addr + (PC - slot). An abandoned
+     * step (a fault, a clone child) goes back to addr, or past it when the copy was a system
+     * call that completed (the child of clone).
+     */
+    resumeExecution(cpu, a, addr, slot, _st, completed) {
+      if (a.cls !== 'step') return;
+      const pc = cpu.regRead(PPC_REG.pc);
+      if (completed) cpu.regWrite(PPC_REG.pc, addr + (pc - slot));
+      else cpu.regWrite(PPC_REG.pc, pc === slot + 4n ? addr + 4n : addr);
+    },
+
+    describe(a) {
+      return `${a.cls} 0x${a.insn.toString(16).padStart(8, '0')}`;
+    },
+  };
+}
