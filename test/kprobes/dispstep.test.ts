@@ -1,30 +1,44 @@
-// One labelled case per special instruction (fixtures/src/dispstep_*.S, after gdb's
-// amd64-disp-step.S): a probe on each case's first instruction must leave the program's
-// checks passing. Each case checks its own effect, so a missing fix-up prints FAIL or
-// crashes: call rel32 (pushed return address), jcc taken / not taken, jcxz, jmp rel8/rel32,
-// loop, ret imm16, indirect call/jmp through memory and through a register, pushf/popf,
-// rep ret, RIP-relative loads and stores (absolute on i386, which must not be adjusted),
-// 66/segment prefixes, REX, and the system call instruction.
+// One labelled case per special instruction: a probe on each case's first instruction must
+// leave the program's checks passing. Each case checks its own effect, so a missing fix-up
+// prints FAIL or crashes.
+// - x86 (fixtures/src/dispstep_*.S, after gdb's amd64-disp-step.S): call rel32 (pushed return
+//   address), jcc taken / not taken, jcxz, jmp rel8/rel32, loop, ret imm16, indirect call/jmp
+//   through memory and through a register, pushf/popf, rep ret, RIP-relative loads and
+//   stores (absolute on i386, which must not be adjusted), 66/segment prefixes, REX, and the
+//   system call instruction.
+// - ppc64 (fixtures/src/branches_ppc64.S): every branch class emulated at the hit (bl, b,
+//   bc, the bdnz family with CTR decremented once, blr and conditional returns, blrl, bctr,
+//   bctrl through an ELFv1 descriptor, bcl), plus sc and mflr stepped in the slot.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ppc64KprobeArch, type PpcAinsn } from '../../arch/ppc64/kprobes.js';
+import { PPC_REG } from '../../arch/ppc64/isa.js';
+import type { KprobeArch } from '../../arch/kprobe-arch.js';
 import { expected } from '../helpers.js';
 import { checkAndClose, executionCounts, probed } from './support.js';
 
 afterEach(checkAndClose);
 
-const want = expected('dispstep');
-const CASES = [...want.stdout.matchAll(/^(test_\w+) ok$/gm)].map((m) => m[1]!).filter((c, i, a) => a.indexOf(c) === i);
+const FIXTURE = { x86_64: 'dispstep', i386: 'dispstep', ppc64: 'branches' } as const;
+const cases = (name: string) => [...expected(name).stdout.matchAll(/^(test_\w+) ok$/gm)].map((m) => m[1]!).filter((c, i, a) => a.indexOf(c) === i);
+const MUST_HAVE = {
+  x86_64: ['test_call', 'test_jcc_taken', 'test_jcc_not_taken', 'test_loop', 'test_ret_imm16', 'test_call_indirect_mem', 'test_jmp_indirect_mem', 'test_pushf', 'test_rep_ret', 'test_rip_load', 'test_rip_store', 'test_syscall'],
+  i386: ['test_call', 'test_jcc_taken', 'test_jcc_not_taken', 'test_loop', 'test_ret_imm16', 'test_call_indirect_mem', 'test_jmp_indirect_mem', 'test_pushf', 'test_rep_ret', 'test_rip_load', 'test_rip_store', 'test_syscall'],
+  ppc64: ['test_bl', 'test_b', 'test_bc_taken', 'test_bc_not_taken', 'test_bdnz_taken', 'test_bdnz_loop', 'test_blr', 'test_bctrl', 'test_bclrl', 'test_bcl', 'test_sc'],
+};
 
-describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
-  // How often each case's first instruction runs (test_loop's loop runs 3 times a pass).
-  const { counts } = executionCounts(isa, 'dispstep', []);
+describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+  const name = FIXTURE[isa];
+  const want = expected(name);
+  const CASES = cases(name);
+  // How often each case's first instruction runs (loops run it several times a pass).
+  const { counts } = executionCounts(isa, name, []);
   const runs = (m: { symbols: { lookup(n: string): { addr: bigint } | undefined } }, c: string) => counts.get(m.symbols.lookup(c)!.addr) ?? 0;
   it('the fixture names every class', () => {
-    for (const c of ['test_call', 'test_jcc_taken', 'test_jcc_not_taken', 'test_loop', 'test_ret_imm16', 'test_call_indirect_mem', 'test_jmp_indirect_mem', 'test_pushf', 'test_rep_ret', 'test_rip_load', 'test_rip_store', 'test_syscall'])
-      expect(CASES).toContain(c);
+    for (const c of MUST_HAVE[isa]) expect(CASES).toContain(c);
   });
 
   it.each(CASES)('%s stepped out of line: its check passes, pre and post run on both passes', (c) => {
-    const { m, e, out } = probed(isa, 'dispstep');
+    const { m, e, out } = probed(isa, name);
     let post = 0;
     const p = e.registerKprobe({ symbol: c }, { postHandler: () => void post++ });
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
@@ -35,10 +49,71 @@ describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
   });
 
   it('all cases probed at once', () => {
-    const { m, e, out } = probed(isa, 'dispstep');
+    const { m, e, out } = probed(isa, name);
     const probes = CASES.map((c) => e.registerKprobe({ symbol: c }, {}));
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(out()).toBe(want.stdout);
     expect(probes.map((p) => p.nhit)).toEqual(CASES.map((c) => runs(m, c)));
+  });
+});
+
+/**
+ * The ppc64 cases catch the fix-ups they are for: an engine with one fix-up broken makes the
+ * probed case print FAIL or the program die, while the correct engine passes (above).
+ */
+describe('ppc64: each broken branch fix-up is caught by its case', () => {
+  const good = ppc64KprobeArch();
+  /** The correct arch with setupSinglestep for branches replaced. */
+  const broken = (setup: KprobeArch<PpcAinsn>['setupSinglestep']): KprobeArch<PpcAinsn> => ({
+    ...good,
+    setupSinglestep: (cpu, a, addr, slot, st) => (a.cls === 'branch' ? setup(cpu, a, addr, slot, st) : good.setupSinglestep(cpu, a, addr, slot, st)),
+  });
+  const lk = (a: PpcAinsn) => (a.insn & 1) === 1;
+  const decrements = (a: PpcAinsn) => a.insn >>> 26 !== 18 && ((a.insn >>> 21) & 4) === 0;
+  const MUTANTS: [string, KprobeArch<PpcAinsn>, string[]][] = [
+    ['LR not set by linking branches', broken((cpu, a, addr, slot, st) => {
+      const lr = cpu.regRead(PPC_REG.lr);
+      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+      if (lk(a)) cpu.regWrite(PPC_REG.lr, lr);
+      return plan;
+    }), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
+    ['LR pointing into the slot (slot + 4)', broken((cpu, a, addr, slot, st) => {
+      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+      if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4n);
+      return plan;
+    }), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
+    ['CTR decremented twice (2.6.12: stepped, then emulated)', broken((cpu, a, addr, slot, st) => {
+      if (decrements(a)) cpu.regWrite(PPC_REG.ctr, cpu.regRead(PPC_REG.ctr) - 1n);
+      return good.setupSinglestep(cpu, a, addr, slot, st);
+    }), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
+    ['CTR not decremented', broken((cpu, a, addr, slot, st) => {
+      const ctr = cpu.regRead(PPC_REG.ctr);
+      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+      if (decrements(a)) cpu.regWrite(PPC_REG.ctr, ctr);
+      return plan;
+    }), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
+    ['target relative to the slot', broken((cpu, a, addr, slot, st) => {
+      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+      const relative = (a.insn & 2) === 0 && (a.insn >>> 26 === 18 || a.insn >>> 26 === 16);
+      const pc = cpu.regRead(PPC_REG.pc);
+      if (relative && pc !== addr + 4n) cpu.regWrite(PPC_REG.pc, pc - addr + slot);
+      return plan;
+    }), ['test_bl', 'test_lbl', 'test_b', 'test_b_back', 'test_bc_taken', 'test_bdnz_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf']],
+    ['branches stepped in the slot like other instructions', { ...good, setupSinglestep: (cpu, a, addr, slot, st) => good.setupSinglestep(cpu, { ...a, cls: a.cls === 'branch' ? 'step' : a.cls }, addr, slot, st) },
+      // blr and bctr have absolute targets: run from the slot they land right (the trap after
+      // the copy is skipped, the step never ends, which the invariants would report).
+      ['test_bl', 'test_b', 'test_bc_taken', 'test_bdnz_taken', 'test_bctrl', 'test_bclrl', 'test_bcl']],
+  ];
+  it.each(MUTANTS)('%s', (_n, arch, victims) => {
+    for (const c of victims) {
+      const { m, e, out } = probed('ppc64', 'branches', [], {}, arch);
+      e.registerKprobe({ symbol: c });
+      const stop = m.run();
+      m.close();
+      const caught = stop.kind !== 'exit' || stop.status !== 0 || out().includes(`${c} FAIL`);
+      expect(caught, `${c} passes with the broken fix-up`).toBe(true);
+      // Only the probed case is affected: no other case fails.
+      expect(out().split('\n').filter((l) => l.endsWith(' FAIL') && !l.startsWith(`${c} `))).toEqual([]);
+    }
   });
 });

@@ -3,7 +3,8 @@
 import { expect } from 'vitest';
 import { decodeX86 } from '../../arch/x86/decode.js';
 import type { Machine, StopReason } from '../../emu/machine.js';
-import { kprobes, type KprobeEngine } from '../../src/kprobes.js';
+import { KprobeEngine, kprobes } from '../../src/kprobes.js';
+import type { KprobeArch } from '../../arch/kprobe-arch.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, type IsaName } from '../helpers.js';
 
@@ -28,21 +29,28 @@ function fixtureMachine(isa: IsaName, name: string, args: string[], opts: Record
   return { m, out: () => Buffer.concat(chunks).toString('latin1') };
 }
 
-export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}): Probed {
+/** A fixture machine with a kprobe engine: the ISA's own, or one built on `arch` (mutants). */
+export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}, arch?: KprobeArch<never>): Probed {
   const { m, out } = fixtureMachine(isa, name, args, opts);
-  const p = { m, e: kprobes(m), out };
-  open.push(p);
+  const p = { m, e: arch ? (new KprobeEngine(m, arch) as KprobeEngine<unknown>) : kprobes(m), out };
+  // A mutant engine breaks invariants on purpose: its test closes the machine itself.
+  if (!arch) open.push(p);
   return p;
 }
 
-/** After every kprobe test: probes armed/removed as claimed, no half-done step; engines closed. */
-export function checkAndClose(): void {
+/**
+ * After every kprobe test: probes armed/removed as claimed, no half-done step; engines closed.
+ * Then one turn of the event loop: runs are synchronous, and a file of them that never lets
+ * the worker read its messages makes vitest's 60 s RPC timeout fire.
+ */
+export async function checkAndClose(): Promise<void> {
   const all = open.splice(0);
   for (const p of all) {
     const bad = p.e.checkInvariants();
     p.m.close();
     expect(bad, 'kprobe invariants').toEqual([]);
   }
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
