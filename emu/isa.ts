@@ -120,6 +120,14 @@ export interface IsaSpec {
   /** Argument N (1-based) at function entry, as the kernel's regs_get_kernel_argument. */
   argument(cpu: Cpu, n: number): bigint;
 
+  /**
+   * Instructions that crash Unicorn 2.0.1 itself (ppc64 time base reads): their addresses in
+   * `code` loaded at `vaddr`. The machine puts a code hook on each and `emulateUnsafe` carries
+   * the instruction out instead (result registers, PC past it), with the guest time.
+   */
+  findUnsafe?(code: Uint8Array, vaddr: bigint): bigint[];
+  emulateUnsafe?(cpu: Cpu, addr: bigint, nowNs: bigint): void;
+
   /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
   setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;
   /** System calls that exist on this ISA only (arch_prctl, set_thread_area). */

@@ -126,6 +126,10 @@ export class Machine {
   private final: StopReason | undefined;
   private lastFault: { type: number; address: bigint } | undefined;
   private syscallCount = 0n;
+  /** Time base reads emulated (they advance guest time like system calls). */
+  private timeReads = 0n;
+  /** Addresses with an unsafe-instruction code hook. */
+  private readonly unsafeHooked = new Set<bigint>();
   private rng = 0x2545f4914f6cdd1dn;
   private brkStart: bigint;
   private brkCur: bigint;
@@ -173,6 +177,7 @@ export class Machine {
       };
       isa.initCpu(this.cpu, this.syscallContext);
       mapImage(this.mem, image);
+      for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
       this.brkStart = alignUp(image.end);
       this.brkCur = this.brkStart;
       const { stackTop, stackSize } = isa.layout;
@@ -190,6 +195,31 @@ export class Machine {
       if (e instanceof OutOfMemory) throw new Error(`the program does not fit in the guest memory limit: ${e.message}`);
       throw e;
     }
+  }
+
+  /**
+   * Put a code hook on each instruction in `code` (placed at `vaddr`) that would crash the
+   * engine (IsaSpec.findUnsafe); the hook emulates it if it is still there when reached.
+   * Called for the image at load and for code the engine writes (kprobe slots).
+   */
+  guardUnsafe(vaddr: bigint, code: Uint8Array): void {
+    const find = this.isa.findUnsafe;
+    if (!find) return;
+    for (const addr of find(code, vaddr)) {
+      if (this.unsafeHooked.has(addr)) continue;
+      this.unsafeHooked.add(addr);
+      this.uc.handlers.code ??= (at) => this.onUnsafe(at);
+      this.uc.traceCode(addr, addr);
+    }
+  }
+
+  private onUnsafe(addr: bigint): void {
+    if (!this.unsafeHooked.has(addr)) return;
+    const word = this.mem.read(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
+    // Only if it is still there (a kprobe's breakpoint may have replaced it).
+    if (!this.isa.findUnsafe!(word, addr).length) return;
+    this.timeReads++;
+    this.isa.emulateUnsafe!(this.cpu, addr, this.guestNanoseconds());
   }
 
   onClone(l: (t: Task) => void): void {
@@ -324,7 +354,7 @@ export class Machine {
   /** Guest time: deterministic, advanced by executed work rather than the host clock. */
   guestNanoseconds(): bigint {
     const base = 1125100800n * 1_000_000_000n; // 2005-08-27, the week Linux 2.6.13 came out
-    return base + (this.counting ? BigInt(this.insns) : this.syscallCount * 1000n);
+    return base + (this.counting ? BigInt(this.insns) : this.syscallCount * 1000n) + this.timeReads * 1000n;
   }
 
   randomBytes(n: number): Uint8Array {

@@ -125,6 +125,7 @@ export class KprobeEngine<A> {
       throw e;
     }
     this.machine.mem.patchCode(slot, bytes);
+    this.machine.guardUnsafe(slot, bytes);
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
     this.machine.mem.patchCode(addr, bp);

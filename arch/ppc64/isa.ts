@@ -42,6 +42,19 @@ const MFPVR_MASK = 0xfc1fffff;
 /** The processor version the guest reads: POWER8 (PVR 0x004d0200), as AT_PLATFORM says. */
 const PVR_POWER8 = 0x004d0200n;
 
+/**
+ * Time base reads: mftb/mfspr of TBL (268) and TBU (269), rD masked out. Each one crashes
+ * Unicorn 2.0.1 (the time base is never set up: a NULL dereference in the host process).
+ */
+const TB_READS: ReadonlyMap<number, 'tbl' | 'tbu'> = new Map([
+  [0x7c0c42e6, 'tbl'], // mftb
+  [0x7c0c42a6, 'tbl'], // mfspr rD, 268
+  [0x7c0d42e6, 'tbu'], // mftbu
+  [0x7c0d42a6, 'tbu'], // mfspr rD, 269
+]);
+/** The POWER8 time base runs at 512 MHz. */
+const TB_HZ = 512_000_000n;
+
 /** tw, td, twi, tdi: the trap family (the kprobe breakpoint is `tw 31,0,0`). */
 export function isTrapInsn(insn: number): boolean {
   const op = insn >>> 26;
@@ -218,6 +231,20 @@ export function ppc64(): IsaSpec {
     },
     classifyIntr(intno, cpu) {
       return classify(intno, cpu);
+    },
+    findUnsafe(code, vaddr) {
+      const out: bigint[] = [];
+      const dv = new DataView(code.buffer, code.byteOffset, code.byteLength);
+      for (let off = 0; off + 4 <= code.length; off += 4)
+        if (TB_READS.has((dv.getUint32(off, false) & 0xfc1fffff) >>> 0)) out.push(vaddr + BigInt(off));
+      return out;
+    },
+    emulateUnsafe(cpu, addr, nowNs) {
+      const insn = new DataView(cpu.memRead(addr, 4).buffer).getUint32(0, false);
+      const tb = (nowNs * TB_HZ) / 1_000_000_000n;
+      const which = TB_READS.get((insn & 0xfc1fffff) >>> 0);
+      cpu.regWrite(gpr((insn >>> 21) & 31), which === 'tbu' ? tb >> 32n : which === 'tbl' ? tb & 0xffffffffffffffffn : 0n);
+      cpu.regWrite(PPC_REG.pc, addr + 4n);
     },
     setTls(cpu, tls) {
       // The ppc64 thread pointer is r13.

@@ -74,7 +74,11 @@ export function instructionBoundaries(m: Machine): bigint[] {
 export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const counts = new Map<bigint, number>();
-  m.uc.handlers.code = (a) => counts.set(a, (counts.get(a) ?? 0) + 1);
+  const inner = m.uc.handlers.code;
+  m.uc.handlers.code = (a) => {
+    counts.set(a, (counts.get(a) ?? 0) + 1);
+    inner?.(a);
+  };
   const text = m.image.segments.filter((s) => s.executable);
   for (const s of text) m.uc.traceCode(s.vaddr, s.vaddr + s.memsz - 1n);
   const stop = m.run();
