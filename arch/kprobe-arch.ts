@@ -60,4 +60,31 @@ export interface KprobeArch<A> {
   resumeExecution(cpu: Cpu, a: A, addr: bigint, slot: bigint, st: StepState, completed: boolean): void;
   /** Disassembly-free description for messages: length and class. */
   describe(a: A): string;
+
+  // Return probes (arch_init, arch_prepare_kretprobe, and what came after).
+
+  /** The one instruction of kretprobe_trampoline: a nop. */
+  readonly trampolineInsn: Uint8Array;
+  /** At a function's first instruction: its return address (x86 the word at sp, ppc64 LR). */
+  returnAddress(cpu: Cpu): bigint;
+  setReturnAddress(cpu: Cpu, addr: bigint): void;
+  /** Where that return address is kept in memory, or undefined where it is in a register. */
+  returnSlot(cpu: Cpu): bigint | undefined;
+  /**
+   * Whether the frame of a call that entered with stack pointer `stack` is still live at
+   * stack pointer `sp` (uretprobes' arch_uretprobe_is_alive): at a new call's entry
+   * ('call'), at a tail call's entry ('chain': same sp as the caller's entry), at a return
+   * to the trampoline ('ret').
+   */
+  frameAlive(stack: bigint, sp: bigint, ctx: 'call' | 'chain' | 'ret'): boolean;
+  /**
+   * Whether code in [start, end) can leave the function other than by a call: a return,
+   * or a jump whose target is outside it (a tail call) or computed.
+   */
+  hasReturnPath(ctx: PrepareContext, start: bigint, end: bigint): boolean;
+  /**
+   * Return addresses of the caller chain, innermost first, from the current registers:
+   * frame pointers on x86, the back chain on ppc64. Stops at a broken or looping chain.
+   */
+  unwind(cpu: Cpu, readWord: (addr: bigint) => bigint, max: number): bigint[];
 }

@@ -368,7 +368,8 @@ export class Machine {
     return out;
   }
 
-  private mapEngineMemory(size: number, perms: number): bigint {
+  /** Map memory the engine owns (not the program's): the call stop page, the trampoline. */
+  mapEngineMemory(size: number, perms: number): bigint {
     const len = alignUp(BigInt(size));
     const at = this.mem.findFree(len, this.isa.layout.mmapBottom, this.isa.layout.mmapTop);
     if (at === undefined) throw new OutOfMemory('no room for engine memory');

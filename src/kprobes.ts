@@ -7,6 +7,7 @@ import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
 import type { Task } from '../emu/tasks.js';
+import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
 
 export { ProbeError };
@@ -78,12 +79,19 @@ export class KprobeEngine<A> {
   readonly all: Kprobe[] = [];
   private readonly removed: { addr: bigint; opcode: Uint8Array }[] = [];
   readonly regs: Regs;
+  /** Function names no probe may be put on (the kernel's blacklist, given by the user). */
+  readonly blacklist = new Set<string>();
+  /** Drop return-probe instances whose frames a longjmp skipped (uretprobes' check). */
+  kretprobeSpCheck = true;
+  /** How return-probe instances are keyed: by task (2005 redesign) or by stack slot (before it). */
+  kretprobeKeying: KretprobeKeying = 'task';
+  private kret: Kretprobes<A> | undefined;
 
   constructor(
     readonly machine: Machine,
     readonly arch: KprobeArch<A>,
   ) {
-    this.regs = new Regs(machine);
+    this.regs = new Regs(machine, (max) => this.stackTrace(max));
     machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
     machine.stepHandler = (task) => this.postKprobeHandler(task);
     machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
@@ -106,8 +114,9 @@ export class KprobeEngine<A> {
   }
 
   /** register_kprobe: validate, copy the instruction to a slot, arm the breakpoint. */
-  registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}): Kprobe {
+  registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}, how: { internal?: boolean } = {}): Kprobe {
     const { addr, where } = this.resolve(point);
+    if (!how.internal) this.checkBlacklist(addr);
     const p = new Kprobe(addr, handlers, where);
     const old = this.sites.get(addr);
     if (old) {
@@ -136,6 +145,46 @@ export class KprobeEngine<A> {
     return p;
   }
 
+  /** The blacklist: user-named functions and the engine's own trampoline. */
+  private checkBlacklist(addr: bigint): void {
+    const hit = this.machine.symbols.resolve(addr);
+    if (!hit || hit.symbol.kind !== 'func') return;
+    const name = hit.symbol.name;
+    if (this.blacklist.has(name)) throw new ProbeError('EINVAL', `${name} is on the blacklist: no probe may be put on it`);
+    if (this.kret && addr >= this.kret.trampoline && addr < this.kret.trampoline + BigInt(this.arch.trampolineInsn.length))
+      throw new ProbeError('EINVAL', `kretprobe_trampoline belongs to the return probes: no probe may be put on it`);
+  }
+
+  /** The return-probe side, set up (arch_init) on first use. */
+  kretprobes(): Kretprobes<A> {
+    this.kret ??= new Kretprobes(this, this.kretprobeKeying);
+    return this.kret;
+  }
+
+  /** Return probes made so far, if any. */
+  existingKretprobes(): Kretprobes<A> | undefined {
+    return this.kret;
+  }
+
+  /** register_kretprobe: a kprobe at the function entry that hijacks its return address. */
+  registerKretprobe(point: ProbePoint, options: KretprobeOptions = {}): Kretprobe {
+    return this.kretprobes().register(point, options);
+  }
+
+  unregisterKretprobe(rp: Kretprobe): void {
+    this.kret?.unregister(rp);
+  }
+
+  /**
+   * The current task's stack as return addresses, innermost first: PC, then the caller
+   * chain by the arch's unwinder, trampoline addresses mapped back to real ones.
+   */
+  stackTrace(max = 64): bigint[] {
+    const m = this.machine;
+    const raw = [m.cpu.regRead(m.isa.pcReg), ...this.arch.unwind(m.cpu, (a) => m.mem.readWord(a), max - 1)];
+    return this.kret ? this.kret.mapTrace(m.sched.current.tid, raw) : raw;
+  }
+
   /** unregister_kprobe: drop the probe; the last one at an address restores the original bytes. */
   unregisterKprobe(p: Kprobe): void {
     if (!p.registered) return;
@@ -158,6 +207,7 @@ export class KprobeEngine<A> {
 
   /** Unregister every probe (end of run, fatal handler error). */
   unregisterAll(): void {
+    if (this.kret) for (const rp of this.kret.all) this.kret.unregister(rp);
     for (const p of this.all) this.unregisterKprobe(p);
   }
 
@@ -186,11 +236,12 @@ export class KprobeEngine<A> {
     }
     for (const [tid, k] of this.kcbs)
       if (k.status === 'HIT_SS' || k.status === 'REENTER') out.push(`task ${tid} is left in the middle of a step (${k.status})`);
+    if (this.kret) out.push(...this.kret.checkInvariants());
     return out;
   }
 
   /** Original bytes of guest code, seeing through armed breakpoints. */
-  private readOriginal(addr: bigint, size: number): Uint8Array {
+  readOriginal(addr: bigint, size: number): Uint8Array {
     let bytes: Uint8Array;
     try {
       bytes = this.machine.mem.read(addr, size);
@@ -238,7 +289,7 @@ export class KprobeEngine<A> {
   }
 
   /** A JS exception in a handler is a fault of that probe: its fault_handler may take it. */
-  private callHandler(p: Kprobe, fn: () => void, what: string): void {
+  runHandler(p: Kprobe, fn: () => void, what: string): void {
     try {
       fn();
     } catch (e) {
@@ -249,17 +300,17 @@ export class KprobeEngine<A> {
         try {
           handled = truthy(fh(p, this.regs, this.arch.trapNumber(11)));
         } catch (e2) {
-          throw this.fatal(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
+          throw this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
         }
       }
       if (!handled) {
-        throw this.fatal(`the ${what} of the probe at ${p.where} threw: ${msg}`);
+        throw this.fatalError(`the ${what} of the probe at ${p.where} threw: ${msg}`);
       }
     }
   }
 
   /** End the run: every probe removed and guest code unpatched, per-task state dropped. */
-  private fatal(message: string): HostError {
+  fatalError(message: string): HostError {
     this.kcbs.clear();
     this.unregisterAll();
     return new HostError(message);
@@ -287,7 +338,7 @@ export class KprobeEngine<A> {
     if (k) {
       // A probe hit while this task is inside a handler or a step: no handlers, just step
       // it and count it missed (2.6.13 status REENTER, one level of saved state).
-      if (k.status === 'REENTER') throw this.fatal(`probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`);
+      if (k.status === 'REENTER') throw this.fatalError(`probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`);
       k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
       k.site = site;
       k.status = 'REENTER';
@@ -305,7 +356,7 @@ export class KprobeEngine<A> {
       if (!pre) continue;
       kcb.running = p;
       let r: number | boolean | void = 0;
-      this.callHandler(p, () => {
+      this.runHandler(p, () => {
         r = pre(p, this.regs);
       }, 'pre_handler');
       if (truthy(r)) {
@@ -346,7 +397,7 @@ export class KprobeEngine<A> {
         const post = p.handlers.postHandler;
         if (!post) continue;
         k.running = p;
-        this.callHandler(p, () => post(p, this.regs, 0), 'post_handler');
+        this.runHandler(p, () => post(p, this.regs, 0), 'post_handler');
       }
       k.running = undefined;
     }
@@ -378,7 +429,7 @@ export class KprobeEngine<A> {
       const p = k.site.probes[0];
       if (p?.handlers.faultHandler && k.status === 'HIT_SS') {
         let handled = false;
-        this.callHandler(p, () => {
+        this.runHandler(p, () => {
           handled = truthy(p.handlers.faultHandler!(p, this.regs, this.arch.trapNumber(signal)));
         }, 'fault_handler');
         if (handled) return 'handled';

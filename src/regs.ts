@@ -4,7 +4,20 @@ import type { Machine } from '../emu/machine.js';
 
 /** Registers and memory of the task that hit a probe, for handlers to read and write. */
 export class Regs {
-  constructor(private readonly m: Machine) {}
+  constructor(
+    private readonly m: Machine,
+    private readonly unwind?: (max: number) => bigint[],
+  ) {}
+
+  /**
+   * The task's stack as return addresses, innermost first: PC, then its callers (frame
+   * pointers on x86, the back chain on ppc64), with kretprobe_trampoline mapped back to
+   * the real return addresses.
+   */
+  stackTrace(max = 64): bigint[] {
+    if (!this.unwind) throw new Error('stackTrace: no unwinder on these registers');
+    return this.unwind(max);
+  }
 
   /** Read a register by name: the ISA's own names or the kernel's pt_regs names (`di`, `ip`). */
   get(name: string): bigint {

@@ -229,5 +229,59 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     describe(a) {
       return `${a.cls} 0x${a.insn.toString(16).padStart(8, '0')}`;
     },
+
+    trampolineInsn: Uint8Array.of(0x60, 0x00, 0x00, 0x00),
+    returnAddress(cpu) {
+      return cpu.regRead(PPC_REG.lr);
+    },
+    setReturnAddress(cpu, addr) {
+      cpu.regWrite(PPC_REG.lr, addr);
+    },
+    returnSlot() {
+      return undefined; // in LR until the prologue's mflr/std
+    },
+
+    frameAlive(stack, sp, ctx) {
+      // r1 at entry is the caller's sp; a call from inside a frame is below it, a tail call
+      // reuses it, and a return restores exactly the returning call's own.
+      return ctx === 'chain' ? sp <= stack : sp < stack;
+    },
+
+    hasReturnPath(ctx, start, end) {
+      for (let at = start; at < end; at += 4n) {
+        const insn = word(ctx.read(at, 4));
+        const o = op(insn);
+        if ((insn & 1) === 1 && (o === 16 || o === 18 || o === 19)) continue; // linking: a call
+        if (o === 19 && (xo(insn) === 16 || xo(insn) === 528 || xo(insn) === 560)) return true; // blr, bctr, bctar
+        if (o === 18 || o === 16) {
+          const disp = o === 18 ? sext(insn & 0x03fffffc, 26) : sext(insn & 0xfffc, 16);
+          const target = insn & 2 ? disp & MASK64 : (at + disp) & MASK64;
+          if (target < start || target >= end) return true;
+        }
+      }
+      return false;
+    },
+
+    unwind(cpu, read, max) {
+      // ELFv1 back chain: [sp] is the caller's frame; a function's return address sits in
+      // its caller's frame at +16 (the LR save doubleword).
+      const out: bigint[] = [];
+      let sp = cpu.regRead(gpr(1));
+      while (out.length < max) {
+        let next: bigint;
+        let ret: bigint;
+        try {
+          next = read(sp);
+          if (next <= sp) break;
+          ret = read(next + 16n);
+        } catch {
+          break;
+        }
+        if (ret === 0n) break;
+        out.push(ret);
+        sp = next;
+      }
+      return out;
+    },
   };
 }

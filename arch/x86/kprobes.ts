@@ -188,5 +188,74 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     describe(a) {
       return `${a.insn.len}-byte ${a.cls}`;
     },
+
+    trampolineInsn: Uint8Array.of(0x90),
+    returnAddress(cpu) {
+      return readWord(cpu, cpu.regRead(spReg));
+    },
+    setReturnAddress(cpu, addr) {
+      writeWord(cpu, cpu.regRead(spReg), addr);
+    },
+    returnSlot(cpu) {
+      return cpu.regRead(spReg);
+    },
+
+    frameAlive(stack, sp, ctx) {
+      // `call` has just pushed a return address below every live frame's entry sp; `ret`
+      // has popped the returning call's own, leaving sp one word above its entry sp.
+      return ctx === 'call' ? sp < stack : sp <= stack;
+    },
+
+    hasReturnPath(ctx, start, end) {
+      for (let at = start; at < end; ) {
+        const bytes = ctx.read(at, 15);
+        let insn: X86Insn;
+        try {
+          insn = decodeX86(bytes, mode);
+        } catch {
+          return true; // undecodable: do not claim there is no way out
+        }
+        const op = insn.opcode;
+        const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
+        if (op === 0xc3 || op === 0xc2 || op === 0xcb || op === 0xca || op === 0xcf) return true;
+        if (op === 0xff && (reg === 4 || reg === 5)) return true;
+        if (op === 0xea) return true;
+        const dv = new DataView(bytes.buffer, bytes.byteOffset);
+        let rel: bigint | undefined;
+        if (op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3)) rel = BigInt(dv.getInt8(insn.len - 1));
+        else if (op === 0xe9 || (op >= 0x0f80 && op <= 0x0f8f))
+          rel = insn.opsize16 && mode === 32 ? BigInt(dv.getInt16(insn.len - 2, true)) : BigInt(dv.getInt32(insn.len - 4, true));
+        if (rel !== undefined) {
+          const target = (at + BigInt(insn.len) + rel) & mask;
+          if (target < start || target >= end) return true;
+        }
+        at += BigInt(insn.len);
+      }
+      return false;
+    },
+
+    unwind(cpu, read, max) {
+      // Frame pointers: [bp] is the caller's bp, [bp + word] the return address.
+      const out: bigint[] = [];
+      const word = BigInt(mode / 8);
+      let bp = cpu.regRead(mode === 64 ? X86_REG.rbp : X86_REG.ebp);
+      let sp = cpu.regRead(spReg);
+      while (out.length < max && bp !== 0n && bp >= sp) {
+        let next: bigint;
+        let ret: bigint;
+        try {
+          next = read(bp);
+          ret = read(bp + word);
+        } catch {
+          break;
+        }
+        if (ret === 0n) break;
+        out.push(ret);
+        if (next <= bp) break;
+        sp = bp;
+        bp = next;
+      }
+      return out;
+    },
   };
 }

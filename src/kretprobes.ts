@@ -1,0 +1,297 @@
+// Counterpart: the kretprobe half of kernel/kprobes.c after the 2005 redesign (Linux
+// 2.6.13: register_kretprobe, pre_handler_kretprobe, the instance table keyed by task,
+// kprobe_flush_task) and of arch/*/kernel/kprobes.c (arch_init registering a kprobe on
+// kretprobe_trampoline, arch_prepare_kretprobe, trampoline_probe_handler), with what came
+// after: entry_handler and per-instance data (2.6.25), flushing on task death only
+// (2.6.15), the stack-pointer liveness checks of uretprobes, and stack traces that see
+// through the trampoline (5.15, kretprobe_find_ret_addr).
+import type { KprobeArch } from '../arch/kprobe-arch.js';
+import { ProbeError } from '../arch/kprobe-arch.js';
+import { PROT_EXEC, PROT_READ } from '../emu/unicorn.js';
+import type { Task } from '../emu/tasks.js';
+import type { Kprobe, KprobeEngine, ProbePoint } from './kprobes.js';
+import type { Regs } from './regs.js';
+
+/** One tracked call (struct kretprobe_instance). */
+export interface KretprobeInstance {
+  /** The owning probe; undefined once it was unregistered (the call still returns right). */
+  rp: Kretprobe | undefined;
+  /** The real return address the trampoline took the place of. */
+  retAddr: bigint;
+  /** The task that made the call. */
+  task: number;
+  /** Stack pointer at entry (uretprobes' `stack`): tells live frames from skipped ones. */
+  stack: bigint;
+  /** Stack keying: the address of the return slot. */
+  slot: bigint | undefined;
+  /** The return address at entry was already the trampoline (a tail call, a second probe). */
+  chained: boolean;
+  /** Per-instance data for the entry and return handlers (`dataSize` bytes, zeroed). */
+  data: Uint8Array;
+}
+
+/** Return handler: runs at the return, with PC at the real return address. */
+export type KretHandler = (ri: KretprobeInstance, regs: Regs) => void;
+/** Entry handler: runs at entry; non-zero (or true) means "do not track this call". */
+export type KretEntryHandler = (ri: KretprobeInstance, regs: Regs) => number | boolean | void;
+
+export interface KretprobeOptions {
+  handler?: KretHandler;
+  entryHandler?: KretEntryHandler;
+  /** Bytes of `ri.data` per instance. */
+  dataSize?: number;
+  /** Instances, i.e. calls tracked at once. Default 10 (see DEFAULT_MAXACTIVE). */
+  maxactive?: number;
+}
+
+/**
+ * The kernel's default when maxactive is not given, for a preemptible kernel:
+ * max(10, 2 * NR_CPUS); the emulated machine has one CPU.
+ */
+export const DEFAULT_MAXACTIVE = 10;
+
+/** A registered return probe (struct kretprobe). */
+export class Kretprobe {
+  /** Returns handled (a handler ran, or would have with none given). */
+  nhit = 0;
+  /** Calls not tracked because no instance was free. */
+  nmissed = 0;
+  registered = true;
+  /** Free instances; `used` are in flight. free.length + used === maxactive while registered. */
+  readonly free: KretprobeInstance[] = [];
+  used = 0;
+  constructor(
+    /** The entry kprobe. */
+    readonly kp: Kprobe,
+    readonly options: Readonly<KretprobeOptions>,
+    readonly maxactive: number,
+    /** The function's name, for traces. */
+    readonly func: string,
+  ) {}
+}
+
+export type KretprobeKeying = 'task' | 'stack';
+
+const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
+
+/** The return-probe side of one kprobe engine: the trampoline, the instance table. */
+export class Kretprobes<A> {
+  readonly trampoline: bigint;
+  /** The kprobe on kretprobe_trampoline (arch_init). */
+  readonly trampolineProbe: Kprobe;
+  /** Instances in flight, newest first, by task id (or by return slot with stack keying). */
+  private readonly table = new Map<number | bigint, KretprobeInstance[]>();
+  readonly all: Kretprobe[] = [];
+  /** Instances dropped because a longjmp skipped their frames (sp check). */
+  nstale = 0;
+
+  constructor(
+    private readonly engine: KprobeEngine<A>,
+    readonly keying: KretprobeKeying,
+  ) {
+    const m = engine.machine;
+    const arch: KprobeArch<A> = engine.arch;
+    if (keying === 'stack' && arch.returnSlot(m.cpu) === undefined)
+      throw new ProbeError('ENOSYS', `stack-keyed return probes need the return address in memory at entry; ${m.isa.name} keeps it in a register (the link register)`);
+    // arch_init: a page of the engine's with the trampoline's nop, and a kprobe on it.
+    const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
+    m.mem.patchCode(page, arch.trampolineInsn);
+    this.trampoline = page;
+    m.symbols.add({ name: 'kretprobe_trampoline', addr: page, size: BigInt(arch.trampolineInsn.length), kind: 'func' });
+    this.trampolineProbe = engine.registerKprobe({ addr: page }, { preHandler: (_p, regs) => this.trampolineHandler(regs) }, { internal: true });
+    m.sched.onExit((t) => this.flushTask(t));
+  }
+
+  /** register_kretprobe: an entry kprobe whose pre_handler hijacks the return address. */
+  register(point: ProbePoint, options: KretprobeOptions): Kretprobe {
+    const { engine } = this;
+    const { addr, where } = engine.resolve(point);
+    const fn = engine.machine.symbols.resolve(addr);
+    if (!fn || fn.symbol.kind !== 'func' || fn.offset !== 0n)
+      throw new ProbeError('EINVAL', `a return probe goes on a function entry: ${where} is not one`);
+    const name = fn.symbol.name;
+    const maxactive = options.maxactive ?? DEFAULT_MAXACTIVE;
+    if (!Number.isInteger(maxactive) || maxactive < 1) throw new ProbeError('EINVAL', `maxactive must be a positive integer, got ${maxactive}`);
+    const dataSize = options.dataSize ?? 0;
+    if (!Number.isInteger(dataSize) || dataSize < 0) throw new ProbeError('EINVAL', `dataSize must be a non-negative integer, got ${dataSize}`);
+    const start = fn.symbol.addr;
+    const end = start + (fn.symbol.size > 0n ? fn.symbol.size : 1n);
+    if (fn.symbol.size > 0n && !engine.arch.hasReturnPath({ read: (a, n) => engine.readOriginal(a, n), symbols: engine.machine.symbols }, start, end))
+      throw new ProbeError('EINVAL', `${name} never returns (no return and no jump out of its body): its instances could only leak`);
+    let rp: Kretprobe | undefined;
+    const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
+    rp = new Kretprobe(kp, options, maxactive, name);
+    for (let i = 0; i < maxactive; i++)
+      rp.free.push({ rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: new Uint8Array(dataSize) });
+    this.all.push(rp);
+    return rp;
+  }
+
+  /** unregister_kretprobe: no more entries; calls in flight return with no handler. */
+  unregister(rp: Kretprobe): void {
+    if (!rp.registered) return;
+    rp.registered = false;
+    this.engine.unregisterKprobe(rp.kp);
+    rp.free.length = 0;
+    for (const list of this.table.values()) for (const ri of list) if (ri.rp === rp) ri.rp = undefined;
+    rp.used = 0;
+  }
+
+  /** Instances in flight for a task (newest first), for tests and tools. */
+  instances(task: number): readonly KretprobeInstance[] {
+    if (this.keying === 'task') return this.table.get(task) ?? [];
+    return [...this.table.values()].flat().filter((ri) => ri.task === task);
+  }
+
+  /** Every instance in flight. */
+  inFlight(): number {
+    let n = 0;
+    for (const l of this.table.values()) n += l.length;
+    return n;
+  }
+
+  /**
+   * Pool invariants: free + used == maxactive for every registered probe, and used equals
+   * the instances of that probe in the table.
+   */
+  checkInvariants(): string[] {
+    const out: string[] = [];
+    for (const rp of this.all) {
+      if (!rp.registered) continue;
+      let inTable = 0;
+      for (const l of this.table.values()) for (const ri of l) if (ri.rp === rp) inTable++;
+      if (rp.free.length + rp.used !== rp.maxactive) out.push(`return probe on ${rp.func}: free ${rp.free.length} + used ${rp.used} != maxactive ${rp.maxactive}`);
+      if (inTable !== rp.used) out.push(`return probe on ${rp.func}: ${rp.used} used but ${inTable} in the instance table`);
+    }
+    return out;
+  }
+
+  private key(task: number, slot: bigint | undefined): number | bigint {
+    return this.keying === 'task' ? task : slot!;
+  }
+
+  /** pre_handler_kretprobe + arch_prepare_kretprobe. */
+  private entryHandler(rp: Kretprobe, regs: Regs): number {
+    const { arch, machine: m } = this.engine;
+    const cpu = m.cpu;
+    const sp = regs.sp;
+    const task = regs.tid;
+    const ret = arch.returnAddress(cpu);
+    const chained = ret === this.trampoline;
+    if (this.keying === 'task' && this.engine.kretprobeSpCheck) this.dropDead(task, sp, chained ? 'chain' : 'call');
+    const ri = rp.free.pop();
+    if (!ri) {
+      rp.nmissed++;
+      return 0;
+    }
+    ri.rp = rp;
+    ri.task = task;
+    ri.data.fill(0);
+    const eh = rp.options.entryHandler;
+    if (eh && truthy(eh(ri, regs))) {
+      ri.rp = undefined;
+      rp.free.push(ri);
+      return 0;
+    }
+    ri.retAddr = ret;
+    ri.stack = sp;
+    ri.slot = arch.returnSlot(cpu);
+    ri.chained = chained;
+    arch.setReturnAddress(cpu, this.trampoline);
+    const key = this.key(task, ri.slot);
+    const list = this.table.get(key);
+    if (list) list.unshift(ri);
+    else this.table.set(key, [ri]);
+    rp.used++;
+    return 0;
+  }
+
+  /** Instances whose frames a longjmp skipped: gone from the stack (uretprobes' cleanup). */
+  private dropDead(task: number, sp: bigint, ctx: 'call' | 'chain'): void {
+    const list = this.table.get(task);
+    if (!list) return;
+    while (list.length > 0 && !this.engine.arch.frameAlive(list[0]!.stack, sp, ctx)) {
+      this.release(list.shift()!);
+      this.nstale++;
+    }
+    if (list.length === 0) this.table.delete(task);
+  }
+
+  private release(ri: KretprobeInstance): void {
+    const rp = ri.rp;
+    ri.rp = undefined;
+    if (rp && rp.registered) {
+      rp.used--;
+      rp.free.push(ri);
+    }
+  }
+
+  /** trampoline_probe_handler: consume the returning call's instances; PC to the real address. */
+  private trampolineHandler(regs: Regs): number {
+    const { machine: m, arch } = this.engine;
+    const task = regs.tid;
+    const sp = regs.sp;
+    const key = this.keying === 'task' ? task : sp - BigInt(m.isa.wordSize);
+    const list = this.table.get(key) ?? [];
+    let chain: KretprobeInstance[];
+    for (;;) {
+      // The returning call's chain: instances up to the first with a real return address.
+      const end = list.findIndex((ri) => !ri.chained);
+      if (end < 0) {
+        throw this.engine.fatalError(
+          `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${list.length} in flight): the return address was lost`,
+        );
+      }
+      chain = list.splice(0, end + 1);
+      // With the sp check, a chain whose next (outer) call is no longer on the stack was
+      // skipped by a longjmp: drop it without handlers and look at the next one.
+      const next = list[0];
+      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, sp, 'ret')) {
+        for (const ri of chain) this.release(ri);
+        this.nstale += chain.length;
+        continue;
+      }
+      break;
+    }
+    if (list.length === 0) this.table.delete(key);
+    const real = chain[chain.length - 1]!.retAddr;
+    // PC at the real return address while handlers run (as since 5.15), so that a stack
+    // trace from the handler starts in the caller.
+    regs.pc = real;
+    for (const ri of chain) {
+      const rp = ri.rp;
+      if (rp && rp.registered) {
+        rp.nhit++;
+        const h = rp.options.handler;
+        if (h) this.engine.runHandler(rp.kp, () => h(ri, regs), 'return handler');
+      }
+      this.release(ri);
+    }
+    regs.pc = real;
+    return 1;
+  }
+
+  /** A task died: its instances go back (on death only, as since 2.6.15; not on exec). */
+  private flushTask(t: Task): void {
+    if (this.keying !== 'task') return;
+    const list = this.table.get(t.tid);
+    if (!list) return;
+    this.table.delete(t.tid);
+    for (const ri of list) this.release(ri);
+  }
+
+  /**
+   * The task's return addresses through the trampoline (kretprobe_find_ret_addr): each
+   * trampoline address in `trace` becomes the real address of the next call in flight.
+   */
+  mapTrace(task: number, trace: bigint[]): bigint[] {
+    const list = this.instances(task);
+    let i = 0;
+    return trace.map((a) => {
+      if (a !== this.trampoline) return a;
+      while (i < list.length && list[i]!.chained) i++;
+      const ri = list[i++];
+      return ri ? ri.retAddr : a;
+    });
+  }
+}
