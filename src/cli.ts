@@ -55,6 +55,9 @@ interface RunOpts {
   format: 'text' | 'json';
   output?: string;
   profile?: boolean;
+  blacklist?: string[];
+  kretprobeSpCheck: boolean;
+  kretprobeKeying: 'task' | 'stack';
 }
 
 /** Wrong usage found after parsing: exit 2 with a message. */
@@ -122,11 +125,22 @@ async function parseAndRun(argv: string[]): Promise<number> {
     .addOption(new Option('--max-memory <size>', 'guest memory limit (e.g. 256M); brk/mmap fail with ENOMEM beyond it').argParser(byteSize))
     .addOption(new Option('--max-tasks <n>', 'live task limit; clone fails with EAGAIN beyond it').argParser(positiveInt('--max-tasks')))
     .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
-    .option('-e, --event <definition>', "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...' (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '-e, --event <definition>',
+      "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', 'r[MAXACTIVE][:[GRP/]EVENT] SYM [$retval...]' or 'p:... SYM%return' (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
     .addOption(new Option('--format <format>', 'trace output format').choices(['text', 'json']).default('text'))
     .option('-o, --output <file>', 'write the trace here (default: stderr)')
     .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
+    .option('--blacklist <symbol>', 'refuse probes on this function (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--no-kretprobe-sp-check', 'keep return-probe instances whose frames a longjmp skipped (the 2005 behaviour)')
+    .addOption(
+      new Option('--kretprobe-keying <keying>', 'key return-probe instances by task (2005 redesign) or by the stack address of the return slot (before it; not on ppc64)')
+        .choices(['task', 'stack'])
+        .default('task'),
+    )
     .passThroughOptions()
     .action(async (elf: string, args: string[], opts: RunOpts) => {
       const defs = [...(opts.event ?? []), ...readEventsFile(opts.eventsFile)];
@@ -152,7 +166,12 @@ async function parseAndRun(argv: string[]): Promise<number> {
         ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
       }, {
         setup: (m) => {
-          if (defs.length > 0) traced = traceDefinitions(m, defs, sink).probes;
+          if (defs.length > 0)
+            traced = traceDefinitions(m, defs, sink, {
+              blacklist: opts.blacklist ?? [],
+              kretprobeSpCheck: opts.kretprobeSpCheck,
+              kretprobeKeying: opts.kretprobeKeying,
+            }).probes;
         },
       });
       if (outFd !== 2) closeSync(outFd);

@@ -24,7 +24,8 @@ export type FetchType = { kind: 's' | 'u' | 'x'; bits: 8 | 16 | 32 | 64 };
 
 export type FetchSource =
   | { kind: 'reg'; name: string }
-  | { kind: 'arg'; n: number };
+  | { kind: 'arg'; n: number }
+  | { kind: 'retval' };
 
 export interface FetchArg {
   name: string;
@@ -32,8 +33,13 @@ export interface FetchArg {
   type: FetchType;
 }
 
+/** The kernel's KRETPROBE_MAXACTIVE_MAX: the largest MAXACTIVE the text syntax takes. */
+export const MAXACTIVE_MAX = 4096;
+
 export interface ProbeDefinition {
   kind: 'p' | 'r';
+  /** `rN`: instances for a return probe (undefined: the default). */
+  maxactive?: number;
   group: string;
   event: string;
   point: { symbol: string; offset: bigint; column: number } | { addr: bigint; column: number };
@@ -72,9 +78,14 @@ export function parseDefinition(text: string, registers: ReadonlySet<string>, de
   const head = toks[0]!;
   const hm = /^([pr])(\d*)(?::(?:([^/\s]*)\/)?([^/\s]*))?$/.exec(head.text);
   if (!hm) throw new DefinitionError(`a definition starts with 'p' or 'r', optionally ':[GROUP/]EVENT'`, head.column, text);
-  const kind = hm[1] as 'p' | 'r';
-  if (kind === 'r') throw new DefinitionError('return probes (r) are not available in this version', head.column, text);
-  if (hm[2]) throw new DefinitionError('MAXACTIVE is only valid for return probes', head.column + 1, text);
+  let kind = hm[1] as 'p' | 'r';
+  let maxactive: number | undefined;
+  if (hm[2]) {
+    if (kind !== 'r') throw new DefinitionError('MAXACTIVE is only valid for return probes', head.column + 1, text);
+    maxactive = Number(hm[2]);
+    if (maxactive === 0) throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text);
+    if (maxactive > MAXACTIVE_MAX) throw new DefinitionError(`MAXACTIVE is at most ${MAXACTIVE_MAX}`, head.column + 1, text);
+  }
   const group = hm[3] || 'kprobes';
   let event = hm[4] ?? '';
   const groupCol = head.column + 2;
@@ -89,13 +100,20 @@ export function parseDefinition(text: string, registers: ReadonlySet<string>, de
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `p_0x${(point as { addr: bigint }).addr.toString(16)}`;
   } else {
-    const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(target.text);
-    if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs] or an address)`, target.column, text);
+    const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%return)?$/.exec(target.text);
+    if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`, target.column, text);
     if (sm[2] === '-') throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text);
     const offset = sm[3] ? BigInt(sm[3]) : 0n;
+    if (sm[4]) {
+      // p:... SYM%return is the same as r:... SYM
+      if (kind === 'r') throw new DefinitionError("%return goes with 'p'; 'r' is a return probe already", target.column + target.text.length - 7, text);
+      kind = 'r';
+    }
     point = { symbol: sm[1]!, offset, column: target.column };
-    event ||= `p_${sm[1]}_${offset}`;
+    event ||= `${kind}_${sm[1]}_${offset}`;
   }
+  if (kind === 'r' && ('addr' in point || point.offset !== 0n))
+    throw new DefinitionError('a return probe goes on a function entry: SYM or SYM+0', target.column, text);
 
   const args: FetchArg[] = [];
   const names = new Set<string>();
@@ -126,15 +144,17 @@ export function parseDefinition(text: string, registers: ReadonlySet<string>, de
     } else if (/^\$arg\d+$/.test(body)) {
       const n = Number(body.slice(4));
       if (n < 1) throw new DefinitionError('argument numbers start at 1 ($arg1)', col, text);
+      if (kind === 'r') throw new DefinitionError('$argN is only valid at a function entry (p probes): at the return the argument registers are spent', col, text);
       source = { kind: 'arg', n };
     } else if (body === '$retval') {
-      throw new DefinitionError('$retval is only valid for return probes', col, text);
+      if (kind !== 'r') throw new DefinitionError('$retval is only valid for return probes', col, text);
+      source = { kind: 'retval' };
     } else {
-      throw new DefinitionError(`unknown fetch argument '${body}' (this form takes %REG, $argN)`, col, text);
+      throw new DefinitionError(`unknown fetch argument '${body}' (this form takes %REG, $argN, $retval)`, col, text);
     }
     args.push({ name, source, type });
   }
-  return { kind, group, event, point, args, text };
+  return { kind, ...(maxactive !== undefined ? { maxactive } : {}), group, event, point, args, text };
 }
 
 /** Render a fetched value by its type: hex for x types, decimal for s/u. */

@@ -2,18 +2,23 @@
 // and kprobe_profile: definitions turned into registered probes that record their hits.
 import type { Machine } from '../emu/machine.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
+import type { Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
 import { DefinitionError, parseDefinition, renderValue, type ProbeDefinition } from './probe-def.js';
 import type { Regs } from './regs.js';
 
 /** One recorded hit, with the fields of the JSON output. */
 export interface TraceEvent {
   seq: number;
-  type: 'kprobe';
+  type: 'kprobe' | 'kretprobe';
   group: string;
   event: string;
   task: number;
+  /** kprobe: the probed address; kretprobe: the real return address. */
   pc: string;
+  /** kprobe: `sym+0xoff` of the probe; kretprobe: the function's name. */
   at: string;
+  /** kretprobe: where it returned to, `sym+0xoff`. */
+  ret?: string;
   args: Record<string, string>;
 }
 
@@ -44,13 +49,17 @@ export class TraceSink {
 }
 
 /** A definition registered on a machine, with its probe. */
-export interface TracedProbe {
-  def: ProbeDefinition;
-  probe: Kprobe;
+export type TracedProbe = { def: ProbeDefinition; probe: Kprobe; ret?: undefined } | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
+
+/** How the CLI set the engine up for return probes. */
+export interface TraceOptions {
+  blacklist?: readonly string[];
+  kretprobeSpCheck?: boolean;
+  kretprobeKeying?: KretprobeKeying;
 }
 
 /** Parse every definition first (nothing registers if one is bad), then register them all. */
-export function traceDefinitions(m: Machine, texts: readonly string[], sink: TraceSink): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
+export function traceDefinitions(m: Machine, texts: readonly string[], sink: TraceSink, options: TraceOptions = {}): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
   const registers = new Set(Object.keys(m.isa.registers));
   const bits = m.isa.wordSize === 8 ? 64 : 32;
   const defs = texts.map((t) => parseDefinition(t, registers, bits));
@@ -67,18 +76,28 @@ export function traceDefinitions(m: Machine, texts: readonly string[], sink: Tra
     if (e instanceof ProbeError && defs[0]) throw new DefinitionError(e.message, defs[0].point.column, defs[0].text);
     throw e;
   }
+  for (const b of options.blacklist ?? []) engine.blacklist.add(b);
+  if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
+  if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {
       const point = 'addr' in def.point ? { addr: def.point.addr } : { symbol: def.point.symbol, offset: def.point.offset };
-      let probe: Kprobe;
       try {
-        probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs) });
+        if (def.kind === 'r') {
+          const ret = engine.registerKretprobe(point, {
+            ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
+            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs),
+          });
+          probes.push({ def, ret });
+        } else {
+          const probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs) });
+          probes.push({ def, probe });
+        }
       } catch (e) {
         if (e instanceof ProbeError) throw new DefinitionError(`cannot probe here: ${e.message} (${e.code})`, def.point.column, def.text);
         throw e;
       }
-      probes.push({ def, probe });
     }
   } catch (e) {
     engine.unregisterAll();
@@ -94,14 +113,34 @@ function fetch(regs: Regs, def: ProbeDefinition, i: number): bigint {
       return regs.get(a.source.name);
     case 'arg':
       return regs.arg(a.source.n);
+    case 'retval':
+      return regs.retval;
   }
 }
 
-function record(m: Machine, sink: TraceSink, def: ProbeDefinition, p: Kprobe, regs: Regs): number {
+function fetchAll(regs: Regs, def: ProbeDefinition): Record<string, string> {
   const args: Record<string, string> = {};
   def.args.forEach((a, i) => {
     args[a.name] = renderValue(fetch(regs, def, i), a.type);
   });
+  return args;
+}
+
+/** print_kretprobe_event: `(ret_sym+0xoff/0xsize <- func)`. */
+function recordReturn(m: Machine, sink: TraceSink, def: ProbeDefinition, ri: KretprobeInstance, regs: Regs): void {
+  const args = fetchAll(regs, def);
+  const hit = m.symbols.resolve(ri.retAddr);
+  const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${ri.retAddr.toString(16)}`;
+  const sym = hit ? `${ret}/0x${hit.symbol.size.toString(16)}` : ret;
+  const func = ri.rp?.func ?? '?';
+  sink.emit(
+    { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${ri.retAddr.toString(16)}`, at: func, ret, args },
+    `${sym} <- ${func}`,
+  );
+}
+
+function record(m: Machine, sink: TraceSink, def: ProbeDefinition, p: Kprobe, regs: Regs): number {
+  const args = fetchAll(regs, def);
   const hit = m.symbols.resolve(p.addr);
   const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${p.addr.toString(16)}`;
   const sym = hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at;
@@ -112,7 +151,12 @@ function record(m: Machine, sink: TraceSink, def: ProbeDefinition, p: Kprobe, re
   return 0;
 }
 
-/** kprobe_profile: `EVENT HITS MISSES` lines. */
+/**
+ * kprobe_profile: `EVENT HITS MISSES` lines. For a return probe, hits are returns handled
+ * and misses are calls not tracked (no free instance) plus missed hits of its entry kprobe.
+ */
 export function profileLines(probes: readonly TracedProbe[]): string[] {
-  return probes.map((t) => `${t.def.event} ${t.probe.nhit} ${t.probe.nmissed}`);
+  return probes.map((t) =>
+    t.ret ? `${t.def.event} ${t.ret.nhit} ${t.ret.nmissed + t.ret.kp.nmissed}` : `${t.def.event} ${t.probe.nhit} ${t.probe.nmissed}`,
+  );
 }
