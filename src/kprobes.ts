@@ -211,6 +211,11 @@ export class KprobeEngine<A> {
     for (const p of this.all) this.unregisterKprobe(p);
   }
 
+  /** The out-of-line slot of an armed probe address (for tests and tools). */
+  slotOf(addr: bigint): bigint | undefined {
+    return this.sites.get(addr)?.slot;
+  }
+
   /** Status of a task's control block, or undefined when no probe is running for it. */
   status(tid: number): KprobeStatus | undefined {
     return this.kcbs.get(tid)?.status;
