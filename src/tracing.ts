@@ -126,15 +126,20 @@ function fetchAll(regs: Regs, def: ProbeDefinition): Record<string, string> {
   return args;
 }
 
-/** print_kretprobe_event: `(ret_sym+0xoff/0xsize <- func)`. */
+/**
+ * print_kretprobe_event: `(ret_sym+0xoff/0xsize <- func)`. The return address is PC, the
+ * real one even for an instance of a chain (a tail call, a second probe) whose own saved
+ * address is the trampoline.
+ */
 function recordReturn(m: Machine, sink: TraceSink, def: ProbeDefinition, ri: KretprobeInstance, regs: Regs): void {
   const args = fetchAll(regs, def);
-  const hit = m.symbols.resolve(ri.retAddr);
-  const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${ri.retAddr.toString(16)}`;
+  const to = regs.pc;
+  const hit = m.symbols.resolve(to);
+  const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${to.toString(16)}`;
   const sym = hit ? `${ret}/0x${hit.symbol.size.toString(16)}` : ret;
   const func = ri.rp?.func ?? '?';
   sink.emit(
-    { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${ri.retAddr.toString(16)}`, at: func, ret, args },
+    { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${to.toString(16)}`, at: func, ret, args },
     `${sym} <- ${func}`,
   );
 }

@@ -37,6 +37,42 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     expect(lines.slice(-2)).toEqual(['p_fib_0 15 0', 'calls 1 0']);
   });
 
+  it('return probes: r and p...%return are the same; JSON kretprobe events with at, pc, ret and $retval', () => {
+    const out = join(dir, `${isa}-ret.jsonl`);
+    const r = cli(['run', '--format', 'json', '-o', out, '-e', 'r:grp/fr fib v=$retval:u32', '-e', 'p:pr fib%return $retval:s32', fixture(isa, 'fib'), '4']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('fib(4) = 3\n');
+    const evs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(evs).toHaveLength(18); // 9 calls of fib(4), two probes each
+    const last = evs.at(-1);
+    expect(Object.keys(last)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'ret', 'args']);
+    expect(last).toMatchObject({ type: 'kretprobe', task: 1000, at: 'fib', args: { arg1: '3' } });
+    expect(last.ret).toMatch(/^main\+0x[0-9a-f]+$/);
+    expect(last.pc).toMatch(/^0x[0-9a-f]+$/);
+    expect(evs.filter((e) => e.event === 'fr').map((e) => e.args.v)).toEqual(evs.filter((e) => e.event === 'pr').map((e) => e.args.arg1));
+    expect(evs.filter((e) => e.event === 'fr')[0]).toMatchObject({ group: 'grp', ret: expect.stringMatching(/^fib\+0x/) });
+  });
+
+  it('return probes in text and --profile: hits are returns, misses are calls no instance was free for', () => {
+    const r = cli(['run', '--profile', '-e', 'r2:two fib $retval:u32', '-e', 'r:all fib', fixture(isa, 'fib'), '5']);
+    expect(r.status).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => / two: \((fib|main)\+0x[0-9a-f]+\/0x[0-9a-f]+ <- fib\) arg1=\d+$/.test(l))).toHaveLength(3);
+    expect(lines.slice(-2)).toEqual(['two 3 12', 'all 15 0']);
+  });
+
+  it('return probe options: --blacklist, --no-kretprobe-sp-check', () => {
+    const black = cli(['run', '--blacklist', 'target2', '-e', 'p target', '-e', 'r target2', fixture(isa, 'ktest')]);
+    expect(black.status).toBe(2);
+    expect(black.stderr).toMatch(/target2 is on the blacklist/);
+    const probes = ['-e', 'r landing', '-e', 'r esc_a', '-e', 'r esc_b', '-e', 'r esc_c'];
+    const checked = cli(['run', ...probes, fixture(isa, 'rettest'), 'longjmp']);
+    expect([checked.status, checked.stdout]).toEqual([0, 'landing = 31\nlanding_plain = 42\n']);
+    const unchecked = cli(['run', '--no-kretprobe-sp-check', ...probes, fixture(isa, 'rettest'), 'longjmp']);
+    expect(unchecked.status).not.toBe(0);
+    expect(unchecked.stderr).toMatch(/r_esc_c_0: \(esc_b\+0x[0-9a-f]+\/0x[0-9a-f]+ <- esc_c\)/);
+  });
+
   it('--events-file with comments', () => {
     const f = join(dir, `${isa}.events`);
     writeFileSync(f, '# probes\np:one target   # the first\n\np:two target2\n');
@@ -55,6 +91,12 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     ['$retval on a kprobe', 'p target $retval', /\$retval is only valid for return probes/, 9],
     ['negative offset', 'p target-4', /negative offset/, 8],
     ['garbage', 'q target', /starts with 'p' or 'r'/, 0],
+    ['MAXACTIVE too big', 'r5000 target', /MAXACTIVE is at most 4096/, 1],
+    ['MAXACTIVE zero', 'r0 target', /MAXACTIVE must be at least 1/, 1],
+    ['MAXACTIVE on a kprobe', 'p4 target', /MAXACTIVE is only valid for return probes/, 1],
+    ['return probe off the entry', 'r:x target+4', /a return probe goes on a function entry/, 4],
+    ['$argN on a return probe', 'r target $arg1', /\$argN is only valid at a function entry/, 9],
+    ['%return on r', 'r target%return', /%return goes with 'p'/, 8],
   ];
   it.each(cases)('%s', (_n, def, pattern, column) => {
     const r = cli(['run', '-e', def, fixture('x86_64', 'ktest')]);
@@ -71,6 +113,19 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.split('\n').slice(0, 3)).toEqual([expect.stringMatching(/0x[0-9a-f]+ is not 4-byte aligned/), '  p:e target+2', '      ^']);
+  });
+
+  it('a return probe on a function that never returns, and stack keying on ppc64', () => {
+    const die = cli(['run', '-e', 'p:x die%return', fixture('x86_64', 'rettest'), 'noreturn']);
+    expect(die.status).toBe(2);
+    expect(die.stdout).toBe('');
+    expect(die.stderr).toMatch(/die never returns/);
+    const stack = cli(['run', '--kretprobe-keying', 'stack', '-e', 'r fib', fixture('ppc64', 'fib'), '3']);
+    expect(stack.status).toBe(2);
+    expect(stack.stderr).toMatch(/ppc64 keeps it in a register/);
+    const x86 = cli(['run', '--kretprobe-keying', 'stack', '--profile', '-e', 'r fib', fixture('x86_64', 'fib'), '3']);
+    expect(x86.status).toBe(0);
+    expect(x86.stderr.trim().split('\n').at(-1)).toBe('r_fib_0 5 0');
   });
 
   it('a duplicate event name', () => {
