@@ -12,12 +12,23 @@ export {
   type ProbePoint,
   type KprobeStatus,
 } from './kprobes.js';
+export {
+  Kretprobe,
+  Kretprobes,
+  DEFAULT_MAXACTIVE,
+  type KretprobeInstance,
+  type KretprobeOptions,
+  type KretHandler,
+  type KretEntryHandler,
+  type KretprobeKeying,
+} from './kretprobes.js';
 export { Regs } from './regs.js';
 export { parseDefinition, DefinitionError, type ProbeDefinition } from './probe-def.js';
 export { traceDefinitions, TraceSink, type TraceEvent } from './tracing.js';
 
 import type { Machine } from '../emu/machine.js';
 import { kprobes, type Kprobe, type KprobeHandlers, type ProbePoint } from './kprobes.js';
+import type { Kretprobe, KretprobeOptions } from './kretprobes.js';
 
 export { kprobes };
 
@@ -29,4 +40,14 @@ export function registerKprobe(m: Machine, point: ProbePoint, handlers: KprobeHa
 /** unregister_kprobe: the last probe at an address restores the original bytes. */
 export function unregisterKprobe(m: Machine, p: Kprobe): void {
   kprobes(m).unregisterKprobe(p);
+}
+
+/** register_kretprobe on a machine: `registerKretprobe(m, { symbol: 'fib' }, { handler })`. */
+export function registerKretprobe(m: Machine, point: ProbePoint, options: KretprobeOptions): Kretprobe {
+  return kprobes(m).registerKretprobe(point, options);
+}
+
+/** unregister_kretprobe: calls in flight return to their callers with no handler. */
+export function unregisterKretprobe(m: Machine, rp: Kretprobe): void {
+  kprobes(m).unregisterKretprobe(rp);
 }
