@@ -287,6 +287,20 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     expect([rp.nhit, rp.nmissed]).toEqual([12, 0]);
   });
 
+  it('the trampoline reached with no instance of the task is an error, not a silent jump', () => {
+    const { m, e } = probed(isa, 'ktest');
+    e.registerKretprobe({ symbol: 'target2' });
+    const tramp = e.kretprobes().trampoline;
+    e.registerKprobe({ symbol: 'target' }, {
+      preHandler: (_p, regs) => {
+        regs.pc = tramp;
+        return 1;
+      },
+    });
+    const stop = m.run();
+    expect(stop).toMatchObject({ kind: 'error', message: expect.stringMatching(/kretprobe_trampoline reached by task 1000 with no instance holding a real return address \(0 in flight\)/) });
+  });
+
   it('refuses a return probe off a function entry, on a function that never returns, on the blacklist, and on the trampoline', () => {
     const { m, e } = probed(isa, 'rettest', ['noreturn']);
     const inner = m.symbols.lookup('inner')!;
