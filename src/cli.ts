@@ -52,7 +52,7 @@ interface RunOpts {
   env?: string[];
   event?: string[];
   eventsFile?: string;
-  format: 'text' | 'json';
+  format: 'text' | 'json' | 'chrome';
   output?: string;
   profile?: boolean;
   blacklist?: string[];
@@ -131,7 +131,7 @@ async function parseAndRun(argv: string[]): Promise<number> {
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
-    .addOption(new Option('--format <format>', 'trace output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--format <format>', 'trace format: ftrace-like text, JSON lines, or Trace Event Format for Perfetto').choices(['text', 'json', 'chrome']).default('text'))
     .option('-o, --output <file>', 'write the trace here (default: stderr)')
     .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
     .option('--blacklist <symbol>', 'refuse probes on this function (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
@@ -174,6 +174,7 @@ async function parseAndRun(argv: string[]): Promise<number> {
             }).probes;
         },
       });
+      sink.close();
       if (outFd !== 2) closeSync(outFd);
       if (r.report) line(2, r.report);
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);

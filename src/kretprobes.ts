@@ -35,9 +35,18 @@ export type KretHandler = (ri: KretprobeInstance, regs: Regs) => void;
 /** Entry handler: runs at entry; non-zero (or true) means "do not track this call". */
 export type KretEntryHandler = (ri: KretprobeInstance, regs: Regs) => number | boolean | void;
 
+/** Why a tracked call ends without its return handler. */
+export type KretDropReason = 'longjmp' | 'task-exit' | 'unregistered';
+
 export interface KretprobeOptions {
   handler?: KretHandler;
   entryHandler?: KretEntryHandler;
+  /**
+   * A tracked call ended without a return: its frame was skipped by a longjmp (sp check),
+   * its task died, or the probe was unregistered while it was in flight. Not in the kernel;
+   * tracers use it to close what the entry opened.
+   */
+  dropHandler?: (ri: KretprobeInstance, why: KretDropReason) => void;
   /** Bytes of `ri.data` per instance. */
   dataSize?: number;
   /** Instances, i.e. calls tracked at once. Default 10 (see DEFAULT_MAXACTIVE). */
@@ -133,7 +142,12 @@ export class Kretprobes<A> {
     rp.registered = false;
     this.engine.unregisterKprobe(rp.kp);
     rp.free.length = 0;
-    for (const list of this.table.values()) for (const ri of list) if (ri.rp === rp) ri.rp = undefined;
+    for (const list of this.table.values())
+      for (const ri of list)
+        if (ri.rp === rp) {
+          this.dropped(rp, ri, 'unregistered');
+          ri.rp = undefined;
+        }
     rp.used = 0;
   }
 
@@ -215,14 +229,20 @@ export class Kretprobes<A> {
     const list = this.table.get(task);
     if (!list) return;
     while (list.length > 0 && !this.engine.arch.frameAlive(list[0]!.stack, sp, ctx)) {
-      this.release(list.shift()!);
+      this.release(list.shift()!, 'longjmp');
       this.nstale++;
     }
     if (list.length === 0) this.table.delete(task);
   }
 
-  private release(ri: KretprobeInstance): void {
+  private dropped(rp: Kretprobe, ri: KretprobeInstance, why: KretDropReason): void {
+    const dh = rp.options.dropHandler;
+    if (dh) this.engine.runHandler(rp.kp, () => dh(ri, why), 'drop handler');
+  }
+
+  private release(ri: KretprobeInstance, why?: KretDropReason): void {
     const rp = ri.rp;
+    if (rp && why) this.dropped(rp, ri, why);
     ri.rp = undefined;
     if (rp && rp.registered) {
       rp.used--;
@@ -251,7 +271,7 @@ export class Kretprobes<A> {
       // skipped by a longjmp: drop it without handlers and look at the next one.
       const next = list[0];
       if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, sp, 'ret')) {
-        for (const ri of chain) this.release(ri);
+        for (const ri of chain) this.release(ri, 'longjmp');
         this.nstale += chain.length;
         continue;
       }
@@ -281,7 +301,7 @@ export class Kretprobes<A> {
     const list = this.table.get(t.tid);
     if (!list) return;
     this.table.delete(t.tid);
-    for (const ri of list) this.release(ri);
+    for (const ri of list) this.release(ri, 'task-exit');
   }
 
   /**

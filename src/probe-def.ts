@@ -1,6 +1,7 @@
-// Counterpart: kernel/trace/trace_kprobe.c (create_trace_kprobe) and trace_probe.c
-// (traceprobe_parse_probe_arg): the kprobe_events definition syntax, with errors that carry
-// a column for the caret as the kernel's error_log does.
+// Counterpart: kernel/trace/trace_kprobe.c (__trace_kprobe_create) and trace_probe.c
+// (traceprobe_parse_probe_arg, parse_probe_arg, the type table): the kprobe_events
+// definition syntax of Documentation/trace/kprobetrace.rst, with errors that carry the
+// kernel's error code and a column for the caret, as its error_log does.
 
 /** A syntax or registration error located in the definition text. */
 export class DefinitionError extends Error {
@@ -9,6 +10,8 @@ export class DefinitionError extends Error {
     /** 0-based column of the offending token in `text`. */
     readonly column: number,
     readonly text: string,
+    /** The kernel's error code (trace_probe.h ERRORS), when the kernel has one. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'DefinitionError';
@@ -20,21 +23,44 @@ export class DefinitionError extends Error {
   }
 }
 
-export type FetchType = { kind: 's' | 'u' | 'x'; bits: 8 | 16 | 32 | 64 };
+/** A fetch type (the kernel's fetch_type table, plus bitfields and arrays). */
+export type FetchType =
+  | { kind: 's' | 'u' | 'x'; bits: 8 | 16 | 32 | 64; array?: number }
+  | { kind: 'char'; bits: 8; array?: number }
+  | { kind: 'string'; bits: 0 }
+  | { kind: 'symbol'; bits: 32 | 64; array?: number }
+  | { kind: 'bitfield'; bits: 8 | 16 | 32 | 64; width: number; offset: number };
 
 export type FetchSource =
   | { kind: 'reg'; name: string }
   | { kind: 'arg'; n: number }
-  | { kind: 'retval' };
+  | { kind: 'retval' }
+  | { kind: 'stack'; n: number }
+  | { kind: 'stackptr' }
+  | { kind: 'comm' }
+  /** @ADDR or @SYM[+|-offs]: memory at an address. */
+  | { kind: 'mem'; addr: bigint }
+  | { kind: 'symmem'; symbol: string; offset: bigint }
+  /** +|-OFFS(FETCHARG): memory at the inner value plus OFFS. */
+  | { kind: 'deref'; offset: bigint; inner: FetchSource }
+  | { kind: 'imm'; value: bigint }
+  | { kind: 'immstr'; value: string };
 
 export interface FetchArg {
   name: string;
   source: FetchSource;
   type: FetchType;
+  /** Column of the argument in the definition, for errors found later (unknown @SYM). */
+  column: number;
 }
 
 /** The kernel's KRETPROBE_MAXACTIVE_MAX: the largest MAXACTIVE the text syntax takes. */
 export const MAXACTIVE_MAX = 4096;
+/** MAX_TRACE_ARGS, MAX_ARRAY_LEN, MAX_EVENT_NAME_LEN, MAX_ARGSTR_LEN of trace_probe.h. */
+export const MAX_TRACE_ARGS = 128;
+export const MAX_ARRAY_LEN = 64;
+export const MAX_EVENT_NAME_LEN = 64;
+export const MAX_ARGSTR_LEN = 63;
 
 export interface ProbeDefinition {
   kind: 'p' | 'r';
@@ -47,6 +73,14 @@ export interface ProbeDefinition {
   text: string;
 }
 
+/** `-:[GRP/]EVENT`: removes an earlier definition (events files). */
+export interface ProbeRemoval {
+  kind: '-';
+  group: string | undefined;
+  event: string;
+  text: string;
+}
+
 interface Token {
   text: string;
   column: number;
@@ -54,18 +88,182 @@ interface Token {
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  const re = /\S+/g;
+  // Whitespace separates tokens, except inside a quoted immediate string (\"a b").
+  const re = /(?:[^\s"]|"(?:[^"\\]|\\.)*"?)+/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text))) out.push({ text: m[0], column: m.index });
   return out;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NUMBER = /^(0x[0-9a-fA-F]+|\d+)$/;
 
-function parseType(t: string, column: number, text: string): FetchType {
-  const m = /^([sux])(8|16|32|64)$/.exec(t);
-  if (!m) throw new DefinitionError(`unknown type '${t}' (this form takes s8..s64, u8..u64, x8..x64)`, column, text);
-  return { kind: m[1] as 's' | 'u' | 'x', bits: Number(m[2]) as 8 | 16 | 32 | 64 };
+/** Where in the definition a piece of an argument sits, for errors. */
+interface Ctx {
+  text: string;
+  kind: 'p' | 'r';
+  registers: ReadonlySet<string>;
+  wordBits: 32 | 64;
+}
+
+const err = (ctx: Ctx, message: string, column: number, code: string): DefinitionError => new DefinitionError(message, column, ctx.text, code);
+
+/** Parse a type name (after ':'), with its column for errors. */
+function parseType(ctx: Ctx, t: string, column: number): FetchType {
+  let array: number | undefined;
+  let base = t;
+  const open = t.indexOf('[');
+  if (open >= 0) {
+    if (!t.endsWith(']')) throw err(ctx, `an array type needs a closing ']'`, column + t.length, 'ARRAY_NO_CLOSE');
+    const num = t.slice(open + 1, -1);
+    if (!/^\d+$/.test(num) || Number(num) === 0) throw err(ctx, `bad array size '${num}'`, column + open + 1, 'BAD_ARRAY_NUM');
+    array = Number(num);
+    if (array > MAX_ARRAY_LEN) throw err(ctx, `an array has at most ${MAX_ARRAY_LEN} elements`, column + open + 1, 'ARRAY_TOO_BIG');
+    base = t.slice(0, open);
+  }
+  const withArray = <T extends object>(x: T): T => (array === undefined ? x : { ...x, array });
+  const m = /^([sux])(8|16|32|64)$/.exec(base);
+  if (m) return withArray({ kind: m[1] as 's' | 'u' | 'x', bits: Number(m[2]) as 8 | 16 | 32 | 64 });
+  if (base === 'char') return withArray({ kind: 'char' as const, bits: 8 as const });
+  if (base === 'symbol') return withArray({ kind: 'symbol' as const, bits: ctx.wordBits });
+  if (base === 'string') {
+    if (array !== undefined) throw err(ctx, 'string has no array form', column + open, 'BAD_STRING');
+    return { kind: 'string', bits: 0 };
+  }
+  const b = /^b(\d+)@(\d+)\/(8|16|32|64)$/.exec(base);
+  if (b) {
+    const width = Number(b[1]);
+    const offset = Number(b[2]);
+    const bits = Number(b[3]) as 8 | 16 | 32 | 64;
+    if (width === 0 || width + offset > bits) throw err(ctx, `bitfield b${width}@${offset} does not fit in ${bits} bits`, column, 'BAD_BITFIELD');
+    if (array !== undefined) throw err(ctx, 'a bitfield has no array form', column + open, 'BAD_BITFIELD');
+    return { kind: 'bitfield', bits, width, offset };
+  }
+  if (/^b/.test(base)) throw err(ctx, `bad bitfield '${base}' (b<width>@<offset>/<container bits>)`, column, 'BAD_BITFIELD');
+  throw err(ctx, `unknown type '${base}' (u8..u64, s8..s64, x8..x64, char, string, symbol, b<w>@<o>/<size>, TYPE[N])`, column, 'BAD_TYPE');
+}
+
+/** A signed number: decimal or 0x hex. */
+function parseNumber(s: string): bigint | undefined {
+  const m = /^([+-]?)(0x[0-9a-fA-F]+|\d+)$/.exec(s);
+  if (!m) return undefined;
+  const v = BigInt(m[2]!);
+  return m[1] === '-' ? -v : v;
+}
+
+/** parse_probe_arg: one fetch source (no name, no type). */
+function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchSource {
+  if (body === '') throw err(ctx, 'an argument needs a fetch source', col, 'NO_ARG_BODY');
+  switch (body[0]) {
+    case '%': {
+      const reg = body.slice(1).toLowerCase();
+      if (!ctx.registers.has(reg)) throw err(ctx, `unknown register '${body}'`, col, 'BAD_REG_NAME');
+      return { kind: 'reg', name: reg };
+    }
+    case '$': {
+      if (body === '$retval') {
+        if (ctx.kind !== 'r') throw err(ctx, '$retval is only valid for return probes', col, 'RETVAL_ON_PROBE');
+        return { kind: 'retval' };
+      }
+      if (body === '$stack') return { kind: 'stackptr' };
+      if (body === '$comm' || body === '$COMM') return { kind: 'comm' };
+      const st = /^\$stack(\d+)$/.exec(body);
+      if (st) return { kind: 'stack', n: Number(st[1]) };
+      if (body.startsWith('$stack')) throw err(ctx, `bad stack entry '${body}' ($stackN)`, col, 'BAD_STACK_NUM');
+      const a = /^\$arg(\d+)$/.exec(body);
+      if (a) {
+        const n = Number(a[1]);
+        if (n < 1) throw err(ctx, 'argument numbers start at 1 ($arg1)', col, 'BAD_ARG_NUM');
+        if (ctx.kind === 'r') throw err(ctx, '$argN is only valid at a function entry (p probes): at the return the argument registers are spent', col, 'BAD_VAR');
+        return { kind: 'arg', n };
+      }
+      if (body.startsWith('$arg')) throw err(ctx, `bad argument number in '${body}'`, col, 'BAD_ARG_NUM');
+      throw err(ctx, `unknown variable '${body}' ($argN, $stack, $stackN, $retval, $comm)`, col, 'BAD_VAR');
+    }
+    case '@': {
+      const rest = body.slice(1);
+      if (NUMBER.test(rest)) return { kind: 'mem', addr: BigInt(rest) };
+      const m = /^([A-Za-z_.][\w.]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
+      if (!m) throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col + 1, 'BAD_MEM_ADDR');
+      const off = m[3] ? BigInt(m[3]) * (m[2] === '-' ? -1n : 1n) : 0n;
+      return { kind: 'symmem', symbol: m[1]!, offset: off };
+    }
+    case '\\': {
+      const rest = body.slice(1);
+      if (rest.startsWith('"')) {
+        if (rest.length < 2 || !rest.endsWith('"')) throw err(ctx, 'an immediate string needs its closing quote', col + body.length, 'IMMSTR_NO_CLOSE');
+        return { kind: 'immstr', value: rest.slice(1, -1) };
+      }
+      const v = parseNumber(rest);
+      if (v === undefined) throw err(ctx, `bad immediate '${rest}'`, col + 1, 'BAD_IMM');
+      return { kind: 'imm', value: v };
+    }
+    case '+':
+    case '-': {
+      const open = body.indexOf('(');
+      if (open < 0) throw err(ctx, `a dereference needs '(': +|-OFFS(FETCHARG)`, col + body.length, 'DEREF_NEED_BRACE');
+      const offset = parseNumber(body.slice(0, open));
+      if (offset === undefined) throw err(ctx, `bad dereference offset '${body.slice(0, open)}'`, col, 'BAD_DEREF_OFFS');
+      if (!body.endsWith(')')) throw err(ctx, `a dereference needs its closing ')'`, col + open, 'DEREF_OPEN_BRACE');
+      if (depth >= 16) throw err(ctx, 'dereferences nest too deep', col, 'TOO_MANY_OPS');
+      const inner = parseSource(ctx, body.slice(open + 1, -1), col + open + 1, depth + 1);
+      if (inner.kind === 'comm' || inner.kind === 'immstr') throw err(ctx, `${inner.kind === 'comm' ? '$comm' : 'a string'} cannot be dereferenced`, col + open + 1, 'COMM_CANT_DEREF');
+      return { kind: 'deref', offset, inner };
+    }
+    default:
+      throw err(ctx, `unknown fetch argument '${body}' (%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)`, col, 'BAD_FETCH_ARG');
+  }
+}
+
+/** Whether a source reads memory (so string, arrays and symbols of memory make sense). */
+const fromMemory = (s: FetchSource): boolean => s.kind === 'mem' || s.kind === 'symmem' || s.kind === 'deref';
+
+/** One FETCHARG with its optional NAME= and :TYPE. */
+function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): FetchArg {
+  let body = tok.text;
+  let col = tok.column;
+  let name = `arg${index + 1}`;
+  if (body.length > MAX_ARGSTR_LEN) throw err(ctx, `an argument is at most ${MAX_ARGSTR_LEN} characters`, col, 'ARG_TOO_LONG');
+  const eq = body.indexOf('=');
+  if (eq >= 0 && !body.startsWith('\\"')) {
+    name = body.slice(0, eq);
+    if (!NAME.test(name)) throw err(ctx, `bad argument name '${name}'`, col, 'BAD_ARG_NAME');
+    body = body.slice(eq + 1);
+    col += eq + 1;
+  }
+  // The type follows the last ':' outside parentheses and quotes.
+  let depth = 0;
+  let quoted = false;
+  let colon = -1;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && c === ':') colon = i;
+  }
+  let typeText: string | undefined;
+  if (colon >= 0) {
+    typeText = body.slice(colon + 1);
+    body = body.slice(0, colon);
+  }
+  const source = parseSource(ctx, body, col, 0);
+  let type: FetchType;
+  if (typeText !== undefined) {
+    type = parseType(ctx, typeText, col + colon + 1);
+  } else if (source.kind === 'comm' || source.kind === 'immstr') {
+    type = { kind: 'string', bits: 0 };
+  } else {
+    type = { kind: 'x', bits: defaultBits };
+  }
+  const typeCol = col + colon + 1;
+  if (type.kind === 'string' && !(fromMemory(source) || source.kind === 'comm' || source.kind === 'immstr'))
+    throw err(ctx, 'string is only for memory (+|-OFFS(ARG), @ADDR, @SYM), $comm or an immediate string', typeCol, 'BAD_STRING');
+  if ((source.kind === 'comm' || source.kind === 'immstr') && type.kind !== 'string')
+    throw err(ctx, `${source.kind === 'comm' ? '$comm' : 'an immediate string'} is a string`, typeCol, 'BAD_TYPE');
+  if ('array' in type && type.array !== undefined && !fromMemory(source))
+    throw err(ctx, 'an array is only for memory (+|-OFFS(ARG), @ADDR, @SYM)', typeCol, 'BAD_ARRAY_SUFFIX');
+  return { name, source, type, column: tok.column };
 }
 
 /**
@@ -73,93 +271,85 @@ function parseType(t: string, column: number, text: string): FetchType {
  * `defaultBits` is the default fetch width (64 or 32).
  */
 export function parseDefinition(text: string, registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition {
+  const d = parseLine(text, registers, defaultBits);
+  if (d.kind === '-') throw new DefinitionError('-:EVENT removes a probe: only in an events file, after its definition', 0, text, 'NO_EVENT_INFO');
+  return d;
+}
+
+/** One line of an events file: a definition or `-:[GRP/]EVENT`. */
+export function parseLine(text: string, registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition | ProbeRemoval {
   const toks = tokenize(text);
-  if (toks.length === 0) throw new DefinitionError('empty probe definition', 0, text);
+  if (toks.length === 0) throw new DefinitionError('empty probe definition', 0, text, 'NO_EVENT_INFO');
   const head = toks[0]!;
-  const hm = /^([pr])(\d*)(?::(?:([^/\s]*)\/)?([^/\s]*))?$/.exec(head.text);
-  if (!hm) throw new DefinitionError(`a definition starts with 'p' or 'r', optionally ':[GROUP/]EVENT'`, head.column, text);
-  let kind = hm[1] as 'p' | 'r';
+  const hm = /^([pr-])([^:]*)(?::(.*))?$/.exec(head.text);
+  if (!hm) throw new DefinitionError(`a definition starts with 'p', 'r' or '-:'`, head.column, text, 'BAD_PROBE_TYPE');
+  let kind = hm[1] as 'p' | 'r' | '-';
+  const ctx0 = { text, registers, wordBits: defaultBits };
+  let group: string | undefined;
+  let event = '';
+  const nameCol = head.column + 1 + hm[2]!.length + 1;
+  if (hm[3] !== undefined) {
+    const full = hm[3];
+    const slash = full.indexOf('/');
+    if (slash >= 0) {
+      group = full.slice(0, slash);
+      event = full.slice(slash + 1);
+      if (group === '') throw new DefinitionError('a group name is empty', nameCol, text, 'NO_GROUP_NAME');
+      if (group.length > MAX_EVENT_NAME_LEN) throw new DefinitionError(`a group name is at most ${MAX_EVENT_NAME_LEN} characters`, nameCol, text, 'GROUP_TOO_LONG');
+      if (!NAME.test(group)) throw new DefinitionError(`bad group name '${group}'`, nameCol, text, 'BAD_GROUP_NAME');
+    } else event = full;
+    const eventCol = nameCol + (slash >= 0 ? slash + 1 : 0);
+    if (event === '' && (kind === '-' || slash >= 0)) throw new DefinitionError('an event name is missing', eventCol, text, 'NO_EVENT_NAME');
+    if (event.length > MAX_EVENT_NAME_LEN) throw new DefinitionError(`an event name is at most ${MAX_EVENT_NAME_LEN} characters`, eventCol, text, 'EVENT_TOO_LONG');
+    if (event && !NAME.test(event)) throw new DefinitionError(`bad event name '${event}'`, eventCol, text, 'BAD_EVENT_NAME');
+  }
+  if (kind === '-') {
+    if (hm[2]) throw new DefinitionError(`'-' is followed by ':[GRP/]EVENT'`, head.column + 1, text, 'BAD_PROBE_TYPE');
+    if (hm[3] === undefined) throw new DefinitionError('-:EVENT needs the event name', head.column + 1, text, 'NO_EVENT_NAME');
+    if (toks.length > 1) throw new DefinitionError('-:EVENT takes nothing more', toks[1]!.column, text, 'BAD_FETCH_ARG');
+    return { kind: '-', group, event, text };
+  }
   let maxactive: number | undefined;
   if (hm[2]) {
-    if (kind !== 'r') throw new DefinitionError('MAXACTIVE is only valid for return probes', head.column + 1, text);
+    if (kind !== 'r') throw new DefinitionError('MAXACTIVE is only valid for return probes', head.column + 1, text, 'BAD_MAXACT_TYPE');
+    if (!/^\d+$/.test(hm[2])) throw new DefinitionError(`bad MAXACTIVE '${hm[2]}'`, head.column + 1, text, 'BAD_MAXACT');
     maxactive = Number(hm[2]);
-    if (maxactive === 0) throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text);
-    if (maxactive > MAXACTIVE_MAX) throw new DefinitionError(`MAXACTIVE is at most ${MAXACTIVE_MAX}`, head.column + 1, text);
+    if (maxactive === 0) throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text, 'BAD_MAXACT');
+    if (maxactive > MAXACTIVE_MAX) throw new DefinitionError(`MAXACTIVE is at most ${MAXACTIVE_MAX}`, head.column + 1, text, 'MAXACT_TOO_BIG');
   }
-  const group = hm[3] || 'kprobes';
-  let event = hm[4] ?? '';
-  const groupCol = head.column + 2;
-  if (hm[3] !== undefined && !NAME.test(group)) throw new DefinitionError(`bad group name '${group}'`, groupCol, text);
-  const eventCol = head.column + head.text.length - event.length;
-  if (event && !NAME.test(event)) throw new DefinitionError(`bad event name '${event}'`, eventCol, text);
 
   const target = toks[1];
-  if (!target) throw new DefinitionError('missing probe point (SYM[+offs] or an address)', head.column + head.text.length, text);
+  if (!target) throw new DefinitionError('missing probe point (SYM[+offs] or an address)', head.column + head.text.length, text, 'NO_PROBE_POINT');
   let point: ProbeDefinition['point'];
-  if (/^0x[0-9a-fA-F]+$/.test(target.text) || /^\d+$/.test(target.text)) {
+  if (NUMBER.test(target.text)) {
     point = { addr: BigInt(target.text), column: target.column };
-    event ||= `p_0x${(point as { addr: bigint }).addr.toString(16)}`;
+    event ||= `${kind}_0x${point.addr.toString(16)}`;
   } else {
     const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%return)?$/.exec(target.text);
-    if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`, target.column, text);
-    if (sm[2] === '-') throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text);
+    if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`, target.column, text, 'BAD_PROBE_ADDR');
+    if (sm[2] === '-') throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text, 'BAD_PROBE_ADDR');
     const offset = sm[3] ? BigInt(sm[3]) : 0n;
     if (sm[4]) {
       // p:... SYM%return is the same as r:... SYM
-      if (kind === 'r') throw new DefinitionError("%return goes with 'p'; 'r' is a return probe already", target.column + target.text.length - 7, text);
+      if (kind === 'r') throw new DefinitionError("%return goes with 'p'; 'r' is a return probe already", target.column + target.text.length - 7, text, 'BAD_ADDR_SUFFIX');
       kind = 'r';
     }
     point = { symbol: sm[1]!, offset, column: target.column };
     event ||= `${kind}_${sm[1]}_${offset}`;
   }
   if (kind === 'r' && ('addr' in point || point.offset !== 0n))
-    throw new DefinitionError('a return probe goes on a function entry: SYM or SYM+0', target.column, text);
+    throw new DefinitionError('a return probe goes on a function entry: SYM or SYM+0', target.column, text, 'BAD_RETPROBE');
 
+  const ctx: Ctx = { ...ctx0, kind };
+  const argToks = toks.slice(2);
+  if (argToks.length > MAX_TRACE_ARGS) throw new DefinitionError(`at most ${MAX_TRACE_ARGS} arguments`, argToks[MAX_TRACE_ARGS]!.column, text, 'TOO_MANY_ARGS');
   const args: FetchArg[] = [];
   const names = new Set<string>();
-  for (const [i, tok] of toks.slice(2).entries()) {
-    let body = tok.text;
-    let col = tok.column;
-    let name = `arg${i + 1}`;
-    const eq = body.indexOf('=');
-    if (eq >= 0) {
-      name = body.slice(0, eq);
-      if (!NAME.test(name)) throw new DefinitionError(`bad argument name '${name}'`, col, text);
-      body = body.slice(eq + 1);
-      col += eq + 1;
-    }
-    if (names.has(name)) throw new DefinitionError(`argument name '${name}' is used twice`, tok.column, text);
-    names.add(name);
-    let type: FetchType = { kind: 'x', bits: defaultBits };
-    const colon = body.indexOf(':');
-    if (colon >= 0) {
-      type = parseType(body.slice(colon + 1), col + colon + 1, text);
-      body = body.slice(0, colon);
-    }
-    let source: FetchSource;
-    if (body.startsWith('%')) {
-      const reg = body.slice(1).toLowerCase();
-      if (!registers.has(reg)) throw new DefinitionError(`unknown register '${body}'`, col, text);
-      source = { kind: 'reg', name: reg };
-    } else if (/^\$arg\d+$/.test(body)) {
-      const n = Number(body.slice(4));
-      if (n < 1) throw new DefinitionError('argument numbers start at 1 ($arg1)', col, text);
-      if (kind === 'r') throw new DefinitionError('$argN is only valid at a function entry (p probes): at the return the argument registers are spent', col, text);
-      source = { kind: 'arg', n };
-    } else if (body === '$retval') {
-      if (kind !== 'r') throw new DefinitionError('$retval is only valid for return probes', col, text);
-      source = { kind: 'retval' };
-    } else {
-      throw new DefinitionError(`unknown fetch argument '${body}' (this form takes %REG, $argN, $retval)`, col, text);
-    }
-    args.push({ name, source, type });
+  for (const [i, tok] of argToks.entries()) {
+    const a = parseArg(ctx, tok, i, defaultBits);
+    if (names.has(a.name)) throw new DefinitionError(`argument name '${a.name}' is used twice`, tok.column, text, 'USED_ARG_NAME');
+    names.add(a.name);
+    args.push(a);
   }
-  return { kind, ...(maxactive !== undefined ? { maxactive } : {}), group, event, point, args, text };
-}
-
-/** Render a fetched value by its type: hex for x types, decimal for s/u. */
-export function renderValue(v: bigint, t: FetchType): string {
-  if (t.kind === 'x') return `0x${BigInt.asUintN(t.bits, v).toString(16)}`;
-  if (t.kind === 'u') return BigInt.asUintN(t.bits, v).toString();
-  return BigInt.asIntN(t.bits, v).toString();
+  return { kind, ...(maxactive !== undefined ? { maxactive } : {}), group: group ?? 'kprobes', event, point, args, text };
 }

@@ -1,9 +1,11 @@
-// Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event)
-// and kprobe_profile: definitions turned into registered probes that record their hits.
+// Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event,
+// print_kretprobe_event) and kprobe_profile: definitions turned into registered probes that
+// record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import type { Machine } from '../emu/machine.js';
+import { fetchArgs, resolveSymbols } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
-import type { Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
-import { DefinitionError, parseDefinition, renderValue, type ProbeDefinition } from './probe-def.js';
+import type { KretDropReason, Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
+import { DefinitionError, parseLine, type ProbeDefinition } from './probe-def.js';
 import type { Regs } from './regs.js';
 
 /** One recorded hit, with the fields of the JSON output. */
@@ -22,11 +24,41 @@ export interface TraceEvent {
   args: Record<string, string>;
 }
 
-export type TraceFormat = 'text' | 'json';
+/** What a sink gets for each hit: the JSON event plus what the other formats need. */
+export interface TraceRecord {
+  event: TraceEvent;
+  /** The arguments as ftrace prints them (strings quoted). */
+  textArgs: Record<string, string>;
+  /** `(sym+0xoff/0xsize)` or `(caller+0xoff/0xsize <- func)` without the parentheses. */
+  where: string;
+  /** Guest time of the hit, nanoseconds since the program started. */
+  ns: bigint;
+  /** Return probes: guest time of the call's entry. */
+  entryNs?: bigint;
+}
 
-/** Formats events: ftrace-like text lines or one JSON object a line. */
-export class TraceSink {
+export type TraceFormat = 'text' | 'json' | 'chrome';
+
+/** Where trace records go: the three built-in formats, or anything with this shape. */
+export interface TraceWriter {
+  record(r: TraceRecord): void;
+  /** A tracked call that ended without its return (Chrome: a marked end). */
+  dropped?(r: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void;
+  close(): void;
+}
+
+/** `SECONDS.MICROSECONDS` as ftrace prints timestamps. */
+function timestamp(ns: bigint): string {
+  return `${ns / 1_000_000_000n}.${((ns / 1000n) % 1_000_000n).toString().padStart(6, '0')}`;
+}
+
+const CHROME_HEAD = '{"displayTimeUnit":"ns","traceEvents":[';
+
+/** Formats records: ftrace-like text lines, one JSON object a line, or Trace Event Format. */
+export class TraceSink implements TraceWriter {
   private seq = 0;
+  private readonly tasks = new Set<number>();
+  private first = true;
   constructor(
     readonly format: TraceFormat,
     private readonly write: (line: string) => void,
@@ -37,16 +69,62 @@ export class TraceSink {
     return ++this.seq;
   }
 
-  emit(ev: TraceEvent, sym: string): void {
+  /** The task name ftrace shows (`comm`, at most 15 characters). */
+  get taskName(): string {
+    return this.comm;
+  }
+
+  record(r: TraceRecord): void {
+    const ev = r.event;
     if (this.format === 'json') {
       this.write(JSON.stringify(ev));
       return;
     }
-    const args = Object.entries(ev.args).map(([k, v]) => ` ${k}=${v}`).join('');
+    if (this.format === 'chrome') {
+      this.chromeTask(ev.task);
+      const us = Number(r.ns) / 1000;
+      if (ev.type === 'kprobe') this.chrome({ name: ev.event, cat: ev.group, ph: 'i', s: 't', ts: us, pid: 1000, tid: ev.task, args: { at: ev.at, ...ev.args } });
+      else {
+        const start = Number(r.entryNs ?? r.ns) / 1000;
+        this.chrome({ name: ev.event, cat: ev.group, ph: 'X', ts: start, dur: us - start, pid: 1000, tid: ev.task, args: { func: ev.at, ret: ev.ret, ...ev.args } });
+      }
+      return;
+    }
+    const args = Object.entries(r.textArgs).map(([k, v]) => ` ${k}=${v}`).join('');
     const task = `${this.comm}-${ev.task}`.padStart(16);
-    this.write(`${task} [000] ..... ${String(ev.seq).padStart(6)}: ${ev.event}: (${sym})${args}`);
+    this.write(`${task} [000] ..... ${timestamp(r.ns).padStart(12)}: ${ev.event}: (${r.where})${args}`);
+  }
+
+  dropped(d: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void {
+    if (this.format !== 'chrome') return;
+    this.chromeTask(d.task);
+    const start = Number(d.entryNs) / 1000;
+    this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: 1000, tid: d.task, args: { func: d.func, dropped: d.why } });
+  }
+
+  /** End the output (Chrome: the closing brackets; the header if nothing was written). */
+  close(): void {
+    if (this.format !== 'chrome') return;
+    if (this.first) this.write(CHROME_HEAD);
+    this.write(']}');
+  }
+
+  private chromeTask(tid: number): void {
+    if (this.tasks.has(tid)) return;
+    if (this.tasks.size === 0) this.chrome({ name: 'process_name', ph: 'M', pid: 1000, tid, args: { name: this.comm } });
+    this.tasks.add(tid);
+    this.chrome({ name: 'thread_name', ph: 'M', pid: 1000, tid, args: { name: `${this.comm}-${tid}` } });
+  }
+
+  private chrome(o: object): void {
+    if (this.first) this.write(CHROME_HEAD);
+    this.write(`${this.first ? '' : ','}${JSON.stringify(o)}`);
+    this.first = false;
   }
 }
+
+/** A writer with what the recorders need: the task name and the event sequence. */
+export type Sink = TraceWriter & { readonly taskName: string; nextSeq(): number };
 
 /** A definition registered on a machine, with its probe. */
 export type TracedProbe = { def: ProbeDefinition; probe: Kprobe; ret?: undefined } | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
@@ -58,17 +136,37 @@ export interface TraceOptions {
   kretprobeKeying?: KretprobeKeying;
 }
 
-/** Parse every definition first (nothing registers if one is bad), then register them all. */
-export function traceDefinitions(m: Machine, texts: readonly string[], sink: TraceSink, options: TraceOptions = {}): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
+/**
+ * Parse every line first (nothing registers if one is bad; `-:[GRP/]EVENT` removes an
+ * earlier definition), then register them all.
+ */
+export function traceDefinitions(
+  m: Machine,
+  texts: readonly string[],
+  sink: Sink,
+  options: TraceOptions = {},
+): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
   const registers = new Set(Object.keys(m.isa.registers));
   const bits = m.isa.wordSize === 8 ? 64 : 32;
-  const defs = texts.map((t) => parseDefinition(t, registers, bits));
-  const seen = new Map<string, ProbeDefinition>();
-  for (const d of defs) {
+  const live = new Map<string, ProbeDefinition>();
+  for (const t of texts) {
+    const d = parseLine(t, registers, bits);
+    if (d.kind === '-') {
+      const key = [...live.keys()].find((k) => k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)));
+      if (!key) throw new DefinitionError(`no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`, 2, d.text, 'NO_EVENT_INFO');
+      live.delete(key);
+      continue;
+    }
     const key = `${d.group}/${d.event}`;
-    if (seen.has(key)) throw new DefinitionError(`event ${key} is defined twice`, 0, d.text);
-    seen.set(key, d);
+    if (live.has(key)) throw new DefinitionError(`event ${key} is defined twice`, 0, d.text, 'EVENT_EXIST');
+    live.set(key, d);
   }
+  const defs = [...live.values()];
+  for (const d of defs)
+    for (const a of d.args) {
+      const why = resolveSymbols(m, a);
+      if (why) throw new DefinitionError(why, a.column, d.text, 'BAD_MEM_ADDR');
+    }
   let engine: KprobeEngine<unknown>;
   try {
     engine = kprobes(m);
@@ -79,19 +177,31 @@ export function traceDefinitions(m: Machine, texts: readonly string[], sink: Tra
   for (const b of options.blacklist ?? []) engine.blacklist.add(b);
   if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
+  const start = m.guestNanoseconds();
+  const now = () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {
       const point = 'addr' in def.point ? { addr: def.point.addr } : { symbol: def.point.symbol, offset: def.point.offset };
       try {
         if (def.kind === 'r') {
-          const ret = engine.registerKretprobe(point, {
+          const entries = new Map<KretprobeInstance, bigint>();
+          const ret: Kretprobe = engine.registerKretprobe(point, {
             ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
-            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs),
+            entryHandler: (ri) => void entries.set(ri, now()),
+            handler: (ri, regs) => {
+              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri));
+              entries.delete(ri);
+            },
+            dropHandler: (ri, why) => {
+              const entryNs = entries.get(ri);
+              entries.delete(ri);
+              if (entryNs !== undefined) sink.dropped?.({ event: def.event, group: def.group, task: ri.task, func: ret.func, entryNs, ns: now(), why });
+            },
           });
           probes.push({ def, ret });
         } else {
-          const probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs) });
+          const probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs, now()) });
           probes.push({ def, probe });
         }
       } catch (e) {
@@ -106,53 +216,38 @@ export function traceDefinitions(m: Machine, texts: readonly string[], sink: Tra
   return { engine, probes };
 }
 
-function fetch(regs: Regs, def: ProbeDefinition, i: number): bigint {
-  const a = def.args[i]!;
-  switch (a.source.kind) {
-    case 'reg':
-      return regs.get(a.source.name);
-    case 'arg':
-      return regs.arg(a.source.n);
-    case 'retval':
-      return regs.retval;
-  }
-}
-
-function fetchAll(regs: Regs, def: ProbeDefinition): Record<string, string> {
-  const args: Record<string, string> = {};
-  def.args.forEach((a, i) => {
-    args[a.name] = renderValue(fetch(regs, def, i), a.type);
-  });
-  return args;
-}
-
 /**
- * print_kretprobe_event: `(ret_sym+0xoff/0xsize <- func)`. The return address is PC, the
+ * print_kretprobe_event: `(caller+0xoff/0xsize <- func)`. The return address is PC, the
  * real one even for an instance of a chain (a tail call, a second probe) whose own saved
  * address is the trampoline.
  */
-function recordReturn(m: Machine, sink: TraceSink, def: ProbeDefinition, ri: KretprobeInstance, regs: Regs): void {
-  const args = fetchAll(regs, def);
+function recordReturn(m: Machine, sink: Sink, def: ProbeDefinition, ri: KretprobeInstance, regs: Regs, ns: bigint, entryNs: bigint | undefined): void {
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
   const to = regs.pc;
   const hit = m.symbols.resolve(to);
   const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${to.toString(16)}`;
   const sym = hit ? `${ret}/0x${hit.symbol.size.toString(16)}` : ret;
   const func = ri.rp?.func ?? '?';
-  sink.emit(
-    { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${to.toString(16)}`, at: func, ret, args },
-    `${sym} <- ${func}`,
-  );
+  sink.record({
+    event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${to.toString(16)}`, at: func, ret, args: json },
+    textArgs: text,
+    where: `${sym} <- ${func}`,
+    ns,
+    ...(entryNs !== undefined ? { entryNs } : {}),
+  });
 }
 
-function record(m: Machine, sink: TraceSink, def: ProbeDefinition, p: Kprobe, regs: Regs): number {
-  const args = fetchAll(regs, def);
+function record(m: Machine, sink: Sink, def: ProbeDefinition, p: Kprobe, regs: Regs, ns: bigint): number {
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
   const hit = m.symbols.resolve(p.addr);
   const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${p.addr.toString(16)}`;
   const sym = hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at;
-  sink.emit(
-    { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${p.addr.toString(16)}`, at, args },
-    sym,
-  );
+  sink.record({
+    event: { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${p.addr.toString(16)}`, at, args: json },
+    textArgs: text,
+    where: sym,
+    ns,
+  });
   return 0;
 }
 

@@ -90,7 +90,7 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     ['unknown register', 'p target %xyz', /unknown register '%xyz'/, 9],
     ['$retval on a kprobe', 'p target $retval', /\$retval is only valid for return probes/, 9],
     ['negative offset', 'p target-4', /negative offset/, 8],
-    ['garbage', 'q target', /starts with 'p' or 'r'/, 0],
+    ['garbage', 'q target', /starts with 'p', 'r' or '-:'/, 0],
     ['MAXACTIVE too big', 'r5000 target', /MAXACTIVE is at most 4096/, 1],
     ['MAXACTIVE zero', 'r0 target', /MAXACTIVE must be at least 1/, 1],
     ['MAXACTIVE on a kprobe', 'p4 target', /MAXACTIVE is only valid for return probes/, 1],
