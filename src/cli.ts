@@ -5,7 +5,9 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { LoadError, runProgram } from './run.js';
+import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
+import { disasmLines, symbolLines } from './inspect.js';
+import type { Machine } from '../emu/machine.js';
 import { DefinitionError } from './probe-def.js';
 import { profileLines, traceDefinitions, TraceSink, type TracedProbe } from './tracing.js';
 
@@ -75,6 +77,30 @@ function readEventsFile(path: string | undefined): string[] {
     .split('\n')
     .map((l) => l.replace(/#.*$/, '').trim())
     .filter((l) => l.length > 0);
+}
+
+/** A machine for looking at a program without running it. */
+function openMachine(elf: string): Machine {
+  const quiet = () => {};
+  return createMachine(loadElfFile(elf), { argv: [elf], stdout: quiet, stderr: quiet, warn: quiet }, elf);
+}
+
+function withMachine(elf: string, fn: (m: Machine) => void): void {
+  const m = openMachine(elf);
+  try {
+    fn(m);
+  } finally {
+    m.close();
+  }
+}
+
+async function withMachineAsync(elf: string, fn: (m: Machine) => Promise<void>): Promise<void> {
+  const m = openMachine(elf);
+  try {
+    await fn(m);
+  } finally {
+    m.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -179,6 +205,37 @@ async function parseAndRun(argv: string[]): Promise<number> {
       if (r.report) line(2, r.report);
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
+    });
+
+  program
+    .command('symbols')
+    .description('list the function symbols: ADDRESS SIZE NAME (hex; code addresses, also on ppc64)')
+    .argument('<elf>', 'static ELF executable')
+    .addHelpText('after', '\nExample:\n  kprobe-emu symbols fixtures/build/ppc64/fib')
+    .action((elf: string) => {
+      withMachine(elf, (m) => {
+        for (const l of symbolLines(m)) line(1, l);
+      });
+    });
+
+  program
+    .command('disasm')
+    .description('disassemble a function, showing for each instruction whether and how a kprobe goes there')
+    .argument('<elf>', 'static ELF executable')
+    .argument('<where>', 'a function name or an address inside one')
+    .option('-e, --event <definition>', 'mark where this probe definition would go (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .addHelpText('after', "\nExamples:\n  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'")
+    .action(async (elf: string, where: string, opts: { event?: string[] }) => {
+      let lines: string[] = [];
+      await withMachineAsync(elf, async (m) => {
+        try {
+          lines = await disasmLines(m, where, opts.event ?? []);
+        } catch (e) {
+          if (e instanceof DefinitionError) throw e;
+          throw new UsageError((e as Error).message);
+        }
+      });
+      for (const l of lines) line(1, l);
     });
 
   await program.parseAsync(argv, { from: 'user' });

@@ -227,7 +227,7 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     },
 
     describe(a) {
-      return `${a.cls} 0x${a.insn.toString(16).padStart(8, '0')}`;
+      return a.cls === 'branch' ? 'branch, emulated' : a.cls === 'trap' ? 'trap, condition evaluated' : 'stepped out of line';
     },
 
     trampolineInsn: Uint8Array.of(0x60, 0x00, 0x00, 0x00),
