@@ -52,10 +52,16 @@ function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEv
       if (!is64) return { kind: 'syscall' };
       return { kind: 'fault', signal: SIGSEGV, addr: pc - 2n, detail: 'int 0x80 (32-bit system call) from 64-bit code' };
     case 3: {
-      // int3 (cc) leaves PC after its one byte; `int 3` (cd 03) after two.
-      const before = cpu.memRead(pc - 2n, 2);
-      const addr = before[1] === 0xcc ? pc - 1n : before[0] === 0xcd && before[1] === 0x03 ? pc - 2n : pc - 1n;
-      return { kind: 'breakpoint', addr };
+      // int3 (cc) leaves PC after its one byte; `int 3` (cd 03) after two. Read the byte
+      // before PC first: an int3 at the start of a mapping has nothing mapped before it.
+      if (cpu.memRead(pc - 1n, 1)[0] === 0xcc) return { kind: 'breakpoint', addr: pc - 1n };
+      let intN = false;
+      try {
+        intN = cpu.memRead(pc - 2n, 1)[0] === 0xcd;
+      } catch {
+        intN = false;
+      }
+      return { kind: 'breakpoint', addr: intN ? pc - 2n : pc - 1n };
     }
     case 0:
       return { kind: 'fault', signal: SIGFPE, addr: pc, detail: 'integer divide error' };
