@@ -12,7 +12,18 @@ export class SymbolTable {
   /** Sized functions and objects sorted by address, for binary search. */
   private readonly sorted: ElfSymbol[];
 
+  /** Function names that more than one function symbol carries (static functions). */
+  private readonly duplicates = new Map<string, number>();
+
   constructor(symbols: readonly ElfSymbol[]) {
+    const seen = new Map<string, Set<bigint>>();
+    for (const s of symbols) {
+      if (s.kind !== 'func') continue;
+      const at = seen.get(s.name) ?? new Set<bigint>();
+      at.add(s.addr);
+      seen.set(s.name, at);
+    }
+    for (const [name, at] of seen) if (at.size > 1) this.duplicates.set(name, at.size);
     for (const s of symbols) {
       const prev = this.byName.get(s.name);
       // Prefer a function over another kind with the same name (ppc64 has both `f` and `.f` styles).
@@ -27,6 +38,11 @@ export class SymbolTable {
 
   functions(): ElfSymbol[] {
     return this.sorted.filter((s) => s.kind === 'func');
+  }
+
+  /** How many functions carry `name` when more than one does (the kernel's non-unique symbols). */
+  ambiguity(name: string): number | undefined {
+    return this.duplicates.get(name);
   }
 
   lookup(name: string): ElfSymbol | undefined {

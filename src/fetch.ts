@@ -2,6 +2,7 @@
 // memory, dereference chains, immediates, $comm) and the print functions of trace_probe.c
 // (hex, decimal, 'c', "string", %pS symbols, {array}, "(fault)").
 import type { Machine } from '../emu/machine.js';
+import type { SymbolTable } from '../emu/symbols.js';
 import type { FetchArg, FetchSource, FetchType } from './probe-def.js';
 import type { Regs } from './regs.js';
 
@@ -9,16 +10,16 @@ import type { Regs } from './regs.js';
 const MAX_STRING = 4096;
 
 /** A value fetched for one argument: a number, a string, or the elements of an array. */
-type Fetched = { kind: 'num'; v: bigint } | { kind: 'str'; s: string } | { kind: 'array'; vs: bigint[] } | { kind: 'fault' };
+type Fetched = { kind: 'num'; v: bigint } | { kind: 'str'; s: string } | { kind: 'strs'; ss: string[] } | { kind: 'array'; vs: bigint[] } | { kind: 'fault' };
 
 class FetchFault extends Error {}
 
 /** Symbol addresses an argument refers to (`@SYM`), resolved once when the probe is registered. */
-export function resolveSymbols(m: Machine, a: FetchArg): string | undefined {
+export function resolveSymbols(symbols: SymbolTable, a: FetchArg): string | undefined {
   let s: FetchSource = a.source;
   while (s.kind === 'deref') s = s.inner;
   if (s.kind !== 'symmem') return undefined;
-  return m.symbols.lookup(s.symbol) ? undefined : `no symbol named '${s.symbol}'`;
+  return symbols.lookup(s.symbol) ? undefined : `no symbol named '${s.symbol}'`;
 }
 
 function readMem(m: Machine, addr: bigint, size: number): Uint8Array {
@@ -36,13 +37,23 @@ function toNumber(m: Machine, b: Uint8Array): bigint {
   return v;
 }
 
+/** Arguments of a return probe, taken at the function's entry ($argN in `r` definitions). */
+export type EntryArgs = ReadonlyMap<number, bigint>;
+
+/** The $argN numbers a fetch argument uses. */
+export function argNumbers(s: FetchSource, out = new Set<number>()): Set<number> {
+  if (s.kind === 'arg') out.add(s.n);
+  else if (s.kind === 'deref') argNumbers(s.inner, out);
+  return out;
+}
+
 /** The value of a source, for use as an address or a number. */
-function value(m: Machine, regs: Regs, s: FetchSource): bigint {
+function value(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | undefined): bigint {
   switch (s.kind) {
     case 'reg':
       return regs.get(s.name);
     case 'arg':
-      return regs.arg(s.n);
+      return entry ? (entry.get(s.n) ?? 0n) : regs.arg(s.n);
     case 'retval':
       return regs.retval;
     case 'stackptr':
@@ -56,7 +67,7 @@ function value(m: Machine, regs: Regs, s: FetchSource): bigint {
     case 'symmem':
       return toNumber(m, readMem(m, symbolAddress(m, s), m.isa.wordSize));
     case 'deref':
-      return toNumber(m, readMem(m, value(m, regs, s.inner) + s.offset, m.isa.wordSize));
+      return toNumber(m, readMem(m, value(m, regs, s.inner, entry) + s.offset, m.isa.wordSize));
     case 'comm':
     case 'immstr':
       throw new FetchFault();
@@ -70,28 +81,37 @@ function symbolAddress(m: Machine, s: { symbol: string; offset: bigint }): bigin
 }
 
 /** Where a memory source reads from (the address the kernel's fetch would load). */
-function memAddress(m: Machine, regs: Regs, s: FetchSource): bigint | undefined {
+function memAddress(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | undefined): bigint | undefined {
   if (s.kind === 'mem') return s.addr;
   if (s.kind === 'symmem') return symbolAddress(m, s);
-  if (s.kind === 'deref') return value(m, regs, s.inner) + s.offset;
+  if (s.kind === 'deref') return value(m, regs, s.inner, entry) + s.offset;
   return undefined;
 }
 
-function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string): Fetched {
+function readString(m: Machine, at: bigint): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < MAX_STRING; i++) {
+    const c = readMem(m, at + BigInt(i), 1)[0]!;
+    if (c === 0) break;
+    bytes.push(c);
+  }
+  return Buffer.from(bytes).toString('latin1');
+}
+
+function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryArgs | undefined): Fetched {
   const { source: s, type: t } = a;
   try {
     if (s.kind === 'comm') return { kind: 'str', s: comm };
     if (s.kind === 'immstr') return { kind: 'str', s: s.value };
-    const at = memAddress(m, regs, s);
+    const at = memAddress(m, regs, s, entry);
     if (t.kind === 'string') {
-      // String of memory: the bytes at the address, up to NUL.
-      const bytes: number[] = [];
-      for (let i = 0; i < MAX_STRING; i++) {
-        const c = readMem(m, at! + BigInt(i), 1)[0]!;
-        if (c === 0) break;
-        bytes.push(c);
+      // A string array: N pointers at the address, each to a string.
+      if (t.array !== undefined) {
+        const ws = m.isa.wordSize;
+        return { kind: 'strs', ss: Array.from({ length: t.array }, (_, i) => readString(m, toNumber(m, readMem(m, at! + BigInt(i * ws), ws)))) };
       }
-      return { kind: 'str', s: Buffer.from(bytes).toString('latin1') };
+      // String of memory: the bytes at the address, up to NUL.
+      return { kind: 'str', s: readString(m, at!) };
     }
     const size = t.bits / 8;
     if ('array' in t && t.array !== undefined) {
@@ -99,7 +119,7 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string): Fetched {
       return { kind: 'array', vs: Array.from({ length: t.array }, (_, i) => toNumber(m, b.subarray(i * size, (i + 1) * size))) };
     }
     if (at !== undefined) return { kind: 'num', v: toNumber(m, readMem(m, at, size)) };
-    return { kind: 'num', v: value(m, regs, s) };
+    return { kind: 'num', v: value(m, regs, s, entry) };
   } catch (e) {
     if (e instanceof FetchFault) return { kind: 'fault' };
     throw e;
@@ -132,13 +152,22 @@ function renderNumber(m: Machine, v: bigint, t: FetchType): string {
  * Fetch and render every argument of a hit: text form as ftrace prints it (strings in
  * double quotes), JSON form the same without the quotes.
  */
-export function fetchArgs(m: Machine, regs: Regs, args: readonly FetchArg[], comm: string): { text: Record<string, string>; json: Record<string, string> } {
+export function fetchArgs(
+  m: Machine,
+  regs: Regs,
+  args: readonly FetchArg[],
+  comm: string,
+  entry?: EntryArgs,
+): { text: Record<string, string>; json: Record<string, string> } {
   const text: Record<string, string> = {};
   const json: Record<string, string> = {};
   for (const a of args) {
-    const f = fetch(m, regs, a, comm);
+    const f = fetch(m, regs, a, comm, entry);
     if (f.kind === 'fault') {
       text[a.name] = json[a.name] = '(fault)';
+    } else if (f.kind === 'strs') {
+      text[a.name] = `{${f.ss.map((x) => `"${x}"`).join(',')}}`;
+      json[a.name] = `{${f.ss.join(',')}}`;
     } else if (f.kind === 'str') {
       text[a.name] = `"${f.s}"`;
       json[a.name] = f.s;

@@ -106,6 +106,8 @@ export class KprobeEngine<A> {
     if ('addr' in point) return { addr: point.addr, where: syms.format(point.addr).replace(/\/0x[0-9a-f]+$/, '') };
     const s = syms.lookup(point.symbol);
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
+    const n = syms.ambiguity(point.symbol);
+    if (n !== undefined) throw new ProbeError('EADDRNOTAVAIL', `'${point.symbol}' is not unique (${n} functions have that name): probe one by its address`);
     const off = BigInt(point.offset ?? 0);
     if (off < 0n) throw new ProbeError('EINVAL', `negative offset ${off} from ${point.symbol}`);
     if (s.size > 0n && off >= s.size)

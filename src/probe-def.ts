@@ -27,7 +27,8 @@ export class DefinitionError extends Error {
 export type FetchType =
   | { kind: 's' | 'u' | 'x'; bits: 8 | 16 | 32 | 64; array?: number }
   | { kind: 'char'; bits: 8; array?: number }
-  | { kind: 'string'; bits: 0 }
+  /** A string at an address; with `array`, N pointers to strings. */
+  | { kind: 'string'; bits: 0; array?: number }
   | { kind: 'symbol'; bits: 32 | 64; array?: number }
   | { kind: 'bitfield'; bits: 8 | 16 | 32 | 64; width: number; offset: number };
 
@@ -61,6 +62,11 @@ export const MAX_TRACE_ARGS = 128;
 export const MAX_ARRAY_LEN = 64;
 export const MAX_EVENT_NAME_LEN = 64;
 export const MAX_ARGSTR_LEN = 63;
+export const MAX_ARG_NAME_LEN = 32;
+/** PARAM_MAX_STACK: THREAD_SIZE / sizeof(long), 2048 on x86_64 and i386 alike. */
+export const PARAM_MAX_STACK = 2048;
+/** FETCH_INSN_MAX - 1: fetch operations one argument may take (dereferences included). */
+const MAX_FETCH_OPS = 15;
 
 export interface ProbeDefinition {
   kind: 'p' | 'r';
@@ -73,11 +79,13 @@ export interface ProbeDefinition {
   text: string;
 }
 
-/** `-:[GRP/]EVENT`: removes an earlier definition (events files). */
+/** `-:[GRP/]EVENT [SYM[+offs]]`: removes an earlier event, or one probe point of it. */
 export interface ProbeRemoval {
   kind: '-';
   group: string | undefined;
   event: string;
+  /** A probe point of a multi-probe event: remove only that one. */
+  point?: string;
   text: string;
 }
 
@@ -114,8 +122,10 @@ function parseType(ctx: Ctx, t: string, column: number): FetchType {
   let base = t;
   const open = t.indexOf('[');
   if (open >= 0) {
-    if (!t.endsWith(']')) throw err(ctx, `an array type needs a closing ']'`, column + t.length, 'ARRAY_NO_CLOSE');
-    const num = t.slice(open + 1, -1);
+    const close = t.indexOf(']', open);
+    if (close < 0) throw err(ctx, `an array type needs a closing ']'`, column + t.length, 'ARRAY_NO_CLOSE');
+    if (close !== t.length - 1) throw err(ctx, `nothing may follow an array type's ']'`, column + close + 1, 'BAD_ARRAY_SUFFIX');
+    const num = t.slice(open + 1, close);
     if (!/^\d+$/.test(num) || Number(num) === 0) throw err(ctx, `bad array size '${num}'`, column + open + 1, 'BAD_ARRAY_NUM');
     array = Number(num);
     if (array > MAX_ARRAY_LEN) throw err(ctx, `an array has at most ${MAX_ARRAY_LEN} elements`, column + open + 1, 'ARRAY_TOO_BIG');
@@ -126,10 +136,7 @@ function parseType(ctx: Ctx, t: string, column: number): FetchType {
   if (m) return withArray({ kind: m[1] as 's' | 'u' | 'x', bits: Number(m[2]) as 8 | 16 | 32 | 64 });
   if (base === 'char') return withArray({ kind: 'char' as const, bits: 8 as const });
   if (base === 'symbol') return withArray({ kind: 'symbol' as const, bits: ctx.wordBits });
-  if (base === 'string') {
-    if (array !== undefined) throw err(ctx, 'string has no array form', column + open, 'BAD_STRING');
-    return { kind: 'string', bits: 0 };
-  }
+  if (base === 'string') return array === undefined ? { kind: 'string', bits: 0 } : { kind: 'string', bits: 0, array };
   const b = /^b(\d+)@(\d+)\/(8|16|32|64)$/.exec(base);
   if (b) {
     const width = Number(b[1]);
@@ -168,23 +175,30 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
       if (body === '$stack') return { kind: 'stackptr' };
       if (body === '$comm' || body === '$COMM') return { kind: 'comm' };
       const st = /^\$stack(\d+)$/.exec(body);
-      if (st) return { kind: 'stack', n: Number(st[1]) };
+      if (st) {
+        if (Number(st[1]) > PARAM_MAX_STACK) throw err(ctx, `$stackN goes up to ${PARAM_MAX_STACK}`, col, 'BAD_STACK_NUM');
+        return { kind: 'stack', n: Number(st[1]) };
+      }
       if (body.startsWith('$stack')) throw err(ctx, `bad stack entry '${body}' ($stackN)`, col, 'BAD_STACK_NUM');
       const a = /^\$arg(\d+)$/.exec(body);
       if (a) {
         const n = Number(a[1]);
-        if (n < 1) throw err(ctx, 'argument numbers start at 1 ($arg1)', col, 'BAD_ARG_NUM');
-        if (ctx.kind === 'r') throw err(ctx, '$argN is only valid at a function entry (p probes): at the return the argument registers are spent', col, 'BAD_VAR');
+        if (n < 1 || n > PARAM_MAX_STACK) throw err(ctx, `argument numbers go from 1 to ${PARAM_MAX_STACK} ($argN)`, col, 'BAD_ARG_NUM');
         return { kind: 'arg', n };
       }
+      if (body === '$arg*') throw err(ctx, '$arg* names the arguments from BTF, which static programs do not carry', col, 'NOSUP_BTFARG');
       if (body.startsWith('$arg')) throw err(ctx, `bad argument number in '${body}'`, col, 'BAD_ARG_NUM');
       throw err(ctx, `unknown variable '${body}' ($argN, $stack, $stackN, $retval, $comm)`, col, 'BAD_VAR');
     }
     case '@': {
       const rest = body.slice(1);
-      if (NUMBER.test(rest)) return { kind: 'mem', addr: BigInt(rest) };
+      if (rest.startsWith('+')) throw err(ctx, '@+OFFSET (a file offset) is for uprobes only', col, 'FILE_ON_KPROBE');
+      if (NUMBER.test(rest)) {
+        if (BigInt(rest) >= 1n << BigInt(ctx.wordBits)) throw err(ctx, `bad memory address '${body}'`, col, 'BAD_MEM_ADDR');
+        return { kind: 'mem', addr: BigInt(rest) };
+      }
       const m = /^([A-Za-z_.][\w.]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
-      if (!m) throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col + 1, 'BAD_MEM_ADDR');
+      if (!m || /^\d/.test(rest)) throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col, 'BAD_MEM_ADDR');
       const off = m[3] ? BigInt(m[3]) * (m[2] === '-' ? -1n : 1n) : 0n;
       return { kind: 'symmem', symbol: m[1]!, offset: off };
     }
@@ -200,19 +214,28 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
     }
     case '+':
     case '-': {
+      // As the kernel: the inner argument runs to the LAST ')'.
       const open = body.indexOf('(');
-      if (open < 0) throw err(ctx, `a dereference needs '(': +|-OFFS(FETCHARG)`, col + body.length, 'DEREF_NEED_BRACE');
+      if (open < 0) throw err(ctx, `a dereference needs '(': +|-OFFS(FETCHARG)`, col, 'DEREF_NEED_BRACE');
       const offset = parseNumber(body.slice(0, open));
       if (offset === undefined) throw err(ctx, `bad dereference offset '${body.slice(0, open)}'`, col, 'BAD_DEREF_OFFS');
-      if (!body.endsWith(')')) throw err(ctx, `a dereference needs its closing ')'`, col + open, 'DEREF_OPEN_BRACE');
-      if (depth >= 16) throw err(ctx, 'dereferences nest too deep', col, 'TOO_MANY_OPS');
-      const inner = parseSource(ctx, body.slice(open + 1, -1), col + open + 1, depth + 1);
+      const close = body.lastIndexOf(')');
+      if (close < open) throw err(ctx, `a dereference needs its closing ')'`, col + body.length, 'DEREF_OPEN_BRACE');
+      if (close !== body.length - 1) throw err(ctx, `nothing may follow a dereference's ')'`, col + close + 1, 'BAD_DEREF_OFFS');
+      const inner = parseSource(ctx, body.slice(open + 1, close), col + open + 1, depth + 1);
       if (inner.kind === 'comm' || inner.kind === 'immstr') throw err(ctx, `${inner.kind === 'comm' ? '$comm' : 'a string'} cannot be dereferenced`, col + open + 1, 'COMM_CANT_DEREF');
+      if (fetchOps(inner) + 1 >= MAX_FETCH_OPS) throw err(ctx, `too many fetch operations (at most ${MAX_FETCH_OPS - 1})`, col, 'TOO_MANY_OPS');
       return { kind: 'deref', offset, inner };
     }
     default:
       throw err(ctx, `unknown fetch argument '${body}' (%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)`, col, 'BAD_FETCH_ARG');
   }
+}
+
+/** Fetch operations a source takes in the kernel's fetch program (@ADDR: load, deref). */
+function fetchOps(s: FetchSource): number {
+  if (s.kind === 'deref') return fetchOps(s.inner) + 1;
+  return s.kind === 'mem' || s.kind === 'symmem' ? 2 : 1;
 }
 
 /** Whether a source reads memory (so string, arrays and symbols of memory make sense). */
@@ -227,6 +250,8 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
   const eq = body.indexOf('=');
   if (eq >= 0 && !body.startsWith('\\"')) {
     name = body.slice(0, eq);
+    if (name === '') throw err(ctx, 'an argument name is missing before =', col, 'NO_ARG_NAME');
+    if (name.length > MAX_ARG_NAME_LEN) throw err(ctx, `an argument name is at most ${MAX_ARG_NAME_LEN} characters`, col, 'ARG_NAME_TOO_LONG');
     if (!NAME.test(name)) throw err(ctx, `bad argument name '${name}'`, col, 'BAD_ARG_NAME');
     body = body.slice(eq + 1);
     col += eq + 1;
@@ -299,15 +324,16 @@ export function parseLine(text: string, registers: ReadonlySet<string>, defaultB
       if (!NAME.test(group)) throw new DefinitionError(`bad group name '${group}'`, nameCol, text, 'BAD_GROUP_NAME');
     } else event = full;
     const eventCol = nameCol + (slash >= 0 ? slash + 1 : 0);
-    if (event === '' && (kind === '-' || slash >= 0)) throw new DefinitionError('an event name is missing', eventCol, text, 'NO_EVENT_NAME');
+    // `p:` names nothing (an error); `p:GRP/` takes the automatic event name in GRP.
+    if (event === '' && (kind === '-' || slash < 0)) throw new DefinitionError('an event name is missing', eventCol, text, 'NO_EVENT_NAME');
     if (event.length > MAX_EVENT_NAME_LEN) throw new DefinitionError(`an event name is at most ${MAX_EVENT_NAME_LEN} characters`, eventCol, text, 'EVENT_TOO_LONG');
     if (event && !NAME.test(event)) throw new DefinitionError(`bad event name '${event}'`, eventCol, text, 'BAD_EVENT_NAME');
   }
   if (kind === '-') {
     if (hm[2]) throw new DefinitionError(`'-' is followed by ':[GRP/]EVENT'`, head.column + 1, text, 'BAD_PROBE_TYPE');
     if (hm[3] === undefined) throw new DefinitionError('-:EVENT needs the event name', head.column + 1, text, 'NO_EVENT_NAME');
-    if (toks.length > 1) throw new DefinitionError('-:EVENT takes nothing more', toks[1]!.column, text, 'BAD_FETCH_ARG');
-    return { kind: '-', group, event, text };
+    if (toks.length > 2) throw new DefinitionError('-:EVENT takes at most a probe point', toks[2]!.column, text, 'BAD_FETCH_ARG');
+    return { kind: '-', group, event, ...(toks[1] ? { point: toks[1].text } : {}), text };
   }
   let maxactive: number | undefined;
   if (hm[2]) {
@@ -325,17 +351,20 @@ export function parseLine(text: string, registers: ReadonlySet<string>, defaultB
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `${kind}_0x${point.addr.toString(16)}`;
   } else {
-    const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%return)?$/.exec(target.text);
+    const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text);
     if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`, target.column, text, 'BAD_PROBE_ADDR');
-    if (sm[2] === '-') throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text, 'BAD_PROBE_ADDR');
+    if (sm[4] !== undefined && sm[4] !== '%return')
+      throw new DefinitionError(`unknown suffix '${sm[4]}' (only %return)`, target.column + target.text.length - sm[4].length, text, 'BAD_ADDR_SUFFIX');
     const offset = sm[3] ? BigInt(sm[3]) : 0n;
+    if (sm[2] === '-' || offset >= 1n << 63n) throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text, 'BAD_PROBE_ADDR');
     if (sm[4]) {
       // p:... SYM%return is the same as r:... SYM
       if (kind === 'r') throw new DefinitionError("%return goes with 'p'; 'r' is a return probe already", target.column + target.text.length - 7, text, 'BAD_ADDR_SUFFIX');
       kind = 'r';
     }
     point = { symbol: sm[1]!, offset, column: target.column };
-    event ||= `${kind}_${sm[1]}_${offset}`;
+    // The automatic name: '.' in a symbol (vfs_read.isra.0) becomes '_'.
+    event ||= `${kind}_${sm[1]!.replace(/\./g, '_')}_${offset}`;
   }
   if (kind === 'r' && ('addr' in point || point.offset !== 0n))
     throw new DefinitionError('a return probe goes on a function entry: SYM or SYM+0', target.column, text, 'BAD_RETPROBE');
@@ -352,4 +381,53 @@ export function parseLine(text: string, registers: ReadonlySet<string>, defaultB
     args.push(a);
   }
   return { kind, ...(maxactive !== undefined ? { maxactive } : {}), group: group ?? 'kprobes', event, point, args, text };
+}
+
+const pointText = (d: ProbeDefinition): string => ('addr' in d.point ? `0x${d.point.addr.toString(16)}` : `${d.point.symbol}+${d.point.offset}`);
+const argSignature = (a: FetchArg): string => `${a.name}:${JSON.stringify(a.type)}:${a.source.kind === 'immstr' || a.source.kind === 'comm' ? 'string' : 'value'}`;
+
+/**
+ * The events of an events file, in order, as the kernel's dynamic_events keeps them: a
+ * definition under an existing event name adds a probe point to it (a multi-probe event,
+ * same probe type and same arguments required), `-:EVENT` removes an event and
+ * `-:EVENT SYM` one of its probe points.
+ */
+export function collectEvents(lines: readonly string[], registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition[] {
+  const events = new Map<string, ProbeDefinition[]>();
+  for (const text of lines) {
+    const d = parseLine(text, registers, defaultBits);
+    if (d.kind === '-') {
+      const key = [...events.keys()].find((k) => k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)));
+      if (!key) throw new DefinitionError(`no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`, 2, text, 'NO_EVENT_INFO');
+      if (d.point === undefined) {
+        events.delete(key);
+        continue;
+      }
+      const list = events.get(key)!;
+      const norm = d.point.includes('+') || /^(0x|\d)/.test(d.point) ? d.point : `${d.point}+0`;
+      const i = list.findIndex((x) => pointText(x) === norm || ('addr' in x.point && BigInt(d.point!) === x.point.addr));
+      if (i < 0) throw new DefinitionError(`event ${key} has no probe at ${d.point}`, text.indexOf(d.point), text, 'NO_EVENT_INFO');
+      list.splice(i, 1);
+      if (list.length === 0) events.delete(key);
+      continue;
+    }
+    const key = `${d.group}/${d.event}`;
+    const list = events.get(key);
+    if (!list) {
+      events.set(key, [d]);
+      continue;
+    }
+    const first = list[0]!;
+    if (first.kind !== d.kind) throw new DefinitionError(`event ${key} has ${first.kind === 'r' ? 'return' : 'entry'} probes: a probe of the other kind cannot join it`, 0, text, 'DIFF_PROBE_TYPE');
+    const n = Math.max(first.args.length, d.args.length);
+    for (let i = 0; i < n; i++) {
+      const a = first.args[i];
+      const b = d.args[i];
+      if (!a || !b || argSignature(a) !== argSignature(b))
+        throw new DefinitionError(`the arguments differ from those of event ${key}`, b?.column ?? d.text.length, text, 'DIFF_ARG_TYPE');
+    }
+    if (list.some((x) => pointText(x) === pointText(d))) throw new DefinitionError(`event ${key} already probes ${pointText(d)}`, 0, text, 'SAME_PROBE');
+    list.push(d);
+  }
+  return [...events.values()].flat();
 }

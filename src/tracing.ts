@@ -2,10 +2,11 @@
 // print_kretprobe_event) and kprobe_profile: definitions turned into registered probes that
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import type { Machine } from '../emu/machine.js';
-import { fetchArgs, resolveSymbols } from './fetch.js';
+import type { SymbolTable } from '../emu/symbols.js';
+import { argNumbers, fetchArgs, resolveSymbols } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
 import type { KretDropReason, Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
-import { DefinitionError, parseLine, type ProbeDefinition } from './probe-def.js';
+import { collectEvents, DefinitionError, type ProbeDefinition } from './probe-def.js';
 import type { Regs } from './regs.js';
 
 /** One recorded hit, with the fields of the JSON output. */
@@ -123,6 +124,25 @@ export class TraceSink implements TraceWriter {
   }
 }
 
+/**
+ * The symbol checks the kernel makes when it creates an event: the probe point names one
+ * function (BAD_PROBE_ADDR when none, NON_UNIQ_SYMBOL when several), and every @SYM names a
+ * symbol (BAD_MEM_ADDR).
+ */
+export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): DefinitionError | undefined {
+  if ('symbol' in d.point) {
+    const s = symbols.lookup(d.point.symbol);
+    if (!s || s.kind !== 'func') return new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, d.text, 'BAD_PROBE_ADDR');
+    const n = symbols.ambiguity(d.point.symbol);
+    if (n !== undefined) return new DefinitionError(`'${d.point.symbol}' is not unique (${n} functions have that name): probe one by its address`, d.point.column, d.text, 'NON_UNIQ_SYMBOL');
+  }
+  for (const a of d.args) {
+    const why = resolveSymbols(symbols, a);
+    if (why) return new DefinitionError(why, a.column, d.text, 'BAD_MEM_ADDR');
+  }
+  return undefined;
+}
+
 /** A writer with what the recorders need: the task name and the event sequence. */
 export type Sink = TraceWriter & { readonly taskName: string; nextSeq(): number };
 
@@ -137,8 +157,8 @@ export interface TraceOptions {
 }
 
 /**
- * Parse every line first (nothing registers if one is bad; `-:[GRP/]EVENT` removes an
- * earlier definition), then register them all.
+ * Parse every line first (nothing registers if one is bad; see collectEvents for multi-probe
+ * events and `-:` removals), then register them all.
  */
 export function traceDefinitions(
   m: Machine,
@@ -148,25 +168,11 @@ export function traceDefinitions(
 ): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
   const registers = new Set(Object.keys(m.isa.registers));
   const bits = m.isa.wordSize === 8 ? 64 : 32;
-  const live = new Map<string, ProbeDefinition>();
-  for (const t of texts) {
-    const d = parseLine(t, registers, bits);
-    if (d.kind === '-') {
-      const key = [...live.keys()].find((k) => k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)));
-      if (!key) throw new DefinitionError(`no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`, 2, d.text, 'NO_EVENT_INFO');
-      live.delete(key);
-      continue;
-    }
-    const key = `${d.group}/${d.event}`;
-    if (live.has(key)) throw new DefinitionError(`event ${key} is defined twice`, 0, d.text, 'EVENT_EXIST');
-    live.set(key, d);
+  const defs = collectEvents(texts, registers, bits);
+  for (const d of defs) {
+    const bad = checkSymbols(d, m.symbols);
+    if (bad) throw bad;
   }
-  const defs = [...live.values()];
-  for (const d of defs)
-    for (const a of d.args) {
-      const why = resolveSymbols(m, a);
-      if (why) throw new DefinitionError(why, a.column, d.text, 'BAD_MEM_ADDR');
-    }
   let engine: KprobeEngine<unknown>;
   try {
     engine = kprobes(m);
@@ -186,16 +192,25 @@ export function traceDefinitions(
       try {
         if (def.kind === 'r') {
           const entries = new Map<KretprobeInstance, bigint>();
+          // $argN in a return probe: the arguments as they were at the entry.
+          const wanted = new Set<number>();
+          for (const a of def.args) argNumbers(a.source, wanted);
+          const entryArgs = new Map<KretprobeInstance, Map<number, bigint>>();
           const ret: Kretprobe = engine.registerKretprobe(point, {
             ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
-            entryHandler: (ri) => void entries.set(ri, now()),
+            entryHandler: (ri, regs) => {
+              entries.set(ri, now());
+              if (wanted.size > 0) entryArgs.set(ri, new Map([...wanted].map((n) => [n, regs.arg(n)])));
+            },
             handler: (ri, regs) => {
-              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri));
+              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri), entryArgs.get(ri));
               entries.delete(ri);
+              entryArgs.delete(ri);
             },
             dropHandler: (ri, why) => {
               const entryNs = entries.get(ri);
               entries.delete(ri);
+              entryArgs.delete(ri);
               if (entryNs !== undefined) sink.dropped?.({ event: def.event, group: def.group, task: ri.task, func: ret.func, entryNs, ns: now(), why });
             },
           });
@@ -221,8 +236,17 @@ export function traceDefinitions(
  * real one even for an instance of a chain (a tail call, a second probe) whose own saved
  * address is the trampoline.
  */
-function recordReturn(m: Machine, sink: Sink, def: ProbeDefinition, ri: KretprobeInstance, regs: Regs, ns: bigint, entryNs: bigint | undefined): void {
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
+function recordReturn(
+  m: Machine,
+  sink: Sink,
+  def: ProbeDefinition,
+  ri: KretprobeInstance,
+  regs: Regs,
+  ns: bigint,
+  entryNs: bigint | undefined,
+  entryArgs: ReadonlyMap<number, bigint> | undefined,
+): void {
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entryArgs ?? new Map());
   const to = regs.pc;
   const hit = m.symbols.resolve(to);
   const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${to.toString(16)}`;
@@ -256,7 +280,19 @@ function record(m: Machine, sink: Sink, def: ProbeDefinition, p: Kprobe, regs: R
  * and misses are calls not tracked (no free instance) plus missed hits of its entry kprobe.
  */
 export function profileLines(probes: readonly TracedProbe[]): string[] {
-  return probes.map((t) =>
-    t.ret ? `${t.def.event} ${t.ret.nhit} ${t.ret.nmissed + t.ret.kp.nmissed}` : `${t.def.event} ${t.probe.nhit} ${t.probe.nmissed}`,
-  );
+  // One line per event: a multi-probe event sums its probe points.
+  const rows = new Map<string, { event: string; hits: number; misses: number }>();
+  for (const t of probes) {
+    const key = `${t.def.group}/${t.def.event}`;
+    const row = rows.get(key) ?? { event: t.def.event, hits: 0, misses: 0 };
+    if (t.ret) {
+      row.hits += t.ret.nhit;
+      row.misses += t.ret.nmissed + t.ret.kp.nmissed;
+    } else {
+      row.hits += t.probe.nhit;
+      row.misses += t.probe.nmissed;
+    }
+    rows.set(key, row);
+  }
+  return [...rows.values()].map((r) => `${r.event} ${r.hits} ${r.misses}`);
 }

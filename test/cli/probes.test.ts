@@ -95,7 +95,6 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     ['MAXACTIVE zero', 'r0 target', /MAXACTIVE must be at least 1/, 1],
     ['MAXACTIVE on a kprobe', 'p4 target', /MAXACTIVE is only valid for return probes/, 1],
     ['return probe off the entry', 'r:x target+4', /a return probe goes on a function entry/, 4],
-    ['$argN on a return probe', 'r target $arg1', /\$argN is only valid at a function entry/, 9],
     ['%return on r', 'r target%return', /%return goes with 'p'/, 8],
   ];
   it.each(cases)('%s', (_n, def, pattern, column) => {
@@ -128,9 +127,16 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     expect(x86.stderr.trim().split('\n').at(-1)).toBe('r_fib_0 5 0');
   });
 
-  it('a duplicate event name', () => {
-    const r = cli(['run', '-e', 'p:a target', '-e', 'p:a target2', fixture('x86_64', 'ktest')]);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/event kprobes\/a is defined twice/);
+  it('one event name on two probe points is a multi-probe event; the same point twice is refused', () => {
+    const multi = cli(['run', '--profile', '-e', 'p:a target', '-e', 'p:a target2', fixture('x86_64', 'ktest')]);
+    expect(multi.status).toBe(0);
+    expect(multi.stderr).toMatch(/ a: \(target\+0x0\/0x[0-9a-f]+\)\n.* a: \(target2\+0x0\/0x[0-9a-f]+\)\n/);
+    expect(multi.stderr.trim().split('\n').at(-1)).toBe('a 2 0');
+    const same = cli(['run', '-e', 'p:a target', '-e', 'p:a target', fixture('x86_64', 'ktest')]);
+    expect(same.status).toBe(2);
+    expect(same.stderr).toMatch(/event kprobes\/a already probes target\+0/);
+    const kinds = cli(['run', '-e', 'p:a target', '-e', 'r:a target2', fixture('x86_64', 'ktest')]);
+    expect(kinds.status).toBe(2);
+    expect(kinds.stderr).toMatch(/a probe of the other kind cannot join it/);
   });
 });
