@@ -133,13 +133,22 @@ async function parseAndRun(argv: string[]): Promise<number> {
   const program = new Command()
     .name('kprobe-emu')
     .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
-    .version('0.1.0')
+    .version('0.2.0')
     .exitOverride()
     .enablePositionalOptions()
     .configureOutput({
       writeOut: (s) => line(1, s),
       writeErr: (s) => line(2, s),
-    });
+    })
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kprobe-emu run -e 'p fib n=$arg1:u32' -e 'r fib $retval' fixtures/build/x86_64/fib 5
+  kprobe-emu symbols fixtures/build/ppc64/fib
+  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'r fib'
+Each command has its own --help.`,
+    );
 
   program
     .command('run')
@@ -166,6 +175,20 @@ async function parseAndRun(argv: string[]): Promise<number> {
       new Option('--kretprobe-keying <keying>', 'key return-probe instances by task (2005 redesign) or by the stack address of the return slot (before it; not on ppc64)')
         .choices(['task', 'stack'])
         .default('task'),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kprobe-emu run fixtures/build/x86_64/hello
+  kprobe-emu run -e 'p:myprobe fib n=$arg1:u32' --profile fixtures/build/x86_64/fib 5
+  kprobe-emu run -e 'r100:fibret fib $retval:u32' fixtures/build/ppc64/fib 15
+  kprobe-emu run -e 'p print_str s=+0($arg1):string' fixtures/build/i386/hello
+  kprobe-emu run --format chrome -o trace.json -e 'r work' fixtures/build/x86_64/rettest threads
+  kprobe-emu run --quantum 10000 --max-insns 100000000 fixtures/build/ppc64/spinwait
+
+Exit status: the guest's own; 128+N when a signal N killed it; 125 when the emulator refused
+or stopped the run (budget, deadlock, a handler error); 2 for usage and definition errors.`,
     )
     .passThroughOptions()
     .action(async (elf: string, args: string[], opts: RunOpts) => {

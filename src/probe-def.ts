@@ -246,7 +246,6 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
   let body = tok.text;
   let col = tok.column;
   let name = `arg${index + 1}`;
-  if (body.length > MAX_ARGSTR_LEN) throw err(ctx, `an argument is at most ${MAX_ARGSTR_LEN} characters`, col, 'ARG_TOO_LONG');
   const eq = body.indexOf('=');
   if (eq >= 0 && !body.startsWith('\\"')) {
     name = body.slice(0, eq);
@@ -256,6 +255,7 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
     body = body.slice(eq + 1);
     col += eq + 1;
   }
+  if (body.length > MAX_ARGSTR_LEN) throw err(ctx, `an argument is at most ${MAX_ARGSTR_LEN} characters`, col, 'ARG_TOO_LONG');
   // The type follows the last ':' outside parentheses and quotes.
   let depth = 0;
   let quoted = false;

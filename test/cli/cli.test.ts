@@ -119,3 +119,11 @@ describe('limits and usage', () => {
     },
   );
 });
+
+describe('help', () => {
+  it.each([[['--help']], [['run', '--help']], [['symbols', '--help']], [['disasm', '--help']]])('%j shows examples and exits 0', (args) => {
+    const r = cli(args);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Examples?:\n {2}kprobe-emu /);
+  });
+});

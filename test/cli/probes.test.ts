@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, fixture } from '../helpers.js';
+import { createMachine, loadElfFile } from '../../src/run.js';
+import { instructionBoundaries } from '../kprobes/support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-probes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,6 +73,21 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     const unchecked = cli(['run', '--no-kretprobe-sp-check', ...probes, fixture(isa, 'rettest'), 'longjmp']);
     expect(unchecked.status).not.toBe(0);
     expect(unchecked.stderr).toMatch(/r_esc_c_0: \(esc_b\+0x[0-9a-f]+\/0x[0-9a-f]+ <- esc_c\)/);
+  });
+
+  it('256 probes at once (multiple_kprobes.tc): instruction addresses of the program, from an events file', () => {
+    const m = createMachine(loadElfFile(fixture(isa, 'rettest')), { argv: ['rettest'], stdout: () => {}, stderr: () => {}, warn: () => {} });
+    const addrs = instructionBoundaries(m).slice(0, 256);
+    m.close();
+    expect(addrs).toHaveLength(256);
+    const f = join(dir, `${isa}-256.events`);
+    writeFileSync(f, addrs.map((a, i) => `p:multi/e${i} 0x${a.toString(16)}`).join('\n'));
+    const r = cli(['run', '--profile', '-o', join(dir, `${isa}-256.trace`), '--events-file', f, fixture(isa, 'rettest')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(readFileSync('fixtures/expected/rettest.out', 'latin1'));
+    const profile = r.stderr.trim().split('\n').filter((l) => /^e\d+ \d+ \d+$/.test(l));
+    expect(profile).toHaveLength(256);
+    expect(profile.filter((l) => !l.endsWith(' 0 0')).length).toBeGreaterThan(50);
   });
 
   it('--events-file with comments', () => {
