@@ -61,15 +61,26 @@ export interface KprobeArch<A> {
   /** Disassembly-free description for messages: length and class. */
   describe(a: A): string;
 
+  // The booster (Linux 2.6.17, arch/x86/kernel/kprobes.c can_boost): after one successful
+  // step, a probe without post handlers runs the copy straight from the slot, which jumps
+  // back to the next instruction itself, so a hit costs one trap instead of two.
+
+  /** Whether the copy can run from the slot with no trap after it (no control flow, no system call). */
+  boostable(a: A): boolean;
+  /** Send the CPU to the boosted copy (it returns to the original code by itself). */
+  setupBoost(cpu: Cpu, a: A, slot: bigint): void;
+  /** The original instruction's address for a PC inside the slot (reports of a fault there). */
+  originalPc(a: A, addr: bigint, slot: bigint, pc: bigint): bigint;
+
   // Return probes (arch_init, arch_prepare_kretprobe, and what came after).
 
   /** The one instruction of kretprobe_trampoline: a nop. */
   readonly trampolineInsn: Uint8Array;
-  /** At a function's first instruction: its return address (x86 the word at sp, ppc64 LR). */
-  returnAddress(cpu: Cpu): bigint;
-  setReturnAddress(cpu: Cpu, addr: bigint): void;
+  /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
+  returnAddress(cpu: Cpu, sp: bigint): bigint;
+  setReturnAddress(cpu: Cpu, sp: bigint, addr: bigint): void;
   /** Where that return address is kept in memory, or undefined where it is in a register. */
-  returnSlot(cpu: Cpu): bigint | undefined;
+  returnSlot(sp: bigint): bigint | undefined;
   /**
    * Whether the frame of a call that entered with stack pointer `stack` is still live at
    * stack pointer `sp` (uretprobes' arch_uretprobe_is_alive): at a new call's entry

@@ -98,6 +98,12 @@ export interface IsaSpec {
   classifyIntr(intno: number, cpu: Cpu): IntrEvent;
   /** Instruction length at a faulting/breakpoint address is not needed: ISAs name it here. */
   readonly breakpointInsn: Uint8Array;
+  /**
+   * The interrupt number the breakpoint raises (x86 3, ppc64 6): the machine first offers
+   * PC - breakpointInsn.length to the breakpoint handler without classifying (no memory
+   * read on a probe hit), and classifies only what the handler does not take.
+   */
+  readonly breakpointIntr: number;
 
   /**
    * True when a UC_HOOK_MEM_READ/WRITE makes Unicorn sync PC before each access (x86 in

@@ -103,6 +103,7 @@ export class Machine {
   readonly syscallContext: SyscallContext;
   readonly timedWaiters = new Set<Task>();
   breakpointHandler: BreakpointHandler | undefined;
+  private readonly breakpointLen: bigint;
   /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
   stepHandler: ((task: Task) => boolean) | undefined;
   faultHandler: FaultHandler | undefined;
@@ -151,6 +152,7 @@ export class Machine {
       ...options,
     };
     if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
+    this.breakpointLen = BigInt(isa.breakpointInsn.length);
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
     this.uc = new Unicorn(
       isa.ucArch,
@@ -384,6 +386,10 @@ export class Machine {
   }
 
   private onIntr(intno: number): void {
+    if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
+      const addr = this.cpu.regRead(this.isa.pcReg) - this.breakpointLen;
+      if (this.breakpointHandler(addr, this.sched.current)) return;
+    }
     const ev = this.isa.classifyIntr(intno, this.cpu);
     if (ev.kind === 'syscall') {
       this.onSyscall();

@@ -214,25 +214,44 @@ function keyOf(uc: unknown): unknown {
   return koffi.address(uc as never);
 }
 
+/** The engine a callback belongs to; with one engine open (the usual case) no lookup. */
+let only: Unicorn | undefined;
+function engineOf(uc: unknown): Unicorn | undefined {
+  return only ?? engines.get(keyOf(uc));
+}
+function enginesChanged(): void {
+  only = engines.size === 1 ? engines.values().next().value : undefined;
+}
+
 function getDispatchers(): NonNullable<typeof dispatchers> {
   if (dispatchers) return dispatchers;
   lib();
   const p = protos!;
   dispatchers = {
     intr: koffi.register((uc: unknown, intno: number) => {
-      const e = engines.get(keyOf(uc));
-      if (e) e.guard(() => e.handlers.intr?.(intno));
+      const e = engineOf(uc);
+      if (!e) return;
+      try {
+        e.handlers.intr?.(intno);
+      } catch (err) {
+        e.fail(err);
+      }
     }, koffi.pointer(p.intr as never)),
     syscall: koffi.register((uc: unknown) => {
-      const e = engines.get(keyOf(uc));
-      if (e) e.guard(() => e.handlers.syscall?.());
+      const e = engineOf(uc);
+      if (!e) return;
+      try {
+        e.handlers.syscall?.();
+      } catch (err) {
+        e.fail(err);
+      }
     }, koffi.pointer(p.syscall as never)),
     code: koffi.register((uc: unknown, address: bigint | number) => {
-      const e = engines.get(keyOf(uc));
+      const e = engineOf(uc);
       if (e) e.guard(() => e.handlers.code?.(BigInt(address)));
     }, koffi.pointer(p.code as never)),
     mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
-      const e = engines.get(keyOf(uc));
+      const e = engineOf(uc);
       if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
       return false;
     }, koffi.pointer(p.mem as never)),
@@ -280,6 +299,7 @@ export class Unicorn {
     this.key = koffi.address(this.uc as never);
     this.handlers = handlers;
     engines.set(this.key, this);
+    enginesChanged();
     const hh: [unknown] = [null];
     check(n.uc_hook_add(this.uc, hh, UC_HOOK_INTR, d.intr, null, 1n, 0n), 'uc_hook_add(INTR)');
     check(n.uc_hook_add(this.uc, hh, UC_HOOK_MEM_INVALID, d.mem, null, 1n, 0n), 'uc_hook_add(MEM_INVALID)');
@@ -304,12 +324,17 @@ export class Unicorn {
     try {
       fn();
     } catch (e) {
-      if (!this.hasPending) {
-        this.pending = e;
-        this.hasPending = true;
-      }
-      native!.uc_emu_stop(this.uc);
+      this.fail(e);
     }
+  }
+
+  /** A hook threw: keep the (first) error and stop the engine; emuStart rethrows it. */
+  fail(e: unknown): void {
+    if (!this.hasPending) {
+      this.pending = e;
+      this.hasPending = true;
+    }
+    native!.uc_emu_stop(this.uc);
   }
 
   /** Install the UC_HOOK_CODE hook over [begin, end] (inclusive). */
@@ -356,18 +381,24 @@ export class Unicorn {
 
   memRead(addr: bigint, size: number): Uint8Array {
     const buf = new Uint8Array(size);
-    if (size > 0) check(native!.uc_mem_read(this.uc, addr, buf, size), `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+    if (size > 0) {
+      const err = native!.uc_mem_read(this.uc, addr, buf, size);
+      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+    }
     return buf;
   }
 
   /** Read into a caller-owned buffer (no allocation). */
   memReadInto(addr: bigint, buf: Uint8Array): void {
-    check(native!.uc_mem_read(this.uc, addr, buf, buf.length), `uc_mem_read(0x${addr.toString(16)}, ${buf.length})`);
+    const err = native!.uc_mem_read(this.uc, addr, buf, buf.length);
+    if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${buf.length})`);
   }
 
   memWrite(addr: bigint, bytes: Uint8Array): void {
-    if (bytes.length > 0)
-      check(native!.uc_mem_write(this.uc, addr, bytes, bytes.length), `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
+    if (bytes.length > 0) {
+      const err = native!.uc_mem_write(this.uc, addr, bytes, bytes.length);
+      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
+    }
   }
 
   /** Drop translated blocks covering [begin, end): required after writing code. */
@@ -463,6 +494,7 @@ export class Unicorn {
     for (const c of this.contexts) native!.uc_context_free(c);
     this.contexts.clear();
     engines.delete(this.key);
+    enginesChanged();
     native!.uc_close(this.uc);
     this.uc = null;
   }

@@ -52,6 +52,8 @@ interface Site<A> {
   slot: bigint;
   /** The original bytes the breakpoint replaced. */
   opcode: Uint8Array;
+  /** A step of this boostable instruction completed: later hits may be boosted. */
+  boostReady: boolean;
 }
 
 interface Kcb<A> {
@@ -81,6 +83,8 @@ export class KprobeEngine<A> {
   readonly regs: Regs;
   /** Function names no probe may be put on (the kernel's blacklist, given by the user). */
   readonly blacklist = new Set<string>();
+  /** Run boostable copies straight from their slots when no post handler needs a step end. */
+  booster = true;
   /** Drop return-probe instances whose frames a longjmp skipped (uretprobes' check). */
   kretprobeSpCheck = true;
   /** How return-probe instances are keyed: by task (2005 redesign) or by stack slot (before it). */
@@ -140,7 +144,7 @@ export class KprobeEngine<A> {
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
     this.machine.mem.patchCode(addr, bp);
-    this.sites.set(addr, { addr, probes: [p], ainsn, slot, opcode });
+    this.sites.set(addr, { addr, probes: [p], ainsn, slot, opcode, boostReady: false });
     const i = this.removed.findIndex((r) => r.addr === addr);
     if (i >= 0) this.removed.splice(i, 1);
     this.all.push(p);
@@ -263,11 +267,17 @@ export class KprobeEngine<A> {
         }
       }
     }
-    for (const s of this.sites.values())
+    // Sites whose breakpoint overlaps [addr, addr + size): look them up by address, so a read
+    // costs O(size), not O(probes).
+    const bpLen = this.arch.breakpoint.length;
+    for (let a = addr - BigInt(bpLen - 1); a < addr + BigInt(bytes.length); a++) {
+      const s = this.sites.get(a);
+      if (!s) continue;
       for (let i = 0; i < s.opcode.length; i++) {
         const at = s.addr + BigInt(i) - addr;
         if (at >= 0n && at < BigInt(bytes.length)) bytes[Number(at)] = s.opcode[i]!;
       }
+    }
     return bytes;
   }
 
@@ -300,20 +310,23 @@ export class KprobeEngine<A> {
     try {
       fn();
     } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const fh = p.handlers.faultHandler;
-      let handled = false;
-      if (fh) {
-        try {
-          handled = truthy(fh(p, this.regs, this.arch.trapNumber(11)));
-        } catch (e2) {
-          throw this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
-        }
-      }
-      if (!handled) {
-        throw this.fatalError(`the ${what} of the probe at ${p.where} threw: ${msg}`);
+      this.handlerThrew(p, e, what);
+    }
+  }
+
+  /** A handler of `p` threw `e`: its fault_handler may take it, else the run ends. */
+  private handlerThrew(p: Kprobe, e: unknown, what: string): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    const fh = p.handlers.faultHandler;
+    let handled = false;
+    if (fh) {
+      try {
+        handled = truthy(fh(p, this.regs, this.arch.trapNumber(11)));
+      } catch (e2) {
+        throw this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
       }
     }
+    if (!handled) throw this.fatalError(`the ${what} of the probe at ${p.where} threw: ${msg}`);
   }
 
   /** End the run: every probe removed and guest code unpatched, per-task state dropped. */
@@ -335,10 +348,12 @@ export class KprobeEngine<A> {
     const site = this.sites.get(addr);
     if (!site) {
       // A probe removed since the trap was raised: its original bytes are back; resume there.
-      const now = this.machine.mem.read(addr, this.arch.breakpoint.length);
-      if (this.removed.some((r) => r.addr === addr) && !now.every((b, i) => b === this.arch.breakpoint[i])) {
-        this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
-        return true;
+      if (this.removed.some((r) => r.addr === addr)) {
+        const now = this.machine.mem.read(addr, this.arch.breakpoint.length);
+        if (!now.every((b, i) => b === this.arch.breakpoint[i])) {
+          this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
+          return true;
+        }
       }
       return false; // the guest's own breakpoint
     }
@@ -357,21 +372,30 @@ export class KprobeEngine<A> {
     const kcb: Kcb<A> = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
     this.kcbs.set(task.tid, kcb);
     // aggr_pre_handler: in list order, stop at the first that says it set PC.
-    for (const p of [...site.probes]) {
+    const probes = site.probes.length === 1 ? site.probes : [...site.probes];
+    for (const p of probes) {
       p.nhit++;
       const pre = p.handlers.preHandler;
       if (!pre) continue;
       kcb.running = p;
       let r: number | boolean | void = 0;
-      this.runHandler(p, () => {
+      try {
         r = pre(p, this.regs);
-      }, 'pre_handler');
+      } catch (e) {
+        this.handlerThrew(p, e, 'pre_handler');
+      }
       if (truthy(r)) {
         this.kcbs.delete(task.tid);
         return true;
       }
     }
     kcb.running = undefined;
+    // The booster: no post handler wants the step's end, so the copy jumps back by itself.
+    if (this.booster && site.boostReady && !site.probes.some((p) => p.handlers.postHandler)) {
+      this.kcbs.delete(task.tid);
+      this.arch.setupBoost(this.machine.cpu, site.ainsn, site.slot);
+      return true;
+    }
     return this.setupSinglestep(kcb, task);
   }
 
@@ -409,6 +433,7 @@ export class KprobeEngine<A> {
       k.running = undefined;
     }
     this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step, true);
+    if (held && k.status !== 'REENTER' && this.arch.boostable(k.site.ainsn)) k.site.boostReady = true;
     this.endStep(k, task, held);
     return true;
   }
@@ -453,7 +478,8 @@ export class KprobeEngine<A> {
 
   /** A PC inside a slot stands for the same offset of its probed instruction. */
   private originalPc(pc: bigint): bigint {
-    for (const s of this.sites.values()) if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize)) return s.addr + (pc - s.slot);
+    for (const s of this.sites.values())
+      if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize)) return this.arch.originalPc(s.ainsn, s.addr, s.slot, pc);
     return pc;
   }
 

@@ -100,7 +100,7 @@ export class Kretprobes<A> {
   ) {
     const m = engine.machine;
     const arch: KprobeArch<A> = engine.arch;
-    if (keying === 'stack' && arch.returnSlot(m.cpu) === undefined)
+    if (keying === 'stack' && arch.returnSlot(0n) === undefined)
       throw new ProbeError('ENOSYS', `stack-keyed return probes need the return address in memory at entry; ${m.isa.name} keeps it in a register (the link register)`);
     // arch_init: a page of the engine's with the trampoline's nop, and a kprobe on it.
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
@@ -194,7 +194,7 @@ export class Kretprobes<A> {
     const cpu = m.cpu;
     const sp = regs.sp;
     const task = regs.tid;
-    const ret = arch.returnAddress(cpu);
+    const ret = arch.returnAddress(cpu, sp);
     const chained = ret === this.trampoline;
     if (this.keying === 'task' && this.engine.kretprobeSpCheck) this.dropDead(task, sp, chained ? 'chain' : 'call');
     const ri = rp.free.pop();
@@ -213,9 +213,9 @@ export class Kretprobes<A> {
     }
     ri.retAddr = ret;
     ri.stack = sp;
-    ri.slot = arch.returnSlot(cpu);
+    ri.slot = arch.returnSlot(sp);
     ri.chained = chained;
-    arch.setReturnAddress(cpu, this.trampoline);
+    arch.setReturnAddress(cpu, sp, this.trampoline);
     const key = this.key(task, ri.slot);
     const list = this.table.get(key);
     if (list) list.unshift(ri);
@@ -291,7 +291,6 @@ export class Kretprobes<A> {
       }
       this.release(ri);
     }
-    regs.pc = real;
     return 1;
   }
 

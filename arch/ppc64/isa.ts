@@ -170,6 +170,7 @@ export function ppc64(): IsaSpec {
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     layout: { stackTop: 0x3ffffff0000n, stackSize: 8 << 20, mmapTop: 0x3fff7ff0000n, mmapBottom: 0x20000000n, until: 0xfffffffffffff000n },
     disasm: { arch: 'ppc', mode: 64, bigEndian: true },
+    breakpointIntr: 6,
     breakpointInsn: Uint8Array.of(0x7f, 0xe0, 0x00, 0x08),
     memHooksSyncPc: false,
     locateDataFault,

@@ -161,11 +161,10 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
   new DataView(trap.buffer).setUint32(0, PPC_TRAP, false);
   return {
     breakpoint: trap,
-    // The copy and the trap after it.
-    slotSize: 8,
-    // Nothing in a slot is position-dependent (branches are emulated, the step ends at the
-    // trap), so any distance works; slots are still kept within `b` reach of the code.
-    slotReach: 1n << 25n,
+    // The copy and the trap after it; the boosted copy and a branch back.
+    slotSize: 16,
+    // The boosted copy branches back with `b` (+-32 MB): slots stay within its reach.
+    slotReach: (1n << 25n) - 0x10000n,
     trapNumber(signal) {
       return TRAP_VECTORS.get(signal) ?? 0x700;
     },
@@ -186,12 +185,29 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
       return { insn, cls: classify(insn) };
     },
 
-    slotBytes(a) {
-      const out = new Uint8Array(8);
+    slotBytes(a, addr, slot) {
+      // [copy, trap] for stepping; [copy, b addr+4] at +8 for the booster.
+      const out = new Uint8Array(16);
       const dv = new DataView(out.buffer);
       dv.setUint32(0, a.insn, false);
       dv.setUint32(4, PPC_TRAP, false);
+      dv.setUint32(8, a.insn, false);
+      const rel = addr + 4n - (slot + 12n);
+      if (rel < -(1n << 25n) || rel >= 1n << 25n) throw new ProbeError('EINVAL', 'the out-of-line slot is out of `b` reach of the probed code');
+      dv.setUint32(12, ((18 << 26) | Number(BigInt.asUintN(26, rel))) >>> 0, false);
       return out;
+    },
+
+    boostable(a) {
+      // Not sc (a task parked in the slot could outlive it), not branches or traps (emulated).
+      return a.cls === 'step' && op(a.insn) !== 17;
+    },
+    setupBoost(cpu, _a, slot) {
+      cpu.regWrite(PPC_REG.pc, slot + 8n);
+    },
+    originalPc(_a, addr, slot, pc) {
+      const off = pc - slot;
+      return off === 0n || off === 8n ? addr : addr + 4n;
     },
 
     stepEndAddr(_a, slot) {
@@ -234,7 +250,7 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     returnAddress(cpu) {
       return cpu.regRead(PPC_REG.lr);
     },
-    setReturnAddress(cpu, addr) {
+    setReturnAddress(cpu, _sp, addr) {
       cpu.regWrite(PPC_REG.lr, addr);
     },
     returnSlot() {

@@ -30,17 +30,18 @@ const GDT_ENTRIES = 32;
 /** Read and write one stack word (4 or 8 bytes, little-endian) through the CPU. */
 export function x86StackWords(is64: boolean): { read(cpu: Cpu, a: bigint): bigint; write(cpu: Cpu, a: bigint, value: bigint): void } {
   const size = is64 ? 8 : 4;
+  // One buffer for every write (memWrite copies it out at once): no allocation per call.
+  const out = new Uint8Array(size);
+  const dv = new DataView(out.buffer);
   return {
     read(cpu, a) {
       const v = new DataView(cpu.memRead(a, size).buffer);
       return is64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
     },
     write(cpu, a, value) {
-      const b = new Uint8Array(size);
-      const v = new DataView(b.buffer);
-      if (is64) v.setBigUint64(0, BigInt.asUintN(64, value), true);
-      else v.setUint32(0, Number(BigInt.asUintN(32, value)), true);
-      cpu.memWrite(a, b);
+      if (is64) dv.setBigUint64(0, BigInt.asUintN(64, value), true);
+      else dv.setUint32(0, Number(BigInt.asUintN(32, value)), true);
+      cpu.memWrite(a, out);
     },
   };
 }
@@ -185,6 +186,7 @@ function makeX86(is64: boolean): IsaSpec {
       ? { stackTop: 0x7ffffffff000n, stackSize: 8 << 20, mmapTop: 0x7ffff7fff000n, mmapBottom: 0x10000000n, until: 0xfffffffffffff000n }
       : { stackTop: 0xc0000000n, stackSize: 8 << 20, mmapTop: 0xb7fff000n, mmapBottom: 0x10000000n, until: 0xfffff000n },
     disasm: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
+    breakpointIntr: 3,
     breakpointInsn: Uint8Array.of(0xcc),
     memHooksSyncPc: true,
 

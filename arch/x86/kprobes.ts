@@ -29,6 +29,22 @@ export interface X86Ainsn {
   cls: X86Class;
   /** The original instruction bytes. */
   bytes: Uint8Array;
+  /** Can run boosted: the copy then `jmp` back (can_boost). */
+  boost: boolean;
+}
+
+/**
+ * can_boost: straight-line instructions only. Not control flow (its own fix-up classes, and
+ * jcc/jmp/loop/jrcxz rel), not system calls or software interrupts (a task parked in the
+ * slot could outlive it), not cli/sti/popf/hlt (flags and state the step tracks), not int3.
+ */
+function canBoost(insn: X86Insn, cls: X86Class): boolean {
+  if (cls !== 'default' && cls !== 'pushf') return false;
+  const op = insn.opcode;
+  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x0f80 && op <= 0x0f8f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe9 || op === 0xeb) return false;
+  if (op === 0xcd || op === 0xce || op === 0xf1 || op === 0x0f05 || op === 0x0f34 || op === 0x0f07 || op === 0x0f35) return false;
+  if (op === 0xfa || op === 0xfb || op === 0x9d || op === 0xf4) return false;
+  return true;
 }
 
 function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
@@ -73,6 +89,8 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
   const flagsReg = mode === 64 ? X86_REG.rflags : X86_REG.eflags;
   const { read: readWord, write: writeWord } = x86StackWords(mode === 64);
   const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
+  /** Instruction boundaries found so far, per function start (in address order). */
+  const boundaries = new Map<bigint, { list: bigint[]; set: Set<bigint> }>();
 
   return {
     breakpoint: Uint8Array.of(0xcc),
@@ -86,9 +104,19 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       const hit = ctx.symbols.resolve(addr);
       if (!hit || hit.symbol.kind !== 'func')
         throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`);
-      // Decode from the start of the function to prove addr is an instruction boundary.
-      let at = hit.symbol.addr;
-      const end = hit.symbol.addr + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
+      // Decode from the start of the function to prove addr is an instruction boundary;
+      // where the function was decoded before, resume from the last boundary at or below
+      // addr (boundaries are cached per function, so N probes in one function cost O(N)).
+      const fn = hit.symbol.addr;
+      const end = fn + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
+      let known = boundaries.get(fn);
+      if (!known) boundaries.set(fn, (known = { list: [fn], set: new Set([fn]) }));
+      let at = known.list[known.list.length - 1]!;
+      if (at > addr) {
+        if (!known.set.has(addr))
+          throw new ProbeError('EILSEQ', `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`);
+        at = addr;
+      }
       for (;;) {
         let insn: X86Insn;
         const bytes = ctx.read(at, 15);
@@ -101,9 +129,14 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         }
         if (at === addr) {
           const own = bytes.slice(0, insn.len);
-          return { insn, cls: classify(insn, own), bytes: own };
+          const cls = classify(insn, own);
+          return { insn, cls, bytes: own, boost: canBoost(insn, cls) };
         }
         at += BigInt(insn.len);
+        if (at < end && at > known.list[known.list.length - 1]!) {
+          known.list.push(at);
+          known.set.add(at);
+        }
         if (at > addr || at >= end)
           throw new ProbeError(
             'EILSEQ',
@@ -113,7 +146,9 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     slotBytes(a, addr, slot) {
-      const out = new Uint8Array(a.insn.len + 1);
+      // The copy, then for a boostable one `jmp addr+len` (the TF trap fires before it when
+      // stepping), else an int3 catcher.
+      const out = new Uint8Array(a.insn.len + (a.boost ? 5 : 1));
       out.set(a.bytes);
       if (a.insn.ripDispOffset !== undefined) {
         // RIP-relative operand: the copy must reach the same target from the slot.
@@ -124,8 +159,24 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the RIP-relative operand');
         dv.setInt32(off, Number(disp), true);
       }
-      out[a.insn.len] = 0xcc;
+      if (a.boost) {
+        // i386 addresses wrap at 4 GB, so any distance is a rel32; x86_64 slots are within 2 GB.
+        const rel = mode === 32 ? BigInt.asIntN(32, addr - slot - 5n) : addr - slot - 5n;
+        if (rel < -(1n << 31n) || rel >= 1n << 31n) throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the probed code');
+        out[a.insn.len] = 0xe9;
+        new DataView(out.buffer).setInt32(a.insn.len + 1, Number(BigInt.asIntN(32, rel)), true);
+      } else out[a.insn.len] = 0xcc;
       return out;
+    },
+
+    boostable(a) {
+      return a.boost;
+    },
+    setupBoost(cpu, _a, slot) {
+      cpu.regWrite(pcReg, slot);
+    },
+    originalPc(a, addr, slot, pc) {
+      return pc - slot < BigInt(a.insn.len) ? addr + (pc - slot) : addr + BigInt(a.insn.len);
     },
 
     stepEndAddr(a, slot) {
@@ -190,14 +241,14 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     trampolineInsn: Uint8Array.of(0x90),
-    returnAddress(cpu) {
-      return readWord(cpu, cpu.regRead(spReg));
+    returnAddress(cpu, sp) {
+      return readWord(cpu, sp);
     },
-    setReturnAddress(cpu, addr) {
-      writeWord(cpu, cpu.regRead(spReg), addr);
+    setReturnAddress(cpu, sp, addr) {
+      writeWord(cpu, sp, addr);
     },
-    returnSlot(cpu) {
-      return cpu.regRead(spReg);
+    returnSlot(sp) {
+      return sp;
     },
 
     frameAlive(stack, sp, ctx) {
