@@ -85,6 +85,8 @@ export class KprobeEngine<A> {
   readonly blacklist = new Set<string>();
   /** Run boostable copies straight from their slots when no post handler needs a step end. */
   booster = true;
+  /** Hits that ran boosted (no step). */
+  nboosted = 0;
   /** Drop return-probe instances whose frames a longjmp skipped (uretprobes' check). */
   kretprobeSpCheck = true;
   /** How return-probe instances are keyed: by task (2005 redesign) or by stack slot (before it). */
@@ -393,6 +395,7 @@ export class KprobeEngine<A> {
     // The booster: no post handler wants the step's end, so the copy jumps back by itself.
     if (this.booster && site.boostReady && !site.probes.some((p) => p.handlers.postHandler)) {
       this.kcbs.delete(task.tid);
+      this.nboosted++;
       this.arch.setupBoost(this.machine.cpu, site.ainsn, site.slot);
       return true;
     }

@@ -1,7 +1,8 @@
 // Probe everywhere: a kprobe at every instruction boundary of every function of every
 // fixture, all at once. The run must print and exit exactly as the unprobed one, and each
 // probe's hit count must equal how often its instruction executed, counted independently
-// by a UC_HOOK_CODE in a separate unprobed run.
+// by a UC_HOOK_CODE in a separate unprobed run. And with pre-handlers only, the booster on
+// and off must give the same hits in the same order.
 import { afterEach, describe, expect, it } from 'vitest';
 import { fixtureArgs, fixtureNames } from '../helpers.js';
 import { checkAndClose, executionCounts, instructionBoundaries, probed } from './support.js';
@@ -35,5 +36,30 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
       .filter((r) => r.hits !== r.executed);
     expect(wrong).toEqual([]);
     expect(probes.length).toBeGreaterThan(20);
+  });
+
+  // Pre-handlers only, so the booster may run copies straight from their slots: the hits,
+  // in order and by task, and the program's output must be the same with it off.
+  it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))('%s: booster on and off give the same hit sequence and output', (name) => {
+    const args = ARGS[name] ?? fixtureArgs(name);
+    const runs = [true, false].map((booster) => {
+      const { m, e, out } = probed(isa, name, args, OPTIONS[name] ?? {});
+      e.booster = booster;
+      let hash = 0n;
+      let hits = 0;
+      for (const addr of instructionBoundaries(m))
+        e.registerKprobe({ addr }, {
+          preHandler: (_p, regs) => {
+            hits++;
+            hash = BigInt.asUintN(64, hash * 1000003n + addr * 31n + BigInt(regs.tid));
+          },
+        });
+      const stop = m.run();
+      return { run: { stop, out: out(), hits, hash: hash.toString(16) }, boosted: e.nboosted };
+    });
+    expect(runs[0]!.run).toEqual(runs[1]!.run);
+    expect(runs[0]!.run.hits).toBeGreaterThan(100);
+    expect(runs[0]!.boosted).toBeGreaterThan(0);
+    expect(runs[1]!.boosted).toBe(0);
   });
 });
