@@ -293,6 +293,7 @@ export class Machine {
     this.holdSwitch();
     try {
       this.isa.setupCall(this.cpu, fn, args, this.callStop, toc ?? this.image.entryToc);
+      this.mem.seal();
       const err = this.uc.emuStart(fn, this.callStop);
       if (this.final) throw new HostError(`the program ended inside a guest call from a handler`);
       if (err !== UC_ERR_OK) {
@@ -386,6 +387,12 @@ export class Machine {
   }
 
   private onIntr(intno: number): void {
+    this.dispatchIntr(intno);
+    // Handlers may have registered or removed probes: code pages closed before the guest runs on.
+    this.mem.seal();
+  }
+
+  private dispatchIntr(intno: number): void {
     if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
       const addr = this.cpu.regRead(this.isa.pcReg) - this.breakpointLen;
       if (this.breakpointHandler(addr, this.sched.current)) return;
@@ -428,6 +435,7 @@ export class Machine {
       }
       let err: number;
       try {
+        this.mem.seal();
         err = this.uc.emuStart(pc, until, slice);
       } catch (e) {
         if (!(e instanceof HostError)) {

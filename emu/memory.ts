@@ -25,6 +25,8 @@ export class OutOfMemory extends Error {}
  */
 export class Memory {
   private areas: Area[] = [];
+  /** Read-only pages patchCode opened for writing, with their permissions: see seal(). */
+  private readonly opened = new Map<bigint, number>();
   private mappedBytes = 0n;
   private readonly view = new DataView(new ArrayBuffer(8));
 
@@ -53,6 +55,7 @@ export class Memory {
 
   /** Unmap every mapped page of [start, end); unmapped holes are skipped as munmap does. */
   unmap(start: bigint, end: bigint): void {
+    this.seal();
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
@@ -64,6 +67,7 @@ export class Memory {
 
   /** Change permissions of [start, end); false if part of it is not mapped (ENOMEM). */
   protect(start: bigint, end: bigint, perms: number): boolean {
+    this.seal();
     if (!this.covered(start, end)) return false;
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
@@ -122,9 +126,37 @@ export class Memory {
    * Writes through read-only pages as the kernel's text_poke does.
    */
   patchCode(addr: bigint, bytes: Uint8Array): void {
+    // Unicorn 2.0.1 writes into a read-only range by protecting it writable and back, and
+    // every uc_mem_protect rebuilds QEMU's view of the whole address space (tens of us with
+    // a few hundred regions). So pages stay open for writing while probes are registered,
+    // and `seal` protects them back once, before the guest runs again.
+    const end = addr + BigInt(bytes.length);
+    for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
+      if (this.opened.has(page)) continue;
+      const perms = this.permsAt(page);
+      if (perms === undefined || (perms & PROT_WRITE) !== 0) continue;
+      this.uc.memProtect(page, 0x1000, perms | PROT_WRITE);
+      this.opened.set(page, perms);
+    }
     this.uc.memWrite(addr, bytes);
-    this.uc.removeCache(addr, addr + BigInt(bytes.length));
+    this.uc.removeCache(addr, end);
   }
+
+  /** Protect the pages patchCode opened back to their permissions (before the guest runs). */
+  seal(): void {
+    if (this.opened.size === 0) return;
+    // Neighbouring pages with the same permissions in one call.
+    const pages = [...this.opened.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    this.opened.clear();
+    for (let i = 0; i < pages.length; ) {
+      const [start, perms] = pages[i]!;
+      let j = i + 1;
+      while (j < pages.length && pages[j]![0] === start + BigInt(j - i) * 0x1000n && pages[j]![1] === perms) j++;
+      this.uc.memProtect(start, (j - i) * 0x1000, perms);
+      i = j;
+    }
+  }
+
 
   readU8(addr: bigint): number {
     return this.uc.memRead(addr, 1)[0]!;

@@ -15,6 +15,24 @@ const EXIT_USAGE = 2;
 const EXIT_REFUSED = 125;
 
 /** Write all of `bytes` to a file descriptor synchronously (keeps stdout/stderr ordered). */
+/** Lines to a file descriptor, written in blocks of about 64 KB (and on flush). */
+function blockWriter(fd: number): ((l: string) => void) & { flush?: () => void } {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (parts.length === 0) return;
+    writeAll(fd, Buffer.from(parts.join('')));
+    parts = [];
+    size = 0;
+  };
+  const w = (l: string) => {
+    parts.push(l, '\n');
+    size += l.length + 1;
+    if (size >= 65536) flush();
+  };
+  return Object.assign(w, { flush });
+}
+
 function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) {
@@ -202,29 +220,38 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         }
       }
       let traced: TracedProbe[] = [];
-      const sink = new TraceSink(opts.format, (l) => line(outFd, l), basename(elf).slice(0, 15));
-      const r = await runProgram(elf, {
+      // To a file the trace is written in 64 KB blocks; to stderr line by line, in order
+      // with what the guest writes there.
+      const out: ((l: string) => void) & { flush?: () => void } = outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
+      const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15));
+      const runOpts = {
         argv: [elf, ...args],
         envp: opts.env ?? [],
-        stdout: (b) => writeAll(1, b),
-        stderr: (b) => writeAll(2, b),
-        warn: (l) => line(2, l),
+        stdout: (b: Uint8Array) => writeAll(1, b),
+        stderr: (b: Uint8Array) => writeAll(2, b),
+        warn: (l: string) => line(2, l),
         ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
         ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
         ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
         ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
-      }, {
-        setup: (m) => {
-          if (defs.length > 0)
-            traced = traceDefinitions(m, defs, sink, {
-              blacklist: opts.blacklist ?? [],
-              kretprobeSpCheck: opts.kretprobeSpCheck,
-              kretprobeKeying: opts.kretprobeKeying,
-            }).probes;
-        },
-      });
-      sink.close();
-      if (outFd !== 2) closeSync(outFd);
+      };
+      const setup = (m: Machine) => {
+        if (defs.length > 0)
+          traced = traceDefinitions(m, defs, sink, {
+            blacklist: opts.blacklist ?? [],
+            kretprobeSpCheck: opts.kretprobeSpCheck,
+            kretprobeKeying: opts.kretprobeKeying,
+          }).probes;
+      };
+      let r;
+      try {
+        r = await runProgram(elf, runOpts, { setup });
+        sink.close();
+      } finally {
+        // Whatever happened, what was traced reaches the file.
+        out.flush?.();
+        if (outFd !== 2) closeSync(outFd);
+      }
       if (r.report) line(2, r.report);
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;

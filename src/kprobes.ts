@@ -290,13 +290,15 @@ export class KprobeEngine<A> {
     const i = this.freeSlots.findIndex(near);
     if (i >= 0) return this.freeSlots.splice(i, 1)[0]!;
     const size = BigInt(this.arch.slotSize);
-    let page = this.slotPages.find((p) => near(p.base) && BigInt(p.used + 1) * size <= 0x1000n);
+    // Slots come in 64 KB areas: every mapping is a region Unicorn walks on each protect.
+    const AREA = 0x10000n;
+    let page = this.slotPages.find((p) => near(p.base) && BigInt(p.used + 1) * size <= AREA);
     if (!page) {
       const mem = this.machine.mem;
       const bottom = addr > reach ? addr - reach : 0x10000n;
-      const base = mem.findFree(0x1000n, bottom, addr) ?? mem.findFree(0x1000n, addr, addr + reach);
+      const base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
       if (base === undefined) throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
-      mem.map(base, 0x1000n, 5, 'kprobe-slots');
+      mem.map(base, AREA, 5, 'kprobe-slots');
       page = { base, used: 0 };
       this.slotPages.push(page);
     }

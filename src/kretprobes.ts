@@ -88,7 +88,7 @@ export class Kretprobes<A> {
   readonly trampoline: bigint;
   /** The kprobe on kretprobe_trampoline (arch_init). */
   readonly trampolineProbe: Kprobe;
-  /** Instances in flight, newest first, by task id (or by return slot with stack keying). */
+  /** Instances in flight by task id (or by return slot with stack keying): a stack, newest LAST, so entry and return are O(1). */
   private readonly table = new Map<number | bigint, KretprobeInstance[]>();
   readonly all: Kretprobe[] = [];
   /** Instances dropped because a longjmp skipped their frames (sp check). */
@@ -151,10 +151,10 @@ export class Kretprobes<A> {
     rp.used = 0;
   }
 
-  /** Instances in flight for a task (newest first), for tests and tools. */
+  /** Instances in flight for a task, newest first, for tests and tools. */
   instances(task: number): readonly KretprobeInstance[] {
-    if (this.keying === 'task') return this.table.get(task) ?? [];
-    return [...this.table.values()].flat().filter((ri) => ri.task === task);
+    if (this.keying === 'task') return [...(this.table.get(task) ?? [])].reverse();
+    return [...this.table.values()].flatMap((l) => [...l].reverse()).filter((ri) => ri.task === task);
   }
 
   /** Every instance in flight. */
@@ -218,7 +218,7 @@ export class Kretprobes<A> {
     arch.setReturnAddress(cpu, sp, this.trampoline);
     const key = this.key(task, ri.slot);
     const list = this.table.get(key);
-    if (list) list.unshift(ri);
+    if (list) list.push(ri);
     else this.table.set(key, [ri]);
     rp.used++;
     return 0;
@@ -228,8 +228,8 @@ export class Kretprobes<A> {
   private dropDead(task: number, sp: bigint, ctx: 'call' | 'chain'): void {
     const list = this.table.get(task);
     if (!list) return;
-    while (list.length > 0 && !this.engine.arch.frameAlive(list[0]!.stack, sp, ctx)) {
-      this.release(list.shift()!, 'longjmp');
+    while (list.length > 0 && !this.engine.arch.frameAlive(list[list.length - 1]!.stack, sp, ctx)) {
+      this.release(list.pop()!, 'longjmp');
       this.nstale++;
     }
     if (list.length === 0) this.table.delete(task);
@@ -259,17 +259,19 @@ export class Kretprobes<A> {
     const list = this.table.get(key) ?? [];
     let chain: KretprobeInstance[];
     for (;;) {
-      // The returning call's chain: instances up to the first with a real return address.
-      const end = list.findIndex((ri) => !ri.chained);
+      // The returning call's chain: from the newest, instances up to the first with a real
+      // return address.
+      let end = list.length - 1;
+      while (end >= 0 && list[end]!.chained) end--;
       if (end < 0) {
         throw this.engine.fatalError(
           `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${list.length} in flight): the return address was lost`,
         );
       }
-      chain = list.splice(0, end + 1);
+      chain = list.splice(end).reverse();
       // With the sp check, a chain whose next (outer) call is no longer on the stack was
       // skipped by a longjmp: drop it without handlers and look at the next one.
-      const next = list[0];
+      const next = list[list.length - 1];
       if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, sp, 'ret')) {
         for (const ri of chain) this.release(ri, 'longjmp');
         this.nstale += chain.length;
@@ -300,7 +302,7 @@ export class Kretprobes<A> {
     const list = this.table.get(t.tid);
     if (!list) return;
     this.table.delete(t.tid);
-    for (const ri of list) this.release(ri, 'task-exit');
+    for (let i = list.length - 1; i >= 0; i--) this.release(list[i]!, 'task-exit');
   }
 
   /**

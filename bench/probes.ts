@@ -1,0 +1,249 @@
+// The probe half of `npm run bench`: what a probe costs, as ratios against what Unicorn
+// itself costs (a bare trap round trip, a UC_HOOK_CODE on one address), measured side by
+// side in this run, with the absolute times beside them.
+import { spawnSync } from 'node:child_process';
+import { ppc64 } from '../arch/ppc64/isa.js';
+import type { Machine } from '../emu/machine.js';
+import { Unicorn, UC_ARCH_PPC, UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../emu/unicorn.js';
+import { decodeX86 } from '../arch/x86/decode.js';
+import { kprobes, type KprobeEngine } from '../src/kprobes.js';
+import { createMachine, loadElfFile } from '../src/run.js';
+
+export type Isa = 'x86_64' | 'i386' | 'ppc64';
+const sink = (): void => {};
+
+/** Microseconds per event from two times (ms) and an event count. */
+const per = (ms: number, base: number, n: number): number => ((ms - base) * 1000) / n;
+
+/** Best of `repeat` interleaved rounds of each variant. */
+export function bestOfSync(repeat: number, variants: (() => number)[]): number[] {
+  const mins = variants.map(() => Infinity);
+  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) mins[k] = Math.min(mins[k]!, v());
+  return mins;
+}
+
+/**
+ * Unicorn's own costs on a synthetic loop of N rounds: a breakpoint whose hook reads PC and
+ * writes it back (the "bare trap"), an empty UC_HOOK_CODE on one address, and neither.
+ */
+export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: number; codeHookUs: number; loopMs: number } {
+  const loop = (kind: 'nop' | 'trap' | 'code'): number => {
+    let u: Unicorn;
+    let code: Uint8Array;
+    let body: bigint;
+    const base = 0x10000n;
+    if (isa === 'ppc64') {
+      u = new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, { intr: () => u.regWrite(1, u.regRead(1)) });
+      ppc64().initCpu(u, undefined as never);
+      // lis r3,hi; ori r3,r3,lo; mtctr r3; L: trap|nop; bdnz L
+      const words = [0x3c600000 | (n >>> 16), 0x60630000 | (n & 0xffff), 0x7c6903a6, kind === 'trap' ? 0x7fe00008 : 0x60000000, 0x4200fffc];
+      code = new Uint8Array(words.length * 4);
+      words.forEach((w, i) => new DataView(code.buffer).setUint32(i * 4, w >>> 0, false));
+      body = base + 12n;
+    } else {
+      const pc = isa === 'x86_64' ? 41 : 26;
+      u = new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, { intr: () => u.regWrite(pc, u.regRead(pc)) });
+      // mov ecx, N; L: int3|nop; dec ecx; jnz L
+      code = Uint8Array.of(0xb9, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff, kind === 'trap' ? 0xcc : 0x90, 0xff, 0xc9, 0x75, 0xfb);
+      body = base + 5n;
+    }
+    try {
+      u.memMap(base, 0x1000, 7);
+      u.memWrite(base, code);
+      if (kind === 'code') {
+        u.handlers.code = sink;
+        u.traceCode(body, body);
+      }
+      const t = process.hrtime.bigint();
+      u.emuStart(base, base + BigInt(code.length));
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    } finally {
+      u.close();
+    }
+  };
+  const [nop, trap, hook] = bestOfSync(repeat, [() => loop('nop'), () => loop('trap'), () => loop('code')]);
+  return { bareTrapUs: per(trap!, nop!, n), codeHookUs: per(hook!, nop!, n), loopMs: nop! };
+}
+
+/** A machine for a fixture, quiet. */
+export function machine(isa: Isa, name: string, args: string[], opts: Record<string, unknown> = {}): Machine {
+  return createMachine(loadElfFile(`fixtures/build/${isa}/${name}`), { argv: [name, ...args], stdout: sink, stderr: sink, warn: sink, ...opts });
+}
+
+/** Run a machine prepared by `setup`, timed from run() to its end (registration excluded). */
+export function timed(isa: Isa, name: string, args: string[], setup?: (e: KprobeEngine<unknown>, m: Machine) => void, opts: Record<string, unknown> = {}): number {
+  const m = machine(isa, name, args, opts);
+  try {
+    if (setup) setup(kprobes(m), m);
+    const t = process.hrtime.bigint();
+    const stop = m.run();
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (stop.kind !== 'exit' || stop.status !== 0) throw new Error(`${isa} ${name} ${args.join(' ')}: ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+    return ms;
+  } finally {
+    m.close();
+  }
+}
+
+/** Instruction boundaries of cold() in the scale fixture: probes there never fire. */
+export function coldAddresses(isa: Isa, count: number): bigint[] {
+  const m = machine(isa, 'scale', []);
+  try {
+    const f = m.symbols.lookup('cold')!;
+    const out: bigint[] = [];
+    for (let a = f.addr; a < f.addr + f.size && out.length < count; ) {
+      out.push(a);
+      a += isa === 'ppc64' ? 4n : BigInt(decodeX86(m.mem.read(a, 15), isa === 'x86_64' ? 64 : 32).len);
+    }
+    if (out.length < count) throw new Error(`cold() has only ${out.length} instructions on ${isa}`);
+    return out;
+  } finally {
+    m.close();
+  }
+}
+
+export interface ProbeCosts {
+  isa: Isa;
+  bareTrapUs: number;
+  codeHookUs: number;
+  kprobeUs: number;
+  kprobeSteppedUs: number;
+  kretUs: number;
+  idle100Ratio: number;
+  plainMs: number;
+  idle100Ms: number;
+  many10kRatio: number;
+  registerUs: number;
+  deepReturnUs: number;
+  bytesPerInstance: number;
+  tasks1000Us: number;
+  tasksRatio: number;
+  startupRatio: number | undefined;
+  startupMs: number | undefined;
+  nodeMs: number | undefined;
+  cliKprobeUs: number;
+  cliKretUs: number;
+}
+
+export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
+  const N = 200_000;
+  const hot = ['hot', String(N)];
+  const engine = engineCosts(isa, 1_000_000, repeat);
+  const cold100 = coldAddresses(isa, 100);
+  const cold10k = coldAddresses(isa, 10_000);
+  let registerMs = Infinity;
+  const [plain, kp, kpStep, kret, idle100, many] = bestOfSync(repeat, [
+    () => timed(isa, 'scale', hot),
+    () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 })),
+    () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink })),
+    () => timed(isa, 'scale', hot, (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink })),
+    () => timed(isa, 'scale', hot, (e) => cold100.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }))),
+    () =>
+      timed(isa, 'scale', hot, (e) => {
+        const t = process.hrtime.bigint();
+        cold10k.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
+        registerMs = Math.min(registerMs, Number(process.hrtime.bigint() - t) / 1e6);
+        e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
+      }),
+  ]);
+
+  // 100,000 deep under one return probe with maxactive 100,000; bytes per instance from the
+  // heap before and after registering it (instances are made at registration).
+  const DEEP = 100_000;
+  let bytes = 0;
+  const [deepPlain, deepProbed] = bestOfSync(Math.max(1, Math.ceil(repeat / 2)), [
+    () => timed(isa, 'scale', ['deep', String(DEEP)]),
+    () =>
+      timed(isa, 'scale', ['deep', String(DEEP)], (e) => {
+        globalThis.gc?.();
+        const before = process.memoryUsage().heapUsed;
+        e.registerKretprobe({ symbol: 'deep' }, { maxactive: DEEP + 1, handler: sink });
+        globalThis.gc?.();
+        bytes = (process.memoryUsage().heapUsed - before) / (DEEP + 1);
+      }),
+  ]);
+
+  // 1,000 tasks inside one probed function at once vs the single-task return cost above.
+  const T = 1000;
+  const topts = { maxTasks: T + 1 };
+  const [tPlain, tProbed] = bestOfSync(repeat, [
+    () => timed(isa, 'scale', ['threads', String(T)], undefined, topts),
+    () => timed(isa, 'scale', ['threads', String(T)], (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: T, handler: sink }), topts),
+  ]);
+  const kretUs = per(kret!, plain!, N);
+  const tasks1000Us = per(tProbed!, tPlain!, T);
+
+  // Through the CLI: start-up, and tracing to JSON on /dev/null.
+  const cli = (args: string[]) => (): number => {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, ['dist/src/cli.js', 'run', ...args], { stdio: 'ignore' });
+    if (r.status !== 0) throw new Error(`kprobe-emu run ${args.join(' ')}: status ${r.status}`);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const node = (): number => {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  const fx = `fixtures/build/${isa}/scale`;
+  const traced = ['--format', 'json', '-o', '/dev/null'];
+  const [cliPlain, cliKp, cliKret, hello, nodeMs] = bestOfSync(repeat, [
+    cli([fx, ...hot]),
+    cli([...traced, '-e', 'p leaf x=$arg1', fx, ...hot]),
+    cli([...traced, '-e', 'r leaf $retval', fx, ...hot]),
+    cli([`fixtures/build/${isa}/hello`]),
+    node,
+  ]);
+
+  return {
+    isa,
+    bareTrapUs: engine.bareTrapUs,
+    codeHookUs: engine.codeHookUs,
+    kprobeUs: per(kp!, plain!, N),
+    kprobeSteppedUs: per(kpStep!, plain!, N),
+    kretUs,
+    idle100Ratio: idle100! / plain!,
+    plainMs: plain!,
+    idle100Ms: idle100!,
+    many10kRatio: per(many!, plain!, N) / per(kp!, plain!, N),
+    registerUs: (registerMs * 1000) / cold10k.length,
+    deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
+    bytesPerInstance: bytes,
+    tasks1000Us,
+    tasksRatio: tasks1000Us / kretUs,
+    startupRatio: hello! / nodeMs!,
+    startupMs: hello,
+    nodeMs,
+    cliKprobeUs: per(cliKp!, cliPlain!, N),
+    cliKretUs: per(cliKret!, cliPlain!, N),
+  };
+}
+
+const f = (n: number, d = 2): string => n.toFixed(d);
+
+/** The table and its notes, as Markdown lines. */
+export function probeTable(rows: ProbeCosts[]): string[] {
+  const out: string[] = [];
+  out.push('## What a probe costs (scale fixture, same run; ratios are the figures, times for the record)');
+  out.push('');
+  out.push('| # | measure | goal | ' + rows.map((r) => r.isa).join(' | ') + ' |');
+  out.push('|---|---|---|' + rows.map(() => '---:').join('|') + '|');
+  const line = (n: string, what: string, goal: string, cell: (r: ProbeCosts) => string) => out.push(`| ${n} | ${what} | ${goal} | ${rows.map(cell).join(' | ')} |`);
+  line('', 'bare trap round trip (Unicorn: breakpoint, hook reads and writes PC)', '', (r) => `${f(r.bareTrapUs)} us`);
+  line('', 'UC_HOOK_CODE on one address (Unicorn)', '', (r) => `${f(r.codeHookUs)} us`);
+  line('1', 'unprobed vs 100 probes registered that never fire', '<= 1.02', (r) => `${f(r.idle100Ratio, 3)}x (${f(r.plainMs, 1)} / ${f(r.idle100Ms, 1)} ms)`);
+  line('2', 'kprobe hit, empty pre-handler (boosted) / bare trap', '<= 2x', (r) => `${f(r.kprobeUs / r.bareTrapUs)}x (${f(r.kprobeUs)} us)`);
+  line('2', 'kprobe hit / UC_HOOK_CODE on the same address', '', (r) => `${f(r.kprobeUs / r.codeHookUs)}x`);
+  line('2', 'kprobe hit with a post-handler (stepped) / bare trap', '', (r) => `${f(r.kprobeSteppedUs / r.bareTrapUs)}x (${f(r.kprobeSteppedUs)} us)`);
+  line('3', 'kretprobe\'d call (entry + return, empty handlers) / bare trap', '<= 5x', (r) => `${f(r.kretUs / r.bareTrapUs)}x (${f(r.kretUs)} us)`);
+  line('4', 'hit with 10,000 probes registered vs with 1', '<= 1.1', (r) => `${f(r.many10kRatio)}x`);
+  line('4', 'registration time per probe (10,000 in one function)', '', (r) => `${f(r.registerUs, 1)} us`);
+  line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);
+  line('5', 'bytes per instance', '', (r) => `${f(r.bytesPerInstance, 0)} B`);
+  line('5', '1,000 tasks inside one probed function: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
+  line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));
+  line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeUs / r.bareTrapUs)}x (${f(r.cliKprobeUs)} us)`);
+  line('6b', 'CLI, JSON trace to /dev/null: per traced kretprobe\'d call / bare trap', '<= 5x', (r) => `${f(r.cliKretUs / r.bareTrapUs)}x (${f(r.cliKretUs)} us)`);
+  out.push('');
+  return out;
+}
