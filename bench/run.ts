@@ -1,11 +1,13 @@
-// `npm run bench`: guest throughput per ISA, side by side with qemu-user, and what
-// instruction counting and precise fault reports cost. Every figure is a ratio of runs
+// `npm run bench`: what probes cost against Unicorn's own trap (bench/probes.ts), guest
+// throughput per ISA side by side with qemu-user, and what instruction counting and precise
+// fault reports cost. Every figure is a ratio of runs
 // made in this one process run; absolute times are printed beside them for the record.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { runProgram } from '../src/run.js';
-import { ucVersion } from '../emu/unicorn.js';
+import { libraryPath, ucVersion } from '../emu/unicorn.js';
+import { probeCosts, probeTable, type ProbeCosts } from './probes.js';
 
 const ISAS = ['x86_64', 'i386', 'ppc64'] as const;
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
@@ -125,12 +127,16 @@ async function main(): Promise<void> {
     });
   }
 
+  const probeRows: ProbeCosts[] = [];
+  for (const isa of ISAS) probeRows.push(probeCosts(isa, REPEAT));
+
   const v = ucVersion();
   const lines: string[] = [];
   lines.push(`# kprobe-emu benchmark`);
   lines.push('');
-  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}); best of ${REPEAT} runs each.`);
+  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); best of ${REPEAT} runs each.`);
   lines.push('');
+  lines.push(...probeTable(probeRows));
   lines.push('## Guest throughput vs qemu-user (same fixture, same run)');
   lines.push('');
   lines.push('| ISA | workload | guest insns | kprobe-emu ms | M insn/s | qemu-user ms | kprobe-emu / qemu-user time |');

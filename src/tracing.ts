@@ -78,7 +78,11 @@ export class TraceSink implements TraceWriter {
   record(r: TraceRecord): void {
     const ev = r.event;
     if (this.format === 'json') {
-      this.write(JSON.stringify(ev));
+      // The same object JSON.stringify would write, without building it twice.
+      const ret = ev.ret === undefined ? '' : `,"ret":${JSON.stringify(ev.ret)}`;
+      this.write(
+        `{"seq":${ev.seq},"type":"${ev.type}","group":${JSON.stringify(ev.group)},"event":${JSON.stringify(ev.event)},"task":${ev.task},"pc":"${ev.pc}","at":${JSON.stringify(ev.at)}${ret},"args":${JSON.stringify(ev.args)}}`,
+      );
       return;
     }
     if (this.format === 'chrome') {
@@ -184,6 +188,8 @@ export function traceDefinitions(
   if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
   const start = m.guestNanoseconds();
+  /** Where return addresses are, found once per address. */
+  const places = new Map<bigint, { at: string; sym: string; pc: string }>();
   const now = () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
   try {
@@ -203,7 +209,7 @@ export function traceDefinitions(
               if (wanted.size > 0) entryArgs.set(ri, new Map([...wanted].map((n) => [n, regs.arg(n)])));
             },
             handler: (ri, regs) => {
-              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri), entryArgs.get(ri));
+              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri), entryArgs.get(ri), places);
               entries.delete(ri);
               entryArgs.delete(ri);
             },
@@ -216,7 +222,10 @@ export function traceDefinitions(
           });
           probes.push({ def, ret });
         } else {
-          const probe = engine.registerKprobe(point, { preHandler: (p, regs) => record(m, sink, def, p, regs, now()) });
+          let where: { at: string; sym: string; pc: string } | undefined;
+          const probe = engine.registerKprobe(point, {
+            preHandler: (p, regs) => record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr))),
+          });
           probes.push({ def, probe });
         }
       } catch (e) {
@@ -245,31 +254,37 @@ function recordReturn(
   ns: bigint,
   entryNs: bigint | undefined,
   entryArgs: ReadonlyMap<number, bigint> | undefined,
+  places: Map<bigint, { at: string; sym: string; pc: string }>,
 ): void {
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entryArgs ?? new Map());
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entryArgs ?? NO_ARGS);
   const to = regs.pc;
-  const hit = m.symbols.resolve(to);
-  const ret = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${to.toString(16)}`;
-  const sym = hit ? `${ret}/0x${hit.symbol.size.toString(16)}` : ret;
+  let place = places.get(to);
+  if (!place) places.set(to, (place = locate(m, to)));
   const func = ri.rp?.func ?? '?';
   sink.record({
-    event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${to.toString(16)}`, at: func, ret, args: json },
+    event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: place.pc, at: func, ret: place.at, args: json },
     textArgs: text,
-    where: `${sym} <- ${func}`,
+    where: `${place.sym} <- ${func}`,
     ns,
     ...(entryNs !== undefined ? { entryNs } : {}),
   });
 }
 
-function record(m: Machine, sink: Sink, def: ProbeDefinition, p: Kprobe, regs: Regs, ns: bigint): number {
+const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
+
+/** `sym+0xoff`, `sym+0xoff/0xsize` and the hex address of a probe, made once per probe. */
+function locate(m: Machine, addr: bigint): { at: string; sym: string; pc: string } {
+  const hit = m.symbols.resolve(addr);
+  const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${addr.toString(16)}`;
+  return { at, sym: hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at, pc: `0x${addr.toString(16)}` };
+}
+
+function record(m: Machine, sink: Sink, def: ProbeDefinition, _p: Kprobe, regs: Regs, ns: bigint, where: { at: string; sym: string; pc: string }): number {
   const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
-  const hit = m.symbols.resolve(p.addr);
-  const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${p.addr.toString(16)}`;
-  const sym = hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at;
   sink.record({
-    event: { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: `0x${p.addr.toString(16)}`, at, args: json },
+    event: { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: where.pc, at: where.at, args: json },
     textArgs: text,
-    where: sym,
+    where: where.sym,
     ns,
   });
   return 0;
