@@ -574,6 +574,11 @@ export class Machine {
     return r;
   }
 
+  /** Whether timer ticks preempt tasks (--quantum): a task may stop between any two instructions. */
+  get preemptive(): boolean {
+    return this.options.quantum > 0;
+  }
+
   /** The stop of the last `run`, if any. */
   get stopReason(): StopReason | undefined {
     return this.final;

@@ -395,7 +395,9 @@ export class KprobeEngine<A> {
     }
     kcb.running = undefined;
     // The booster: no post handler wants the step's end, so the copy jumps back by itself.
-    if (this.booster && site.boostReady && !site.probes.some((p) => p.handlers.postHandler)) {
+    // Not with preemption (--quantum): a tick could park the task inside the slot, which an
+    // unregister could then free under it (the kernel boosts only when not preemptible).
+    if (this.booster && site.boostReady && !this.machine.preemptive && !site.probes.some((p) => p.handlers.postHandler)) {
       this.kcbs.delete(task.tid);
       this.nboosted++;
       this.arch.setupBoost(this.machine.cpu, site.ainsn, site.slot);

@@ -404,8 +404,9 @@ export function collectEvents(lines: readonly string[], registers: ReadonlySet<s
         continue;
       }
       const list = events.get(key)!;
-      const norm = d.point.includes('+') || /^(0x|\d)/.test(d.point) ? d.point : `${d.point}+0`;
-      const i = list.findIndex((x) => pointText(x) === norm || ('addr' in x.point && BigInt(d.point!) === x.point.addr));
+      const pm = /^([A-Za-z_.$][\w.$]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(d.point);
+      const norm = pm ? `${pm[1]}+${pm[2] ? BigInt(pm[2]) : 0n}` : /^(0x[0-9a-fA-F]+|\d+)$/.test(d.point) ? `0x${BigInt(d.point).toString(16)}` : d.point;
+      const i = list.findIndex((x) => pointText(x) === norm);
       if (i < 0) throw new DefinitionError(`event ${key} has no probe at ${d.point}`, text.indexOf(d.point), text, 'NO_EVENT_INFO');
       list.splice(i, 1);
       if (list.length === 0) events.delete(key);

@@ -192,6 +192,20 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     expect(e.all.every((p) => !p.registered)).toBe(true);
   });
 
+  it('the booster runs hits after the first without a step, except under preemption (--quantum)', () => {
+    const counts = [0, 1000].map((quantum) => {
+      const { m, e, out } = probed(isa, 'fib', ['6'], quantum ? { quantum } : {});
+      const p = e.registerKprobe({ symbol: 'fib' }, { preHandler: () => 0 });
+      expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+      expect(out()).toBe('fib(6) = 8\n');
+      return [p.nhit, e.nboosted];
+    });
+    expect(counts).toEqual([
+      [25, 24],
+      [25, 0],
+    ]);
+  });
+
   it('a fault_handler that handles a throwing handler lets the run go on', () => {
     const { m, e, out } = probed(isa, 'fib', ['6']);
     let faults = 0;

@@ -204,6 +204,7 @@ describe('grammar elements', () => {
     const names = (lines: string[]) => collectEvents(lines, REGS.x86, 64).map((d) => `${d.event}@${'symbol' in d.point ? d.point.symbol : ''}`);
     expect(names(['p:a f', 'p:b g', '-:a'])).toEqual(['b@g']);
     expect(names(['p:a f', 'p:a g', '-:a f'])).toEqual(['a@g']);
+    expect(names(['p:a f+16', 'p:a g', '-:a f+0x10'])).toEqual(['a@g']);
     expect(names(['p:a f', 'p:a g'])).toEqual(['a@f', 'a@g']);
     expect(() => names(['-:nosuch'])).toThrow(/no event nosuch to remove/);
     expect(() => names(['p:a f x=%ax', 'p:a g y=%ax'])).toThrow(/the arguments differ/);
