@@ -35,7 +35,11 @@ test: build
 	@npx vitest run
 
 bench: build
-	@node dist/bench/run.js
+	@node --expose-gc dist/bench/run.js
+
+# The fuzz suites with 10,000 ELF mutations (make test runs 300 with the same seed).
+fuzz: build
+	@FUZZ_RUNS=10000 npx vitest run test/fuzz
 
 # Rebuild the guest fixtures (needs gcc, gcc-i686-linux-gnu, gcc-powerpc64-linux-gnu).
 fixtures:
