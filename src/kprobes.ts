@@ -92,6 +92,8 @@ export class KprobeEngine<A> {
   /** How return-probe instances are keyed: by task (2005 redesign) or by stack slot (before it). */
   kretprobeKeying: KretprobeKeying = 'task';
   private kret: Kretprobes<A> | undefined;
+  /** nmissed of each probe at the last invariant check (it may only grow). */
+  private readonly missedSeen = new WeakMap<object, number>();
 
   constructor(
     readonly machine: Machine,
@@ -250,6 +252,14 @@ export class KprobeEngine<A> {
     for (const [tid, k] of this.kcbs)
       if (k.status === 'HIT_SS' || k.status === 'REENTER') out.push(`task ${tid} is left in the middle of a step (${k.status})`);
     if (this.kret) out.push(...this.kret.checkInvariants());
+    // Miss counts only grow.
+    const counters: [object, string, number][] = this.all.map((p) => [p, p.where, p.nmissed]);
+    if (this.kret) for (const rp of this.kret.all) counters.push([rp, `return probe on ${rp.func}`, rp.nmissed]);
+    for (const [o, where, n] of counters) {
+      const before = this.missedSeen.get(o) ?? 0;
+      if (n < before) out.push(`${where}: nmissed went down from ${before} to ${n}`);
+      this.missedSeen.set(o, n);
+    }
     return out;
   }
 

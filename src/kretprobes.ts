@@ -177,8 +177,13 @@ export class Kretprobes<A> {
       if (rp.free.length + rp.used !== rp.maxactive) out.push(`return probe on ${rp.func}: free ${rp.free.length} + used ${rp.used} != maxactive ${rp.maxactive}`);
       if (inTable !== rp.used) out.push(`return probe on ${rp.func}: ${rp.used} used but ${inTable} in the instance table`);
     }
-    // Task keying: once every task is dead, every instance is back.
+    // Task keying: no instance belongs to a dead task; once every task is dead, every
+    // instance is back.
     const m = this.engine.machine;
+    if (this.keying === 'task') {
+      const live = new Set(m.sched.live().map((t) => t.tid));
+      for (const [tid, l] of this.table) if (l.length > 0 && !live.has(tid as number)) out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
+    }
     if (this.keying === 'task' && m.sched.live().length === 0 && this.inFlight() > 0)
       out.push(`${this.inFlight()} return-probe instances left after every task ended`);
     return out;

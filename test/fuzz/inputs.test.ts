@@ -4,7 +4,7 @@
 // no crash, no hang. FUZZ_RUNS sets the count (`make fuzz` runs 10,000 ELF mutations).
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ElfError, parseElf } from '../../emu/elf.js';
 import { openEngineCount } from '../../emu/unicorn.js';
 import { x86_64 } from '../../arch/x86/isa.js';
@@ -17,6 +17,14 @@ import { loadElfFile } from '../../src/run.js';
 import { instructionBoundaries, executionCounts } from '../kprobes/support.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
+/**
+ * Deep runs are cut into tests of at most CHUNK runs (seed + chunk number), so that no
+ * single synchronous test holds the worker past vitest's time limits.
+ */
+const CHUNK = 500;
+const chunks = (runs: number): { k: number; n: number; seed: number }[] =>
+  Array.from({ length: Math.ceil(runs / CHUNK) }, (_, k) => ({ k, n: Math.min(CHUNK, runs - k * CHUNK), seed: SEED + k }));
+afterEach(() => new Promise((resolve) => setImmediate(resolve)));
 const SEED = 20051129;
 const counts: Record<string, Record<string, number>> = {};
 const count = (suite: string, outcome: string) => {
@@ -38,7 +46,7 @@ describe.each(ISAS)('%s', (isa) => {
   const original = new Uint8Array(readFileSync(fixture(isa, 'hello')));
   const is64 = original[4] === 2;
 
-  it('mutated ELF files load and run, or are refused with an ElfError/LoadError', () => {
+  it.each(chunks(RUNS))('mutated ELF files load and run, or are refused with an ElfError/LoadError (chunk $k)', ({ n, seed }) => {
     const mutation = fc.oneof(
       fc.integer({ min: 0, max: original.length }).map((n) => ({ kind: 'truncate' as const, n })),
       fc.array(fc.tuple(fc.integer({ min: 0, max: Math.min(original.length, 0x400) - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }).map((edits) => ({ kind: 'bytes' as const, edits })),
@@ -92,7 +100,7 @@ describe.each(ISAS)('%s', (isa) => {
           m.close();
         }
       }),
-      { numRuns: RUNS, seed: SEED },
+      { numRuns: n, seed },
     );
     expect(openEngineCount()).toBe(0);
   });
@@ -112,18 +120,18 @@ describe('probe definitions', () => {
       count('definitions', 'refused');
     }
   };
-  it('random text of the grammar\'s characters: parsed or refused with a caret inside the text', () => {
+  it.each(chunks(RUNS * 3))('random text of the grammar\'s characters: parsed or refused with a caret inside the text (chunk $k)', ({ n, seed }) => {
     const ch = fc.constantFrom(...'pr-:/%$+()@\\"=[]. _abcdefxyz0123456789'.split(''), 'arg', 'stack', 'retval', 'comm', 'string', 'u32', 'x8', 'b4@4/8', '%return', ' ');
-    fc.assert(fc.property(fc.array(ch, { maxLength: 40 }).map((a) => a.join('')), check), { numRuns: RUNS * 3, seed: SEED });
+    fc.assert(fc.property(fc.array(ch, { maxLength: 40 }).map((a) => a.join('')), check), { numRuns: n, seed });
   });
-  it('kernel examples with a character inserted, deleted or replaced', () => {
+  it.each(chunks(RUNS * 3))('kernel examples with a character inserted, deleted or replaced (chunk $k)', ({ n, seed }) => {
     const base = ['p:myprobe do_sys_open dfd=%ax filename=%dx flags=%cx mode=+4($stack)', 'r:myretprobe do_sys_open $retval', 'p:e f a=+0(+8(%di)):string[2] b=@sym-4:b3@2/16 c=\\"x y"', 'r100:g/e f%return'];
     fc.assert(
       fc.property(fc.constantFrom(...base), fc.nat(), fc.constantFrom('insert', 'delete', 'replace'), fc.string({ minLength: 1, maxLength: 1 }), (t, at, op, c) => {
         const i = at % (t.length + 1);
         check(op === 'insert' ? t.slice(0, i) + c + t.slice(i) : op === 'delete' ? t.slice(0, i) + t.slice(i + 1) : t.slice(0, i) + c + t.slice(i + 1));
       }),
-      { numRuns: RUNS * 3, seed: SEED },
+      { numRuns: n, seed },
     );
   });
 });
@@ -131,7 +139,7 @@ describe('probe definitions', () => {
 describe('probe placement', () => {
   const FIX = ['fib', 'nested', 'tailcall', 'funcptr', 'rettest', 'threads', 'globals'];
   const oracle = new Map<string, { stdout: string; stop: unknown }>();
-  it('random kprobes and kretprobes on random fixtures: output and exit status as unprobed', () => {
+  it.each(chunks(Math.max(10, Math.floor(RUNS / 10))))('random kprobes and kretprobes on random fixtures: output and exit status as unprobed (chunk $k)', ({ n, seed }) => {
     fc.assert(
       fc.property(fc.constantFrom(...ISAS), fc.constantFrom(...FIX), fc.array(fc.nat(), { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 6 }), (isa, name, kp, kr) => {
         const key = `${isa}/${name}`;
@@ -164,7 +172,7 @@ describe('probe placement', () => {
           m.close();
         }
       }),
-      { numRuns: Math.max(10, Math.floor(RUNS / 10)), seed: SEED },
+      { numRuns: n, seed },
     );
   });
 });
