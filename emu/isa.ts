@@ -133,6 +133,12 @@ export interface IsaSpec {
    */
   findUnsafe?(code: Uint8Array, vaddr: bigint): bigint[];
   emulateUnsafe?(cpu: Cpu, addr: bigint, nowNs: bigint): void;
+  /**
+   * Encodings whose mere translation aborts Unicorn 2.0.1 (a `tcg fatal error` that kills the
+   * host process), found in the function [start, end) of `code` (placed at `vaddr`): the
+   * bytes to write over each, an instruction that faults as the CPU would (x86: ud2).
+   */
+  untranslatable?(code: Uint8Array, vaddr: bigint, start: bigint, end: bigint): { addr: bigint; bytes: Uint8Array }[];
 
   /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
   setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;

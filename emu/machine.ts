@@ -180,6 +180,7 @@ export class Machine {
       isa.initCpu(this.cpu, this.syscallContext);
       mapImage(this.mem, image);
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
+      this.defuseUntranslatable(image);
       this.brkStart = alignUp(image.end);
       this.brkCur = this.brkStart;
       const { stackTop, stackSize } = isa.layout;
@@ -212,6 +213,28 @@ export class Machine {
       this.unsafeHooked.add(addr);
       this.uc.handlers.code ??= (at) => this.onUnsafe(at);
       this.uc.traceCode(addr, addr);
+    }
+  }
+
+  /**
+   * Write a faulting instruction over every encoding that would abort the engine when it is
+   * translated (IsaSpec.untranslatable), in each function of the image. Executing the
+   * result raises SIGILL, as the CPU's #UD does under Linux, instead of killing the host.
+   */
+  private defuseUntranslatable(image: ElfImage): void {
+    const find = this.isa.untranslatable;
+    if (!find) return;
+    for (const seg of image.segments) {
+      if (!seg.executable) continue;
+      const segEnd = seg.vaddr + BigInt(seg.data.length);
+      for (const f of image.symbols) {
+        if (f.kind !== 'func' || f.size === 0n || f.addr < seg.vaddr || f.addr >= segEnd) continue;
+        const end = f.addr + f.size < segEnd ? f.addr + f.size : segEnd;
+        for (const p of find(seg.data, seg.vaddr, f.addr, end)) {
+          this.mem.patchCode(p.addr, p.bytes);
+          this.options.warn(`kprobe-emu: ${this.symbols.format(p.addr)} holds an encoding Unicorn 2.0.1 cannot translate (it would abort the process); replaced by an invalid instruction (SIGILL if reached)`);
+        }
+      }
     }
   }
 

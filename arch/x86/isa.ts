@@ -3,6 +3,7 @@
 import { EM_386, EM_X86_64 } from '../../emu/elf.js';
 import type { Cpu, IntrEvent, IsaSpec, SyscallContext } from '../../emu/isa.js';
 import { UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
+import { decodeX86 } from './decode.js';
 import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
 
 /** Unicorn register ids (unicorn/x86.h, 2.0.1). */
@@ -238,6 +239,27 @@ function makeX86(is64: boolean): IsaSpec {
     },
     classifyIntr(intno, cpu) {
       return classify(intno, cpu, pcReg, is64);
+    },
+    untranslatable(code, vaddr, start, end) {
+      // ff /3 and ff /5 with a register operand (far call/jmp through a register) are #UD on
+      // a CPU; QEMU's translator in Unicorn 2.0.1 aborts on them instead (found by fuzzing).
+      const out: { addr: bigint; bytes: Uint8Array }[] = [];
+      for (let at = start; at < end; ) {
+        const off = Number(at - vaddr);
+        if (off < 0 || off >= code.length) break;
+        let insn;
+        try {
+          insn = decodeX86(code.subarray(off, off + 15), is64 ? 64 : 32);
+        } catch {
+          at += 1n;
+          continue;
+        }
+        const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
+        if (insn.opcode === 0xff && insn.modrm !== undefined && insn.modrm >> 6 === 3 && (reg === 3 || reg === 5))
+          out.push({ addr: at + BigInt(insn.opcodeOffset), bytes: Uint8Array.of(0x0f, 0x0b) });
+        at += BigInt(insn.len);
+      }
+      return out;
     },
     setTls(cpu, tls) {
       if (is64) {

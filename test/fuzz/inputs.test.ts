@@ -106,6 +106,27 @@ describe.each(ISAS)('%s', (isa) => {
   });
 });
 
+describe('fuzz findings', () => {
+  // Seed 20051129 + 1, run 126, x86_64: `ff d9` (far call through a register) made Unicorn
+  // 2.0.1's translator abort the whole process ("tcg fatal error").
+  it.each(['x86_64', 'i386'] as const)('%s: ff /3 and ff /5 with a register operand end the guest with SIGILL, not the host', (isa) => {
+    for (const insn of [[0xff, 0xd9], [0xff, 0xe8], [0x66, 0xff, 0xdd]]) {
+      const img = parseElf(new Uint8Array(readFileSync(fixture(isa, 'hello'))));
+      const main = img.symbols.find((f) => f.name === 'main')!;
+      const seg = img.segments.find((g) => g.executable)!;
+      seg.data.set(insn, Number(main.addr - seg.vaddr));
+      const warnings: string[] = [];
+      const m = createMachine(img, { argv: ['hello'], stdout: quiet, stderr: quiet, warn: (l) => void warnings.push(l) });
+      try {
+        expect(m.run()).toMatchObject({ kind: 'signal', signal: 4, pc: main.addr });
+        expect(warnings).toEqual([expect.stringMatching(/^kprobe-emu: main\+0x[0-9a-f]+\/0x[0-9a-f]+ holds an encoding Unicorn 2.0.1 cannot translate/)]);
+      } finally {
+        m.close();
+      }
+    }
+  });
+});
+
 describe('probe definitions', () => {
   const regs = new Set(Object.keys(x86_64().registers));
   const check = (text: string) => {
