@@ -108,18 +108,30 @@ export function exitTask(m: Machine, code: number): void {
   m.requestSwitch();
 }
 
+/** The most one write moves here (the kernel's MAX_RW_COUNT is about 2 GB). */
+const MAX_WRITE = 1n << 24n;
+
 const handlers: Record<string, Handler> = {
   read: (_m, [fd]) => (fd === 0n ? 0n : neg(EBADF)),
   write: (m, [fd, buf, count]) => {
-    const n = Number(u32(count!) < 1n << 24n ? count! : 1n << 24n);
+    // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
+    // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
+    if (count! >= 1n << BigInt(m.mem.wordSize * 8 - 1)) return neg(EINVAL);
+    const n = Number(count! < MAX_WRITE ? count! : MAX_WRITE);
     return write(m, fd!, m.mem.read(buf!, n));
   },
   writev: (m, [fd, iov, cnt]) => {
+    // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
+    if (cnt! > 1024n) return neg(EINVAL);
     const w = BigInt(m.mem.wordSize);
     const parts: Uint8Array[] = [];
+    let total = 0n;
     for (let i = 0n; i < cnt!; i++) {
       const base = m.mem.readWord(iov! + i * 2n * w);
       const len = m.mem.readWord(iov! + i * 2n * w + w);
+      total += len;
+      if (len >= 1n << BigInt(m.mem.wordSize * 8 - 1) || total >= 1n << BigInt(m.mem.wordSize * 8 - 1)) return neg(EINVAL);
+      if (total > MAX_WRITE) break;
       parts.push(m.mem.read(base, Number(len)));
     }
     return write(m, fd!, Buffer.concat(parts));

@@ -127,6 +127,22 @@ describe('fuzz findings', () => {
   });
 });
 
+describe('fuzz findings, ELF mutations', () => {
+  // make fuzz, x86_64: one byte of hello's code changed (seeds 20051129 + 14 and + 17) made
+  // write() get a count with the sign bit set; reading that much threw a RangeError out of the
+  // system call. Now the call fails with EINVAL (or EFAULT) and the program goes on.
+  it.each([[[397, 5]], [[397, 29], [410, 0]]])('x86_64 hello with bytes %j changed ends cleanly', (...edits) => {
+    const b = new Uint8Array(readFileSync(fixture('x86_64', 'hello')));
+    for (const [at, v] of edits as unknown as [number, number][]) b[at] = v;
+    const m = createMachine(parseElf(b), { argv: ['hello'], stdout: quiet, stderr: quiet, warn: quiet, maxInsns: 200_000 });
+    try {
+      expect(['exit', 'signal', 'budget']).toContain(m.run().kind);
+    } finally {
+      m.close();
+    }
+  });
+});
+
 describe('probe definitions', () => {
   const regs = new Set(Object.keys(x86_64().registers));
   const check = (text: string) => {
