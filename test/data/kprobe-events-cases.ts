@@ -1,11 +1,10 @@
 // Linux kprobe_events definitions with the outcome the kernel gives them, gathered from the
 // kernel's own documentation and ftrace selftests (tools/testing/selftests/ftrace/test.d/kprobe).
 //
-// Read from stored copies of public repositories (repository@commit; the stored copies are not
-// necessarily the newest upstream, and no kernel release number is visible in them):
+// Sources, as repository@commit (no kernel release number is visible in them):
 //   tools/testing/selftests/ftrace/test.d/kprobe/kprobe_syntax_errors.tc
-//     main source: linux-fsdevel/vfs@f1acde9c1e9fd05b201901763ee068107430d982 (the newest stored
-//     mainline text: uses $FUNCTION_FORK / $FUNCTION_EXIT, BTF and %return sections); compared with
+//     main source: linux-fsdevel/vfs@f1acde9c1e9fd05b201901763ee068107430d982 (the newest
+//     mainline text here: uses $FUNCTION_FORK / $FUNCTION_EXIT, BTF and %return sections); compared with
 //     Kingxukai/linux@9b44fff655e2, intel-lab-lkp/linux@6a53f8109632 (adds unmerged typecast checks),
 //     kernel-patches/bpf@71e532b95b5b, torvalds/linux@6870112c46c8 and @175502747b6c (older),
 //     mhiramat/linux@b5561de657ee (first version, columns given as 1-based numbers).
@@ -25,16 +24,11 @@
 //   kprobe_non_uniq_symbol.tc (torvalds/linux@ba3bdbe0db3f), kprobe_ftrace.tc, profile.tc,
 //   multiple_kprobes.tc, kprobe_insn_boundary.tc, kprobe_opt_types.tc (read; the last three probe
 //   arbitrary symbol+offset pairs with "|| continue", so they give no fixed outcome and are not recorded).
-//   Documentation/trace/kprobetrace.rst (Kingxukai/linux@9b44fff655e2, newest stored; torvalds/linux@010e85f9e47c)
+//   Documentation/trace/kprobetrace.rst (Kingxukai/linux@9b44fff655e2, the newest here; torvalds/linux@010e85f9e47c)
 //     and the older Documentation/trace/kprobetrace.txt (torvalds/linux@03b22057e8ed): the same examples.
 //   kernel/trace/trace_probe.h ERRORS list: gregkh/linux@0d60e99f2d3e5d061edd31ffe7e60e8255175494, checked
 //     against Kingxukai/linux@0291023e7330, ColinIanKing/linux-next@c741b641bfb4 and torvalds/linux@007517a01995.
 //   kernel/trace/trace_kprobe.c (__trace_kprobe_create, maxactive parsing) for the derived r4096/r4097/r0 cases.
-//
-// Some stored copies carry tree-wide word substitutions that are not in the kernel ("the woke",
-// "no" -> "yes", "no" -> "anal", e.g. torvalds/linux@2cc2c3cb54de and @b39955e3dfec, Kingxukai/linux);
-// every definition below was checked against an unaffected copy, and the messages in
-// KPROBE_ERROR_MESSAGES are the unaffected text.
 //
 // Shell expansion: definitions are recorded as the kernel receives them (after shell quoting).
 // $FUNCTION_FORK is written as kernel_clone (the selftests use _do_fork on kernels without it) and
