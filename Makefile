@@ -26,6 +26,8 @@ build: deps
 demo: build
 	@echo "\$$ kprobe-emu run --profile -e 'p:fibcall fib n=\$$arg1:u32' fixtures/build/x86_64/fib 4"
 	@npx --no-install kprobe-emu run --profile -e 'p:fibcall fib n=$$arg1:u32' fixtures/build/x86_64/fib 4
+	@echo "\$$ kprobe-emu run --profile -e 'r:fibret fib \$$retval:u32' fixtures/build/ppc64/fib 4"
+	@npx --no-install kprobe-emu run --profile -e 'r:fibret fib $$retval:u32' fixtures/build/ppc64/fib 4
 	@echo '$$ kprobe-emu run fixtures/build/ppc64/threads'
 	@npx --no-install kprobe-emu run fixtures/build/ppc64/threads
 	@echo '$$ kprobe-emu run fixtures/build/i386/segv_write   (a guest fault, reported as Linux would end it)'
