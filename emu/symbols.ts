@@ -75,9 +75,15 @@ export class SymbolTable {
 
   /** `sym+0xoff/0xsize` as the kernel prints it, or the bare hex address. */
   format(addr: bigint): string {
+    return this.place(addr).sym;
+  }
+
+  /** `sym+0xoff` (at) and `sym+0xoff/0xsize` (sym) of an address; both the bare hex address when no symbol holds it. */
+  place(addr: bigint): { at: string; sym: string } {
     const hit = this.resolve(addr);
-    if (!hit) return `0x${addr.toString(16)}`;
-    return `${hit.symbol.name}+0x${hit.offset.toString(16)}/0x${hit.symbol.size.toString(16)}`;
+    if (!hit) return { at: `0x${addr.toString(16)}`, sym: `0x${addr.toString(16)}` };
+    const at = `${hit.symbol.name}+0x${hit.offset.toString(16)}`;
+    return { at, sym: `${at}/0x${hit.symbol.size.toString(16)}` };
   }
 
   /** Register an engine-made symbol (e.g. kretprobe_trampoline). */

@@ -111,7 +111,7 @@ export class KprobeEngine<A> {
   /** Resolve a probe point to an address, checking the symbol and offset. */
   resolve(point: ProbePoint): { addr: bigint; where: string } {
     const syms = this.machine.symbols;
-    if ('addr' in point) return { addr: point.addr, where: syms.format(point.addr).replace(/\/0x[0-9a-f]+$/, '') };
+    if ('addr' in point) return { addr: point.addr, where: syms.place(point.addr).at };
     const s = syms.lookup(point.symbol);
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
     const n = syms.ambiguity(point.symbol);

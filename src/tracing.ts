@@ -274,9 +274,7 @@ const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
 
 /** `sym+0xoff`, `sym+0xoff/0xsize` and the hex address of a probe, made once per probe. */
 function locate(m: Machine, addr: bigint): { at: string; sym: string; pc: string } {
-  const hit = m.symbols.resolve(addr);
-  const at = hit ? `${hit.symbol.name}+0x${hit.offset.toString(16)}` : `0x${addr.toString(16)}`;
-  return { at, sym: hit ? `${at}/0x${hit.symbol.size.toString(16)}` : at, pc: `0x${addr.toString(16)}` };
+  return { ...m.symbols.place(addr), pc: `0x${addr.toString(16)}` };
 }
 
 function record(m: Machine, sink: Sink, def: ProbeDefinition, _p: Kprobe, regs: Regs, ns: bigint, where: { at: string; sym: string; pc: string }): number {

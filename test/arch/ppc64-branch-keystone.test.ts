@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emulateBranch } from '../../arch/ppc64/kprobes.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
-import type { Cpu } from '../../emu/isa.js';
+import { fakeCpu } from './fake-cpu.js';
 
 interface Assembler {
   asm(text: string, addr: number): { failed: boolean; mc: Uint8Array };
@@ -22,12 +22,9 @@ const ADDR = 0x10000100;
 const LR0 = 0x10000800n;
 const CTR0 = 0x10000a00n;
 
-function cpu(ctr: bigint): Cpu & { r: Map<number, bigint> } {
-  const r = new Map<number, bigint>([[PPC_REG.lr, LR0], [PPC_REG.ctr, ctr], [PPC_REG.cr, 0n], [PPC_REG.pc, BigInt(ADDR)]]);
-  const no = () => {
-    throw new Error('not used');
-  };
-  return { r, regRead: (id) => r.get(id) ?? 0n, regWrite: (id, v) => void r.set(id, v), regWriteBytes: no, memRead: no, memWrite: no, memMap: no, contextSave: no, contextRestore: no, contextBytes: no, setContextBytes: no, emuStart: no };
+function cpu(ctr: bigint) {
+  const c = fakeCpu({ [PPC_REG.lr]: LR0, [PPC_REG.ctr]: ctr, [PPC_REG.cr]: 0n, [PPC_REG.pc]: BigInt(ADDR) });
+  return Object.assign(c, { r: c.regs });
 }
 
 function assemble(text: string): number {

@@ -4,34 +4,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emulateBranch, trapTaken } from '../../arch/ppc64/kprobes.js';
 import { gpr, PPC_REG } from '../../arch/ppc64/isa.js';
-import type { Cpu } from '../../emu/isa.js';
+import { fakeCpu } from './fake-cpu.js';
 import { loadDisassembler } from '../../emu/disasm.js';
 import { ProbeError } from '../../src/kprobes.js';
 import { checkAndClose, probed } from '../kprobes/support.js';
 
 afterEach(checkAndClose);
-
-/** A CPU of registers only. */
-function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number, bigint> } {
-  const regs = new Map<number, bigint>(Object.entries(init).map(([k, v]) => [Number(k), v]));
-  const none = () => {
-    throw new Error('not used');
-  };
-  return {
-    regs,
-    regRead: (id) => regs.get(id) ?? 0n,
-    regWrite: (id, v) => void regs.set(id, v),
-    regWriteBytes: none,
-    memRead: none,
-    memWrite: none,
-    memMap: none,
-    contextSave: none,
-    contextRestore: none,
-    contextBytes: none,
-    setContextBytes: none,
-    emuStart: none,
-  };
-}
 
 const b = (li: number, aa = 0, lk = 0) => ((18 << 26) | (li & 0x03fffffc) | (aa << 1) | lk) >>> 0;
 const bc = (bo: number, bi: number, bd: number, aa = 0, lk = 0) => ((16 << 26) | (bo << 21) | (bi << 16) | (bd & 0xfffc) | (aa << 1) | lk) >>> 0;

@@ -70,13 +70,16 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
   });
   const lk = (a: PpcAinsn) => (a.insn & 1) === 1;
   const decrements = (a: PpcAinsn) => a.insn >>> 26 !== 18 && ((a.insn >>> 21) & 4) === 0;
-  const MUTANTS: [string, KprobeArch<PpcAinsn>, string[]][] = [
-    ['LR not set by linking branches', broken((cpu, a, addr, slot, st) => {
-      const lr = cpu.regRead(PPC_REG.lr);
+  /** The correct emulation, with `reg` put back as it was before it for the branches `when` picks. */
+  const unchanged = (reg: number, when: (a: PpcAinsn) => boolean) =>
+    broken((cpu, a, addr, slot, st) => {
+      const before = cpu.regRead(reg);
       const plan = good.setupSinglestep(cpu, a, addr, slot, st);
-      if (lk(a)) cpu.regWrite(PPC_REG.lr, lr);
+      if (when(a)) cpu.regWrite(reg, before);
       return plan;
-    }), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
+    });
+  const MUTANTS: [string, KprobeArch<PpcAinsn>, string[]][] = [
+    ['LR not set by linking branches', unchanged(PPC_REG.lr, lk), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
     ['LR pointing into the slot (slot + 4)', broken((cpu, a, addr, slot, st) => {
       const plan = good.setupSinglestep(cpu, a, addr, slot, st);
       if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4n);
@@ -86,12 +89,7 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
       if (decrements(a)) cpu.regWrite(PPC_REG.ctr, cpu.regRead(PPC_REG.ctr) - 1n);
       return good.setupSinglestep(cpu, a, addr, slot, st);
     }), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
-    ['CTR not decremented', broken((cpu, a, addr, slot, st) => {
-      const ctr = cpu.regRead(PPC_REG.ctr);
-      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
-      if (decrements(a)) cpu.regWrite(PPC_REG.ctr, ctr);
-      return plan;
-    }), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
+    ['CTR not decremented', unchanged(PPC_REG.ctr, decrements), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
     ['target relative to the slot', broken((cpu, a, addr, slot, st) => {
       const plan = good.setupSinglestep(cpu, a, addr, slot, st);
       const relative = (a.insn & 2) === 0 && (a.insn >>> 26 === 18 || a.insn >>> 26 === 16);

@@ -1,0 +1,23 @@
+// A CPU of registers only, for testing arch code that reads and writes registers.
+import type { Cpu } from '../../emu/isa.js';
+
+export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number, bigint> } {
+  const regs = new Map<number, bigint>(Object.entries(init).map(([k, v]) => [Number(k), v]));
+  const none = () => {
+    throw new Error('not used');
+  };
+  return {
+    regs,
+    regRead: (id) => regs.get(id) ?? 0n,
+    regWrite: (id, v) => void regs.set(id, v),
+    regWriteBytes: none,
+    memRead: none,
+    memWrite: none,
+    memMap: none,
+    contextSave: none,
+    contextRestore: none,
+    contextBytes: none,
+    setContextBytes: none,
+    emuStart: none,
+  };
+}
