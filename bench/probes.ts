@@ -132,12 +132,15 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const cold100 = coldAddresses(isa, 100);
   const cold10k = coldAddresses(isa, 10_000);
   let registerMs = Infinity;
-  const [plain, kp, kpStep, kret, idle100, many] = bestOfSync(repeat, [
+  // Idle probes: a run long enough (~20 ms or more) that the ratio is not start-up noise.
+  const long = ['hot', String(isa === 'ppc64' ? 10 * N : N)];
+  const [plain, kp, kpStep, kret, idlePlain, idle100, many] = bestOfSync(repeat, [
     () => timed(isa, 'scale', hot),
     () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 })),
     () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink })),
     () => timed(isa, 'scale', hot, (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink })),
-    () => timed(isa, 'scale', hot, (e) => cold100.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }))),
+    () => timed(isa, 'scale', long),
+    () => timed(isa, 'scale', long, (e) => cold100.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }))),
     () =>
       timed(isa, 'scale', hot, (e) => {
         const t = process.hrtime.bigint();
@@ -210,8 +213,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     kprobeUs: per(kp!, plain!, N),
     kprobeSteppedUs: per(kpStep!, plain!, N),
     kretUs,
-    idle100Ratio: idle100! / plain!,
-    plainMs: plain!,
+    idle100Ratio: idle100! / idlePlain!,
+    plainMs: idlePlain!,
     idle100Ms: idle100!,
     many10kRatio: per(many!, plain!, N) / per(kp!, plain!, N),
     registerUs: (registerMs * 1000) / cold10k.length,

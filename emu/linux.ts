@@ -31,7 +31,7 @@ const FUTEX_WAIT_BITSET = 9n;
 const FUTEX_WAKE_BITSET = 10n;
 
 /** Calls that would reach the host: refused with EACCES and reported once. */
-const HOST_CALLS = new Set([
+export const HOST_CALLS = new Set([
   'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'mkdir', 'mkdirat', 'rmdir',
   'execve', 'execveat', 'fork', 'vfork', 'socket', 'socketcall', 'connect', 'bind', 'ptrace', 'chdir', 'chmod',
   'chown', 'truncate', 'link', 'symlink', 'mount', 'process_vm_writev', 'process_vm_readv',

@@ -56,6 +56,8 @@ export interface MachineOptions {
   maxTasks?: number;
   /** Report the exact faulting instruction of a bad load/store (costs ~35-60 ns per access). */
   preciseFaults?: boolean;
+  /** Keep read-only code read-only with a write hook instead of page protection (Memory). */
+  guardCodeWithHook?: boolean;
 }
 
 export type StopReason =
@@ -150,6 +152,7 @@ export class Machine {
       maxTasks: 256,
       preciseFaults: true,
       ...options,
+      guardCodeWithHook: options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc),
     };
     if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointLen = BigInt(isa.breakpointInsn.length);
@@ -163,12 +166,13 @@ export class Machine {
         memInvalid: (type, address) => {
           this.lastFault = { type, address };
         },
+        watchedWrite: (address) => this.mem.guestWroteCode(address),
       },
       { syscallInsn: isa.syscallInsn, ...(this.options.preciseFaults && isa.memHooksSyncPc ? { preciseFaultsAt: isa.layout.until } : {}) },
     );
     try {
       this.cpu = this.uc;
-      this.mem = new Memory(this.uc, isa.littleEndian, isa.wordSize, this.options.maxMemory);
+      this.mem = new Memory(this.uc, isa.littleEndian, isa.wordSize, this.options.maxMemory, this.options.guardCodeWithHook);
       this.sched = new Scheduler(GUEST_PID);
       this.symbols = new SymbolTable(image.symbols);
       this.syscallContext = {

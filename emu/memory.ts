@@ -14,7 +14,14 @@ interface Area {
   perms: number;
   /** Who made it: 'image', 'stack', 'brk', 'mmap', 'engine'. */
   kind: string;
+  /** The write hook of a guarded area (see `guarded`). */
+  watch?: unknown;
+  /** A guarded area the guest tried to write: now read-only in Unicorn too. */
+  locked?: boolean;
 }
+
+/** Code the guest may not write: executable, not writable. */
+const readOnlyCode = (perms: number): boolean => (perms & PROT_EXEC) !== 0 && (perms & PROT_WRITE) === 0;
 
 /** Thrown when a limit (--max-memory) refuses a mapping; callers turn it into ENOMEM. */
 export class OutOfMemory extends Error {}
@@ -36,7 +43,21 @@ export class Memory {
     readonly wordSize: 4 | 8,
     /** Upper bound on mapped guest bytes (image, stacks, heap and mappings together). */
     readonly maxBytes: bigint,
+    /**
+     * Map read-only code writable in Unicorn and keep it read-only for the guest with a
+     * write hook. After any uc_mem_protect of a code region, or a uc_mem_write into a
+     * read-only one (which protects it writable and back), Unicorn 2.0.1 runs that code
+     * more slowly (bench/RESULTS.md), and probes patch code all the time. The hook costs
+     * nothing where stores already sync the PC for precise faults (x86); elsewhere it
+     * slows every store, and pages are protected around patches instead.
+     */
+    readonly guardCodeWithHook = false,
   ) {}
+
+  /** An area whose code Unicorn lets us (not the guest) write without a protect. */
+  private guarded(perms: number): boolean {
+    return this.guardCodeWithHook && readOnlyCode(perms);
+  }
 
   get totalMapped(): bigint {
     return this.mappedBytes;
@@ -48,8 +69,8 @@ export class Memory {
     const e = alignUp(start + size);
     if (this.mappedBytes + (e - s) > this.maxBytes)
       throw new OutOfMemory(`guest memory limit of ${this.maxBytes} bytes reached`);
-    this.uc.memMap(s, Number(e - s), perms);
-    this.insert({ start: s, end: e, perms, kind });
+    this.uc.memMap(s, Number(e - s), this.guarded(perms) ? perms | PROT_WRITE : perms);
+    this.insert(this.watched({ start: s, end: e, perms, kind }));
     this.mappedBytes += e - s;
   }
 
@@ -72,10 +93,28 @@ export class Memory {
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
-      this.uc.memProtect(s, Number(e - s), perms);
+      this.uc.memProtect(s, Number(e - s), this.guarded(perms) ? perms | PROT_WRITE : perms);
       this.cut(a, s, e, perms);
     }
     return true;
+  }
+
+  /**
+   * A guest store into a guarded area, before it is done: make the area read-only in
+   * Unicorn as well, so that the store faults (UC_ERR_WRITE_PROT) as on the real page.
+   * The whole area is protected, so Unicorn does not split the region under the store.
+   */
+  guestWroteCode(addr: bigint): void {
+    const a = this.areas.find((x) => addr >= x.start && addr < x.end);
+    if (!a || !this.guarded(a.perms) || a.locked) return;
+    this.uc.memProtect(a.start, Number(a.end - a.start), a.perms);
+    a.locked = true;
+  }
+
+  /** Whether Unicorn lets the host write the page without protecting it first. */
+  private engineWritable(page: bigint): boolean {
+    const a = this.areas.find((x) => page >= x.start && page < x.end);
+    return a !== undefined && ((a.perms & PROT_WRITE) !== 0 || (this.guarded(a.perms) && !a.locked));
   }
 
   isMapped(addr: bigint): boolean {
@@ -132,9 +171,9 @@ export class Memory {
     // and `seal` protects them back once, before the guest runs again.
     const end = addr + BigInt(bytes.length);
     for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
-      if (this.opened.has(page)) continue;
+      if (this.opened.has(page) || this.engineWritable(page)) continue;
       const perms = this.permsAt(page);
-      if (perms === undefined || (perms & PROT_WRITE) !== 0) continue;
+      if (perms === undefined) continue;
       this.uc.memProtect(page, 0x1000, perms | PROT_WRITE);
       this.opened.set(page, perms);
     }
@@ -213,11 +252,19 @@ export class Memory {
   /** Replace [s,e) of area `a` by a piece with new perms (or by nothing when perms is undefined). */
   private cut(a: Area, s: bigint, e: bigint, perms: number | undefined): void {
     const i = this.areas.indexOf(a);
+    if (a.watch !== undefined) this.uc.unhook(a.watch);
+    const { watch: _old, ...rest } = a;
     const pieces: Area[] = [];
-    if (a.start < s) pieces.push({ ...a, end: s });
-    if (perms !== undefined) pieces.push({ ...a, start: s, end: e, perms });
-    if (e < a.end) pieces.push({ ...a, start: e });
-    this.areas.splice(i, 1, ...pieces);
+    if (a.start < s) pieces.push({ ...rest, end: s });
+    if (perms !== undefined) pieces.push({ ...rest, start: s, end: e, perms, locked: false });
+    if (e < a.end) pieces.push({ ...rest, start: e });
+    this.areas.splice(i, 1, ...pieces.map((p) => this.watched(p)));
+  }
+
+  /** Give a guarded area its write hook. */
+  private watched(a: Area): Area {
+    if (this.guarded(a.perms) && !a.locked) a.watch = this.uc.watchWrites(a.start, a.end - 1n);
+    return a;
   }
 
   private insert(area: Area): void {

@@ -202,12 +202,14 @@ export interface HookHandlers {
   code?: (address: bigint) => void;
   /** Invalid memory access; return value is ignored (the access always fails). */
   memInvalid?: (type: number, address: bigint, size: number) => void;
+  /** A guest store into a range `watchWrites` watches, called before the store is done. */
+  watchedWrite?: (address: bigint, size: number) => void;
 }
 
 // One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
 // they find their engine by the uc_engine pointer through this table.
 const engines = new Map<unknown, Unicorn>();
-let dispatchers: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown } | undefined;
+let dispatchers: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; watched: unknown } | undefined;
 
 function keyOf(uc: unknown): unknown {
   // koffi hands opaque pointers to callbacks as External objects; their address is the key.
@@ -256,6 +258,10 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
       return false;
     }, koffi.pointer(p.mem as never)),
     access: koffi.register(() => {}, koffi.pointer(p.access as never)),
+    watched: koffi.register((uc: unknown, _type: number, address: bigint | number, size: number) => {
+      const e = engineOf(uc);
+      if (e) e.guard(() => e.handlers.watchedWrite?.(BigInt.asUintN(64, BigInt(address)), size));
+    }, koffi.pointer(p.access as never)),
   };
   return dispatchers;
 }
@@ -263,6 +269,18 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
 /** Number of engines currently open in this process (for leak checks). */
 export function openEngineCount(): number {
   return engines.size;
+}
+
+/** Saved CPU contexts not yet freed, over all engines (for leak checks). */
+export function openContextCount(): number {
+  let n = 0;
+  for (const e of engines.values()) n += e.contextCount;
+  return n;
+}
+
+/** koffi callbacks registered by this process: a fixed set, made once (for leak checks). */
+export function registeredCallbackCount(): number {
+  return dispatchers ? Object.keys(dispatchers).length : 0;
 }
 
 /** A saved CPU context (uc_context), freed by `Unicorn.freeContext` or `Unicorn.close`. */
@@ -341,6 +359,20 @@ export class Unicorn {
   traceCode(begin: bigint, end: bigint): void {
     const hh: [unknown] = [null];
     check(native!.uc_hook_add(this.uc, hh, UC_HOOK_CODE, getDispatchers().code, null, begin, end), 'uc_hook_add(CODE)');
+  }
+
+  /**
+   * Call `handlers.watchedWrite` before every guest store into [begin, end] (inclusive).
+   * Returns the hook, for `unhook`.
+   */
+  watchWrites(begin: bigint, end: bigint): unknown {
+    const hh: [unknown] = [null];
+    check(native!.uc_hook_add(this.uc, hh, UC_HOOK_MEM_WRITE, getDispatchers().watched, null, begin, end), 'uc_hook_add(MEM_WRITE)');
+    return hh[0];
+  }
+
+  unhook(hook: unknown): void {
+    check(native!.uc_hook_del(this.uc, hook), 'uc_hook_del');
   }
 
   regRead(id: number): bigint {
@@ -486,6 +518,10 @@ export class Unicorn {
 
   get closed(): boolean {
     return this.uc === null;
+  }
+
+  get contextCount(): number {
+    return this.contexts.size;
   }
 
   /** Free contexts, remove the engine from the dispatch table and close it. Idempotent. */

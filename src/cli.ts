@@ -69,6 +69,7 @@ interface RunOpts {
   quantum?: number;
   maxMemory?: bigint;
   maxTasks?: number;
+  maxOutput: bigint;
   env?: string[];
   event?: string[];
   eventsFile?: string;
@@ -186,6 +187,7 @@ Each command has its own --help.`,
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
     .addOption(new Option('--format <format>', 'trace format: ftrace-like text, JSON lines, or Trace Event Format for Perfetto').choices(['text', 'json', 'chrome']).default('text'))
     .option('-o, --output <file>', 'write the trace here (default: stderr)')
+    .addOption(new Option('--max-output <size>', 'trace size limit; events after it are counted, not written').argParser(byteSize).default(1n << 30n, '1G'))
     .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
     .option('--blacklist <symbol>', 'refuse probes on this function (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-kretprobe-sp-check', 'keep return-probe instances whose frames a longjmp skipped (the 2005 behaviour)')
@@ -223,7 +225,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       // To a file the trace is written in 64 KB blocks; to stderr line by line, in order
       // with what the guest writes there.
       const out: ((l: string) => void) & { flush?: () => void } = outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
-      const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15));
+      const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15), Number(opts.maxOutput));
       const runOpts = {
         argv: [elf, ...args],
         envp: opts.env ?? [],
@@ -253,6 +255,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         if (outFd !== 2) closeSync(outFd);
       }
       if (r.report) line(2, r.report);
+      if (sink.lost > 0) line(2, `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ${sink.lost} later events were not written`);
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
     });

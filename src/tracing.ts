@@ -36,6 +36,11 @@ export interface TraceRecord {
   ns: bigint;
   /** Return probes: guest time of the call's entry. */
   entryNs?: bigint;
+  /**
+   * The same object for every record of one probe at one place: type, group, event, pc, at,
+   * ret, where and the argument names are then the same, so a sink may cache their rendering.
+   */
+  key?: object;
 }
 
 export type TraceFormat = 'text' | 'json' | 'chrome';
@@ -60,11 +65,29 @@ export class TraceSink implements TraceWriter {
   private seq = 0;
   private readonly tasks = new Set<number>();
   private first = true;
+  /** Characters written so far (one a byte for the ASCII the formats write). */
+  private written = 0;
+  /** Events not written because the output reached `limit`. */
+  lost = 0;
   constructor(
     readonly format: TraceFormat,
-    private readonly write: (line: string) => void,
+    private readonly out: (line: string) => void,
     private readonly comm: string,
+    /** Once this many bytes are written, later events are counted in `lost`, not written. */
+    readonly limit = Infinity,
   ) {}
+
+  private write(line: string): void {
+    this.written += line.length + 1;
+    this.out(line);
+  }
+
+  /** Whether an event may still be written; counts it as lost when not. */
+  private room(): boolean {
+    if (this.written < this.limit) return true;
+    this.lost++;
+    return false;
+  }
 
   nextSeq(): number {
     return ++this.seq;
@@ -76,13 +99,14 @@ export class TraceSink implements TraceWriter {
   }
 
   record(r: TraceRecord): void {
+    if (!this.room()) return;
     const ev = r.event;
     if (this.format === 'json') {
-      // The same object JSON.stringify would write, without building it twice.
-      const ret = ev.ret === undefined ? '' : `,"ret":${JSON.stringify(ev.ret)}`;
-      this.write(
-        `{"seq":${ev.seq},"type":"${ev.type}","group":${JSON.stringify(ev.group)},"event":${JSON.stringify(ev.event)},"task":${ev.task},"pc":"${ev.pc}","at":${JSON.stringify(ev.at)}${ret},"args":${JSON.stringify(ev.args)}}`,
-      );
+      // The object JSON.stringify(ev) would write, its constant parts rendered once a key.
+      const c = (r.key && this.jsonParts.get(r.key)) ?? this.renderJsonParts(ev, r.key);
+      let args = '';
+      for (let i = 0; i < c.names.length; i++) args += `${c.names[i]}${JSON.stringify(ev.args[c.keys[i]!])}`;
+      this.write(`{"seq":${ev.seq}${c.head}${ev.task}${c.tail}{${args}}}`);
       return;
     }
     if (this.format === 'chrome') {
@@ -101,10 +125,25 @@ export class TraceSink implements TraceWriter {
   }
 
   dropped(d: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void {
-    if (this.format !== 'chrome') return;
+    if (this.format !== 'chrome' || !this.room()) return;
     this.chromeTask(d.task);
     const start = Number(d.entryNs) / 1000;
     this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: 1000, tid: d.task, args: { func: d.func, dropped: d.why } });
+  }
+
+  private readonly jsonParts = new WeakMap<object, { head: string; tail: string; keys: string[]; names: string[] }>();
+
+  private renderJsonParts(ev: TraceEvent, key: object | undefined): { head: string; tail: string; keys: string[]; names: string[] } {
+    const ret = ev.ret === undefined ? '' : `,"ret":${JSON.stringify(ev.ret)}`;
+    const keys = Object.keys(ev.args);
+    const parts = {
+      head: `,"type":"${ev.type}","group":${JSON.stringify(ev.group)},"event":${JSON.stringify(ev.event)},"task":`,
+      tail: `,"pc":"${ev.pc}","at":${JSON.stringify(ev.at)}${ret},"args":`,
+      keys,
+      names: keys.map((k, i) => `${i > 0 ? ',' : ''}${JSON.stringify(k)}:`),
+    };
+    if (key) this.jsonParts.set(key, parts);
+    return parts;
   }
 
   /** End the output (Chrome: the closing brackets; the header if nothing was written). */
@@ -188,8 +227,6 @@ export function traceDefinitions(
   if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
   const start = m.guestNanoseconds();
-  /** Where return addresses are, found once per address. */
-  const places = new Map<bigint, { at: string; sym: string; pc: string }>();
   const now = () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
   try {
@@ -197,6 +234,8 @@ export function traceDefinitions(
       const point = 'addr' in def.point ? { addr: def.point.addr } : { symbol: def.point.symbol, offset: def.point.offset };
       try {
         if (def.kind === 'r') {
+          /** Where return addresses are, found once per address (and record key). */
+          const places = new Map<bigint, { at: string; sym: string; pc: string }>();
           const entries = new Map<KretprobeInstance, bigint>();
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = new Set<number>();
@@ -267,6 +306,7 @@ function recordReturn(
     where: `${place.sym} <- ${func}`,
     ns,
     ...(entryNs !== undefined ? { entryNs } : {}),
+    key: place,
   });
 }
 
@@ -284,6 +324,7 @@ function record(m: Machine, sink: Sink, def: ProbeDefinition, _p: Kprobe, regs: 
     textArgs: text,
     where: where.sym,
     ns,
+    key: where,
   });
   return 0;
 }

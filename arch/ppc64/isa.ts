@@ -273,10 +273,11 @@ const X_FORM = new Map<number, boolean>([
 ]);
 
 /**
- * Unicorn 2.0.1 reports a bad ppc64 load/store at the start of its translation block.
- * Walk the block (straight-line code up to the first branch) and return the first access
- * of the right kind whose effective address, from the current registers, covers the
- * faulting address.
+ * Unicorn 2.0.1 reports a bad ppc64 load/store at the start of a translation block, and
+ * not always the block holding the access: chained blocks leave the PC of the first. Walk
+ * from there along the fall-through path (across conditional branches, up to the first
+ * unconditional one) and return the first access of the right kind whose effective
+ * address, from the current registers, covers the faulting address.
  */
 export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined {
   const reg = (n: number): bigint => (n === 0 ? 0n : cpu.regRead(gpr(n)));
@@ -301,7 +302,7 @@ export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, wr
       ea = BigInt.asUintN(64, reg(ra) + cpu.regRead(gpr((insn >>> 11) & 31)));
     }
     if (ea !== undefined && load === !write && faultAddr >= ea && faultAddr < ea + 16n) return pc;
-    if (op === 16 || op === 18 || op === 19 || op === 17) return undefined;
+    if (op === 18 || op === 19 || op === 17) return undefined;
   }
   return undefined;
 }

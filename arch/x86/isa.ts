@@ -195,9 +195,8 @@ function makeX86(is64: boolean): IsaSpec {
     argument(cpu, n) {
       // At function entry the return address is at sp: x86_64 passes six in registers,
       // then on the stack above it; i386 cdecl passes all on the stack.
-      const sp = cpu.regRead(spReg);
-      if (is64) return n <= 6 ? cpu.regRead(callArgRegs[n - 1]!) : readStack(cpu, sp + w * BigInt(n - 6));
-      return readStack(cpu, sp + w * BigInt(n));
+      if (is64 && n <= 6) return cpu.regRead(callArgRegs[n - 1]!);
+      return readStack(cpu, cpu.regRead(spReg) + w * BigInt(is64 ? n - 6 : n));
     },
     setupCall(cpu, fn, args, ret) {
       // Below the red zone (128 bytes on x86_64), aligned so that sp+w is 16-aligned at entry.
