@@ -68,6 +68,30 @@ interface Kcb<A> {
 
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
+/** The run already ended (fatalError): enclosing handlers pass it on, no fault handler takes it. */
+class RunEndedError extends HostError {}
+
+/**
+ * The Regs handlers get. A memory write may not touch a probed instruction: its breakpoint
+ * and its copy in the slot are the engine's, so a write there would leave the copy stale
+ * and be undone by unregistering (the kernel keeps two patchers off one byte the same way:
+ * no kprobe on ftrace or jump-label sites). Unregister the probe first.
+ */
+class HandlerRegs extends Regs {
+  constructor(
+    m: Machine,
+    unwind: (max: number) => bigint[],
+    private readonly checkWrite: (addr: bigint, size: number) => void,
+  ) {
+    super(m, unwind);
+  }
+
+  override write(addr: bigint, bytes: Uint8Array): void {
+    this.checkWrite(addr, bytes.length);
+    super.write(addr, bytes);
+  }
+}
+
 /**
  * The kprobe engine of one machine. Installs itself as the machine's breakpoint, step and
  * fault handler; registration patches the breakpoint into guest code with patchCode.
@@ -99,7 +123,7 @@ export class KprobeEngine<A> {
     readonly machine: Machine,
     readonly arch: KprobeArch<A>,
   ) {
-    this.regs = new Regs(machine, (max) => this.stackTrace(max));
+    this.regs = new HandlerRegs(machine, (max) => this.stackTrace(max), (addr, size) => this.checkHandlerWrite(addr, size));
     machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
     machine.stepHandler = (task) => this.postKprobeHandler(task);
     machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
@@ -127,10 +151,15 @@ export class KprobeEngine<A> {
   registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}, how: { internal?: boolean } = {}): Kprobe {
     const { addr, where } = this.resolve(point);
     if (!how.internal) this.checkBlacklist(addr);
-    const p = new Kprobe(addr, handlers, where);
     const old = this.sites.get(addr);
+    // The kernel's re-registration check (it answers EINVAL): the same handlers at the same
+    // address twice would run twice a hit.
+    if (old?.probes.some((q) => q.handlers === handlers))
+      throw new ProbeError('EEXIST', `a probe with these handlers is already registered at ${where}: unregister it before registering it again`);
+    const p = new Kprobe(addr, handlers, where);
     if (old) {
-      old.probes.unshift(p);
+      // A new list: a hit whose pre_handler registers here walks on through the one it began with.
+      old.probes = [p, ...old.probes];
       this.all.push(p);
       return p;
     }
@@ -293,6 +322,22 @@ export class KprobeEngine<A> {
     return bytes;
   }
 
+  /** A handler's write to [addr, addr + size) must miss every armed probe's instruction. */
+  private checkHandlerWrite(addr: bigint, size: number): void {
+    // Sites by address, as in readOriginal: an instruction is no longer than its slot.
+    for (let a = addr - BigInt(this.arch.slotSize - 1); a < addr + BigInt(size); a++) {
+      const s = this.sites.get(a);
+      if (!s) continue;
+      // The copy ends where the step-end breakpoint sits: the copy is as long as the instruction.
+      const len = this.arch.stepEndAddr(s.ainsn, s.slot) - s.slot;
+      if (a + len > addr)
+        throw new ProbeError(
+          'EINVAL',
+          `a handler may not write [0x${addr.toString(16)}, 0x${(addr + BigInt(size)).toString(16)}): it overlaps the probed instruction at ${this.machine.symbols.format(s.addr)} (unregister its probes first)`,
+        );
+    }
+  }
+
   /** An out-of-line slot within the arch's reach of `addr` (engine-owned, read+exec). */
   private allocSlot(addr: bigint): bigint {
     const reach = this.arch.slotReach;
@@ -330,6 +375,7 @@ export class KprobeEngine<A> {
 
   /** A handler of `p` threw `e`: its fault_handler may take it, else the run ends. */
   private handlerThrew(p: Kprobe, e: unknown, what: string): void {
+    if (e instanceof RunEndedError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     const fh = p.handlers.faultHandler;
     let handled = false;
@@ -347,7 +393,7 @@ export class KprobeEngine<A> {
   fatalError(message: string): HostError {
     this.kcbs.clear();
     this.unregisterAll();
-    return new HostError(message);
+    return new RunEndedError(message);
   }
 
   /** kprobe_handler: a breakpoint at `addr`. */
@@ -388,6 +434,8 @@ export class KprobeEngine<A> {
     // aggr_pre_handler: in list order, stop at the first that says it set PC.
     const probes = site.probes.length === 1 ? site.probes : [...site.probes];
     for (const p of probes) {
+      // An earlier handler of this hit may have unregistered it.
+      if (!p.registered) continue;
       p.nhit++;
       const pre = p.handlers.preHandler;
       if (!pre) continue;
@@ -443,7 +491,7 @@ export class KprobeEngine<A> {
       k.status = 'HIT_SSDONE';
       for (const p of [...k.site.probes]) {
         const post = p.handlers.postHandler;
-        if (!post) continue;
+        if (!post || !p.registered) continue;
         k.running = p;
         this.runHandler(p, () => post(p, this.regs, 0), 'post_handler');
       }
@@ -476,11 +524,18 @@ export class KprobeEngine<A> {
     const inSlot = pc >= k.site.slot && pc < k.site.slot + BigInt(this.arch.slotSize);
     if (k.status === 'HIT_SS' || k.status === 'REENTER') {
       const p = k.site.probes[0];
-      if (p?.handlers.faultHandler && k.status === 'HIT_SS') {
+      const fh = p?.handlers.faultHandler;
+      if (p && fh && k.status === 'HIT_SS') {
         let handled = false;
-        this.runHandler(p, () => {
-          handled = truthy(p.handlers.faultHandler!(p, this.regs, this.arch.trapNumber(signal)));
-        }, 'fault_handler');
+        try {
+          handled = truthy(fh(p, this.regs, this.arch.trapNumber(signal)));
+        } catch (e) {
+          // No handler is left to take it, and no error may leave this hook: the machine asks
+          // it about a fault uc_emu_start returned, outside any hook. So the run ends as for
+          // any handler failure (every probe removed), but with the guest's own fault.
+          const ended = this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e instanceof Error ? e.message : String(e)}`);
+          this.machine.options.warn(`kprobe-emu: ${ended.message}; the fault it was given ends the program`);
+        }
         if (handled) return 'handled';
       }
       // Not handled: the fault ends the program, reported at the probed instruction as it

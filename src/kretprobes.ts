@@ -119,6 +119,9 @@ export class Kretprobes<A> {
     if (!fn || fn.symbol.kind !== 'func' || fn.offset !== 0n)
       throw new ProbeError('EINVAL', `a return probe goes on a function entry: ${where} is not one`);
     const name = fn.symbol.name;
+    // As for kprobes: the same options at the same entry twice would report each return twice.
+    if (this.all.some((r) => r.registered && r.options === options && r.kp.addr === addr))
+      throw new ProbeError('EEXIST', `a return probe with these options is already registered on ${name}: unregister it before registering it again`);
     const maxactive = options.maxactive ?? DEFAULT_MAXACTIVE;
     if (!Number.isInteger(maxactive) || maxactive < 1) throw new ProbeError('EINVAL', `maxactive must be a positive integer, got ${maxactive}`);
     const dataSize = options.dataSize ?? 0;
@@ -142,13 +145,17 @@ export class Kretprobes<A> {
     rp.registered = false;
     this.engine.unregisterKprobe(rp.kp);
     rp.free.length = 0;
+    rp.used = 0;
+    // Every instance leaves the probe before a drop handler runs: one that throws ends the
+    // run, and the task deaths that follow must find nothing more of this probe to drop.
+    const inFlight: KretprobeInstance[] = [];
     for (const list of this.table.values())
       for (const ri of list)
         if (ri.rp === rp) {
-          this.dropped(rp, ri, 'unregistered');
           ri.rp = undefined;
+          inFlight.push(ri);
         }
-    rp.used = 0;
+    for (const ri of inFlight) this.dropped(rp, ri, 'unregistered');
   }
 
   /** Instances in flight for a task, newest first, for tests and tools. */
@@ -211,7 +218,16 @@ export class Kretprobes<A> {
     ri.task = task;
     ri.data.fill(0);
     const eh = rp.options.entryHandler;
-    if (eh && truthy(eh(ri, regs))) {
+    let skip = false;
+    if (eh) this.engine.runHandler(rp.kp, () => void (skip = truthy(eh(ri, regs))), 'entry handler');
+    if (!rp.registered) {
+      // The entry handler unregistered its probe: this call is no longer tracked, and its
+      // instance went with the pool.
+      ri.rp = undefined;
+      if (!skip) this.dropped(rp, ri, 'unregistered');
+      return 0;
+    }
+    if (skip) {
       ri.rp = undefined;
       rp.free.push(ri);
       return 0;
@@ -295,6 +311,11 @@ export class Kretprobes<A> {
         rp.nhit++;
         const h = rp.options.handler;
         if (h) this.engine.runHandler(rp.kp, () => h(ri, regs), 'return handler');
+      } else if (rp) {
+        // Unregistered by a handler earlier in this chain: the chain was out of the table, so
+        // unregister could not drop it.
+        ri.rp = undefined;
+        this.dropped(rp, ri, 'unregistered');
       }
       this.release(ri);
     }

@@ -109,3 +109,30 @@ describe('symbols and disasm', () => {
     expect(bad.stderr).toMatch(/no function named 'nosuch'/);
   });
 });
+
+describe('--max-output', () => {
+  it('stops writing events at the limit, counts the rest, and keeps the run and a Chrome trace whole', () => {
+    const full = cli(['run', '--format', 'json', '-o', join(dir, 'full.jsonl'), '-e', 'p fib', fixture('x86_64', 'fib'), '10']);
+    const all = readFileSync(join(dir, 'full.jsonl'), 'utf8').trimEnd().split('\n');
+    expect(all).toHaveLength(177); // fib(10) makes 177 calls
+    const r = cli(['run', '--format', 'json', '--max-output', '2k', '-o', join(dir, 'cut.jsonl'), '-e', 'p fib', fixture('x86_64', 'fib'), '10']);
+    expect([r.status, r.stdout]).toEqual([full.status, full.stdout]);
+    const cut = readFileSync(join(dir, 'cut.jsonl'), 'utf8').trimEnd().split('\n');
+    // Written up to the event that reached 2048 bytes, and those are the first events of the full run.
+    expect(cut.join('\n').length).toBeGreaterThanOrEqual(2048);
+    expect(cut.slice(0, -1).join('\n').length).toBeLessThan(2048);
+    expect(cut).toEqual(all.slice(0, cut.length));
+    expect(r.stderr).toBe(`kprobe-emu: the trace reached --max-output (2048 bytes): ${all.length - cut.length} later events were not written\n`);
+
+    const c = cli(['run', '--format', 'chrome', '--max-output', '1k', '-o', join(dir, 'cut.json'), '-e', 'r fib', fixture('x86_64', 'fib'), '10']);
+    expect(c.status).toBe(0);
+    const trace = JSON.parse(readFileSync(join(dir, 'cut.json'), 'utf8')) as { traceEvents: { ph: string }[] };
+    expect(trace.traceEvents.filter((e) => e.ph === 'X').length).toBeGreaterThan(0);
+    expect(c.stderr).toMatch(/^kprobe-emu: the trace reached --max-output \(1024 bytes\): \d+ later events were not written\n$/);
+  });
+  it('refuses a size it cannot read', () => {
+    const r = cli(['run', '--max-output', '12x', fixture('x86_64', 'hello')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/expected a size such as 512M, got '12x'/);
+  });
+});
