@@ -7,7 +7,7 @@ import type { SymbolTable } from '../emu/symbols.js';
 /** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */
 export class ProbeError extends Error {
   constructor(
-    readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS' | 'EADDRNOTAVAIL',
+    readonly code: 'EINVAL' | 'EILSEQ' | 'ENOENT' | 'EEXIST' | 'ENOSYS' | 'EADDRNOTAVAIL' | 'ENOSPC',
     message: string,
   ) {
     super(message);

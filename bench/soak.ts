@@ -57,10 +57,6 @@ const NO_RETURN_PROBE: Record<string, readonly string[]> = {
     'test_beqlr_not_taken', 'test_beqctr_not_taken', 'test_bdnz_loop',
     // Entered by falling through or by a bdnz, not by a call.
     'br_bdnz_body',
-    // The check reads LR after the return. The trampoline sets PC to the real return
-    // address but leaves LR at kretprobe_trampoline (as 2.6.13 did; Linux's ppc64
-    // trampoline handler later also set regs->link = orig_ret_address).
-    'test_blr', 'test_beqlr_taken', 'test_bdnzlr',
   ],
 };
 

@@ -465,17 +465,18 @@ export class Machine {
         this.mem.seal();
         err = this.uc.emuStart(pc, until, slice);
       } catch (e) {
-        if (!(e instanceof HostError)) {
-          this.close();
-          throw e;
-        }
-        const at = this.cpu.regRead(this.isa.pcReg);
-        for (const t of this.sched.live()) this.sched.kill(t, 125);
-        return this.finish({ kind: 'error', message: e.message, pc: at, tid: this.sched.current.tid });
+        return this.hostFailure(e);
       }
       if (this.final) return this.finish(this.final);
       if (err !== UC_ERR_OK) {
-        const stop = this.faultFromError(err);
+        // The fault goes to the probes' fault handler and kills the tasks (their exit
+        // listeners run): what a handler throws there ends the run as inside the engine.
+        let stop: StopReason | undefined;
+        try {
+          stop = this.faultFromError(err);
+        } catch (e) {
+          return this.hostFailure(e);
+        }
         if (stop === undefined) continue;
         return this.finish(stop);
       }
@@ -594,6 +595,18 @@ export class Machine {
     }
     for (const t of this.sched.live()) this.sched.kill(t, 128 + (stop.kind === 'signal' ? stop.signal : 0));
     return stop;
+  }
+
+  /** A handler failed (HostError): every task ends, the run stops with an error. */
+  private hostFailure(e: unknown): StopReason {
+    if (!(e instanceof HostError)) {
+      this.close();
+      throw e;
+    }
+    const at = this.cpu.regRead(this.isa.pcReg);
+    const tid = this.sched.current.tid;
+    for (const t of this.sched.live()) this.sched.kill(t, 125);
+    return this.finish({ kind: 'error', message: e.message, pc: at, tid });
   }
 
   private finish(r: StopReason): StopReason {

@@ -266,6 +266,8 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
   return dispatchers;
 }
 
+const SCRATCH = 4096;
+
 /** Number of engines currently open in this process (for leak checks). */
 export function openEngineCount(): number {
   return engines.size;
@@ -300,6 +302,8 @@ export class Unicorn {
   private hasPending = false;
   private readonly contexts = new Set<unknown>();
   private readonly one = new BigUint64Array(1);
+  /** For small memory and register transfers: a buffer koffi can pass without moving it. */
+  private readonly scratch = new Uint8Array(new ArrayBuffer(SCRATCH));
   private readonly oneBytes = new Uint8Array(this.one.buffer);
   readonly handlers: HookHandlers;
 
@@ -387,9 +391,9 @@ export class Unicorn {
 
   /** Raw register access for registers wider than 64 bits or with a struct layout. */
   regReadBytes(id: number, size: number): Uint8Array {
-    const buf = new Uint8Array(size);
-    check(native!.uc_reg_read(this.uc, id, buf), 'uc_reg_read');
-    return buf;
+    if (size > SCRATCH) throw new RangeError(`regReadBytes: ${size} bytes is more than a register holds`);
+    check(native!.uc_reg_read(this.uc, id, this.scratch), 'uc_reg_read');
+    return this.scratch.slice(0, size);
   }
 
   regWriteBytes(id: number, bytes: Uint8Array): void {
@@ -412,12 +416,15 @@ export class Unicorn {
   }
 
   memRead(addr: bigint, size: number): Uint8Array {
-    const buf = new Uint8Array(size);
+    // Small reads go through the engine's own buffer and come back as a copy: handing koffi
+    // a new small typed array makes V8 move its bytes off the heap first (~1 us a call).
+    const small = size <= SCRATCH;
+    const buf = small ? this.scratch : new Uint8Array(size);
     if (size > 0) {
       const err = native!.uc_mem_read(this.uc, addr, buf, size);
       if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
     }
-    return buf;
+    return small ? buf.slice(0, size) : buf;
   }
 
   /** Read into a caller-owned buffer (no allocation). */
@@ -428,7 +435,13 @@ export class Unicorn {
 
   memWrite(addr: bigint, bytes: Uint8Array): void {
     if (bytes.length > 0) {
-      const err = native!.uc_mem_write(this.uc, addr, bytes, bytes.length);
+      // Copied into the engine's own buffer, for the reason memRead gives.
+      let from = bytes;
+      if (bytes.length <= SCRATCH) {
+        this.scratch.set(bytes);
+        from = this.scratch;
+      }
+      const err = native!.uc_mem_write(this.uc, addr, from, bytes.length);
       if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
     }
   }

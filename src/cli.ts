@@ -9,6 +9,7 @@ import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
 import { disasmLines, symbolLines } from './inspect.js';
 import type { Machine } from '../emu/machine.js';
 import { DefinitionError } from './probe-def.js';
+import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { profileLines, traceDefinitions, TraceSink, type TracedProbe } from './tracing.js';
 
 const EXIT_USAGE = 2;
@@ -70,6 +71,7 @@ interface RunOpts {
   maxMemory?: bigint;
   maxTasks?: number;
   maxOutput: bigint;
+  maxProbes: number;
   env?: string[];
   event?: string[];
   eventsFile?: string;
@@ -189,6 +191,7 @@ Each command has its own --help.`,
     .option('-o, --output <file>', 'write the trace here (default: stderr)')
     .addOption(new Option('--max-output <size>', 'trace size limit; events after it are counted, not written').argParser(byteSize).default(1n << 30n, '1G'))
     .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
+    .addOption(new Option('--max-probes <n>', 'registered probe limit; registration fails with ENOSPC beyond it').argParser(positiveInt('--max-probes')).default(DEFAULT_MAX_PROBES))
     .option('--blacklist <symbol>', 'refuse probes on this function (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--no-kretprobe-sp-check', 'keep return-probe instances whose frames a longjmp skipped (the 2005 behaviour)')
     .addOption(
@@ -243,6 +246,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
             blacklist: opts.blacklist ?? [],
             kretprobeSpCheck: opts.kretprobeSpCheck,
             kretprobeKeying: opts.kretprobeKeying,
+            maxProbes: opts.maxProbes,
           }).probes;
       };
       let r;

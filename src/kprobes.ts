@@ -29,10 +29,15 @@ export interface KprobeHandlers {
 export type ProbePoint = { symbol: string; offset?: number | bigint } | { addr: bigint };
 
 /** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
+/** Default of KprobeEngine.maxProbes: ten times what the benchmarks register. */
+export const DEFAULT_MAX_PROBES = 100_000;
+
 export class Kprobe {
   nhit = 0;
   nmissed = 0;
   registered = true;
+  /** The engine's own (the return-probe trampoline's): not counted against maxProbes. */
+  internal = false;
   constructor(
     readonly addr: bigint,
     readonly handlers: KprobeHandlers,
@@ -109,6 +114,10 @@ export class KprobeEngine<A> {
   readonly blacklist = new Set<string>();
   /** Run boostable copies straight from their slots when no post handler needs a step end. */
   booster = true;
+  /** Registered probes at most (return probes count their entry probe); beyond: ENOSPC. */
+  maxProbes = DEFAULT_MAX_PROBES;
+  /** Probes registered now (the engine's own not counted). */
+  private nlive = 0;
   /** Hits that ran boosted (no step). */
   nboosted = 0;
   /** Drop return-probe instances whose frames a longjmp skipped (uretprobes' check). */
@@ -156,11 +165,14 @@ export class KprobeEngine<A> {
     // address twice would run twice a hit.
     if (old?.probes.some((q) => q.handlers === handlers))
       throw new ProbeError('EEXIST', `a probe with these handlers is already registered at ${where}: unregister it before registering it again`);
+    if (!how.internal && this.nlive >= this.maxProbes)
+      throw new ProbeError('ENOSPC', `the limit of ${this.maxProbes} registered probes is reached (maxProbes, --max-probes)`);
     const p = new Kprobe(addr, handlers, where);
+    p.internal = how.internal === true;
     if (old) {
       // A new list: a hit whose pre_handler registers here walks on through the one it began with.
       old.probes = [p, ...old.probes];
-      this.all.push(p);
+      this.registered(p);
       return p;
     }
     const ainsn = this.arch.prepare({ read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols }, addr);
@@ -180,8 +192,13 @@ export class KprobeEngine<A> {
     this.sites.set(addr, { addr, probes: [p], ainsn, slot, opcode, boostReady: false });
     const i = this.removed.findIndex((r) => r.addr === addr);
     if (i >= 0) this.removed.splice(i, 1);
-    this.all.push(p);
+    this.registered(p);
     return p;
+  }
+
+  private registered(p: Kprobe): void {
+    this.all.push(p);
+    if (!p.internal) this.nlive++;
   }
 
   /** The blacklist: user-named functions and the engine's own trampoline. */
@@ -228,6 +245,7 @@ export class KprobeEngine<A> {
   unregisterKprobe(p: Kprobe): void {
     if (!p.registered) return;
     p.registered = false;
+    if (!p.internal) this.nlive--;
     const site = this.sites.get(p.addr);
     if (!site) return;
     site.probes = site.probes.filter((q) => q !== p);
@@ -520,7 +538,9 @@ export class KprobeEngine<A> {
   /** kprobe_fault_handler: a fault while a handler or a step of this task runs. */
   private kprobeFaultHandler(signal: number, pc: bigint, task: Task): 'handled' | { pc: bigint } {
     const k = this.kcbFor(task);
-    if (!k) return { pc };
+    // A fault in a boosted copy (no control block is kept for it) is reported at the
+    // probed instruction, as unprobed.
+    if (!k) return { pc: this.originalPc(pc) };
     const inSlot = pc >= k.site.slot && pc < k.site.slot + BigInt(this.arch.slotSize);
     if (k.status === 'HIT_SS' || k.status === 'REENTER') {
       const p = k.site.probes[0];
@@ -545,7 +565,7 @@ export class KprobeEngine<A> {
       this.machine.releaseSwitch();
       return { pc: inSlot ? addr : pc };
     }
-    return { pc };
+    return { pc: this.originalPc(pc) };
   }
 
   /** A PC inside a slot stands for the same offset of its probed instruction. */

@@ -305,6 +305,10 @@ export class Kretprobes<A> {
     // PC at the real return address while handlers run (as since 5.15), so that a stack
     // trace from the handler starts in the caller.
     regs.pc = real;
+    // Where the call kept its return address in a register (ppc64 LR), that register reads
+    // the trampoline after the return: give it the real address too, as later kernels do
+    // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline).
+    if (arch.returnSlot(sp) === undefined) arch.setReturnAddress(this.engine.machine.cpu, sp, real);
     for (const ri of chain) {
       const rp = ri.rp;
       if (rp && rp.registered) {

@@ -197,6 +197,7 @@ export interface TraceOptions {
   blacklist?: readonly string[];
   kretprobeSpCheck?: boolean;
   kretprobeKeying?: KretprobeKeying;
+  maxProbes?: number;
 }
 
 /**
@@ -226,6 +227,7 @@ export function traceDefinitions(
   for (const b of options.blacklist ?? []) engine.blacklist.add(b);
   if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
+  if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
   const start = m.guestNanoseconds();
   const now = () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];

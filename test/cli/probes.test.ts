@@ -75,6 +75,14 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     expect(unchecked.stderr).toMatch(/r_esc_c_0: \(esc_b\+0x[0-9a-f]+\/0x[0-9a-f]+ <- esc_c\)/);
   });
 
+  it('--max-probes: registration past the limit is refused (ENOSPC) before the program runs; a return probe counts its entry probe', () => {
+    const fits = cli(['run', '--max-probes', '3', '-e', 'p target', '-e', 'p main', '-e', 'r target2', fixture(isa, 'ktest')]);
+    expect(fits.status).toBe(0);
+    const over = cli(['run', '--max-probes', '2', '-e', 'p target', '-e', 'p main', '-e', 'r target2', fixture(isa, 'ktest')]);
+    expect([over.status, over.stdout]).toEqual([2, '']);
+    expect(over.stderr).toMatch(/^kprobe-emu: bad probe definition: cannot probe here: the limit of 2 registered probes is reached \(maxProbes, --max-probes\) \(ENOSPC\)\n  r target2\n/);
+  });
+
   it('256 probes at once (multiple_kprobes.tc): instruction addresses of the program, from an events file', () => {
     const m = createMachine(loadElfFile(fixture(isa, 'rettest')), { argv: ['rettest'], stdout: () => {}, stderr: () => {}, warn: () => {} });
     const addrs = instructionBoundaries(m).slice(0, 256);

@@ -408,6 +408,31 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       expectUnpatched(pr, before);
     });
 
+    it('a drop handler throwing when a guest fault kills its task: the run stops with an error (exit 125), not an exception', () => {
+      const pr = probed(isa, 'rettest', ['nested']);
+      const { m, e } = pr;
+      const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
+      const tramp = e.kretprobes().trampoline;
+      let drops = 0;
+      const rp = e.registerKretprobe({ symbol: 'inner' }, {
+        handler: boom('no return handler expected'),
+        dropHandler: () => {
+          drops++;
+          throw new Error('drop handler boom');
+        },
+      });
+      e.registerKprobe({ symbol: 'leaf_sum' }, {
+        preHandler: (_p, regs) => regs.write(stackWordHolding(regs, tramp, m.isa.wordSize), wordBytes(m, UNMAPPED)),
+      });
+      const stop = m.run();
+      expect(stop).toMatchObject({ kind: 'error', tid: 1000 });
+      expect(stop.kind === 'error' && stop.message).toMatch(/drop handler boom/);
+      expect(shellStatus(stop)).toBe(125);
+      expect([drops, rp.registered]).toEqual([1, false]);
+      expect(e.kretprobes().inFlight()).toBe(0);
+      expectUnpatched(pr, before);
+    });
+
     it('over the hijacked return address with the real one: the call bypasses the trampoline, its instance is dropped at task exit', () => {
       const pr = probed(isa, 'rettest', ['nested']);
       const { m, e, out } = pr;
@@ -538,6 +563,19 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       e.unregisterKprobe(p);
       expect(e.registerKprobe({ symbol: 'fib' }, handlers).registered).toBe(true);
       expectUnpatched(pr, before);
+    });
+
+    it('maxProbes: the engine refuses past it (ENOSPC), counts unregistering, and not its own trampoline probe', () => {
+      const { m, e, out } = probed(isa, 'fib', ['5']);
+      e.maxProbes = 2;
+      const a = e.registerKprobe({ symbol: 'fib' }, {});
+      const rp = e.registerKretprobe({ symbol: 'main' }, {}); // its entry probe is the second; the trampoline's is not counted
+      expect(() => e.registerKprobe({ symbol: 'fib', offset: 1 }, {})).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+      e.unregisterKprobe(a);
+      const b = e.registerKprobe({ symbol: 'fib' }, {});
+      expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+      expect(out()).toBe('fib(5) = 5\n');
+      expect([a.nhit, b.nhit, rp.nhit]).toEqual([0, 15, 1]);
     });
 
     it('registering the same return probe twice is refused (EEXIST)', () => {

@@ -317,6 +317,19 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   });
 });
 
+describe('ppc64: the link register after a probed return', () => {
+  // check_blr and friends compare LR after the call with where the call returned: with LR
+  // left at the trampoline (Linux 2.6.13), they fail under a return probe.
+  it.each(['test_blr', 'test_beqlr_taken', 'test_bdnzlr'])('%s: LR holds the real return address, the checks pass', (fn) => {
+    const { m, e, out } = probed('ppc64', 'branches', []);
+    const rp = e.registerKretprobe({ symbol: fn }, {});
+    const stop = m.run();
+    expect(stop).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toBe(expected('branches').stdout);
+    expect(rp.nhit).toBe(2); // the fixture runs every case in two passes
+  });
+});
+
 describe('stack keying (before the 2005 redesign)', () => {
   it('is refused on ppc64, where the return address is in the link register', () => {
     const { e } = probed('ppc64', 'fib', ['3']);
