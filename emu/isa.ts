@@ -10,6 +10,8 @@ export interface Cpu {
   /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
   regWriteBytes(id: number, bytes: Uint8Array): void;
   memRead(addr: bigint, size: number): Uint8Array;
+  /** A 4- or 8-byte word in the given byte order, read without allocating. */
+  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;
   memWrite(addr: bigint, bytes: Uint8Array): void;
   memMap(addr: bigint, size: number, perms: number): void;
   contextSave(into?: CpuContext): CpuContext;

@@ -36,6 +36,8 @@ export class Memory {
   private readonly opened = new Map<bigint, number>();
   private mappedBytes = 0n;
   private readonly view = new DataView(new ArrayBuffer(8));
+  private readonly bytes4 = new Uint8Array(this.view.buffer, 0, 4);
+  private readonly bytes8 = new Uint8Array(this.view.buffer, 0, 8);
 
   constructor(
     private readonly uc: Unicorn,
@@ -202,13 +204,11 @@ export class Memory {
   }
 
   readU32(addr: bigint): number {
-    const b = this.uc.memRead(addr, 4);
-    return new DataView(b.buffer).getUint32(0, this.littleEndian);
+    return Number(this.uc.memReadWord(addr, 4, this.littleEndian));
   }
 
   readU64(addr: bigint): bigint {
-    const b = this.uc.memRead(addr, 8);
-    return new DataView(b.buffer).getBigUint64(0, this.littleEndian);
+    return this.uc.memReadWord(addr, 8, this.littleEndian);
   }
 
   readWord(addr: bigint): bigint {
@@ -217,12 +217,12 @@ export class Memory {
 
   writeU32(addr: bigint, v: number): void {
     this.view.setUint32(0, v >>> 0, this.littleEndian);
-    this.uc.memWrite(addr, new Uint8Array(this.view.buffer, 0, 4).slice());
+    this.uc.memWrite(addr, this.bytes4);
   }
 
   writeU64(addr: bigint, v: bigint): void {
     this.view.setBigUint64(0, BigInt.asUintN(64, v), this.littleEndian);
-    this.uc.memWrite(addr, new Uint8Array(this.view.buffer, 0, 8).slice());
+    this.uc.memWrite(addr, this.bytes8);
   }
 
   writeWord(addr: bigint, v: bigint): void {

@@ -304,6 +304,7 @@ export class Unicorn {
   private readonly one = new BigUint64Array(1);
   /** For small memory and register transfers: a buffer koffi can pass without moving it. */
   private readonly scratch = new Uint8Array(new ArrayBuffer(SCRATCH));
+  private readonly scratchView = new DataView(this.scratch.buffer);
   private readonly oneBytes = new Uint8Array(this.one.buffer);
   readonly handlers: HookHandlers;
 
@@ -425,6 +426,12 @@ export class Unicorn {
       if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
     }
     return small ? buf.slice(0, size) : buf;
+  }
+
+  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
+    const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
+    if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+    return size === 8 ? this.scratchView.getBigUint64(0, littleEndian) : BigInt(this.scratchView.getUint32(0, littleEndian));
   }
 
   /** Read into a caller-owned buffer (no allocation). */

@@ -392,7 +392,7 @@ export class KprobeEngine<A> {
   }
 
   /** A handler of `p` threw `e`: its fault_handler may take it, else the run ends. */
-  private handlerThrew(p: Kprobe, e: unknown, what: string): void {
+  handlerThrew(p: Kprobe, e: unknown, what: string): void {
     if (e instanceof RunEndedError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     const fh = p.handlers.faultHandler;

@@ -28,6 +28,8 @@ export interface KretprobeInstance {
   chained: boolean;
   /** Per-instance data for the entry and return handlers (`dataSize` bytes, zeroed). */
   data: Uint8Array;
+  /** A JavaScript value the entry handler may leave for the return or drop handler (undefined at entry). */
+  user: unknown;
 }
 
 /** Return handler: runs at the return, with PC at the real return address. */
@@ -80,6 +82,9 @@ export class Kretprobe {
 }
 
 export type KretprobeKeying = 'task' | 'stack';
+
+/** A task with no instances (never changed: finding no instance ends the run first). */
+const NO_INSTANCES: KretprobeInstance[] = [];
 
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
@@ -134,7 +139,7 @@ export class Kretprobes<A> {
     const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
     rp = new Kretprobe(kp, options, maxactive, name);
     for (let i = 0; i < maxactive; i++)
-      rp.free.push({ rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: new Uint8Array(dataSize) });
+      rp.free.push({ rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: new Uint8Array(dataSize), user: undefined });
     this.all.push(rp);
     return rp;
   }
@@ -216,10 +221,17 @@ export class Kretprobes<A> {
     }
     ri.rp = rp;
     ri.task = task;
-    ri.data.fill(0);
+    if (ri.data.length > 0) ri.data.fill(0);
+    ri.user = undefined;
     const eh = rp.options.entryHandler;
     let skip = false;
-    if (eh) this.engine.runHandler(rp.kp, () => void (skip = truthy(eh(ri, regs))), 'entry handler');
+    if (eh) {
+      try {
+        skip = truthy(eh(ri, regs));
+      } catch (e) {
+        this.engine.handlerThrew(rp.kp, e, 'entry handler');
+      }
+    }
     if (!rp.registered) {
       // The entry handler unregistered its probe: this call is no longer tracked, and its
       // instance went with the pool.
@@ -275,9 +287,11 @@ export class Kretprobes<A> {
   private trampolineHandler(regs: Regs): number {
     const { machine: m, arch } = this.engine;
     const task = regs.tid;
-    const sp = regs.sp;
-    const key = this.keying === 'task' ? task : sp - BigInt(m.isa.wordSize);
-    const list = this.table.get(key) ?? [];
+    // The stack pointer is read when something needs it (stack keying, the sp check of an
+    // outer call, a return address kept in a register).
+    let sp = this.keying === 'task' ? undefined : regs.sp;
+    const key = sp === undefined ? task : sp - BigInt(m.isa.wordSize);
+    const list = this.table.get(key) ?? NO_INSTANCES;
     let chain: KretprobeInstance[];
     for (;;) {
       // The returning call's chain: from the newest, instances up to the first with a real
@@ -289,11 +303,11 @@ export class Kretprobes<A> {
           `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${list.length} in flight): the return address was lost`,
         );
       }
-      chain = list.splice(end).reverse();
+      chain = end === list.length - 1 ? [list.pop()!] : list.splice(end).reverse();
       // With the sp check, a chain whose next (outer) call is no longer on the stack was
       // skipped by a longjmp: drop it without handlers and look at the next one.
       const next = list[list.length - 1];
-      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, sp, 'ret')) {
+      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, (sp ??= regs.sp), 'ret')) {
         for (const ri of chain) this.release(ri, 'longjmp');
         this.nstale += chain.length;
         continue;
@@ -308,13 +322,20 @@ export class Kretprobes<A> {
     // Where the call kept its return address in a register (ppc64 LR), that register reads
     // the trampoline after the return: give it the real address too, as later kernels do
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline).
-    if (arch.returnSlot(sp) === undefined) arch.setReturnAddress(this.engine.machine.cpu, sp, real);
+    // (No stack pointer needed to write the register.)
+    if (chain[chain.length - 1]!.slot === undefined) arch.setReturnAddress(m.cpu, 0n, real);
     for (const ri of chain) {
       const rp = ri.rp;
       if (rp && rp.registered) {
         rp.nhit++;
         const h = rp.options.handler;
-        if (h) this.engine.runHandler(rp.kp, () => h(ri, regs), 'return handler');
+        if (h) {
+          try {
+            h(ri, regs);
+          } catch (e) {
+            this.engine.handlerThrew(rp.kp, e, 'return handler');
+          }
+        }
       } else if (rp) {
         // Unregistered by a handler earlier in this chain: the chain was out of the table, so
         // unregister could not drop it.

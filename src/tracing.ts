@@ -237,27 +237,17 @@ export function traceDefinitions(
       try {
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
-          const places = new Map<bigint, { at: string; sym: string; pc: string }>();
-          const entries = new Map<KretprobeInstance, bigint>();
+          const places = new Map<bigint, ReturnPlace>();
           // $argN in a return probe: the arguments as they were at the entry.
-          const wanted = new Set<number>();
-          for (const a of def.args) argNumbers(a.source, wanted);
-          const entryArgs = new Map<KretprobeInstance, Map<number, bigint>>();
+          const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
           const ret: Kretprobe = engine.registerKretprobe(point, {
             ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
             entryHandler: (ri, regs) => {
-              entries.set(ri, now());
-              if (wanted.size > 0) entryArgs.set(ri, new Map([...wanted].map((n) => [n, regs.arg(n)])));
+              ri.user = wanted.length === 0 ? now() : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
             },
-            handler: (ri, regs) => {
-              recordReturn(m, sink, def, ri, regs, now(), entries.get(ri), entryArgs.get(ri), places);
-              entries.delete(ri);
-              entryArgs.delete(ri);
-            },
+            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places),
             dropHandler: (ri, why) => {
-              const entryNs = entries.get(ri);
-              entries.delete(ri);
-              entryArgs.delete(ri);
+              const entryNs = entryNsOf(ri);
               if (entryNs !== undefined) sink.dropped?.({ event: def.event, group: def.group, task: ri.task, func: ret.func, entryNs, ns: now(), why });
             },
           });
@@ -293,24 +283,40 @@ function recordReturn(
   ri: KretprobeInstance,
   regs: Regs,
   ns: bigint,
-  entryNs: bigint | undefined,
-  entryArgs: ReadonlyMap<number, bigint> | undefined,
-  places: Map<bigint, { at: string; sym: string; pc: string }>,
+  places: Map<bigint, ReturnPlace>,
 ): void {
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entryArgs ?? NO_ARGS);
-  const to = regs.pc;
-  let place = places.get(to);
-  if (!place) places.set(to, (place = locate(m, to)));
+  const u = ri.user as EntryState | undefined;
+  const entryNs = typeof u === 'bigint' ? u : u?.ns;
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS);
+  // An instance of a chain holds the trampoline; PC is the real address then.
+  const to = ri.chained ? regs.pc : ri.retAddr;
   const func = ri.rp?.func ?? '?';
+  let place = places.get(to);
+  if (!place) {
+    const p = locate(m, to);
+    places.set(to, (place = { ...p, where: `${p.sym} <- ${func}` }));
+  }
   sink.record({
     event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: place.pc, at: func, ret: place.at, args: json },
     textArgs: text,
-    where: `${place.sym} <- ${func}`,
+    where: ri.rp ? place.where : `${place.sym} <- ${func}`,
     ns,
     ...(entryNs !== undefined ? { entryNs } : {}),
     key: place,
   });
 }
+
+/** Where a traced return probe returned to, with its `(caller+0xoff/0xsize <- func)` text. */
+type ReturnPlace = { at: string; sym: string; pc: string; where: string };
+
+/** What the entry handler of a traced return probe leaves in `ri.user`: its time, with $argN when asked. */
+type EntryState = bigint | { ns: bigint; args: ReadonlyMap<number, bigint> };
+
+/** The entry time of a traced call, if its entry was seen. */
+const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
+  const u = ri.user as EntryState | undefined;
+  return typeof u === 'bigint' ? u : u?.ns;
+};
 
 const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
 

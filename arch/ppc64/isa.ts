@@ -117,7 +117,7 @@ function classify(intno: number, cpu: Cpu): IntrEvent {
       return { kind: 'syscall' };
     case EXCP_PROGRAM: {
       // Program check: a trap instruction leaves PC after it; so do privileged ones.
-      const insn = new DataView(cpu.memRead(pc - 4n, 4).buffer).getUint32(0, false);
+      const insn = Number(cpu.memReadWord(pc - 4n, 4, false));
       if (isTrapInsn(insn)) return { kind: 'breakpoint', addr: pc - 4n };
       if ((insn & MFPVR_MASK) === MFPVR) {
         // Linux emulates `mfspr rD, PVR` for user mode (arch/powerpc/kernel/traps.c).
@@ -180,7 +180,7 @@ export function ppc64(): IsaSpec {
       // r3..r10; further arguments live in the caller's parameter save area.
       if (n <= 8) return cpu.regRead(gpr(2 + n));
       const sp = cpu.regRead(gpr(1));
-      return new DataView(cpu.memRead(sp + 48n + 8n * BigInt(n - 1), 8).buffer).getBigUint64(0, false);
+      return cpu.memReadWord(sp + 48n + 8n * BigInt(n - 1), 8, false);
     },
     setupCall(cpu, fn, args, ret, toc) {
       // A new frame below the current one: 112 bytes of ELFv1 frame header + save area,
@@ -241,7 +241,7 @@ export function ppc64(): IsaSpec {
       return out;
     },
     emulateUnsafe(cpu, addr, nowNs) {
-      const insn = new DataView(cpu.memRead(addr, 4).buffer).getUint32(0, false);
+      const insn = Number(cpu.memReadWord(addr, 4, false));
       const tb = (nowNs * TB_HZ) / 1_000_000_000n;
       const which = TB_READS.get((insn & 0xfc1fffff) >>> 0);
       cpu.regWrite(gpr((insn >>> 21) & 31), which === 'tbu' ? tb >> 32n : which === 'tbl' ? tb & 0xffffffffffffffffn : 0n);
@@ -285,7 +285,7 @@ export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, wr
     const pc = blockPc + BigInt(4 * i);
     let insn: number;
     try {
-      insn = new DataView(cpu.memRead(pc, 4).buffer).getUint32(0, false);
+      insn = Number(cpu.memReadWord(pc, 4, false));
     } catch {
       return undefined;
     }

@@ -36,8 +36,7 @@ export function x86StackWords(is64: boolean): { read(cpu: Cpu, a: bigint): bigin
   const dv = new DataView(out.buffer);
   return {
     read(cpu, a) {
-      const v = new DataView(cpu.memRead(a, size).buffer);
-      return is64 ? v.getBigUint64(0, true) : BigInt(v.getUint32(0, true));
+      return cpu.memReadWord(a, size, true);
     },
     write(cpu, a, value) {
       if (is64) dv.setBigUint64(0, BigInt.asUintN(64, value), true);
