@@ -7,7 +7,8 @@ import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { runProgram } from '../src/run.js';
 import { libraryPath, ucVersion } from '../emu/unicorn.js';
-import { probeCosts, probeTable, type ProbeCosts } from './probes.js';
+import { probeCosts, probeTable, type Isa, type ProbeCosts } from './probes.js';
+import { GOALS, profileGoal, profileTable, type Goal } from './profile.js';
 
 const ISAS = ['x86_64', 'i386', 'ppc64'] as const;
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
@@ -161,9 +162,42 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push('Counting uses Unicorn\'s native instruction count (a per-instruction hook in C); it runs only with --max-insns or --quantum. Guest instruction counts are exact: two budget searches at small arguments and the work measure (iterations, calls) give the line.');
   lines.push('Precise faults add an empty UC_HOOK_MEM_READ/WRITE on one unmapped byte so that x86 reports the faulting instruction itself.');
+  // Every goal this run missed, with a profile of its hot path.
+  const missed = missedGoals(probeRows);
+  lines.push('');
+  lines.push('## Goals missed in this run, with profiles');
+  lines.push('');
+  if (missed.length === 0) lines.push('None: every goal of the probe table was met.');
+  for (const m of missed) {
+    const { lines: top } = await profileGoal(m.goal, m.isa);
+    lines.push(`### ${GOALS[m.goal]}, ${m.isa}: ${m.figure}`);
+    lines.push('');
+    lines.push('Self time per function over five runs of the workload (V8 profiler, 100 us sampling):');
+    lines.push('');
+    lines.push(...profileTable(top, 8));
+    lines.push('');
+  }
   const text = lines.join('\n') + '\n';
   process.stdout.write(text);
   if (process.env.BENCH_WRITE) writeFileSync(process.env.BENCH_WRITE, text);
+}
+
+/** The goals of the probe table a row misses, with the figure that misses. */
+function missedGoals(rows: ProbeCosts[]): { goal: Goal; isa: Isa; figure: string }[] {
+  const out: { goal: Goal; isa: Isa; figure: string }[] = [];
+  for (const r of rows) {
+    const check = (goal: Goal, ratio: number, limit: number) => {
+      if (ratio > limit) out.push({ goal, isa: r.isa, figure: `${fmt(ratio, 2)}x (goal <= ${limit})` });
+    };
+    check('idle', r.idle100Ratio, 1.02);
+    check('kprobe', r.kprobeUs / r.bareTrapUs, 2);
+    check('kretprobe', r.kretUs / r.bareTrapUs, 5);
+    check('many', r.many10kRatio, 1.1);
+    check('tasks', r.tasksRatio, 1.1);
+    check('cli-kprobe', r.cliKprobeUs / r.bareTrapUs, 2.5);
+    check('cli-kretprobe', r.cliKretUs / r.bareTrapUs, 5);
+  }
+  return out;
 }
 
 await main();

@@ -2,7 +2,7 @@
 // The command line: `kprobe-emu run [options] <elf> [guest args...]`.
 // Exit status: the guest's own; 128+signal when a fault ends it; 125 when the emulator
 // refuses (bad ELF, budget, deadlock, internal error); 2 for wrong usage.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
@@ -11,42 +11,10 @@ import type { Machine } from '../emu/machine.js';
 import { DefinitionError } from './probe-def.js';
 import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { profileLines, traceDefinitions, TraceSink, type TracedProbe } from './tracing.js';
+import { blockWriter, writeAll } from './output.js';
 
 const EXIT_USAGE = 2;
 const EXIT_REFUSED = 125;
-
-/** Write all of `bytes` to a file descriptor synchronously (keeps stdout/stderr ordered). */
-/** Lines to a file descriptor, written in blocks of about 64 KB (and on flush). */
-function blockWriter(fd: number): ((l: string) => void) & { flush?: () => void } {
-  let parts: string[] = [];
-  let size = 0;
-  const flush = () => {
-    if (parts.length === 0) return;
-    writeAll(fd, Buffer.from(parts.join('')));
-    parts = [];
-    size = 0;
-  };
-  const w = (l: string) => {
-    parts.push(l, '\n');
-    size += l.length + 1;
-    if (size >= 65536) flush();
-  };
-  return Object.assign(w, { flush });
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) {
-    try {
-      off += writeSync(fd, bytes, off, bytes.length - off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue;
-      if (code === 'EPIPE') return;
-      throw e;
-    }
-  }
-}
 
 const line = (fd: number, s: string): void => writeAll(fd, Buffer.from(s.endsWith('\n') ? s : `${s}\n`));
 
@@ -154,7 +122,7 @@ async function parseAndRun(argv: string[]): Promise<number> {
   const program = new Command()
     .name('kprobe-emu')
     .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
-    .version('0.2.0')
+    .version('0.3.0')
     .exitOverride()
     .enablePositionalOptions()
     .configureOutput({

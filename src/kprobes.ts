@@ -71,6 +71,11 @@ interface Kcb<A> {
   prev: { site: Site<A>; status: KprobeStatus; step: StepState; running: Kprobe | undefined } | undefined;
 }
 
+function hasPostHandler(site: { probes: Kprobe[] }): boolean {
+  for (const p of site.probes) if (p.handlers.postHandler) return true;
+  return false;
+}
+
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
 /** The run already ended (fatalError): enclosing handlers pass it on, no fault handler takes it. */
@@ -125,6 +130,8 @@ export class KprobeEngine<A> {
   /** How return-probe instances are keyed: by task (2005 redesign) or by stack slot (before it). */
   kretprobeKeying: KretprobeKeying = 'task';
   private kret: Kretprobes<A> | undefined;
+  /** A control block no task holds, for the next hit (no allocation per hit). */
+  private spareKcb: Kcb<A> | undefined;
   /** nmissed of each probe at the last invariant check (it may only grow). */
   private readonly missedSeen = new WeakMap<object, number>();
 
@@ -447,7 +454,15 @@ export class KprobeEngine<A> {
       for (const p of site.probes) p.nmissed++;
       return this.setupSinglestep(k, task);
     }
-    const kcb: Kcb<A> = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
+    let kcb = this.spareKcb;
+    if (kcb) {
+      this.spareKcb = undefined;
+      kcb.site = site;
+      kcb.running = undefined;
+      kcb.status = 'HIT_ACTIVE';
+      kcb.step.savedFlags = 0n;
+      kcb.prev = undefined;
+    } else kcb = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
     this.kcbs.set(task.tid, kcb);
     // aggr_pre_handler: in list order, stop at the first that says it set PC.
     const probes = site.probes.length === 1 ? site.probes : [...site.probes];
@@ -465,7 +480,7 @@ export class KprobeEngine<A> {
         this.handlerThrew(p, e, 'pre_handler');
       }
       if (truthy(r)) {
-        this.kcbs.delete(task.tid);
+        this.endHit(task, kcb);
         return true;
       }
     }
@@ -473,13 +488,22 @@ export class KprobeEngine<A> {
     // The booster: no post handler wants the step's end, so the copy jumps back by itself.
     // Not with preemption (--quantum): a tick could park the task inside the slot, which an
     // unregister could then free under it (the kernel boosts only when not preemptible).
-    if (this.booster && site.boostReady && !this.machine.preemptive && !site.probes.some((p) => p.handlers.postHandler)) {
-      this.kcbs.delete(task.tid);
+    if (this.booster && site.boostReady && !this.machine.preemptive && !hasPostHandler(site)) {
+      this.endHit(task, kcb);
       this.nboosted++;
       this.arch.setupBoost(this.machine.cpu, site.ainsn, site.slot);
       return true;
     }
     return this.setupSinglestep(kcb, task);
+  }
+
+  /** A hit over with no step: the task's control block goes, kept for the next hit. */
+  private endHit(task: Task, kcb: Kcb<A>): void {
+    // A handler may have ended the run (fatalError) or hit again: only a block still the
+    // task's is reused.
+    if (this.kcbs.get(task.tid) !== kcb) return;
+    this.kcbs.delete(task.tid);
+    this.spareKcb = kcb;
   }
 
   private setupSinglestep(k: Kcb<A>, task: Task): boolean {

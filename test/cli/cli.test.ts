@@ -94,6 +94,12 @@ describe('limits and usage', () => {
     expect(r.stdout).toBe('spinning\n');
     expectOneLine(r.stderr, /instruction budget of 200000 exceeded at spin_forever\+0x[0-9a-f]+\/0x[0-9a-f]+ .* \(task 1000\)/);
   });
+  it('--max-tasks makes clone fail with EAGAIN past the limit', () => {
+    const r = cli(['run', '--max-tasks', '2', '-e', 'r:sp spawn_thread ret=$retval:s32', fixture('x86_64', 'threads')]);
+    expect([r.status, r.stdout]).toEqual([1, 'spawn_thread failed\n']);
+    // The first thread is made (its tid), the second is refused: -EAGAIN.
+    expect([...r.stderr.matchAll(/ sp: .* ret=(-?\d+)$/gm)].map((x) => Number(x[1]))).toEqual([1001, -11]);
+  });
   it('a divide by zero ends with 136 SIGFPE', () => {
     const r = cli(['run', fixture('i386', 'divzero')]);
     expect(r.status).toBe(136);

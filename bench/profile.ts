@@ -1,0 +1,145 @@
+// CPU profiles of the hot paths behind the benchmark goals, taken in-process with the V8
+// profiler (node:inspector, what `node --cpu-prof` uses), summarised as self time per
+// function. `npm run bench` profiles each goal it misses into bench/RESULTS.md;
+// `npm run bench:profile -- GOAL [ISA]` profiles one and keeps the .cpuprofile in
+// bench/profiles/ for Chrome DevTools or speedscope.
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { fileURLToPath } from 'node:url';
+import { blockWriter } from '../src/output.js';
+import { TraceSink, traceDefinitions } from '../src/tracing.js';
+import { coldAddresses, timed, type Isa } from './probes.js';
+
+const sink = (): void => {};
+
+/** The workload behind each goal of the probe table, run a few times over. */
+export const GOALS = {
+  idle: 'unprobed vs 100 probes registered that never fire (goal 1)',
+  kprobe: 'kprobe hit, empty pre-handler (goal 2)',
+  kretprobe: "kretprobe'd call, empty handlers (goal 3)",
+  many: 'kprobe hit with 10,000 probes registered (goal 4)',
+  tasks: '1,000 tasks inside one probed function (goal 5)',
+  'cli-kprobe': 'traced kprobe hit, JSON lines to /dev/null (goal 6b)',
+  'cli-kretprobe': "traced kretprobe'd call, JSON lines to /dev/null (goal 6b)",
+} as const;
+export type Goal = keyof typeof GOALS;
+
+function workload(goal: Goal, isa: Isa): () => void {
+  // Hits enough that registration and start-up are a small part of the profile.
+  const hot = ['hot', '1000000'];
+  const traced = (def: string) => {
+    const out = blockWriter(openSync('/dev/null', 'w'));
+    return () => {
+      timed(isa, 'scale', hot, (_e, m) => void traceDefinitions(m, [def], new TraceSink('json', out, 'scale')));
+      out.flush();
+    };
+  };
+  switch (goal) {
+    case 'idle': {
+      const cold = coldAddresses(isa, 100);
+      return () => void timed(isa, 'scale', hot, (e) => cold.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 })));
+    }
+    case 'kprobe':
+      return () => void timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 }));
+    case 'kretprobe':
+      return () => void timed(isa, 'scale', hot, (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink }));
+    case 'many': {
+      const cold = coldAddresses(isa, 10_000);
+      return () =>
+        void timed(isa, 'scale', hot, (e) => {
+          cold.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
+          e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
+        });
+    }
+    case 'tasks':
+      return () =>
+        void timed(isa, 'scale', ['threads', '1000', '20'], (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: 1000, handler: sink }), { maxTasks: 1001 });
+    case 'cli-kprobe':
+      return traced('p leaf x=$arg1');
+    case 'cli-kretprobe':
+      return traced('r leaf $retval');
+  }
+}
+
+export interface ProfileLine {
+  /** Share of the sampled time spent in the function itself. */
+  percent: number;
+  ms: number;
+  name: string;
+  /** file:line, relative to the project. */
+  where: string;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Self time per function, largest first; idle and the profiler's own program time left out. */
+export function selfTimes(p: CpuProfile): ProfileLine[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, { us: number; name: string; where: string }>();
+  let total = 0;
+  p.samples.forEach((id, i) => {
+    const n = byId.get(id)!;
+    // Native frames have no script: koffi's bound C functions (Unicorn running the guest, its
+    // register and memory calls) show under whatever name V8 gave their shared template.
+    const fn = n.callFrame.functionName;
+    const native = n.callFrame.url === '' && !fn.startsWith('(');
+    const name = native ? '(native: Unicorn through koffi)' : fn || '(anonymous)';
+    if (name === '(idle)' || name === '(program)') return;
+    const dt = p.timeDeltas[i] ?? 0;
+    const where = n.callFrame.url ? `${n.callFrame.url.replace(/^.*?\/(dist\/)?(src|emu|arch|bench|node_modules)\//, '$2/')}:${n.callFrame.lineNumber + 1}` : '';
+    const key = `${name} ${where}`;
+    const e = self.get(key) ?? { us: 0, name, where };
+    e.us += dt;
+    self.set(key, e);
+    total += dt;
+  });
+  return [...self.values()].sort((a, b) => b.us - a.us).map((e) => ({ percent: (100 * e.us) / total, ms: e.us / 1000, name: e.name, where: e.where }));
+}
+
+/** Profile `rounds` runs of a goal's workload on one ISA (after one unprofiled warm-up run). */
+export async function profileGoal(goal: Goal, isa: Isa, rounds = 5): Promise<{ lines: ProfileLine[]; profile: CpuProfile }> {
+  const run = workload(goal, isa);
+  run();
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+    for (let i = 0; i < rounds; i++) run();
+    const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
+    return { lines: selfTimes(profile), profile };
+  } finally {
+    session.disconnect();
+  }
+}
+
+/** Markdown lines: the top `n` functions by self time. */
+export function profileTable(lines: ProfileLine[], n = 10): string[] {
+  return [
+    '| self time | function | where |',
+    '|---:|---|---|',
+    ...lines.slice(0, n).map((l) => `| ${l.percent.toFixed(1)}% | \`${l.name}\` | ${l.where} |`),
+  ];
+}
+
+async function main(): Promise<void> {
+  const [goal, isa = 'x86_64'] = process.argv.slice(2);
+  if (!goal || !(goal in GOALS) || !['x86_64', 'i386', 'ppc64'].includes(isa)) {
+    console.error(`usage: npm run bench:profile -- GOAL [x86_64|i386|ppc64]\ngoals:\n${Object.entries(GOALS).map(([k, v]) => `  ${k.padEnd(14)} ${v}`).join('\n')}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { lines, profile } = await profileGoal(goal as Goal, isa as Isa);
+  mkdirSync('bench/profiles', { recursive: true });
+  const file = `bench/profiles/${goal}-${isa}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  console.log(`${GOALS[goal as Goal]} on ${isa}; profile in ${file}\n`);
+  for (const l of profileTable(lines, 20)) console.log(l);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
