@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 20 ? 1 : 0)' 2>/dev/null && echo yes)
 
-.PHONY: demo test build deps check-node fuzz bench fixtures clean
+.PHONY: demo test build deps check-node fuzz soak bench fixtures clean
 
 # Debian packages the tool needs at run time; the tests also use qemu-user when present.
 deps: check-node
@@ -42,6 +42,10 @@ bench: build
 # The fuzz suites with 10,000 ELF mutations (make test runs 300 with the same seed).
 fuzz: build
 	@FUZZ_RUNS=10000 npx vitest run test/fuzz
+
+# Every fixture under random probe sets, 20 rounds in one process: outputs, leaks, memory.
+soak: build
+	@node --expose-gc dist/bench/soak.js
 
 # Rebuild the guest fixtures (needs gcc, gcc-i686-linux-gnu, gcc-powerpc64-linux-gnu).
 fixtures:

@@ -32,7 +32,7 @@ export interface TraceRecord {
   textArgs: Record<string, string>;
   /** `(sym+0xoff/0xsize)` or `(caller+0xoff/0xsize <- func)` without the parentheses. */
   where: string;
-  /** Guest time of the hit, nanoseconds since the program started. */
+  /** Guest time of the hit, nanoseconds since the program started (0 for a writer not `timed`). */
   ns: bigint;
   /** Return probes: guest time of the call's entry. */
   entryNs?: bigint;
@@ -47,6 +47,8 @@ export type TraceFormat = 'text' | 'json' | 'chrome';
 
 /** Where trace records go: the three built-in formats, or anything with this shape. */
 export interface TraceWriter {
+  /** False when the writer shows no times (JSON lines): hits then leave `ns` at 0. */
+  readonly timed?: boolean;
   record(r: TraceRecord): void;
   /** A tracked call that ended without its return (Chrome: a marked end). */
   dropped?(r: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void;
@@ -69,13 +71,16 @@ export class TraceSink implements TraceWriter {
   private written = 0;
   /** Events not written because the output reached `limit`. */
   lost = 0;
+  readonly timed: boolean;
   constructor(
     readonly format: TraceFormat,
     private readonly out: (line: string) => void,
     private readonly comm: string,
     /** Once this many bytes are written, later events are counted in `lost`, not written. */
     readonly limit = Infinity,
-  ) {}
+  ) {
+    this.timed = format !== 'json';
+  }
 
   private write(line: string): void {
     this.written += line.length + 1;
@@ -229,7 +234,7 @@ export function traceDefinitions(
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
   if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
   const start = m.guestNanoseconds();
-  const now = () => m.guestNanoseconds() - start;
+  const now = sink.timed === false ? () => 0n : () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {
