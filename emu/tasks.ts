@@ -119,3 +119,64 @@ export class Scheduler {
     return [...this.tasks.values()].filter((t) => t.state === 'blocked' && t.futexWait === futex);
   }
 }
+
+/**
+ * A map from tid to per-task state that probe hits look up: an array indexed by tid - tgid
+ * (tids are dense from the thread group's id on), so a lookup hashes nothing. A tid below
+ * the group's id is refused.
+ */
+export class TidMap<V> {
+  private readonly slots: (V | undefined)[] = [];
+  private count = 0;
+
+  constructor(private readonly base: number) {}
+
+  private index(tid: number): number {
+    const i = tid - this.base;
+    if (!Number.isInteger(i) || i < 0) throw new RangeError(`tid ${tid} is not of thread group ${this.base}`);
+    return i;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(tid: number): V | undefined {
+    return this.slots[tid - this.base];
+  }
+
+  set(tid: number, v: V): void {
+    const i = this.index(tid);
+    while (this.slots.length < i) this.slots.push(undefined);
+    if (this.slots[i] === undefined) this.count++;
+    this.slots[i] = v;
+  }
+
+  delete(tid: number): boolean {
+    const i = tid - this.base;
+    if (this.slots[i] === undefined) return false;
+    this.slots[i] = undefined;
+    this.count--;
+    return true;
+  }
+
+  clear(): void {
+    this.slots.length = 0;
+    this.count = 0;
+  }
+
+  *entries(): IterableIterator<[number, V]> {
+    for (let i = 0; i < this.slots.length; i++) {
+      const v = this.slots[i];
+      if (v !== undefined) yield [i + this.base, v];
+    }
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number, V]> {
+    return this.entries();
+  }
+}

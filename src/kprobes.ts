@@ -6,7 +6,7 @@ import { kprobeArchFor } from '../arch/index.js';
 import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
-import type { Task } from '../emu/tasks.js';
+import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
 
@@ -108,7 +108,7 @@ class HandlerRegs extends Regs {
  */
 export class KprobeEngine<A> {
   private readonly sites = new Map<bigint, Site<A>>();
-  private readonly kcbs = new Map<number, Kcb<A>>();
+  private readonly kcbs: TidMap<Kcb<A>>;
   private readonly slotPages: { base: bigint; used: number }[] = [];
   private readonly freeSlots: bigint[] = [];
   /** Every probe ever registered, for invariants and profiles. */
@@ -139,6 +139,7 @@ export class KprobeEngine<A> {
     readonly machine: Machine,
     readonly arch: KprobeArch<A>,
   ) {
+    this.kcbs = new TidMap(machine.sched.tgid);
     this.regs = new HandlerRegs(machine, (max) => this.stackTrace(max), (addr, size) => this.checkHandlerWrite(addr, size));
     machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
     machine.stepHandler = (task) => this.postKprobeHandler(task);

@@ -8,7 +8,7 @@
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
 import { PROT_EXEC, PROT_READ } from '../emu/unicorn.js';
-import type { Task } from '../emu/tasks.js';
+import { TidMap, type Task } from '../emu/tasks.js';
 import type { Kprobe, KprobeEngine, ProbePoint } from './kprobes.js';
 import type { Regs } from './regs.js';
 
@@ -83,6 +83,52 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
+/**
+ * Instance lists by task (an array indexed by tid: no hashing on a hit; a task's list stays
+ * when it empties, for its next call) or, with stack keying, by return slot (a Map; a list
+ * goes when it empties).
+ */
+class InstanceTable {
+  private readonly byTask: TidMap<KretprobeInstance[]>;
+  private readonly bySlot = new Map<bigint, KretprobeInstance[]>();
+
+  constructor(tgid: number) {
+    this.byTask = new TidMap(tgid);
+  }
+
+  get(key: number | bigint): KretprobeInstance[] | undefined {
+    return typeof key === 'number' ? this.byTask.get(key) : this.bySlot.get(key);
+  }
+
+  set(key: number | bigint, list: KretprobeInstance[]): void {
+    if (typeof key === 'number') this.byTask.set(key, list);
+    else this.bySlot.set(key, list);
+  }
+
+  /** The list of `key` is empty now. */
+  emptied(key: number | bigint): void {
+    if (typeof key === 'bigint') this.bySlot.delete(key);
+  }
+
+  delete(key: number | bigint): void {
+    if (typeof key === 'number') this.byTask.delete(key);
+    else this.bySlot.delete(key);
+  }
+
+  *entries(): IterableIterator<[number | bigint, KretprobeInstance[]]> {
+    yield* this.byTask.entries();
+    yield* this.bySlot.entries();
+  }
+
+  *values(): IterableIterator<KretprobeInstance[]> {
+    for (const [, l] of this.entries()) yield l;
+  }
+
+  [Symbol.iterator](): IterableIterator<[number | bigint, KretprobeInstance[]]> {
+    return this.entries();
+  }
+}
+
 /** A task with no instances (never changed: finding no instance ends the run first). */
 const NO_INSTANCES: KretprobeInstance[] = [];
 
@@ -94,7 +140,7 @@ export class Kretprobes<A> {
   /** The kprobe on kretprobe_trampoline (arch_init). */
   readonly trampolineProbe: Kprobe;
   /** Instances in flight by task id (or by return slot with stack keying): a stack, newest LAST, so entry and return are O(1). */
-  private readonly table = new Map<number | bigint, KretprobeInstance[]>();
+  private readonly table: InstanceTable;
   readonly all: Kretprobe[] = [];
   /** Instances dropped because a longjmp skipped their frames (sp check). */
   nstale = 0;
@@ -103,6 +149,7 @@ export class Kretprobes<A> {
     private readonly engine: KprobeEngine<A>,
     readonly keying: KretprobeKeying,
   ) {
+    this.table = new InstanceTable(engine.machine.sched.tgid);
     const m = engine.machine;
     const arch: KprobeArch<A> = engine.arch;
     if (keying === 'stack' && arch.returnSlot(0n) === undefined)
@@ -265,7 +312,7 @@ export class Kretprobes<A> {
       this.release(list.pop()!, 'longjmp');
       this.nstale++;
     }
-    if (list.length === 0) this.table.delete(task);
+    if (list.length === 0) this.table.emptied(task);
   }
 
   private dropped(rp: Kretprobe, ri: KretprobeInstance, why: KretDropReason): void {
@@ -314,7 +361,7 @@ export class Kretprobes<A> {
       }
       break;
     }
-    if (list.length === 0) this.table.delete(key);
+    if (list.length === 0) this.table.emptied(key);
     const real = chain[chain.length - 1]!.retAddr;
     // PC at the real return address while handlers run (as since 5.15), so that a stack
     // trace from the handler starts in the caller.
