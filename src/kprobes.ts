@@ -28,10 +28,10 @@ export interface KprobeHandlers {
 /** Where to probe: a symbol (plus offset) or an address. */
 export type ProbePoint = { symbol: string; offset?: number | bigint } | { addr: bigint };
 
-/** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
 /** Default of KprobeEngine.maxProbes: ten times what the benchmarks register. */
 export const DEFAULT_MAX_PROBES = 100_000;
 
+/** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
 export class Kprobe {
   nhit = 0;
   nmissed = 0;

@@ -334,8 +334,8 @@ export class Kretprobes<A> {
   private trampolineHandler(regs: Regs): number {
     const { machine: m, arch } = this.engine;
     const task = regs.tid;
-    // The stack pointer is read when something needs it (stack keying, the sp check of an
-    // outer call, a return address kept in a register).
+    // The stack pointer is read only when something needs it: stack keying, or the sp check
+    // of an outer call.
     let sp = this.keying === 'task' ? undefined : regs.sp;
     const key = sp === undefined ? task : sp - BigInt(m.isa.wordSize);
     const list = this.table.get(key) ?? NO_INSTANCES;
@@ -368,8 +368,8 @@ export class Kretprobes<A> {
     regs.pc = real;
     // Where the call kept its return address in a register (ppc64 LR), that register reads
     // the trampoline after the return: give it the real address too, as later kernels do
-    // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline).
-    // (No stack pointer needed to write the register.)
+    // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
+    // register needs no stack pointer.
     if (chain[chain.length - 1]!.slot === undefined) arch.setReturnAddress(m.cpu, 0n, real);
     for (const ri of chain) {
       const rp = ri.rp;
