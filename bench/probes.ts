@@ -125,6 +125,20 @@ export interface ProbeCosts {
   cliKretUs: number;
 }
 
+// What the table puts on the scale fixture; bench/profile.ts profiles the same setups.
+type Setup = (e: KprobeEngine<unknown>) => void;
+/** A kprobe with an empty pre-handler on leaf(), the hot loop's callee. */
+export const emptyKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
+/** A return probe with an empty handler on leaf(). */
+export const emptyKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink });
+/** Kprobes with empty pre-handlers at `addrs` (in cold(): they never fire). */
+export const idleKprobes = (addrs: readonly bigint[]): Setup => (e) => addrs.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
+/** T tasks inside work() at once, R rounds each; a return probe on work() with room for all. */
+export const TASKS = { T: 1000, R: 20 } as const;
+export const workKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
+/** The definitions the traced CLI runs. */
+export const TRACED = { kprobe: 'p leaf x=$arg1', kretprobe: 'r leaf $retval' } as const;
+
 export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const N = 200_000;
   const hot = ['hot', String(N)];
@@ -136,17 +150,17 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const long = ['hot', String(isa === 'ppc64' ? 10 * N : N)];
   const [plain, kp, kpStep, kret, idlePlain, idle100, many] = bestOfSync(repeat, [
     () => timed(isa, 'scale', hot),
-    () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 })),
+    () => timed(isa, 'scale', hot, emptyKprobe),
     () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink })),
-    () => timed(isa, 'scale', hot, (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink })),
+    () => timed(isa, 'scale', hot, emptyKretprobe),
     () => timed(isa, 'scale', long),
-    () => timed(isa, 'scale', long, (e) => cold100.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }))),
+    () => timed(isa, 'scale', long, idleKprobes(cold100)),
     () =>
       timed(isa, 'scale', hot, (e) => {
         const t = process.hrtime.bigint();
-        cold10k.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
+        idleKprobes(cold10k)(e);
         registerMs = Math.min(registerMs, Number(process.hrtime.bigint() - t) / 1e6);
-        e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
+        emptyKprobe(e);
       }),
   ]);
 
@@ -168,18 +182,16 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
 
   // 1,000 tasks inside one probed function at once (20 rounds each) vs one task making the
   // same 20,000 calls: the same work, yields included, with 1,000 instances live or one.
-  const T = 1000;
-  const R = 20;
+  const { T, R } = TASKS;
   const topts = { maxTasks: T + 1 };
   const manyTasks = ['threads', String(T), String(R)];
   const oneTask = ['threads', '1', String(T * R)];
-  const work = (e: KprobeEngine<unknown>) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: T, handler: sink });
   // Twice the rounds: the task switches make these runs noisier than the rest.
   const [tPlain, tProbed, oPlain, oProbed] = bestOfSync(2 * repeat, [
     () => timed(isa, 'scale', manyTasks, undefined, topts),
-    () => timed(isa, 'scale', manyTasks, work, topts),
+    () => timed(isa, 'scale', manyTasks, workKretprobe, topts),
     () => timed(isa, 'scale', oneTask),
-    () => timed(isa, 'scale', oneTask, work),
+    () => timed(isa, 'scale', oneTask, workKretprobe),
   ]);
   const kretUs = per(kret!, plain!, N);
   const tasks1000Us = per(tProbed!, tPlain!, T * R);
@@ -204,8 +216,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const cliHot = ['hot', String(NCLI)];
   const [cliPlain, cliKp, cliKret, hello, nodeMs] = bestOfSync(repeat, [
     cli([fx, ...cliHot]),
-    cli([...traced, '-e', 'p leaf x=$arg1', fx, ...cliHot]),
-    cli([...traced, '-e', 'r leaf $retval', fx, ...cliHot]),
+    cli([...traced, '-e', TRACED.kprobe, fx, ...cliHot]),
+    cli([...traced, '-e', TRACED.kretprobe, fx, ...cliHot]),
     cli([`fixtures/build/${isa}/hello`]),
     node,
   ]);

@@ -8,9 +8,8 @@ import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { blockWriter } from '../src/output.js';
 import { TraceSink, traceDefinitions } from '../src/tracing.js';
-import { coldAddresses, timed, type Isa } from './probes.js';
+import { coldAddresses, emptyKprobe, emptyKretprobe, idleKprobes, TASKS, timed, TRACED, workKretprobe, type Isa } from './probes.js';
 
-const sink = (): void => {};
 
 /** The workload behind each goal of the probe table, run a few times over. */
 export const GOALS = {
@@ -36,28 +35,27 @@ function workload(goal: Goal, isa: Isa): () => void {
   };
   switch (goal) {
     case 'idle': {
-      const cold = coldAddresses(isa, 100);
-      return () => void timed(isa, 'scale', hot, (e) => cold.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 })));
+      const setup = idleKprobes(coldAddresses(isa, 100));
+      return () => void timed(isa, 'scale', hot, setup);
     }
     case 'kprobe':
-      return () => void timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 }));
+      return () => void timed(isa, 'scale', hot, emptyKprobe);
     case 'kretprobe':
-      return () => void timed(isa, 'scale', hot, (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink }));
+      return () => void timed(isa, 'scale', hot, emptyKretprobe);
     case 'many': {
-      const cold = coldAddresses(isa, 10_000);
+      const idle = idleKprobes(coldAddresses(isa, 10_000));
       return () =>
         void timed(isa, 'scale', hot, (e) => {
-          cold.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
-          e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
+          idle(e);
+          emptyKprobe(e);
         });
     }
     case 'tasks':
-      return () =>
-        void timed(isa, 'scale', ['threads', '1000', '20'], (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: 1000, handler: sink }), { maxTasks: 1001 });
+      return () => void timed(isa, 'scale', ['threads', String(TASKS.T), String(TASKS.R)], workKretprobe, { maxTasks: TASKS.T + 1 });
     case 'cli-kprobe':
-      return traced('p leaf x=$arg1');
+      return traced(TRACED.kprobe);
     case 'cli-kretprobe':
-      return traced('r leaf $retval');
+      return traced(TRACED.kretprobe);
   }
 }
 

@@ -2,14 +2,13 @@
 // one process. Every probed run must print what the unprobed run printed and stop the same way;
 // between runs nothing may pile up: no engine or saved context left open, no new koffi
 // callback, resident memory flat. test/fuzz/soak.test.ts runs a short version of the same core.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import fc from 'fast-check';
 import { ISA_NAMES } from '../arch/index.js';
+import { expected, fixture, fixtureArgs, fixtureNames } from '../fixtures/catalog.js';
 import { loadDisassembler } from '../emu/disasm.js';
 import { shellStatus, type Machine, type StopReason } from '../emu/machine.js';
 import { openContextCount, openEngineCount, registeredCallbackCount } from '../emu/unicorn.js';
@@ -70,36 +69,16 @@ export interface SoakFixture {
   expected: { stdout: string; status: number } | undefined;
 }
 
-/** fixtures/expected/NAME.args, split by the shell (the files use shell quoting). */
-function expectedArgs(name: string): string[] {
-  const p = join('fixtures', 'expected', `${name}.args`);
-  if (!existsSync(p)) return [];
-  const r = spawnSync('sh', ['-c', `for a in ${readFileSync(p, 'utf8').trim()}; do printf '%s\\0' "$a"; done`]);
-  return r.stdout.toString('latin1').split('\0').slice(0, -1);
-}
-
 /**
  * Every fixture of every ISA that ends on its own (has an expected .status; `forever` has
  * none), in ISA then name order. Paths are relative to the repository root (the cwd).
  */
 export function soakFixtures(isas: readonly IsaName[] = ISA_NAMES): SoakFixture[] {
-  const names = readdirSync(join('fixtures', 'expected'))
-    .filter((f) => f.endsWith('.status'))
-    .map((f) => f.slice(0, -'.status'.length))
-    .sort();
   const out: SoakFixture[] = [];
   for (const isa of isas)
-    for (const name of names) {
-      const path = join('fixtures', 'build', isa, name);
-      if (!existsSync(path)) continue;
+    for (const name of fixtureNames(isa)) {
       const o = OPTIONS[name] ?? {};
-      const expected = o.args
-        ? undefined
-        : {
-            stdout: readFileSync(join('fixtures', 'expected', `${name}.out`), 'latin1'),
-            status: Number(readFileSync(join('fixtures', 'expected', `${name}.status`), 'utf8').trim()),
-          };
-      out.push({ isa, name, path, args: o.args ?? expectedArgs(name), quantum: o.quantum ?? 0, expected });
+      out.push({ isa, name, path: fixture(isa, name), args: o.args ?? fixtureArgs(name), quantum: o.quantum ?? 0, expected: o.args ? undefined : expected(name) });
     }
   return out;
 }

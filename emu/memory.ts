@@ -107,7 +107,7 @@ export class Memory {
    * The whole area is protected, so Unicorn does not split the region under the store.
    */
   guestWroteCode(addr: bigint): void {
-    const a = this.areas.find((x) => addr >= x.start && addr < x.end);
+    const a = this.areaAt(addr);
     if (!a || !this.guarded(a.perms) || a.locked) return;
     this.uc.memProtect(a.start, Number(a.end - a.start), a.perms);
     a.locked = true;
@@ -115,17 +115,21 @@ export class Memory {
 
   /** Whether Unicorn lets the host write the page without protecting it first. */
   private engineWritable(page: bigint): boolean {
-    const a = this.areas.find((x) => page >= x.start && page < x.end);
+    const a = this.areaAt(page);
     return a !== undefined && ((a.perms & PROT_WRITE) !== 0 || (this.guarded(a.perms) && !a.locked));
   }
 
+  private areaAt(addr: bigint): Area | undefined {
+    return this.areas.find((a) => addr >= a.start && addr < a.end);
+  }
+
   isMapped(addr: bigint): boolean {
-    return this.areas.some((a) => addr >= a.start && addr < a.end);
+    return this.areaAt(addr) !== undefined;
   }
 
   /** Permissions of the page holding addr, or undefined. */
   permsAt(addr: bigint): number | undefined {
-    return this.areas.find((a) => addr >= a.start && addr < a.end)?.perms;
+    return this.areaAt(addr)?.perms;
   }
 
   /** True when every page of [start, end) is mapped. */

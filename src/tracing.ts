@@ -291,7 +291,7 @@ function recordReturn(
   places: Map<bigint, ReturnPlace>,
 ): void {
   const u = ri.user as EntryState | undefined;
-  const entryNs = typeof u === 'bigint' ? u : u?.ns;
+  const entryNs = entryNsOf(ri);
   const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS);
   // An instance of a chain holds the trampoline; PC is the real address then.
   const to = ri.chained ? regs.pc : ri.retAddr;

@@ -1,38 +1,9 @@
 // Shared test helpers: fixture paths, in-process runs with captured output, qemu-user runs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runProgram, type RunOutcome } from '../src/run.js';
 import type { MachineOptions } from '../emu/machine.js';
 
-export const ISAS = ['x86_64', 'i386', 'ppc64'] as const;
-export type IsaName = (typeof ISAS)[number];
-
-export const fixture = (isa: IsaName, name: string): string => join('fixtures', 'build', isa, name);
-
-/** Fixtures with an expected outcome (every one that ends on its own) built for `isa`. */
-export function fixtureNames(isa: IsaName): string[] {
-  return readdirSync('fixtures/expected')
-    .filter((f) => f.endsWith('.status'))
-    .map((f) => f.slice(0, -'.status'.length))
-    .filter((n) => existsSync(fixture(isa, n)))
-    .sort();
-}
-
-export function expected(name: string): { stdout: string; status: number } {
-  return {
-    stdout: readFileSync(join('fixtures', 'expected', `${name}.out`), 'latin1'),
-    status: Number(readFileSync(join('fixtures', 'expected', `${name}.status`), 'utf8').trim()),
-  };
-}
-
-export function fixtureArgs(name: string): string[] {
-  const p = join('fixtures', 'expected', `${name}.args`);
-  if (!existsSync(p)) return [];
-  // The .args files use shell quoting; let the shell split them.
-  const r = spawnSync('sh', ['-c', `for a in ${readFileSync(p, 'utf8').trim()}; do printf '%s\\0' "$a"; done`]);
-  return r.stdout.toString('latin1').split('\0').slice(0, -1);
-}
+export { expected, fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../fixtures/catalog.js';
 
 export interface Captured extends RunOutcome {
   stdout: string;
