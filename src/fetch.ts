@@ -6,7 +6,10 @@ import type { SymbolTable } from '../emu/symbols.js';
 import type { FetchArg, FetchSource, FetchType } from './probe-def.js';
 import type { Regs } from './regs.js';
 
-/** The longest string fetched, as the kernel's MAX_STRING_SIZE (PATH_MAX). */
+/**
+ * The kernel's MAX_STRING_SIZE (PATH_MAX): its string buffer, NUL included. A longer string
+ * is cut to 4095 characters (strncpy_from_kernel_nofault copies count-1 and the NUL).
+ */
 const MAX_STRING = 4096;
 
 /** A value fetched for one argument: a number, a string, or the elements of an array. */
@@ -90,7 +93,7 @@ function memAddress(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | u
 
 function readString(m: Machine, at: bigint): string {
   const bytes: number[] = [];
-  for (let i = 0; i < MAX_STRING; i++) {
+  for (let i = 0; i < MAX_STRING - 1; i++) {
     const c = readMem(m, at + BigInt(i), 1)[0]!;
     if (c === 0) break;
     bytes.push(c);
@@ -148,6 +151,22 @@ function renderNumber(m: Machine, v: bigint, t: FetchType): string {
   }
 }
 
+/** An argument as JSON shows it: strings without the quotes ftrace puts around them. */
+function jsonForm(m: Machine, f: Fetched, t: FetchType): string {
+  switch (f.kind) {
+    case 'num':
+      return renderNumber(m, f.v, t);
+    case 'str':
+      return f.s;
+    case 'strs':
+      return `{${f.ss.join(',')}}`;
+    case 'array':
+      return `{${f.vs.map((v) => renderNumber(m, v, t)).join(',')}}`;
+    case 'fault':
+      return '(fault)';
+  }
+}
+
 /**
  * Fetch and render every argument of a hit: text form as ftrace prints it (strings in
  * double quotes), JSON form the same without the quotes.
@@ -163,19 +182,37 @@ export function fetchArgs(
   const json: Record<string, string> = {};
   for (const a of args) {
     const f = fetch(m, regs, a, comm, entry);
-    if (f.kind === 'fault') {
-      text[a.name] = json[a.name] = '(fault)';
-    } else if (f.kind === 'strs') {
-      text[a.name] = `{${f.ss.map((x) => `"${x}"`).join(',')}}`;
-      json[a.name] = `{${f.ss.join(',')}}`;
-    } else if (f.kind === 'str') {
-      text[a.name] = `"${f.s}"`;
-      json[a.name] = f.s;
-    } else if (f.kind === 'array') {
-      text[a.name] = json[a.name] = `{${f.vs.map((v) => renderNumber(m, v, a.type)).join(',')}}`;
-    } else {
-      text[a.name] = json[a.name] = renderNumber(m, f.v, a.type);
-    }
+    json[a.name] = jsonForm(m, f, a.type);
+    if (f.kind === 'strs') text[a.name] = `{${f.ss.map((x) => `"${x}"`).join(',')}}`;
+    else text[a.name] = f.kind === 'str' ? `"${f.s}"` : json[a.name]!;
   }
   return { text, json };
+}
+
+/** One argument of a probe fetched and rendered as fetchArgs' JSON form, set up once a probe. */
+export type JsonFetcher = (regs: Regs, entry: EntryArgs | undefined) => string;
+
+/**
+ * The fetcher of one argument. A number from a register or an argument, the usual case,
+ * reads its register directly; anything else takes fetch()'s general way.
+ */
+export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher {
+  const { source: s, type: t } = a;
+  const general: JsonFetcher = (regs, entry) => jsonForm(m, fetch(m, regs, a, comm, entry), t);
+  if ((t.kind !== 'x' && t.kind !== 'u' && t.kind !== 's') || t.array !== undefined) return general;
+  const { cpu, isa } = m;
+  let get: (entry: EntryArgs | undefined) => bigint;
+  if (s.kind === 'arg') {
+    const n = s.n;
+    get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
+  } else if (s.kind === 'reg' || s.kind === 'retval') {
+    const id = s.kind === 'reg' ? isa.registers[s.name.toLowerCase()] : isa.returnReg;
+    if (id === undefined) return general;
+    get = () => cpu.regRead(id);
+  } else return general;
+  if (t.kind === 'x') {
+    const bits = t.bits;
+    return (_regs, entry) => `0x${BigInt.asUintN(bits, get(entry)).toString(16)}`;
+  }
+  return (_regs, entry) => renderNumber(m, get(entry), t);
 }

@@ -3,10 +3,11 @@
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
-import { argNumbers, fetchArgs, resolveSymbols } from './fetch.js';
+import { argNumbers, fetchArgs, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
 import type { KretDropReason, Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
 import { collectEvents, DefinitionError, type ProbeDefinition } from './probe-def.js';
+import type { BlockWriter } from './output.js';
 import type { Regs } from './regs.js';
 
 /** One recorded hit, with the fields of the JSON output. */
@@ -43,6 +44,53 @@ export interface TraceRecord {
   key?: object;
 }
 
+/** What TraceSink.jsonParts renders once for a probe's events at one place. */
+export interface JsonParts {
+  head: string;
+  tail: string;
+  names: string[];
+  /** head, task and tail in UTF-8, for the task of the last line put as bytes. */
+  task: number;
+  midBytes: Uint8Array;
+  /** The names, UTF-8. */
+  nameBytes: Uint8Array[];
+}
+
+const SEQ = Buffer.from('{"seq":');
+
+/** Short bytes into `buf` at `n` (a loop beats TypedArray.set's call for a few); the offset after them. */
+function putBytes(buf: Uint8Array, n: number, b: Uint8Array): number {
+  const len = b.length;
+  for (let i = 0; i < len; i++) buf[n + i] = b[i]!;
+  return n + len;
+}
+
+/** A non-negative integer's decimal digits into `buf` at `n`; the offset after them. */
+function putDecimal(buf: Uint8Array, n: number, v: number): number {
+  let len = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) len++;
+  let x = v;
+  for (let i = n + len - 1; i >= n; i--) {
+    buf[i] = 0x30 + (x % 10);
+    x = Math.floor(x / 10);
+  }
+  return n + len;
+}
+
+/** jsonString(s), UTF-8, into `buf` at `n` (room for 6 bytes a unit and the quotes); the offset after it. */
+function putJsonString(buf: Buffer, n: number, s: string): number {
+  buf[n] = 0x22;
+  const len = s.length;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    // Printable ASCII but '"' and '\\' is itself; anything else takes the general way.
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return n + buf.write(jsonString(s), n);
+    buf[n + 1 + i] = c;
+  }
+  buf[n + 1 + len] = 0x22;
+  return n + len + 2;
+}
+
 export type TraceFormat = 'text' | 'json' | 'chrome';
 
 /** Where trace records go: the three built-in formats, or anything with this shape. */
@@ -60,6 +108,19 @@ function timestamp(ns: bigint): string {
   return `${ns / 1_000_000_000n}.${((ns / 1000n) % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
+/**
+ * JSON.stringify of a string, without its cost for the usual argument value (a number, a
+ * symbol): those have nothing to escape and are only quoted.
+ */
+export function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // What JSON.stringify escapes: controls, '"', '\\', and UTF-16 surrogates (when lone).
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c < 0xe000)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
+}
+
 const CHROME_HEAD = '{"displayTimeUnit":"ns","traceEvents":[';
 
 /** Formats records: ftrace-like text lines, one JSON object a line, or Trace Event Format. */
@@ -72,14 +133,17 @@ export class TraceSink implements TraceWriter {
   /** Events not written because the output reached `limit`. */
   lost = 0;
   readonly timed: boolean;
+  /** The output's block, when it has one: the JSON lines of `json()` are put there as bytes. */
+  private readonly block: BlockWriter | undefined;
   constructor(
     readonly format: TraceFormat,
-    private readonly out: (line: string) => void,
+    private readonly out: ((line: string) => void) & { block?: BlockWriter },
     private readonly comm: string,
     /** Once this many bytes are written, later events are counted in `lost`, not written. */
     readonly limit = Infinity,
   ) {
     this.timed = format !== 'json';
+    this.block = out.block;
   }
 
   private write(line: string): void {
@@ -108,10 +172,12 @@ export class TraceSink implements TraceWriter {
     const ev = r.event;
     if (this.format === 'json') {
       // The object JSON.stringify(ev) would write, its constant parts rendered once a key.
-      const c = (r.key && this.jsonParts.get(r.key)) ?? this.renderJsonParts(ev, r.key);
-      let args = '';
-      for (let i = 0; i < c.names.length; i++) args += `${c.names[i]}${JSON.stringify(ev.args[c.keys[i]!])}`;
-      this.write(`{"seq":${ev.seq}${c.head}${ev.task}${c.tail}{${args}}}`);
+      let c = r.key && this.jsonByKey.get(r.key);
+      if (!c) {
+        c = this.jsonParts(ev, Object.keys(ev.args));
+        if (r.key) this.jsonByKey.set(r.key, c);
+      }
+      this.writeJson(c, ev.seq, ev.task, Object.values(ev.args));
       return;
     }
     if (this.format === 'chrome') {
@@ -136,19 +202,63 @@ export class TraceSink implements TraceWriter {
     this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: 1000, tid: d.task, args: { func: d.func, dropped: d.why } });
   }
 
-  private readonly jsonParts = new WeakMap<object, { head: string; tail: string; keys: string[]; names: string[] }>();
+  private readonly jsonByKey = new WeakMap<object, JsonParts>();
 
-  private renderJsonParts(ev: TraceEvent, key: object | undefined): { head: string; tail: string; keys: string[]; names: string[] } {
+  /**
+   * The constant parts of the JSON lines of one probe at one place, rendered once: with
+   * them a recorder writes its events by `json()`, making no record objects.
+   */
+  jsonParts(ev: Pick<TraceEvent, 'type' | 'group' | 'event' | 'pc' | 'at' | 'ret'>, names: readonly string[]): JsonParts {
     const ret = ev.ret === undefined ? '' : `,"ret":${JSON.stringify(ev.ret)}`;
-    const keys = Object.keys(ev.args);
-    const parts = {
+    const parts: JsonParts = {
       head: `,"type":"${ev.type}","group":${JSON.stringify(ev.group)},"event":${JSON.stringify(ev.event)},"task":`,
-      tail: `,"pc":"${ev.pc}","at":${JSON.stringify(ev.at)}${ret},"args":`,
-      keys,
-      names: keys.map((k, i) => `${i > 0 ? ',' : ''}${JSON.stringify(k)}:`),
+      tail: `,"pc":"${ev.pc}","at":${JSON.stringify(ev.at)}${ret},"args":{`,
+      names: names.map((k, i) => `${i > 0 ? ',' : ''}${JSON.stringify(k)}:`),
+      task: -1,
+      midBytes: new Uint8Array(0),
+      nameBytes: [],
     };
-    if (key) this.jsonParts.set(key, parts);
+    parts.nameBytes = parts.names.map((k) => Buffer.from(k));
     return parts;
+  }
+
+  /** One JSON-lines event from its parts (the line record() writes for it); a new seq. */
+  json(parts: JsonParts, task: number, values: readonly string[]): void {
+    const seq = ++this.seq;
+    if (!this.room()) return;
+    const b = this.block;
+    if (b) {
+      if (parts.task !== task) {
+        parts.task = task;
+        parts.midBytes = Buffer.from(`${parts.head}${task}${parts.tail}`);
+      }
+      const { names, nameBytes, midBytes } = parts;
+      // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded.
+      let size = SEQ.length + 16 + midBytes.length + 3;
+      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + 6 * values[i]!.length + 2;
+      if (b.reserve(size)) {
+        const buf = b.buf;
+        const start = b.n;
+        let n = putBytes(buf, start, SEQ);
+        n = putDecimal(buf, n, seq);
+        buf.set(midBytes, n);
+        n += midBytes.length;
+        for (let i = 0; i < names.length; i++) n = putJsonString(buf, putBytes(buf, n, nameBytes[i]!), values[i]!);
+        buf[n++] = 0x7d; // }}\n
+        buf[n++] = 0x7d;
+        buf[n++] = 0x0a;
+        b.n = n;
+        this.written += n - start;
+        return;
+      }
+    }
+    this.writeJson(parts, seq, task, values);
+  }
+
+  private writeJson(c: JsonParts, seq: number, task: number, values: readonly string[]): void {
+    let line = `{"seq":${seq}${c.head}${task}${c.tail}`;
+    for (let i = 0; i < c.names.length; i++) line += `${c.names[i]}${jsonString(values[i]!)}`;
+    this.write(`${line}}}`);
   }
 
   /** End the output (Chrome: the closing brackets; the header if nothing was written). */
@@ -233,6 +343,8 @@ export function traceDefinitions(
   if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
   if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
   if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
+  // The built-in JSON writer is fed lines straight from the fetched values.
+  const direct = sink instanceof TraceSink && sink.format === 'json' ? sink : undefined;
   const start = m.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
@@ -243,6 +355,7 @@ export function traceDefinitions(
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
           const places = new Map<bigint, ReturnPlace>();
+          const json = direct && { sink: direct, fetchers: def.args.map((a) => jsonFetcher(m, a, sink.taskName)) };
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
           const ret: Kretprobe = engine.registerKretprobe(point, {
@@ -250,7 +363,7 @@ export function traceDefinitions(
             entryHandler: (ri, regs) => {
               ri.user = wanted.length === 0 ? now() : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
             },
-            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places),
+            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places, json),
             dropHandler: (ri, why) => {
               const entryNs = entryNsOf(ri);
               if (entryNs !== undefined) sink.dropped?.({ event: def.event, group: def.group, task: ri.task, func: ret.func, entryNs, ns: now(), why });
@@ -259,9 +372,18 @@ export function traceDefinitions(
           probes.push({ def, ret });
         } else {
           let where: { at: string; sym: string; pc: string } | undefined;
-          const probe = engine.registerKprobe(point, {
-            preHandler: (p, regs) => record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr))),
-          });
+          let preHandler = (p: Kprobe, regs: Regs) => record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
+          if (direct) {
+            const values: string[] = [];
+            const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+            let parts: JsonParts | undefined;
+            preHandler = (p, regs) => {
+              fetchValues(fetchers, regs, undefined, values);
+              direct.json((parts ??= direct.jsonParts({ type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) }, argNames(def))), regs.tid, values);
+              return 0;
+            };
+          }
+          const probe = engine.registerKprobe(point, { preHandler });
           probes.push({ def, probe });
         }
       } catch (e) {
@@ -289,18 +411,27 @@ function recordReturn(
   regs: Regs,
   ns: bigint,
   places: Map<bigint, ReturnPlace>,
+  direct: { sink: TraceSink; fetchers: JsonFetcher[] } | undefined,
 ): void {
   const u = ri.user as EntryState | undefined;
-  const entryNs = entryNsOf(ri);
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS);
+  const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
   // An instance of a chain holds the trampoline; PC is the real address then.
   const to = ri.chained ? regs.pc : ri.retAddr;
   const func = ri.rp?.func ?? '?';
   let place = places.get(to);
   if (!place) {
     const p = locate(m, to);
-    places.set(to, (place = { ...p, where: `${p.sym} <- ${func}` }));
+    places.set(to, (place = { ...p, where: `${p.sym} <- ${func}`, values: [] }));
   }
+  if (direct) {
+    fetchValues(direct.fetchers, regs, entry, place.values);
+    // The parts name the function: not kept for a call whose probe has gone meanwhile.
+    const parts = ri.rp ? (place.json ??= returnParts(direct.sink, def, func, place)) : returnParts(direct.sink, def, func, place);
+    direct.sink.json(parts, regs.tid, place.values);
+    return;
+  }
+  const entryNs = entryNsOf(ri);
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entry);
   sink.record({
     event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: place.pc, at: func, ret: place.at, args: json },
     textArgs: text,
@@ -311,8 +442,21 @@ function recordReturn(
   });
 }
 
-/** Where a traced return probe returned to, with its `(caller+0xoff/0xsize <- func)` text. */
-type ReturnPlace = { at: string; sym: string; pc: string; where: string };
+/**
+ * Where a traced return probe returned to, with its `(caller+0xoff/0xsize <- func)` text
+ * and, for the JSON writer, its line parts and the array its values are fetched into.
+ */
+type ReturnPlace = { at: string; sym: string; pc: string; where: string; json?: JsonParts; values: string[] };
+
+const returnParts = (sink: TraceSink, def: ProbeDefinition, func: string, place: ReturnPlace): JsonParts =>
+  sink.jsonParts({ type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at }, argNames(def));
+
+/** Every argument of a hit into `out`, in definition order. */
+function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[]): void {
+  for (let i = 0; i < fetchers.length; i++) out[i] = fetchers[i]!(regs, entry);
+}
+
+const argNames = (def: ProbeDefinition): string[] => def.args.map((a) => a.name);
 
 /** What the entry handler of a traced return probe leaves in `ri.user`: its time, with $argN when asked. */
 type EntryState = bigint | { ns: bigint; args: ReadonlyMap<number, bigint> };
