@@ -2,12 +2,15 @@
 // itself costs (a bare trap round trip, a UC_HOOK_CODE on one address), measured side by
 // side in this run, with the absolute times beside them.
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { ppc64 } from '../arch/ppc64/isa.js';
 import type { Machine } from '../emu/machine.js';
 import { Unicorn, UC_ARCH_PPC, UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../emu/unicorn.js';
 import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
+import { blockWriter } from '../src/output.js';
 import { createMachine, loadElfFile } from '../src/run.js';
+import { TraceSink } from '../src/tracing.js';
 
 export type Isa = 'x86_64' | 'i386' | 'ppc64';
 const sink = (): void => {};
@@ -26,7 +29,7 @@ export function bestOfSync(repeat: number, variants: (() => number)[]): number[]
  * Unicorn's own costs on a synthetic loop of N rounds: a breakpoint whose hook reads PC and
  * writes it back (the "bare trap"), an empty UC_HOOK_CODE on one address, and neither.
  */
-export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: number; codeHookUs: number; loopMs: number } {
+export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: number; codeHookUs: number; loopMs: number; regReadUs: number; contextBytes: number } {
   const loop = (kind: 'nop' | 'trap' | 'code'): number => {
     let u: Unicorn;
     let code: Uint8Array;
@@ -61,9 +64,28 @@ export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: 
       u.close();
     }
   };
-  const [nop, trap, hook] = bestOfSync(repeat, [() => loop('nop'), () => loop('trap'), () => loop('code')]);
-  return { bareTrapUs: per(trap!, nop!, n), codeHookUs: per(hook!, nop!, n), loopMs: nop! };
+  // One register read through koffi (uc_reg_read of PC), what fetching an argument costs.
+  const reads = (): number => {
+    const u = bareEngine(isa);
+    try {
+      const pc = isa === 'ppc64' ? ppc64().pcReg : isa === 'x86_64' ? 41 : 26;
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) u.regRead(pc);
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    } finally {
+      u.close();
+    }
+  };
+  const [nop, trap, hook, read] = bestOfSync(repeat, [() => loop('nop'), () => loop('trap'), () => loop('code'), reads]);
+  const probe = bareEngine(isa);
+  const contextBytes = probe.contextSize();
+  probe.close();
+  return { bareTrapUs: per(trap!, nop!, n), codeHookUs: per(hook!, nop!, n), loopMs: nop!, regReadUs: per(read!, 0, n), contextBytes };
 }
+
+/** An engine for the ISA with no handlers. */
+const bareEngine = (isa: Isa): Unicorn =>
+  isa === 'ppc64' ? new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {}) : new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {});
 
 /** A machine for a fixture, quiet. */
 export function machine(isa: Isa, name: string, args: string[], opts: Record<string, unknown> = {}): Machine {
@@ -118,6 +140,14 @@ export interface ProbeCosts {
   bytesPerInstance: number;
   tasks1000Us: number;
   tasksRatio: number;
+  /** Goal 5 with a kprobe (no per-task state) instead of the return probe. */
+  tasksKprobeRatio: number;
+  /** Bytes of one saved Unicorn context (uc_context_size): what a task switch copies twice. */
+  contextBytes: number;
+  /** One register read through koffi. */
+  regReadUs: number;
+  /** One JSON line of the traced kprobe formatted and written, alone. */
+  lineUs: number;
   startupRatio: number | undefined;
   startupMs: number | undefined;
   nodeMs: number | undefined;
@@ -136,6 +166,8 @@ export const idleKprobes = (addrs: readonly bigint[]): Setup => (e) => addrs.for
 /** T tasks inside work() at once, R rounds each; a return probe on work() with room for all. */
 export const TASKS = { T: 1000, R: 20 } as const;
 export const workKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
+/** A kprobe with an empty pre-handler on work(). */
+export const workKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'work' }, { preHandler: () => 0 });
 /** The definitions the traced CLI runs. */
 export const TRACED = { kprobe: 'p leaf x=$arg1', kretprobe: 'r leaf $retval' } as const;
 
@@ -187,11 +219,15 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const manyTasks = ['threads', String(T), String(R)];
   const oneTask = ['threads', '1', String(T * R)];
   // Twice the rounds: the task switches make these runs noisier than the rest.
-  const [tPlain, tProbed, oPlain, oProbed] = bestOfSync(2 * repeat, [
+  // The same with a kprobe on work(), which keeps no per-task state: what the task
+  // switches themselves add to a probe hit.
+  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp] = bestOfSync(2 * repeat, [
     () => timed(isa, 'scale', manyTasks, undefined, topts),
     () => timed(isa, 'scale', manyTasks, workKretprobe, topts),
     () => timed(isa, 'scale', oneTask),
     () => timed(isa, 'scale', oneTask, workKretprobe),
+    () => timed(isa, 'scale', manyTasks, workKprobe, topts),
+    () => timed(isa, 'scale', oneTask, workKprobe),
   ]);
   const kretUs = per(kret!, plain!, N);
   const tasks1000Us = per(tProbed!, tPlain!, T * R);
@@ -238,12 +274,44 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     bytesPerInstance: bytes,
     tasks1000Us,
     tasksRatio: tasks1000Us / task1Us,
+    tasksKprobeRatio: per(tKp!, tPlain!, T * R) / per(oKp!, oPlain!, T * R),
+    contextBytes: engine.contextBytes,
+    regReadUs: engine.regReadUs,
+    lineUs: jsonLineUs(1_000_000, repeat),
     startupRatio: hello! / nodeMs!,
     startupMs: hello,
     nodeMs,
     cliKprobeUs: per(cliKp!, cliPlain!, NCLI),
     cliKretUs: per(cliKret!, cliPlain!, NCLI),
   };
+}
+
+/**
+ * The JSON line the traced CLI writes for `p leaf x=$arg1`, formatted and written to
+ * /dev/null on its own (the value rendered from a number each time, as a hit does).
+ */
+export function jsonLineUs(n: number, repeat: number): number {
+  const fd = openSync('/dev/null', 'w');
+  try {
+    const [ms] = bestOfSync(repeat, [
+      () => {
+        const out = blockWriter(fd);
+        const sink = new TraceSink('json', out, 'scale');
+        const parts = sink.jsonParts({ type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' }, ['x']);
+        const values = [''];
+        const t = process.hrtime.bigint();
+        for (let i = 0; i < n; i++) {
+          values[0] = `0x${BigInt.asUintN(64, BigInt(i)).toString(16)}`;
+          sink.json(parts, 1000, values);
+        }
+        out.flush();
+        return Number(process.hrtime.bigint() - t) / 1e6;
+      },
+    ]);
+    return per(ms!, 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const f = (n: number, d = 2): string => n.toFixed(d);
@@ -268,9 +336,13 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);
   line('5', 'bytes per instance', '', (r) => `${f(r.bytesPerInstance, 0)} B`);
   line('5', '1,000 tasks inside one probed function: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
+  line('5', 'the same with a kprobe (no per-task state): per hit, 1,000 tasks vs 1', '', (r) => `${f(r.tasksKprobeRatio)}x`);
+  line('5', 'one saved Unicorn context (a task switch saves one, restores another)', '', (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`);
   line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));
   line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeUs / r.bareTrapUs)}x (${f(r.cliKprobeUs)} us)`);
   line('6b', 'CLI, JSON trace to /dev/null: per traced kretprobe\'d call / bare trap', '<= 5x', (r) => `${f(r.cliKretUs / r.bareTrapUs)}x (${f(r.cliKretUs)} us)`);
+  line('6b', 'parts measured alone: one JSON line formatted and written / bare trap', '', (r) => `${f(r.lineUs / r.bareTrapUs)}x (${f(r.lineUs)} us)`);
+  line('6b', 'parts measured alone: one register read through koffi / bare trap', '', (r) => `${f(r.regReadUs / r.bareTrapUs)}x (${f(r.regReadUs)} us)`);
   out.push('');
   return out;
 }

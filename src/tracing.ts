@@ -56,7 +56,8 @@ export interface JsonParts {
   nameBytes: Uint8Array[];
 }
 
-const SEQ = Buffer.from('{"seq":');
+const utf8 = new TextEncoder();
+const SEQ = utf8.encode('{"seq":');
 
 /** Short bytes into `buf` at `n` (a loop beats TypedArray.set's call for a few); the offset after them. */
 function putBytes(buf: Uint8Array, n: number, b: Uint8Array): number {
@@ -218,7 +219,7 @@ export class TraceSink implements TraceWriter {
       midBytes: new Uint8Array(0),
       nameBytes: [],
     };
-    parts.nameBytes = parts.names.map((k) => Buffer.from(k));
+    parts.nameBytes = parts.names.map((k) => utf8.encode(k));
     return parts;
   }
 
@@ -230,7 +231,7 @@ export class TraceSink implements TraceWriter {
     if (b) {
       if (parts.task !== task) {
         parts.task = task;
-        parts.midBytes = Buffer.from(`${parts.head}${task}${parts.tail}`);
+        parts.midBytes = utf8.encode(`${parts.head}${task}${parts.tail}`);
       }
       const { names, nameBytes, midBytes } = parts;
       // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded.
@@ -239,8 +240,7 @@ export class TraceSink implements TraceWriter {
       if (b.reserve(size)) {
         const buf = b.buf;
         const start = b.n;
-        let n = putBytes(buf, start, SEQ);
-        n = putDecimal(buf, n, seq);
+        let n = putBytes(buf, start, this.seqText(seq));
         buf.set(midBytes, n);
         n += midBytes.length;
         for (let i = 0; i < names.length; i++) n = putJsonString(buf, putBytes(buf, n, nameBytes[i]!), values[i]!);
@@ -254,6 +254,29 @@ export class TraceSink implements TraceWriter {
     }
     this.writeJson(parts, seq, task, values);
   }
+
+  /** `{"seq":` and the digits of seq, UTF-8: the last one's digits counted up when seq follows it. */
+  private seqText(seq: number): Uint8Array {
+    const t = this.seqBytes;
+    if (seq === this.seqOf + 1) {
+      let i = t.length - 1;
+      while (i >= SEQ.length && t[i] === 0x39) t[i--] = 0x30;
+      if (i >= SEQ.length) {
+        t[i]!++;
+        this.seqOf = seq;
+        return t;
+      }
+    }
+    const b = new Uint8Array(SEQ.length + 17);
+    b.set(SEQ);
+    this.seqBytes = b.subarray(0, putDecimal(b, SEQ.length, seq));
+    this.seqOf = seq;
+    return this.seqBytes;
+  }
+
+  private seqBytes = new Uint8Array(0);
+  /** The seq whose digits `seqBytes` holds. */
+  private seqOf = -2;
 
   private writeJson(c: JsonParts, seq: number, task: number, values: readonly string[]): void {
     let line = `{"seq":${seq}${c.head}${task}${c.tail}`;

@@ -83,4 +83,12 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     for (const w of tw.slice(1)) expect(w).toEqual(tw[0]);
     expect(new Set(tw[0]!.map((l) => (JSON.parse(l) as TraceEvent).task)).size).toBeGreaterThan(2);
   });
+
+  it('seq across 9, 99 and 999 (its digits are counted up in place), more lines than a block holds', () => {
+    const ways = WAYS.map((w) => trace(isa, 'fib', ['15'], ['p:f fib n=$arg1:s32', 'r:fr fib $retval:u32'], w));
+    for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
+    expect(ways[0]!.map((l) => (JSON.parse(l) as TraceEvent).seq)).toEqual(ways[0]!.map((_, i) => i + 1));
+    expect(ways[0]!.length).toBeGreaterThan(2000);
+    expect(ways[0]!.join('\n').length).toBeGreaterThan(2 * 65536);
+  });
 });
