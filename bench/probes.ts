@@ -142,6 +142,9 @@ export interface ProbeCosts {
   bytesPerInstance: number;
   tasks1000Us: number;
   tasksRatio: number;
+  /** Goal 5 with each task D + 1 calls deep in the probed function: per return, and vs 1 task. */
+  nestUs: number;
+  nestRatio: number;
   /** Goal 5 with a kprobe (no per-task state) instead of the return probe. */
   tasksKprobeRatio: number;
   /** Bytes of one saved Unicorn context (uc_context_size): what a task switch copies twice. */
@@ -166,8 +169,10 @@ export const emptyKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: '
 /** Kprobes with empty pre-handlers at `addrs` (in cold(): they never fire). */
 export const idleKprobes = (addrs: readonly bigint[]): Setup => (e) => addrs.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
 /** T tasks inside work() at once, R rounds each; a return probe on work() with room for all. */
-export const TASKS = { T: 1000, R: 20 } as const;
+export const TASKS = { T: 1000, R: 20, D: 20 } as const;
 export const workKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
+/** A return probe on nest(), with room for D + 1 instances of each of T tasks. */
+export const nestKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'nest' }, { maxactive: TASKS.T * (TASKS.D + 1), handler: sink });
 /** A kprobe with an empty pre-handler on work(). */
 export const workKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'work' }, { preHandler: () => 0 });
 /** The definitions the traced CLI runs. */
@@ -233,6 +238,18 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   ]);
   const kretUs = per(kret!, plain!, N);
   const tasks1000Us = per(tProbed!, tPlain!, T * R);
+  // 1,000 tasks each D + 1 calls deep in nest() across their yield, (D + 1) * 1,000
+  // instances live, a switch every D + 1 returns; vs one task making the same calls.
+  const { D } = TASKS;
+  const nestMany = ['threads', String(T), '1', String(D)];
+  const nestOne = ['threads', '1', String(T), String(D)];
+  const [nPlain, nProbed, noPlain, noProbed] = bestOfSync(2 * repeat, [
+    () => timed(isa, 'scale', nestMany, undefined, topts),
+    () => timed(isa, 'scale', nestMany, nestKretprobe, topts),
+    () => timed(isa, 'scale', nestOne),
+    () => timed(isa, 'scale', nestOne, nestKretprobe),
+  ]);
+  const nestReturns = T * (D + 1);
   const task1Us = per(oProbed!, oPlain!, T * R);
 
   // Through the CLI: start-up, and tracing to JSON on /dev/null.
@@ -277,6 +294,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     tasks1000Us,
     tasksRatio: tasks1000Us / task1Us,
     tasksKprobeRatio: per(tKp!, tPlain!, T * R) / per(oKp!, oPlain!, T * R),
+    nestUs: per(nProbed!, nPlain!, nestReturns),
+    nestRatio: per(nProbed!, nPlain!, nestReturns) / per(noProbed!, noPlain!, nestReturns),
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
@@ -337,8 +356,9 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('4', 'registration time per probe (10,000 in one function)', '', (r) => `${f(r.registerUs, 1)} us`);
   line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);
   line('5', 'bytes per instance', '', (r) => `${f(r.bytesPerInstance, 0)} B`);
-  line('5', '1,000 tasks inside one probed function: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
+  line('5', '1,000 tasks inside one probed function, a task switch before every return: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
   line('5', 'the same with a kprobe (no per-task state): per hit, 1,000 tasks vs 1', '', (r) => `${f(r.tasksKprobeRatio)}x`);
+  line('5', `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`, '<= 1.1', (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`);
   line('5', 'one saved Unicorn context (a task switch saves one, restores another)', '', (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`);
   line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));
   line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeUs / r.bareTrapUs)}x (${f(r.cliKprobeUs)} us)`);

@@ -8,7 +8,7 @@ import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { blockWriter } from '../src/output.js';
 import { TraceSink, traceDefinitions } from '../src/tracing.js';
-import { coldAddresses, emptyKprobe, emptyKretprobe, idleKprobes, TASKS, timed, TRACED, workKretprobe, type Isa } from './probes.js';
+import { coldAddresses, emptyKprobe, emptyKretprobe, idleKprobes, nestKretprobe, TASKS, timed, TRACED, workKretprobe, type Isa } from './probes.js';
 
 
 /** The workload behind each goal of the probe table, run a few times over. */
@@ -18,6 +18,7 @@ export const GOALS = {
   kretprobe: "kretprobe'd call, empty handlers (goal 3)",
   many: 'kprobe hit with 10,000 probes registered (goal 4)',
   tasks: '1,000 tasks inside one probed function (goal 5)',
+  'tasks-nested': '1,000 tasks each 21 calls deep in one probed function (goal 5)',
   'cli-kprobe': 'traced kprobe hit, JSON lines to /dev/null (goal 6b)',
   'cli-kretprobe': "traced kretprobe'd call, JSON lines to /dev/null (goal 6b)",
 } as const;
@@ -52,6 +53,8 @@ function workload(goal: Goal, isa: Isa): () => void {
     }
     case 'tasks':
       return () => void timed(isa, 'scale', ['threads', String(TASKS.T), String(TASKS.R)], workKretprobe, { maxTasks: TASKS.T + 1 });
+    case 'tasks-nested':
+      return () => void timed(isa, 'scale', ['threads', String(TASKS.T), '1', String(TASKS.D)], nestKretprobe, { maxTasks: TASKS.T + 1 });
     case 'cli-kprobe':
       return traced(TRACED.kprobe);
     case 'cli-kretprobe':
