@@ -6,6 +6,11 @@ import type { CpuContext } from './unicorn.js';
 /** The CPU as the ISA descriptions see it: registers and memory, nothing of the machine. */
 export interface Cpu {
   regRead(id: number): bigint;
+  /**
+   * A register's low 64 bits as two 32-bit halves, [low, high], without making a BigInt;
+   * the array is reused by the next call.
+   */
+  regReadHalves(id: number): Uint32Array;
   regWrite(id: number, value: bigint): void;
   /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
   regWriteBytes(id: number, bytes: Uint8Array): void;
@@ -125,6 +130,8 @@ export interface IsaSpec {
   setupCall(cpu: Cpu, fn: bigint, args: readonly bigint[], ret: bigint, toc: bigint | undefined): void;
   /** The function return value register. */
   readonly returnReg: number;
+  /** The register argument N (1-based) is in at function entry, where the ABI passes it in one. */
+  argumentRegister(n: number): number | undefined;
   /** Argument N (1-based) at function entry, as the kernel's regs_get_kernel_argument. */
   argument(cpu: Cpu, n: number): bigint;
 

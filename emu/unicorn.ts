@@ -59,6 +59,8 @@ const UC_CTL_CPU_MODEL = 7;
 const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_TB_FLUSH = 10;
 
+const HOST_LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 /** One error type for every failing Unicorn call: the uc_err code and the call that failed. */
 export class UnicornError extends Error {
   constructor(
@@ -302,6 +304,7 @@ export class Unicorn {
   private hasPending = false;
   private readonly contexts = new Set<unknown>();
   private readonly one = new BigUint64Array(1);
+  private readonly halves = new Uint32Array(this.one.buffer);
   /** For small memory and register transfers: a buffer koffi can pass without moving it. */
   private readonly scratch = new Uint8Array(new ArrayBuffer(SCRATCH));
   private readonly scratchView = new DataView(this.scratch.buffer);
@@ -383,6 +386,13 @@ export class Unicorn {
   regRead(id: number): bigint {
     check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
     return this.one[0]!;
+  }
+
+  regReadHalves(id: number): Uint32Array {
+    check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
+    // uc_reg_read stores in host order.
+    if (!HOST_LE) this.halves.reverse();
+    return this.halves;
   }
 
   regWrite(id: number, value: bigint): void {

@@ -190,7 +190,14 @@ export function fetchArgs(
 }
 
 /** One argument of a probe fetched and rendered as fetchArgs' JSON form, set up once a probe. */
-export type JsonFetcher = (regs: Regs, entry: EntryArgs | undefined) => string;
+export type JsonFetcher = ((regs: Regs, entry: EntryArgs | undefined) => string) & {
+  /**
+   * A hex (`x`) value read straight from one register, which a writer may render without
+   * the string: the register, the type's width, and whether it holds the value only when
+   * no entry arguments stand in for it (an `$argN`).
+   */
+  hex?: { id: number; bits: number; argument: boolean };
+};
 
 /**
  * The fetcher of one argument. A number from a register or an argument, the usual case,
@@ -202,17 +209,22 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
   if ((t.kind !== 'x' && t.kind !== 'u' && t.kind !== 's') || t.array !== undefined) return general;
   const { cpu, isa } = m;
   let get: (entry: EntryArgs | undefined) => bigint;
+  let reg: number | undefined;
   if (s.kind === 'arg') {
     const n = s.n;
+    reg = isa.argumentRegister(n);
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {
     const id = s.kind === 'reg' ? isa.registers[s.name.toLowerCase()] : isa.returnReg;
     if (id === undefined) return general;
+    reg = id;
     get = () => cpu.regRead(id);
   } else return general;
   if (t.kind === 'x') {
     const bits = t.bits;
-    return (_regs, entry) => `0x${BigInt.asUintN(bits, get(entry)).toString(16)}`;
+    const f: JsonFetcher = (_regs, entry) => `0x${BigInt.asUintN(bits, get(entry)).toString(16)}`;
+    if (reg !== undefined) f.hex = { id: reg, bits, argument: s.kind === 'arg' };
+    return f;
   }
   return (_regs, entry) => renderNumber(m, get(entry), t);
 }

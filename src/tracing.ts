@@ -1,6 +1,7 @@
 // Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event,
 // print_kretprobe_event) and kprobe_profile: definitions turned into registered probes that
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
+import type { Cpu } from '../emu/isa.js';
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
 import { argNumbers, fetchArgs, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
@@ -54,6 +55,37 @@ export interface JsonParts {
   midBytes: Uint8Array;
   /** The names, UTF-8. */
   nameBytes: Uint8Array[];
+}
+
+/** Arguments of a JSON line read from registers by the writer: per argument the register (-1: none) and the width. */
+export interface HexArgs {
+  cpu: Cpu;
+  ids: number[];
+  bits: number[];
+}
+
+const HEX = new TextEncoder().encode('0123456789abcdef');
+
+/** `"0x…"` of a register's low `bits` (its halves as regReadHalves gives them); the offset after it. */
+function putHex(buf: Uint8Array, n: number, halves: Uint32Array, bits: number): number {
+  let lo = halves[0]!;
+  let hi = bits === 64 ? halves[1]! : 0;
+  if (bits < 32) lo &= (1 << bits) - 1;
+  buf[n++] = 0x22;
+  buf[n++] = 0x30;
+  buf[n++] = 0x78;
+  let digits = 0;
+  if (hi !== 0) {
+    for (let x = hi; x !== 0; x >>>= 4) digits++;
+    for (let i = digits - 1; i >= 0; i--, hi >>>= 4) buf[n + i] = HEX[hi & 15]!;
+    n += digits;
+    digits = 8;
+  } else for (let x = lo; x !== 0; x >>>= 4) digits++;
+  if (digits === 0) digits = 1;
+  for (let i = digits - 1; i >= 0; i--, lo >>>= 4) buf[n + i] = HEX[lo & 15]!;
+  n += digits;
+  buf[n++] = 0x22;
+  return n;
 }
 
 const utf8 = new TextEncoder();
@@ -223,8 +255,11 @@ export class TraceSink implements TraceWriter {
     return parts;
   }
 
-  /** One JSON-lines event from its parts (the line record() writes for it); a new seq. */
-  json(parts: JsonParts, task: number, values: readonly string[]): void {
+  /**
+   * One JSON-lines event from its parts (the line record() writes for it); a new seq. The
+   * arguments `hex` names are read from their registers here, not taken from `values`.
+   */
+  json(parts: JsonParts, task: number, values: string[], hex?: HexArgs): void {
     const seq = ++this.seq;
     if (!this.room()) return;
     const b = this.block;
@@ -234,16 +269,21 @@ export class TraceSink implements TraceWriter {
         parts.midBytes = utf8.encode(`${parts.head}${task}${parts.tail}`);
       }
       const { names, nameBytes, midBytes } = parts;
-      // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded.
+      const ids = hex?.ids;
+      // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded;
+      // "0x" and 16 digits for a register.
       let size = SEQ.length + 16 + midBytes.length + 3;
-      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + 6 * values[i]!.length + 2;
+      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + (ids && ids[i]! >= 0 ? 18 : 6 * values[i]!.length) + 2;
       if (b.reserve(size)) {
         const buf = b.buf;
         const start = b.n;
         let n = putBytes(buf, start, this.seqText(seq));
         buf.set(midBytes, n);
         n += midBytes.length;
-        for (let i = 0; i < names.length; i++) n = putJsonString(buf, putBytes(buf, n, nameBytes[i]!), values[i]!);
+        for (let i = 0; i < names.length; i++) {
+          n = putBytes(buf, n, nameBytes[i]!);
+          n = ids && ids[i]! >= 0 ? putHex(buf, n, hex.cpu.regReadHalves(ids[i]!), hex.bits[i]!) : putJsonString(buf, n, values[i]!);
+        }
         buf[n++] = 0x7d; // }}\n
         buf[n++] = 0x7d;
         buf[n++] = 0x0a;
@@ -252,6 +292,7 @@ export class TraceSink implements TraceWriter {
         return;
       }
     }
+    if (hex) for (let i = 0; i < hex.ids.length; i++) if (hex.ids[i]! >= 0) values[i] = `0x${BigInt.asUintN(hex.bits[i]!, hex.cpu.regRead(hex.ids[i]!)).toString(16)}`;
     this.writeJson(parts, seq, task, values);
   }
 
@@ -378,7 +419,8 @@ export function traceDefinitions(
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
           const places = new Map<bigint, ReturnPlace>();
-          const json = direct && { sink: direct, fetchers: def.args.map((a) => jsonFetcher(m, a, sink.taskName)) };
+          const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+          const json = direct && { sink: direct, fetchers, hex: hexArgs(m, fetchers, true) };
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
           const ret: Kretprobe = engine.registerKretprobe(point, {
@@ -399,10 +441,11 @@ export function traceDefinitions(
           if (direct) {
             const values: string[] = [];
             const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+            const hex = hexArgs(m, fetchers, false);
             let parts: JsonParts | undefined;
             preHandler = (p, regs) => {
-              fetchValues(fetchers, regs, undefined, values);
-              direct.json((parts ??= direct.jsonParts({ type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) }, argNames(def))), regs.tid, values);
+              fetchValues(fetchers, regs, undefined, values, hex);
+              direct.json((parts ??= direct.jsonParts({ type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) }, argNames(def))), regs.tid, values, hex);
               return 0;
             };
           }
@@ -434,7 +477,7 @@ function recordReturn(
   regs: Regs,
   ns: bigint,
   places: Map<bigint, ReturnPlace>,
-  direct: { sink: TraceSink; fetchers: JsonFetcher[] } | undefined,
+  direct: { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefined } | undefined,
 ): void {
   const u = ri.user as EntryState | undefined;
   const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
@@ -447,10 +490,10 @@ function recordReturn(
     places.set(to, (place = { ...p, where: `${p.sym} <- ${func}`, values: [] }));
   }
   if (direct) {
-    fetchValues(direct.fetchers, regs, entry, place.values);
+    fetchValues(direct.fetchers, regs, entry, place.values, direct.hex);
     // The parts name the function: not kept for a call whose probe has gone meanwhile.
     const parts = ri.rp ? (place.json ??= returnParts(direct.sink, def, func, place)) : returnParts(direct.sink, def, func, place);
-    direct.sink.json(parts, regs.tid, place.values);
+    direct.sink.json(parts, regs.tid, place.values, direct.hex);
     return;
   }
   const entryNs = entryNsOf(ri);
@@ -474,9 +517,19 @@ type ReturnPlace = { at: string; sym: string; pc: string; where: string; json?: 
 const returnParts = (sink: TraceSink, def: ProbeDefinition, func: string, place: ReturnPlace): JsonParts =>
   sink.jsonParts({ type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at }, argNames(def));
 
-/** Every argument of a hit into `out`, in definition order. */
-function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[]): void {
-  for (let i = 0; i < fetchers.length; i++) out[i] = fetchers[i]!(regs, entry);
+/** Every argument of a hit into `out`, in definition order, but those the writer reads itself. */
+function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[], hex: HexArgs | undefined): void {
+  for (let i = 0; i < fetchers.length; i++) if (!hex || hex.ids[i]! < 0) out[i] = fetchers[i]!(regs, entry);
+}
+
+/**
+ * The arguments the JSON writer can read from their registers itself; undefined when none.
+ * In a return probe an `$argN` is the value at the entry, not the register's.
+ */
+function hexArgs(m: Machine, fetchers: readonly JsonFetcher[], atReturn: boolean): HexArgs | undefined {
+  const ids = fetchers.map((f) => (f.hex && !(atReturn && f.hex.argument) ? f.hex.id : -1));
+  if (ids.every((id) => id < 0)) return undefined;
+  return { cpu: m.cpu, ids, bits: fetchers.map((f) => f.hex?.bits ?? 0) };
 }
 
 const argNames = (def: ProbeDefinition): string[] => def.args.map((a) => a.name);

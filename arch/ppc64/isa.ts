@@ -176,6 +176,7 @@ export function ppc64(): IsaSpec {
     locateDataFault,
 
     returnReg: gpr(3),
+    argumentRegister: (n) => (n >= 1 && n <= 8 ? gpr(2 + n) : undefined),
     argument(cpu, n) {
       // r3..r10; further arguments live in the caller's parameter save area.
       if (n <= 8) return cpu.regRead(gpr(2 + n));

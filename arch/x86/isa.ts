@@ -191,6 +191,7 @@ function makeX86(is64: boolean): IsaSpec {
     memHooksSyncPc: true,
 
     returnReg: retReg,
+    argumentRegister: (n) => (is64 && n >= 1 && n <= 6 ? callArgRegs[n - 1] : undefined),
     argument(cpu, n) {
       // At function entry the return address is at sp: x86_64 passes six in registers,
       // then on the stack above it; i386 cdecl passes all on the stack.

@@ -9,6 +9,10 @@ export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number,
   return {
     regs,
     regRead: (id) => regs.get(id) ?? 0n,
+    regReadHalves: (id) => {
+      const v = BigInt.asUintN(64, regs.get(id) ?? 0n);
+      return Uint32Array.of(Number(v & 0xffffffffn), Number(v >> 32n));
+    },
     regWrite: (id, v) => void regs.set(id, v),
     regWriteBytes: none,
     memRead: none,

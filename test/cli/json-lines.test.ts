@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { blockWriter } from '../../src/output.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { TraceSink, traceDefinitions, type Sink, type TraceEvent } from '../../src/tracing.js';
+import { fakeCpu } from '../arch/fake-cpu.js';
 import { fixture } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-jsonl-'));
@@ -90,5 +91,34 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     expect(ways[0]!.map((l) => (JSON.parse(l) as TraceEvent).seq)).toEqual(ways[0]!.map((_, i) => i + 1));
     expect(ways[0]!.length).toBeGreaterThan(2000);
     expect(ways[0]!.join('\n').length).toBeGreaterThan(2 * 65536);
+  });
+});
+
+describe('register values the JSON writer renders itself', () => {
+  it('are what the string path writes, for every width and digit count', () => {
+    const values = [0n, 1n, 0xfn, 0x10n, 0x7fn, 0x80n, 0xffffn, 0x10000n, 0xffffffffn, 0x100000000n, 0x1000000000n, 0x123456789abcdef0n, 0x8000000000000000n, 0xffffffffffffffffn, 0xfedcba9800000001n];
+    const cpu = fakeCpu(Object.fromEntries(values.map((v, i) => [i, v])));
+    const widths = [8, 16, 32, 64];
+    const path = join(dir, 'hex.jsonl');
+    const fd = openSync(path, 'w');
+    const out = blockWriter(fd);
+    const bytes = new TraceSink('json', out, 'hex');
+    const lines: string[] = [];
+    const text = new TraceSink('json', (l: string) => void lines.push(l), 'hex');
+    const names = widths.flatMap((b) => values.map((_, i) => `r${i}_${b}`));
+    const ids = widths.flatMap(() => values.map((_, i) => i));
+    const bits = widths.flatMap((b) => values.map(() => b));
+    const hex = { cpu, ids, bits };
+    for (const sink of [bytes, text]) {
+      const parts = sink.jsonParts({ type: 'kprobe', group: 'g', event: 'e', pc: '0x1', at: 'f+0x0' }, names);
+      sink.json(parts, 1000, [], hex);
+      sink.json(parts, 1001, [], hex);
+    }
+    out.flush();
+    closeSync(fd);
+    const written = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    expect(written).toEqual(lines);
+    const args = (JSON.parse(written[1]!) as TraceEvent).args;
+    names.forEach((name, k) => expect(args[name]).toBe(`0x${BigInt.asUintN(bits[k]!, values[ids[k]!]!).toString(16)}`));
   });
 });
