@@ -200,20 +200,17 @@ function why(goal: Goal, r: ProbeCosts): string | undefined {
     const verdict =
       floor / r.bareTrapUs > limit
         ? `That sum is above the goal: it cannot be met while ${what} costs what it does.`
-        : `The other ${us(traced - floor)} (${x(traced - floor)}) is the same work done among the engine's: handlers, fetchers and the output block compete with Unicorn for the CPU's caches.`;
+        : `The other ${us(traced - floor)} (${x(traced - floor)}) is what the same work costs inside the traced run beyond its cost alone (the profile below).`;
     return `Measured alone in this run, ${what} (${us(base)}, ${x(base)}), one register read through koffi (${us(r.regReadUs)}, ${x(r.regReadUs)}) and one JSON line formatted and written (${us(r.lineUs)}, ${x(r.lineUs)}) sum to ${us(floor)}, ${x(floor)}, of the ${us(traced)} (${x(traced)}) measured. ${verdict}`;
   }
   if (goal === 'tasks' || goal === 'tasks-nested') {
     const kb = fmt(r.contextBytes / 1024, 1);
-    const shared =
-      r.tasksKprobeRatio > 1.1
-        ? `A kprobe on the same function, which keeps no per-task state, pays ${fmt(r.tasksKprobeRatio, 2)}x with 1,000 tasks too: the extra comes with the task switches, not with the instance lists (the trampoline's lookup is an array index by task).`
-        : `A kprobe on the same function, which keeps no per-task state, pays only ${fmt(r.tasksKprobeRatio, 2)}x: the extra is the return probe's own, in its per-task instances.`;
+    const shared = `A kprobe on the same function, which keeps no per-task state, pays ${fmt(r.tasksKprobeRatio, 2)}x with 1,000 tasks vs 1 in this run.`;
     const nested =
       r.nestRatio <= 1.1
-        ? ` With a switch every ${TASKS.D + 1} returns instead (the next row: ${fmt(r.nestRatio, 2)}x, ${(TASKS.T * (TASKS.D + 1)).toLocaleString('en-US')} instances live) the goal is met: the return's own work does not grow with the tasks.`
+        ? ` With a switch every ${TASKS.D + 1} returns instead (${fmt(r.nestRatio, 2)}x, ${(TASKS.T * (TASKS.D + 1)).toLocaleString('en-US')} instances live) the goal is met.`
         : '';
-    return `${shared}${nested} Each switch saves one Unicorn context of ${kb} KB and restores another; 1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, far beyond a core's own caches, so the probe's work after a switch starts with them cold.`;
+    return `${shared}${nested} Each task switch saves one Unicorn context of ${kb} KB and restores another (1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, beyond a core's own caches).`;
   }
   return undefined;
 }
