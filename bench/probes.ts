@@ -8,6 +8,7 @@ import type { Machine } from '../emu/machine.js';
 import { Unicorn, UC_ARCH_PPC, UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../emu/unicorn.js';
 import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
+import { hexValue } from '../src/fetch.js';
 import { blockWriter } from '../src/output.js';
 import { createMachine, loadElfFile } from '../src/run.js';
 import { TraceSink } from '../src/tracing.js';
@@ -342,7 +343,7 @@ export function jsonLineUs(n: number, repeat: number): number {
         const values = [''];
         const t = process.hrtime.bigint();
         for (let i = 0; i < n; i++) {
-          values[0] = `0x${BigInt.asUintN(64, BigInt(i)).toString(16)}`;
+          values[0] = hexValue(BigInt(i), 64);
           sink.json(parts, 1000, values);
         }
         out.flush();

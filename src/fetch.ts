@@ -129,10 +129,15 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryAr
   }
 }
 
+/** An `x` type's text: the low `bits` of a value in hex, as the kernel prints it. */
+export function hexValue(v: bigint, bits: number): string {
+  return `0x${BigInt.asUintN(bits, v).toString(16)}`;
+}
+
 function renderNumber(m: Machine, v: bigint, t: FetchType): string {
   switch (t.kind) {
     case 'x':
-      return `0x${BigInt.asUintN(t.bits, v).toString(16)}`;
+      return hexValue(v, t.bits);
     case 'u':
       return BigInt.asUintN(t.bits, v).toString();
     case 's':
@@ -222,7 +227,7 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
   } else return general;
   if (t.kind === 'x') {
     const bits = t.bits;
-    const f: JsonFetcher = (_regs, entry) => `0x${BigInt.asUintN(bits, get(entry)).toString(16)}`;
+    const f: JsonFetcher = (_regs, entry) => hexValue(get(entry), bits);
     if (reg !== undefined) f.hex = { id: reg, bits, argument: s.kind === 'arg' };
     return f;
   }

@@ -4,7 +4,7 @@
 import type { Cpu } from '../emu/isa.js';
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
-import { argNumbers, fetchArgs, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
+import { argNumbers, fetchArgs, hexValue, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
 import type { KretDropReason, Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
 import { collectEvents, DefinitionError, type ProbeDefinition } from './probe-def.js';
@@ -292,7 +292,7 @@ export class TraceSink implements TraceWriter {
         return;
       }
     }
-    if (hex) for (let i = 0; i < hex.ids.length; i++) if (hex.ids[i]! >= 0) values[i] = `0x${BigInt.asUintN(hex.bits[i]!, hex.cpu.regRead(hex.ids[i]!)).toString(16)}`;
+    if (hex) for (let i = 0; i < hex.ids.length; i++) if (hex.ids[i]! >= 0) values[i] = hexValue(hex.cpu.regRead(hex.ids[i]!), hex.bits[i]!);
     this.writeJson(parts, seq, task, values);
   }
 
@@ -409,6 +409,10 @@ export function traceDefinitions(
   if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
   // The built-in JSON writer is fed lines straight from the fetched values.
   const direct = sink instanceof TraceSink && sink.format === 'json' ? sink : undefined;
+  const jsonWay = (sink: TraceSink, def: ProbeDefinition, atReturn: boolean): JsonWay => {
+    const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+    return { sink, fetchers, hex: hexArgs(m, fetchers, atReturn) };
+  };
   const start = m.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
@@ -419,8 +423,7 @@ export function traceDefinitions(
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
           const places = new Map<bigint, ReturnPlace>();
-          const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
-          const json = direct && { sink: direct, fetchers, hex: hexArgs(m, fetchers, true) };
+          const json = direct && jsonWay(direct, def, true);
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
           const ret: Kretprobe = engine.registerKretprobe(point, {
@@ -440,8 +443,7 @@ export function traceDefinitions(
           let preHandler = (p: Kprobe, regs: Regs) => record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
           if (direct) {
             const values: string[] = [];
-            const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
-            const hex = hexArgs(m, fetchers, false);
+            const { fetchers, hex } = jsonWay(direct, def, false);
             let parts: JsonParts | undefined;
             preHandler = (p, regs) => {
               fetchValues(fetchers, regs, undefined, values, hex);
@@ -477,7 +479,7 @@ function recordReturn(
   regs: Regs,
   ns: bigint,
   places: Map<bigint, ReturnPlace>,
-  direct: { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefined } | undefined,
+  direct: JsonWay | undefined,
 ): void {
   const u = ri.user as EntryState | undefined;
   const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
@@ -516,6 +518,9 @@ type ReturnPlace = { at: string; sym: string; pc: string; where: string; json?: 
 
 const returnParts = (sink: TraceSink, def: ProbeDefinition, func: string, place: ReturnPlace): JsonParts =>
   sink.jsonParts({ type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at }, argNames(def));
+
+/** How a probe's hits go straight to the JSON writer: its sink, its argument fetchers, the registers the writer reads. */
+type JsonWay = { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefined };
 
 /** Every argument of a hit into `out`, in definition order, but those the writer reads itself. */
 function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[], hex: HexArgs | undefined): void {
