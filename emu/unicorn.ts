@@ -88,6 +88,7 @@ type Native = {
   uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
+  uc_mem_map_ptr: (uc: unknown, addr: bigint, size: number, perms: number, ptr: Uint8Array) => number;
   uc_mem_unmap: (uc: unknown, addr: bigint, size: number) => number;
   uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_emu_start: (uc: unknown, begin: bigint, until: bigint, timeout: bigint, count: number) => number;
@@ -144,6 +145,7 @@ function lib(): Native {
     uc_mem_write: l.func('int uc_mem_write(uc_engine *uc, uint64_t address, const void *bytes, size_t size)'),
     uc_mem_read: l.func('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
     uc_mem_map: l.func('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_map_ptr: l.func('int uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
     uc_mem_unmap: l.func('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
     uc_mem_protect: l.func('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_emu_start: l.func(
@@ -270,6 +272,26 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
 
 const SCRATCH = 4096;
 
+/**
+ * Mappings up to this size are backed by an ArrayBuffer of ours (uc_mem_map_ptr), which
+ * the host reads and writes without a call into Unicorn (a uc_mem_read or uc_mem_write of
+ * a word costs ~0.3 us through koffi). Bigger ones Unicorn allocates itself.
+ */
+const HOST_BACKED_MAX = 256 << 20;
+
+/**
+ * A stretch of guest memory in a buffer of ours. Unicorn keeps a split region's pieces on
+ * the same buffer (uc_mem_unmap and uc_mem_protect of part of it), and so do these records.
+ */
+interface HostRegion {
+  start: bigint;
+  end: bigint;
+  bytes: Uint8Array;
+  view: DataView;
+  /** Host writes go straight to the buffer only where the guest cannot run code. */
+  exec: boolean;
+}
+
 /** Number of engines currently open in this process (for leak checks). */
 export function openEngineCount(): number {
   return engines.size;
@@ -309,6 +331,11 @@ export class Unicorn {
   private readonly scratch = new Uint8Array(new ArrayBuffer(SCRATCH));
   private readonly scratchView = new DataView(this.scratch.buffer);
   private readonly oneBytes = new Uint8Array(this.one.buffer);
+  /** Host-backed regions, sorted by address, and the one the last access found. */
+  private host: HostRegion[] = [];
+  private lastHost: HostRegion | undefined;
+  /** Offset of the last access found in `lastHost` (set by hostAt). */
+  private hostOff = 0;
   readonly handlers: HookHandlers;
 
   constructor(
@@ -412,11 +439,22 @@ export class Unicorn {
   }
 
   memMap(addr: bigint, size: number, perms: number): void {
-    check(native!.uc_mem_map(this.uc, addr, size, perms), `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`);
+    const what = `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`;
+    if (size <= 0 || size > HOST_BACKED_MAX) {
+      check(native!.uc_mem_map(this.uc, addr, size, perms), what);
+      return;
+    }
+    const bytes = new Uint8Array(new ArrayBuffer(size));
+    check(native!.uc_mem_map_ptr(this.uc, addr, size, perms, bytes), what);
+    const r: HostRegion = { start: addr, end: addr + BigInt(size), bytes, view: new DataView(bytes.buffer), exec: (perms & PROT_EXEC) !== 0 };
+    const i = this.hostIndex(addr);
+    this.host.splice(i, 0, r);
   }
 
   memUnmap(addr: bigint, size: number): void {
     check(native!.uc_mem_unmap(this.uc, addr, size), `uc_mem_unmap(0x${addr.toString(16)}, 0x${size.toString(16)})`);
+    const [i, j] = this.splitHost(addr, addr + BigInt(size));
+    this.host.splice(i, j - i);
   }
 
   memProtect(addr: bigint, size: number, perms: number): void {
@@ -424,11 +462,74 @@ export class Unicorn {
       native!.uc_mem_protect(this.uc, addr, size, perms),
       `uc_mem_protect(0x${addr.toString(16)}, 0x${size.toString(16)})`,
     );
+    const [i, j] = this.splitHost(addr, addr + BigInt(size));
+    for (let k = i; k < j; k++) this.host[k]!.exec = (perms & PROT_EXEC) !== 0;
+  }
+
+  /** Whether [addr, addr+size) lies in one host-backed region (for tests and tools). */
+  hostBacked(addr: bigint, size: number): boolean {
+    return this.hostAt(addr, size) !== undefined;
+  }
+
+  /** Index of the first host region ending above `addr`. */
+  private hostIndex(addr: bigint): number {
+    let lo = 0;
+    let hi = this.host.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.host[mid]!.end <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Cut host regions at `start` and `end` as Unicorn cut its own, each piece keeping its
+   * part of the buffer; returns the index range of the pieces inside [start, end).
+   */
+  private splitHost(start: bigint, end: bigint): [number, number] {
+    this.lastHost = undefined;
+    const cut = (at: bigint): void => {
+      const i = this.hostIndex(at);
+      const r = this.host[i];
+      if (!r || r.start >= at) return;
+      const n = Number(at - r.start);
+      const right = r.bytes.subarray(n);
+      r.bytes = r.bytes.subarray(0, n);
+      r.view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length);
+      this.host.splice(i + 1, 0, { start: at, end: r.end, bytes: right, view: new DataView(right.buffer, right.byteOffset, right.length), exec: r.exec });
+      r.end = at;
+    };
+    cut(start);
+    cut(end);
+    let j = this.hostIndex(start);
+    const i = j;
+    while (j < this.host.length && this.host[j]!.start < end) j++;
+    return [i, j];
+  }
+
+  /**
+   * The host region holding all of [addr, addr+size), its offset left in `hostOff`; or
+   * undefined (not host-backed, or across regions: Unicorn's own calls take those).
+   */
+  private hostAt(addr: bigint, size: number): HostRegion | undefined {
+    let r = this.lastHost;
+    if (r === undefined || addr < r.start || addr >= r.end) {
+      r = this.host[this.hostIndex(addr)];
+      if (r === undefined || addr < r.start) return undefined;
+      this.lastHost = r;
+    }
+    const off = Number(addr - r.start);
+    if (off + size > r.bytes.length) return undefined;
+    this.hostOff = off;
+    return r;
   }
 
   memRead(addr: bigint, size: number): Uint8Array {
     // Small reads go through the engine's own buffer and come back as a copy: handing koffi
     // a new small typed array makes V8 move its bytes off the heap first (~1 us a call).
+    const h = this.hostAt(addr, size);
+    if (h) return h.bytes.slice(this.hostOff, this.hostOff + size);
     const small = size <= SCRATCH;
     const buf = small ? this.scratch : new Uint8Array(size);
     if (size > 0) {
@@ -439,6 +540,8 @@ export class Unicorn {
   }
 
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
+    const h = this.hostAt(addr, size);
+    if (h) return size === 8 ? h.view.getBigUint64(this.hostOff, littleEndian) : BigInt(h.view.getUint32(this.hostOff, littleEndian));
     const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
     return size === 8 ? this.scratchView.getBigUint64(0, littleEndian) : BigInt(this.scratchView.getUint32(0, littleEndian));
@@ -446,11 +549,22 @@ export class Unicorn {
 
   /** Read into a caller-owned buffer (no allocation). */
   memReadInto(addr: bigint, buf: Uint8Array): void {
+    const h = this.hostAt(addr, buf.length);
+    if (h) {
+      buf.set(h.bytes.subarray(this.hostOff, this.hostOff + buf.length));
+      return;
+    }
     const err = native!.uc_mem_read(this.uc, addr, buf, buf.length);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${buf.length})`);
   }
 
   memWrite(addr: bigint, bytes: Uint8Array): void {
+    // Code goes through Unicorn, as before: the caller drops its translations (removeCache).
+    const h = this.hostAt(addr, bytes.length);
+    if (h && !h.exec) {
+      h.bytes.set(bytes, this.hostOff);
+      return;
+    }
     if (bytes.length > 0) {
       // Copied into the engine's own buffer, for the reason memRead gives.
       let from = bytes;
@@ -563,6 +677,8 @@ export class Unicorn {
     enginesChanged();
     native!.uc_close(this.uc);
     this.uc = null;
+    this.host = [];
+    this.lastHost = undefined;
   }
 }
 

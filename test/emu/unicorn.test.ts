@@ -75,4 +75,85 @@ describe('Unicorn binding', () => {
     expect(openEngineCount()).toBe(before);
     expect(u.closed).toBe(true);
   });
+
+  describe('host-backed memory (uc_mem_map_ptr)', () => {
+    const RSP = 44;
+    const RBX = 37;
+    // mov rsp, top ; mov rax, 0x1122334455667788 ; push rax ; mov rbx, [0x20100]
+    const program = (top: number): Uint8Array =>
+      Uint8Array.of(
+        0x48, 0xc7, 0xc4, top & 0xff, (top >> 8) & 0xff, (top >> 16) & 0xff, 0x00,
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+        0x50,
+        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x01, 0x02, 0x00,
+      );
+    const run = (u: Unicorn, top: number): void => {
+      const code = program(top);
+      u.memWrite(0x10000n, code);
+      u.removeCache(0x10000n, 0x11000n);
+      u.emuStart(0x10000n, 0x10000n + BigInt(code.length));
+    };
+    const withEngine = (fn: (u: Unicorn) => void): void => {
+      const u = new Unicorn(UC_ARCH_X86, UC_MODE_64, {});
+      try {
+        u.memMap(0x10000n, 0x1000, 5);
+        u.memMap(0x20000n, 0x4000, 3);
+        fn(u);
+      } finally {
+        u.close();
+      }
+    };
+
+    it('guest stores are host reads and host writes are guest loads', () => {
+      withEngine((u) => {
+        expect(u.hostBacked(0x20000n, 0x4000)).toBe(true);
+        u.memWrite(0x20100n, Uint8Array.of(0xef, 0xbe, 0xad, 0xde));
+        run(u, 0x22000);
+        expect(u.regRead(RSP)).toBe(0x21ff8n);
+        expect(u.memReadWord(0x21ff8n, 8, true)).toBe(0x1122334455667788n);
+        expect(u.memReadWord(0x21ffcn, 4, false)).toBe(0x44332211n);
+        expect(u.regRead(RBX)).toBe(0xdeadbeefn);
+        const into = new Uint8Array(3);
+        u.memReadInto(0x21ff9n, into);
+        expect([...into]).toEqual([0x77, 0x66, 0x55]);
+      });
+    });
+
+    it('a region cut by protect and unmap keeps its pieces on the buffer; the hole is unmapped', () => {
+      withEngine((u) => {
+        u.memProtect(0x21000n, 0x1000, 1);
+        u.memUnmap(0x23000n, 0x1000);
+        expect(u.hostBacked(0x22000n, 0x1000)).toBe(true);
+        expect(u.hostBacked(0x23000n, 1)).toBe(false);
+        expect(() => u.memRead(0x23000n, 4)).toThrow(UnicornError);
+        // The read-only piece takes host writes, as uc_mem_write does.
+        u.memWrite(0x21000n, Uint8Array.of(1, 2, 3, 4));
+        expect(u.memReadWord(0x21000n, 4, true)).toBe(0x04030201n);
+        // Guest accesses after the cut meet the host's bytes on both sides of it.
+        u.memWrite(0x20100n, Uint8Array.of(0x78, 0x56, 0x34, 0x12));
+        run(u, 0x23000);
+        expect(u.regRead(RBX)).toBe(0x12345678n);
+        expect(u.memReadWord(0x22ff8n, 8, true)).toBe(0x1122334455667788n);
+        // An access across two pieces goes through Unicorn, which joins them.
+        expect(u.hostBacked(0x21ffcn, 8)).toBe(false);
+        expect([...u.memRead(0x21ffen, 4)]).toEqual([0, 0, 0, 0]);
+        u.memWrite(0x21ffen, Uint8Array.of(9, 8, 7, 6));
+        expect([...u.memRead(0x21ffen, 4)]).toEqual([9, 8, 7, 6]);
+      });
+    });
+
+    it('a refused unmap or protect changes nothing; a page mapped again starts zeroed', () => {
+      withEngine((u) => {
+        expect(() => u.memUnmap(0x20800n, 0x800)).toThrow(UnicornError);
+        expect(() => u.memProtect(0x20800n, 0x800, 1)).toThrow(UnicornError);
+        expect(u.hostBacked(0x20000n, 0x4000)).toBe(true);
+        u.memWrite(0x22000n, Uint8Array.of(0xff));
+        u.memUnmap(0x22000n, 0x1000);
+        u.memMap(0x22000n, 0x1000, 3);
+        expect(u.memRead(0x22000n, 1)[0]).toBe(0);
+        expect(() => u.memMap(0x20000n, 0x1000, 3)).toThrow(UnicornError);
+        expect(u.memReadWord(0x20000n, 8, true)).toBe(0n);
+      });
+    });
+  });
 });
