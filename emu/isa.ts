@@ -17,6 +17,8 @@ export interface Cpu {
   memRead(addr: bigint, size: number): Uint8Array;
   /** A 4- or 8-byte word in the given byte order, read without allocating. */
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;
+  /** A 4- or 8-byte word in the given byte order, written without allocating. */
+  memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void;
   memWrite(addr: bigint, bytes: Uint8Array): void;
   memMap(addr: bigint, size: number, perms: number): void;
   contextSave(into?: CpuContext): CpuContext;

@@ -35,9 +35,6 @@ export class Memory {
   /** Read-only pages patchCode opened for writing, with their permissions: see seal(). */
   private readonly opened = new Map<bigint, number>();
   private mappedBytes = 0n;
-  private readonly view = new DataView(new ArrayBuffer(8));
-  private readonly bytes4 = new Uint8Array(this.view.buffer, 0, 4);
-  private readonly bytes8 = new Uint8Array(this.view.buffer, 0, 8);
 
   constructor(
     private readonly uc: Unicorn,
@@ -220,13 +217,11 @@ export class Memory {
   }
 
   writeU32(addr: bigint, v: number): void {
-    this.view.setUint32(0, v >>> 0, this.littleEndian);
-    this.uc.memWrite(addr, this.bytes4);
+    this.uc.memWriteWord(addr, 4, BigInt(v >>> 0), this.littleEndian);
   }
 
   writeU64(addr: bigint, v: bigint): void {
-    this.view.setBigUint64(0, BigInt.asUintN(64, v), this.littleEndian);
-    this.uc.memWrite(addr, this.bytes8);
+    this.uc.memWriteWord(addr, 8, v, this.littleEndian);
   }
 
   writeWord(addr: bigint, v: bigint): void {

@@ -286,6 +286,8 @@ const HOST_BACKED_MAX = 256 << 20;
 interface HostRegion {
   start: bigint;
   end: bigint;
+  /** `start` as a number. */
+  first: number;
   bytes: Uint8Array;
   view: DataView;
   /** Host writes go straight to the buffer only where the guest cannot run code. */
@@ -440,13 +442,13 @@ export class Unicorn {
 
   memMap(addr: bigint, size: number, perms: number): void {
     const what = `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`;
-    if (size <= 0 || size > HOST_BACKED_MAX) {
+    if (size <= 0 || size > HOST_BACKED_MAX || addr + BigInt(size) > 1n << 53n) {
       check(native!.uc_mem_map(this.uc, addr, size, perms), what);
       return;
     }
     const bytes = new Uint8Array(new ArrayBuffer(size));
     check(native!.uc_mem_map_ptr(this.uc, addr, size, perms, bytes), what);
-    const r: HostRegion = { start: addr, end: addr + BigInt(size), bytes, view: new DataView(bytes.buffer), exec: (perms & PROT_EXEC) !== 0 };
+    const r: HostRegion = { start: addr, end: addr + BigInt(size), first: Number(addr), bytes, view: new DataView(bytes.buffer), exec: (perms & PROT_EXEC) !== 0 };
     const i = this.hostIndex(addr);
     this.host.splice(i, 0, r);
   }
@@ -497,7 +499,7 @@ export class Unicorn {
       const right = r.bytes.subarray(n);
       r.bytes = r.bytes.subarray(0, n);
       r.view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length);
-      this.host.splice(i + 1, 0, { start: at, end: r.end, bytes: right, view: new DataView(right.buffer, right.byteOffset, right.length), exec: r.exec });
+      this.host.splice(i + 1, 0, { start: at, end: r.end, first: Number(at), bytes: right, view: new DataView(right.buffer, right.byteOffset, right.length), exec: r.exec });
       r.end = at;
     };
     cut(start);
@@ -513,13 +515,16 @@ export class Unicorn {
    * undefined (not host-backed, or across regions: Unicorn's own calls take those).
    */
   private hostAt(addr: bigint, size: number): HostRegion | undefined {
+    // Host-backed regions end at or below 2^53, where addresses are exact as numbers; one
+    // above rounds to 2^53 or more and misses them all. No BigInt is made on this path.
+    const a = Number(addr);
     let r = this.lastHost;
-    if (r === undefined || addr < r.start || addr >= r.end) {
+    if (r === undefined || a < r.first || a >= r.first + r.bytes.length) {
       r = this.host[this.hostIndex(addr)];
       if (r === undefined || addr < r.start) return undefined;
       this.lastHost = r;
     }
-    const off = Number(addr - r.start);
+    const off = a - r.first;
     if (off + size > r.bytes.length) return undefined;
     this.hostOff = off;
     return r;
@@ -556,6 +561,18 @@ export class Unicorn {
     }
     const err = native!.uc_mem_read(this.uc, addr, buf, buf.length);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${buf.length})`);
+  }
+
+  /** A 4- or 8-byte word in the given byte order, written without allocating. */
+  memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void {
+    const h = this.hostAt(addr, size);
+    const view = h && !h.exec ? h.view : this.scratchView;
+    const at = view === this.scratchView ? 0 : this.hostOff;
+    if (size === 8) view.setBigUint64(at, BigInt.asUintN(64, value), littleEndian);
+    else view.setUint32(at, Number(BigInt.asUintN(32, value)), littleEndian);
+    if (view !== this.scratchView) return;
+    const err = native!.uc_mem_write(this.uc, addr, this.scratch, size);
+    if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${size})`);
   }
 
   memWrite(addr: bigint, bytes: Uint8Array): void {

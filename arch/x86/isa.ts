@@ -31,17 +31,12 @@ const GDT_ENTRIES = 32;
 /** Read and write one stack word (4 or 8 bytes, little-endian) through the CPU. */
 export function x86StackWords(is64: boolean): { read(cpu: Cpu, a: bigint): bigint; write(cpu: Cpu, a: bigint, value: bigint): void } {
   const size = is64 ? 8 : 4;
-  // One buffer for every write (memWrite copies it out at once): no allocation per call.
-  const out = new Uint8Array(size);
-  const dv = new DataView(out.buffer);
   return {
     read(cpu, a) {
       return cpu.memReadWord(a, size, true);
     },
     write(cpu, a, value) {
-      if (is64) dv.setBigUint64(0, BigInt.asUintN(64, value), true);
-      else dv.setUint32(0, Number(BigInt.asUintN(32, value)), true);
-      cpu.memWrite(a, out);
+      cpu.memWriteWord(a, size, value, true);
     },
   };
 }
