@@ -168,17 +168,20 @@ export class Memory {
    * Writes through read-only pages as the kernel's text_poke does.
    */
   patchCode(addr: bigint, bytes: Uint8Array): void {
-    // Unicorn 2.0.1 writes into a read-only range by protecting it writable and back, and
-    // every uc_mem_protect rebuilds QEMU's view of the whole address space (tens of us with
-    // a few hundred regions). So pages stay open for writing while probes are registered,
-    // and `seal` protects them back once, before the guest runs again.
     const end = addr + BigInt(bytes.length);
-    for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
-      if (this.opened.has(page) || this.engineWritable(page)) continue;
-      const perms = this.permsAt(page);
-      if (perms === undefined) continue;
-      this.uc.memProtect(page, 0x1000, perms | PROT_WRITE);
-      this.opened.set(page, perms);
+    // Host-backed code takes the bytes in place. Elsewhere Unicorn 2.0.1 writes into a
+    // read-only range by protecting it writable and back, and every uc_mem_protect rebuilds
+    // QEMU's view of the whole address space (tens of us with a few hundred regions). So
+    // such pages stay open for writing while probes are registered, and `seal` protects
+    // them back once, before the guest runs again.
+    if (!this.uc.hostBacked(addr, bytes.length)) {
+      for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
+        if (this.opened.has(page) || this.engineWritable(page)) continue;
+        const perms = this.permsAt(page);
+        if (perms === undefined) continue;
+        this.uc.memProtect(page, 0x1000, perms | PROT_WRITE);
+        this.opened.set(page, perms);
+      }
     }
     this.uc.memWrite(addr, bytes);
     this.uc.removeCache(addr, end);

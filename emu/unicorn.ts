@@ -290,7 +290,7 @@ interface HostRegion {
   first: number;
   bytes: Uint8Array;
   view: DataView;
-  /** Host writes go straight to the buffer only where the guest cannot run code. */
+  /** Executable: a host write drops the translations of what it wrote. */
   exec: boolean;
 }
 
@@ -566,20 +566,28 @@ export class Unicorn {
   /** A 4- or 8-byte word in the given byte order, written without allocating. */
   memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void {
     const h = this.hostAt(addr, size);
-    const view = h && !h.exec ? h.view : this.scratchView;
-    const at = view === this.scratchView ? 0 : this.hostOff;
+    const view = h ? h.view : this.scratchView;
+    const at = h ? this.hostOff : 0;
     if (size === 8) view.setBigUint64(at, BigInt.asUintN(64, value), littleEndian);
     else view.setUint32(at, Number(BigInt.asUintN(32, value)), littleEndian);
-    if (view !== this.scratchView) return;
+    if (h) {
+      if (h.exec) this.removeCache(addr, addr + BigInt(size));
+      return;
+    }
     const err = native!.uc_mem_write(this.uc, addr, this.scratch, size);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${size})`);
   }
 
+  /**
+   * Host-backed memory takes the bytes in place, whatever its permissions (as uc_mem_write,
+   * but with no protect-and-back of read-only code, after which Unicorn 2.0.1 runs that code
+   * more slowly); translations of code written so are dropped.
+   */
   memWrite(addr: bigint, bytes: Uint8Array): void {
-    // Code goes through Unicorn, as before: the caller drops its translations (removeCache).
     const h = this.hostAt(addr, bytes.length);
-    if (h && !h.exec) {
+    if (h) {
       h.bytes.set(bytes, this.hostOff);
+      if (h.exec && bytes.length > 0) this.removeCache(addr, addr + BigInt(bytes.length));
       return;
     }
     if (bytes.length > 0) {

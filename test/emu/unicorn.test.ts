@@ -1,5 +1,5 @@
 // The Unicorn binding: version, hook errors, code patching, engine lifetime.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Memory } from '../../emu/memory.js';
 import { openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
 
@@ -140,6 +140,33 @@ describe('Unicorn binding', () => {
         u.memWrite(0x21ffen, Uint8Array.of(9, 8, 7, 6));
         expect([...u.memRead(0x21ffen, 4)]).toEqual([9, 8, 7, 6]);
       });
+    });
+
+    it('code written by the host runs at once and read-only code is patched with no protect', () => {
+      const u = new Unicorn(UC_ARCH_X86, UC_MODE_64, {});
+      try {
+        const mem = new Memory(u, true, 8, 1n << 20n);
+        mem.map(0x1000n, 0x1000n, 5, 'test');
+        // inc eax ; inc eax ; nop
+        mem.write(0x1000n, Uint8Array.of(0xff, 0xc0, 0xff, 0xc0, 0x90));
+        u.emuStart(0x1000n, 0x1005n);
+        expect(u.regRead(RAX)).toBe(2n);
+        // The block ran once: a write with no removeCache of our own must still be seen.
+        u.memWrite(0x1002n, Uint8Array.of(0x90, 0x90));
+        u.regWrite(RAX, 0n);
+        u.emuStart(0x1000n, 0x1005n);
+        expect(u.regRead(RAX)).toBe(1n);
+        const protect = vi.spyOn(u, 'memProtect');
+        mem.patchCode(0x1000n, Uint8Array.of(0x90, 0x90));
+        mem.seal();
+        expect(protect).not.toHaveBeenCalled();
+        u.regWrite(RAX, 0n);
+        u.emuStart(0x1000n, 0x1005n);
+        expect(u.regRead(RAX)).toBe(0n);
+        expect(mem.permsAt(0x1000n)).toBe(5);
+      } finally {
+        u.close();
+      }
     });
 
     it('a refused unmap or protect changes nothing; a page mapped again starts zeroed', () => {
