@@ -333,6 +333,7 @@ export class Unicorn {
   private readonly scratch = new Uint8Array(new ArrayBuffer(SCRATCH));
   private readonly scratchView = new DataView(this.scratch.buffer);
   private readonly oneBytes = new Uint8Array(this.one.buffer);
+  private readonly memHalves = new Uint32Array(2);
   /** Host-backed regions, sorted by address, and the one the last access found. */
   private host: HostRegion[] = [];
   private lastHost: HostRegion | undefined;
@@ -550,6 +551,28 @@ export class Unicorn {
     const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
     return size === 8 ? this.scratchView.getBigUint64(0, littleEndian) : BigInt(this.scratchView.getUint32(0, littleEndian));
+  }
+
+  memReadHalves(addr: bigint, size: 4 | 8, littleEndian: boolean): Uint32Array {
+    const h = this.hostAt(addr, size);
+    let view: DataView = this.scratchView;
+    let at = 0;
+    if (h) {
+      view = h.view;
+      at = this.hostOff;
+    } else {
+      const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
+      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+    }
+    const out = this.memHalves;
+    if (size === 4) {
+      out[0] = view.getUint32(at, littleEndian);
+      out[1] = 0;
+    } else {
+      out[0] = view.getUint32(littleEndian ? at : at + 4, littleEndian);
+      out[1] = view.getUint32(littleEndian ? at + 4 : at, littleEndian);
+    }
+    return out;
   }
 
   /** Read into a caller-owned buffer (no allocation). */

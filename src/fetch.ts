@@ -197,11 +197,11 @@ export function fetchArgs(
 /** One argument of a probe fetched and rendered as fetchArgs' JSON form, set up once a probe. */
 export type JsonFetcher = ((regs: Regs, entry: EntryArgs | undefined) => string) & {
   /**
-   * A hex (`x`) value read straight from one register, which a writer may render without
-   * the string: the register, the type's width, and whether it holds the value only when
-   * no entry arguments stand in for it (an `$argN`).
+   * A hex (`x`) value a writer may render without the string: a read of its two 32-bit
+   * halves (a register or a stack word; the array is reused), the type's width, and whether
+   * it is the value only when no entry arguments stand in for it (an `$argN`).
    */
-  hex?: { id: number; bits: number; argument: boolean };
+  hex?: { halves: () => Uint32Array; bits: number; argument: boolean };
 };
 
 /**
@@ -214,21 +214,23 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
   if ((t.kind !== 'x' && t.kind !== 'u' && t.kind !== 's') || t.array !== undefined) return general;
   const { cpu, isa } = m;
   let get: (entry: EntryArgs | undefined) => bigint;
-  let reg: number | undefined;
+  let halves: () => Uint32Array;
   if (s.kind === 'arg') {
     const n = s.n;
-    reg = isa.argumentRegister(n);
+    const reg = isa.argumentRegister(n);
+    const { wordSize, littleEndian } = isa;
+    halves = reg !== undefined ? () => cpu.regReadHalves(reg) : () => cpu.memReadHalves(isa.argumentSlot(cpu, n)!, wordSize, littleEndian);
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {
     const id = s.kind === 'reg' ? isa.registers[s.name.toLowerCase()] : isa.returnReg;
     if (id === undefined) return general;
-    reg = id;
+    halves = () => cpu.regReadHalves(id);
     get = () => cpu.regRead(id);
   } else return general;
   if (t.kind === 'x') {
     const bits = t.bits;
     const f: JsonFetcher = (_regs, entry) => hexValue(get(entry), bits);
-    if (reg !== undefined) f.hex = { id: reg, bits, argument: s.kind === 'arg' };
+    f.hex = { halves, bits, argument: s.kind === 'arg' };
     return f;
   }
   return (_regs, entry) => renderNumber(m, get(entry), t);

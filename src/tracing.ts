@@ -1,7 +1,6 @@
 // Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event,
 // print_kretprobe_event) and kprobe_profile: definitions turned into registered probes that
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
-import type { Cpu } from '../emu/isa.js';
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
 import { argNumbers, fetchArgs, hexValue, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
@@ -57,16 +56,15 @@ export interface JsonParts {
   nameBytes: Uint8Array[];
 }
 
-/** Arguments of a JSON line read from registers by the writer: per argument the register (-1: none) and the width. */
+/** Arguments of a JSON line the writer reads itself: per argument the read of its halves (or none) and the width. */
 export interface HexArgs {
-  cpu: Cpu;
-  ids: number[];
+  reads: ((() => Uint32Array) | undefined)[];
   bits: number[];
 }
 
 const HEX = new TextEncoder().encode('0123456789abcdef');
 
-/** `"0x…"` of a register's low `bits` (its halves as regReadHalves gives them); the offset after it. */
+/** `"0x…"` of a value's low `bits` (its halves as regReadHalves gives them); the offset after it. */
 function putHex(buf: Uint8Array, n: number, halves: Uint32Array, bits: number): number {
   let lo = halves[0]!;
   let hi = bits === 64 ? halves[1]! : 0;
@@ -269,11 +267,11 @@ export class TraceSink implements TraceWriter {
         parts.midBytes = utf8.encode(`${parts.head}${task}${parts.tail}`);
       }
       const { names, nameBytes, midBytes } = parts;
-      const ids = hex?.ids;
+      const reads = hex?.reads;
       // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded;
-      // "0x" and 16 digits for a register.
+      // "0x" and 16 digits for a value the writer reads.
       let size = SEQ.length + 16 + midBytes.length + 3;
-      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + (ids && ids[i]! >= 0 ? 18 : 6 * values[i]!.length) + 2;
+      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + (reads && reads[i] ? 18 : 6 * values[i]!.length) + 2;
       if (b.reserve(size)) {
         const buf = b.buf;
         const start = b.n;
@@ -282,7 +280,8 @@ export class TraceSink implements TraceWriter {
         n += midBytes.length;
         for (let i = 0; i < names.length; i++) {
           n = putBytes(buf, n, nameBytes[i]!);
-          n = ids && ids[i]! >= 0 ? putHex(buf, n, hex.cpu.regReadHalves(ids[i]!), hex.bits[i]!) : putJsonString(buf, n, values[i]!);
+          const read = reads && reads[i];
+          n = read ? putHex(buf, n, read(), hex.bits[i]!) : putJsonString(buf, n, values[i]!);
         }
         buf[n++] = 0x7d; // }}\n
         buf[n++] = 0x7d;
@@ -292,7 +291,11 @@ export class TraceSink implements TraceWriter {
         return;
       }
     }
-    if (hex) for (let i = 0; i < hex.ids.length; i++) if (hex.ids[i]! >= 0) values[i] = hexValue(hex.cpu.regRead(hex.ids[i]!), hex.bits[i]!);
+    if (hex)
+      for (let i = 0; i < hex.reads.length; i++) {
+        const h = hex.reads[i]?.();
+        if (h) values[i] = hexValue((BigInt(h[1]!) << 32n) | BigInt(h[0]!), hex.bits[i]!);
+      }
     this.writeJson(parts, seq, task, values);
   }
 
@@ -411,7 +414,7 @@ export function traceDefinitions(
   const direct = sink instanceof TraceSink && sink.format === 'json' ? sink : undefined;
   const jsonWay = (sink: TraceSink, def: ProbeDefinition, atReturn: boolean): JsonWay => {
     const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
-    return { sink, fetchers, hex: hexArgs(m, fetchers, atReturn) };
+    return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
   const start = m.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.guestNanoseconds() - start;
@@ -524,17 +527,17 @@ type JsonWay = { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefi
 
 /** Every argument of a hit into `out`, in definition order, but those the writer reads itself. */
 function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[], hex: HexArgs | undefined): void {
-  for (let i = 0; i < fetchers.length; i++) if (!hex || hex.ids[i]! < 0) out[i] = fetchers[i]!(regs, entry);
+  for (let i = 0; i < fetchers.length; i++) if (!hex || !hex.reads[i]) out[i] = fetchers[i]!(regs, entry);
 }
 
 /**
- * The arguments the JSON writer can read from their registers itself; undefined when none.
- * In a return probe an `$argN` is the value at the entry, not the register's.
+ * The arguments the JSON writer can read itself; undefined when none. In a return probe an
+ * `$argN` is the value at the entry, not what its register or stack slot holds now.
  */
-function hexArgs(m: Machine, fetchers: readonly JsonFetcher[], atReturn: boolean): HexArgs | undefined {
-  const ids = fetchers.map((f) => (f.hex && !(atReturn && f.hex.argument) ? f.hex.id : -1));
-  if (ids.every((id) => id < 0)) return undefined;
-  return { cpu: m.cpu, ids, bits: fetchers.map((f) => f.hex?.bits ?? 0) };
+function hexArgs(fetchers: readonly JsonFetcher[], atReturn: boolean): HexArgs | undefined {
+  const reads = fetchers.map((f) => (f.hex && !(atReturn && f.hex.argument) ? f.hex.halves : undefined));
+  if (reads.every((r) => r === undefined)) return undefined;
+  return { reads, bits: fetchers.map((f) => f.hex?.bits ?? 0) };
 }
 
 const argNames = (def: ProbeDefinition): string[] => def.args.map((a) => a.name);

@@ -161,6 +161,9 @@ function makeX86(is64: boolean): IsaSpec {
   const callArgRegs = [R.rdi, R.rsi, R.rdx, R.rcx, R.r8, R.r9];
   const w = BigInt(is64 ? 8 : 4);
   const { read: readStack, write: writeStack } = x86StackWords(is64);
+  // At function entry the return address is at sp: x86_64 passes six arguments in registers,
+  // then on the stack above it; i386 cdecl passes all on the stack.
+  const argumentSlot = (cpu: Cpu, n: number): bigint | undefined => (is64 && n <= 6 ? undefined : cpu.regRead(spReg) + w * BigInt(is64 ? n - 6 : n));
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,
@@ -187,11 +190,10 @@ function makeX86(is64: boolean): IsaSpec {
 
     returnReg: retReg,
     argumentRegister: (n) => (is64 && n >= 1 && n <= 6 ? callArgRegs[n - 1] : undefined),
+    argumentSlot,
     argument(cpu, n) {
-      // At function entry the return address is at sp: x86_64 passes six in registers,
-      // then on the stack above it; i386 cdecl passes all on the stack.
       if (is64 && n <= 6) return cpu.regRead(callArgRegs[n - 1]!);
-      return readStack(cpu, cpu.regRead(spReg) + w * BigInt(is64 ? n - 6 : n));
+      return readStack(cpu, argumentSlot(cpu, n)!);
     },
     setupCall(cpu, fn, args, ret) {
       // Below the red zone (128 bytes on x86_64), aligned so that sp+w is 16-aligned at entry.

@@ -108,7 +108,7 @@ describe('register values the JSON writer renders itself', () => {
     const names = widths.flatMap((b) => values.map((_, i) => `r${i}_${b}`));
     const ids = widths.flatMap(() => values.map((_, i) => i));
     const bits = widths.flatMap((b) => values.map(() => b));
-    const hex = { cpu, ids, bits };
+    const hex = { reads: ids.map((id) => () => cpu.regReadHalves(id)), bits };
     for (const sink of [bytes, text]) {
       const parts = sink.jsonParts({ type: 'kprobe', group: 'g', event: 'e', pc: '0x1', at: 'f+0x0' }, names);
       sink.json(parts, 1000, [], hex);

@@ -169,6 +169,25 @@ describe('Unicorn binding', () => {
       }
     });
 
+    it('words read as halves and written as words are the same in host-backed memory and in memory Unicorn allocates', () => {
+      withEngine((u) => {
+        // Past the size that is host-backed: Unicorn's own calls serve it.
+        const big = 0x40000000n;
+        u.memMap(big, (256 << 20) + 0x1000, 3);
+        expect(u.hostBacked(big, 8)).toBe(false);
+        for (const at of [0x20ff8n, big + 0x1ff8n]) {
+          u.memWriteWord(at, 8, 0x1122334455667788n, true);
+          expect([...u.memReadHalves(at, 8, true)]).toEqual([0x55667788, 0x11223344]);
+          expect([...u.memReadHalves(at, 8, false)]).toEqual([0x44332211, 0x88776655]);
+          expect([...u.memReadHalves(at + 4n, 4, true)]).toEqual([0x11223344, 0]);
+          u.memWriteWord(at, 4, 0xa1b2c3d4n, false);
+          expect([...u.memRead(at, 4)]).toEqual([0xa1, 0xb2, 0xc3, 0xd4]);
+          expect(u.memReadWord(at, 8, true)).toBe(0x11223344d4c3b2a1n);
+        }
+        expect(() => u.memReadHalves(0x30000n, 4, true)).toThrow(UnicornError);
+      });
+    });
+
     it('a refused unmap or protect changes nothing; a page mapped again starts zeroed', () => {
       withEngine((u) => {
         expect(() => u.memUnmap(0x20800n, 0x800)).toThrow(UnicornError);
