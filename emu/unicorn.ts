@@ -123,15 +123,17 @@ function lib(): Native {
   // Named opaque types, referred to by name in the prototypes below.
   koffi.opaque('uc_engine');
   koffi.opaque('uc_context');
+  // Callbacks take the engine and user data as plain addresses: an opaque pointer would be
+  // a new External object each call (~30 ns of a ~0.6 us trap).
   protos = {
-    intr: koffi.proto('void uc_cb_hookintr_t(uc_engine *uc, uint32_t intno, void *user_data)'),
-    syscall: koffi.proto('void uc_cb_insn_syscall_t(uc_engine *uc, void *user_data)'),
-    code: koffi.proto('void uc_cb_hookcode_t(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)'),
+    intr: koffi.proto('void uc_cb_hookintr_t(uintptr_t uc, uint32_t intno, uintptr_t user_data)'),
+    syscall: koffi.proto('void uc_cb_insn_syscall_t(uintptr_t uc, uintptr_t user_data)'),
+    code: koffi.proto('void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)'),
     mem: koffi.proto(
-      'bool uc_cb_eventmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
+      'bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)',
     ),
     access: koffi.proto(
-      'void uc_cb_hookmem_t(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user_data)',
+      'void uc_cb_hookmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)',
     ),
   };
   native = {
@@ -211,13 +213,13 @@ export interface HookHandlers {
 }
 
 // One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
-// they find their engine by the uc_engine pointer through this table.
+// they find their engine by the uc_engine address through this table.
 const engines = new Map<unknown, Unicorn>();
 let dispatchers: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; watched: unknown } | undefined;
 
+/** The table key of an engine address a callback got (a number or a BigInt). */
 function keyOf(uc: unknown): unknown {
-  // koffi hands opaque pointers to callbacks as External objects; their address is the key.
-  return koffi.address(uc as never);
+  return BigInt(uc as number | bigint);
 }
 
 /** The engine a callback belongs to; with one engine open (the usual case) no lookup. */
@@ -474,13 +476,15 @@ export class Unicorn {
     return this.hostAt(addr, size) !== undefined;
   }
 
-  /** Index of the first host region ending above `addr`. */
+  /** Index of the first host region ending above `addr` (see hostAt on numbers). */
   private hostIndex(addr: bigint): number {
+    const a = Number(addr);
     let lo = 0;
     let hi = this.host.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.host[mid]!.end <= addr) lo = mid + 1;
+      const r = this.host[mid]!;
+      if (r.first + r.bytes.length <= a) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -522,7 +526,7 @@ export class Unicorn {
     let r = this.lastHost;
     if (r === undefined || a < r.first || a >= r.first + r.bytes.length) {
       r = this.host[this.hostIndex(addr)];
-      if (r === undefined || addr < r.start) return undefined;
+      if (r === undefined || a < r.first) return undefined;
       this.lastHost = r;
     }
     const off = a - r.first;

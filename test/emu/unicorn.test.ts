@@ -66,6 +66,30 @@ describe('Unicorn binding', () => {
     }
   });
 
+  it('with several engines open, each hook reaches its own engine', () => {
+    const hits = [0, 0];
+    const engines = [0, 1].map(
+      (i) =>
+        new Unicorn(UC_ARCH_X86, UC_MODE_64, {
+          intr: () => {
+            hits[i]!++;
+            // The second engine runs inside the first one's hook: both dispatch at once.
+            if (i === 0) engines[1]!.emuStart(0x1000n, 0x1002n);
+          },
+        }),
+    );
+    try {
+      for (const u of engines) {
+        u.memMap(0x1000n, 0x1000, 7);
+        u.memWrite(0x1000n, Uint8Array.of(0xcc, 0x90));
+      }
+      engines[0]!.emuStart(0x1000n, 0x1002n);
+      expect(hits).toEqual([1, 1]);
+    } finally {
+      for (const u of engines) u.close();
+    }
+  });
+
   it('close frees the engine and its dispatch entry', () => {
     const before = openEngineCount();
     const u = new Unicorn(UC_ARCH_X86, UC_MODE_64, {});
