@@ -8,7 +8,6 @@ import type { Machine } from '../emu/machine.js';
 import { Unicorn, UC_ARCH_PPC, UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../emu/unicorn.js';
 import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
-import { hexValue } from '../src/fetch.js';
 import { blockWriter } from '../src/output.js';
 import { createMachine, loadElfFile } from '../src/run.js';
 import { TraceSink } from '../src/tracing.js';
@@ -19,11 +18,31 @@ const sink = (): void => {};
 /** Microseconds per event from two times (ms) and an event count. */
 const per = (ms: number, base: number, n: number): number => ((ms - base) * 1000) / n;
 
+/** `repeat` interleaved rounds of the variants: per variant, its time in each round. */
+export function roundsSync(repeat: number, variants: (() => number)[]): number[][] {
+  const times = variants.map((): number[] => []);
+  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) times[k]!.push(v());
+  return times;
+}
+
 /** Best of `repeat` interleaved rounds of each variant. */
 export function bestOfSync(repeat: number, variants: (() => number)[]): number[] {
-  const mins = variants.map(() => Infinity);
-  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) mins[k] = Math.min(mins[k]!, v());
-  return mins;
+  return roundsSync(repeat, variants).map((t) => Math.min(...t));
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * A ratio of two probe costs, each a difference of two runs (probed minus plain, per event):
+ * taken within each round, whose four runs ran back to back, and the median over rounds. A
+ * difference of bests would pair runs from different moments of a noisy machine.
+ */
+function pairedRatio(rounds: number[][], [probed, plain, probedBase, plainBase]: number[], n: number): number {
+  return median(rounds[0]!.map((_, i) => per(rounds[probed]![i]!, rounds[plain]![i]!, n) / per(rounds[probedBase]![i]!, rounds[plainBase]![i]!, n)));
 }
 
 /** One run of the synthetic loop of `n` rounds: a breakpoint, an empty UC_HOOK_CODE, or neither (ms). */
@@ -253,7 +272,7 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   // The same with a kprobe on work(), which keeps no per-task state, and with Unicorn's own
   // UC_HOOK_CODE on it (no probe engine): what the task switches themselves add to a call
   // into the host.
-  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp, tHook, oHook] = bestOfSync(2 * repeat, [
+  const tasks = roundsSync(2 * repeat, [
     () => timed(isa, 'scale', manyTasks, undefined, topts),
     () => timed(isa, 'scale', manyTasks, workKretprobe, topts),
     () => timed(isa, 'scale', oneTask),
@@ -263,21 +282,23 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     () => timed(isa, 'scale', manyTasks, workCodeHook, topts),
     () => timed(isa, 'scale', oneTask, workCodeHook),
   ]);
+  // Indices of the runs above: with 1,000 tasks and with one, for each setup.
+  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp, tHook, oHook] = [0, 1, 2, 3, 4, 5, 6, 7];
   const kretUs = per(kret!, plain!, N);
-  const tasks1000Us = per(tProbed!, tPlain!, T * R);
+  const tasks1000Us = median(tasks[0]!.map((_, i) => per(tasks[tProbed]![i]!, tasks[tPlain]![i]!, T * R)));
   // 1,000 tasks each D + 1 calls deep in nest() across their yield, (D + 1) * 1,000
   // instances live, a switch every D + 1 returns; vs one task making the same calls.
   const { D } = TASKS;
   const nestMany = ['threads', String(T), '1', String(D)];
   const nestOne = ['threads', '1', String(T), String(D)];
-  const [nPlain, nProbed, noPlain, noProbed] = bestOfSync(2 * repeat, [
+  const nest = roundsSync(2 * repeat, [
     () => timed(isa, 'scale', nestMany, undefined, topts),
     () => timed(isa, 'scale', nestMany, nestKretprobe, topts),
     () => timed(isa, 'scale', nestOne),
     () => timed(isa, 'scale', nestOne, nestKretprobe),
   ]);
   const nestReturns = T * (D + 1);
-  const task1Us = per(oProbed!, oPlain!, T * R);
+  const [nPlain, nProbed, noPlain, noProbed] = [0, 1, 2, 3];
 
   // Through the CLI: start-up, and tracing to JSON on /dev/null.
   const cli = (args: string[]) => (): number => {
@@ -323,11 +344,11 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
     bytesPerInstance: bytes,
     tasks1000Us,
-    tasksRatio: tasks1000Us / task1Us,
-    tasksKprobeRatio: per(tKp!, tPlain!, T * R) / per(oKp!, oPlain!, T * R),
-    tasksHookRatio: per(tHook!, tPlain!, T * R) / per(oHook!, oPlain!, T * R),
-    nestUs: per(nProbed!, nPlain!, nestReturns),
-    nestRatio: per(nProbed!, nPlain!, nestReturns) / per(noProbed!, noPlain!, nestReturns),
+    tasksRatio: pairedRatio(tasks, [tProbed, tPlain, oProbed, oPlain], T * R),
+    tasksKprobeRatio: pairedRatio(tasks, [tKp, tPlain, oKp, oPlain], T * R),
+    tasksHookRatio: pairedRatio(tasks, [tHook, tPlain, oHook, oPlain], T * R),
+    nestUs: median(nest[0]!.map((_, i) => per(nest[nProbed]![i]!, nest[nPlain]![i]!, nestReturns))),
+    nestRatio: pairedRatio(nest, [nProbed, nPlain, noProbed, noPlain], nestReturns),
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
@@ -341,7 +362,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
 
 /**
  * The JSON line the traced CLI writes for `p leaf x=$arg1`, formatted and written to
- * /dev/null on its own (the value rendered from a number each time, as a hit does).
+ * /dev/null on its own (the value written from its two halves, as a hit's register or stack
+ * word is).
  */
 export function jsonLineUs(n: number, repeat: number): number {
   const fd = openSync('/dev/null', 'w');
@@ -351,11 +373,12 @@ export function jsonLineUs(n: number, repeat: number): number {
         const out = blockWriter(fd);
         const sink = new TraceSink('json', out, 'scale');
         const parts = sink.jsonParts({ type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' }, ['x']);
-        const values = [''];
+        const halves = new Uint32Array(2);
+        const hex = { reads: [() => halves], bits: [64] };
         const t = process.hrtime.bigint();
         for (let i = 0; i < n; i++) {
-          values[0] = hexValue(BigInt(i), 64);
-          sink.json(parts, 1000, values);
+          halves[0] = i;
+          sink.json(parts, 1000, [], hex);
         }
         out.flush();
         return Number(process.hrtime.bigint() - t) / 1e6;

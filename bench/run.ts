@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`# kprobe-emu benchmark`);
   lines.push('');
-  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); best of ${REPEAT} runs each.`);
+  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); best of ${REPEAT} runs each; the task ratios of goal 5 (differences of runs) are medians over ${2 * REPEAT} rounds of ratios taken within each round.`);
   lines.push('');
   lines.push(...probeTable(probeRows));
   lines.push('## Guest throughput vs qemu-user (same fixture, same run)');
