@@ -175,8 +175,6 @@ export interface ProbeCosts {
   nestRatio: number;
   /** Goal 5 with a kprobe (no per-task state) instead of the return probe. */
   tasksKprobeRatio: number;
-  /** The same with an empty UC_HOOK_CODE on work(), Unicorn alone. */
-  tasksHookRatio: number;
   /** Bytes of one saved Unicorn context (uc_context_size): what a task switch copies twice. */
   contextBytes: number;
   /** One register read through koffi. */
@@ -203,12 +201,6 @@ export const TASKS = { T: 1000, R: 20, D: 20 } as const;
 export const workKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
 /** A return probe on nest(), with room for D + 1 instances of each of T tasks. */
 export const nestKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'nest' }, { maxactive: TASKS.T * (TASKS.D + 1), handler: sink });
-/** An empty UC_HOOK_CODE on the first instruction of work(): a call into the host with no probe engine. */
-const workCodeHook: Setup = (_e, m) => {
-  const at = m.symbols.lookup('work')!.addr;
-  m.uc.handlers.code = sink;
-  m.uc.traceCode(at, at);
-};
 /** A kprobe with an empty pre-handler on work(). */
 export const workKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'work' }, { preHandler: () => 0 });
 /** The definitions the traced CLI runs. */
@@ -269,9 +261,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const manyTasks = ['threads', String(T), String(R)];
   const oneTask = ['threads', '1', String(T * R)];
   // Twice the rounds: the task switches make these runs noisier than the rest.
-  // The same with a kprobe on work(), which keeps no per-task state, and with Unicorn's own
-  // UC_HOOK_CODE on it (no probe engine): what the task switches themselves add to a call
-  // into the host.
+  // The same with a kprobe on work(), which keeps no per-task state: what the task switches
+  // themselves add to a probe hit.
   const tasks = roundsSync(2 * repeat, [
     () => timed(isa, 'scale', manyTasks, undefined, topts),
     () => timed(isa, 'scale', manyTasks, workKretprobe, topts),
@@ -279,11 +270,9 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     () => timed(isa, 'scale', oneTask, workKretprobe),
     () => timed(isa, 'scale', manyTasks, workKprobe, topts),
     () => timed(isa, 'scale', oneTask, workKprobe),
-    () => timed(isa, 'scale', manyTasks, workCodeHook, topts),
-    () => timed(isa, 'scale', oneTask, workCodeHook),
   ]);
   // Indices of the runs above: with 1,000 tasks and with one, for each setup.
-  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp, tHook, oHook] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp] = [0, 1, 2, 3, 4, 5];
   const kretUs = per(kret!, plain!, N);
   const tasks1000Us = median(tasks[0]!.map((_, i) => per(tasks[tProbed]![i]!, tasks[tPlain]![i]!, T * R)));
   // 1,000 tasks each D + 1 calls deep in nest() across their yield, (D + 1) * 1,000
@@ -346,7 +335,6 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     tasks1000Us,
     tasksRatio: pairedRatio(tasks, [tProbed, tPlain, oProbed, oPlain], T * R),
     tasksKprobeRatio: pairedRatio(tasks, [tKp, tPlain, oKp, oPlain], T * R),
-    tasksHookRatio: pairedRatio(tasks, [tHook, tPlain, oHook, oPlain], T * R),
     nestUs: median(nest[0]!.map((_, i) => per(nest[nProbed]![i]!, nest[nPlain]![i]!, nestReturns))),
     nestRatio: pairedRatio(nest, [nProbed, nPlain, noProbed, noPlain], nestReturns),
     contextBytes: engine.contextBytes,
@@ -413,7 +401,6 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('5', 'bytes per instance', '', (r) => `${f(r.bytesPerInstance, 0)} B`);
   line('5', '1,000 tasks inside one probed function, a task switch before every return: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
   line('5', 'the same with a kprobe (no per-task state): per hit, 1,000 tasks vs 1', '', (r) => `${f(r.tasksKprobeRatio)}x`);
-  line('5', 'the same with an empty UC_HOOK_CODE on work() (Unicorn alone): per call, 1,000 tasks vs 1', '', (r) => `${f(r.tasksHookRatio)}x`);
   line('5', `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`, '<= 1.1', (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`);
   line('5', 'one saved Unicorn context (a task switch saves one, restores another)', '', (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`);
   line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));

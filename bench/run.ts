@@ -209,12 +209,12 @@ function why(goal: Goal, r: ProbeCosts): string | undefined {
   }
   if (goal === 'tasks' || goal === 'tasks-nested') {
     const kb = fmt(r.contextBytes / 1024, 1);
-    const shared = `With 1,000 tasks vs 1 in this run, a kprobe on the same function, which keeps no per-task state, pays ${fmt(r.tasksKprobeRatio, 2)}x per hit, and Unicorn's own UC_HOOK_CODE on it (no probe engine) ${fmt(r.tasksHookRatio, 2)}x per call.`;
+    const shared = `With 1,000 tasks vs 1 in this run, a kprobe on the same function, which keeps no per-task state, pays ${fmt(r.tasksKprobeRatio, 2)}x per hit.`;
     const nested =
       r.nestRatio <= 1.1
         ? ` With a switch every ${TASKS.D + 1} returns instead (${fmt(r.nestRatio, 2)}x, ${(TASKS.T * (TASKS.D + 1)).toLocaleString('en-US')} instances live) the goal is met.`
         : '';
-    return `${shared}${nested} A return reads and updates its own task's instances (O(1): the newest of its list), last touched 999 task switches before; each switch saves one Unicorn context of ${kb} KB and restores another (1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, beyond a core's own caches), so that state and Unicorn's own come from memory.`;
+    return `${shared}${nested} A return reads and updates its own task's instances (O(1): the newest of its list), last touched 999 task switches before; each switch saves one Unicorn context of ${kb} KB and restores another (1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, beyond a core's own caches), so that state comes from memory.`;
   }
   return undefined;
 }

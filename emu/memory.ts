@@ -46,9 +46,10 @@ export class Memory {
      * Map read-only code writable in Unicorn and keep it read-only for the guest with a
      * write hook. After any uc_mem_protect of a code region, or a uc_mem_write into a
      * read-only one (which protects it writable and back), Unicorn 2.0.1 runs that code
-     * more slowly (bench/RESULTS.md), and probes patch code all the time. The hook costs
-     * nothing where stores already sync the PC for precise faults (x86); elsewhere it
-     * slows every store, and pages are protected around patches instead.
+     * more slowly (bench/RESULTS.md). Host-backed code (Unicorn.memMap) takes patches in
+     * place with no protect; this keeps mappings Unicorn allocates unprotected as well. The
+     * hook costs nothing where stores already sync the PC for precise faults (x86);
+     * elsewhere it slows every store, and such pages are protected around patches instead.
      */
     readonly guardCodeWithHook = false,
   ) {}
