@@ -18,31 +18,29 @@ const sink = (): void => {};
 /** Microseconds per event from two times (ms) and an event count. */
 const per = (ms: number, base: number, n: number): number => ((ms - base) * 1000) / n;
 
-/** `repeat` interleaved rounds of the variants: per variant, its time in each round. */
-export function roundsSync(repeat: number, variants: (() => number)[]): number[][] {
-  const times = variants.map((): number[] => []);
-  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) times[k]!.push(v());
-  return times;
+/**
+ * `repeat` interleaved rounds of the variants (each round runs every variant once, back to
+ * back). A figure is taken within each round, from that round's times, and the median over
+ * rounds is reported: a difference or ratio of bests would pair runs from different moments
+ * of a noisy machine.
+ */
+export function rounds(repeat: number, variants: (() => number)[]): { median(figure: (times: number[]) => number): number } {
+  const all: number[][] = [];
+  for (let i = 0; i < repeat; i++) all.push(variants.map((v) => v()));
+  return { median: (figure) => median(all.map(figure)) };
 }
 
 /** Best of `repeat` interleaved rounds of each variant. */
 export function bestOfSync(repeat: number, variants: (() => number)[]): number[] {
-  return roundsSync(repeat, variants).map((t) => Math.min(...t));
+  const mins = variants.map(() => Infinity);
+  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) mins[k] = Math.min(mins[k]!, v());
+  return mins;
 }
 
-const median = (xs: number[]): number => {
+function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/**
- * A ratio of two probe costs, each a difference of two runs (probed minus plain, per event):
- * taken within each round, whose four runs ran back to back, and the median over rounds. A
- * difference of bests would pair runs from different moments of a noisy machine.
- */
-function pairedRatio(rounds: number[][], [probed, plain, probedBase, plainBase]: number[], n: number): number {
-  return median(rounds[0]!.map((_, i) => per(rounds[probed]![i]!, rounds[plain]![i]!, n) / per(rounds[probedBase]![i]!, rounds[plainBase]![i]!, n)));
 }
 
 /** One run of the synthetic loop of `n` rounds: a breakpoint, an empty UC_HOOK_CODE, or neither (ms). */
@@ -161,6 +159,12 @@ export interface ProbeCosts {
   kprobeUs: number;
   kprobeSteppedUs: number;
   kretUs: number;
+  /** Goals 2-3 and 6b: cost / bare trap, taken within each round (see rounds). */
+  kprobeRatio: number;
+  kprobeSteppedRatio: number;
+  kretRatio: number;
+  cliKprobeRatio: number;
+  cliKretRatio: number;
   idle100Ratio: number;
   plainMs: number;
   idle100Ms: number;
@@ -219,7 +223,7 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   // The bare trap once more in these rounds: goals 2 and 3 are ratios to it, measured side by
   // side (the machine's speed drifts between groups of runs).
   const trapN = 1_000_000;
-  const [trapNop, trap, plain, kp, kpStep, kret, many] = bestOfSync(repeat, [
+  const hits = rounds(repeat, [
     () => engineLoop(isa, 'nop', trapN),
     () => engineLoop(isa, 'trap', trapN),
     () => timed(isa, 'scale', hot),
@@ -234,9 +238,8 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
         emptyKprobe(e, m);
       }),
   ]);
-  // A 2% goal: three times the rounds, so that the best of each is the run without
-  // interference.
-  const [idlePlain, idle100] = bestOfSync(3 * repeat, [() => timed(isa, 'scale', long), () => timed(isa, 'scale', long, idleKprobes(cold100))]);
+  // A 2% goal: three times the rounds.
+  const idle = rounds(3 * repeat, [() => timed(isa, 'scale', long), () => timed(isa, 'scale', long, idleKprobes(cold100))]);
 
   // 100,000 deep under one return probe with maxactive 100,000; bytes per instance from the
   // heap before and after registering it (instances are made at registration).
@@ -263,7 +266,7 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   // Twice the rounds: the task switches make these runs noisier than the rest.
   // The same with a kprobe on work(), which keeps no per-task state: what the task switches
   // themselves add to a probe hit.
-  const tasks = roundsSync(2 * repeat, [
+  const tasks = rounds(2 * repeat, [
     () => timed(isa, 'scale', manyTasks, undefined, topts),
     () => timed(isa, 'scale', manyTasks, workKretprobe, topts),
     () => timed(isa, 'scale', oneTask),
@@ -271,23 +274,19 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     () => timed(isa, 'scale', manyTasks, workKprobe, topts),
     () => timed(isa, 'scale', oneTask, workKprobe),
   ]);
-  // Indices of the runs above: with 1,000 tasks and with one, for each setup.
-  const [tPlain, tProbed, oPlain, oProbed, tKp, oKp] = [0, 1, 2, 3, 4, 5];
-  const kretUs = per(kret!, plain!, N);
-  const tasks1000Us = median(tasks[0]!.map((_, i) => per(tasks[tProbed]![i]!, tasks[tPlain]![i]!, T * R)));
+
   // 1,000 tasks each D + 1 calls deep in nest() across their yield, (D + 1) * 1,000
   // instances live, a switch every D + 1 returns; vs one task making the same calls.
   const { D } = TASKS;
   const nestMany = ['threads', String(T), '1', String(D)];
   const nestOne = ['threads', '1', String(T), String(D)];
-  const nest = roundsSync(2 * repeat, [
+  const nest = rounds(2 * repeat, [
     () => timed(isa, 'scale', nestMany, undefined, topts),
     () => timed(isa, 'scale', nestMany, nestKretprobe, topts),
     () => timed(isa, 'scale', nestOne),
     () => timed(isa, 'scale', nestOne, nestKretprobe),
   ]);
   const nestReturns = T * (D + 1);
-  const [nPlain, nProbed, noPlain, noProbed] = [0, 1, 2, 3];
 
   // Through the CLI: start-up, and tracing to JSON on /dev/null.
   const cli = (args: string[]) => (): number => {
@@ -306,45 +305,60 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   // A million events a run: the steady state, with start-up and the JIT's warm-up small in it.
   const NCLI = 1_000_000;
   const cliHot = ['hot', String(NCLI)];
-  const [cliNop, cliTrap, cliPlain, cliKp, cliKret, hello, nodeMs] = bestOfSync(repeat, [
+  const traceRounds = rounds(repeat, [
     () => engineLoop(isa, 'nop', trapN),
     () => engineLoop(isa, 'trap', trapN),
     cli([fx, ...cliHot]),
     cli([...traced, '-e', TRACED.kprobe, fx, ...cliHot]),
     cli([...traced, '-e', TRACED.kretprobe, fx, ...cliHot]),
-    cli([`fixtures/build/${isa}/hello`]),
-    node,
   ]);
+  const [hello, nodeMs] = bestOfSync(repeat, [cli([`fixtures/build/${isa}/hello`]), node]);
+
+  // The runs of each round, in the order given above.
+  type Hits = [trapNop: number, trap: number, plain: number, kp: number, kpStep: number, kret: number, many: number];
+  const hit = (f: (...t: Hits) => number) => hits.median((t) => f(...(t as Hits)));
+  const bare = (nop: number, trap: number) => per(trap, nop, trapN);
+  type Tasks = [plain: number, probed: number, onePlain: number, oneProbed: number, kp: number, oneKp: number];
+  const task = (f: (...t: Tasks) => number) => tasks.median((t) => f(...(t as Tasks)));
+  type Nest = [plain: number, probed: number, onePlain: number, oneProbed: number];
+  const nested = (f: (...t: Nest) => number) => nest.median((t) => f(...(t as Nest)));
+  type Traced = [nop: number, trap: number, plain: number, kp: number, kret: number];
+  const trace = (f: (...t: Traced) => number) => traceRounds.median((t) => f(...(t as Traced)));
 
   return {
     isa,
-    bareTrapUs: per(trap!, trapNop!, trapN),
+    bareTrapUs: hit(bare),
     engineBareTrapUs: engine.bareTrapUs,
-    cliBareTrapUs: per(cliTrap!, cliNop!, trapN),
+    cliBareTrapUs: trace(bare),
     codeHookUs: engine.codeHookUs,
-    kprobeUs: per(kp!, plain!, N),
-    kprobeSteppedUs: per(kpStep!, plain!, N),
-    kretUs,
-    idle100Ratio: idle100! / idlePlain!,
-    plainMs: idlePlain!,
-    idle100Ms: idle100!,
-    many10kRatio: per(many!, plain!, N) / per(kp!, plain!, N),
+    kprobeUs: hit((_n, _t, plain, kp) => per(kp, plain, N)),
+    kprobeRatio: hit((nop, trap, plain, kp) => per(kp, plain, N) / bare(nop, trap)),
+    kprobeSteppedUs: hit((_n, _t, plain, _k, kpStep) => per(kpStep, plain, N)),
+    kprobeSteppedRatio: hit((nop, trap, plain, _k, kpStep) => per(kpStep, plain, N) / bare(nop, trap)),
+    kretUs: hit((_n, _t, plain, _k, _s, kret) => per(kret, plain, N)),
+    kretRatio: hit((nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap)),
+    idle100Ratio: idle.median(([plain, probed]) => probed! / plain!),
+    plainMs: idle.median(([plain]) => plain!),
+    idle100Ms: idle.median(([, probed]) => probed!),
+    many10kRatio: hit((_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N)),
     registerUs: (registerMs * 1000) / cold10k.length,
     deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
     bytesPerInstance: bytes,
-    tasks1000Us,
-    tasksRatio: pairedRatio(tasks, [tProbed, tPlain, oProbed, oPlain], T * R),
-    tasksKprobeRatio: pairedRatio(tasks, [tKp, tPlain, oKp, oPlain], T * R),
-    nestUs: median(nest[0]!.map((_, i) => per(nest[nProbed]![i]!, nest[nPlain]![i]!, nestReturns))),
-    nestRatio: pairedRatio(nest, [nProbed, nPlain, noProbed, noPlain], nestReturns),
+    tasks1000Us: task((plain, probed) => per(probed, plain, T * R)),
+    tasksRatio: task((plain, probed, onePlain, oneProbed) => per(probed, plain, T * R) / per(oneProbed, onePlain, T * R)),
+    tasksKprobeRatio: task((plain, _p, onePlain, _o, kp, oneKp) => per(kp, plain, T * R) / per(oneKp, onePlain, T * R)),
+    nestUs: nested((plain, probed) => per(probed, plain, nestReturns)),
+    nestRatio: nested((plain, probed, onePlain, oneProbed) => per(probed, plain, nestReturns) / per(oneProbed, onePlain, nestReturns)),
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
     startupRatio: hello! / nodeMs!,
     startupMs: hello,
     nodeMs,
-    cliKprobeUs: per(cliKp!, cliPlain!, NCLI),
-    cliKretUs: per(cliKret!, cliPlain!, NCLI),
+    cliKprobeUs: trace((_n, _t, plain, kp) => per(kp, plain, NCLI)),
+    cliKprobeRatio: trace((nop, trap, plain, kp) => per(kp, plain, NCLI) / bare(nop, trap)),
+    cliKretUs: trace((_n, _t, plain, _k, kret) => per(kret, plain, NCLI)),
+    cliKretRatio: trace((nop, trap, plain, _k, kret) => per(kret, plain, NCLI) / bare(nop, trap)),
   };
 }
 
@@ -391,10 +405,10 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('', 'bare trap round trip (Unicorn: breakpoint, hook reads and writes PC), in the rounds of goals 2-3; of 6b; alone', '', (r) => `${f(r.bareTrapUs)}; ${f(r.cliBareTrapUs)}; ${f(r.engineBareTrapUs)} us`);
   line('', 'UC_HOOK_CODE on one address (Unicorn)', '', (r) => `${f(r.codeHookUs)} us`);
   line('1', 'unprobed vs 100 probes registered that never fire', '<= 1.02', (r) => `${f(r.idle100Ratio, 3)}x (${f(r.plainMs, 1)} / ${f(r.idle100Ms, 1)} ms)`);
-  line('2', 'kprobe hit, empty pre-handler (boosted) / bare trap', '<= 2x', (r) => `${f(r.kprobeUs / r.bareTrapUs)}x (${f(r.kprobeUs)} us)`);
+  line('2', 'kprobe hit, empty pre-handler (boosted) / bare trap', '<= 2x', (r) => `${f(r.kprobeRatio)}x (${f(r.kprobeUs)} us)`);
   line('2', 'kprobe hit / UC_HOOK_CODE on the same address', '', (r) => `${f(r.kprobeUs / r.codeHookUs)}x`);
-  line('2', 'kprobe hit with a post-handler (stepped) / bare trap', '', (r) => `${f(r.kprobeSteppedUs / r.bareTrapUs)}x (${f(r.kprobeSteppedUs)} us)`);
-  line('3', 'kretprobe\'d call (entry + return, empty handlers) / bare trap', '<= 5x', (r) => `${f(r.kretUs / r.bareTrapUs)}x (${f(r.kretUs)} us)`);
+  line('2', 'kprobe hit with a post-handler (stepped) / bare trap', '', (r) => `${f(r.kprobeSteppedRatio)}x (${f(r.kprobeSteppedUs)} us)`);
+  line('3', 'kretprobe\'d call (entry + return, empty handlers) / bare trap', '<= 5x', (r) => `${f(r.kretRatio)}x (${f(r.kretUs)} us)`);
   line('4', 'hit with 10,000 probes registered vs with 1', '<= 1.1', (r) => `${f(r.many10kRatio)}x`);
   line('4', 'registration time per probe (10,000 in one function)', '', (r) => `${f(r.registerUs, 1)} us`);
   line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);
@@ -404,8 +418,8 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('5', `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`, '<= 1.1', (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`);
   line('5', 'one saved Unicorn context (a task switch saves one, restores another)', '', (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`);
   line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));
-  line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeUs / r.cliBareTrapUs)}x (${f(r.cliKprobeUs)} us)`);
-  line('6b', 'CLI, JSON trace to /dev/null: per traced kretprobe\'d call / bare trap', '<= 5x', (r) => `${f(r.cliKretUs / r.cliBareTrapUs)}x (${f(r.cliKretUs)} us)`);
+  line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeRatio)}x (${f(r.cliKprobeUs)} us)`);
+  line('6b', 'CLI, JSON trace to /dev/null: per traced kretprobe\'d call / bare trap', '<= 5x', (r) => `${f(r.cliKretRatio)}x (${f(r.cliKretUs)} us)`);
   line('6b', 'parts measured alone: one JSON line formatted and written / bare trap (alone)', '', (r) => `${f(r.lineUs / r.engineBareTrapUs)}x (${f(r.lineUs)} us)`);
   line('6b', 'parts measured alone: one register read through koffi / bare trap (alone)', '', (r) => `${f(r.regReadUs / r.engineBareTrapUs)}x (${f(r.regReadUs)} us)`);
   out.push('');

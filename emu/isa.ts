@@ -17,8 +17,11 @@ export interface Cpu {
   memRead(addr: bigint, size: number): Uint8Array;
   /** A 4- or 8-byte word in the given byte order, read without allocating. */
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;
-  /** The same word as two 32-bit halves, [low, high], without making a BigInt; the array is reused by the next call. */
-  memReadHalves(addr: bigint, size: 4 | 8, littleEndian: boolean): Uint32Array;
+  /**
+   * The same word as two 32-bit halves, [low, high], without making a BigInt; the array is
+   * reused by the next call. The address may be a number (exact below 2^53).
+   */
+  memReadHalves(addr: bigint | number, size: 4 | 8, littleEndian: boolean): Uint32Array;
   /** A 4- or 8-byte word in the given byte order, written without allocating. */
   memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void;
   memWrite(addr: bigint, bytes: Uint8Array): void;
@@ -136,8 +139,8 @@ export interface IsaSpec {
   readonly returnReg: number;
   /** The register argument N (1-based) is in at function entry, where the ABI passes it in one. */
   argumentRegister(n: number): number | undefined;
-  /** Where argument N (1-based) is in memory at function entry, where the ABI passes it on the stack. */
-  argumentSlot(cpu: Cpu, n: number): bigint | undefined;
+  /** Where argument N (1-based) is at function entry, as an offset from the stack pointer, where the ABI passes it on the stack. */
+  argumentOffset(n: number): number | undefined;
   /** Argument N (1-based) at function entry, as the kernel's regs_get_kernel_argument. */
   argument(cpu: Cpu, n: number): bigint;
 

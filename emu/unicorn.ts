@@ -477,7 +477,7 @@ export class Unicorn {
   }
 
   /** Index of the first host region ending above `addr` (see hostAt on numbers). */
-  private hostIndex(addr: bigint): number {
+  private hostIndex(addr: bigint | number): number {
     const a = Number(addr);
     let lo = 0;
     let hi = this.host.length;
@@ -519,7 +519,7 @@ export class Unicorn {
    * The host region holding all of [addr, addr+size), its offset left in `hostOff`; or
    * undefined (not host-backed, or across regions: Unicorn's own calls take those).
    */
-  private hostAt(addr: bigint, size: number): HostRegion | undefined {
+  private hostAt(addr: bigint | number, size: number): HostRegion | undefined {
     // Host-backed regions end at or below 2^53, where addresses are exact as numbers; one
     // above rounds to 2^53 or more and misses them all. No BigInt is made on this path.
     const a = Number(addr);
@@ -557,7 +557,7 @@ export class Unicorn {
     return size === 8 ? this.scratchView.getBigUint64(0, littleEndian) : BigInt(this.scratchView.getUint32(0, littleEndian));
   }
 
-  memReadHalves(addr: bigint, size: 4 | 8, littleEndian: boolean): Uint32Array {
+  memReadHalves(addr: bigint | number, size: 4 | 8, littleEndian: boolean): Uint32Array {
     const h = this.hostAt(addr, size);
     let view: DataView = this.scratchView;
     let at = 0;
@@ -565,8 +565,9 @@ export class Unicorn {
       view = h.view;
       at = this.hostOff;
     } else {
-      const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
-      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
+      const at = BigInt(addr);
+      const err = native!.uc_mem_read(this.uc, at, this.scratch, size);
+      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${at.toString(16)}, ${size})`);
     }
     const out = this.memHalves;
     if (size === 4) {

@@ -122,7 +122,7 @@ async function parseAndRun(argv: string[]): Promise<number> {
   const program = new Command()
     .name('kprobe-emu')
     .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
-    .version('0.3.1')
+    .version('0.3.2')
     .exitOverride()
     .enablePositionalOptions()
     .configureOutput({

@@ -218,8 +218,14 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
   if (s.kind === 'arg') {
     const n = s.n;
     const reg = isa.argumentRegister(n);
-    const { wordSize, littleEndian } = isa;
-    halves = reg !== undefined ? () => cpu.regReadHalves(reg) : () => cpu.memReadHalves(isa.argumentSlot(cpu, n)!, wordSize, littleEndian);
+    const { wordSize, littleEndian, spReg } = isa;
+    const off = isa.argumentOffset(n) ?? 0;
+    // A stack slot's address as a number, from the stack pointer's halves: no BigInt made.
+    const slot = (): number => {
+      const sp = cpu.regReadHalves(spReg);
+      return sp[1]! * 2 ** 32 + sp[0]! + off;
+    };
+    halves = reg !== undefined ? () => cpu.regReadHalves(reg) : () => cpu.memReadHalves(slot(), wordSize, littleEndian);
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {
     const id = s.kind === 'reg' ? isa.registers[s.name.toLowerCase()] : isa.returnReg;

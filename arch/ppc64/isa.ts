@@ -153,7 +153,7 @@ export function ppc64(): IsaSpec {
     registers[`gpr${n}`] = gpr(n);
   }
   // r3..r10; further arguments live in the caller's parameter save area.
-  const argumentSlot = (cpu: Cpu, n: number): bigint | undefined => (n <= 8 ? undefined : cpu.regRead(gpr(1)) + 48n + 8n * BigInt(n - 1));
+  const argumentOffset = (n: number): number | undefined => (n <= 8 ? undefined : 48 + 8 * (n - 1));
   return {
     name: 'ppc64',
     elfMachine: EM_PPC64,
@@ -179,10 +179,10 @@ export function ppc64(): IsaSpec {
 
     returnReg: gpr(3),
     argumentRegister: (n) => (n >= 1 && n <= 8 ? gpr(2 + n) : undefined),
-    argumentSlot,
+    argumentOffset,
     argument(cpu, n) {
       if (n <= 8) return cpu.regRead(gpr(2 + n));
-      return cpu.memReadWord(argumentSlot(cpu, n)!, 8, false);
+      return cpu.memReadWord(cpu.regRead(gpr(1)) + BigInt(argumentOffset(n)!), 8, false);
     },
     setupCall(cpu, fn, args, ret, toc) {
       // A new frame below the current one: 112 bytes of ELFv1 frame header + save area,

@@ -163,7 +163,7 @@ function makeX86(is64: boolean): IsaSpec {
   const { read: readStack, write: writeStack } = x86StackWords(is64);
   // At function entry the return address is at sp: x86_64 passes six arguments in registers,
   // then on the stack above it; i386 cdecl passes all on the stack.
-  const argumentSlot = (cpu: Cpu, n: number): bigint | undefined => (is64 && n <= 6 ? undefined : cpu.regRead(spReg) + w * BigInt(is64 ? n - 6 : n));
+  const argumentOffset = (n: number): number | undefined => (is64 && n <= 6 ? undefined : Number(w) * (is64 ? n - 6 : n));
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,
@@ -190,10 +190,10 @@ function makeX86(is64: boolean): IsaSpec {
 
     returnReg: retReg,
     argumentRegister: (n) => (is64 && n >= 1 && n <= 6 ? callArgRegs[n - 1] : undefined),
-    argumentSlot,
+    argumentOffset,
     argument(cpu, n) {
       if (is64 && n <= 6) return cpu.regRead(callArgRegs[n - 1]!);
-      return readStack(cpu, argumentSlot(cpu, n)!);
+      return readStack(cpu, cpu.regRead(spReg) + BigInt(argumentOffset(n)!));
     },
     setupCall(cpu, fn, args, ret) {
       // Below the red zone (128 bytes on x86_64), aligned so that sp+w is 16-aligned at entry.

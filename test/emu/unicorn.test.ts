@@ -202,6 +202,7 @@ describe('Unicorn binding', () => {
         for (const at of [0x20ff8n, big + 0x1ff8n]) {
           u.memWriteWord(at, 8, 0x1122334455667788n, true);
           expect([...u.memReadHalves(at, 8, true)]).toEqual([0x55667788, 0x11223344]);
+          expect([...u.memReadHalves(Number(at), 8, true)]).toEqual([0x55667788, 0x11223344]);
           expect([...u.memReadHalves(at, 8, false)]).toEqual([0x44332211, 0x88776655]);
           expect([...u.memReadHalves(at + 4n, 4, true)]).toEqual([0x11223344, 0]);
           u.memWriteWord(at, 4, 0xa1b2c3d4n, false);
