@@ -471,7 +471,7 @@ export class Unicorn {
     for (let k = i; k < j; k++) this.host[k]!.exec = (perms & PROT_EXEC) !== 0;
   }
 
-  /** Whether [addr, addr+size) lies in one host-backed region (for tests and tools). */
+  /** Whether [addr, addr+size) lies in one host-backed region, which takes writes in place. */
   hostBacked(addr: bigint, size: number): boolean {
     return this.hostAt(addr, size) !== undefined;
   }
@@ -536,10 +536,10 @@ export class Unicorn {
   }
 
   memRead(addr: bigint, size: number): Uint8Array {
-    // Small reads go through the engine's own buffer and come back as a copy: handing koffi
-    // a new small typed array makes V8 move its bytes off the heap first (~1 us a call).
     const h = this.hostAt(addr, size);
     if (h) return h.bytes.slice(this.hostOff, this.hostOff + size);
+    // Small reads go through the engine's own buffer and come back as a copy: handing koffi
+    // a new small typed array makes V8 move its bytes off the heap first (~1 us a call).
     const small = size <= SCRATCH;
     const buf = small ? this.scratch : new Uint8Array(size);
     if (size > 0) {
@@ -565,9 +565,9 @@ export class Unicorn {
       view = h.view;
       at = this.hostOff;
     } else {
-      const at = BigInt(addr);
-      const err = native!.uc_mem_read(this.uc, at, this.scratch, size);
-      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${at.toString(16)}, ${size})`);
+      const where = BigInt(addr);
+      const err = native!.uc_mem_read(this.uc, where, this.scratch, size);
+      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${where.toString(16)}, ${size})`);
     }
     const out = this.memHalves;
     if (size === 4) {
