@@ -193,7 +193,7 @@ export interface ProbeCosts {
 }
 
 // What the table puts on the scale fixture; bench/profile.ts profiles the same setups.
-type Setup = (e: KprobeEngine<unknown>, m: Machine) => void;
+type Setup = (e: KprobeEngine<unknown>) => void;
 /** A kprobe with an empty pre-handler on leaf(), the hot loop's callee. */
 export const emptyKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0 });
 /** A return probe with an empty handler on leaf(). */
@@ -231,11 +231,11 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink })),
     () => timed(isa, 'scale', hot, emptyKretprobe),
     () =>
-      timed(isa, 'scale', hot, (e, m) => {
+      timed(isa, 'scale', hot, (e) => {
         const t = process.hrtime.bigint();
-        idleKprobes(cold10k)(e, m);
+        idleKprobes(cold10k)(e);
         registerMs = Math.min(registerMs, Number(process.hrtime.bigint() - t) / 1e6);
-        emptyKprobe(e, m);
+        emptyKprobe(e);
       }),
   ]);
   // A 2% goal: three times the rounds.

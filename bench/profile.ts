@@ -46,9 +46,9 @@ function workload(goal: Goal, isa: Isa): () => void {
     case 'many': {
       const idle = idleKprobes(coldAddresses(isa, 10_000));
       return () =>
-        void timed(isa, 'scale', hot, (e, m) => {
-          idle(e, m);
-          emptyKprobe(e, m);
+        void timed(isa, 'scale', hot, (e) => {
+          idle(e);
+          emptyKprobe(e);
         });
     }
     case 'tasks':
