@@ -113,11 +113,33 @@ export function machine(isa: Isa, name: string, args: string[], opts: Record<str
   return createMachine(loadElfFile(`fixtures/build/${isa}/${name}`), { argv: [name, ...args], stdout: sink, stderr: sink, warn: sink, ...opts });
 }
 
+/**
+ * The machines of the last runs, kept referenced after they end. With none alive, a full
+ * collection (gc() before each run) drops the hidden classes of their objects, V8 throws
+ * away the optimized code built on those ("weak objects"), and every run would pay the
+ * re-optimization inside its timing: the first few thousand hits at 2-4 times their steady
+ * cost. `reoptimizeMs` measures what that costs.
+ */
+const recent: unknown[] = [];
+const RECENT = 8;
+
+/** Forget the machines of earlier runs: the next run starts as a fresh engine would. */
+export function forgetRecent(): void {
+  recent.length = 0;
+}
+
 /** Run a machine prepared by `setup`, timed from run() to its end (registration excluded). */
 export function timed(isa: Isa, name: string, args: string[], setup?: (e: KprobeEngine<unknown>, m: Machine) => void, opts: Record<string, unknown> = {}): number {
   const m = machine(isa, name, args, opts);
+  const kept: unknown[] = [m];
+  recent.push(kept);
+  if (recent.length > RECENT) recent.shift();
   try {
-    if (setup) setup(kprobes(m), m);
+    if (setup) {
+      const e = kprobes(m);
+      kept.push(e);
+      setup(e, m);
+    }
     // Garbage of earlier runs collected now, not inside this one (with node --expose-gc).
     (globalThis as { gc?: () => void }).gc?.();
     const t = process.hrtime.bigint();
@@ -163,6 +185,8 @@ export interface ProbeCosts {
   kprobeRatio: number;
   kprobeSteppedRatio: number;
   kretRatio: number;
+  /** What a run of 20,000 kretprobe'd calls pays when no machine of an earlier run is alive (V8 re-optimizes), ms. */
+  reoptimizeMs: number;
   cliKprobeRatio: number;
   cliKretRatio: number;
   idle100Ratio: number;
@@ -239,6 +263,16 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
       }),
   ]);
   // A 2% goal: three times the rounds.
+  // The same short run with the machines of earlier runs kept (as every other run here) and
+  // forgotten (V8 re-optimizes the hot path for the new engine's objects).
+  const short = ['hot', '20000'];
+  const reopt = rounds(repeat, [
+    () => timed(isa, 'scale', short, emptyKretprobe),
+    () => {
+      forgetRecent();
+      return timed(isa, 'scale', short, emptyKretprobe);
+    },
+  ]);
   const idle = rounds(3 * repeat, [() => timed(isa, 'scale', long), () => timed(isa, 'scale', long, idleKprobes(cold100))]);
 
   // 100,000 deep under one return probe with maxactive 100,000; bytes per instance from the
@@ -337,6 +371,7 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     kprobeSteppedRatio: hit((nop, trap, plain, _k, kpStep) => per(kpStep, plain, N) / bare(nop, trap)),
     kretUs: hit((_n, _t, plain, _k, _s, kret) => per(kret, plain, N)),
     kretRatio: hit((nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap)),
+    reoptimizeMs: reopt.median(([kept, fresh]) => fresh! - kept!),
     idle100Ratio: idle.median(([plain, probed]) => probed! / plain!),
     plainMs: idle.median(([plain]) => plain!),
     idle100Ms: idle.median(([, probed]) => probed!),
@@ -409,6 +444,7 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   line('2', 'kprobe hit / UC_HOOK_CODE on the same address', '', (r) => `${f(r.kprobeUs / r.codeHookUs)}x`);
   line('2', 'kprobe hit with a post-handler (stepped) / bare trap', '', (r) => `${f(r.kprobeSteppedRatio)}x (${f(r.kprobeSteppedUs)} us)`);
   line('3', 'kretprobe\'d call (entry + return, empty handlers) / bare trap', '<= 5x', (r) => `${f(r.kretRatio)}x (${f(r.kretUs)} us)`);
+  line('3', 'a new engine with none of an earlier run alive: what V8\'s re-optimization adds to 20,000 kretprobe\'d calls', '', (r) => `${f(r.reoptimizeMs)} ms`);
   line('4', 'hit with 10,000 probes registered vs with 1', '<= 1.1', (r) => `${f(r.many10kRatio)}x`);
   line('4', 'registration time per probe (10,000 in one function)', '', (r) => `${f(r.registerUs, 1)} us`);
   line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);

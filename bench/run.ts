@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`# kprobe-emu benchmark`);
   lines.push('');
-  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); ${REPEAT} rounds (goals 1 and 5: ${3 * REPEAT} and ${2 * REPEAT}). Each round runs a group's variants back to back; a probe's figure is taken within each round (a ratio, or a difference of runs) and the table gives the median over rounds. Unicorn's own costs alone, start-up, registration, the deep run and guest throughput are the best of their rounds.`);
+  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); ${REPEAT} rounds (goals 1 and 5: ${3 * REPEAT} and ${2 * REPEAT}). Each round runs a group's variants back to back; a probe's figure is taken within each round (a ratio, or a difference of runs) and the table gives the median over rounds. Unicorn's own costs alone, start-up, registration, the deep run and guest throughput are the best of their rounds. The machines of the last runs stay referenced after they end, so that V8 keeps the code it optimized for their kind of objects: with none alive, a full collection drops their hidden classes and that code, and each run would re-optimize inside its timing (row 3, second line).`);
   lines.push('');
   lines.push(...probeTable(probeRows));
   lines.push('## Guest throughput vs qemu-user (same fixture, same run)');

@@ -281,6 +281,9 @@ const SCRATCH = 4096;
  */
 const HOST_BACKED_MAX = 256 << 20;
 
+/** Integers below this in magnitude are exact as numbers. */
+const EXACT = 1n << 53n;
+
 /**
  * A stretch of guest memory in a buffer of ours. Unicorn keeps a split region's pieces on
  * the same buffer (uc_mem_unmap and uc_mem_protect of part of it), and so do these records.
@@ -596,8 +599,10 @@ export class Unicorn {
     const h = this.hostAt(addr, size);
     const view = h ? h.view : this.scratchView;
     const at = h ? this.hostOff : 0;
-    if (size === 8) view.setBigUint64(at, BigInt.asUintN(64, value), littleEndian);
-    else view.setUint32(at, Number(BigInt.asUintN(32, value)), littleEndian);
+    // setBigUint64 takes the value modulo 2^64 itself; below 2^53 in magnitude a number
+    // holds it exactly, and ToUint32 (>>> 0) takes it modulo 2^32: no BigInt is made.
+    if (size === 8) view.setBigUint64(at, value, littleEndian);
+    else view.setUint32(at, value < EXACT && value > -EXACT ? Number(value) >>> 0 : Number(BigInt.asUintN(32, value)), littleEndian);
     if (h) {
       if (h.exec) this.removeCache(addr, addr + BigInt(size));
       return;

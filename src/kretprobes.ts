@@ -83,54 +83,65 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
+/** An instance as the table keeps it: linked to the next older one of its task (or slot). */
+interface Instance extends KretprobeInstance {
+  next: Instance | undefined;
+}
+
 /**
- * Instance lists by task (an array indexed by tid: no hashing on a hit; a task's list stays
- * when it empties, for its next call) or, with stack keying, by return slot (a Map; a list
- * goes when it empties).
+ * Instances in flight as lists linked newest first (the kernel's hlist of 2.6.13), headed
+ * by task id (an array indexed by tid: no hashing) or, with stack keying, by return slot (a
+ * Map). Entry and return touch the head and the instance itself, nothing else: with 1,000
+ * tasks taking turns, that is all of a task's state that has gone cold since its last turn.
  */
 class InstanceTable {
-  private readonly byTask: TidMap<KretprobeInstance[]>;
-  private readonly bySlot = new Map<bigint, KretprobeInstance[]>();
+  private readonly byTask: TidMap<Instance>;
+  private readonly bySlot = new Map<bigint, Instance>();
 
   constructor(tgid: number) {
     this.byTask = new TidMap(tgid);
   }
 
-  get(key: number | bigint): KretprobeInstance[] | undefined {
+  /** The newest instance of `key`. */
+  head(key: number | bigint): Instance | undefined {
     return typeof key === 'number' ? this.byTask.get(key) : this.bySlot.get(key);
   }
 
-  set(key: number | bigint, list: KretprobeInstance[]): void {
-    if (typeof key === 'number') this.byTask.set(key, list);
-    else this.bySlot.set(key, list);
-  }
-
-  /** The list of `key` is empty now. */
-  emptied(key: number | bigint): void {
-    if (typeof key === 'bigint') this.bySlot.delete(key);
-  }
-
-  delete(key: number | bigint): void {
-    if (typeof key === 'number') this.byTask.delete(key);
+  /** Make `ri` the head of `key` (undefined: `key` has none left). */
+  setHead(key: number | bigint, ri: Instance | undefined): void {
+    if (typeof key === 'number') {
+      if (ri) this.byTask.set(key, ri);
+      else this.byTask.delete(key);
+    } else if (ri) this.bySlot.set(key, ri);
     else this.bySlot.delete(key);
   }
 
-  *entries(): IterableIterator<[number | bigint, KretprobeInstance[]]> {
-    yield* this.byTask.entries();
-    yield* this.bySlot.entries();
+  push(key: number | bigint, ri: Instance): void {
+    ri.next = this.head(key);
+    this.setHead(key, ri);
   }
 
-  *values(): IterableIterator<KretprobeInstance[]> {
-    for (const [, l] of this.entries()) yield l;
+  /** Every key with instances, and its instances newest first. */
+  *lists(): IterableIterator<[number | bigint, Instance[]]> {
+    for (const [k, h] of this.byTask) yield [k, chainOf(h)];
+    for (const [k, h] of this.bySlot) yield [k, chainOf(h)];
   }
 
-  [Symbol.iterator](): IterableIterator<[number | bigint, KretprobeInstance[]]> {
-    return this.entries();
+  /** Every instance in flight. */
+  *all(): IterableIterator<Instance> {
+    for (const [, l] of this.lists()) yield* l;
   }
 }
 
-/** A task with no instances (never changed: finding no instance ends the run first). */
-const NO_INSTANCES: KretprobeInstance[] = [];
+/** `head` and the instances after it, newest first. */
+function chainOf(head: Instance | undefined): Instance[] {
+  const out: Instance[] = [];
+  for (let ri = head; ri; ri = ri.next) out.push(ri);
+  return out;
+}
+
+/** Per-instance data of probes that ask for none: one empty array for all of them. */
+const NO_DATA = new Uint8Array(0);
 
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
@@ -139,7 +150,7 @@ export class Kretprobes<A> {
   readonly trampoline: bigint;
   /** The kprobe on kretprobe_trampoline (arch_init). */
   readonly trampolineProbe: Kprobe;
-  /** Instances in flight by task id (or by return slot with stack keying): a stack, newest LAST, so entry and return are O(1). */
+  /** Instances in flight by task id (or by return slot with stack keying), newest first: entry and return are O(1). */
   private readonly table: InstanceTable;
   readonly all: Kretprobe[] = [];
   /** Instances dropped because a longjmp skipped their frames (sp check). */
@@ -185,8 +196,10 @@ export class Kretprobes<A> {
     let rp: Kretprobe | undefined;
     const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
     rp = new Kretprobe(kp, options, maxactive, name);
-    for (let i = 0; i < maxactive; i++)
-      rp.free.push({ rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: new Uint8Array(dataSize), user: undefined });
+    for (let i = 0; i < maxactive; i++) {
+      const ri: Instance = { rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: dataSize > 0 ? new Uint8Array(dataSize) : NO_DATA, user: undefined, next: undefined };
+      rp.free.push(ri);
+    }
     this.all.push(rp);
     return rp;
   }
@@ -201,8 +214,9 @@ export class Kretprobes<A> {
     // Every instance leaves the probe before a drop handler runs: one that throws ends the
     // run, and the task deaths that follow must find nothing more of this probe to drop.
     const inFlight: KretprobeInstance[] = [];
-    for (const list of this.table.values())
-      for (const ri of list)
+    // Each task's calls oldest first: the outermost call is dropped first.
+    for (const [, list] of this.table.lists())
+      for (const ri of list.reverse())
         if (ri.rp === rp) {
           ri.rp = undefined;
           inFlight.push(ri);
@@ -212,14 +226,14 @@ export class Kretprobes<A> {
 
   /** Instances in flight for a task, newest first, for tests and tools. */
   instances(task: number): readonly KretprobeInstance[] {
-    if (this.keying === 'task') return [...(this.table.get(task) ?? [])].reverse();
-    return [...this.table.values()].flatMap((l) => [...l].reverse()).filter((ri) => ri.task === task);
+    if (this.keying === 'task') return chainOf(this.table.head(task));
+    return [...this.table.all()].filter((ri) => ri.task === task);
   }
 
   /** Every instance in flight. */
   inFlight(): number {
     let n = 0;
-    for (const l of this.table.values()) n += l.length;
+    for (const _ of this.table.all()) n++;
     return n;
   }
 
@@ -232,7 +246,7 @@ export class Kretprobes<A> {
     for (const rp of this.all) {
       if (!rp.registered) continue;
       let inTable = 0;
-      for (const l of this.table.values()) for (const ri of l) if (ri.rp === rp) inTable++;
+      for (const ri of this.table.all()) if (ri.rp === rp) inTable++;
       if (rp.free.length + rp.used !== rp.maxactive) out.push(`return probe on ${rp.func}: free ${rp.free.length} + used ${rp.used} != maxactive ${rp.maxactive}`);
       if (inTable !== rp.used) out.push(`return probe on ${rp.func}: ${rp.used} used but ${inTable} in the instance table`);
     }
@@ -241,7 +255,7 @@ export class Kretprobes<A> {
     const m = this.engine.machine;
     if (this.keying === 'task') {
       const live = new Set(m.sched.live().map((t) => t.tid));
-      for (const [tid, l] of this.table) if (l.length > 0 && !live.has(tid as number)) out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
+      for (const [tid, l] of this.table.lists()) if (!live.has(tid as number)) out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
     }
     if (this.keying === 'task' && m.sched.live().length === 0 && this.inFlight() > 0)
       out.push(`${this.inFlight()} return-probe instances left after every task ended`);
@@ -261,14 +275,15 @@ export class Kretprobes<A> {
     const ret = arch.returnAddress(cpu, sp);
     const chained = ret === this.trampoline;
     if (this.keying === 'task' && this.engine.kretprobeSpCheck) this.dropDead(task, sp, chained ? 'chain' : 'call');
-    const ri = rp.free.pop();
+    // The pool holds only instances made by register(), which the table can link.
+    const ri = rp.free.pop() as Instance | undefined;
     if (!ri) {
       rp.nmissed++;
       return 0;
     }
     ri.rp = rp;
     ri.task = task;
-    if (ri.data.length > 0) ri.data.fill(0);
+    if (ri.data !== NO_DATA) ri.data.fill(0);
     ri.user = undefined;
     const eh = rp.options.entryHandler;
     let skip = false;
@@ -296,23 +311,20 @@ export class Kretprobes<A> {
     ri.slot = arch.returnSlot(sp);
     ri.chained = chained;
     arch.setReturnAddress(cpu, sp, this.trampoline);
-    const key = this.key(task, ri.slot);
-    const list = this.table.get(key);
-    if (list) list.push(ri);
-    else this.table.set(key, [ri]);
+    this.table.push(this.key(task, ri.slot), ri);
     rp.used++;
     return 0;
   }
 
   /** Instances whose frames a longjmp skipped: gone from the stack (uretprobes' cleanup). */
   private dropDead(task: number, sp: bigint, ctx: 'call' | 'chain'): void {
-    const list = this.table.get(task);
-    if (!list) return;
-    while (list.length > 0 && !this.engine.arch.frameAlive(list[list.length - 1]!.stack, sp, ctx)) {
-      this.release(list.pop()!, 'longjmp');
+    const { arch } = this.engine;
+    for (let ri = this.table.head(task); ri && !arch.frameAlive(ri.stack, sp, ctx); ri = this.table.head(task)) {
+      // Out of the table before its drop handler runs.
+      this.table.setHead(task, ri.next);
+      this.release(ri, 'longjmp');
       this.nstale++;
     }
-    if (list.length === 0) this.table.emptied(task);
   }
 
   private dropped(rp: Kretprobe, ri: KretprobeInstance, why: KretDropReason): void {
@@ -320,8 +332,9 @@ export class Kretprobes<A> {
     if (dh) this.engine.runHandler(rp.kp, () => dh(ri, why), 'drop handler');
   }
 
-  private release(ri: KretprobeInstance, why?: KretDropReason): void {
+  private release(ri: Instance, why?: KretDropReason): void {
     const rp = ri.rp;
+    ri.next = undefined;
     if (rp && why) this.dropped(rp, ri, why);
     ri.rp = undefined;
     if (rp && rp.registered) {
@@ -338,31 +351,31 @@ export class Kretprobes<A> {
     // of an outer call.
     let sp = this.keying === 'task' ? undefined : regs.sp;
     const key = sp === undefined ? task : sp - BigInt(m.isa.wordSize);
-    const list = this.table.get(key) ?? NO_INSTANCES;
-    let chain: KretprobeInstance[];
+    let head = this.table.head(key);
+    // The returning call's chain, newest first: `head` up to `end`, the first instance with
+    // a real return address (those before it were chained: a tail call, a second probe).
+    let end: Instance | undefined;
     for (;;) {
-      // The returning call's chain: from the newest, instances up to the first with a real
-      // return address.
-      let end = list.length - 1;
-      while (end >= 0 && list[end]!.chained) end--;
-      if (end < 0) {
+      end = head;
+      while (end && end.chained) end = end.next;
+      if (!end) {
         throw this.engine.fatalError(
-          `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${list.length} in flight): the return address was lost`,
+          `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${chainOf(head).length} in flight): the return address was lost`,
         );
       }
-      chain = end === list.length - 1 ? [list.pop()!] : list.splice(end).reverse();
+      // Out of the table before any handler runs.
+      const next = end.next;
+      this.table.setHead(key, next);
       // With the sp check, a chain whose next (outer) call is no longer on the stack was
       // skipped by a longjmp: drop it without handlers and look at the next one.
-      const next = list[list.length - 1];
       if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, (sp ??= regs.sp), 'ret')) {
-        for (const ri of chain) this.release(ri, 'longjmp');
-        this.nstale += chain.length;
+        this.nstale += this.endChain(head!, end, undefined);
+        head = next;
         continue;
       }
       break;
     }
-    if (list.length === 0) this.table.emptied(key);
-    const real = chain[chain.length - 1]!.retAddr;
+    const real = end.retAddr;
     // PC at the real return address while handlers run (as since 5.15), so that a stack
     // trace from the handler starts in the caller.
     regs.pc = real;
@@ -370,37 +383,60 @@ export class Kretprobes<A> {
     // the trampoline after the return: give it the real address too, as later kernels do
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
     // register needs no stack pointer.
-    if (chain[chain.length - 1]!.slot === undefined) arch.setReturnAddress(m.cpu, 0n, real);
-    for (const ri of chain) {
-      const rp = ri.rp;
-      if (rp && rp.registered) {
-        rp.nhit++;
-        const h = rp.options.handler;
-        if (h) {
-          try {
-            h(ri, regs);
-          } catch (e) {
-            this.engine.handlerThrew(rp.kp, e, 'return handler');
-          }
-        }
-      } else if (rp) {
-        // Unregistered by a handler earlier in this chain: the chain was out of the table, so
-        // unregister could not drop it.
-        ri.rp = undefined;
-        this.dropped(rp, ri, 'unregistered');
-      }
-      this.release(ri);
-    }
+    if (end.slot === undefined) arch.setReturnAddress(m.cpu, 0n, real);
+    this.endChain(head!, end, regs);
     return 1;
+  }
+
+  /**
+   * The instances `head` to `end` (linked, out of the table), newest first: with `regs`, each
+   * one's return handler runs; each goes back to its pool (dropped as skipped by a longjmp
+   * without `regs`). The count.
+   */
+  private endChain(head: Instance, end: Instance, regs: Regs | undefined): number {
+    let n = 0;
+    for (let ri: Instance | undefined = head; ri; ) {
+      // A handler may make new calls: `ri` can be taken from the pool and relinked once
+      // released, so its successor is read first.
+      const next: Instance | undefined = ri === end ? undefined : ri.next;
+      if (regs) this.returned(ri, regs);
+      else this.release(ri, 'longjmp');
+      n++;
+      ri = next;
+    }
+    return n;
+  }
+
+  /** One instance of a returning chain: its handler runs, and it goes back to its pool. */
+  private returned(ri: Instance, regs: Regs): void {
+    const rp = ri.rp;
+    if (rp && rp.registered) {
+      rp.nhit++;
+      const h = rp.options.handler;
+      if (h) {
+        try {
+          h(ri, regs);
+        } catch (e) {
+          this.engine.handlerThrew(rp.kp, e, 'return handler');
+        }
+      }
+    } else if (rp) {
+      // Unregistered by a handler earlier in this chain: the chain was out of the table, so
+      // unregister could not drop it.
+      ri.rp = undefined;
+      this.dropped(rp, ri, 'unregistered');
+    }
+    this.release(ri);
   }
 
   /** A task died: its instances go back (on death only, as since 2.6.15; not on exec). */
   private flushTask(t: Task): void {
     if (this.keying !== 'task') return;
-    const list = this.table.get(t.tid);
-    if (!list) return;
-    this.table.delete(t.tid);
-    for (let i = list.length - 1; i >= 0; i--) this.release(list[i]!, 'task-exit');
+    const head = this.table.head(t.tid);
+    if (!head) return;
+    this.table.setHead(t.tid, undefined);
+    // Newest first, as kprobe_flush_task walks the task's hlist.
+    for (const ri of chainOf(head)) this.release(ri, 'task-exit');
   }
 
   /**

@@ -213,6 +213,27 @@ describe('Unicorn binding', () => {
       });
     });
 
+    it('a word written is the value modulo 2^32 or 2^64, for negative values and values past 2^53 too', () => {
+      withEngine((u) => {
+        const cases: [bigint, bigint, bigint][] = [
+          [-1n, 0xffffffffn, 0xffffffffffffffffn],
+          [-(1n << 53n), 0n, 0xffe0000000000000n],
+          [(1n << 53n) + 3n, 3n, (1n << 53n) + 3n],
+          [(1n << 64n) + 0x1234567890abcdefn, 0x90abcdefn, 0x1234567890abcdefn],
+          [-(1n << 70n) - 2n, 0xfffffffen, 0xfffffffffffffffen],
+          [(1n << 53n) - 1n, 0xffffffffn, (1n << 53n) - 1n],
+          [0x80000000n, 0x80000000n, 0x80000000n],
+        ];
+        for (const [value, four, eight] of cases) {
+          u.memWriteWord(0x20100n, 8, value, true);
+          expect(u.memReadWord(0x20100n, 8, true)).toBe(eight);
+          u.memWriteWord(0x20100n, 8, 0n, true);
+          u.memWriteWord(0x20100n, 4, value, true);
+          expect(u.memReadWord(0x20100n, 8, true)).toBe(four);
+        }
+      });
+    });
+
     it('a refused unmap or protect changes nothing; a page mapped again starts zeroed', () => {
       withEngine((u) => {
         expect(() => u.memUnmap(0x20800n, 0x800)).toThrow(UnicornError);
