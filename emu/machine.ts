@@ -77,8 +77,11 @@ export function shellStatus(r: StopReason): number {
 
 type Action = 'none' | 'yield' | 'switch';
 
-/** A breakpoint handler returns true when it consumed the trap (and set PC itself). */
-export type BreakpointHandler = (addr: bigint, task: Task) => boolean;
+/**
+ * A breakpoint handler returns true when it consumed the trap (and set PC itself). The
+ * address is a number when it is below 2^53 (as user addresses are), else a BigInt.
+ */
+export type BreakpointHandler = (addr: number | bigint, task: Task) => boolean;
 
 /** Thrown out of a hook to end the run with a 'error' stop (exit 125) and this message. */
 export class HostError extends Error {
@@ -106,6 +109,7 @@ export class Machine {
   readonly timedWaiters = new Set<Task>();
   breakpointHandler: BreakpointHandler | undefined;
   private readonly breakpointLen: bigint;
+  private readonly breakpointBytes: number;
   /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
   stepHandler: ((task: Task) => boolean) | undefined;
   faultHandler: FaultHandler | undefined;
@@ -156,6 +160,7 @@ export class Machine {
     };
     if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointLen = BigInt(isa.breakpointInsn.length);
+    this.breakpointBytes = isa.breakpointInsn.length;
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
     this.uc = new Unicorn(
       isa.ucArch,
@@ -421,7 +426,10 @@ export class Machine {
 
   private dispatchIntr(intno: number): void {
     if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
-      const addr = this.cpu.regRead(this.isa.pcReg) - this.breakpointLen;
+      // PC as a number where it is exact: no BigInt is made on a probe hit.
+      const pc = this.cpu.regReadHalves(this.isa.pcReg);
+      const hi = pc[1]!;
+      const addr = hi < 0x200000 ? hi * 0x100000000 + pc[0]! - this.breakpointBytes : this.cpu.regRead(this.isa.pcReg) - this.breakpointLen;
       if (this.breakpointHandler(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);

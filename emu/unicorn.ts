@@ -419,11 +419,17 @@ export class Unicorn {
   }
 
   regRead(id: number): bigint {
+    // Unicorn stores only the register's own width (4 bytes for EIP, 2 for CS): the rest
+    // of the word must not keep what an earlier access left there.
+    this.halves[0] = 0;
+    this.halves[1] = 0;
     check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
     return this.one[0]!;
   }
 
   regReadHalves(id: number): Uint32Array {
+    this.halves[0] = 0;
+    this.halves[1] = 0;
     check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
     // uc_reg_read stores in host order.
     if (!HOST_LE) this.halves.reverse();

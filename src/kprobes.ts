@@ -76,6 +76,9 @@ function hasPostHandler(site: { probes: Kprobe[] }): boolean {
   return false;
 }
 
+/** Addresses below this are exact as numbers. */
+const EXACT = 1n << 53n;
+
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
 /** The run already ended (fatalError): enclosing handlers pass it on, no fault handler takes it. */
@@ -108,6 +111,8 @@ class HandlerRegs extends Regs {
  */
 export class KprobeEngine<A> {
   private readonly sites = new Map<bigint, Site<A>>();
+  /** The same sites by address as a number (those below 2^53): a hit looks up no BigInt. */
+  private readonly siteAt = new Map<number, Site<A>>();
   private readonly kcbs: TidMap<Kcb<A>>;
   private readonly slotPages: { base: bigint; used: number }[] = [];
   private readonly freeSlots: bigint[] = [];
@@ -197,7 +202,9 @@ export class KprobeEngine<A> {
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
     this.machine.mem.patchCode(addr, bp);
-    this.sites.set(addr, { addr, probes: [p], ainsn, slot, opcode, boostReady: false });
+    const site: Site<A> = { addr, probes: [p], ainsn, slot, opcode, boostReady: false };
+    this.sites.set(addr, site);
+    if (addr < EXACT) this.siteAt.set(Number(addr), site);
     const i = this.removed.findIndex((r) => r.addr === addr);
     if (i >= 0) this.removed.splice(i, 1);
     this.registered(p);
@@ -259,6 +266,7 @@ export class KprobeEngine<A> {
     site.probes = site.probes.filter((q) => q !== p);
     if (site.probes.length > 0) return;
     this.sites.delete(p.addr);
+    if (p.addr < EXACT) this.siteAt.delete(Number(p.addr));
     this.machine.mem.patchCode(site.addr, site.opcode);
     this.removed.push({ addr: site.addr, opcode: site.opcode });
     this.freeSlotIfUnused(site);
@@ -422,17 +430,18 @@ export class KprobeEngine<A> {
     return new RunEndedError(message);
   }
 
-  /** kprobe_handler: a breakpoint at `addr`. */
-  private kprobeHandler(addr: bigint, task: Task): boolean {
+  /** kprobe_handler: a breakpoint at `at` (a number below 2^53). */
+  private kprobeHandler(at: number | bigint, task: Task): boolean {
     const k = this.kcbFor(task);
     // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
-    if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && addr === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {
+    if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && BigInt(at) === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {
       // The trap left PC after the breakpoint: the copy itself ended at the breakpoint.
-      this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
+      this.machine.cpu.regWrite(this.machine.isa.pcReg, BigInt(at));
       return this.postKprobeHandler(task);
     }
-    const site = this.sites.get(addr);
+    const site = typeof at === 'number' ? this.siteAt.get(at) : this.sites.get(at);
     if (!site) {
+      const addr = BigInt(at);
       // A probe removed since the trap was raised: its original bytes are back; resume there.
       if (this.removed.some((r) => r.addr === addr)) {
         const now = this.machine.mem.read(addr, this.arch.breakpoint.length);

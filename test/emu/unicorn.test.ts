@@ -5,6 +5,8 @@ import { openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE
 
 const RAX = 35;
 const EIP = 26;
+const EAX = 19;
+const CS = 11;
 
 describe('Unicorn binding', () => {
   it('reads the engine version', () => {
@@ -28,6 +30,23 @@ describe('Unicorn binding', () => {
       expect(() => u.emuStart(0x1000n, 0x1004n)).toThrow('handler failed');
       expect(calls).toBe(1);
       expect(u.regRead(EIP)).toBe(0x1001n);
+    } finally {
+      u.close();
+    }
+  });
+
+  it('a register narrower than 64 bits reads as its own width, whatever an earlier access left in the word', () => {
+    const u = new Unicorn(UC_ARCH_X86, UC_MODE_32, {});
+    try {
+      u.regWrite(EIP, 0x8048000n);
+      // A 32-bit register written with a negative value: the word holds 64 bits of ones.
+      u.regWrite(EAX, -110n);
+      expect(u.regRead(EIP)).toBe(0x8048000n);
+      expect([...u.regReadHalves(EIP)]).toEqual([0x8048000, 0]);
+      expect(u.regRead(EAX)).toBe(0xffffff92n);
+      u.regWrite(EAX, -1n);
+      // CS is 16 bits wide.
+      expect(u.regRead(CS) >> 16n).toBe(0n);
     } finally {
       u.close();
     }
