@@ -78,6 +78,11 @@ export interface KprobeArch<A> {
   readonly trampolineInsn: Uint8Array;
   /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
   returnAddress(cpu: Cpu, sp: bigint): bigint;
+  /**
+   * The registers a return probe's entry reads, read ahead in one call (the stack pointer
+   * and LR on ppc64), where there is more than one.
+   */
+  readonly returnEntryRegs?: Int32Array;
   setReturnAddress(cpu: Cpu, sp: bigint, addr: bigint): void;
   /** Where that return address is kept in memory, or undefined where it is in a register. */
   returnSlot(sp: bigint): bigint | undefined;

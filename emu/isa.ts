@@ -14,6 +14,11 @@ export interface Cpu {
   regWrite(id: number, value: bigint): void;
   /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
   regWriteBytes(id: number, bytes: Uint8Array): void;
+  /**
+   * A hint: read these registers ahead, in one call where the CPU can; regRead serves them
+   * until a register is written, the hook returns or the guest runs.
+   */
+  regPrefetch(ids: Int32Array): void;
   memRead(addr: bigint, size: number): Uint8Array;
   /** A 4- or 8-byte word in the given byte order, read without allocating. */
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;

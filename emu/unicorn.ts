@@ -84,7 +84,8 @@ type Native = {
   uc_strerror: (code: number) => string;
   uc_reg_read: (uc: unknown, regid: number, value: Uint8Array | BigUint64Array) => number;
   uc_reg_write: (uc: unknown, regid: number, value: Uint8Array | BigUint64Array) => number;
-  uc_reg_read_batch: (uc: unknown, ids: Int32Array, vals: unknown[], count: number) => number;
+  uc_reg_read_batch: (uc: unknown, ids: Int32Array, vals: unknown, count: number) => number;
+  uc_reg_write_batch: (uc: unknown, ids: Int32Array, vals: unknown, count: number) => number;
   uc_mem_write: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_read: (uc: unknown, addr: bigint, bytes: Uint8Array, size: number) => number;
   uc_mem_map: (uc: unknown, addr: bigint, size: number, perms: number) => number;
@@ -143,7 +144,9 @@ function lib(): Native {
     uc_strerror: l.func('const char *uc_strerror(int code)'),
     uc_reg_read: l.func('int uc_reg_read(uc_engine *uc, int regid, _Out_ void *value)'),
     uc_reg_write: l.func('int uc_reg_write(uc_engine *uc, int regid, const void *value)'),
-    uc_reg_read_batch: l.func('int uc_reg_read_batch(uc_engine *uc, int *regs, void **vals, int count)'),
+    // vals: an array of pointers in native memory of ours (batchScratch), passed as is.
+    uc_reg_read_batch: l.func('int uc_reg_read_batch(uc_engine *uc, int *regs, void *vals, int count)'),
+    uc_reg_write_batch: l.func('int uc_reg_write_batch(uc_engine *uc, int *regs, void *vals, int count)'),
     uc_mem_write: l.func('int uc_mem_write(uc_engine *uc, uint64_t address, const void *bytes, size_t size)'),
     uc_mem_read: l.func('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
     uc_mem_map: l.func('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
@@ -239,20 +242,24 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
     intr: koffi.register((uc: unknown, intno: number) => {
       const e = engineOf(uc);
       if (!e) return;
+      e.enterHook();
       try {
         e.handlers.intr?.(intno);
       } catch (err) {
         e.fail(err);
       }
+      e.leaveHook();
     }, koffi.pointer(p.intr as never)),
     syscall: koffi.register((uc: unknown) => {
       const e = engineOf(uc);
       if (!e) return;
+      e.enterHook();
       try {
         e.handlers.syscall?.();
       } catch (err) {
         e.fail(err);
       }
+      e.leaveHook();
     }, koffi.pointer(p.syscall as never)),
     code: koffi.register((uc: unknown, address: bigint | number) => {
       const e = engineOf(uc);
@@ -273,6 +280,26 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
 }
 
 const SCRATCH = 4096;
+
+/** Registers one batch call moves at most. */
+const BATCH = 8;
+
+/**
+ * Native memory for uc_reg_read_batch and uc_reg_write_batch, made once per process: BATCH
+ * values and a pointer to each. Passed as is, with nothing marshalled, a batch costs about
+ * one single call: two registers in ~0.11 us, against ~0.09 us for one uc_reg_write.
+ */
+let batchMem: { ptrs: unknown; halves: Uint32Array } | undefined;
+function batchScratch(): { ptrs: unknown; halves: Uint32Array } {
+  if (batchMem) return batchMem;
+  const vals = koffi.alloc('uint64_t', BATCH);
+  const ptrs = koffi.alloc('uint64_t', BATCH);
+  const base = BigInt(koffi.address(vals as never) as bigint | number);
+  const table = new BigUint64Array(koffi.view(ptrs as never, 8 * BATCH) as ArrayBuffer);
+  for (let i = 0; i < BATCH; i++) table[i] = base + 8n * BigInt(i);
+  batchMem = { ptrs, halves: new Uint32Array(koffi.view(vals as never, 8 * BATCH) as ArrayBuffer) };
+  return batchMem;
+}
 
 /**
  * Mappings up to this size are backed by an ArrayBuffer of ours (uc_mem_map_ptr), which
@@ -345,6 +372,23 @@ export class Unicorn {
   /** Offset of the last access found in `lastHost` (set by hostAt). */
   private hostOff = 0;
   readonly handlers: HookHandlers;
+  /** Hook callbacks running now (a run nested in a hook nests them). */
+  private hookDepth = 0;
+  /**
+   * Register writes made inside a hook wait here, in order, and go to Unicorn in one batch
+   * when the hook returns (or before anything that depends on them: a read, a context
+   * save, a run). Unicorn acts on a register write only when the hook returns, so the guest
+   * sees the same thing.
+   */
+  private readonly pendIds = new Int32Array(BATCH);
+  private readonly pendVals = new BigUint64Array(BATCH);
+  private readonly pendHalves = new Uint32Array(this.pendVals.buffer);
+  private pendN = 0;
+  /** Registers read ahead by regPrefetch, served until a register is written or the hook ends. */
+  private readonly cacheIds = new Int32Array(BATCH);
+  private readonly cacheHalves = new Uint32Array(2 * BATCH);
+  private readonly cacheVals = new BigUint64Array(this.cacheHalves.buffer);
+  private cacheN = 0;
 
   constructor(
     readonly arch: number,
@@ -380,13 +424,76 @@ export class Unicorn {
     }
   }
 
-  /** Run `fn`, and if it throws, keep the error and stop the engine (never cross C frames). */
+  /** Run a hook's `fn`, and if it throws, keep the error and stop the engine (never cross C frames). */
   guard(fn: () => void): void {
+    this.enterHook();
     try {
       fn();
     } catch (e) {
       this.fail(e);
     }
+    this.leaveHook();
+  }
+
+  /** A hook callback starts (the dispatchers call this). */
+  enterHook(): void {
+    this.hookDepth++;
+  }
+
+  /** A hook callback ends: its register writes go to Unicorn, what it read ahead is dropped. */
+  leaveHook(): void {
+    this.hookDepth--;
+    this.cacheN = 0;
+    if (this.pendN > 0) {
+      try {
+        this.flushWrites();
+      } catch (e) {
+        this.fail(e);
+      }
+    }
+  }
+
+  /** The register writes waiting, to Unicorn: one uc_reg_write, or one batch. */
+  private flushWrites(): void {
+    const n = this.pendN;
+    this.pendN = 0;
+    if (n === 1) {
+      this.halves[0] = this.pendHalves[0]!;
+      this.halves[1] = this.pendHalves[1]!;
+      check(native!.uc_reg_write(this.uc, this.pendIds[0]!, this.oneBytes), 'uc_reg_write');
+      return;
+    }
+    const b = batchScratch();
+    for (let i = 0; i < 2 * n; i++) b.halves[i] = this.pendHalves[i]!;
+    check(native!.uc_reg_write_batch(this.uc, this.pendIds, b.ptrs, n), 'uc_reg_write_batch');
+  }
+
+  /** Before anything that reads or replaces the CPU state: the writes waiting go in. */
+  private settle(): void {
+    if (this.pendN > 0) this.flushWrites();
+  }
+
+  /**
+   * Read `ids` in one call (all of them for about the cost of one uc_reg_read); regRead
+   * serves them until a register is written, the hook returns or the guest runs.
+   */
+  regPrefetch(ids: Int32Array): void {
+    this.settle();
+    const n = ids.length;
+    if (n > BATCH) throw new RangeError(`regPrefetch: ${n} registers; at most ${BATCH}`);
+    const b = batchScratch();
+    // Unicorn stores only each register's own width.
+    b.halves.fill(0, 0, 2 * n);
+    check(native!.uc_reg_read_batch(this.uc, ids, b.ptrs, n), 'uc_reg_read_batch');
+    this.cacheIds.set(ids);
+    for (let i = 0; i < 2 * n; i++) this.cacheHalves[i] = b.halves[i]!;
+    this.cacheN = n;
+  }
+
+  /** Where `id` is among the registers read ahead, or -1. */
+  private cached(id: number): number {
+    for (let i = 0; i < this.cacheN; i++) if (this.cacheIds[i] === id) return i;
+    return -1;
   }
 
   /** A hook threw: keep the (first) error and stop the engine; emuStart rethrows it. */
@@ -419,6 +526,11 @@ export class Unicorn {
   }
 
   regRead(id: number): bigint {
+    if (this.pendN > 0) this.flushWrites();
+    else if (this.cacheN > 0) {
+      const i = this.cached(id);
+      if (i >= 0) return this.cacheVals[i]!;
+    }
     // Unicorn stores only the register's own width (4 bytes for EIP, 2 for CS): the rest
     // of the word must not keep what an earlier access left there.
     this.halves[0] = 0;
@@ -428,6 +540,16 @@ export class Unicorn {
   }
 
   regReadHalves(id: number): Uint32Array {
+    if (this.pendN > 0) this.flushWrites();
+    else if (this.cacheN > 0) {
+      const i = this.cached(id);
+      if (i >= 0) {
+        this.halves[0] = this.cacheHalves[2 * i]!;
+        this.halves[1] = this.cacheHalves[2 * i + 1]!;
+        if (!HOST_LE) this.halves.reverse();
+        return this.halves;
+      }
+    }
     this.halves[0] = 0;
     this.halves[1] = 0;
     check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
@@ -436,19 +558,46 @@ export class Unicorn {
     return this.halves;
   }
 
+  /**
+   * Write a register (modulo 2^64). Inside a hook the write waits for the hook's end, in
+   * order with the others (see pendIds); a second write of the same register sends the
+   * first ones before it.
+   */
   regWrite(id: number, value: bigint): void {
-    this.one[0] = BigInt.asUintN(64, value);
+    this.cacheN = 0;
+    if (this.hookDepth > 0) {
+      let n = this.pendN;
+      for (let i = 0; i < n; i++)
+        if (this.pendIds[i] === id) {
+          this.flushWrites();
+          n = 0;
+          break;
+        }
+      if (n === BATCH) {
+        this.flushWrites();
+        n = 0;
+      }
+      this.pendIds[n] = id;
+      // The store takes the value modulo 2^64 (ToBigUint64).
+      this.pendVals[n] = value;
+      this.pendN = n + 1;
+      return;
+    }
+    this.one[0] = value;
     check(native!.uc_reg_write(this.uc, id, this.oneBytes), 'uc_reg_write');
   }
 
   /** Raw register access for registers wider than 64 bits or with a struct layout. */
   regReadBytes(id: number, size: number): Uint8Array {
     if (size > SCRATCH) throw new RangeError(`regReadBytes: ${size} bytes is more than a register holds`);
+    this.settle();
     check(native!.uc_reg_read(this.uc, id, this.scratch), 'uc_reg_read');
     return this.scratch.slice(0, size);
   }
 
   regWriteBytes(id: number, bytes: Uint8Array): void {
+    this.settle();
+    this.cacheN = 0;
     check(native!.uc_reg_write(this.uc, id, bytes), 'uc_reg_write');
   }
 
@@ -664,7 +813,10 @@ export class Unicorn {
    * Returns the uc_err code of the run; rethrows an error a hook raised.
    */
   emuStart(begin: bigint, until: bigint, count = 0): number {
+    this.settle();
+    this.cacheN = 0;
     const err = native!.uc_emu_start(this.uc, begin, until, 0n, count);
+    this.cacheN = 0;
     if (this.hasPending) {
       const e = this.pending;
       this.pending = undefined;
@@ -686,6 +838,7 @@ export class Unicorn {
       ctx = { ptr: out[0] };
       this.contexts.add(ctx.ptr);
     }
+    this.settle();
     check(native!.uc_context_save(this.uc, ctx.ptr), 'uc_context_save');
     return ctx;
   }
@@ -696,6 +849,8 @@ export class Unicorn {
   }
 
   contextRestore(ctx: CpuContext): void {
+    this.settle();
+    this.cacheN = 0;
     check(native!.uc_context_restore(this.uc, ctx.ptr), 'uc_context_restore');
   }
 
@@ -741,6 +896,8 @@ export class Unicorn {
     enginesChanged();
     native!.uc_close(this.uc);
     this.uc = null;
+    this.pendN = 0;
+    this.cacheN = 0;
     this.host = [];
     this.lastHost = undefined;
   }

@@ -270,6 +270,7 @@ export class Kretprobes<A> {
   private entryHandler(rp: Kretprobe, regs: Regs): number {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
+    if (arch.returnEntryRegs) cpu.regPrefetch(arch.returnEntryRegs);
     const sp = regs.sp;
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);

@@ -15,6 +15,8 @@ export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number,
     },
     regWrite: (id, v) => void regs.set(id, v),
     regWriteBytes: none,
+    // Registers are read from the map: nothing to read ahead.
+    regPrefetch: () => {},
     memRead: none,
     memReadWord: none,
     memReadHalves: none,

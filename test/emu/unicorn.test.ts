@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Memory } from '../../emu/memory.js';
 import { openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
+import { X86_REG as R } from '../../arch/x86/isa.js';
 
 const RAX = 35;
 const EIP = 26;
@@ -117,6 +118,126 @@ describe('Unicorn binding', () => {
     u.close();
     expect(openEngineCount()).toBe(before);
     expect(u.closed).toBe(true);
+  });
+
+  describe('register writes inside a hook (sent in one batch when the hook returns)', () => {
+    // 0x1000: int3 ; mov rcx, rax ; add rcx, rbx ; mov rdx, 2 ; (end 0x1011)
+    const code = Uint8Array.of(0xcc, 0x48, 0x89, 0xc1, 0x48, 0x01, 0xd9, 0x48, 0xc7, 0xc2, 0x02, 0x00, 0x00, 0x00);
+    const END = 0x1000n + BigInt(code.length);
+    const withHook = (hook: (u: Unicorn) => void, fn: (u: Unicorn) => void): void => {
+      const u: Unicorn = new Unicorn(UC_ARCH_X86, UC_MODE_64, { intr: () => hook(u) });
+      try {
+        u.memMap(0x1000n, 0x1000, 7);
+        u.memWrite(0x1000n, code);
+        fn(u);
+      } finally {
+        u.close();
+      }
+    };
+
+    it('the guest runs on with every write; a read in the hook sees the writes before it', () => {
+      const seen: bigint[] = [];
+      withHook(
+        (u) => {
+          u.regWrite(R.rax, 5n);
+          u.regWrite(R.rbx, 7n);
+          seen.push(u.regRead(R.rax), u.regRead(R.rdx), u.regRead(R.rbx));
+          u.regWrite(R.rbx, 8n);
+        },
+        (u) => {
+          u.regWrite(R.rdx, 99n);
+          expect(u.emuStart(0x1000n, END)).toBe(0);
+          expect(seen).toEqual([5n, 99n, 7n]);
+          expect([u.regRead(R.rax), u.regRead(R.rbx), u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([5n, 8n, 13n, 2n]);
+        },
+      );
+    });
+
+    it('a PC written in the hook is where the guest goes on', () => {
+      withHook(
+        (u) => u.regWrite(R.rip, 0x1007n),
+        (u) => {
+          u.regWrite(R.rcx, 1n);
+          u.emuStart(0x1000n, END);
+          expect([u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([1n, 2n]);
+        },
+      );
+    });
+
+    it('more registers than one batch holds, and the same register written again, all arrive in order', () => {
+      const regs = [R.rax, R.rbx, R.rsi, R.rdi, R.rbp, R.r8, R.r9, R.r10, R.r11, R.r12];
+      withHook(
+        (u) => {
+          regs.forEach((r, i) => u.regWrite(r, BigInt(100 + i)));
+          u.regWrite(R.rax, 1n);
+          u.regWrite(R.rbx, 2n);
+          u.regWrite(R.rax, 3n);
+        },
+        (u) => {
+          u.emuStart(0x1000n, END);
+          expect(regs.map((r) => u.regRead(r))).toEqual([3n, 2n, ...regs.slice(2).map((_r, i) => BigInt(102 + i))]);
+          expect(u.regRead(R.rcx)).toBe(5n);
+        },
+      );
+    });
+
+    it('a context saved in the hook holds the writes; a run nested in the hook starts from them', () => {
+      let saved: ReturnType<Unicorn['contextSave']> | undefined;
+      let nested = 0n;
+      withHook(
+        (u) => {
+          u.regWrite(R.rax, 9n);
+          saved = u.contextSave();
+          u.regWrite(R.rax, 20n);
+          u.regWrite(R.rbx, 1n);
+          // The code after the breakpoint, run from inside the hook: rcx = rax + rbx.
+          u.emuStart(0x1001n, 0x1007n);
+          nested = u.regRead(R.rcx);
+          u.regWrite(R.rip, END);
+        },
+        (u) => {
+          u.emuStart(0x1000n, END);
+          expect(nested).toBe(21n);
+          u.contextRestore(saved!);
+          expect(u.regRead(R.rax)).toBe(9n);
+        },
+      );
+    });
+
+    it('registers read ahead serve reads until a write or the hook end', () => {
+      const seen: bigint[] = [];
+      withHook(
+        (u) => {
+          u.regPrefetch(Int32Array.of(R.rax, R.rbx));
+          seen.push(u.regRead(R.rax), u.regRead(R.rbx), BigInt(u.regReadHalves(R.rbx)[1]!), u.regRead(R.rdx));
+          u.regWrite(R.rax, 4n);
+          seen.push(u.regRead(R.rax), u.regRead(R.rbx));
+        },
+        (u) => {
+          u.regWrite(R.rax, 1n);
+          u.regWrite(R.rbx, 0x500000002n);
+          u.regWrite(R.rdx, 3n);
+          u.emuStart(0x1000n, END);
+          expect(seen).toEqual([1n, 0x500000002n, 5n, 3n, 4n, 0x500000002n]);
+          // The guest changed rcx and rdx after the hook: reads see the CPU, not the hook's.
+          expect([u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([0x500000006n, 2n]);
+          expect(() => u.regPrefetch(new Int32Array(9))).toThrow(RangeError);
+        },
+      );
+    });
+
+    it('writes made before a hook throws still arrive; the error comes out of emuStart', () => {
+      withHook(
+        (u) => {
+          u.regWrite(R.rax, 4n);
+          throw new Error('handler failed');
+        },
+        (u) => {
+          expect(() => u.emuStart(0x1000n, END)).toThrow('handler failed');
+          expect(u.regRead(R.rax)).toBe(4n);
+        },
+      );
+    });
   });
 
   describe('host-backed memory (uc_mem_map_ptr)', () => {
