@@ -83,9 +83,59 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
-/** An instance as the table keeps it: linked to the next older one of its task (or slot). */
-interface Instance extends KretprobeInstance {
-  next: Instance | undefined;
+/** Integers below this in magnitude are exact as numbers. */
+const EXACT = 1n << 53n;
+const EXACT_NEG = -EXACT;
+const narrow = (v: bigint): number | bigint => (v < EXACT && v > EXACT_NEG ? Number(v) : v);
+const widen = (v: number | bigint): bigint => (typeof v === 'number' ? BigInt(v) : v);
+
+/**
+ * An instance as the table keeps it: linked to the next older one of its task (or slot),
+ * its addresses held as numbers where they are exact (user addresses are). An instance
+ * waits in the table while other tasks run: a BigInt of its own would be one more object
+ * to fetch from memory at the return, and one more young object the collector must keep.
+ */
+class Instance implements KretprobeInstance {
+  rp: Kretprobe | undefined = undefined;
+  task = 0;
+  chained = false;
+  user: unknown = undefined;
+  next: Instance | undefined = undefined;
+  private ret: number | bigint = 0;
+  private sp: number | bigint = 0;
+  /** The return slot; undefined where the return address is in a register. */
+  private at: number | bigint | undefined = undefined;
+
+  constructor(readonly data: Uint8Array) {}
+
+  get retAddr(): bigint {
+    return widen(this.ret);
+  }
+
+  set retAddr(v: bigint) {
+    this.ret = narrow(v);
+  }
+
+  get stack(): bigint {
+    return widen(this.sp);
+  }
+
+  set stack(v: bigint) {
+    this.sp = narrow(v);
+  }
+
+  get slot(): bigint | undefined {
+    return this.at === undefined ? undefined : widen(this.at);
+  }
+
+  set slot(v: bigint | undefined) {
+    this.at = v === undefined ? undefined : narrow(v);
+  }
+
+  /** The return address was in a register at the entry (ppc64 LR). */
+  get inRegister(): boolean {
+    return this.at === undefined;
+  }
 }
 
 /**
@@ -197,8 +247,7 @@ export class Kretprobes<A> {
     const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
     rp = new Kretprobe(kp, options, maxactive, name);
     for (let i = 0; i < maxactive; i++) {
-      const ri: Instance = { rp: undefined, retAddr: 0n, task: 0, stack: 0n, slot: undefined, chained: false, data: dataSize > 0 ? new Uint8Array(dataSize) : NO_DATA, user: undefined, next: undefined };
-      rp.free.push(ri);
+      rp.free.push(new Instance(dataSize > 0 ? new Uint8Array(dataSize) : NO_DATA));
     }
     this.all.push(rp);
     return rp;
@@ -309,10 +358,11 @@ export class Kretprobes<A> {
     }
     ri.retAddr = ret;
     ri.stack = sp;
-    ri.slot = arch.returnSlot(sp);
+    const slot = arch.returnSlot(sp);
+    ri.slot = slot;
     ri.chained = chained;
     arch.setReturnAddress(cpu, sp, this.trampoline);
-    this.table.push(this.key(task, ri.slot), ri);
+    this.table.push(this.key(task, slot), ri);
     rp.used++;
     return 0;
   }
@@ -384,7 +434,7 @@ export class Kretprobes<A> {
     // the trampoline after the return: give it the real address too, as later kernels do
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
     // register needs no stack pointer.
-    if (end.slot === undefined) arch.setReturnAddress(m.cpu, 0n, real);
+    if (end.inRegister) arch.setReturnAddress(m.cpu, 0n, real);
     this.endChain(head!, end, regs);
     return 1;
   }
