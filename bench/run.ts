@@ -214,7 +214,7 @@ function why(goal: Goal, r: ProbeCosts): string | undefined {
       r.nestRatio <= 1.1
         ? ` With a switch every ${TASKS.D + 1} returns instead (${fmt(r.nestRatio, 2)}x, ${(TASKS.T * (TASKS.D + 1)).toLocaleString('en-US')} instances live) the goal is met.`
         : '';
-    return `${shared}${nested} A return reads and updates its own task's instances (O(1): the newest of its list), last touched 999 task switches before; each switch saves one Unicorn context of ${kb} KB and restores another (1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, beyond a core's own caches), so that state comes from memory.`;
+    return `${shared}${nested} A return reads its task's newest instance (O(1): one object, headed from an array indexed by task id, its addresses held in it as numbers), last touched 999 task switches before; each switch saves one Unicorn context of ${kb} KB and restores another (1,000 of them are ${fmt((r.contextBytes * 1000) / 2 ** 20, 1)} MB, beyond a core's own caches), so that object comes from memory.`;
   }
   return undefined;
 }
