@@ -117,8 +117,9 @@ export function machine(isa: Isa, name: string, args: string[], opts: Record<str
  * The machines of the last runs, kept referenced after they end. With none alive, a full
  * collection (gc() before each run) drops the hidden classes of their objects, V8 throws
  * away the optimized code built on those ("weak objects"), and every run would pay the
- * re-optimization inside its timing: the first few thousand hits at 2-4 times their steady
- * cost. `reoptimizeMs` measures what that costs.
+ * re-optimization inside its timing (in a process that had run a few machines, the first
+ * few thousand hits of each ran at 2-4 times their steady cost). `reoptimizeMs` measures
+ * what it costs here.
  */
 const recent: unknown[] = [];
 const RECENT = 8;

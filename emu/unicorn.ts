@@ -287,7 +287,7 @@ const BATCH = 8;
 /**
  * Native memory for uc_reg_read_batch and uc_reg_write_batch, made once per process: BATCH
  * values and a pointer to each. Passed as is, with nothing marshalled, a batch costs about
- * one single call: two registers in ~0.11 us, against ~0.09 us for one uc_reg_write.
+ * one single call: two registers in ~0.11 us, against ~0.18 us in two uc_reg_write calls.
  */
 let batchMem: { ptrs: unknown; halves: Uint32Array } | undefined;
 function batchScratch(): { ptrs: unknown; halves: Uint32Array } {
@@ -310,6 +310,7 @@ const HOST_BACKED_MAX = 256 << 20;
 
 /** Integers below this in magnitude are exact as numbers. */
 const EXACT = 1n << 53n;
+const EXACT_NEG = -EXACT;
 
 /**
  * A stretch of guest memory in a buffer of ours. Unicorn keeps a split region's pieces on
@@ -757,7 +758,7 @@ export class Unicorn {
     // setBigUint64 takes the value modulo 2^64 itself; below 2^53 in magnitude a number
     // holds it exactly, and ToUint32 (>>> 0) takes it modulo 2^32: no BigInt is made.
     if (size === 8) view.setBigUint64(at, value, littleEndian);
-    else view.setUint32(at, value < EXACT && value > -EXACT ? Number(value) >>> 0 : Number(BigInt.asUintN(32, value)), littleEndian);
+    else view.setUint32(at, value < EXACT && value > EXACT_NEG ? Number(value) >>> 0 : Number(BigInt.asUintN(32, value)), littleEndian);
     if (h) {
       if (h.exec) this.removeCache(addr, addr + BigInt(size));
       return;

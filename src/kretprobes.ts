@@ -421,7 +421,8 @@ export class Kretprobes<A> {
       // skipped by a longjmp: drop it without handlers and look at the next one.
       if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, (sp ??= regs.sp), 'ret')) {
         this.nstale += this.endChain(head!, end, undefined);
-        head = next;
+        // The table again: a drop handler may have run guest code.
+        head = this.table.head(key);
         continue;
       }
       break;
