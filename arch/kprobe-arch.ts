@@ -79,10 +79,10 @@ export interface KprobeArch<A> {
   /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
   returnAddress(cpu: Cpu, sp: bigint): bigint;
   /**
-   * The registers a return probe's entry reads, read ahead in one call (the stack pointer
-   * and LR on ppc64), where there is more than one.
+   * The registers a return probe's entry reads (the stack pointer; on ppc64 LR too): read
+   * with PC at each trap once a return probe is registered.
    */
-  readonly returnEntryRegs?: Int32Array;
+  readonly returnEntryRegs: readonly number[];
   setReturnAddress(cpu: Cpu, sp: bigint, addr: bigint): void;
   /** Where that return address is kept in memory, or undefined where it is in a register. */
   returnSlot(sp: bigint): bigint | undefined;

@@ -110,6 +110,8 @@ export class Machine {
   breakpointHandler: BreakpointHandler | undefined;
   private readonly breakpointLen: bigint;
   private readonly breakpointBytes: number;
+  /** Registers read with PC in one call at each breakpoint trap (readAheadAtTraps); undefined: PC alone. */
+  private trapRegs: Int32Array | undefined;
   /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
   stepHandler: ((task: Task) => boolean) | undefined;
   faultHandler: FaultHandler | undefined;
@@ -424,8 +426,21 @@ export class Machine {
     this.mem.seal();
   }
 
+  /**
+   * Registers that handlers of breakpoint traps read: from now on the first 7 asked for are
+   * read with PC, in one call into Unicorn (about the cost of one read), at each trap; the
+   * others are read when asked, as before. Each names a register of its own (the stack
+   * pointer, an argument register), none part of another (see Unicorn.regPrefetch).
+   */
+  readAheadAtTraps(ids: Iterable<number>): void {
+    const all = new Set([this.isa.pcReg, ...(this.trapRegs ?? [])]);
+    for (const id of ids) if (all.size < 8) all.add(id);
+    this.trapRegs = all.size > 1 ? Int32Array.from(all) : undefined;
+  }
+
   private dispatchIntr(intno: number): void {
     if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
+      if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
       // PC as a number where it is exact: no BigInt is made on a probe hit.
       const pc = this.cpu.regReadHalves(this.isa.pcReg);
       const hi = pc[1]!;

@@ -476,7 +476,9 @@ export class Unicorn {
 
   /**
    * Read `ids` in one call (all of them for about the cost of one uc_reg_read); regRead
-   * serves them until a register is written, the hook returns or the guest runs.
+   * serves them until the hook returns or the guest runs. The ids name registers none of
+   * which shares storage with another (not rax and eax): a write of one of them drops just
+   * that one, a write of any other register drops them all.
    */
   regPrefetch(ids: Int32Array): void {
     this.settle();
@@ -495,6 +497,13 @@ export class Unicorn {
   private cached(id: number): number {
     for (let i = 0; i < this.cacheN; i++) if (this.cacheIds[i] === id) return i;
     return -1;
+  }
+
+  /** A register is written: it is no longer served read ahead, nor (not one of them) is any. */
+  private uncache(id: number): void {
+    const i = this.cached(id);
+    if (i >= 0) this.cacheIds[i] = -1;
+    else this.cacheN = 0;
   }
 
   /** A hook threw: keep the (first) error and stop the engine; emuStart rethrows it. */
@@ -527,11 +536,11 @@ export class Unicorn {
   }
 
   regRead(id: number): bigint {
-    if (this.pendN > 0) this.flushWrites();
-    else if (this.cacheN > 0) {
+    if (this.cacheN > 0) {
       const i = this.cached(id);
       if (i >= 0) return this.cacheVals[i]!;
     }
+    if (this.pendN > 0) this.flushWrites();
     // Unicorn stores only the register's own width (4 bytes for EIP, 2 for CS): the rest
     // of the word must not keep what an earlier access left there.
     this.halves[0] = 0;
@@ -541,8 +550,7 @@ export class Unicorn {
   }
 
   regReadHalves(id: number): Uint32Array {
-    if (this.pendN > 0) this.flushWrites();
-    else if (this.cacheN > 0) {
+    if (this.cacheN > 0) {
       const i = this.cached(id);
       if (i >= 0) {
         this.halves[0] = this.cacheHalves[2 * i]!;
@@ -551,6 +559,7 @@ export class Unicorn {
         return this.halves;
       }
     }
+    if (this.pendN > 0) this.flushWrites();
     this.halves[0] = 0;
     this.halves[1] = 0;
     check(native!.uc_reg_read(this.uc, id, this.oneBytes), 'uc_reg_read');
@@ -565,7 +574,7 @@ export class Unicorn {
    * first ones before it.
    */
   regWrite(id: number, value: bigint): void {
-    this.cacheN = 0;
+    if (this.cacheN > 0) this.uncache(id);
     if (this.hookDepth > 0) {
       let n = this.pendN;
       for (let i = 0; i < n; i++)

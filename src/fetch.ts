@@ -202,6 +202,8 @@ export type JsonFetcher = ((regs: Regs, entry: EntryArgs | undefined) => string)
    * it is the value only when no entry arguments stand in for it (an `$argN`).
    */
   hex?: { halves: () => Uint32Array; bits: number; argument: boolean };
+  /** The register its value comes from, or the stack pointer for a stack word. */
+  register?: number;
 };
 
 /**
@@ -215,6 +217,7 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
   const { cpu, isa } = m;
   let get: (entry: EntryArgs | undefined) => bigint;
   let halves: () => Uint32Array;
+  let register: number;
   if (s.kind === 'arg') {
     const n = s.n;
     const reg = isa.argumentRegister(n);
@@ -226,18 +229,21 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
       return sp[1]! * 2 ** 32 + sp[0]! + off;
     };
     halves = reg !== undefined ? () => cpu.regReadHalves(reg) : () => cpu.memReadHalves(slot(), wordSize, littleEndian);
+    register = reg ?? spReg;
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {
     const id = s.kind === 'reg' ? isa.registers[s.name.toLowerCase()] : isa.returnReg;
     if (id === undefined) return general;
     halves = () => cpu.regReadHalves(id);
+    register = id;
     get = () => cpu.regRead(id);
   } else return general;
+  let f: JsonFetcher;
   if (t.kind === 'x') {
     const bits = t.bits;
-    const f: JsonFetcher = (_regs, entry) => hexValue(get(entry), bits);
+    f = (_regs, entry) => hexValue(get(entry), bits);
     f.hex = { halves, bits, argument: s.kind === 'arg' };
-    return f;
-  }
-  return (_regs, entry) => renderNumber(m, get(entry), t);
+  } else f = (_regs, entry) => renderNumber(m, get(entry), t);
+  f.register = register;
+  return f;
 }

@@ -221,6 +221,7 @@ export class Kretprobes<A> {
     this.trampoline = page;
     m.symbols.add({ name: 'kretprobe_trampoline', addr: page, size: BigInt(arch.trampolineInsn.length), kind: 'func' });
     this.trampolineProbe = engine.registerKprobe({ addr: page }, { preHandler: (_p, regs) => this.trampolineHandler(regs) }, { internal: true });
+    m.readAheadAtTraps(arch.returnEntryRegs);
     m.sched.onExit((t) => this.flushTask(t));
   }
 
@@ -319,7 +320,6 @@ export class Kretprobes<A> {
   private entryHandler(rp: Kretprobe, regs: Regs): number {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
-    if (arch.returnEntryRegs) cpu.regPrefetch(arch.returnEntryRegs);
     const sp = regs.sp;
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);

@@ -412,8 +412,17 @@ export function traceDefinitions(
   if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
   // The built-in JSON writer is fed lines straight from the fetched values.
   const direct = sink instanceof TraceSink && sink.format === 'json' ? sink : undefined;
+  const conventionRegs = new Set([m.isa.spReg, m.isa.returnReg]);
+  for (let n = 1; n <= 8; n++) {
+    const r = m.isa.argumentRegister(n);
+    if (r !== undefined) conventionRegs.add(r);
+  }
   const jsonWay = (sink: TraceSink, def: ProbeDefinition, atReturn: boolean): JsonWay => {
     const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+    // The registers the hits read come with PC at each trap, in the same call: those of the
+    // calling convention, none of which is part of another (a definition may name %eax on
+    // x86_64, which is part of rax: that one is read when asked).
+    m.readAheadAtTraps(fetchers.flatMap((f) => (f.register !== undefined && conventionRegs.has(f.register) ? [f.register] : [])));
     return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
   const start = m.guestNanoseconds();

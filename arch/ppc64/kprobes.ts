@@ -250,7 +250,7 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     returnAddress(cpu) {
       return cpu.regRead(PPC_REG.lr);
     },
-    returnEntryRegs: Int32Array.of(gpr(1), PPC_REG.lr),
+    returnEntryRegs: [gpr(1), PPC_REG.lr],
     setReturnAddress(cpu, _sp, addr) {
       cpu.regWrite(PPC_REG.lr, addr);
     },

@@ -226,6 +226,32 @@ describe('Unicorn binding', () => {
       );
     });
 
+    it('a write drops what was read ahead of that register, or all of it when another register is written', () => {
+      const EAX = 19;
+      const seen: bigint[] = [];
+      withHook(
+        (u) => {
+          u.regPrefetch(Int32Array.of(R.rax, R.rbx));
+          u.regWrite(R.rax, 5n);
+          seen.push(u.regRead(R.rax), u.regRead(R.rbx));
+          u.regPrefetch(Int32Array.of(R.rax, R.rbx));
+          // EAX is part of RAX and not among those read ahead: nothing read ahead is kept.
+          u.regWrite(EAX, 7n);
+          seen.push(u.regRead(R.rax));
+          u.regPrefetch(Int32Array.of(R.rax, R.rbx));
+          u.regWrite(R.rbx, 9n);
+          seen.push(BigInt(u.regReadHalves(R.rbx)[0]!), u.regRead(R.rax));
+          u.regWrite(R.rip, END);
+        },
+        (u) => {
+          u.regWrite(R.rax, 0x100000001n);
+          u.regWrite(R.rbx, 2n);
+          u.emuStart(0x1000n, END);
+          expect(seen).toEqual([5n, 2n, 7n, 9n, 7n]);
+        },
+      );
+    });
+
     it('writes made before a hook throws still arrive; the error comes out of emuStart', () => {
       withHook(
         (u) => {
