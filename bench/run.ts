@@ -205,7 +205,7 @@ function why(goal: Goal, r: ProbeCosts): string | undefined {
       floor > limit
         ? `That sum is above the goal: it cannot be met while ${what} costs what it does.`
         : `The other ${x(traced - floor)} is what the same work costs inside the traced run beyond its cost alone (the profile below).`;
-    return `As ratios to the bare trap, measured alone in this run: ${what} ${x(base)}, one register read through koffi ${x(read)} and one JSON line formatted and written ${x(line)} sum to ${x(floor)}, of the ${x(traced)} measured. ${verdict}`;
+    return `As ratios to the bare trap, measured alone in this run: ${what} ${x(base)}, one register read through koffi ${x(read)} (at most: the argument is read with PC at the trap, in one call) and one JSON line formatted and written ${x(line)} sum to ${x(floor)}, of the ${x(traced)} measured. ${verdict}`;
   }
   if (goal === 'tasks' || goal === 'tasks-nested') {
     const kb = fmt(r.contextBytes / 1024, 1);
