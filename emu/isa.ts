@@ -16,7 +16,8 @@ export interface Cpu {
   regWriteBytes(id: number, bytes: Uint8Array): void;
   /**
    * A hint: read these registers ahead, in one call where the CPU can; regRead serves them
-   * until a register is written, the hook returns or the guest runs.
+   * until the hook returns or the guest runs. The ids name registers none of which is part
+   * of another: a write of one drops just it, a write of any other register drops them all.
    */
   regPrefetch(ids: Int32Array): void;
   memRead(addr: bigint, size: number): Uint8Array;
