@@ -485,11 +485,13 @@ export class Unicorn {
     const n = ids.length;
     if (n > BATCH) throw new RangeError(`regPrefetch: ${n} registers; at most ${BATCH}`);
     const b = batchScratch();
-    // Unicorn stores only each register's own width.
-    b.halves.fill(0, 0, 2 * n);
+    const h = b.halves;
+    // Unicorn stores only each register's own width. (Loops: a few elements cost less than
+    // a call to fill or set.)
+    for (let i = 0; i < 2 * n; i++) h[i] = 0;
     check(native!.uc_reg_read_batch(this.uc, ids, b.ptrs, n), 'uc_reg_read_batch');
-    this.cacheIds.set(ids);
-    for (let i = 0; i < 2 * n; i++) this.cacheHalves[i] = b.halves[i]!;
+    for (let i = 0; i < n; i++) this.cacheIds[i] = ids[i]!;
+    for (let i = 0; i < 2 * n; i++) this.cacheHalves[i] = h[i]!;
     this.cacheN = n;
   }
 

@@ -250,7 +250,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     returnSlot(sp) {
       return sp;
     },
-    returnEntryRegs: [spReg],
+    returnEntryRegs: [],
 
     frameAlive(stack, sp, ctx) {
       // `call` has just pushed a return address below every live frame's entry sp; `ret`
