@@ -108,7 +108,6 @@ export class Machine {
   readonly syscallContext: SyscallContext;
   readonly timedWaiters = new Set<Task>();
   breakpointHandler: BreakpointHandler | undefined;
-  private readonly breakpointLen: bigint;
   private readonly breakpointBytes: number;
   /** Registers read with PC in one call at each breakpoint trap (readAheadAtTraps); undefined: PC alone. */
   private trapRegs: Int32Array | undefined;
@@ -161,7 +160,6 @@ export class Machine {
       guardCodeWithHook: options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc),
     };
     if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
-    this.breakpointLen = BigInt(isa.breakpointInsn.length);
     this.breakpointBytes = isa.breakpointInsn.length;
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
     this.uc = new Unicorn(
@@ -444,7 +442,7 @@ export class Machine {
       // PC as a number where it is exact: no BigInt is made on a probe hit.
       const pc = this.cpu.regReadHalves(this.isa.pcReg);
       const hi = pc[1]!;
-      const addr = hi < 0x200000 ? hi * 0x100000000 + pc[0]! - this.breakpointBytes : this.cpu.regRead(this.isa.pcReg) - this.breakpointLen;
+      const addr = hi < 0x200000 ? hi * 0x100000000 + pc[0]! - this.breakpointBytes : this.cpu.regRead(this.isa.pcReg) - BigInt(this.breakpointBytes);
       if (this.breakpointHandler(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);

@@ -312,6 +312,16 @@ const HOST_BACKED_MAX = 256 << 20;
 const EXACT = 1n << 53n;
 const EXACT_NEG = -EXACT;
 
+/** `v` as a number where that is exact (below 2^53 in magnitude, as user addresses are), else itself. */
+export function narrowInt(v: bigint): number | bigint {
+  return v < EXACT && v > EXACT_NEG ? Number(v) : v;
+}
+
+/** The BigInt a narrowInt result stands for. */
+export function widenInt(v: number | bigint): bigint {
+  return typeof v === 'number' ? BigInt(v) : v;
+}
+
 /**
  * A stretch of guest memory in a buffer of ours. Unicorn keeps a split region's pieces on
  * the same buffer (uc_mem_unmap and uc_mem_protect of part of it), and so do these records.
@@ -615,7 +625,7 @@ export class Unicorn {
 
   memMap(addr: bigint, size: number, perms: number): void {
     const what = `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`;
-    if (size <= 0 || size > HOST_BACKED_MAX || addr + BigInt(size) > 1n << 53n) {
+    if (size <= 0 || size > HOST_BACKED_MAX || addr + BigInt(size) > EXACT) {
       check(native!.uc_mem_map(this.uc, addr, size, perms), what);
       return;
     }
@@ -769,7 +779,10 @@ export class Unicorn {
     // setBigUint64 takes the value modulo 2^64 itself; below 2^53 in magnitude a number
     // holds it exactly, and ToUint32 (>>> 0) takes it modulo 2^32: no BigInt is made.
     if (size === 8) view.setBigUint64(at, value, littleEndian);
-    else view.setUint32(at, value < EXACT && value > EXACT_NEG ? Number(value) >>> 0 : Number(BigInt.asUintN(32, value)), littleEndian);
+    else {
+      const n = narrowInt(value);
+      view.setUint32(at, typeof n === 'number' ? n >>> 0 : Number(BigInt.asUintN(32, n)), littleEndian);
+    }
     if (h) {
       if (h.exec) this.removeCache(addr, addr + BigInt(size));
       return;

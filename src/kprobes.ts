@@ -6,6 +6,7 @@ import { kprobeArchFor } from '../arch/index.js';
 import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
+import { narrowInt } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
@@ -76,9 +77,6 @@ function hasPostHandler(site: { probes: Kprobe[] }): boolean {
   return false;
 }
 
-/** Addresses below this are exact as numbers. */
-const EXACT = 1n << 53n;
-
 const truthy = (v: number | boolean | void): boolean => v !== undefined && v !== false && v !== 0;
 
 /** The run already ended (fatalError): enclosing handlers pass it on, no fault handler takes it. */
@@ -110,9 +108,8 @@ class HandlerRegs extends Regs {
  * fault handler; registration patches the breakpoint into guest code with patchCode.
  */
 export class KprobeEngine<A> {
-  private readonly sites = new Map<bigint, Site<A>>();
-  /** The same sites by address as a number (those below 2^53): a hit looks up no BigInt. */
-  private readonly siteAt = new Map<number, Site<A>>();
+  /** Sites by address, as a number where exact (narrowInt): a hit looks up no BigInt. */
+  private readonly sites = new Map<number | bigint, Site<A>>();
   private readonly kcbs: TidMap<Kcb<A>>;
   private readonly slotPages: { base: bigint; used: number }[] = [];
   private readonly freeSlots: bigint[] = [];
@@ -173,7 +170,7 @@ export class KprobeEngine<A> {
   registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}, how: { internal?: boolean } = {}): Kprobe {
     const { addr, where } = this.resolve(point);
     if (!how.internal) this.checkBlacklist(addr);
-    const old = this.sites.get(addr);
+    const old = this.sites.get(narrowInt(addr));
     // The kernel's re-registration check (it answers EINVAL): the same handlers at the same
     // address twice would run twice a hit.
     if (old?.probes.some((q) => q.handlers === handlers))
@@ -203,8 +200,7 @@ export class KprobeEngine<A> {
     const opcode = this.machine.mem.read(addr, bp.length);
     this.machine.mem.patchCode(addr, bp);
     const site: Site<A> = { addr, probes: [p], ainsn, slot, opcode, boostReady: false };
-    this.sites.set(addr, site);
-    if (addr < EXACT) this.siteAt.set(Number(addr), site);
+    this.sites.set(narrowInt(addr), site);
     const i = this.removed.findIndex((r) => r.addr === addr);
     if (i >= 0) this.removed.splice(i, 1);
     this.registered(p);
@@ -261,12 +257,11 @@ export class KprobeEngine<A> {
     if (!p.registered) return;
     p.registered = false;
     if (!p.internal) this.nlive--;
-    const site = this.sites.get(p.addr);
+    const site = this.sites.get(narrowInt(p.addr));
     if (!site) return;
     site.probes = site.probes.filter((q) => q !== p);
     if (site.probes.length > 0) return;
-    this.sites.delete(p.addr);
-    if (p.addr < EXACT) this.siteAt.delete(Number(p.addr));
+    this.sites.delete(narrowInt(p.addr));
     this.machine.mem.patchCode(site.addr, site.opcode);
     this.removed.push({ addr: site.addr, opcode: site.opcode });
     this.freeSlotIfUnused(site);
@@ -274,7 +269,7 @@ export class KprobeEngine<A> {
 
   /** A removed site's slot is reused once no task is still stepping through it. */
   private freeSlotIfUnused(site: Site<A>): void {
-    if (this.sites.get(site.addr) === site) return;
+    if (this.sites.get(narrowInt(site.addr)) === site) return;
     if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site)) this.freeSlots.push(site.slot);
   }
 
@@ -286,7 +281,7 @@ export class KprobeEngine<A> {
 
   /** The out-of-line slot of an armed probe address (for tests and tools). */
   slotOf(addr: bigint): bigint | undefined {
-    return this.sites.get(addr)?.slot;
+    return this.sites.get(narrowInt(addr))?.slot;
   }
 
   /** Status of a task's control block, or undefined when no probe is running for it. */
@@ -346,7 +341,7 @@ export class KprobeEngine<A> {
     // costs O(size), not O(probes).
     const bpLen = this.arch.breakpoint.length;
     for (let a = addr - BigInt(bpLen - 1); a < addr + BigInt(bytes.length); a++) {
-      const s = this.sites.get(a);
+      const s = this.sites.get(narrowInt(a));
       if (!s) continue;
       for (let i = 0; i < s.opcode.length; i++) {
         const at = s.addr + BigInt(i) - addr;
@@ -360,7 +355,7 @@ export class KprobeEngine<A> {
   private checkHandlerWrite(addr: bigint, size: number): void {
     // Sites by address, as in readOriginal: an instruction is no longer than its slot.
     for (let a = addr - BigInt(this.arch.slotSize - 1); a < addr + BigInt(size); a++) {
-      const s = this.sites.get(a);
+      const s = this.sites.get(narrowInt(a));
       if (!s) continue;
       // The copy ends where the step-end breakpoint sits: the copy is as long as the instruction.
       const len = this.arch.stepEndAddr(s.ainsn, s.slot) - s.slot;
@@ -439,7 +434,7 @@ export class KprobeEngine<A> {
       this.machine.cpu.regWrite(this.machine.isa.pcReg, BigInt(at));
       return this.postKprobeHandler(task);
     }
-    const site = typeof at === 'number' ? this.siteAt.get(at) : this.sites.get(at);
+    const site = this.sites.get(typeof at === 'number' ? at : narrowInt(at));
     if (!site) {
       const addr = BigInt(at);
       // A probe removed since the trap was raised: its original bytes are back; resume there.

@@ -7,7 +7,7 @@
 // through the trampoline (5.15, kretprobe_find_ret_addr).
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
-import { PROT_EXEC, PROT_READ } from '../emu/unicorn.js';
+import { narrowInt, PROT_EXEC, PROT_READ, widenInt } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import type { Kprobe, KprobeEngine, ProbePoint } from './kprobes.js';
 import type { Regs } from './regs.js';
@@ -83,11 +83,6 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
-/** Integers below this in magnitude are exact as numbers. */
-const EXACT = 1n << 53n;
-const EXACT_NEG = -EXACT;
-const narrow = (v: bigint): number | bigint => (v < EXACT && v > EXACT_NEG ? Number(v) : v);
-const widen = (v: number | bigint): bigint => (typeof v === 'number' ? BigInt(v) : v);
 
 /**
  * An instance as the table keeps it: linked to the next older one of its task (or slot),
@@ -109,27 +104,27 @@ class Instance implements KretprobeInstance {
   constructor(readonly data: Uint8Array) {}
 
   get retAddr(): bigint {
-    return widen(this.ret);
+    return widenInt(this.ret);
   }
 
   set retAddr(v: bigint) {
-    this.ret = narrow(v);
+    this.ret = narrowInt(v);
   }
 
   get stack(): bigint {
-    return widen(this.sp);
+    return widenInt(this.sp);
   }
 
   set stack(v: bigint) {
-    this.sp = narrow(v);
+    this.sp = narrowInt(v);
   }
 
   get slot(): bigint | undefined {
-    return this.at === undefined ? undefined : widen(this.at);
+    return this.at === undefined ? undefined : widenInt(this.at);
   }
 
   set slot(v: bigint | undefined) {
-    this.at = v === undefined ? undefined : narrow(v);
+    this.at = v === undefined ? undefined : narrowInt(v);
   }
 
   /** The return address was in a register at the entry (ppc64 LR). */
