@@ -2,6 +2,7 @@
 // arch_arm_kprobe, arch_disarm_kprobe, prepare_singlestep, resume_execution). The core in
 // src/kprobes.ts never looks at an opcode: it calls one object implementing this.
 import type { Cpu } from '../emu/isa.js';
+import type { Int } from '../emu/unicorn.js';
 import type { SymbolTable } from '../emu/symbols.js';
 
 /** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */
@@ -77,7 +78,7 @@ export interface KprobeArch<A> {
   /** The one instruction of kretprobe_trampoline: a nop. */
   readonly trampolineInsn: Uint8Array;
   /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
-  returnAddress(cpu: Cpu, sp: bigint): bigint;
+  returnAddress(cpu: Cpu, sp: Int): Int;
   /**
    * Registers read with PC at each trap once a return probe is registered: those its entry
    * reads, where reading them ahead saves more there than it adds to the other traps (a
@@ -86,16 +87,16 @@ export interface KprobeArch<A> {
    * trampoline).
    */
   readonly returnEntryRegs: readonly number[];
-  setReturnAddress(cpu: Cpu, sp: bigint, addr: bigint): void;
+  setReturnAddress(cpu: Cpu, sp: Int, addr: Int): void;
   /** Where that return address is kept in memory, or undefined where it is in a register. */
-  returnSlot(sp: bigint): bigint | undefined;
+  returnSlot(sp: Int): Int | undefined;
   /**
    * Whether the frame of a call that entered with stack pointer `stack` is still live at
    * stack pointer `sp` (uretprobes' arch_uretprobe_is_alive): at a new call's entry
    * ('call'), at a tail call's entry ('chain': same sp as the caller's entry), at a return
    * to the trampoline ('ret').
    */
-  frameAlive(stack: bigint, sp: bigint, ctx: 'call' | 'chain' | 'ret'): boolean;
+  frameAlive(stack: Int, sp: Int, ctx: 'call' | 'chain' | 'ret'): boolean;
   /**
    * Whether code in [start, end) can leave the function other than by a call: a return,
    * or a jump whose target is outside it (a tail call) or computed.

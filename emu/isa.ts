@@ -1,7 +1,7 @@
 // Counterpart: the per-architecture parts of Linux that a user-mode emulator needs
 // (arch/*/include/uapi/asm/unistd*.h, start_thread, the syscall entry ABI), as Qiling keeps
 // them: data per ISA behind one interface. The implementations live in arch/<isa>/.
-import type { CpuContext } from './unicorn.js';
+import type { CpuContext, Int } from './unicorn.js';
 
 /** The CPU as the ISA descriptions see it: registers and memory, nothing of the machine. */
 export interface Cpu {
@@ -11,7 +11,10 @@ export interface Cpu {
    * the array is reused by the next call.
    */
   regReadHalves(id: number): Uint32Array;
-  regWrite(id: number, value: bigint): void;
+  /** A register as a number where exact (below 2^53), else as a BigInt (see Int). */
+  regReadInt(id: number): Int;
+  /** Write a register (modulo 2^64); a number must be an integer. */
+  regWrite(id: number, value: bigint | number): void;
   /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
   regWriteBytes(id: number, bytes: Uint8Array): void;
   /**
@@ -27,9 +30,11 @@ export interface Cpu {
    * The same word as two 32-bit halves, [low, high], without making a BigInt; the array is
    * reused by the next call. The address may be a number (exact below 2^53).
    */
-  memReadHalves(addr: bigint | number, size: 4 | 8, littleEndian: boolean): Uint32Array;
-  /** A 4- or 8-byte word in the given byte order, written without allocating. */
-  memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void;
+  memReadHalves(addr: Int, size: 4 | 8, littleEndian: boolean): Uint32Array;
+  /** The same word as an Int: a number where exact, else a BigInt. */
+  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int;
+  /** A 4- or 8-byte word in the given byte order, written without allocating (modulo 2^(8 size)). */
+  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void;
   memWrite(addr: bigint, bytes: Uint8Array): void;
   memMap(addr: bigint, size: number, perms: number): void;
   contextSave(into?: CpuContext): CpuContext;

@@ -60,6 +60,9 @@ const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_TB_FLUSH = 10;
 
 const HOST_LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** Where the low and high halves of a 64-bit word sit in a Uint32Array over it (host order). */
+const LO = HOST_LE ? 0 : 1;
+const HI = 1 - LO;
 
 /** One error type for every failing Unicorn call: the uc_err code and the call that failed. */
 export class UnicornError extends Error {
@@ -312,14 +315,28 @@ const HOST_BACKED_MAX = 256 << 20;
 const EXACT = 1n << 53n;
 const EXACT_NEG = -EXACT;
 
+/**
+ * A guest integer as a number where that is exact (below 2^53 in magnitude, as user
+ * addresses are), else as a BigInt: what narrowInt gives. Equal values have the same form,
+ * so `===` compares them.
+ */
+export type Int = number | bigint;
+
 /** `v` as a number where that is exact (below 2^53 in magnitude, as user addresses are), else itself. */
-export function narrowInt(v: bigint): number | bigint {
+export function narrowInt(v: bigint): Int {
   return v < EXACT && v > EXACT_NEG ? Number(v) : v;
 }
 
 /** The BigInt a narrowInt result stands for. */
-export function widenInt(v: number | bigint): bigint {
+export function widenInt(v: Int): bigint {
   return typeof v === 'number' ? BigInt(v) : v;
+}
+
+/** An integer for a 64-bit store: a number must be an integer (a fraction is a caller's bug). */
+function wordOf(v: Int): bigint {
+  if (typeof v === 'bigint') return v;
+  if (!Number.isSafeInteger(v)) throw new RangeError(`${v} is not an exact integer`);
+  return BigInt(v);
 }
 
 /**
@@ -580,12 +597,19 @@ export class Unicorn {
     return this.halves;
   }
 
+  /** A register as an Int: a number where exact (no BigInt is made), else a BigInt. */
+  regReadInt(id: number): Int {
+    const h = this.regReadHalves(id);
+    const hi = h[1]!;
+    return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+  }
+
   /**
    * Write a register (modulo 2^64). Inside a hook the write waits for the hook's end, in
    * order with the others (see pendIds); a second write of the same register sends the
    * first ones before it.
    */
-  regWrite(id: number, value: bigint): void {
+  regWrite(id: number, value: bigint | number): void {
     if (this.cacheN > 0) this.uncache(id);
     if (this.hookDepth > 0) {
       let n = this.pendN;
@@ -600,12 +624,18 @@ export class Unicorn {
         n = 0;
       }
       this.pendIds[n] = id;
-      // The store takes the value modulo 2^64 (ToBigUint64).
-      this.pendVals[n] = value;
+      if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) {
+        // Two halves of an exact number: no BigInt is made (ToUint32 takes it modulo 2^32).
+        this.pendHalves[2 * n + LO] = value >>> 0;
+        this.pendHalves[2 * n + HI] = Math.floor(value / 0x100000000);
+      } else {
+        // The store takes the value modulo 2^64 (ToBigUint64).
+        this.pendVals[n] = wordOf(value);
+      }
       this.pendN = n + 1;
       return;
     }
-    this.one[0] = value;
+    this.one[0] = wordOf(value);
     check(native!.uc_reg_write(this.uc, id, this.oneBytes), 'uc_reg_write');
   }
 
@@ -760,6 +790,13 @@ export class Unicorn {
     return out;
   }
 
+  /** A 4- or 8-byte word as an Int: a number where exact (no BigInt is made), else a BigInt. */
+  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int {
+    const h = this.memReadHalves(addr, size, littleEndian);
+    const hi = h[1]!;
+    return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+  }
+
   /** Read into a caller-owned buffer (no allocation). */
   memReadInto(addr: bigint, buf: Uint8Array): void {
     const h = this.hostAt(addr, buf.length);
@@ -772,23 +809,27 @@ export class Unicorn {
   }
 
   /** A 4- or 8-byte word in the given byte order, written without allocating. */
-  memWriteWord(addr: bigint, size: 4 | 8, value: bigint, littleEndian: boolean): void {
+  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void {
     const h = this.hostAt(addr, size);
     const view = h ? h.view : this.scratchView;
     const at = h ? this.hostOff : 0;
-    // setBigUint64 takes the value modulo 2^64 itself; below 2^53 in magnitude a number
-    // holds it exactly, and ToUint32 (>>> 0) takes it modulo 2^32: no BigInt is made.
-    if (size === 8) view.setBigUint64(at, value, littleEndian);
-    else {
-      const n = narrowInt(value);
-      view.setUint32(at, typeof n === 'number' ? n >>> 0 : Number(BigInt.asUintN(32, n)), littleEndian);
-    }
+    // An exact number goes in as two halves (ToUint32, >>> 0, takes it modulo 2^32), a
+    // BigInt through setBigUint64 (modulo 2^64): no BigInt is made for a number.
+    const n = typeof value === 'number' ? value : narrowInt(value);
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      if (size === 8) {
+        view.setUint32(littleEndian ? at : at + 4, n >>> 0, littleEndian);
+        view.setUint32(littleEndian ? at + 4 : at, Math.floor(n / 0x100000000), littleEndian);
+      } else view.setUint32(at, n >>> 0, littleEndian);
+    } else if (size === 8) view.setBigUint64(at, wordOf(n), littleEndian);
+    else view.setUint32(at, Number(BigInt.asUintN(32, wordOf(n))), littleEndian);
     if (h) {
-      if (h.exec) this.removeCache(addr, addr + BigInt(size));
+      if (h.exec) this.removeCache(BigInt(addr), BigInt(addr) + BigInt(size));
       return;
     }
-    const err = native!.uc_mem_write(this.uc, addr, this.scratch, size);
-    if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${size})`);
+    const where = BigInt(addr);
+    const err = native!.uc_mem_write(this.uc, where, this.scratch, size);
+    if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${where.toString(16)}, ${size})`);
   }
 
   /**

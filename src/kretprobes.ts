@@ -7,7 +7,7 @@
 // through the trampoline (5.15, kretprobe_find_ret_addr).
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
-import { narrowInt, PROT_EXEC, PROT_READ, widenInt } from '../emu/unicorn.js';
+import { type Int, narrowInt, PROT_EXEC, PROT_READ, widenInt } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import type { Kprobe, KprobeEngine, ProbePoint } from './kprobes.js';
 import type { Regs } from './regs.js';
@@ -96,10 +96,10 @@ class Instance implements KretprobeInstance {
   chained = false;
   user: unknown = undefined;
   next: Instance | undefined = undefined;
-  private ret: number | bigint = 0;
-  private sp: number | bigint = 0;
+  private ret: Int = 0;
+  private sp: Int = 0;
   /** The return slot; undefined where the return address is in a register. */
-  private at: number | bigint | undefined = undefined;
+  private at: Int | undefined = undefined;
 
   constructor(readonly data: Uint8Array) {}
 
@@ -130,6 +130,23 @@ class Instance implements KretprobeInstance {
   /** The return address was in a register at the entry (ppc64 LR). */
   get inRegister(): boolean {
     return this.at === undefined;
+  }
+
+  /** The real return address as an Int: no BigInt is made. */
+  get retInt(): Int {
+    return this.ret;
+  }
+
+  /** The stack pointer at entry as an Int. */
+  get stackInt(): Int {
+    return this.sp;
+  }
+
+  /** A call is tracked: its return address, stack pointer and return slot (Ints, as narrowInt gives them). */
+  enter(ret: Int, sp: Int, at: Int | undefined): void {
+    this.ret = ret;
+    this.sp = sp;
+    this.at = at;
   }
 }
 
@@ -193,6 +210,8 @@ const truthy = (v: number | boolean | void): boolean => v !== undefined && v !==
 /** The return-probe side of one kprobe engine: the trampoline, the instance table. */
 export class Kretprobes<A> {
   readonly trampoline: bigint;
+  /** The same as an Int, as return addresses are compared and written at entries. */
+  private readonly trampolineInt: Int;
   /** The kprobe on kretprobe_trampoline (arch_init). */
   readonly trampolineProbe: Kprobe;
   /** Instances in flight by task id (or by return slot with stack keying), newest first: entry and return are O(1). */
@@ -214,6 +233,7 @@ export class Kretprobes<A> {
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
     m.mem.patchCode(page, arch.trampolineInsn);
     this.trampoline = page;
+    this.trampolineInt = narrowInt(page);
     m.symbols.add({ name: 'kretprobe_trampoline', addr: page, size: BigInt(arch.trampolineInsn.length), kind: 'func' });
     this.trampolineProbe = engine.registerKprobe({ addr: page }, { preHandler: (_p, regs) => this.trampolineHandler(regs) }, { internal: true });
     m.readAheadAtTraps(arch.returnEntryRegs);
@@ -307,18 +327,20 @@ export class Kretprobes<A> {
     return out;
   }
 
-  private key(task: number, slot: bigint | undefined): number | bigint {
-    return this.keying === 'task' ? task : slot!;
+  /** The table's key: the task id (a number), or with stack keying the return slot (a BigInt). */
+  private key(task: number, slot: Int | undefined): number | bigint {
+    return this.keying === 'task' ? task : widenInt(slot!);
   }
 
   /** pre_handler_kretprobe + arch_prepare_kretprobe. */
   private entryHandler(rp: Kretprobe, regs: Regs): number {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
-    const sp = regs.sp;
+    // Addresses as Ints (numbers where exact, as user addresses are): no BigInt is made.
+    const sp = cpu.regReadInt(m.isa.spReg);
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);
-    const chained = ret === this.trampoline;
+    const chained = ret === this.trampolineInt;
     if (this.keying === 'task' && this.engine.kretprobeSpCheck) this.dropDead(task, sp, chained ? 'chain' : 'call');
     // The pool holds only instances made by register(), which the table can link.
     const ri = rp.free.pop() as Instance | undefined;
@@ -351,21 +373,19 @@ export class Kretprobes<A> {
       rp.free.push(ri);
       return 0;
     }
-    ri.retAddr = ret;
-    ri.stack = sp;
     const slot = arch.returnSlot(sp);
-    ri.slot = slot;
+    ri.enter(ret, sp, slot);
     ri.chained = chained;
-    arch.setReturnAddress(cpu, sp, this.trampoline);
+    arch.setReturnAddress(cpu, sp, this.trampolineInt);
     this.table.push(this.key(task, slot), ri);
     rp.used++;
     return 0;
   }
 
   /** Instances whose frames a longjmp skipped: gone from the stack (uretprobes' cleanup). */
-  private dropDead(task: number, sp: bigint, ctx: 'call' | 'chain'): void {
+  private dropDead(task: number, sp: Int, ctx: 'call' | 'chain'): void {
     const { arch } = this.engine;
-    for (let ri = this.table.head(task); ri && !arch.frameAlive(ri.stack, sp, ctx); ri = this.table.head(task)) {
+    for (let ri = this.table.head(task); ri && !arch.frameAlive(ri.stackInt, sp, ctx); ri = this.table.head(task)) {
       // Out of the table before its drop handler runs.
       this.table.setHead(task, ri.next);
       this.release(ri, 'longjmp');
@@ -395,8 +415,9 @@ export class Kretprobes<A> {
     const task = regs.tid;
     // The stack pointer is read only when something needs it: stack keying, or the sp check
     // of an outer call.
-    let sp = this.keying === 'task' ? undefined : regs.sp;
-    const key = sp === undefined ? task : sp - BigInt(m.isa.wordSize);
+    const spReg = m.isa.spReg;
+    let sp = this.keying === 'task' ? undefined : m.cpu.regReadInt(spReg);
+    const key = sp === undefined ? task : widenInt(sp) - BigInt(m.isa.wordSize);
     let head = this.table.head(key);
     // The returning call's chain, newest first: `head` up to `end`, the first instance with
     // a real return address (those before it were chained: a tail call, a second probe).
@@ -414,7 +435,7 @@ export class Kretprobes<A> {
       this.table.setHead(key, next);
       // With the sp check, a chain whose next (outer) call is no longer on the stack was
       // skipped by a longjmp: drop it without handlers and look at the next one.
-      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stack, (sp ??= regs.sp), 'ret')) {
+      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stackInt, (sp ??= m.cpu.regReadInt(spReg)), 'ret')) {
         this.nstale += this.endChain(head!, end, undefined);
         // The table again: a drop handler may have run guest code.
         head = this.table.head(key);
@@ -422,15 +443,15 @@ export class Kretprobes<A> {
       }
       break;
     }
-    const real = end.retAddr;
+    const real = end.retInt;
     // PC at the real return address while handlers run (as since 5.15), so that a stack
     // trace from the handler starts in the caller.
-    regs.pc = real;
+    m.cpu.regWrite(m.isa.pcReg, real);
     // Where the call kept its return address in a register (ppc64 LR), that register reads
     // the trampoline after the return: give it the real address too, as later kernels do
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
     // register needs no stack pointer.
-    if (end.inRegister) arch.setReturnAddress(m.cpu, 0n, real);
+    if (end.inRegister) arch.setReturnAddress(m.cpu, 0, real);
     this.endChain(head!, end, regs);
     return 1;
   }

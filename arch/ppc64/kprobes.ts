@@ -248,7 +248,7 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
 
     trampolineInsn: Uint8Array.of(0x60, 0x00, 0x00, 0x00),
     returnAddress(cpu) {
-      return cpu.regRead(PPC_REG.lr);
+      return cpu.regReadInt(PPC_REG.lr);
     },
     returnEntryRegs: [gpr(1), PPC_REG.lr],
     setReturnAddress(cpu, _sp, addr) {

@@ -88,6 +88,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
   const spReg = mode === 64 ? X86_REG.rsp : X86_REG.esp;
   const flagsReg = mode === 64 ? X86_REG.rflags : X86_REG.eflags;
   const { read: readWord, write: writeWord } = x86StackWords(mode === 64);
+  const wordSize = mode === 64 ? 8 : 4;
   const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
   /** Instruction boundaries found so far, per function start (in address order). */
   const boundaries = new Map<bigint, { list: bigint[]; set: Set<bigint> }>();
@@ -241,11 +242,12 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     trampolineInsn: Uint8Array.of(0x90),
+    // Addresses as Ints (numbers where exact): the entry of a return probe makes no BigInt.
     returnAddress(cpu, sp) {
-      return readWord(cpu, sp);
+      return cpu.memReadInt(sp, wordSize, true);
     },
     setReturnAddress(cpu, sp, addr) {
-      writeWord(cpu, sp, addr);
+      cpu.memWriteWord(sp, wordSize, addr, true);
     },
     returnSlot(sp) {
       return sp;

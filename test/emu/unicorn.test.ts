@@ -1,7 +1,7 @@
 // The Unicorn binding: version, hook errors, code patching, engine lifetime.
 import { describe, expect, it, vi } from 'vitest';
 import { Memory } from '../../emu/memory.js';
-import { openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
+import { narrowInt, openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
 import { X86_REG as R } from '../../arch/x86/isa.js';
 
 const RAX = 35;
@@ -149,6 +149,31 @@ describe('Unicorn binding', () => {
           expect(u.emuStart(0x1000n, END)).toBe(0);
           expect(seen).toEqual([5n, 99n, 7n]);
           expect([u.regRead(R.rax), u.regRead(R.rbx), u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([5n, 8n, 13n, 2n]);
+        },
+      );
+    });
+
+    it('registers as Ints: numbers written in the hook arrive as BigInts would, and read back as numbers where exact', () => {
+      const seen: (number | bigint)[] = [];
+      withHook(
+        (u) => {
+          u.regWrite(R.rax, 0x1122334455667);
+          u.regWrite(R.rbx, (1n << 60n) + 1n);
+          u.regWrite(R.rdx, 7);
+          seen.push(u.regReadInt(R.rax), u.regReadInt(R.rbx), u.regReadInt(R.rdx));
+          u.regWrite(R.rdx, -1);
+        },
+        (u) => {
+          expect(u.emuStart(0x1000n, END)).toBe(0);
+          expect(seen).toEqual([0x1122334455667, (1n << 60n) + 1n, 7]);
+          expect(u.regRead(R.rcx)).toBe(0x1122334455667n + (1n << 60n) + 1n);
+          // Outside a hook a number goes straight in.
+          u.regWrite(R.rdx, 2 ** 40);
+          expect(u.regReadInt(R.rdx)).toBe(2 ** 40);
+          u.regWrite(R.rdx, -1);
+          expect(u.regRead(R.rdx)).toBe(0xffffffffffffffffn);
+          expect(u.regReadInt(R.rdx)).toBe(0xffffffffffffffffn);
+          expect(() => u.regWrite(R.rdx, 0.5)).toThrow(RangeError);
         },
       );
     });
@@ -397,6 +422,36 @@ describe('Unicorn binding', () => {
           u.memWriteWord(0x20100n, 4, value, true);
           expect(u.memReadWord(0x20100n, 8, true)).toBe(four);
         }
+      });
+    });
+
+    it('words as Ints: numbers where exact, BigInts past 2^53, the same words as with BigInts, in both byte orders and both kinds of memory', () => {
+      withEngine((u) => {
+        const big = 0x40000000n;
+        u.memMap(big, (256 << 20) + 0x1000, 3);
+        const values: bigint[] = [0n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 0x1122334455667n, (1n << 53n) - 1n, 1n << 53n, 0xfedcba9876543210n];
+        for (const at of [0x20ff8n, big + 0x1ff8n])
+          for (const le of [true, false])
+            for (const v of values) {
+              for (const size of [4, 8] as const) {
+                const want = BigInt.asUintN(8 * size, v);
+                u.memWriteWord(Number(at), size, narrowInt(v), le);
+                expect(u.memReadWord(at, size, le)).toBe(want);
+                const got = u.memReadInt(Number(at), size, le);
+                expect(got).toBe(narrowInt(want));
+                expect(typeof got).toBe(want < 1n << 53n ? 'number' : 'bigint');
+              }
+            }
+        // A number that is not an exact integer is refused, and nothing is written.
+        u.memWriteWord(0x20100n, 8, 5, true);
+        expect(() => u.memWriteWord(0x20100n, 8, 2 ** 60 + 0.5, true)).toThrow(RangeError);
+        expect(() => u.memWriteWord(0x20100n, 8, 1.5, true)).toThrow(RangeError);
+        expect(u.memReadWord(0x20100n, 8, true)).toBe(5n);
+        // Negative numbers are taken modulo 2^32 or 2^64, as BigInts are.
+        u.memWriteWord(0x20100n, 8, -2, true);
+        expect(u.memReadWord(0x20100n, 8, true)).toBe(0xfffffffffffffffen);
+        u.memWriteWord(0x20100n, 4, -2, true);
+        expect(u.memReadWord(0x20100n, 4, true)).toBe(0xfffffffen);
       });
     });
 
