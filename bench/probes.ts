@@ -24,10 +24,31 @@ const per = (ms: number, base: number, n: number): number => ((ms - base) * 1000
  * rounds is reported: a difference or ratio of bests would pair runs from different moments
  * of a noisy machine.
  */
-export function rounds(repeat: number, variants: (() => number)[]): { median(figure: (times: number[]) => number): number } {
+export function rounds(repeat: number, variants: (() => number)[]): Rounds {
   const all: number[][] = [];
   for (let i = 0; i < repeat; i++) all.push(variants.map((v) => v()));
-  return { median: (figure) => median(all.map(figure)) };
+  return {
+    median: (figure) => median(all.map(figure)),
+    quartiles: (figure) => {
+      const xs = all.map(figure);
+      return [quantile(xs, 0.25), quantile(xs, 0.75)];
+    },
+  };
+}
+
+/** The rounds of a group: a figure's median over them, and its quartiles (the middle half of the rounds). */
+export interface Rounds {
+  median(figure: (times: number[]) => number): number;
+  quartiles(figure: (times: number[]) => number): [number, number];
+}
+
+/** The q-quantile of `xs`, linear between order statistics (R's type 7; 0.5 is the median). */
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.min(lo + 1, s.length - 1);
+  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
 }
 
 /** Best of `repeat` interleaved rounds of each variant. */
@@ -38,9 +59,7 @@ export function bestOfSync(repeat: number, variants: (() => number)[]): number[]
 }
 
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return quantile(xs, 0.5);
 }
 
 /** One run of the synthetic loop of `n` rounds: a breakpoint, an empty UC_HOOK_CODE, or neither (ms). */
@@ -215,7 +234,12 @@ export interface ProbeCosts {
   nodeMs: number | undefined;
   cliKprobeUs: number;
   cliKretUs: number;
+  /** The quartiles over rounds of each goal's figure: how far this run's own rounds spread. */
+  spread: Record<GoalFigure, [number, number]>;
 }
+
+/** The figures that goals are set on. */
+export type GoalFigure = 'idle100Ratio' | 'kprobeRatio' | 'kretRatio' | 'many10kRatio' | 'tasksRatio' | 'nestRatio' | 'cliKprobeRatio' | 'cliKretRatio';
 
 // What the table puts on the scale fixture; bench/profile.ts profiles the same setups.
 type Setup = (e: KprobeEngine<unknown>) => void;
@@ -359,6 +383,13 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const nested = (f: (...t: Nest) => number) => nest.median((t) => f(...(t as Nest)));
   type Traced = [nop: number, trap: number, plain: number, kp: number, kret: number];
   const trace = (f: (...t: Traced) => number) => traceRounds.median((t) => f(...(t as Traced)));
+  // A goal's figure: its median, and its quartiles kept in `spread`.
+  const spread = {} as Record<GoalFigure, [number, number]>;
+  const goal = <T extends number[]>(name: GoalFigure, set: Rounds, f: (...t: T) => number): number => {
+    const g = (t: number[]) => f(...(t as T));
+    spread[name] = set.quartiles(g);
+    return set.median(g);
+  };
 
   return {
     isa,
@@ -367,24 +398,24 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     cliBareTrapUs: trace(bare),
     codeHookUs: engine.codeHookUs,
     kprobeUs: hit((_n, _t, plain, kp) => per(kp, plain, N)),
-    kprobeRatio: hit((nop, trap, plain, kp) => per(kp, plain, N) / bare(nop, trap)),
+    kprobeRatio: goal<Hits>('kprobeRatio', hits, (nop, trap, plain, kp) => per(kp, plain, N) / bare(nop, trap)),
     kprobeSteppedUs: hit((_n, _t, plain, _k, kpStep) => per(kpStep, plain, N)),
     kprobeSteppedRatio: hit((nop, trap, plain, _k, kpStep) => per(kpStep, plain, N) / bare(nop, trap)),
     kretUs: hit((_n, _t, plain, _k, _s, kret) => per(kret, plain, N)),
-    kretRatio: hit((nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap)),
+    kretRatio: goal<Hits>('kretRatio', hits, (nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap)),
     reoptimizeMs: reopt.median(([kept, fresh]) => fresh! - kept!),
-    idle100Ratio: idle.median(([plain, probed]) => probed! / plain!),
+    idle100Ratio: goal<[plain: number, probed: number]>('idle100Ratio', idle, (plain, probed) => probed / plain),
     plainMs: idle.median(([plain]) => plain!),
     idle100Ms: idle.median(([, probed]) => probed!),
-    many10kRatio: hit((_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N)),
+    many10kRatio: goal<Hits>('many10kRatio', hits, (_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N)),
     registerUs: (registerMs * 1000) / cold10k.length,
     deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
     bytesPerInstance: bytes,
     tasks1000Us: task((plain, probed) => per(probed, plain, T * R)),
-    tasksRatio: task((plain, probed, onePlain, oneProbed) => per(probed, plain, T * R) / per(oneProbed, onePlain, T * R)),
+    tasksRatio: goal<Tasks>('tasksRatio', tasks, (plain, probed, onePlain, oneProbed) => per(probed, plain, T * R) / per(oneProbed, onePlain, T * R)),
     tasksKprobeRatio: task((plain, _p, onePlain, _o, kp, oneKp) => per(kp, plain, T * R) / per(oneKp, onePlain, T * R)),
     nestUs: nested((plain, probed) => per(probed, plain, nestReturns)),
-    nestRatio: nested((plain, probed, onePlain, oneProbed) => per(probed, plain, nestReturns) / per(oneProbed, onePlain, nestReturns)),
+    nestRatio: goal<Nest>('nestRatio', nest, (plain, probed, onePlain, oneProbed) => per(probed, plain, nestReturns) / per(oneProbed, onePlain, nestReturns)),
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
@@ -392,9 +423,10 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     startupMs: hello,
     nodeMs,
     cliKprobeUs: trace((_n, _t, plain, kp) => per(kp, plain, NCLI)),
-    cliKprobeRatio: trace((nop, trap, plain, kp) => per(kp, plain, NCLI) / bare(nop, trap)),
+    cliKprobeRatio: goal<Traced>('cliKprobeRatio', traceRounds, (nop, trap, plain, kp) => per(kp, plain, NCLI) / bare(nop, trap)),
     cliKretUs: trace((_n, _t, plain, _k, kret) => per(kret, plain, NCLI)),
-    cliKretRatio: trace((nop, trap, plain, _k, kret) => per(kret, plain, NCLI) / bare(nop, trap)),
+    cliKretRatio: goal<Traced>('cliKretRatio', traceRounds, (nop, trap, plain, _k, kret) => per(kret, plain, NCLI) / bare(nop, trap)),
+    spread,
   };
 }
 

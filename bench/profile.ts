@@ -5,6 +5,7 @@
 // bench/profiles/ for Chrome DevTools or speedscope.
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockWriter } from '../src/output.js';
 import { TraceSink, traceDefinitions } from '../src/tracing.js';
@@ -23,6 +24,9 @@ export const GOALS = {
   'cli-kretprobe': "traced kretprobe'd call, JSON lines to /dev/null (goal 6b)",
 } as const;
 export type Goal = keyof typeof GOALS;
+
+/** Where whole profiles are kept (relative to the project root, where the scripts run). */
+export const PROFILES = 'bench/profiles';
 
 function workload(goal: Goal, isa: Isa): () => void {
   // Hits enough that registration and start-up are a small part of the profile.
@@ -136,8 +140,8 @@ async function main(): Promise<void> {
     return;
   }
   const { lines, profile } = await profileGoal(goal as Goal, isa as Isa);
-  mkdirSync('bench/profiles', { recursive: true });
-  const file = `bench/profiles/${goal}-${isa}.cpuprofile`;
+  mkdirSync(PROFILES, { recursive: true });
+  const file = join(PROFILES, `${goal}-${isa}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
   console.log(`${GOALS[goal as Goal]} on ${isa}; profile in ${file}\n`);
   for (const l of profileTable(lines, 20)) console.log(l);
