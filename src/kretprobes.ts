@@ -151,6 +151,14 @@ class Instance implements KretprobeInstance {
 }
 
 /**
+ * The real return address `ri` holds, as an Int (a number where exact): what `retAddr`
+ * gives without making a BigInt, for handlers that key by it.
+ */
+export function retAddrInt(ri: KretprobeInstance): Int {
+  return ri instanceof Instance ? ri.retInt : narrowInt(ri.retAddr);
+}
+
+/**
  * Instances in flight as lists linked newest first (the kernel's hlist of 2.6.13), headed
  * by task id (an array indexed by tid: no hashing) or, with stack keying, by return slot (a
  * Map). Entry and return touch the head and the instance itself, nothing else: with 1,000

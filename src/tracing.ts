@@ -3,9 +3,10 @@
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
+import { narrowInt, widenInt, type Int } from '../emu/unicorn.js';
 import { argNumbers, fetchArgs, hexValue, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
-import type { KretDropReason, Kretprobe, KretprobeInstance, KretprobeKeying } from './kretprobes.js';
+import { retAddrInt, type KretDropReason, type Kretprobe, type KretprobeInstance, type KretprobeKeying } from './kretprobes.js';
 import { collectEvents, DefinitionError, type ProbeDefinition } from './probe-def.js';
 import type { BlockWriter } from './output.js';
 import type { Regs } from './regs.js';
@@ -434,7 +435,7 @@ export function traceDefinitions(
       try {
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
-          const places = new Map<bigint, ReturnPlace>();
+          const places = new Map<Int, ReturnPlace>();
           const json = direct && jsonWay(direct, def, true);
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
@@ -490,17 +491,18 @@ function recordReturn(
   ri: KretprobeInstance,
   regs: Regs,
   ns: bigint,
-  places: Map<bigint, ReturnPlace>,
+  places: Map<Int, ReturnPlace>,
   direct: JsonWay | undefined,
 ): void {
   const u = ri.user as EntryState | undefined;
   const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
-  // An instance of a chain holds the trampoline; PC is the real address then.
-  const to = ri.chained ? regs.pc : ri.retAddr;
+  // An instance of a chain holds the trampoline; PC is the real address then. Places are
+  // kept by the address as an Int: no BigInt is made for a place seen before.
+  const to = ri.chained ? narrowInt(regs.pc) : retAddrInt(ri);
   const func = ri.rp?.func ?? '?';
   let place = places.get(to);
   if (!place) {
-    const p = locate(m, to);
+    const p = locate(m, widenInt(to));
     places.set(to, (place = { ...p, where: `${p.sym} <- ${func}`, values: [] }));
   }
   if (direct) {
