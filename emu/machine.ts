@@ -24,6 +24,8 @@ import {
   UC_ERR_WRITE_UNALIGNED,
   UC_ERR_WRITE_UNMAPPED,
   UnicornError,
+  narrowInt,
+  type Int,
 } from './unicorn.js';
 
 export const SIGNAL_NAMES: Record<number, string> = {
@@ -81,7 +83,7 @@ type Action = 'none' | 'yield' | 'switch';
  * A breakpoint handler returns true when it consumed the trap (and set PC itself). The
  * address is a number when it is below 2^53 (as user addresses are), else a BigInt.
  */
-export type BreakpointHandler = (addr: number | bigint, task: Task) => boolean;
+export type BreakpointHandler = (addr: Int, task: Task) => boolean;
 
 /** Thrown out of a hook to end the run with a 'error' stop (exit 125) and this message. */
 export class HostError extends Error {
@@ -440,9 +442,8 @@ export class Machine {
     if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
       if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
       // PC as a number where it is exact: no BigInt is made on a probe hit.
-      const pc = this.cpu.regReadHalves(this.isa.pcReg);
-      const hi = pc[1]!;
-      const addr = hi < 0x200000 ? hi * 0x100000000 + pc[0]! - this.breakpointBytes : this.cpu.regRead(this.isa.pcReg) - BigInt(this.breakpointBytes);
+      const pc = this.cpu.regReadInt(this.isa.pcReg);
+      const addr = typeof pc === 'number' ? pc - this.breakpointBytes : narrowInt(pc - BigInt(this.breakpointBytes));
       if (this.breakpointHandler(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);

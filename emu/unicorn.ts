@@ -322,6 +322,12 @@ const EXACT_NEG = -EXACT;
  */
 export type Int = number | bigint;
 
+/** The Int of a 64-bit word given as two 32-bit halves, [low, high]: a BigInt only at 2^53 and above. */
+function intOfHalves(h: Uint32Array): Int {
+  const hi = h[1]!;
+  return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+}
+
 /** `v` as a number where that is exact (below 2^53 in magnitude, as user addresses are), else itself. */
 export function narrowInt(v: bigint): Int {
   return v < EXACT && v > EXACT_NEG ? Number(v) : v;
@@ -599,9 +605,7 @@ export class Unicorn {
 
   /** A register as an Int: a number where exact (no BigInt is made), else a BigInt. */
   regReadInt(id: number): Int {
-    const h = this.regReadHalves(id);
-    const hi = h[1]!;
-    return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+    return intOfHalves(this.regReadHalves(id));
   }
 
   /**
@@ -792,9 +796,7 @@ export class Unicorn {
 
   /** A 4- or 8-byte word as an Int: a number where exact (no BigInt is made), else a BigInt. */
   memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int {
-    const h = this.memReadHalves(addr, size, littleEndian);
-    const hi = h[1]!;
-    return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+    return intOfHalves(this.memReadHalves(addr, size, littleEndian));
   }
 
   /** Read into a caller-owned buffer (no allocation). */

@@ -6,7 +6,7 @@ import { kprobeArchFor } from '../arch/index.js';
 import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError } from '../emu/machine.js';
-import { narrowInt } from '../emu/unicorn.js';
+import { narrowInt, type Int } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
@@ -109,7 +109,7 @@ class HandlerRegs extends Regs {
  */
 export class KprobeEngine<A> {
   /** Sites by address, as a number where exact (narrowInt): a hit looks up no BigInt. */
-  private readonly sites = new Map<number | bigint, Site<A>>();
+  private readonly sites = new Map<Int, Site<A>>();
   private readonly kcbs: TidMap<Kcb<A>>;
   private readonly slotPages: { base: bigint; used: number }[] = [];
   private readonly freeSlots: bigint[] = [];
@@ -426,7 +426,7 @@ export class KprobeEngine<A> {
   }
 
   /** kprobe_handler: a breakpoint at `at` (a number below 2^53). */
-  private kprobeHandler(at: number | bigint, task: Task): boolean {
+  private kprobeHandler(at: Int, task: Task): boolean {
     const k = this.kcbFor(task);
     // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
     if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && BigInt(at) === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {

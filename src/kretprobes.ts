@@ -83,7 +83,6 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
-
 /**
  * An instance as the table keeps it: linked to the next older one of its task (or slot),
  * its addresses held as numbers where they are exact (user addresses are). An instance
