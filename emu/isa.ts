@@ -99,8 +99,11 @@ export interface IsaSpec {
   /** System call number -> Linux name. */
   readonly syscalls: ReadonlyMap<number, string>;
   readonly cloneArgs: CloneArgOrder;
-  /** Address layout of a new process. */
-  readonly layout: { stackTop: bigint; stackSize: number; mmapTop: bigint; mmapBottom: bigint; until: bigint };
+  /**
+   * Address layout of a new process. `faultPage`: a page-aligned address above everything a
+   * guest can map, never mapped, where the virtual TLB sends denied accesses (Unicorn.useVirtualTlb).
+   */
+  readonly layout: { stackTop: bigint; stackSize: number; mmapTop: bigint; mmapBottom: bigint; until: bigint; faultPage: bigint };
   /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
   readonly disasm: { arch: 'x86' | 'ppc'; mode: 32 | 64; bigEndian: boolean };
 

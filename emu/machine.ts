@@ -24,9 +24,18 @@ import {
   UC_ERR_WRITE_UNALIGNED,
   UC_ERR_WRITE_UNMAPPED,
   UnicornError,
+  engineHasVirtualTlb,
+  engineReportsFaultingPc,
   narrowInt,
   type Int,
 } from './unicorn.js';
+
+/** What a denial of the virtual TLB means on a mapped page. */
+const UNMAPPED_TO_PROT = new Map([
+  [UC_ERR_READ_UNMAPPED, UC_ERR_READ_PROT],
+  [UC_ERR_WRITE_UNMAPPED, UC_ERR_WRITE_PROT],
+  [UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT],
+]);
 
 export const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
@@ -60,6 +69,11 @@ export interface MachineOptions {
   preciseFaults?: boolean;
   /** Keep read-only code read-only with a write hook instead of page protection (Memory). */
   guardCodeWithHook?: boolean;
+  /**
+   * Resolve guest pages through Unicorn 2.1's virtual TLB (the default where the library has
+   * one); false runs on the flat MMU, as Unicorn 2.0.1 does (for comparisons).
+   */
+  virtualTlb?: boolean;
 }
 
 export type StopReason =
@@ -151,6 +165,7 @@ export class Machine {
     readonly image: ElfImage,
     options: MachineOptions,
   ) {
+    const virtualTlb = (options.virtualTlb ?? true) && engineHasVirtualTlb();
     this.options = {
       envp: [],
       maxInsns: 0,
@@ -159,7 +174,9 @@ export class Machine {
       maxTasks: 256,
       preciseFaults: true,
       ...options,
-      guardCodeWithHook: options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc),
+      virtualTlb,
+      // The virtual TLB keeps code read-only for the guest and lets the host write it.
+      guardCodeWithHook: !virtualTlb && (options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc)),
     };
     if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointBytes = isa.breakpointInsn.length;
@@ -174,8 +191,13 @@ export class Machine {
           this.lastFault = { type, address };
         },
         watchedWrite: (address) => this.mem.guestWroteCode(address),
+        tlbFill: (page) => this.mem.pagePerms(page),
       },
-      { syscallInsn: isa.syscallInsn, ...(this.options.preciseFaults && isa.memHooksSyncPc ? { preciseFaultsAt: isa.layout.until } : {}) },
+      {
+        syscallInsn: isa.syscallInsn,
+        ...(virtualTlb ? { faultPage: isa.layout.faultPage } : {}),
+        ...(this.options.preciseFaults && isa.memHooksSyncPc ? { preciseFaultsAt: isa.layout.until } : {}),
+      },
     );
     try {
       this.cpu = this.uc;
@@ -249,8 +271,16 @@ export class Machine {
     }
   }
 
+  /** Addresses the machine has a code hook on (instructions it emulates), in ascending order. */
+  codeHooks(): bigint[] {
+    return [...this.unsafeHooked].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   private onUnsafe(addr: bigint): void {
     if (!this.unsafeHooked.has(addr)) return;
+    // Unicorn 2.1 calls every code hook covering an address, even after one of them moved
+    // PC past the instruction: the instruction is emulated once, when PC is still at it.
+    if (this.cpu.regReadInt(this.isa.pcReg) !== Number(addr)) return;
     const word = this.mem.read(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
     // Only if it is still there (a kprobe's breakpoint may have replaced it).
     if (!this.isa.findUnsafe!(word, addr).length) return;
@@ -573,8 +603,15 @@ export class Machine {
   private faultFromError(err: number): StopReason | undefined {
     let pc = this.cpu.regRead(this.isa.pcReg);
     const f = this.lastFault;
+    if (this.uc.virtualTlb) {
+      // A denied access left its page's TLB entry on the fault page (Unicorn.useVirtualTlb),
+      // and every denial arrives as "unmapped": a mapped page means its permissions refused.
+      this.uc.flushTlb();
+      if (f && this.mem.isMapped(f.address)) err = UNMAPPED_TO_PROT.get(err) ?? err;
+    }
     const data = err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_READ_PROT || err === UC_ERR_WRITE_PROT;
-    if (data && f && this.isa.locateDataFault) {
+    // Unicorn 2.1 reports the faulting instruction itself; 2.0.1 the start of its block.
+    if (data && f && this.isa.locateDataFault && !engineReportsFaultingPc()) {
       const write = err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_WRITE_PROT;
       pc = this.isa.locateDataFault(this.cpu, pc, f.address, write) ?? pc;
     }

@@ -11,6 +11,9 @@ export { PROT_EXEC, PROT_READ, PROT_WRITE };
 interface Area {
   start: bigint;
   end: bigint;
+  /** `start` and `end` as numbers (guest mappings lie below 2^53), for pagePerms. */
+  first: number;
+  last: number;
   perms: number;
   /** Who made it: 'image', 'stack', 'brk', 'mmap', 'engine'. */
   kind: string;
@@ -32,6 +35,8 @@ export class OutOfMemory extends Error {}
  */
 export class Memory {
   private areas: Area[] = [];
+  /** The area pagePerms found last (dropped whenever the list changes). */
+  private lastArea: Area | undefined;
   /** Read-only pages patchCode opened for writing, with their permissions: see seal(). */
   private readonly opened = new Map<bigint, number>();
   private mappedBytes = 0n;
@@ -70,7 +75,7 @@ export class Memory {
     if (this.mappedBytes + (e - s) > this.maxBytes)
       throw new OutOfMemory(`guest memory limit of ${this.maxBytes} bytes reached`);
     this.uc.memMap(s, Number(e - s), this.guarded(perms) ? perms | PROT_WRITE : perms);
-    this.insert(this.watched({ start: s, end: e, perms, kind }));
+    this.insert(this.watched({ start: s, end: e, first: Number(s), last: Number(e), perms, kind }));
     this.mappedBytes += e - s;
   }
 
@@ -111,7 +116,7 @@ export class Memory {
     a.locked = true;
   }
 
-  /** Whether Unicorn lets the host write the page without protecting it first. */
+  /** Whether Unicorn lets the host write the page without protecting it first (flat MMU). */
   private engineWritable(page: bigint): boolean {
     const a = this.areaAt(page);
     return a !== undefined && ((a.perms & PROT_WRITE) !== 0 || (this.guarded(a.perms) && !a.locked));
@@ -119,6 +124,29 @@ export class Memory {
 
   private areaAt(addr: bigint): Area | undefined {
     return this.areas.find((a) => addr >= a.start && addr < a.end);
+  }
+
+  /**
+   * Permissions of the page at `page` (a number), or -1 when it is not mapped: what the
+   * virtual TLB asks at each miss, so no BigInt is made (a binary search over the areas,
+   * after a look at the one found last).
+   */
+  pagePerms(page: number): number {
+    let a = this.lastArea;
+    if (a === undefined || page < a.first || page >= a.last) {
+      const areas = this.areas;
+      let lo = 0;
+      let hi = areas.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (areas[mid]!.last <= page) lo = mid + 1;
+        else hi = mid;
+      }
+      a = areas[lo];
+      if (a === undefined || page < a.first) return -1;
+      this.lastArea = a;
+    }
+    return a.perms;
   }
 
   isMapped(addr: bigint): boolean {
@@ -175,7 +203,7 @@ export class Memory {
     // QEMU's view of the whole address space (tens of us with a few hundred regions). So
     // such pages stay open for writing while probes are registered, and `seal` protects
     // them back once, before the guest runs again.
-    if (!this.uc.hostBacked(addr, bytes.length)) {
+    if (!this.uc.virtualTlb && !this.uc.hostBacked(addr, bytes.length)) {
       for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
         if (this.opened.has(page) || this.engineWritable(page)) continue;
         const perms = this.permsAt(page);
@@ -258,9 +286,10 @@ export class Memory {
     if (a.watch !== undefined) this.uc.unhook(a.watch);
     const { watch: _old, ...rest } = a;
     const pieces: Area[] = [];
-    if (a.start < s) pieces.push({ ...rest, end: s });
-    if (perms !== undefined) pieces.push({ ...rest, start: s, end: e, perms, locked: false });
-    if (e < a.end) pieces.push({ ...rest, start: e });
+    if (a.start < s) pieces.push({ ...rest, end: s, last: Number(s) });
+    if (perms !== undefined) pieces.push({ ...rest, start: s, end: e, first: Number(s), last: Number(e), perms, locked: false });
+    if (e < a.end) pieces.push({ ...rest, start: e, first: Number(e) });
+    this.lastArea = undefined;
     this.areas.splice(i, 1, ...pieces.map((p) => this.watched(p)));
   }
 
@@ -271,6 +300,7 @@ export class Memory {
   }
 
   private insert(area: Area): void {
+    this.lastArea = undefined;
     let i = this.areas.findIndex((a) => a.start > area.start);
     if (i < 0) i = this.areas.length;
     this.areas.splice(i, 0, area);

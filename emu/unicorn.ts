@@ -3,6 +3,9 @@
 //
 // This is the only file of the project that imports koffi. Everything else sees the typed
 // `Unicorn` class below, with guest values as bigint.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 
 /** UC_ARCH_* and UC_MODE_* values from unicorn/unicorn.h (2.0.1). */
@@ -33,8 +36,12 @@ export const UC_ERR_READ_UNALIGNED = 16;
 export const UC_ERR_WRITE_UNALIGNED = 17;
 export const UC_ERR_FETCH_UNALIGNED = 18;
 export const UC_ERR_EXCEPTION = 21;
+export const UC_ERR_ARG = 15;
 
-/** uc_mem_type values passed to memory event hooks. */
+/** uc_mem_type values passed to memory event hooks (and, the first three, to TLB fills). */
+export const UC_MEM_READ = 16;
+export const UC_MEM_WRITE = 17;
+export const UC_MEM_FETCH = 18;
 export const UC_MEM_READ_UNMAPPED = 19;
 export const UC_MEM_WRITE_UNMAPPED = 20;
 export const UC_MEM_FETCH_UNMAPPED = 21;
@@ -48,6 +55,9 @@ const UC_HOOK_CODE = 1 << 2;
 const UC_HOOK_MEM_READ = 1 << 10;
 const UC_HOOK_MEM_WRITE = 1 << 11;
 const UC_HOOK_MEM_INVALID = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9);
+const UC_HOOK_MEM_UNMAPPED = (1 << 4) | (1 << 5) | (1 << 6);
+/** Unicorn 2.1: called on a TLB miss when the TLB type is UC_TLB_VIRTUAL. */
+const UC_HOOK_TLB_FILL = 1 << 17;
 
 /** x86 UC_X86_INS_SYSCALL: the only way to see x86_64 `syscall` (UC_HOOK_INSN). */
 export const UC_X86_INS_SYSCALL = 699;
@@ -58,6 +68,9 @@ const ctl = (type: number, nargs: number, io: number): number => (type | (nargs 
 const UC_CTL_CPU_MODEL = 7;
 const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_TB_FLUSH = 10;
+const UC_CTL_TLB_FLUSH = 11;
+const UC_CTL_TLB_TYPE = 12;
+const UC_TLB_VIRTUAL = 1;
 
 const HOST_LE = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** Where the low and high halves of a 64-bit word sit in a Uint32Array over it (host order). */
@@ -75,9 +88,23 @@ export class UnicornError extends Error {
   }
 }
 
-/** Where to find the library: KPROBE_EMU_LIBUNICORN overrides Debian's libunicorn.so.2. */
+/** The library `make` fetches (scripts/fetch-unicorn.sh), relative to the project root. */
+const FETCHED = 'lib/unicorn/libunicorn.so.2';
+
+/**
+ * Where to find the library: KPROBE_EMU_LIBUNICORN, else the Unicorn 2.1 that `make`
+ * fetched into the project, else the system's libunicorn.so.2 (Debian 12: 2.0.1).
+ */
 export function libraryPath(): string {
-  return process.env.KPROBE_EMU_LIBUNICORN ?? 'libunicorn.so.2';
+  const chosen = process.env.KPROBE_EMU_LIBUNICORN;
+  if (chosen) return chosen;
+  // This file runs from emu/ (sources, under vitest) or dist/emu/ (built).
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['..', '../..']) {
+    const p = resolve(here, up, FETCHED);
+    if (existsSync(p)) return p;
+  }
+  return 'libunicorn.so.2';
 }
 
 type Native = {
@@ -109,7 +136,9 @@ type Native = {
 };
 
 let native: Native | undefined;
-let protos: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown } | undefined;
+let protos: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; tlb: unknown } | undefined;
+/** struct uc_tlb_entry of unicorn.h (2.1): what a TLB fill callback returns through its pointer. */
+let tlbEntry: unknown;
 
 /** Load the library once; throws an Error naming the path when it cannot be opened. */
 function lib(): Native {
@@ -121,12 +150,13 @@ function lib(): Native {
   } catch (e) {
     throw new Error(
       `cannot load the Unicorn library '${path}': ${(e as Error).message}. ` +
-        `Install Debian's libunicorn2 (apt-get install libunicorn2) or set KPROBE_EMU_LIBUNICORN`,
+        `Run make (it fetches Unicorn 2.1 into lib/unicorn/), install Debian's libunicorn2 (2.0.1), or set KPROBE_EMU_LIBUNICORN`,
     );
   }
   // Named opaque types, referred to by name in the prototypes below.
   koffi.opaque('uc_engine');
   koffi.opaque('uc_context');
+  tlbEntry = koffi.struct('uc_tlb_entry', { paddr: 'uint64_t', perms: 'int' });
   // Callbacks take the engine and user data as plain addresses: an opaque pointer would be
   // a new External object each call (~30 ns of a ~0.6 us trap).
   protos = {
@@ -138,6 +168,9 @@ function lib(): Native {
     ),
     access: koffi.proto(
       'void uc_cb_hookmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)',
+    ),
+    tlb: koffi.proto(
+      'bool uc_cb_tlbevent_t(uintptr_t uc, uint64_t vaddr, int type, uc_tlb_entry *result, uintptr_t user_data)',
     ),
   };
   native = {
@@ -201,6 +234,20 @@ export function ucVersion(): UcVersion {
   return { major, minor, patch, raw, text: `${major}.${minor}.${patch}` };
 }
 
+/** Whether the loaded library has the virtual TLB (UC_TLB_VIRTUAL, Unicorn 2.1 and newer). */
+export function engineHasVirtualTlb(): boolean {
+  const v = ucVersion();
+  return v.major > 2 || (v.major === 2 && v.minor >= 1);
+}
+
+/**
+ * Whether a faulting load or store stops the engine with PC at its own instruction, with no
+ * hook (Unicorn 2.1); 2.0.1 leaves PC at the start of the instruction's translation block.
+ */
+export function engineReportsFaultingPc(): boolean {
+  return engineHasVirtualTlb();
+}
+
 /** Callbacks an engine owner installs; each runs inside the one dispatcher of its kind. */
 export interface HookHandlers {
   /** UC_HOOK_INTR: int3/int 0x80 on x86, trap/sc/program checks on ppc. */
@@ -216,12 +263,20 @@ export interface HookHandlers {
   memInvalid?: (type: number, address: bigint, size: number) => void;
   /** A guest store into a range `watchWrites` watches, called before the store is done. */
   watchedWrite?: (address: bigint, size: number) => void;
+  /**
+   * Under the virtual TLB (`useVirtualTlb`): the permissions (PROT_*) of the guest page at
+   * `page` (a number: guest pages lie below 2^53), or -1 when it is not mapped. `type` is the
+   * access that missed (UC_MEM_READ, UC_MEM_WRITE, UC_MEM_FETCH). Must not throw.
+   */
+  tlbFill?: (page: number, type: number) => number;
 }
 
 // One koffi-registered callback per hook kind for the whole process (koffi allows 8192);
 // they find their engine by the uc_engine address through this table.
 const engines = new Map<unknown, Unicorn>();
-let dispatchers: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; watched: unknown } | undefined;
+let dispatchers:
+  | { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; watched: unknown; tlb: unknown; denied: unknown }
+  | undefined;
 
 /** The table key of an engine address a callback got (a number or a BigInt). */
 function keyOf(uc: unknown): unknown {
@@ -266,7 +321,7 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
     }, koffi.pointer(p.syscall as never)),
     code: koffi.register((uc: unknown, address: bigint | number) => {
       const e = engineOf(uc);
-      if (e) e.guard(() => e.handlers.code?.(BigInt(address)));
+      if (e) e.guard(() => e.handlers.code?.(BigInt(address)), true);
     }, koffi.pointer(p.code as never)),
     mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
       const e = engineOf(uc);
@@ -278,6 +333,15 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
       const e = engineOf(uc);
       if (e) e.guard(() => e.handlers.watchedWrite?.(BigInt.asUintN(64, BigInt(address)), size));
     }, koffi.pointer(p.access as never)),
+    tlb: koffi.register((uc: unknown, vaddr: bigint | number, type: number, result: unknown) => {
+      const e = engineOf(uc);
+      return e ? e.fillTlb(Number(vaddr), type, result) : false;
+    }, koffi.pointer(p.tlb as never)),
+    denied: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
+      const e = engineOf(uc);
+      if (e) e.guard(() => e.deniedAccess(type, BigInt(address), size));
+      return false;
+    }, koffi.pointer(p.mem as never)),
   };
   return dispatchers;
 }
@@ -423,12 +487,28 @@ export class Unicorn {
   private readonly cacheHalves = new Uint32Array(2 * BATCH);
   private readonly cacheVals = new BigUint64Array(this.cacheHalves.buffer);
   private cacheN = 0;
+  /**
+   * Under the virtual TLB: the physical page a denied access is sent to (never mapped), and
+   * the guest page that access was for (see fillTlb); undefined on the flat MMU.
+   */
+  private faultPage: bigint | undefined;
+  private deniedPage = 0;
+  /** TLB fills asked of tlbFill so far (each one a call into JavaScript). */
+  tlbFills = 0;
+  private readonly hookList = new Map<unknown, { kind: string; begin: bigint; end: bigint }>();
+  /** What fillTlb hands back through its result pointer, one object reused. */
+  private readonly entry = { paddr: 0 as number | bigint, perms: 0 };
 
   constructor(
     readonly arch: number,
     readonly mode: number,
     handlers: HookHandlers,
-    options: { syscallInsn?: boolean; preciseFaultsAt?: bigint } = {},
+    /**
+     * `faultPage`: run under the virtual TLB (useVirtualTlb) with this fault page; else on
+     * the flat MMU, with a UC_HOOK_MEM_INVALID hook for fault addresses, and `preciseFaultsAt`
+     * adds the hooks that make Unicorn 2.0.1 report a faulting access at its own instruction.
+     */
+    options: { syscallInsn?: boolean; preciseFaultsAt?: bigint; faultPage?: bigint } = {},
   ) {
     const n = lib();
     const d = getDispatchers();
@@ -439,34 +519,108 @@ export class Unicorn {
     this.handlers = handlers;
     engines.set(this.key, this);
     enginesChanged();
-    const hh: [unknown] = [null];
-    check(n.uc_hook_add(this.uc, hh, UC_HOOK_INTR, d.intr, null, 1n, 0n), 'uc_hook_add(INTR)');
-    check(n.uc_hook_add(this.uc, hh, UC_HOOK_MEM_INVALID, d.mem, null, 1n, 0n), 'uc_hook_add(MEM_INVALID)');
-    if (options.preciseFaultsAt !== undefined) {
+    this.addHook(UC_HOOK_INTR, d.intr, 1n, 0n, 'INTR');
+    if (options.faultPage !== undefined) {
+      // Any memory hook that is not bounded away from guest memory would send every guest
+      // load and store through QEMU's slow helper again (docs/unicorn-2.1.md).
+      this.useVirtualTlb(options.faultPage);
+    } else this.addHook(UC_HOOK_MEM_INVALID, d.mem, 1n, 0n, 'MEM_INVALID');
+    if (options.preciseFaultsAt !== undefined && options.faultPage === undefined) {
       // With any UC_HOOK_MEM_READ/WRITE present, Unicorn 2.0.1 syncs the guest PC before
       // each load/store, so a faulting access reports its own instruction instead of the
       // start of its translation block. The hooks cover one never-mapped byte, so they
       // never call back; the sync costs ~35 ns per load and ~60 ns per store.
       const at = options.preciseFaultsAt;
-      check(n.uc_hook_add(this.uc, hh, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, d.access, null, at, at), 'uc_hook_add(MEM_READ|WRITE)');
+      this.addHook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, d.access, at, at, 'MEM_READ|WRITE');
     }
     if (options.syscallInsn) {
-      check(
-        n.uc_hook_add(this.uc, hh, UC_HOOK_INSN, d.syscall, null, 1n, 0n, 'int', UC_X86_INS_SYSCALL),
-        'uc_hook_add(INSN syscall)',
-      );
+      this.addHook(UC_HOOK_INSN, d.syscall, 1n, 0n, 'INSN syscall', 'int', UC_X86_INS_SYSCALL);
     }
   }
 
-  /** Run a hook's `fn`, and if it throws, keep the error and stop the engine (never cross C frames). */
-  guard(fn: () => void): void {
+  /** Whether guest pages are resolved by `handlers.tlbFill` (Unicorn 2.1's UC_TLB_VIRTUAL). */
+  get virtualTlb(): boolean {
+    return this.faultPage !== undefined;
+  }
+
+  /**
+   * Resolve guest pages through `handlers.tlbFill` from now on (Unicorn 2.1 and newer):
+   * guest virtual addresses map to the same physical ones, every physical mapping is made
+   * readable, writable and executable, and a page's permissions for the guest are what
+   * tlbFill returns. Stores then take QEMU's fast path (about 1.5 ns against 30-110 ns on the
+   * flat MMU: docs/unicorn-2.1.md).
+   *
+   * A denied access must still report its exact address, and the fill callback is given
+   * only the page. So the page is sent, for that access alone, to `faultPage`, a physical
+   * page that is never mapped; the access then fails there, and a memory hook bounded to
+   * that one page (which slows no other access: Unicorn checks memory hooks by physical
+   * address) sees the offset. `handlers.memInvalid` gets the guest address and the type
+   * (UC_MEM_*_UNMAPPED) and uc_emu_start returns UC_ERR_*_UNMAPPED with PC at the faulting
+   * instruction. Call flushTlb after a denied access before running the guest again.
+   */
+  useVirtualTlb(faultPage: bigint): void {
+    const v = ucVersion();
+    if (v.major < 2 || (v.major === 2 && v.minor < 1)) throw new Error(`the virtual TLB needs Unicorn 2.1 or newer (this is ${v.text})`);
+    if (this.host.length > 0) throw new Error('useVirtualTlb: call it before mapping memory');
+    const d = getDispatchers();
+    check(native!.uc_ctl(this.uc, ctl(UC_CTL_TLB_TYPE, 1, UC_CTL_IO_WRITE), 'int', UC_TLB_VIRTUAL), 'uc_ctl(TLB_TYPE)');
+    this.addHook(UC_HOOK_TLB_FILL, d.tlb, 1n, 0n, 'TLB_FILL');
+    this.addHook(UC_HOOK_MEM_UNMAPPED, d.denied, faultPage, faultPage + 0xfffn, 'MEM_UNMAPPED');
+    this.faultPage = faultPage;
+  }
+
+  /**
+   * The TLB fill callback: the guest page `page` for an access of `type`. A page whose
+   * permissions allow the access maps to itself with all its permissions (one fill serves
+   * every later access of any kind); any other goes to the fault page (see useVirtualTlb).
+   */
+  fillTlb(page: number, type: number, result: unknown): boolean {
+    this.tlbFills++;
+    let perms = -1;
+    try {
+      perms = this.handlers.tlbFill?.(page, type) ?? -1;
+    } catch (e) {
+      this.fail(e);
+    }
+    const need = type === UC_MEM_READ ? PROT_READ : type === UC_MEM_WRITE ? PROT_WRITE : PROT_EXEC;
+    const entry = this.entry;
+    if (perms >= 0 && (perms & need) !== 0) {
+      entry.paddr = page;
+      entry.perms = perms;
+    } else {
+      this.deniedPage = page;
+      entry.paddr = this.faultPage!;
+      entry.perms = need;
+    }
+    koffi.encode(result as never, tlbEntry as never, entry);
+    return true;
+  }
+
+  /** The access fillTlb sent to the fault page failed there: its guest address, to memInvalid. */
+  deniedAccess(type: number, paddr: bigint, size: number): void {
+    const address = BigInt(this.deniedPage) + (paddr - this.faultPage!);
+    this.handlers.memInvalid?.(type, address, size);
+  }
+
+  /** Drop every TLB entry (Unicorn 2.1): page permissions changed, or an access was denied. */
+  flushTlb(): void {
+    if (this.faultPage === undefined) return;
+    check(native!.uc_ctl(this.uc, ctl(UC_CTL_TLB_FLUSH, 0, UC_CTL_IO_WRITE)), 'uc_ctl(TLB_FLUSH)');
+  }
+
+  /**
+   * Run a hook's `fn`, and if it throws, keep the error and stop the engine (never cross C
+   * frames). `oneByOne`: the hook's register writes go in one uc_reg_write each (see
+   * leaveHook).
+   */
+  guard(fn: () => void, oneByOne = false): void {
     this.enterHook();
     try {
       fn();
     } catch (e) {
       this.fail(e);
     }
-    this.leaveHook();
+    this.leaveHook(oneByOne);
   }
 
   /** A hook callback starts (the dispatchers call this). */
@@ -474,13 +628,18 @@ export class Unicorn {
     this.hookDepth++;
   }
 
-  /** A hook callback ends: its register writes go to Unicorn, what it read ahead is dropped. */
-  leaveHook(): void {
+  /**
+   * A hook callback ends: its register writes go to Unicorn, what it read ahead is dropped.
+   * `oneByOne` after a UC_HOOK_CODE callback: Unicorn 2.1 keeps a PC written there only
+   * when a plain uc_reg_write wrote it (that call alone sets the flag that makes the run
+   * resume at the new PC); a PC written in a batch is undone, and the instruction runs again.
+   */
+  leaveHook(oneByOne = false): void {
     this.hookDepth--;
     this.cacheN = 0;
     if (this.pendN > 0) {
       try {
-        this.flushWrites();
+        this.flushWrites(oneByOne);
       } catch (e) {
         this.fail(e);
       }
@@ -488,9 +647,17 @@ export class Unicorn {
   }
 
   /** The register writes waiting, to Unicorn: one uc_reg_write, or one batch. */
-  private flushWrites(): void {
+  private flushWrites(oneByOne = false): void {
     const n = this.pendN;
     this.pendN = 0;
+    if (oneByOne && n > 1) {
+      for (let i = 0; i < n; i++) {
+        this.halves[0] = this.pendHalves[2 * i]!;
+        this.halves[1] = this.pendHalves[2 * i + 1]!;
+        check(native!.uc_reg_write(this.uc, this.pendIds[i]!, this.oneBytes), 'uc_reg_write');
+      }
+      return;
+    }
     if (n === 1) {
       this.halves[0] = this.pendHalves[0]!;
       this.halves[1] = this.pendHalves[1]!;
@@ -552,8 +719,7 @@ export class Unicorn {
 
   /** Install the UC_HOOK_CODE hook over [begin, end] (inclusive). */
   traceCode(begin: bigint, end: bigint): void {
-    const hh: [unknown] = [null];
-    check(native!.uc_hook_add(this.uc, hh, UC_HOOK_CODE, getDispatchers().code, null, begin, end), 'uc_hook_add(CODE)');
+    this.addHook(UC_HOOK_CODE, getDispatchers().code, begin, end, 'CODE');
   }
 
   /**
@@ -561,13 +727,25 @@ export class Unicorn {
    * Returns the hook, for `unhook`.
    */
   watchWrites(begin: bigint, end: bigint): unknown {
-    const hh: [unknown] = [null];
-    check(native!.uc_hook_add(this.uc, hh, UC_HOOK_MEM_WRITE, getDispatchers().watched, null, begin, end), 'uc_hook_add(MEM_WRITE)');
-    return hh[0];
+    return this.addHook(UC_HOOK_MEM_WRITE, getDispatchers().watched, begin, end, 'MEM_WRITE');
   }
 
   unhook(hook: unknown): void {
     check(native!.uc_hook_del(this.uc, hook), 'uc_hook_del');
+    this.hookList.delete(hook);
+  }
+
+  /** uc_hook_add of one of the dispatchers over [begin, end]; the hook handle, kept in hookList. */
+  private addHook(type: number, cb: unknown, begin: bigint, end: bigint, name: string, ...variadic: unknown[]): unknown {
+    const hh: [unknown] = [null];
+    check(native!.uc_hook_add(this.uc, hh, type, cb, null, begin, end, ...variadic), `uc_hook_add(${name})`);
+    this.hookList.set(hh[0], { kind: name, begin, end });
+    return hh[0];
+  }
+
+  /** The hooks installed now, by kind and range ([1, 0] is everywhere), for tests and reports. */
+  hooks(): { kind: string; begin: bigint; end: bigint }[] {
+    return [...this.hookList.values()];
   }
 
   regRead(id: number): bigint {
@@ -660,29 +838,50 @@ export class Unicorn {
   memMap(addr: bigint, size: number, perms: number): void {
     const what = `uc_mem_map(0x${addr.toString(16)}, 0x${size.toString(16)})`;
     if (size <= 0 || size > HOST_BACKED_MAX || addr + BigInt(size) > EXACT) {
-      check(native!.uc_mem_map(this.uc, addr, size, perms), what);
+      check(native!.uc_mem_map(this.uc, addr, size, this.physicalPerms(perms)), what);
       return;
     }
     const bytes = new Uint8Array(new ArrayBuffer(size));
-    check(native!.uc_mem_map_ptr(this.uc, addr, size, perms, bytes), what);
+    check(native!.uc_mem_map_ptr(this.uc, addr, size, this.physicalPerms(perms), bytes), what);
     const r: HostRegion = { start: addr, end: addr + BigInt(size), first: Number(addr), bytes, view: new DataView(bytes.buffer), exec: (perms & PROT_EXEC) !== 0 };
     const i = this.hostIndex(addr);
     this.host.splice(i, 0, r);
+  }
+
+  /** Under the virtual TLB a guest page's permissions live in the TLB, not in the mapping. */
+  private physicalPerms(perms: number): number {
+    return this.faultPage === undefined ? perms : PROT_READ | PROT_WRITE | PROT_EXEC;
   }
 
   memUnmap(addr: bigint, size: number): void {
     check(native!.uc_mem_unmap(this.uc, addr, size), `uc_mem_unmap(0x${addr.toString(16)}, 0x${size.toString(16)})`);
     const [i, j] = this.splitHost(addr, addr + BigInt(size));
     this.host.splice(i, j - i);
+    this.flushTlb();
   }
 
+  /**
+   * New permissions for guest pages. Under the virtual TLB the mapping stays as it is: the
+   * TLB is flushed, so that the next access of each page asks tlbFill again, and code that
+   * is no longer executable loses its translations.
+   */
   memProtect(addr: bigint, size: number, perms: number): void {
-    check(
-      native!.uc_mem_protect(this.uc, addr, size, perms),
-      `uc_mem_protect(0x${addr.toString(16)}, 0x${size.toString(16)})`,
-    );
+    const what = `uc_mem_protect(0x${addr.toString(16)}, 0x${size.toString(16)})`;
+    const exec = (perms & PROT_EXEC) !== 0;
+    if (this.faultPage !== undefined) {
+      // Refused as uc_mem_protect refuses it, with nothing changed.
+      if ((addr & 0xfffn) !== 0n || (size & 0xfff) !== 0 || size <= 0) throw new UnicornError(UC_ERR_ARG, what);
+      const [i, j] = this.splitHost(addr, addr + BigInt(size));
+      let wasExec = j === i; // not host-backed: drop translations to be safe
+      for (let k = i; k < j; k++) wasExec ||= this.host[k]!.exec;
+      for (let k = i; k < j; k++) this.host[k]!.exec = exec;
+      this.flushTlb();
+      if (wasExec && !exec) this.removeCache(addr, addr + BigInt(size));
+      return;
+    }
+    check(native!.uc_mem_protect(this.uc, addr, size, perms), what);
     const [i, j] = this.splitHost(addr, addr + BigInt(size));
-    for (let k = i; k < j; k++) this.host[k]!.exec = (perms & PROT_EXEC) !== 0;
+    for (let k = i; k < j; k++) this.host[k]!.exec = exec;
   }
 
   /** Whether [addr, addr+size) lies in one host-backed region, which takes writes in place. */

@@ -170,7 +170,8 @@ export function ppc64(): IsaSpec {
     syscalls: PPC64_SYSCALLS,
     // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid) in r3..r7.
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
-    layout: { stackTop: 0x3ffffff0000n, stackSize: 8 << 20, mmapTop: 0x3fff7ff0000n, mmapBottom: 0x20000000n, until: 0xfffffffffffff000n },
+    // faultPage, 2^52: above the 4 PiB a ppc64 Linux process can reach at most.
+    layout: { stackTop: 0x3ffffff0000n, stackSize: 8 << 20, mmapTop: 0x3fff7ff0000n, mmapBottom: 0x20000000n, until: 0xfffffffffffff000n, faultPage: 1n << 52n },
     disasm: { arch: 'ppc', mode: 64, bigEndian: true },
     breakpointIntr: 6,
     breakpointInsn: Uint8Array.of(0x7f, 0xe0, 0x00, 0x08),

@@ -181,8 +181,10 @@ function makeX86(is64: boolean): IsaSpec {
     // x86_64: clone(flags, stack, ptid, ctid, tls); i386 (CLONE_BACKWARDS): (flags, stack, ptid, tls, ctid).
     cloneArgs: is64 ? { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 } : { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     layout: is64
-      ? { stackTop: 0x7ffffffff000n, stackSize: 8 << 20, mmapTop: 0x7ffff7fff000n, mmapBottom: 0x10000000n, until: 0xfffffffffffff000n }
-      : { stackTop: 0xc0000000n, stackSize: 8 << 20, mmapTop: 0xb7fff000n, mmapBottom: 0x10000000n, until: 0xfffff000n },
+      ? // 2^47: the first non-canonical user address, which no x86_64 process can map.
+        { stackTop: 0x7ffffffff000n, stackSize: 8 << 20, mmapTop: 0x7ffff7fff000n, mmapBottom: 0x10000000n, until: 0xfffffffffffff000n, faultPage: 1n << 47n }
+      : // 4 GiB: past every 32-bit address (the engine's physical addresses go up to 2^36).
+        { stackTop: 0xc0000000n, stackSize: 8 << 20, mmapTop: 0xb7fff000n, mmapBottom: 0x10000000n, until: 0xfffff000n, faultPage: 1n << 32n },
     disasm: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
     breakpointIntr: 3,
     breakpointInsn: Uint8Array.of(0xcc),

@@ -79,8 +79,19 @@ export function executionCounts(isa: IsaName, name: string, args: string[], opts
     counts.set(a, (counts.get(a) ?? 0) + 1);
     inner?.(a);
   };
+  // Around the machine's own code hooks (emulated instructions): Unicorn 2.1 calls every
+  // hook covering an address, so a second one there would count the instruction twice.
   const text = m.image.segments.filter((s) => s.executable);
-  for (const s of text) m.uc.traceCode(s.vaddr, s.vaddr + s.memsz - 1n);
+  for (const s of text) {
+    let from = s.vaddr;
+    const end = s.vaddr + s.memsz;
+    for (const at of m.codeHooks()) {
+      if (at < from || at >= end) continue;
+      if (at > from) m.uc.traceCode(from, at - 1n);
+      from = at + 1n;
+    }
+    if (from < end) m.uc.traceCode(from, end - 1n);
+  }
   const stop = m.run();
   m.close();
   return { counts, stdout: out(), stop };
