@@ -26,9 +26,14 @@ import {
   UnicornError,
   engineHasVirtualTlb,
   engineReportsFaultingPc,
+  libraryPath,
+  ucVersion,
   narrowInt,
   type Int,
 } from './unicorn.js';
+
+/** The one line a process prints when the loaded Unicorn is older than 2.1. */
+let warnedOldEngine = false;
 
 /** What a denial of the virtual TLB means on a mapped page. */
 const UNMAPPED_TO_PROT = new Map([
@@ -166,6 +171,15 @@ export class Machine {
     options: MachineOptions,
   ) {
     const virtualTlb = (options.virtualTlb ?? true) && engineHasVirtualTlb();
+    if (!engineHasVirtualTlb() && !warnedOldEngine) {
+      warnedOldEngine = true;
+      const v = ucVersion().text;
+      options.warn(
+        `kprobe-emu: Unicorn ${v} (${libraryPath()}) is the fallback engine: guests run on the flat MMU, ` +
+          `several times slower on call-heavy code, and ppc64 floating-point compares are wrong ` +
+          `(fcmpu and fcmpo always say equal); make fetches Unicorn 2.1 into lib/unicorn/`,
+      );
+    }
     this.options = {
       envp: [],
       maxInsns: 0,
