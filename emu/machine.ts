@@ -26,6 +26,7 @@ import {
   UnicornError,
   engineHasVirtualTlb,
   engineReportsFaultingPc,
+  engineTranslatesEveryEncoding,
   libraryPath,
   ucVersion,
   narrowInt,
@@ -270,7 +271,7 @@ export class Machine {
    */
   private defuseUntranslatable(image: ElfImage): void {
     const find = this.isa.untranslatable;
-    if (!find) return;
+    if (!find || engineTranslatesEveryEncoding()) return;
     for (const seg of image.segments) {
       if (!seg.executable) continue;
       const segEnd = seg.vaddr + BigInt(seg.data.length);

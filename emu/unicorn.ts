@@ -234,10 +234,24 @@ export function ucVersion(): UcVersion {
   return { major, minor, patch, raw, text: `${major}.${minor}.${patch}` };
 }
 
+/** Whether the loaded library is at least `major`.`minor`. */
+function engineAtLeast(major: number, minor: number): boolean {
+  const v = ucVersion();
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
 /** Whether the loaded library has the virtual TLB (UC_TLB_VIRTUAL, Unicorn 2.1 and newer). */
 export function engineHasVirtualTlb(): boolean {
-  const v = ucVersion();
-  return v.major > 2 || (v.major === 2 && v.minor >= 1);
+  return engineAtLeast(2, 1);
+}
+
+/**
+ * Whether every x86 encoding translates (Unicorn 2.1: an invalid one ends the run with
+ * UC_ERR_INSN_INVALID); 2.0.1's translator aborts the host process on a few (ff /3 and
+ * ff /5 with a register operand).
+ */
+export function engineTranslatesEveryEncoding(): boolean {
+  return engineAtLeast(2, 1);
 }
 
 /**

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ElfError, parseElf } from '../../emu/elf.js';
-import { openEngineCount } from '../../emu/unicorn.js';
+import { engineTranslatesEveryEncoding, openEngineCount } from '../../emu/unicorn.js';
 import { x86_64 } from '../../arch/x86/isa.js';
 import { ProbeError } from '../../src/kprobes.js';
 import { DefinitionError, parseLine } from '../../src/probe-def.js';
@@ -108,7 +108,8 @@ describe.each(ISAS)('%s', (isa) => {
 
 describe('fuzz findings', () => {
   // Seed 20051129 + 1, run 126, x86_64: `ff d9` (far call through a register) made Unicorn
-  // 2.0.1's translator abort the whole process ("tcg fatal error").
+  // 2.0.1's translator abort the whole process ("tcg fatal error"); there the machine writes
+  // ud2 over them at load, with a warning. Unicorn 2.1 translates them into #UD itself.
   it.each(['x86_64', 'i386'] as const)('%s: ff /3 and ff /5 with a register operand end the guest with SIGILL, not the host', (isa) => {
     for (const insn of [[0xff, 0xd9], [0xff, 0xe8], [0x66, 0xff, 0xdd]]) {
       const img = parseElf(new Uint8Array(readFileSync(fixture(isa, 'hello'))));
@@ -119,7 +120,8 @@ describe('fuzz findings', () => {
       const m = createMachine(img, { argv: ['hello'], stdout: quiet, stderr: quiet, warn: (l) => void warnings.push(l) });
       try {
         expect(m.run()).toMatchObject({ kind: 'signal', signal: 4, pc: main.addr });
-        expect(warnings).toEqual([expect.stringMatching(/^kprobe-emu: main\+0x[0-9a-f]+\/0x[0-9a-f]+ holds an encoding Unicorn 2.0.1 cannot translate/)]);
+        if (engineTranslatesEveryEncoding()) expect(warnings).toEqual([]);
+        else expect(warnings).toEqual([expect.stringMatching(/^kprobe-emu: main\+0x[0-9a-f]+\/0x[0-9a-f]+ holds an encoding Unicorn 2.0.1 cannot translate/)]);
       } finally {
         m.close();
       }
