@@ -2,8 +2,9 @@
 // The command line: `kprobe-emu run [options] <elf> [guest args...]`.
 // Exit status: the guest's own; 128+signal when a fault ends it; 125 when the emulator
 // refuses (bad ELF, budget, deadlock, internal error); 2 for wrong usage.
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
 import { disasmLines, symbolLines } from './inspect.js';
@@ -117,12 +118,21 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The version in package.json (this file runs from src/ or dist/src/). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 3; i++, dir = dirname(dir)) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+  }
+  return 'unknown';
+}
+
 async function parseAndRun(argv: string[]): Promise<number> {
   let status = 0;
   const program = new Command()
     .name('kprobe-emu')
     .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
-    .version('0.3.2')
+    .version(packageVersion())
     .exitOverride()
     .enablePositionalOptions()
     .configureOutput({
