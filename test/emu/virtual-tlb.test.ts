@@ -71,6 +71,20 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
     expect(vtlb).toEqual({ ...flat, vtlb: true });
   });
 
+  it('random accesses over 64 MB: the TLB grows, so few accesses call into JavaScript, and the result is right', () => {
+    // 200,000 iterations of two random loads over 16,384 pages: with QEMU's first TLB (256
+    // entries) nearly all of the 400,000 loads would miss and ask tlbFill.
+    const { m, out } = machineFor(isa, 'memrand', ['200000'], true);
+    try {
+      expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+      expect(out()).toBe('memrand 200000 in 64 MB: checksum 0xfb70168048d94c23\n');
+      expect(m.uc.tlbFills).toBeGreaterThan(16_384);
+      expect(m.uc.tlbFills).toBeLessThan(100_000);
+    } finally {
+      m.close();
+    }
+  });
+
   it('enforces each page permission the guest sets, and a change takes effect at once', () => {
     const { m } = machineFor(isa, 'fib', ['5'], true);
     try {
