@@ -4,7 +4,7 @@
 // made in this one process run; absolute times are printed beside them for the record.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runProgram } from '../src/run.js';
 import { libraryPath, ucVersion } from '../emu/unicorn.js';
@@ -16,11 +16,14 @@ const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } a
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
 const sink = (): void => {};
 
-type Opts = { maxInsns?: number; preciseFaults?: boolean };
+type Opts = { maxInsns?: number; virtualTlb?: boolean };
+
+/** TLB fills of the last timed run (calls into JavaScript under the virtual TLB). */
+let lastFills = 0;
 
 async function timeRun(path: string, args: string[], opts: Opts = {}, allowBudget = false): Promise<{ ms: number; status: number }> {
   const t = process.hrtime.bigint();
-  const r = await runProgram(path, { argv: [path, ...args], stdout: sink, stderr: sink, warn: sink, ...opts });
+  const r = await runProgram(path, { argv: [path, ...args], stdout: sink, stderr: sink, warn: sink, ...opts }, { after: (m) => (lastFills = m.uc.tlbFills) });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && !(allowBudget && r.stop.kind === 'budget'))
     throw new Error(`${path} ${args.join(' ')} ended with status ${r.status}: ${r.report ?? ''}`);
@@ -82,52 +85,124 @@ const fibCalls = (n: number): number => {
 };
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
-const mips = (insns: number, ms: number): string => fmt(insns / ms / 1000, 0);
 
+/**
+ * A workload measured per unit of work (a call, an iteration, an access) as the difference
+ * of a big and a small run divided by the difference of their work: start-up, loading and
+ * the host's process creation cancel out, for kprobe-emu and qemu-user alike.
+ */
 interface Row {
   isa: string;
   workload: string;
+  unit: string;
+  /** Guest instructions of the big run (exact). */
   insns: number;
+  /** Whole big run, ms. */
   ours: number;
   qemu: number | undefined;
-  counting?: number;
-  imprecise?: number;
+  /** ns per unit. */
+  oursPer: number;
+  qemuPer: number | undefined;
+  /** The same per unit on the flat MMU (no virtual TLB), with counting, ns. */
+  flatPer?: number;
+  countingPer?: number;
+  /** TLB fills per unit of work (big run minus small run). */
+  fillsPer?: number;
+  goal?: number;
+}
+
+const WORK = {
+  regloop: { big: 50_000_000, small: 1_000_000, unit: 'iteration', w: (n: number) => n },
+  fib: { big: 27, small: 20, unit: 'call', w: fibCalls },
+  memrand: { big: 4_000_000, small: 1_000_000, unit: 'access pair', w: (n: number) => n },
+} as const;
+
+async function measure(isa: (typeof ISAS)[number], name: keyof typeof WORK, goal?: number): Promise<Row> {
+  const path = `fixtures/build/${isa}/${name}`;
+  const { big, small, unit, w } = WORK[name];
+  const q = haveQemu(isa);
+  const bigArgs = [String(big)];
+  const smallArgs = [String(small)];
+  const insns = name === 'fib' ? await affineCount(path, w, 8, 12, big) : await affineCount(path, w, 1000, 3000, big);
+  const none = () => NaN;
+  const fills: number[] = [];
+  const withFills = (args: string[]) => async () => {
+    const ms = (await timeRun(path, args)).ms;
+    fills.push(lastFills);
+    return ms;
+  };
+  const [oBig, oSmall, qBig, qSmall, fBig, fSmall, cBig, cSmall] = await bestOf([
+    withFills(bigArgs),
+    withFills(smallArgs),
+    q ? qemu(isa, path, bigArgs) : none,
+    q ? qemu(isa, path, smallArgs) : none,
+    ours(path, bigArgs, { virtualTlb: false }),
+    ours(path, smallArgs, { virtualTlb: false }),
+    ours(path, bigArgs, { maxInsns: Number.MAX_SAFE_INTEGER }),
+    ours(path, smallArgs, { maxInsns: Number.MAX_SAFE_INTEGER }),
+  ]);
+  const units = w(big) - w(small);
+  const per = (a: number, b: number) => ((a - b) * 1e6) / units;
+  return {
+    isa,
+    workload: `${name} ${big} (- ${name} ${small})`,
+    unit,
+    insns,
+    ours: oBig!,
+    qemu: q ? qBig : undefined,
+    oursPer: per(oBig!, oSmall!),
+    qemuPer: q ? per(qBig!, qSmall!) : undefined,
+    flatPer: per(fBig!, fSmall!),
+    countingPer: per(cBig!, cSmall!),
+    fillsPer: (fills[0]! - fills[1]!) / units,
+    ...(goal !== undefined ? { goal } : {}),
+  };
+}
+
+/** Where Debian 12's Unicorn 2.0.1 is, when the system has it (the fallback engine). */
+const SYSTEM_UNICORN = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
+
+/**
+ * Per-unit guest time of fib and regloop on another library, measured in a child process
+ * (a process loads one Unicorn): `BENCH_ENGINE_ONLY` makes this script print just those.
+ */
+function otherEngine(lib: string): Record<string, number> | undefined {
+  if (!existsSync(lib)) return undefined;
+  const r = spawnSync(process.execPath, [process.argv[1]!], {
+    env: { ...process.env, KPROBE_EMU_LIBUNICORN: lib, BENCH_ENGINE_ONLY: '1', BENCH_WRITE: '' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) return undefined;
+  return JSON.parse(r.stdout) as Record<string, number>;
+}
+
+async function engineOnly(): Promise<void> {
+  const out: Record<string, number> = {};
+  for (const isa of ISAS) {
+    const per = async (name: 'regloop' | 'fib') => {
+      const path = `fixtures/build/${isa}/${name}`;
+      const { big, small, w } = WORK[name];
+      const [b, s] = await bestOf([ours(path, [String(big)]), ours(path, [String(small)])]);
+      return ((b! - s!) * 1e6) / (w(big) - w(small));
+    };
+    await timeRun(`fixtures/build/${isa}/fib`, ['10']);
+    out[`${isa} regloop`] = await per('regloop');
+    out[`${isa} fib`] = await per('fib');
+  }
+  out.version = ucVersion().raw;
+  process.stdout.write(JSON.stringify(out));
 }
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const REG_N = 50_000_000;
-  const FIB_N = 27;
   for (const isa of ISAS) {
-    const reg = `fixtures/build/${isa}/regloop`;
-    const fib = `fixtures/build/${isa}/fib`;
     // Warm the library and code paths once.
-    await timeRun(fib, ['10']);
-
-    const q = haveQemu(isa);
-    const regArgs = [String(REG_N)];
-    const regInsns = await affineCount(reg, (n) => n, 1000, 3000, REG_N);
-    const [regOurs, regQemu] = await bestOf([ours(reg, regArgs), q ? qemu(isa, reg, regArgs) : () => NaN]);
-    rows.push({ isa, workload: `regloop ${REG_N}`, insns: regInsns, ours: regOurs!, qemu: q ? regQemu : undefined });
-
-    const fibArgs = [String(FIB_N)];
-    const fibInsns = await affineCount(fib, fibCalls, 8, 12, FIB_N);
-    const [fibOurs, fibQemu, counting, imprecise] = await bestOf([
-      ours(fib, fibArgs),
-      q ? qemu(isa, fib, fibArgs) : () => NaN,
-      ours(fib, fibArgs, { maxInsns: Number.MAX_SAFE_INTEGER }),
-      isa === 'ppc64' ? () => NaN : ours(fib, fibArgs, { preciseFaults: false }),
-    ]);
-    rows.push({
-      isa,
-      workload: `fib ${FIB_N}`,
-      insns: fibInsns,
-      ours: fibOurs!,
-      qemu: q ? fibQemu : undefined,
-      counting: counting!,
-      ...(isa !== 'ppc64' ? { imprecise: imprecise! } : {}),
-    });
+    await timeRun(`fixtures/build/${isa}/fib`, ['10']);
+    rows.push(await measure(isa, 'regloop', 1.1));
+    rows.push(await measure(isa, 'fib', 3));
+    rows.push(await measure(isa, 'memrand'));
   }
+  const fallback = libraryPath() === SYSTEM_UNICORN ? undefined : otherEngine(SYSTEM_UNICORN);
 
   const probeRows: ProbeCosts[] = [];
   for (const isa of ISAS) probeRows.push(probeCosts(isa, REPEAT));
@@ -139,36 +214,66 @@ async function main(): Promise<void> {
   lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); ${REPEAT} rounds (goals 1 and 5: ${3 * REPEAT} and ${2 * REPEAT}). Each round runs a group's variants back to back; a probe's figure is taken within each round (a ratio, or a difference of runs) and the table gives the median over rounds. Unicorn's own costs alone, start-up, registration, the deep run and guest throughput are the best of their rounds. The machines of the last runs stay referenced after they end, so that V8 keeps the code it optimized for their kind of objects: with none alive, a full collection drops their hidden classes and that code, and each run would re-optimize inside its timing (row 3, second line).`);
   lines.push('');
   lines.push(...probeTable(probeRows));
-  lines.push('## Guest throughput vs qemu-user (same fixture, same run)');
+  lines.push(`## Guest speed vs qemu-user (Unicorn ${v.text}, same fixtures, same run)`);
   lines.push('');
-  lines.push('| ISA | workload | guest insns | kprobe-emu ms | M insn/s | qemu-user ms | kprobe-emu / qemu-user time |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  lines.push('| ISA | workload | guest insns | kprobe-emu ms | qemu-user ms | kprobe-emu per unit | qemu-user per unit | ratio | goal |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  const ns = (x: number) => (x >= 100 ? fmt(x, 0) : x >= 10 ? fmt(x, 1) : fmt(x, 2)) + ' ns';
   for (const r of rows) {
     const q = r.qemu === undefined ? 'n/a' : fmt(r.qemu);
-    const ratio = r.qemu === undefined ? 'n/a (no qemu-user)' : fmt(r.ours / r.qemu, 2) + 'x';
-    lines.push(`| ${r.isa} | ${r.workload} | ${r.insns.toLocaleString('en-US')} | ${fmt(r.ours)} | ${mips(r.insns, r.ours)} | ${q} | ${ratio} |`);
+    const qp = r.qemuPer === undefined ? 'n/a (no qemu-user)' : ns(r.qemuPer);
+    const ratio = r.qemuPer === undefined ? 'n/a' : fmt(r.oursPer / r.qemuPer, 2) + 'x';
+    const goal = r.goal === undefined ? '' : `<= ${r.goal}x`;
+    lines.push(`| ${r.isa} | ${r.workload} | ${r.insns.toLocaleString('en-US')} | ${fmt(r.ours)} | ${q} | ${ns(r.oursPer)} / ${r.unit} | ${qp} | ${ratio} | ${goal} |`);
   }
   lines.push('');
-  lines.push('Last column: kprobe-emu wall time divided by qemu-user wall time (both include process start-up for qemu; kprobe-emu is timed in-process from ELF load to exit).');
+  lines.push('Per unit: the difference of the two runs (big minus small) over the difference of their work (iterations, calls of fib, access pairs of memrand: two random 8-byte loads and a store over 64 MB), so start-up cancels out for both tools; each run is the best of its rounds. The whole-run columns are the big run alone (kprobe-emu timed in-process from ELF load to exit, qemu-user as a process).');
   lines.push('');
-  lines.push('## What optional machinery costs (fib, same run)');
+  if (fallback) {
+    const fv = fallback.version!;
+    const ftext = `${(fv >>> 24) & 0xff}.${(fv >>> 16) & 0xff}.${(fv >>> 8) & 0xff}`;
+    lines.push(`The same fixtures on the fallback engine, Unicorn ${ftext} (${SYSTEM_UNICORN}, flat MMU and its workarounds), in a child process of this run:`);
+    lines.push('');
+    lines.push(`| ISA | regloop per iteration: ${v.text} / ${ftext} | fib per call: ${v.text} / ${ftext} | fib: ${ftext} / ${v.text} |`);
+    lines.push('|---|---:|---:|---:|');
+    for (const isa of ISAS) {
+      const reg = rows.find((r) => r.isa === isa && r.workload.startsWith('regloop'))!;
+      const fib = rows.find((r) => r.isa === isa && r.workload.startsWith('fib'))!;
+      const oreg = fallback[`${isa} regloop`]!;
+      const ofib = fallback[`${isa} fib`]!;
+      lines.push(`| ${isa} | ${ns(reg.oursPer)} / ${ns(oreg)} | ${ns(fib.oursPer)} / ${ns(ofib)} | ${fmt(ofib / fib.oursPer, 2)}x |`);
+    }
+    lines.push('');
+  }
+  lines.push('## What the memory model and optional machinery cost (per unit, same run)');
   lines.push('');
-  lines.push('| ISA | plain ms | counting (--max-insns) ms | counting / plain | without precise-fault hooks ms | precise / imprecise |');
-  lines.push('|---|---:|---:|---:|---:|---:|');
-  for (const r of rows.filter((x) => x.counting !== undefined)) {
-    const imp = r.imprecise === undefined ? 'n/a' : fmt(r.imprecise);
-    const pr = r.imprecise === undefined ? 'n/a (ppc64 locates faults by decoding)' : fmt(r.ours / r.imprecise, 2) + 'x';
-    lines.push(`| ${r.isa} | ${fmt(r.ours)} | ${fmt(r.counting!)} | ${fmt(r.counting! / r.ours, 2)}x | ${imp} | ${pr} |`);
+  lines.push('| ISA | workload | virtual TLB | flat MMU | flat / virtual | TLB fills per unit | counting (--max-insns) | counting / plain |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    lines.push(`| ${r.isa} | ${r.workload.split(' ')[0]} | ${ns(r.oursPer)} | ${ns(r.flatPer!)} | ${fmt(r.flatPer! / r.oursPer, 2)}x | ${fmt(r.fillsPer!, 3)} | ${ns(r.countingPer!)} | ${fmt(r.countingPer! / r.oursPer, 2)}x |`);
   }
   lines.push('');
-  lines.push('Counting uses Unicorn\'s native instruction count (a per-instruction hook in C); it runs only with --max-insns or --quantum. Guest instruction counts are exact: two budget searches at small arguments and the work measure (iterations, calls) give the line.');
-  lines.push('Precise faults add an empty UC_HOOK_MEM_READ/WRITE on one unmapped byte so that x86 reports the faulting instruction itself.');
+  lines.push('Virtual TLB: guest pages resolved by a TLB-fill hook (Unicorn 2.1, the default); flat MMU: the engine as on Unicorn 2.0.1, with its memory hooks (a fault hook everywhere, on x86 the hooks that make faults precise and keep text read-only). A TLB fill is one call into JavaScript: a workload that touches more pages than the TLB holds (memrand) pays one per miss. Counting uses Unicorn\'s native instruction count (a per-instruction hook in C); it runs only with --max-insns or --quantum. Guest instruction counts are exact: two budget searches at small arguments and the work measure give the line.');
   // Every goal this run missed, with a profile of its hot path.
   const missed = missedGoals(probeRows);
+  const slow = rows.filter((r) => r.goal !== undefined && r.qemuPer !== undefined && r.oursPer / r.qemuPer > r.goal);
   lines.push('');
   lines.push('## Goals missed in this run, with profiles');
   lines.push('');
-  if (missed.length === 0) lines.push('None: every goal of the probe table was met.');
+  if (missed.length === 0 && slow.length === 0) lines.push('None: every goal was met.');
+  for (const r of slow) {
+    const name = r.workload.split(' ')[0]!;
+    lines.push(`### Guest speed, ${name}, ${r.isa}: ${fmt(r.oursPer / r.qemuPer!, 2)}x qemu-user per ${r.unit} (goal <= ${r.goal}x)`);
+    lines.push('');
+    const old = fallback?.[`${r.isa} ${name}`];
+    const was = old === undefined ? '' : ` On Unicorn 2.0.1, which has no such call, the same loop took ${ns(old)} per ${r.unit} in this run.`;
+    lines.push(
+      name === 'regloop'
+        ? `The whole run takes ${fmt(r.ours)} ms against qemu-user's ${fmt(r.qemu!)} ms; per ${r.unit} the difference is ${ns(r.oursPer - r.qemuPer!)}. Unicorn 2.1 starts every translated block with a call to a helper of its own (gen_tb_start in qemu/include/exec/gen-icount.h calls helper_check_exit_request, so that uc_emu_stop ends a loop that never leaves its block), and regloop's loop is one block per ${r.unit}: the call is paid on every ${r.unit}, and no option of the library removes it.${was} The time is in Unicorn's generated code, not in JavaScript (no hook runs in this loop), so a V8 profile shows nothing but the one native call.`
+        : `The whole run takes ${fmt(r.ours)} ms against qemu-user's ${fmt(r.qemu!)} ms. No hook runs on this path: the time is in Unicorn's generated code.${was}`,
+    );
+    lines.push('');
+  }
   // A written run replaces the profiles kept in bench/profiles/ by those of its own misses.
   const keep = process.env.BENCH_WRITE !== undefined;
   if (keep) {
@@ -273,4 +378,5 @@ function missedGoals(rows: ProbeCosts[]): { goal: Goal; isa: Isa; figure: string
   return out;
 }
 
-await main();
+if (process.env.BENCH_ENGINE_ONLY) await engineOnly();
+else await main();
