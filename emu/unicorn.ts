@@ -141,7 +141,6 @@ type Native = {
 let native: Native | undefined;
 let protos: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; tlb: unknown } | undefined;
 
-
 /** Load the library once; throws an Error naming the path when it cannot be opened. */
 function lib(): Native {
   if (native) return native;
@@ -353,7 +352,7 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
     }, koffi.pointer(p.access as never)),
     tlb: koffi.register((uc: unknown, vaddr: bigint | number, type: number, result: unknown) => {
       const e = engineOf(uc);
-      return e ? e.fillTlb(Number(vaddr), type, result) : false;
+      return e ? e.fillTlb(vaddr, type, result) : false;
     }, koffi.pointer(p.tlb as never)),
     denied: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
       const e = engineOf(uc);
@@ -510,7 +509,8 @@ export class Unicorn {
    * the guest page that access was for (see fillTlb); undefined on the flat MMU.
    */
   private faultPage: bigint | undefined;
-  private deniedPage = 0;
+  /** The page of the last denied access, as the fill callback got it (exact, even above 2^53). */
+  private deniedPage: number | bigint = 0;
   /** TLB fills asked of tlbFill so far (each one a call into JavaScript). */
   tlbFills = 0;
   /** Fills since the TLB was last flushed, and how many make growTlb flush it. */
@@ -578,8 +578,7 @@ export class Unicorn {
    * instruction. Call flushTlb after a denied access before running the guest again.
    */
   useVirtualTlb(faultPage: bigint): void {
-    const v = ucVersion();
-    if (v.major < 2 || (v.major === 2 && v.minor < 1)) throw new Error(`the virtual TLB needs Unicorn 2.1 or newer (this is ${v.text})`);
+    if (!engineHasVirtualTlb()) throw new Error(`the virtual TLB needs Unicorn 2.1 or newer (this is ${ucVersion().text})`);
     if (this.host.length > 0) throw new Error('useVirtualTlb: call it before mapping memory');
     const d = getDispatchers();
     check(native!.uc_ctl(this.uc, ctl(UC_CTL_TLB_TYPE, 1, UC_CTL_IO_WRITE), 'int', UC_TLB_VIRTUAL), 'uc_ctl(TLB_TYPE)');
@@ -589,13 +588,15 @@ export class Unicorn {
   }
 
   /**
-   * The TLB fill callback: the guest page `page` for an access of `type`. A page whose
+   * The TLB fill callback: the guest page at `vaddr` for an access of `type`. A page whose
    * permissions allow the access maps to itself with all its permissions (one fill serves
    * every later access of any kind); any other goes to the fault page (see useVirtualTlb).
    */
-  fillTlb(page: number, type: number, result: unknown): boolean {
+  fillTlb(vaddr: number | bigint, type: number, result: unknown): boolean {
     this.tlbFills++;
     if (++this.fillsSinceFlush >= this.growAt) this.growTlb();
+    // Guest pages lie below 2^53: a page above maps nowhere, whatever its rounding.
+    const page = Number(vaddr);
     let perms = -1;
     try {
       perms = this.handlers.tlbFill?.(page, type) ?? -1;
@@ -605,7 +606,7 @@ export class Unicorn {
     const need = type === UC_MEM_READ ? PROT_READ : type === UC_MEM_WRITE ? PROT_WRITE : PROT_EXEC;
     let paddr: number | bigint = page;
     if (perms < 0 || (perms & need) === 0) {
-      this.deniedPage = page;
+      this.deniedPage = vaddr;
       paddr = this.faultPage!;
       perms = need;
     }
@@ -632,7 +633,8 @@ export class Unicorn {
 
   /** The access fillTlb sent to the fault page failed there: its guest address, to memInvalid. */
   deniedAccess(type: number, paddr: bigint, size: number): void {
-    const address = BigInt(this.deniedPage) + (paddr - this.faultPage!);
+    // koffi hands a uint64 at 2^63 and above to JavaScript as a negative BigInt.
+    const address = BigInt.asUintN(64, BigInt(this.deniedPage) + (paddr - this.faultPage!));
     this.handlers.memInvalid?.(type, address, size);
   }
 

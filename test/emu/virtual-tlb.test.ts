@@ -39,6 +39,26 @@ describe('the engine', () => {
   });
 });
 
+describe('x86_64 under the virtual TLB', () => {
+  // The fill callback gets a 64-bit page address; above 2^53 a number would round it and at
+  // 2^63 koffi hands it over negative: the report must still name the exact address.
+  it.each(['0x7fffdeadbeef', '0x20000000000123', '0xdeadbeefdeadbeef'])('a load from %s reports that exact address', (hex) => {
+    const addr = BigInt(hex);
+    const { m } = machineFor('x86_64', 'hello', [], true);
+    try {
+      // mov rax, addr; mov rax, [rax]
+      const code = new Uint8Array(13);
+      code.set([0x48, 0xb8]);
+      new DataView(code.buffer).setBigUint64(2, addr, true);
+      code.set([0x48, 0x8b, 0x00], 10);
+      m.mem.patchCode(m.image.entry, code);
+      expect(m.run()).toMatchObject({ kind: 'signal', signal: 11, pc: m.image.entry + 10n, detail: `invalid read at 0x${addr.toString(16)} (not mapped)` });
+    } finally {
+      m.close();
+    }
+  });
+});
+
 describe.each(ISAS)('%s under the virtual TLB', (isa) => {
   it('installs no memory hook over guest memory: one TLB fill hook, one memory hook on the fault page alone', () => {
     const { m } = machineFor(isa, 'fib', ['5'], true);
