@@ -113,7 +113,7 @@ interface Row {
 
 const WORK = {
   regloop: { big: 50_000_000, small: 1_000_000, unit: 'iteration', w: (n: number) => n },
-  fib: { big: 27, small: 20, unit: 'call', w: fibCalls },
+  fib: { big: 32, small: 27, unit: 'call', w: fibCalls },
   memrand: { big: 4_000_000, small: 1_000_000, unit: 'access pair', w: (n: number) => n },
 } as const;
 
@@ -274,12 +274,10 @@ async function main(): Promise<void> {
     );
     lines.push('');
   }
-  // A written run replaces the profiles kept in bench/profiles/ by those of its own misses.
-  const keep = process.env.BENCH_WRITE !== undefined;
-  if (keep) {
-    mkdirSync(PROFILES, { recursive: true });
-    for (const f of readdirSync(PROFILES)) if (f.endsWith('.cpuprofile')) rmSync(join(PROFILES, f));
-  }
+  // Each run replaces the profiles in bench/profiles/ (not committed) by those of its own
+  // misses, so that none of an earlier run is taken for this one's.
+  mkdirSync(PROFILES, { recursive: true });
+  for (const f of readdirSync(PROFILES)) if (f.endsWith('.cpuprofile')) rmSync(join(PROFILES, f));
   for (const m of missed) {
     const { lines: top, profile } = await profileGoal(m.goal, m.isa);
     lines.push(`### ${GOALS[m.goal]}, ${m.isa}: ${m.figure}`);
@@ -289,8 +287,8 @@ async function main(): Promise<void> {
       lines.push('');
     }
     const file = join(PROFILES, `${m.goal}-${m.isa}.cpuprofile`);
-    if (keep) writeFileSync(file, JSON.stringify(profile));
-    lines.push(`Self time per function over five runs of the workload (V8 profiler, 100 us sampling${keep ? `; the whole profile: \`${file}\`, for Chrome DevTools or speedscope` : ''}):`);
+    writeFileSync(file, JSON.stringify(profile));
+    lines.push(`Self time per function over five runs of the workload (V8 profiler, 100 us sampling; the whole profile, written by the run and not committed: \`${file}\`, for Chrome DevTools or speedscope):`);
     lines.push('');
     lines.push(...profileTable(top, 8));
     lines.push('');
