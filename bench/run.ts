@@ -304,10 +304,10 @@ async function main(): Promise<void> {
  */
 const SWITCH_COPY: Record<Isa, string> = {
   x86_64:
-    'A switch cannot copy less: reading and writing only the 20 integer registers (GPRs, RIP, RFLAGS, FS and GS bases), one batch each way, costs more than saving and restoring the whole context (0.55-0.85 us against 0.3-0.5 us), before the SSE and x87 state a task also owns.',
-  i386: 'A switch cannot copy less: on x86 reading and writing only the integer registers, one batch each way, costs more than saving and restoring the whole context (0.55-0.85 us against 0.3-0.5 us on x86_64), before the SSE and x87 state a task also owns.',
+    'A switch cannot copy less: on Unicorn 2.0.1, reading and writing only the 20 integer registers (GPRs, RIP, RFLAGS, FS and GS bases), one batch each way, cost more than saving and restoring the whole context (0.55-0.85 us against 0.3-0.5 us), before the SSE and x87 state a task also owns (not measured again on 2.1).',
+  i386: 'A switch cannot copy less: on Unicorn 2.0.1 and x86, reading and writing only the integer registers, one batch each way, cost more than saving and restoring the whole context (0.55-0.85 us against 0.3-0.5 us on x86_64), before the SSE and x87 state a task also owns (not measured again on 2.1).',
   ppc64:
-    'A switch cannot copy less: Unicorn 2.0.1 gives no access to the vector registers (VR, VSX) through uc_reg_read, and guest code built for POWER8 and later keeps values in them (MSR[VSX] is on), so only a whole context holds a task; 70 of its registers in one batch each way would cost 0.7-1.1 us against 4.3-5.4 us for the context.',
+    'A switch cannot copy less on Unicorn 2.0.1, which gives no access to the vector registers (VR, VSX) through uc_reg_read, while guest code built for POWER8 and later keeps values in them (MSR[VSX] is on), so only a whole context holds a task; 70 of its registers in one batch each way would cost 0.7-1.1 us against 4.3-5.4 us for the context there (not measured again on 2.1).',
 };
 
 /**
