@@ -10,7 +10,7 @@ NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 
 deps: check-node
 	@if [ ! -d node_modules/koffi ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 	@if [ -z "$$KPROBE_EMU_LIBUNICORN" ] && ! scripts/fetch-unicorn.sh; then \
-	  echo "kprobe-emu: falling back to the system's Unicorn 2.0.1 (Debian's libunicorn2): call-heavy guests run about 5x slower, ppc64 floating-point compares are wrong (fcmpu/fcmpo always say equal), and make test expects 2.1"; \
+	  echo "kprobe-emu: falling back to the system's Unicorn 2.0.1 (Debian's libunicorn2): call-heavy guests run several times slower, ppc64 floating-point compares are wrong (fcmpu/fcmpo always say equal), and make test expects 2.1"; \
 	  if ! ldconfig -p 2>/dev/null | grep -q 'libunicorn\.so\.2'; then \
 	    if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null; \
 	    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libunicorn2 >/dev/null; \
