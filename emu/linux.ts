@@ -3,6 +3,7 @@
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { alignUp, OutOfMemory, PAGE } from './memory.js';
 import type { Machine } from './machine.js';
+import { UnicornError } from './unicorn.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -280,7 +281,7 @@ export function doSyscall(m: Machine): void {
       result = h(m, args);
     } catch (e) {
       // A bad guest pointer in an argument: the kernel answers EFAULT.
-      if (e instanceof Error && e.name === 'UnicornError') result = neg(EFAULT);
+      if (e instanceof UnicornError) result = neg(EFAULT);
       else throw e;
     }
   } else {

@@ -47,10 +47,10 @@ export const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
   9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
 };
-const SIGILL = 4;
-const SIGTRAP = 5;
-const SIGBUS = 7;
-const SIGSEGV = 11;
+export const SIGILL = 4;
+export const SIGTRAP = 5;
+export const SIGBUS = 7;
+export const SIGSEGV = 11;
 
 /** Process id of every guest: fixed so runs and traces are reproducible. */
 export const GUEST_PID = 1000;

@@ -193,7 +193,7 @@ export class Memory {
 
   /**
    * Write code bytes and drop Unicorn's translations of that range: a plain write leaves
-   * already-translated blocks running the old bytes (notes/unicorn-2.0.1.md).
+   * already-translated blocks running the old bytes (docs/unicorn-engine.md).
    * Writes through read-only pages as the kernel's text_poke does.
    */
   patchCode(addr: bigint, bytes: Uint8Array): void {

@@ -203,7 +203,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         }
       }
       let traced: TracedProbe[] = [];
-      // To a file the trace is written in blocks of about 32 K characters; to stderr line by line, in order
+      // To a file the trace is written in blocks of 64 KiB (BlockWriter.SIZE); to stderr line by line, in order
       // with what the guest writes there.
       const out: ((l: string) => void) & { flush?: () => void } = outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
       const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15), Number(opts.maxOutput));

@@ -5,7 +5,8 @@
 import { kprobeArchFor } from '../arch/index.js';
 import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
-import { HostError } from '../emu/machine.js';
+import { HostError, SIGSEGV, SIGTRAP } from '../emu/machine.js';
+import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
 import { narrowInt, type Int } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
@@ -382,7 +383,7 @@ export class KprobeEngine<A> {
       const bottom = addr > reach ? addr - reach : 0x10000n;
       const base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
       if (base === undefined) throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
-      mem.map(base, AREA, 5, 'kprobe-slots');
+      mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
       page = { base, used: 0 };
       this.slotPages.push(page);
     }
@@ -410,7 +411,7 @@ export class KprobeEngine<A> {
     let handled = false;
     if (fh) {
       try {
-        handled = truthy(fh(p, this.regs, this.arch.trapNumber(11)));
+        handled = truthy(fh(p, this.regs, this.arch.trapNumber(SIGSEGV)));
       } catch (e2) {
         throw this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
       }
@@ -522,7 +523,7 @@ export class KprobeEngine<A> {
     // The probed instruction is the guest's own breakpoint: stepped in place it traps again,
     // which ends the program as the unprobed run does.
     this.endStep(k, task, false);
-    this.machine.fatalSignal(5, k.site.addr, 'breakpoint instruction in the program');
+    this.machine.fatalSignal(SIGTRAP, k.site.addr, 'breakpoint instruction in the program');
     return true;
   }
 

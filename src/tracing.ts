@@ -1,7 +1,7 @@
 // Counterpart: the kprobe trace events of kernel/trace/trace_kprobe.c (print_kprobe_event,
 // print_kretprobe_event) and kprobe_profile: definitions turned into registered probes that
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
-import type { Machine } from '../emu/machine.js';
+import { GUEST_PID, type Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
 import { narrowInt, widenInt, type Int } from '../emu/unicorn.js';
 import { argNumbers, fetchArgs, hexValue, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
@@ -215,10 +215,10 @@ export class TraceSink implements TraceWriter {
     if (this.format === 'chrome') {
       this.chromeTask(ev.task);
       const us = Number(r.ns) / 1000;
-      if (ev.type === 'kprobe') this.chrome({ name: ev.event, cat: ev.group, ph: 'i', s: 't', ts: us, pid: 1000, tid: ev.task, args: { at: ev.at, ...ev.args } });
+      if (ev.type === 'kprobe') this.chrome({ name: ev.event, cat: ev.group, ph: 'i', s: 't', ts: us, pid: GUEST_PID, tid: ev.task, args: { at: ev.at, ...ev.args } });
       else {
         const start = Number(r.entryNs ?? r.ns) / 1000;
-        this.chrome({ name: ev.event, cat: ev.group, ph: 'X', ts: start, dur: us - start, pid: 1000, tid: ev.task, args: { func: ev.at, ret: ev.ret, ...ev.args } });
+        this.chrome({ name: ev.event, cat: ev.group, ph: 'X', ts: start, dur: us - start, pid: GUEST_PID, tid: ev.task, args: { func: ev.at, ret: ev.ret, ...ev.args } });
       }
       return;
     }
@@ -231,7 +231,7 @@ export class TraceSink implements TraceWriter {
     if (this.format !== 'chrome' || !this.room()) return;
     this.chromeTask(d.task);
     const start = Number(d.entryNs) / 1000;
-    this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: 1000, tid: d.task, args: { func: d.func, dropped: d.why } });
+    this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: GUEST_PID, tid: d.task, args: { func: d.func, dropped: d.why } });
   }
 
   private readonly jsonByKey = new WeakMap<object, JsonParts>();
@@ -338,9 +338,9 @@ export class TraceSink implements TraceWriter {
 
   private chromeTask(tid: number): void {
     if (this.tasks.has(tid)) return;
-    if (this.tasks.size === 0) this.chrome({ name: 'process_name', ph: 'M', pid: 1000, tid, args: { name: this.comm } });
+    if (this.tasks.size === 0) this.chrome({ name: 'process_name', ph: 'M', pid: GUEST_PID, tid, args: { name: this.comm } });
     this.tasks.add(tid);
-    this.chrome({ name: 'thread_name', ph: 'M', pid: 1000, tid, args: { name: `${this.comm}-${tid}` } });
+    this.chrome({ name: 'thread_name', ph: 'M', pid: GUEST_PID, tid, args: { name: `${this.comm}-${tid}` } });
   }
 
   private chrome(o: object): void {
