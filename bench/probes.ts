@@ -5,7 +5,15 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { ppc64 } from '../arch/ppc64/isa.js';
 import type { Machine } from '../emu/machine.js';
-import { Unicorn, UC_ARCH_PPC, UC_ARCH_X86, UC_MODE_32, UC_MODE_64, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../emu/unicorn.js';
+import {
+  Unicorn,
+  UC_ARCH_PPC,
+  UC_ARCH_X86,
+  UC_MODE_32,
+  UC_MODE_64,
+  UC_MODE_BIG_ENDIAN,
+  UC_MODE_PPC64,
+} from '../emu/unicorn.js';
 import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
 import { blockWriter } from '../src/output.js';
@@ -69,18 +77,39 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
   let body: bigint;
   const base = 0x10000n;
   if (isa === 'ppc64') {
-    u = new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, { intr: () => u.regWrite(1, u.regRead(1)) });
+    u = new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {
+      intr: () => u.regWrite(1, u.regRead(1)),
+    });
     ppc64().initCpu(u, undefined as never);
     // lis r3,hi; ori r3,r3,lo; mtctr r3; L: trap|nop; bdnz L
-    const words = [0x3c600000 | (n >>> 16), 0x60630000 | (n & 0xffff), 0x7c6903a6, kind === 'trap' ? 0x7fe00008 : 0x60000000, 0x4200fffc];
+    const words = [
+      0x3c600000 | (n >>> 16),
+      0x60630000 | (n & 0xffff),
+      0x7c6903a6,
+      kind === 'trap' ? 0x7fe00008 : 0x60000000,
+      0x4200fffc,
+    ];
     code = new Uint8Array(words.length * 4);
     words.forEach((w, i) => new DataView(code.buffer).setUint32(i * 4, w >>> 0, false));
     body = base + 12n;
   } else {
     const pc = isa === 'x86_64' ? 41 : 26;
-    u = new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, { intr: () => u.regWrite(pc, u.regRead(pc)) });
+    u = new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {
+      intr: () => u.regWrite(pc, u.regRead(pc)),
+    });
     // mov ecx, N; L: int3|nop; dec ecx; jnz L
-    code = Uint8Array.of(0xb9, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff, kind === 'trap' ? 0xcc : 0x90, 0xff, 0xc9, 0x75, 0xfb);
+    code = Uint8Array.of(
+      0xb9,
+      n & 0xff,
+      (n >> 8) & 0xff,
+      (n >> 16) & 0xff,
+      (n >>> 24) & 0xff,
+      kind === 'trap' ? 0xcc : 0x90,
+      0xff,
+      0xc9,
+      0x75,
+      0xfb,
+    );
     body = base + 5n;
   }
   try {
@@ -102,7 +131,11 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
  * Unicorn's own costs on a synthetic loop of N rounds: a breakpoint whose hook reads PC and
  * writes it back (the "bare trap"), an empty UC_HOOK_CODE on one address, and neither.
  */
-export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: number; codeHookUs: number; loopMs: number; regReadUs: number; contextBytes: number } {
+export function engineCosts(
+  isa: Isa,
+  n: number,
+  repeat: number,
+): { bareTrapUs: number; codeHookUs: number; loopMs: number; regReadUs: number; contextBytes: number } {
   const loop = (kind: 'nop' | 'trap' | 'code'): number => engineLoop(isa, kind, n);
   // One register read through koffi (uc_reg_read of PC), what fetching an argument costs.
   const reads = (): number => {
@@ -116,20 +149,39 @@ export function engineCosts(isa: Isa, n: number, repeat: number): { bareTrapUs: 
       u.close();
     }
   };
-  const [nop, trap, hook, read] = bestOfSync(repeat, [() => loop('nop'), () => loop('trap'), () => loop('code'), reads]);
+  const [nop, trap, hook, read] = bestOfSync(repeat, [
+    () => loop('nop'),
+    () => loop('trap'),
+    () => loop('code'),
+    reads,
+  ]);
   const probe = bareEngine(isa);
   const contextBytes = probe.contextSize();
   probe.close();
-  return { bareTrapUs: per(trap!, nop!, n), codeHookUs: per(hook!, nop!, n), loopMs: nop!, regReadUs: per(read!, 0, n), contextBytes };
+  return {
+    bareTrapUs: per(trap!, nop!, n),
+    codeHookUs: per(hook!, nop!, n),
+    loopMs: nop!,
+    regReadUs: per(read!, 0, n),
+    contextBytes,
+  };
 }
 
 /** An engine for the ISA with no handlers. */
 const bareEngine = (isa: Isa): Unicorn =>
-  isa === 'ppc64' ? new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {}) : new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {});
+  isa === 'ppc64'
+    ? new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {})
+    : new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {});
 
 /** A machine for a fixture, quiet. */
 export function machine(isa: Isa, name: string, args: string[], opts: Record<string, unknown> = {}): Machine {
-  return createMachine(loadElfFile(`fixtures/build/${isa}/${name}`), { argv: [name, ...args], stdout: sink, stderr: sink, warn: sink, ...opts });
+  return createMachine(loadElfFile(`fixtures/build/${isa}/${name}`), {
+    argv: [name, ...args],
+    stdout: sink,
+    stderr: sink,
+    warn: sink,
+    ...opts,
+  });
 }
 
 /**
@@ -149,7 +201,13 @@ export function forgetRecent(): void {
 }
 
 /** Run a machine prepared by `setup`, timed from run() to its end (registration excluded). */
-export function timed(isa: Isa, name: string, args: string[], setup?: (e: KprobeEngine<unknown>, m: Machine) => void, opts: Record<string, unknown> = {}): number {
+export function timed(
+  isa: Isa,
+  name: string,
+  args: string[],
+  setup?: (e: KprobeEngine<unknown>, m: Machine) => void,
+  opts: Record<string, unknown> = {},
+): number {
   const m = machine(isa, name, args, opts);
   const kept: unknown[] = [m];
   recent.push(kept);
@@ -165,7 +223,10 @@ export function timed(isa: Isa, name: string, args: string[], setup?: (e: Kprobe
     const t = process.hrtime.bigint();
     const stop = m.run();
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (stop.kind !== 'exit' || stop.status !== 0) throw new Error(`${isa} ${name} ${args.join(' ')}: ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`);
+    if (stop.kind !== 'exit' || stop.status !== 0)
+      throw new Error(
+        `${isa} ${name} ${args.join(' ')}: ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`,
+      );
     return ms;
   } finally {
     m.close();
@@ -178,7 +239,7 @@ export function coldAddresses(isa: Isa, count: number): bigint[] {
   try {
     const f = m.symbols.lookup('cold')!;
     const out: bigint[] = [];
-    for (let a = f.addr; a < f.addr + f.size && out.length < count; ) {
+    for (let a = f.addr; a < f.addr + f.size && out.length < count;) {
       out.push(a);
       a += isa === 'ppc64' ? 4n : BigInt(decodeX86(m.mem.read(a, 15), isa === 'x86_64' ? 64 : 32).len);
     }
@@ -239,7 +300,15 @@ export interface ProbeCosts {
 }
 
 /** The figures that goals are set on. */
-export type GoalFigure = 'idle100Ratio' | 'kprobeRatio' | 'kretRatio' | 'many10kRatio' | 'tasksRatio' | 'nestRatio' | 'cliKprobeRatio' | 'cliKretRatio';
+export type GoalFigure =
+  | 'idle100Ratio'
+  | 'kprobeRatio'
+  | 'kretRatio'
+  | 'many10kRatio'
+  | 'tasksRatio'
+  | 'nestRatio'
+  | 'cliKprobeRatio'
+  | 'cliKretRatio';
 
 // What the table puts on the scale fixture; bench/profile.ts profiles the same setups.
 type Setup = (e: KprobeEngine<unknown>) => void;
@@ -248,12 +317,17 @@ export const emptyKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'leaf' 
 /** A return probe with an empty handler on leaf(). */
 export const emptyKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink });
 /** Kprobes with empty pre-handlers at `addrs` (in cold(): they never fire). */
-export const idleKprobes = (addrs: readonly bigint[]): Setup => (e) => addrs.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
+export const idleKprobes =
+  (addrs: readonly bigint[]): Setup =>
+  (e) =>
+    addrs.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
 /** T tasks inside work() at once, R rounds each; a return probe on work() with room for all. */
 export const TASKS = { T: 1000, R: 20, D: 20 } as const;
-export const workKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
+export const workKretprobe: Setup = (e) =>
+  void e.registerKretprobe({ symbol: 'work' }, { maxactive: TASKS.T, handler: sink });
 /** A return probe on nest(), with room for D + 1 instances of each of T tasks. */
-export const nestKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'nest' }, { maxactive: TASKS.T * (TASKS.D + 1), handler: sink });
+export const nestKretprobe: Setup = (e) =>
+  void e.registerKretprobe({ symbol: 'nest' }, { maxactive: TASKS.T * (TASKS.D + 1), handler: sink });
 /** A kprobe with an empty pre-handler on work(). */
 export const workKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'work' }, { preHandler: () => 0 });
 /** The definitions the traced CLI runs. */
@@ -277,7 +351,13 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     () => engineLoop(isa, 'trap', trapN),
     () => timed(isa, 'scale', hot),
     () => timed(isa, 'scale', hot, emptyKprobe),
-    () => timed(isa, 'scale', hot, (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink })),
+    () =>
+      timed(
+        isa,
+        'scale',
+        hot,
+        (e) => void e.registerKprobe({ symbol: 'leaf' }, { preHandler: () => 0, postHandler: sink }),
+      ),
     () => timed(isa, 'scale', hot, emptyKretprobe),
     () =>
       timed(isa, 'scale', hot, (e) => {
@@ -298,7 +378,10 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
       return timed(isa, 'scale', short, emptyKretprobe);
     },
   ]);
-  const idle = rounds(3 * repeat, [() => timed(isa, 'scale', long), () => timed(isa, 'scale', long, idleKprobes(cold100))]);
+  const idle = rounds(3 * repeat, [
+    () => timed(isa, 'scale', long),
+    () => timed(isa, 'scale', long, idleKprobes(cold100)),
+  ]);
 
   // 100,000 deep under one return probe with maxactive 100,000; bytes per instance from the
   // heap before and after registering it (instances are made at registration).
@@ -374,10 +457,25 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const [hello, nodeMs] = bestOfSync(repeat, [cli([`fixtures/build/${isa}/hello`]), node]);
 
   // The runs of each round, in the order given above.
-  type Hits = [trapNop: number, trap: number, plain: number, kp: number, kpStep: number, kret: number, many: number];
+  type Hits = [
+    trapNop: number,
+    trap: number,
+    plain: number,
+    kp: number,
+    kpStep: number,
+    kret: number,
+    many: number,
+  ];
   const hit = (f: (...t: Hits) => number) => hits.median((t) => f(...(t as Hits)));
   const bare = (nop: number, trap: number) => per(trap, nop, trapN);
-  type Tasks = [plain: number, probed: number, onePlain: number, oneProbed: number, kp: number, oneKp: number];
+  type Tasks = [
+    plain: number,
+    probed: number,
+    onePlain: number,
+    oneProbed: number,
+    kp: number,
+    oneKp: number,
+  ];
   const task = (f: (...t: Tasks) => number) => tasks.median((t) => f(...(t as Tasks)));
   type Nest = [plain: number, probed: number, onePlain: number, oneProbed: number];
   const nested = (f: (...t: Nest) => number) => nest.median((t) => f(...(t as Nest)));
@@ -398,24 +496,51 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     cliBareTrapUs: trace(bare),
     codeHookUs: engine.codeHookUs,
     kprobeUs: hit((_n, _t, plain, kp) => per(kp, plain, N)),
-    kprobeRatio: goal<Hits>('kprobeRatio', hits, (nop, trap, plain, kp) => per(kp, plain, N) / bare(nop, trap)),
+    kprobeRatio: goal<Hits>(
+      'kprobeRatio',
+      hits,
+      (nop, trap, plain, kp) => per(kp, plain, N) / bare(nop, trap),
+    ),
     kprobeSteppedUs: hit((_n, _t, plain, _k, kpStep) => per(kpStep, plain, N)),
     kprobeSteppedRatio: hit((nop, trap, plain, _k, kpStep) => per(kpStep, plain, N) / bare(nop, trap)),
     kretUs: hit((_n, _t, plain, _k, _s, kret) => per(kret, plain, N)),
-    kretRatio: goal<Hits>('kretRatio', hits, (nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap)),
+    kretRatio: goal<Hits>(
+      'kretRatio',
+      hits,
+      (nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap),
+    ),
     reoptimizeMs: reopt.median(([kept, fresh]) => fresh! - kept!),
-    idle100Ratio: goal<[plain: number, probed: number]>('idle100Ratio', idle, (plain, probed) => probed / plain),
+    idle100Ratio: goal<[plain: number, probed: number]>(
+      'idle100Ratio',
+      idle,
+      (plain, probed) => probed / plain,
+    ),
     plainMs: idle.median(([plain]) => plain!),
     idle100Ms: idle.median(([, probed]) => probed!),
-    many10kRatio: goal<Hits>('many10kRatio', hits, (_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N)),
+    many10kRatio: goal<Hits>(
+      'many10kRatio',
+      hits,
+      (_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N),
+    ),
     registerUs: (registerMs * 1000) / cold10k.length,
     deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
     bytesPerInstance: bytes,
     tasks1000Us: task((plain, probed) => per(probed, plain, T * R)),
-    tasksRatio: goal<Tasks>('tasksRatio', tasks, (plain, probed, onePlain, oneProbed) => per(probed, plain, T * R) / per(oneProbed, onePlain, T * R)),
-    tasksKprobeRatio: task((plain, _p, onePlain, _o, kp, oneKp) => per(kp, plain, T * R) / per(oneKp, onePlain, T * R)),
+    tasksRatio: goal<Tasks>(
+      'tasksRatio',
+      tasks,
+      (plain, probed, onePlain, oneProbed) => per(probed, plain, T * R) / per(oneProbed, onePlain, T * R),
+    ),
+    tasksKprobeRatio: task(
+      (plain, _p, onePlain, _o, kp, oneKp) => per(kp, plain, T * R) / per(oneKp, onePlain, T * R),
+    ),
     nestUs: nested((plain, probed) => per(probed, plain, nestReturns)),
-    nestRatio: goal<Nest>('nestRatio', nest, (plain, probed, onePlain, oneProbed) => per(probed, plain, nestReturns) / per(oneProbed, onePlain, nestReturns)),
+    nestRatio: goal<Nest>(
+      'nestRatio',
+      nest,
+      (plain, probed, onePlain, oneProbed) =>
+        per(probed, plain, nestReturns) / per(oneProbed, onePlain, nestReturns),
+    ),
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
@@ -423,9 +548,17 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     startupMs: hello,
     nodeMs,
     cliKprobeUs: trace((_n, _t, plain, kp) => per(kp, plain, NCLI)),
-    cliKprobeRatio: goal<Traced>('cliKprobeRatio', traceRounds, (nop, trap, plain, kp) => per(kp, plain, NCLI) / bare(nop, trap)),
+    cliKprobeRatio: goal<Traced>(
+      'cliKprobeRatio',
+      traceRounds,
+      (nop, trap, plain, kp) => per(kp, plain, NCLI) / bare(nop, trap),
+    ),
     cliKretUs: trace((_n, _t, plain, _k, kret) => per(kret, plain, NCLI)),
-    cliKretRatio: goal<Traced>('cliKretRatio', traceRounds, (nop, trap, plain, _k, kret) => per(kret, plain, NCLI) / bare(nop, trap)),
+    cliKretRatio: goal<Traced>(
+      'cliKretRatio',
+      traceRounds,
+      (nop, trap, plain, _k, kret) => per(kret, plain, NCLI) / bare(nop, trap),
+    ),
     spread,
   };
 }
@@ -442,7 +575,10 @@ export function jsonLineUs(n: number, repeat: number): number {
       () => {
         const out = blockWriter(fd);
         const sink = new TraceSink('json', out, 'scale');
-        const parts = sink.jsonParts({ type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' }, ['x']);
+        const parts = sink.jsonParts(
+          { type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' },
+          ['x'],
+        );
         const halves = new Uint32Array(2);
         const hex = { reads: [() => halves], bits: [64] };
         const t = process.hrtime.bigint();
@@ -469,28 +605,103 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   out.push('');
   out.push('| # | measure | goal | ' + rows.map((r) => r.isa).join(' | ') + ' |');
   out.push('|---|---|---|' + rows.map(() => '---:').join('|') + '|');
-  const line = (n: string, what: string, goal: string, cell: (r: ProbeCosts) => string) => out.push(`| ${n} | ${what} | ${goal} | ${rows.map(cell).join(' | ')} |`);
-  line('', 'bare trap round trip (Unicorn: breakpoint, hook reads and writes PC), in the rounds of goals 2-3; of 6b; alone', '', (r) => `${f(r.bareTrapUs)}; ${f(r.cliBareTrapUs)}; ${f(r.engineBareTrapUs)} us`);
+  const line = (n: string, what: string, goal: string, cell: (r: ProbeCosts) => string) =>
+    out.push(`| ${n} | ${what} | ${goal} | ${rows.map(cell).join(' | ')} |`);
+  line(
+    '',
+    'bare trap round trip (Unicorn: breakpoint, hook reads and writes PC), in the rounds of goals 2-3; of 6b; alone',
+    '',
+    (r) => `${f(r.bareTrapUs)}; ${f(r.cliBareTrapUs)}; ${f(r.engineBareTrapUs)} us`,
+  );
   line('', 'UC_HOOK_CODE on one address (Unicorn)', '', (r) => `${f(r.codeHookUs)} us`);
-  line('1', 'unprobed vs 100 probes registered that never fire', '<= 1.02', (r) => `${f(r.idle100Ratio, 3)}x (${f(r.plainMs, 1)} / ${f(r.idle100Ms, 1)} ms)`);
-  line('2', 'kprobe hit, empty pre-handler (boosted) / bare trap', '<= 2x', (r) => `${f(r.kprobeRatio)}x (${f(r.kprobeUs)} us)`);
+  line(
+    '1',
+    'unprobed vs 100 probes registered that never fire',
+    '<= 1.02',
+    (r) => `${f(r.idle100Ratio, 3)}x (${f(r.plainMs, 1)} / ${f(r.idle100Ms, 1)} ms)`,
+  );
+  line(
+    '2',
+    'kprobe hit, empty pre-handler (boosted) / bare trap',
+    '<= 2x',
+    (r) => `${f(r.kprobeRatio)}x (${f(r.kprobeUs)} us)`,
+  );
   line('2', 'kprobe hit / UC_HOOK_CODE on the same address', '', (r) => `${f(r.kprobeUs / r.codeHookUs)}x`);
-  line('2', 'kprobe hit with a post-handler (stepped) / bare trap', '', (r) => `${f(r.kprobeSteppedRatio)}x (${f(r.kprobeSteppedUs)} us)`);
-  line('3', 'kretprobe\'d call (entry + return, empty handlers) / bare trap', '<= 5x', (r) => `${f(r.kretRatio)}x (${f(r.kretUs)} us)`);
-  line('3', 'a new engine with none of an earlier run alive: what V8\'s re-optimization adds to 20,000 kretprobe\'d calls', '', (r) => `${f(r.reoptimizeMs)} ms`);
+  line(
+    '2',
+    'kprobe hit with a post-handler (stepped) / bare trap',
+    '',
+    (r) => `${f(r.kprobeSteppedRatio)}x (${f(r.kprobeSteppedUs)} us)`,
+  );
+  line(
+    '3',
+    "kretprobe'd call (entry + return, empty handlers) / bare trap",
+    '<= 5x',
+    (r) => `${f(r.kretRatio)}x (${f(r.kretUs)} us)`,
+  );
+  line(
+    '3',
+    "a new engine with none of an earlier run alive: what V8's re-optimization adds to 20,000 kretprobe'd calls",
+    '',
+    (r) => `${f(r.reoptimizeMs)} ms`,
+  );
   line('4', 'hit with 10,000 probes registered vs with 1', '<= 1.1', (r) => `${f(r.many10kRatio)}x`);
   line('4', 'registration time per probe (10,000 in one function)', '', (r) => `${f(r.registerUs, 1)} us`);
   line('5', 'return 100,000 deep, maxactive 100,000: time per return', '', (r) => `${f(r.deepReturnUs)} us`);
   line('5', 'bytes per instance', '', (r) => `${f(r.bytesPerInstance, 0)} B`);
-  line('5', '1,000 tasks inside one probed function, a task switch before every return: per return vs 1 task', '<= 1.1', (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`);
-  line('5', 'the same with a kprobe (no per-task state): per hit, 1,000 tasks vs 1', '', (r) => `${f(r.tasksKprobeRatio)}x`);
-  line('5', `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`, '<= 1.1', (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`);
-  line('5', 'one saved Unicorn context (a task switch saves one, restores another)', '', (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`);
-  line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) => (r.startupRatio === undefined ? 'n/a' : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`));
-  line('6b', 'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap', '<= 2.5x', (r) => `${f(r.cliKprobeRatio)}x (${f(r.cliKprobeUs)} us)`);
-  line('6b', 'CLI, JSON trace to /dev/null: per traced kretprobe\'d call / bare trap', '<= 5x', (r) => `${f(r.cliKretRatio)}x (${f(r.cliKretUs)} us)`);
-  line('6b', 'parts measured alone: one JSON line formatted and written / bare trap (alone)', '', (r) => `${f(r.lineUs / r.engineBareTrapUs)}x (${f(r.lineUs)} us)`);
-  line('6b', 'parts measured alone: one register read through koffi / bare trap (alone)', '', (r) => `${f(r.regReadUs / r.engineBareTrapUs)}x (${f(r.regReadUs)} us)`);
+  line(
+    '5',
+    '1,000 tasks inside one probed function, a task switch before every return: per return vs 1 task',
+    '<= 1.1',
+    (r) => `${f(r.tasksRatio)}x (${f(r.tasks1000Us)} us)`,
+  );
+  line(
+    '5',
+    'the same with a kprobe (no per-task state): per hit, 1,000 tasks vs 1',
+    '',
+    (r) => `${f(r.tasksKprobeRatio)}x`,
+  );
+  line(
+    '5',
+    `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`,
+    '<= 1.1',
+    (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`,
+  );
+  line(
+    '5',
+    'one saved Unicorn context (a task switch saves one, restores another)',
+    '',
+    (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`,
+  );
+  line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) =>
+    r.startupRatio === undefined
+      ? 'n/a'
+      : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`,
+  );
+  line(
+    '6b',
+    'CLI, JSON trace to /dev/null: per traced kprobe hit / bare trap',
+    '<= 2.5x',
+    (r) => `${f(r.cliKprobeRatio)}x (${f(r.cliKprobeUs)} us)`,
+  );
+  line(
+    '6b',
+    "CLI, JSON trace to /dev/null: per traced kretprobe'd call / bare trap",
+    '<= 5x',
+    (r) => `${f(r.cliKretRatio)}x (${f(r.cliKretUs)} us)`,
+  );
+  line(
+    '6b',
+    'parts measured alone: one JSON line formatted and written / bare trap (alone)',
+    '',
+    (r) => `${f(r.lineUs / r.engineBareTrapUs)}x (${f(r.lineUs)} us)`,
+  );
+  line(
+    '6b',
+    'parts measured alone: one register read through koffi / bare trap (alone)',
+    '',
+    (r) => `${f(r.regReadUs / r.engineBareTrapUs)}x (${f(r.regReadUs)} us)`,
+  );
   out.push('');
   return out;
 }

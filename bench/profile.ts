@@ -9,8 +9,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blockWriter } from '../src/output.js';
 import { TraceSink, traceDefinitions } from '../src/tracing.js';
-import { coldAddresses, emptyKprobe, emptyKretprobe, idleKprobes, nestKretprobe, TASKS, timed, TRACED, workKretprobe, type Isa } from './probes.js';
-
+import {
+  coldAddresses,
+  emptyKprobe,
+  emptyKretprobe,
+  idleKprobes,
+  nestKretprobe,
+  TASKS,
+  timed,
+  TRACED,
+  workKretprobe,
+  type Isa,
+} from './probes.js';
 
 /** The workload behind each goal of the probe table, run a few times over. */
 export const GOALS = {
@@ -34,7 +44,12 @@ function workload(goal: Goal, isa: Isa): () => void {
   const traced = (def: string) => {
     const out = blockWriter(openSync('/dev/null', 'w'));
     return () => {
-      timed(isa, 'scale', hot, (_e, m) => void traceDefinitions(m, [def], new TraceSink('json', out, 'scale')));
+      timed(
+        isa,
+        'scale',
+        hot,
+        (_e, m) => void traceDefinitions(m, [def], new TraceSink('json', out, 'scale')),
+      );
       out.flush();
     };
   };
@@ -56,9 +71,15 @@ function workload(goal: Goal, isa: Isa): () => void {
         });
     }
     case 'tasks':
-      return () => void timed(isa, 'scale', ['threads', String(TASKS.T), String(TASKS.R)], workKretprobe, { maxTasks: TASKS.T + 1 });
+      return () =>
+        void timed(isa, 'scale', ['threads', String(TASKS.T), String(TASKS.R)], workKretprobe, {
+          maxTasks: TASKS.T + 1,
+        });
     case 'tasks-nested':
-      return () => void timed(isa, 'scale', ['threads', String(TASKS.T), '1', String(TASKS.D)], nestKretprobe, { maxTasks: TASKS.T + 1 });
+      return () =>
+        void timed(isa, 'scale', ['threads', String(TASKS.T), '1', String(TASKS.D)], nestKretprobe, {
+          maxTasks: TASKS.T + 1,
+        });
     case 'cli-kprobe':
       return traced(TRACED.kprobe);
     case 'cli-kretprobe':
@@ -95,18 +116,26 @@ export function selfTimes(p: CpuProfile): ProfileLine[] {
     const name = native ? '(native: Unicorn through koffi)' : fn || '(anonymous)';
     if (name === '(idle)' || name === '(program)') return;
     const dt = p.timeDeltas[i] ?? 0;
-    const where = n.callFrame.url ? `${n.callFrame.url.replace(/^.*?\/(dist\/)?(src|emu|arch|bench|node_modules)\//, '$2/')}:${n.callFrame.lineNumber + 1}` : '';
+    const where = n.callFrame.url
+      ? `${n.callFrame.url.replace(/^.*?\/(dist\/)?(src|emu|arch|bench|node_modules)\//, '$2/')}:${n.callFrame.lineNumber + 1}`
+      : '';
     const key = `${name} ${where}`;
     const e = self.get(key) ?? { us: 0, name, where };
     e.us += dt;
     self.set(key, e);
     total += dt;
   });
-  return [...self.values()].sort((a, b) => b.us - a.us).map((e) => ({ percent: (100 * e.us) / total, ms: e.us / 1000, name: e.name, where: e.where }));
+  return [...self.values()]
+    .sort((a, b) => b.us - a.us)
+    .map((e) => ({ percent: (100 * e.us) / total, ms: e.us / 1000, name: e.name, where: e.where }));
 }
 
 /** Profile `rounds` runs of a goal's workload on one ISA (after one unprofiled warm-up run). */
-export async function profileGoal(goal: Goal, isa: Isa, rounds = 5): Promise<{ lines: ProfileLine[]; profile: CpuProfile }> {
+export async function profileGoal(
+  goal: Goal,
+  isa: Isa,
+  rounds = 5,
+): Promise<{ lines: ProfileLine[]; profile: CpuProfile }> {
   const run = workload(goal, isa);
   run();
   const session = new Session();
@@ -135,7 +164,11 @@ export function profileTable(lines: ProfileLine[], n = 10): string[] {
 async function main(): Promise<void> {
   const [goal, isa = 'x86_64'] = process.argv.slice(2);
   if (!goal || !(goal in GOALS) || !['x86_64', 'i386', 'ppc64'].includes(isa)) {
-    console.error(`usage: npm run bench:profile -- GOAL [x86_64|i386|ppc64]\ngoals:\n${Object.entries(GOALS).map(([k, v]) => `  ${k.padEnd(14)} ${v}`).join('\n')}`);
+    console.error(
+      `usage: npm run bench:profile -- GOAL [x86_64|i386|ppc64]\ngoals:\n${Object.entries(GOALS)
+        .map(([k, v]) => `  ${k.padEnd(14)} ${v}`)
+        .join('\n')}`,
+    );
     process.exitCode = 2;
     return;
   }

@@ -21,9 +21,18 @@ type Opts = { maxInsns?: number; virtualTlb?: boolean };
 /** TLB fills of the last timed run (calls into JavaScript under the virtual TLB). */
 let lastFills = 0;
 
-async function timeRun(path: string, args: string[], opts: Opts = {}, allowBudget = false): Promise<{ ms: number; status: number }> {
+async function timeRun(
+  path: string,
+  args: string[],
+  opts: Opts = {},
+  allowBudget = false,
+): Promise<{ ms: number; status: number }> {
   const t = process.hrtime.bigint();
-  const r = await runProgram(path, { argv: [path, ...args], stdout: sink, stderr: sink, warn: sink, ...opts }, { after: (m) => (lastFills = m.uc.tlbFills) });
+  const r = await runProgram(
+    path,
+    { argv: [path, ...args], stdout: sink, stderr: sink, warn: sink, ...opts },
+    { after: (m) => (lastFills = m.uc.tlbFills) },
+  );
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && !(allowBudget && r.stop.kind === 'budget'))
     throw new Error(`${path} ${args.join(' ')} ended with status ${r.status}: ${r.report ?? ''}`);
@@ -55,9 +64,13 @@ async function bestOf(variants: (() => Promise<number> | number)[]): Promise<num
   return mins;
 }
 
-const ours = (path: string, args: string[], opts: Opts = {}) => async () => (await timeRun(path, args, opts)).ms;
+const ours =
+  (path: string, args: string[], opts: Opts = {}) =>
+  async () =>
+    (await timeRun(path, args, opts)).ms;
 
-const haveQemu = (isa: (typeof ISAS)[number]): boolean => spawnSync('sh', ['-c', `command -v ${QEMU[isa]}`]).status === 0;
+const haveQemu = (isa: (typeof ISAS)[number]): boolean =>
+  spawnSync('sh', ['-c', `command -v ${QEMU[isa]}`]).status === 0;
 
 const qemu = (isa: (typeof ISAS)[number], path: string, args: string[]) => (): number => {
   const t = process.hrtime.bigint();
@@ -70,7 +83,13 @@ const qemu = (isa: (typeof ISAS)[number], path: string, args: string[]) => (): n
  * Guest instructions of a run whose count is affine in a known work measure w(arg)
  * (loop iterations, calls): two exact counts at small arguments give the line.
  */
-async function affineCount(path: string, w: (arg: number) => number, a: number, b: number, big: number): Promise<number> {
+async function affineCount(
+  path: string,
+  w: (arg: number) => number,
+  a: number,
+  b: number,
+  big: number,
+): Promise<number> {
   const ca = await exactCount(path, [String(a)]);
   const cb = await exactCount(path, [String(b)]);
   const per = (cb - ca) / (w(b) - w(a));
@@ -123,7 +142,8 @@ async function measure(isa: (typeof ISAS)[number], name: keyof typeof WORK, goal
   const q = haveQemu(isa);
   const bigArgs = [String(big)];
   const smallArgs = [String(small)];
-  const insns = name === 'fib' ? await affineCount(path, w, 8, 12, big) : await affineCount(path, w, 1000, 3000, big);
+  const insns =
+    name === 'fib' ? await affineCount(path, w, 8, 12, big) : await affineCount(path, w, 1000, 3000, big);
   const none = () => NaN;
   const fills: number[] = [];
   const withFills = (args: string[]) => async () => {
@@ -211,12 +231,16 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push(`# kprobe-emu benchmark`);
   lines.push('');
-  lines.push(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); ${REPEAT} rounds (goals 1 and 5: ${3 * REPEAT} and ${2 * REPEAT}). Each round runs a group's variants back to back; a probe's figure is taken within each round (a ratio, or a difference of runs) and the table gives the median over rounds. Unicorn's own costs alone, start-up, registration, the deep run and guest throughput are the best of their rounds. The machines of the last runs stay referenced after they end, so that V8 keeps the code it optimized for their kind of objects: with none alive, a full collection drops their hidden classes and that code, and each run would re-optimize inside its timing (row 3, second line).`);
+  lines.push(
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 0)} GiB; Node ${process.version}; Unicorn ${v.text} (0x${v.raw.toString(16)}, ${libraryPath()}; KPROBE_EMU_LIBUNICORN selects another build); ${REPEAT} rounds (goals 1 and 5: ${3 * REPEAT} and ${2 * REPEAT}). Each round runs a group's variants back to back; a probe's figure is taken within each round (a ratio, or a difference of runs) and the table gives the median over rounds. Unicorn's own costs alone, start-up, registration, the deep run and guest throughput are the best of their rounds. The machines of the last runs stay referenced after they end, so that V8 keeps the code it optimized for their kind of objects: with none alive, a full collection drops their hidden classes and that code, and each run would re-optimize inside its timing (row 3, second line).`,
+  );
   lines.push('');
   lines.push(...probeTable(probeRows));
   lines.push(`## Guest speed vs qemu-user (Unicorn ${v.text}, same fixtures, same run)`);
   lines.push('');
-  lines.push('| ISA | workload | guest insns | kprobe-emu ms | qemu-user ms | kprobe-emu per unit | qemu-user per unit | ratio | goal |');
+  lines.push(
+    '| ISA | workload | guest insns | kprobe-emu ms | qemu-user ms | kprobe-emu per unit | qemu-user per unit | ratio | goal |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   const ns = (x: number) => (x >= 100 ? fmt(x, 0) : x >= 10 ? fmt(x, 1) : fmt(x, 2)) + ' ns';
   for (const r of rows) {
@@ -224,49 +248,72 @@ async function main(): Promise<void> {
     const qp = r.qemuPer === undefined ? 'n/a (no qemu-user)' : ns(r.qemuPer);
     const ratio = r.qemuPer === undefined ? 'n/a' : fmt(r.oursPer / r.qemuPer, 2) + 'x';
     const goal = r.goal === undefined ? '' : `<= ${r.goal}x`;
-    lines.push(`| ${r.isa} | ${r.workload} | ${r.insns.toLocaleString('en-US')} | ${fmt(r.ours)} | ${q} | ${ns(r.oursPer)} / ${r.unit} | ${qp} | ${ratio} | ${goal} |`);
+    lines.push(
+      `| ${r.isa} | ${r.workload} | ${r.insns.toLocaleString('en-US')} | ${fmt(r.ours)} | ${q} | ${ns(r.oursPer)} / ${r.unit} | ${qp} | ${ratio} | ${goal} |`,
+    );
   }
   lines.push('');
-  lines.push('Per unit: the difference of the two runs (big minus small) over the difference of their work (iterations, calls of fib, access pairs of memrand: two random 8-byte loads and a store over 64 MB), so start-up cancels out for both tools; each run is the best of its rounds. The whole-run columns are the big run alone (kprobe-emu timed in-process from ELF load to exit, qemu-user as a process).');
+  lines.push(
+    'Per unit: the difference of the two runs (big minus small) over the difference of their work (iterations, calls of fib, access pairs of memrand: two random 8-byte loads and a store over 64 MB), so start-up cancels out for both tools; each run is the best of its rounds. The whole-run columns are the big run alone (kprobe-emu timed in-process from ELF load to exit, qemu-user as a process).',
+  );
   lines.push('');
   if (fallback) {
     const fv = fallback.version!;
     const ftext = `${(fv >>> 24) & 0xff}.${(fv >>> 16) & 0xff}.${(fv >>> 8) & 0xff}`;
-    lines.push(`The same fixtures on the fallback engine, Unicorn ${ftext} (${SYSTEM_UNICORN}, flat MMU and its workarounds), in a child process of this run:`);
+    lines.push(
+      `The same fixtures on the fallback engine, Unicorn ${ftext} (${SYSTEM_UNICORN}, flat MMU and its workarounds), in a child process of this run:`,
+    );
     lines.push('');
-    lines.push(`| ISA | regloop per iteration: ${v.text} / ${ftext} | fib per call: ${v.text} / ${ftext} | fib: ${ftext} / ${v.text} |`);
+    lines.push(
+      `| ISA | regloop per iteration: ${v.text} / ${ftext} | fib per call: ${v.text} / ${ftext} | fib: ${ftext} / ${v.text} |`,
+    );
     lines.push('|---|---:|---:|---:|');
     for (const isa of ISAS) {
       const reg = rows.find((r) => r.isa === isa && r.workload.startsWith('regloop'))!;
       const fib = rows.find((r) => r.isa === isa && r.workload.startsWith('fib'))!;
       const oreg = fallback[`${isa} regloop`]!;
       const ofib = fallback[`${isa} fib`]!;
-      lines.push(`| ${isa} | ${ns(reg.oursPer)} / ${ns(oreg)} | ${ns(fib.oursPer)} / ${ns(ofib)} | ${fmt(ofib / fib.oursPer, 2)}x |`);
+      lines.push(
+        `| ${isa} | ${ns(reg.oursPer)} / ${ns(oreg)} | ${ns(fib.oursPer)} / ${ns(ofib)} | ${fmt(ofib / fib.oursPer, 2)}x |`,
+      );
     }
     lines.push('');
   }
   lines.push('## What the memory model and optional machinery cost (per unit, same run)');
   lines.push('');
-  lines.push('| ISA | workload | virtual TLB | flat MMU | flat / virtual | TLB fills per unit | counting (--max-insns) | counting / plain |');
+  lines.push(
+    '| ISA | workload | virtual TLB | flat MMU | flat / virtual | TLB fills per unit | counting (--max-insns) | counting / plain |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
-    lines.push(`| ${r.isa} | ${r.workload.split(' ')[0]} | ${ns(r.oursPer)} | ${ns(r.flatPer!)} | ${fmt(r.flatPer! / r.oursPer, 2)}x | ${fmt(r.fillsPer!, 3)} | ${ns(r.countingPer!)} | ${fmt(r.countingPer! / r.oursPer, 2)}x |`);
+    lines.push(
+      `| ${r.isa} | ${r.workload.split(' ')[0]} | ${ns(r.oursPer)} | ${ns(r.flatPer!)} | ${fmt(r.flatPer! / r.oursPer, 2)}x | ${fmt(r.fillsPer!, 3)} | ${ns(r.countingPer!)} | ${fmt(r.countingPer! / r.oursPer, 2)}x |`,
+    );
   }
   lines.push('');
-  lines.push('Virtual TLB: guest pages resolved by a TLB-fill hook (Unicorn 2.1, the default); flat MMU: the engine as on Unicorn 2.0.1, with its memory hooks (a fault hook everywhere, on x86 the hooks that make faults precise and keep text read-only). A TLB fill is one call into JavaScript: a workload that touches more pages than the TLB holds (memrand) pays one per miss. Counting uses Unicorn\'s native instruction count (a per-instruction hook in C); it runs only with --max-insns or --quantum. Guest instruction counts are exact: two budget searches at small arguments and the work measure give the line.');
+  lines.push(
+    "Virtual TLB: guest pages resolved by a TLB-fill hook (Unicorn 2.1, the default); flat MMU: the engine as on Unicorn 2.0.1, with its memory hooks (a fault hook everywhere, on x86 the hooks that make faults precise and keep text read-only). A TLB fill is one call into JavaScript: a workload that touches more pages than the TLB holds (memrand) pays one per miss. Counting uses Unicorn's native instruction count (a per-instruction hook in C); it runs only with --max-insns or --quantum. Guest instruction counts are exact: two budget searches at small arguments and the work measure give the line.",
+  );
   // Every goal this run missed, with a profile of its hot path.
   const missed = missedGoals(probeRows);
-  const slow = rows.filter((r) => r.goal !== undefined && r.qemuPer !== undefined && r.oursPer / r.qemuPer > r.goal);
+  const slow = rows.filter(
+    (r) => r.goal !== undefined && r.qemuPer !== undefined && r.oursPer / r.qemuPer > r.goal,
+  );
   lines.push('');
   lines.push('## Goals missed in this run, with profiles');
   lines.push('');
   if (missed.length === 0 && slow.length === 0) lines.push('None: every goal was met.');
   for (const r of slow) {
     const name = r.workload.split(' ')[0]!;
-    lines.push(`### Guest speed, ${name}, ${r.isa}: ${fmt(r.oursPer / r.qemuPer!, 2)}x qemu-user per ${r.unit} (goal <= ${r.goal}x)`);
+    lines.push(
+      `### Guest speed, ${name}, ${r.isa}: ${fmt(r.oursPer / r.qemuPer!, 2)}x qemu-user per ${r.unit} (goal <= ${r.goal}x)`,
+    );
     lines.push('');
     const old = fallback?.[`${r.isa} ${name}`];
-    const was = old === undefined ? '' : ` On Unicorn 2.0.1, which has no such call, the same loop took ${ns(old)} per ${r.unit} in this run.`;
+    const was =
+      old === undefined
+        ? ''
+        : ` On Unicorn 2.0.1, which has no such call, the same loop took ${ns(old)} per ${r.unit} in this run.`;
     lines.push(
       name === 'regloop'
         ? `The whole run takes ${fmt(r.ours)} ms against qemu-user's ${fmt(r.qemu!)} ms; per ${r.unit} the difference is ${ns(r.oursPer - r.qemuPer!)}. Unicorn 2.1 starts every translated block with a call to a helper of its own (gen_tb_start in qemu/include/exec/gen-icount.h calls helper_check_exit_request, so that uc_emu_stop ends a loop that never leaves its block), and regloop's loop is one block per ${r.unit}: the call is paid on every ${r.unit}, and no option of the library removes it.${was} The time is in Unicorn's generated code, not in JavaScript (no hook runs in this loop), so a V8 profile shows nothing but the one native call.`
@@ -288,7 +335,9 @@ async function main(): Promise<void> {
     }
     const file = join(PROFILES, `${m.goal}-${m.isa}.cpuprofile`);
     writeFileSync(file, JSON.stringify(profile));
-    lines.push(`Self time per function over five runs of the workload (V8 profiler, 100 us sampling; the whole profile, written by the run and not committed: \`${file}\`, for Chrome DevTools or speedscope):`);
+    lines.push(
+      `Self time per function over five runs of the workload (V8 profiler, 100 us sampling; the whole profile, written by the run and not committed: \`${file}\`, for Chrome DevTools or speedscope):`,
+    );
     lines.push('');
     lines.push(...profileTable(top, 8));
     lines.push('');

@@ -52,8 +52,15 @@ const NO_RETURN_PROBE: Record<string, readonly string[]> = {
   ],
   branches: [
     // Read their own return address (mflr, __builtin_return_address): the trampoline.
-    'br_helper', 'br_callee', 'test_mflr', 'test_sc', 'test_bc_not_taken', 'test_bdnz_not_taken',
-    'test_beqlr_not_taken', 'test_beqctr_not_taken', 'test_bdnz_loop',
+    'br_helper',
+    'br_callee',
+    'test_mflr',
+    'test_sc',
+    'test_bc_not_taken',
+    'test_bdnz_not_taken',
+    'test_beqlr_not_taken',
+    'test_beqctr_not_taken',
+    'test_bdnz_loop',
     // Entered by falling through or by a bdnz, not by a call.
     'br_bdnz_body',
   ],
@@ -78,7 +85,14 @@ export function soakFixtures(isas: readonly IsaName[] = ISA_NAMES): SoakFixture[
   for (const isa of isas)
     for (const name of fixtureNames(isa)) {
       const o = OPTIONS[name] ?? {};
-      out.push({ isa, name, path: fixture(isa, name), args: o.args ?? fixtureArgs(name), quantum: o.quantum ?? 0, expected: o.args ? undefined : expected(name) });
+      out.push({
+        isa,
+        name,
+        path: fixture(isa, name),
+        args: o.args ?? fixtureArgs(name),
+        quantum: o.quantum ?? 0,
+        expected: o.args ? undefined : expected(name),
+      });
     }
   return out;
 }
@@ -124,7 +138,8 @@ function machineFor(f: SoakFixture): Captured {
   return { m, out: () => Buffer.concat(chunks).toString('latin1') };
 }
 
-const textOf = (m: Machine): Uint8Array[] => m.image.segments.filter((s) => s.executable).map((s) => m.mem.read(s.vaddr, Number(s.memsz)));
+const textOf = (m: Machine): Uint8Array[] =>
+  m.image.segments.filter((s) => s.executable).map((s) => m.mem.read(s.vaddr, Number(s.memsz)));
 
 /**
  * The unprobed run of `f`, checked against fixtures/expected where those apply, and the
@@ -141,16 +156,25 @@ export async function unprobedRun(f: SoakFixture): Promise<Oracle> {
     if (stop.kind === 'budget' || stop.kind === 'error' || stop.kind === 'deadlock')
       throw new Error(`${f.isa}/${f.name}: the unprobed run ended with ${show(stop)}`);
     if (f.expected && (stdout !== f.expected.stdout || shellStatus(stop) !== f.expected.status))
-      throw new Error(`${f.isa}/${f.name}: the unprobed run differs from fixtures/expected: status ${shellStatus(stop)} (want ${f.expected.status}), stdout ${JSON.stringify(stdout)} (want ${JSON.stringify(f.expected.stdout)})`);
+      throw new Error(
+        `${f.isa}/${f.name}: the unprobed run differs from fixtures/expected: status ${shellStatus(stop)} (want ${f.expected.status}), stdout ${JSON.stringify(stdout)} (want ${JSON.stringify(f.expected.stdout)})`,
+      );
     const dis = await loadDisassembler(m.isa.disasm);
     const targets: ProbeTarget[] = [];
     for (const fn of m.symbols.functions()) {
       if (fn.size === 0n) continue;
       const insns = dis.decode(m.mem.read(fn.addr, Number(fn.size)), fn.addr);
-      if (insns.length > 0) targets.push({ name: fn.name, addr: fn.addr, boundaries: insns.map((i) => i.address) });
+      if (insns.length > 0)
+        targets.push({ name: fn.name, addr: fn.addr, boundaries: insns.map((i) => i.address) });
     }
     const skip = new Set(NO_RETURN_PROBE[f.name] ?? []);
-    return { stdout, stop, text: textOf(m), targets, returnTargets: targets.filter((t) => !skip.has(t.name)) };
+    return {
+      stdout,
+      stop,
+      text: textOf(m),
+      targets,
+      returnTargets: targets.filter((t) => !skip.has(t.name)),
+    };
   } finally {
     m.close();
   }
@@ -166,8 +190,22 @@ export interface ProbePlan {
 }
 
 const planArb: fc.Arbitrary<ProbePlan> = fc.record({
-  kprobes: fc.array(fc.record({ fn: fc.nat(), at: fc.nat(), kind: fc.constantFrom<KprobeKind>('none', 'empty', 'count', 'post') }), { maxLength: 16 }),
-  kretprobes: fc.array(fc.record({ fn: fc.nat(), maxactive: fc.integer({ min: 1, max: 20 }), kind: fc.constantFrom<KretKind>('none', 'count', 'entry') }), { maxLength: 3 }),
+  kprobes: fc.array(
+    fc.record({
+      fn: fc.nat(),
+      at: fc.nat(),
+      kind: fc.constantFrom<KprobeKind>('none', 'empty', 'count', 'post'),
+    }),
+    { maxLength: 16 },
+  ),
+  kretprobes: fc.array(
+    fc.record({
+      fn: fc.nat(),
+      maxactive: fc.integer({ min: 1, max: 20 }),
+      kind: fc.constantFrom<KretKind>('none', 'count', 'entry'),
+    }),
+    { maxLength: 3 },
+  ),
 });
 
 /** FNV-1a of a fixture's ISA and name: its seed does not depend on which fixtures run. */
@@ -177,7 +215,8 @@ function fixtureHash(f: SoakFixture): number {
   return h;
 }
 
-export const seedOf = (f: SoakFixture, iteration: number): number => (SEED + iteration * 7919 + fixtureHash(f)) | 0;
+export const seedOf = (f: SoakFixture, iteration: number): number =>
+  (SEED + iteration * 7919 + fixtureHash(f)) | 0;
 
 export function planFor(seed: number): ProbePlan {
   return fc.sample(planArb, { seed, numRuns: 1 })[0]!;
@@ -200,10 +239,20 @@ export interface SoakTotals {
   failures: string[];
 }
 
-export const newTotals = (): SoakTotals => ({ runs: 0, kprobes: 0, kretprobes: 0, refused: {}, hits: 0, missed: 0, calls: 0, failures: [] });
+export const newTotals = (): SoakTotals => ({
+  runs: 0,
+  kprobes: 0,
+  kretprobes: 0,
+  refused: {},
+  hits: 0,
+  missed: 0,
+  calls: 0,
+  failures: [],
+});
 
 /** Stops as text, addresses in hex. */
-export const show = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
+export const show = (v: unknown): string =>
+  JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x));
 
 function firstDifference(a: string, b: string): string {
   let i = 0;
@@ -215,7 +264,8 @@ function textDifference(want: Uint8Array[], got: Uint8Array[]): string | undefin
   for (const [s, w] of want.entries()) {
     const g = got[s]!;
     const i = w.findIndex((x, k) => x !== g[k]);
-    if (i >= 0) return `text segment ${s} byte 0x${i.toString(16)} reads 0x${g[i]!.toString(16)} after unregistering, not 0x${w[i]!.toString(16)}`;
+    if (i >= 0)
+      return `text segment ${s} byte 0x${i.toString(16)} reads 0x${g[i]!.toString(16)} after unregistering, not 0x${w[i]!.toString(16)}`;
   }
   return undefined;
 }
@@ -236,7 +286,11 @@ function kprobeHandlers(kind: KprobeKind, counter: { n: number }): KprobeHandler
 /** Instance data the entry handler leaves for the return handler to find. */
 const MARK = 0xa5;
 
-function kretOptions(kind: KretKind, maxactive: number, counter: { n: number; lost: number }): KretprobeOptions {
+function kretOptions(
+  kind: KretKind,
+  maxactive: number,
+  counter: { n: number; lost: number },
+): KretprobeOptions {
   switch (kind) {
     case 'none':
       return { maxactive };
@@ -282,7 +336,12 @@ export function probedRun(f: SoakFixture, o: Oracle, seed: number, totals: SoakT
     for (const k of plan.kprobes) {
       const t = targets[k.fn % targets.length]!;
       try {
-        kps.push(e.registerKprobe({ addr: t.boundaries[k.at % t.boundaries.length]! }, kprobeHandlers(k.kind, counter)));
+        kps.push(
+          e.registerKprobe(
+            { addr: t.boundaries[k.at % t.boundaries.length]! },
+            kprobeHandlers(k.kind, counter),
+          ),
+        );
         totals.kprobes++;
       } catch (err) {
         refuse(err);
@@ -291,7 +350,12 @@ export function probedRun(f: SoakFixture, o: Oracle, seed: number, totals: SoakT
     const rps = [];
     for (const r of plan.kretprobes) {
       try {
-        rps.push(e.registerKretprobe({ addr: returnTargets[r.fn % returnTargets.length]!.addr }, kretOptions(r.kind, r.maxactive, counter)));
+        rps.push(
+          e.registerKretprobe(
+            { addr: returnTargets[r.fn % returnTargets.length]!.addr },
+            kretOptions(r.kind, r.maxactive, counter),
+          ),
+        );
         totals.kretprobes++;
       } catch (err) {
         refuse(err);
@@ -364,7 +428,10 @@ export class Soak {
       probedRun(f, this.oracles.get(f)!, seedOf(f, i), this.totals);
       const n = registeredCallbackCount();
       this.callbacks ??= n;
-      if (n !== this.callbacks) this.totals.failures.push(`${f.isa}/${f.name} iteration ${i}: ${n} koffi callbacks registered, ${this.callbacks} after the first run`);
+      if (n !== this.callbacks)
+        this.totals.failures.push(
+          `${f.isa}/${f.name} iteration ${i}: ${n} koffi callbacks registered, ${this.callbacks} after the first run`,
+        );
     }
   }
 }
@@ -374,13 +441,15 @@ const MB = (n: number): string => (n / 2 ** 20).toFixed(1);
 /** Why the soak fails (empty when it passes): mismatches, open engines, callbacks, RSS growth. */
 export function verdict(s: Soak, start: MemorySample, end: MemorySample): string[] {
   const out: string[] = [];
-  if (s.totals.failures.length > 0) out.push(`${s.totals.failures.length} run(s) differed from their unprobed runs or broke a check`);
+  if (s.totals.failures.length > 0)
+    out.push(`${s.totals.failures.length} run(s) differed from their unprobed runs or broke a check`);
   if (openEngineCount() !== 0) out.push(`${openEngineCount()} Unicorn engine(s) left open`);
   if (openContextCount() !== 0) out.push(`${openContextCount()} saved context(s) left open`);
   if (s.callbacks !== undefined && registeredCallbackCount() !== s.callbacks)
     out.push(`koffi callbacks: ${registeredCallbackCount()} now, ${s.callbacks} after the first run`);
   const allowed = Math.max(start.rss * 0.25, 64 * 2 ** 20);
-  if (end.rss - start.rss > allowed) out.push(`RSS grew by ${MB(end.rss - start.rss)} MB (allowed ${MB(allowed)} MB)`);
+  if (end.rss - start.rss > allowed)
+    out.push(`RSS grew by ${MB(end.rss - start.rss)} MB (allowed ${MB(allowed)} MB)`);
   return out;
 }
 
@@ -390,7 +459,10 @@ export function table(s: Soak, iterations: number, samples: MemorySample[], seco
   const start = samples[0]!;
   const end = samples[samples.length - 1]!;
   const max = Math.max(...samples.map((x) => x.rss));
-  const refused = Object.entries(t.refused).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const refused =
+    Object.entries(t.refused)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
   const rows: [string, string][] = [
     ['iterations', `${iterations} (+1 warm-up), ${s.fixtures.length} fixtures each`],
     ['runs (probed)', `${t.runs}`],
@@ -401,10 +473,16 @@ export function table(s: Soak, iterations: number, samples: MemorySample[], seco
     ['heap used start / end (MB)', `${MB(start.heapUsed)} / ${MB(end.heapUsed)}`],
     ['openEngineCount()', `${openEngineCount()}`],
     ['openContextCount()', `${openContextCount()}`],
-    ['registeredCallbackCount()', `${registeredCallbackCount()} (after the first run: ${s.callbacks ?? 'n/a'})`],
+    [
+      'registeredCallbackCount()',
+      `${registeredCallbackCount()} (after the first run: ${s.callbacks ?? 'n/a'})`,
+    ],
     ['time', `${seconds.toFixed(1)} s`],
   ];
-  return ['| soak, seed ' + SEED + ' | |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n') + '\n';
+  return (
+    ['| soak, seed ' + SEED + ' | |', '|---|---:|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n') +
+    '\n'
+  );
 }
 
 async function main(): Promise<void> {
@@ -424,7 +502,9 @@ async function main(): Promise<void> {
     s.iteration(i);
     samples.push(sampleMemory(gc));
     const m = samples[samples.length - 1]!;
-    process.stderr.write(`iteration ${i}/${iterations}: RSS ${MB(m.rss)} MB, heap ${MB(m.heapUsed)} MB, ${s.totals.failures.length} mismatches\n`);
+    process.stderr.write(
+      `iteration ${i}/${iterations}: RSS ${MB(m.rss)} MB, heap ${MB(m.heapUsed)} MB, ${s.totals.failures.length} mismatches\n`,
+    );
   }
   process.stdout.write(table(s, iterations, samples, (performance.now() - t0) / 1000));
   for (const f of s.totals.failures.slice(0, 20)) process.stdout.write(`mismatch: ${f}\n`);
@@ -435,4 +515,5 @@ async function main(): Promise<void> {
 }
 
 // Run only as a script: the soak test imports this file for its core.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href)
+  await main();

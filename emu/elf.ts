@@ -100,7 +100,10 @@ class Reader {
   }
   need(off: number, len: number, what: string): void {
     if (off < 0 || len < 0 || off + len > this.bytes.length)
-      throw new ElfError(`${what} lies beyond the end of the file (${this.bytes.length} bytes)`, `offset 0x${off.toString(16)}+${len}`);
+      throw new ElfError(
+        `${what} lies beyond the end of the file (${this.bytes.length} bytes)`,
+        `offset 0x${off.toString(16)}+${len}`,
+      );
   }
   u8(off: number): number {
     return this.view.getUint8(off);
@@ -137,13 +140,27 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const type = r.u16(16);
   const machine = r.u16(18);
   if (machine !== EM_386 && machine !== EM_X86_64 && machine !== EM_PPC64)
-    throw new ElfError(`unsupported machine ${machineName(machine)}: kprobe-emu runs i386, x86-64 and PowerPC64`, 'e_machine');
+    throw new ElfError(
+      `unsupported machine ${machineName(machine)}: kprobe-emu runs i386, x86-64 and PowerPC64`,
+      'e_machine',
+    );
   const want64 = machine !== EM_386;
-  if (is64 !== want64) throw new ElfError(`ELF class ${is64 ? 64 : 32} does not match ${machineName(machine)}`, 'e_ident[EI_CLASS]');
+  if (is64 !== want64)
+    throw new ElfError(
+      `ELF class ${is64 ? 64 : 32} does not match ${machineName(machine)}`,
+      'e_ident[EI_CLASS]',
+    );
   if (machine === EM_PPC64 && data !== 2)
-    throw new ElfError('little-endian PowerPC64 (ELFv2) is not supported: kprobe-emu runs big-endian ppc64 ELFv1', 'e_ident[EI_DATA]');
+    throw new ElfError(
+      'little-endian PowerPC64 (ELFv2) is not supported: kprobe-emu runs big-endian ppc64 ELFv1',
+      'e_ident[EI_DATA]',
+    );
   if (machine !== EM_PPC64 && data !== 1) throw new ElfError('big-endian x86 ELF', 'e_ident[EI_DATA]');
-  if (type === 3) throw new ElfError('position-independent or dynamic executable (ET_DYN): only static ET_EXEC is supported', 'e_type');
+  if (type === 3)
+    throw new ElfError(
+      'position-independent or dynamic executable (ET_DYN): only static ET_EXEC is supported',
+      'e_type',
+    );
   if (type !== 2) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
   if (machine === EM_PPC64) {
     const flags = r.u32(is64 ? 48 : 36);
@@ -159,14 +176,15 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   const shnum = r.u16(is64 ? 60 : 48);
   const wantPh = is64 ? 56 : 32;
   if (phnum === 0) throw new ElfError('no program headers', 'e_phnum');
-  if (phentsize !== wantPh) throw new ElfError(`program header size ${phentsize}, expected ${wantPh}`, 'e_phentsize');
+  if (phentsize !== wantPh)
+    throw new ElfError(`program header size ${phentsize}, expected ${wantPh}`, 'e_phentsize');
   r.need(phoff, phnum * phentsize, 'program header table');
 
   const segments: Segment[] = [];
   let phdrAddr = 0n;
   let tls: ElfImage['tls'];
   let end = 0n;
-  const limit = is64 ? (1n << 47n) : (1n << 32n);
+  const limit = is64 ? 1n << 47n : 1n << 32n;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     const ptype = r.u32(o);
@@ -187,24 +205,33 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       align = BigInt(r.u32(o + 28));
     }
     const where = `program header ${i}`;
-    if (ptype === PT_INTERP) throw new ElfError('dynamically linked (PT_INTERP): only static executables are supported', where);
+    if (ptype === PT_INTERP)
+      throw new ElfError('dynamically linked (PT_INTERP): only static executables are supported', where);
     if (ptype === PT_TLS) tls = { vaddr, filesz, memsz, align };
     if (ptype !== PT_LOAD) continue;
-    if (filesz > memsz) throw new ElfError(`p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${memsz.toString(16)}`, where);
+    if (filesz > memsz)
+      throw new ElfError(`p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${memsz.toString(16)}`, where);
     if (offset + filesz > BigInt(bytes.length))
       throw new ElfError(
         `segment at 0x${vaddr.toString(16)} extends beyond the end of the file (offset 0x${offset.toString(16)} + 0x${filesz.toString(16)} > 0x${bytes.length.toString(16)})`,
         where,
       );
     if (vaddr + memsz > limit || vaddr + memsz < vaddr)
-      throw new ElfError(`segment 0x${vaddr.toString(16)}+0x${memsz.toString(16)} is outside the user address space`, where);
+      throw new ElfError(
+        `segment 0x${vaddr.toString(16)}+0x${memsz.toString(16)} is outside the user address space`,
+        where,
+      );
     if (memsz > 1n << 32n) throw new ElfError(`segment of 0x${memsz.toString(16)} bytes is too large`, where);
     if (vaddr < 0x1000n) throw new ElfError(`segment at 0x${vaddr.toString(16)} maps page zero`, where);
     const off = toNumber(offset, 'p_offset');
-    if (phoff >= off && phoff + phnum * phentsize <= off + Number(filesz)) phdrAddr = vaddr + BigInt(phoff - off);
+    if (phoff >= off && phoff + phnum * phentsize <= off + Number(filesz))
+      phdrAddr = vaddr + BigInt(phoff - off);
     for (const s of segments) {
       if (vaddr < s.vaddr + s.memsz && s.vaddr < vaddr + memsz)
-        throw new ElfError(`segment at 0x${vaddr.toString(16)} overlaps the segment at 0x${s.vaddr.toString(16)}`, where);
+        throw new ElfError(
+          `segment at 0x${vaddr.toString(16)} overlaps the segment at 0x${s.vaddr.toString(16)}`,
+          where,
+        );
     }
     segments.push({
       vaddr,
@@ -238,7 +265,10 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     const code = readWord(rawEntry);
     const toc = readWord(rawEntry + 8n);
     if (code === undefined || toc === undefined)
-      throw new ElfError(`entry descriptor 0x${rawEntry.toString(16)} is not inside a loadable segment`, 'e_entry');
+      throw new ElfError(
+        `entry descriptor 0x${rawEntry.toString(16)} is not inside a loadable segment`,
+        'e_entry',
+      );
     entry = code;
     entryToc = toc;
   }
@@ -274,13 +304,26 @@ function readSymbols(
 ): ElfSymbol[] {
   if (shoff === 0 || shnum === 0) return [];
   const wantSh = is64 ? 64 : 40;
-  if (shentsize !== wantSh) throw new ElfError(`section header size ${shentsize}, expected ${wantSh}`, 'e_shentsize');
+  if (shentsize !== wantSh)
+    throw new ElfError(`section header size ${shentsize}, expected ${wantSh}`, 'e_shentsize');
   r.need(shoff, shnum * shentsize, 'section header table');
   const sec = (i: number) => {
     const o = shoff + i * shentsize;
     return is64
-      ? { type: r.u32(o + 4), offset: Number(r.u64(o + 24)), size: Number(r.u64(o + 32)), link: r.u32(o + 40), entsize: Number(r.u64(o + 56)) }
-      : { type: r.u32(o + 4), offset: r.u32(o + 16), size: r.u32(o + 20), link: r.u32(o + 24), entsize: r.u32(o + 36) };
+      ? {
+          type: r.u32(o + 4),
+          offset: Number(r.u64(o + 24)),
+          size: Number(r.u64(o + 32)),
+          link: r.u32(o + 40),
+          entsize: Number(r.u64(o + 56)),
+        }
+      : {
+          type: r.u32(o + 4),
+          offset: r.u32(o + 16),
+          size: r.u32(o + 20),
+          link: r.u32(o + 24),
+          entsize: r.u32(o + 36),
+        };
   };
   const out: ElfSymbol[] = [];
   for (let i = 0; i < shnum; i++) {
@@ -327,7 +370,12 @@ function readSymbols(
         if (code === undefined || toc === undefined) continue;
         out.push({ name: sname, addr: code, size, kind: 'func', descriptor: value, toc });
       } else {
-        out.push({ name: sname, addr: value, size, kind: t === STT_FUNC ? 'func' : t === STT_OBJECT ? 'object' : 'other' });
+        out.push({
+          name: sname,
+          addr: value,
+          size,
+          kind: t === STT_FUNC ? 'func' : t === STT_OBJECT ? 'object' : 'other',
+        });
       }
     }
   }

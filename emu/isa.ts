@@ -103,7 +103,14 @@ export interface IsaSpec {
    * Address layout of a new process. `faultPage`: a page-aligned address above everything a
    * guest can map, never mapped, where the virtual TLB sends denied accesses (Unicorn.useVirtualTlb).
    */
-  readonly layout: { stackTop: bigint; stackSize: number; mmapTop: bigint; mmapBottom: bigint; until: bigint; faultPage: bigint };
+  readonly layout: {
+    stackTop: bigint;
+    stackSize: number;
+    mmapTop: bigint;
+    mmapBottom: bigint;
+    until: bigint;
+    faultPage: bigint;
+  };
   /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
   readonly disasm: { arch: 'x86' | 'ppc'; mode: 32 | 64; bigEndian: boolean };
 
@@ -170,7 +177,12 @@ export interface IsaSpec {
    * host process), found in the function [start, end) of `code` (placed at `vaddr`): the
    * bytes to write over each, an instruction that faults as the CPU would (x86: ud2).
    */
-  untranslatable?(code: Uint8Array, vaddr: bigint, start: bigint, end: bigint): { addr: bigint; bytes: Uint8Array }[];
+  untranslatable?(
+    code: Uint8Array,
+    vaddr: bigint,
+    start: bigint,
+    end: bigint,
+  ): { addr: bigint; bytes: Uint8Array }[];
 
   /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
   setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;

@@ -33,9 +33,35 @@ const FUTEX_WAKE_BITSET = 10n;
 
 /** Calls that would reach the host: refused with EACCES and reported once. */
 export const HOST_CALLS = new Set([
-  'open', 'openat', 'openat2', 'creat', 'unlink', 'unlinkat', 'rename', 'renameat', 'mkdir', 'mkdirat', 'rmdir',
-  'execve', 'execveat', 'fork', 'vfork', 'socket', 'socketcall', 'connect', 'bind', 'ptrace', 'chdir', 'chmod',
-  'chown', 'truncate', 'link', 'symlink', 'mount', 'process_vm_writev', 'process_vm_readv',
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'unlink',
+  'unlinkat',
+  'rename',
+  'renameat',
+  'mkdir',
+  'mkdirat',
+  'rmdir',
+  'execve',
+  'execveat',
+  'fork',
+  'vfork',
+  'socket',
+  'socketcall',
+  'connect',
+  'bind',
+  'ptrace',
+  'chdir',
+  'chmod',
+  'chown',
+  'truncate',
+  'link',
+  'symlink',
+  'mount',
+  'process_vm_writev',
+  'process_vm_readv',
 ]);
 
 const neg = (errno: number): bigint => BigInt(-errno);
@@ -131,7 +157,8 @@ const handlers: Record<string, Handler> = {
       const base = m.mem.readWord(iov! + i * 2n * w);
       const len = m.mem.readWord(iov! + i * 2n * w + w);
       total += len;
-      if (len >= 1n << BigInt(m.mem.wordSize * 8 - 1) || total >= 1n << BigInt(m.mem.wordSize * 8 - 1)) return neg(EINVAL);
+      if (len >= 1n << BigInt(m.mem.wordSize * 8 - 1) || total >= 1n << BigInt(m.mem.wordSize * 8 - 1))
+        return neg(EINVAL);
       if (total > MAX_WRITE) break;
       parts.push(m.mem.read(base, Number(len)));
     }
@@ -213,7 +240,10 @@ const handlers: Record<string, Handler> = {
     const o = m.isa.cloneArgs;
     const flags = a[o.flags]!;
     if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) {
-      m.reportOnce('fork', 'clone without CLONE_VM|CLONE_THREAD (a new process) is not supported: answered with -ENOSYS');
+      m.reportOnce(
+        'fork',
+        'clone without CLONE_VM|CLONE_THREAD (a new process) is not supported: answered with -ENOSYS',
+      );
       return neg(ENOSYS);
     }
     if (m.sched.liveCount() >= m.options.maxTasks) return neg(EAGAIN);
@@ -264,7 +294,12 @@ const handlers: Record<string, Handler> = {
 function signalSelf(m: Machine, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
   if (tgid !== BigInt(m.sched.tgid) || !m.sched.get(Number(tid))) return neg(EPERM);
   if (sig === 0n) return 0n;
-  m.fatalSignal(Number(sig), m.isa.pcAfterSyscall(m.cpu), `signal ${sig} sent by the program to itself`, false);
+  m.fatalSignal(
+    Number(sig),
+    m.isa.pcAfterSyscall(m.cpu),
+    `signal ${sig} sent by the program to itself`,
+    false,
+  );
   return undefined;
 }
 

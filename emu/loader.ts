@@ -27,7 +27,8 @@ export function mapImage(mem: Memory, image: ElfImage): void {
   const pagePerms = new Map<bigint, number>();
   for (const s of image.segments) {
     const p = perms(s.readable, s.writable, s.executable);
-    for (let a = alignDown(s.vaddr); a < alignUp(s.vaddr + s.memsz); a += PAGE) pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
+    for (let a = alignDown(s.vaddr); a < alignUp(s.vaddr + s.memsz); a += PAGE)
+      pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
   }
   const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
   let i = 0;
@@ -35,7 +36,8 @@ export function mapImage(mem: Memory, image: ElfImage): void {
     const start = pages[i]!;
     const p = pagePerms.get(start)!;
     let j = i + 1;
-    while (j < pages.length && pages[j] === start + BigInt(j - i) * PAGE && pagePerms.get(pages[j]!) === p) j++;
+    while (j < pages.length && pages[j] === start + BigInt(j - i) * PAGE && pagePerms.get(pages[j]!) === p)
+      j++;
     mem.map(start, BigInt(j - i) * PAGE, p, 'image');
     i = j;
   }

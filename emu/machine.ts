@@ -44,8 +44,21 @@ const UNMAPPED_TO_PROT = new Map([
 ]);
 
 export const SIGNAL_NAMES: Record<number, string> = {
-  1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
-  9: 'SIGKILL', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM',
+  1: 'SIGHUP',
+  2: 'SIGINT',
+  3: 'SIGQUIT',
+  4: 'SIGILL',
+  5: 'SIGTRAP',
+  6: 'SIGABRT',
+  7: 'SIGBUS',
+  8: 'SIGFPE',
+  9: 'SIGKILL',
+  10: 'SIGUSR1',
+  11: 'SIGSEGV',
+  12: 'SIGUSR2',
+  13: 'SIGPIPE',
+  14: 'SIGALRM',
+  15: 'SIGTERM',
 };
 export const SIGILL = 4;
 export const SIGTRAP = 5;
@@ -191,9 +204,11 @@ export class Machine {
       ...options,
       virtualTlb,
       // The virtual TLB keeps code read-only for the guest and lets the host write it.
-      guardCodeWithHook: !virtualTlb && (options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc)),
+      guardCodeWithHook:
+        !virtualTlb && (options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc)),
     };
-    if (image.machine !== isa.elfMachine) throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
+    if (image.machine !== isa.elfMachine)
+      throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointBytes = isa.breakpointInsn.length;
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
     this.uc = new Unicorn(
@@ -216,7 +231,13 @@ export class Machine {
     );
     try {
       this.cpu = this.uc;
-      this.mem = new Memory(this.uc, isa.littleEndian, isa.wordSize, this.options.maxMemory, this.options.guardCodeWithHook);
+      this.mem = new Memory(
+        this.uc,
+        isa.littleEndian,
+        isa.wordSize,
+        this.options.maxMemory,
+        this.options.guardCodeWithHook,
+      );
       this.sched = new Scheduler(GUEST_PID);
       this.symbols = new SymbolTable(image.symbols);
       this.syscallContext = {
@@ -243,7 +264,8 @@ export class Machine {
       isa.setEntryState(this.cpu, image.entry, sp, image.entryToc);
     } catch (e) {
       this.uc.close();
-      if (e instanceof OutOfMemory) throw new Error(`the program does not fit in the guest memory limit: ${e.message}`);
+      if (e instanceof OutOfMemory)
+        throw new Error(`the program does not fit in the guest memory limit: ${e.message}`);
       throw e;
     }
   }
@@ -280,7 +302,9 @@ export class Machine {
         const end = f.addr + f.size < segEnd ? f.addr + f.size : segEnd;
         for (const p of find(seg.data, seg.vaddr, f.addr, end)) {
           this.mem.patchCode(p.addr, p.bytes);
-          this.options.warn(`kprobe-emu: ${this.symbols.format(p.addr)} holds an encoding Unicorn 2.0.1 cannot translate (it would abort the process); replaced by an invalid instruction (SIGILL if reached)`);
+          this.options.warn(
+            `kprobe-emu: ${this.symbols.format(p.addr)} holds an encoding Unicorn 2.0.1 cannot translate (it would abort the process); replaced by an invalid instruction (SIGILL if reached)`,
+          );
         }
       }
     }
@@ -316,7 +340,9 @@ export class Machine {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     const pc = this.cpu.regRead(this.isa.pcReg);
-    this.options.warn(`kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.symbols.format(pc)})`);
+    this.options.warn(
+      `kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.symbols.format(pc)})`,
+    );
   }
 
   /** The current task gives up the CPU; the switch happens when its system call returns. */
@@ -377,10 +403,13 @@ export class Machine {
       if (this.final) throw new HostError(`the program ended inside a guest call from a handler`);
       if (err !== UC_ERR_OK) {
         const pc = this.cpu.regRead(this.isa.pcReg);
-        throw new HostError(`guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: uc_err ${err}`);
+        throw new HostError(
+          `guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: uc_err ${err}`,
+        );
       }
       const at = this.cpu.regRead(this.isa.pcReg);
-      if (at !== this.callStop) throw new HostError(`guest call to ${this.symbols.format(fn)} stopped at ${this.symbols.format(at)}`);
+      if (at !== this.callStop)
+        throw new HostError(`guest call to ${this.symbols.format(fn)} stopped at ${this.symbols.format(at)}`);
       return this.cpu.regRead(this.isa.returnReg);
     } finally {
       this.cpu.contextRestore(saved);
@@ -411,7 +440,14 @@ export class Machine {
       if (f) pc = f.pc;
     } else pc = this.pcMapper?.(pc) ?? pc;
     const tid = this.sched.current.tid;
-    this.final = { kind: 'signal', signal, name: SIGNAL_NAMES[signal] ?? `signal ${signal}`, pc, tid, detail };
+    this.final = {
+      kind: 'signal',
+      signal,
+      name: SIGNAL_NAMES[signal] ?? `signal ${signal}`,
+      pc,
+      tid,
+      detail,
+    };
     for (const t of this.sched.live()) this.sched.kill(t, 128 + signal);
     this.uc.emuStop();
   }
@@ -488,7 +524,8 @@ export class Machine {
       if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
       // PC as a number where it is exact: no BigInt is made on a probe hit.
       const pc = this.cpu.regReadInt(this.isa.pcReg);
-      const addr = typeof pc === 'number' ? pc - this.breakpointBytes : narrowInt(pc - BigInt(this.breakpointBytes));
+      const addr =
+        typeof pc === 'number' ? pc - this.breakpointBytes : narrowInt(pc - BigInt(this.breakpointBytes));
       if (this.breakpointHandler(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);
@@ -624,7 +661,11 @@ export class Machine {
       this.uc.flushTlb();
       if (f && this.mem.isMapped(f.address)) err = UNMAPPED_TO_PROT.get(err) ?? err;
     }
-    const data = err === UC_ERR_READ_UNMAPPED || err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_READ_PROT || err === UC_ERR_WRITE_PROT;
+    const data =
+      err === UC_ERR_READ_UNMAPPED ||
+      err === UC_ERR_WRITE_UNMAPPED ||
+      err === UC_ERR_READ_PROT ||
+      err === UC_ERR_WRITE_PROT;
     // Unicorn 2.1 reports the faulting instruction itself; 2.0.1 the start of its block.
     if (data && f && this.isa.locateDataFault && !engineReportsFaultingPc()) {
       const write = err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_WRITE_PROT;
@@ -701,10 +742,13 @@ export class Machine {
   /** One line describing a stop for stderr: signal, symbol+offset, instruction, task. */
   async describeStop(r: StopReason): Promise<string> {
     if (r.kind === 'exit') return `exited with status ${r.status}`;
-    if (r.kind === 'deadlock') return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
-    if (r.kind === 'error') return `kprobe-emu: run stopped at ${await this.describePc(r.pc)} (task ${r.tid}): ${r.message}`;
+    if (r.kind === 'deadlock')
+      return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
+    if (r.kind === 'error')
+      return `kprobe-emu: run stopped at ${await this.describePc(r.pc)} (task ${r.tid}): ${r.message}`;
     const where = await this.describePc(r.pc);
-    if (r.kind === 'budget') return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
+    if (r.kind === 'budget')
+      return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
     return `kprobe-emu: task ${r.tid} killed by ${r.name} at ${where}: ${r.detail}`;
   }
 
@@ -727,4 +771,3 @@ export class Machine {
     this.uc.close();
   }
 }
-

@@ -222,15 +222,15 @@ export class Memory {
     // Neighbouring pages with the same permissions in one call.
     const pages = [...this.opened.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     this.opened.clear();
-    for (let i = 0; i < pages.length; ) {
+    for (let i = 0; i < pages.length;) {
       const [start, perms] = pages[i]!;
       let j = i + 1;
-      while (j < pages.length && pages[j]![0] === start + BigInt(j - i) * 0x1000n && pages[j]![1] === perms) j++;
+      while (j < pages.length && pages[j]![0] === start + BigInt(j - i) * 0x1000n && pages[j]![1] === perms)
+        j++;
       this.uc.memProtect(start, (j - i) * 0x1000, perms);
       i = j;
     }
   }
-
 
   readU8(addr: bigint): number {
     return this.uc.memRead(addr, 1)[0]!;
@@ -287,7 +287,8 @@ export class Memory {
     const { watch: _old, ...rest } = a;
     const pieces: Area[] = [];
     if (a.start < s) pieces.push({ ...rest, end: s, last: Number(s) });
-    if (perms !== undefined) pieces.push({ ...rest, start: s, end: e, first: Number(s), last: Number(e), perms, locked: false });
+    if (perms !== undefined)
+      pieces.push({ ...rest, start: s, end: e, first: Number(s), last: Number(e), perms, locked: false });
     if (e < a.end) pieces.push({ ...rest, start: e, first: Number(e) });
     this.lastArea = undefined;
     this.areas.splice(i, 1, ...pieces.map((p) => this.watched(p)));

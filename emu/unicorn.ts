@@ -64,7 +64,7 @@ export const UC_X86_INS_SYSCALL = 699;
 
 // uc_ctl codes are `type | nr_args << 26 | io << 30` (UC_CTL macro in unicorn.h).
 const UC_CTL_IO_WRITE = 1;
-const ctl = (type: number, nargs: number, io: number): number => (type | (nargs << 26) | (io << 30)) | 0;
+const ctl = (type: number, nargs: number, io: number): number => type | (nargs << 26) | (io << 30) | 0;
 const UC_CTL_CPU_MODEL = 7;
 const UC_CTL_TB_REMOVE_CACHE = 9;
 const UC_CTL_TB_FLUSH = 10;
@@ -127,7 +127,16 @@ type Native = {
   uc_mem_protect: (uc: unknown, addr: bigint, size: number, perms: number) => number;
   uc_emu_start: (uc: unknown, begin: bigint, until: bigint, timeout: bigint, count: number) => number;
   uc_emu_stop: (uc: unknown) => number;
-  uc_hook_add: (uc: unknown, out: [unknown], type: number, cb: unknown, user: null, begin: bigint, end: bigint, ...variadic: unknown[]) => number;
+  uc_hook_add: (
+    uc: unknown,
+    out: [unknown],
+    type: number,
+    cb: unknown,
+    user: null,
+    begin: bigint,
+    end: bigint,
+    ...variadic: unknown[]
+  ) => number;
   uc_hook_del: (uc: unknown, hh: unknown) => number;
   uc_ctl: (uc: unknown, control: number, ...variadic: unknown[]) => number;
   uc_context_alloc: (uc: unknown, out: [unknown]) => number;
@@ -139,7 +148,8 @@ type Native = {
 };
 
 let native: Native | undefined;
-let protos: { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; tlb: unknown } | undefined;
+let protos:
+  { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; tlb: unknown } | undefined;
 
 /** Load the library once; throws an Error naming the path when it cannot be opened. */
 function lib(): Native {
@@ -165,7 +175,9 @@ function lib(): Native {
   protos = {
     intr: koffi.proto('void uc_cb_hookintr_t(uintptr_t uc, uint32_t intno, uintptr_t user_data)'),
     syscall: koffi.proto('void uc_cb_insn_syscall_t(uintptr_t uc, uintptr_t user_data)'),
-    code: koffi.proto('void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)'),
+    code: koffi.proto(
+      'void uc_cb_hookcode_t(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user_data)',
+    ),
     mem: koffi.proto(
       'bool uc_cb_eventmem_t(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user_data)',
     ),
@@ -189,9 +201,13 @@ function lib(): Native {
     uc_mem_write: l.func('int uc_mem_write(uc_engine *uc, uint64_t address, const void *bytes, size_t size)'),
     uc_mem_read: l.func('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ void *bytes, size_t size)'),
     uc_mem_map: l.func('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
-    uc_mem_map_ptr: l.func('int uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)'),
+    uc_mem_map_ptr: l.func(
+      'int uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms, void *ptr)',
+    ),
     uc_mem_unmap: l.func('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
-    uc_mem_protect: l.func('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_protect: l.func(
+      'int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)',
+    ),
     uc_emu_start: l.func(
       'int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)',
     ),
@@ -292,7 +308,16 @@ export interface HookHandlers {
 // they find their engine by the uc_engine address through this table.
 const engines = new Map<unknown, Unicorn>();
 let dispatchers:
-  | { intr: unknown; syscall: unknown; code: unknown; mem: unknown; access: unknown; watched: unknown; tlb: unknown; denied: unknown }
+  | {
+      intr: unknown;
+      syscall: unknown;
+      code: unknown;
+      mem: unknown;
+      access: unknown;
+      watched: unknown;
+      tlb: unknown;
+      denied: unknown;
+    }
   | undefined;
 
 /** The table key of an engine address a callback got (a number or a BigInt). */
@@ -314,51 +339,72 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
   lib();
   const p = protos!;
   dispatchers = {
-    intr: koffi.register((uc: unknown, intno: number) => {
-      const e = engineOf(uc);
-      if (!e) return;
-      e.enterHook();
-      try {
-        e.handlers.intr?.(intno);
-      } catch (err) {
-        e.fail(err);
-      }
-      e.leaveHook();
-    }, koffi.pointer(p.intr as never)),
-    syscall: koffi.register((uc: unknown) => {
-      const e = engineOf(uc);
-      if (!e) return;
-      e.enterHook();
-      try {
-        e.handlers.syscall?.();
-      } catch (err) {
-        e.fail(err);
-      }
-      e.leaveHook();
-    }, koffi.pointer(p.syscall as never)),
-    code: koffi.register((uc: unknown, address: bigint | number) => {
-      const e = engineOf(uc);
-      if (e) e.guard(() => e.handlers.code?.(BigInt(address)), true);
-    }, koffi.pointer(p.code as never)),
-    mem: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
-      const e = engineOf(uc);
-      if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
-      return false;
-    }, koffi.pointer(p.mem as never)),
+    intr: koffi.register(
+      (uc: unknown, intno: number) => {
+        const e = engineOf(uc);
+        if (!e) return;
+        e.enterHook();
+        try {
+          e.handlers.intr?.(intno);
+        } catch (err) {
+          e.fail(err);
+        }
+        e.leaveHook();
+      },
+      koffi.pointer(p.intr as never),
+    ),
+    syscall: koffi.register(
+      (uc: unknown) => {
+        const e = engineOf(uc);
+        if (!e) return;
+        e.enterHook();
+        try {
+          e.handlers.syscall?.();
+        } catch (err) {
+          e.fail(err);
+        }
+        e.leaveHook();
+      },
+      koffi.pointer(p.syscall as never),
+    ),
+    code: koffi.register(
+      (uc: unknown, address: bigint | number) => {
+        const e = engineOf(uc);
+        if (e) e.guard(() => e.handlers.code?.(BigInt(address)), true);
+      },
+      koffi.pointer(p.code as never),
+    ),
+    mem: koffi.register(
+      (uc: unknown, type: number, address: bigint | number, size: number) => {
+        const e = engineOf(uc);
+        if (e) e.guard(() => e.handlers.memInvalid?.(type, BigInt.asUintN(64, BigInt(address)), size));
+        return false;
+      },
+      koffi.pointer(p.mem as never),
+    ),
     access: koffi.register(() => {}, koffi.pointer(p.access as never)),
-    watched: koffi.register((uc: unknown, _type: number, address: bigint | number, size: number) => {
-      const e = engineOf(uc);
-      if (e) e.guard(() => e.handlers.watchedWrite?.(BigInt.asUintN(64, BigInt(address)), size));
-    }, koffi.pointer(p.access as never)),
-    tlb: koffi.register((uc: unknown, vaddr: bigint | number, type: number, result: unknown) => {
-      const e = engineOf(uc);
-      return e ? e.fillTlb(vaddr, type, result) : false;
-    }, koffi.pointer(p.tlb as never)),
-    denied: koffi.register((uc: unknown, type: number, address: bigint | number, size: number) => {
-      const e = engineOf(uc);
-      if (e) e.guard(() => e.deniedAccess(type, BigInt(address), size));
-      return false;
-    }, koffi.pointer(p.mem as never)),
+    watched: koffi.register(
+      (uc: unknown, _type: number, address: bigint | number, size: number) => {
+        const e = engineOf(uc);
+        if (e) e.guard(() => e.handlers.watchedWrite?.(BigInt.asUintN(64, BigInt(address)), size));
+      },
+      koffi.pointer(p.access as never),
+    ),
+    tlb: koffi.register(
+      (uc: unknown, vaddr: bigint | number, type: number, result: unknown) => {
+        const e = engineOf(uc);
+        return e ? e.fillTlb(vaddr, type, result) : false;
+      },
+      koffi.pointer(p.tlb as never),
+    ),
+    denied: koffi.register(
+      (uc: unknown, type: number, address: bigint | number, size: number) => {
+        const e = engineOf(uc);
+        if (e) e.guard(() => e.deniedAccess(type, BigInt(address), size));
+        return false;
+      },
+      koffi.pointer(p.mem as never),
+    ),
   };
   return dispatchers;
 }
@@ -578,10 +624,14 @@ export class Unicorn {
    * instruction. Call flushTlb after a denied access before running the guest again.
    */
   useVirtualTlb(faultPage: bigint): void {
-    if (!engineHasVirtualTlb()) throw new Error(`the virtual TLB needs Unicorn 2.1 or newer (this is ${ucVersion().text})`);
+    if (!engineHasVirtualTlb())
+      throw new Error(`the virtual TLB needs Unicorn 2.1 or newer (this is ${ucVersion().text})`);
     if (this.host.length > 0) throw new Error('useVirtualTlb: call it before mapping memory');
     const d = getDispatchers();
-    check(native!.uc_ctl(this.uc, ctl(UC_CTL_TLB_TYPE, 1, UC_CTL_IO_WRITE), 'int', UC_TLB_VIRTUAL), 'uc_ctl(TLB_TYPE)');
+    check(
+      native!.uc_ctl(this.uc, ctl(UC_CTL_TLB_TYPE, 1, UC_CTL_IO_WRITE), 'int', UC_TLB_VIRTUAL),
+      'uc_ctl(TLB_TYPE)',
+    );
     this.addHook(UC_HOOK_TLB_FILL, d.tlb, 1n, 0n, 'TLB_FILL');
     this.addHook(UC_HOOK_MEM_UNMAPPED, d.denied, faultPage, faultPage + 0xfffn, 'MEM_UNMAPPED');
     this.faultPage = faultPage;
@@ -773,7 +823,14 @@ export class Unicorn {
   }
 
   /** uc_hook_add of one of the dispatchers over [begin, end]; the hook handle, kept in hookList. */
-  private addHook(type: number, cb: unknown, begin: bigint, end: bigint, name: string, ...variadic: unknown[]): unknown {
+  private addHook(
+    type: number,
+    cb: unknown,
+    begin: bigint,
+    end: bigint,
+    name: string,
+    ...variadic: unknown[]
+  ): unknown {
     const hh: [unknown] = [null];
     check(native!.uc_hook_add(this.uc, hh, type, cb, null, begin, end, ...variadic), `uc_hook_add(${name})`);
     this.hookList.set(hh[0], { kind: name, begin, end });
@@ -880,7 +937,14 @@ export class Unicorn {
     }
     const bytes = new Uint8Array(new ArrayBuffer(size));
     check(native!.uc_mem_map_ptr(this.uc, addr, size, this.physicalPerms(perms), bytes), what);
-    const r: HostRegion = { start: addr, end: addr + BigInt(size), first: Number(addr), bytes, view: new DataView(bytes.buffer), exec: (perms & PROT_EXEC) !== 0 };
+    const r: HostRegion = {
+      start: addr,
+      end: addr + BigInt(size),
+      first: Number(addr),
+      bytes,
+      view: new DataView(bytes.buffer),
+      exec: (perms & PROT_EXEC) !== 0,
+    };
     const i = this.hostIndex(addr);
     this.host.splice(i, 0, r);
   }
@@ -891,7 +955,10 @@ export class Unicorn {
   }
 
   memUnmap(addr: bigint, size: number): void {
-    check(native!.uc_mem_unmap(this.uc, addr, size), `uc_mem_unmap(0x${addr.toString(16)}, 0x${size.toString(16)})`);
+    check(
+      native!.uc_mem_unmap(this.uc, addr, size),
+      `uc_mem_unmap(0x${addr.toString(16)}, 0x${size.toString(16)})`,
+    );
     const [i, j] = this.splitHost(addr, addr + BigInt(size));
     this.host.splice(i, j - i);
     this.flushTlb();
@@ -907,7 +974,8 @@ export class Unicorn {
     const exec = (perms & PROT_EXEC) !== 0;
     if (this.faultPage !== undefined) {
       // Refused as uc_mem_protect refuses it, with nothing changed.
-      if ((addr & 0xfffn) !== 0n || (size & 0xfff) !== 0 || size <= 0) throw new UnicornError(UC_ERR_ARG, what);
+      if ((addr & 0xfffn) !== 0n || (size & 0xfff) !== 0 || size <= 0)
+        throw new UnicornError(UC_ERR_ARG, what);
       const [i, j] = this.splitHost(addr, addr + BigInt(size));
       let wasExec = j === i; // not host-backed: drop translations to be safe
       for (let k = i; k < j; k++) wasExec ||= this.host[k]!.exec;
@@ -954,7 +1022,14 @@ export class Unicorn {
       const right = r.bytes.subarray(n);
       r.bytes = r.bytes.subarray(0, n);
       r.view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length);
-      this.host.splice(i + 1, 0, { start: at, end: r.end, first: Number(at), bytes: right, view: new DataView(right.buffer, right.byteOffset, right.length), exec: r.exec });
+      this.host.splice(i + 1, 0, {
+        start: at,
+        end: r.end,
+        first: Number(at),
+        bytes: right,
+        view: new DataView(right.buffer, right.byteOffset, right.length),
+        exec: r.exec,
+      });
       r.end = at;
     };
     cut(start);
@@ -1001,10 +1076,15 @@ export class Unicorn {
 
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
     const h = this.hostAt(addr, size);
-    if (h) return size === 8 ? h.view.getBigUint64(this.hostOff, littleEndian) : BigInt(h.view.getUint32(this.hostOff, littleEndian));
+    if (h)
+      return size === 8
+        ? h.view.getBigUint64(this.hostOff, littleEndian)
+        : BigInt(h.view.getUint32(this.hostOff, littleEndian));
     const err = native!.uc_mem_read(this.uc, addr, this.scratch, size);
     if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_read(0x${addr.toString(16)}, ${size})`);
-    return size === 8 ? this.scratchView.getBigUint64(0, littleEndian) : BigInt(this.scratchView.getUint32(0, littleEndian));
+    return size === 8
+      ? this.scratchView.getBigUint64(0, littleEndian)
+      : BigInt(this.scratchView.getUint32(0, littleEndian));
   }
 
   memReadHalves(addr: bigint | number, size: 4 | 8, littleEndian: boolean): Uint32Array {
@@ -1090,14 +1170,22 @@ export class Unicorn {
         from = this.scratch;
       }
       const err = native!.uc_mem_write(this.uc, addr, from, bytes.length);
-      if (err !== UC_ERR_OK) throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
+      if (err !== UC_ERR_OK)
+        throw new UnicornError(err, `uc_mem_write(0x${addr.toString(16)}, ${bytes.length})`);
     }
   }
 
   /** Drop translated blocks covering [begin, end): required after writing code. */
   removeCache(begin: bigint, end: bigint): void {
     check(
-      native!.uc_ctl(this.uc, ctl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE), 'uint64_t', begin, 'uint64_t', end),
+      native!.uc_ctl(
+        this.uc,
+        ctl(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE),
+        'uint64_t',
+        begin,
+        'uint64_t',
+        end,
+      ),
       'uc_ctl(TB_REMOVE_CACHE)',
     );
   }
@@ -1108,7 +1196,10 @@ export class Unicorn {
   }
 
   setCpuModel(model: number): void {
-    check(native!.uc_ctl(this.uc, ctl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', model), 'uc_ctl(CPU_MODEL)');
+    check(
+      native!.uc_ctl(this.uc, ctl(UC_CTL_CPU_MODEL, 1, UC_CTL_IO_WRITE), 'int', model),
+      'uc_ctl(CPU_MODEL)',
+    );
   }
 
   /**

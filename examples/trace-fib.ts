@@ -18,7 +18,11 @@ interface Event {
   depth: number;
 }
 
-export function traceFib(path: string, n: string, onEvent: (e: Event) => void): { status: string; calls: number; returns: number; missed: number; stdout: string } {
+export function traceFib(
+  path: string,
+  n: string,
+  onEvent: (e: Event) => void,
+): { status: string; calls: number; returns: number; missed: number; stdout: string } {
   const out: Buffer[] = [];
   const m = createMachine(loadElfFile(path), {
     argv: [path, n],
@@ -28,16 +32,33 @@ export function traceFib(path: string, n: string, onEvent: (e: Event) => void): 
   });
   try {
     const engine = kprobes(m);
-    const entry = engine.registerKprobe({ symbol: 'fib' }, {
-      preHandler: (_p, regs: Regs) => {
-        onEvent({ kind: 'entry', task: regs.tid, n: BigInt.asUintN(32, regs.arg(1)), depth: regs.stackTrace().length });
-        return 0;
+    const entry = engine.registerKprobe(
+      { symbol: 'fib' },
+      {
+        preHandler: (_p, regs: Regs) => {
+          onEvent({
+            kind: 'entry',
+            task: regs.tid,
+            n: BigInt.asUintN(32, regs.arg(1)),
+            depth: regs.stackTrace().length,
+          });
+          return 0;
+        },
       },
-    });
-    const ret = engine.registerKretprobe({ symbol: 'fib' }, {
-      maxactive: 64,
-      handler: (_ri, regs) => onEvent({ kind: 'return', task: regs.tid, value: BigInt.asUintN(32, regs.retval), depth: regs.stackTrace().length }),
-    });
+    );
+    const ret = engine.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 64,
+        handler: (_ri, regs) =>
+          onEvent({
+            kind: 'return',
+            task: regs.tid,
+            value: BigInt.asUintN(32, regs.retval),
+            depth: regs.stackTrace().length,
+          }),
+      },
+    );
     const stop = m.run();
     return {
       status: stop.kind === 'exit' ? `exit ${stop.status}` : stop.kind,
@@ -59,5 +80,7 @@ if (process.argv[1]?.endsWith('trace-fib.ts')) {
     if (e.kind === 'return' && e.value === 1n) ones++;
   });
   process.stdout.write(summary.stdout);
-  console.log(`${summary.calls} calls, ${summary.returns} returns traced (${summary.missed} missed), ${ones} returned 1; ${summary.status}`);
+  console.log(
+    `${summary.calls} calls, ${summary.returns} returns traced (${summary.missed} missed), ${ones} returned 1; ${summary.status}`,
+  );
 }

@@ -30,7 +30,9 @@ function positiveInt(name: string) {
 function byteSize(v: string): bigint {
   const m = /^(\d+)([kKmMgG]?)$/.exec(v);
   if (!m) throw new InvalidArgumentError(`expected a size such as 512M, got '${v}'`);
-  const unit = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  const unit = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n }[
+    m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'
+  ];
   return BigInt(m[1]!) * unit;
 }
 
@@ -61,7 +63,9 @@ function readEventsFile(path: string | undefined): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the events file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(
+      `cannot read the events file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   return text
     .split('\n')
@@ -98,7 +102,12 @@ export async function main(argv: string[]): Promise<number> {
     return await parseAndRun(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return 0;
       return EXIT_USAGE;
     }
     if (e instanceof DefinitionError) {
@@ -154,10 +163,27 @@ Each command has its own --help.`,
     .description('run a guest program; its stdout, stderr and exit status pass through')
     .argument('<elf>', 'static ELF executable (i386, x86_64 or big-endian ppc64 ELFv1)')
     .argument('[args...]', 'arguments for the guest program')
-    .addOption(new Option('--max-insns <n>', 'stop with status 125 after N guest instructions').argParser(positiveInt('--max-insns')))
-    .addOption(new Option('--quantum <n>', 'preempt the running task every N instructions').argParser(positiveInt('--quantum')))
-    .addOption(new Option('--max-memory <size>', 'guest memory limit (e.g. 256M); brk/mmap fail with ENOMEM beyond it').argParser(byteSize))
-    .addOption(new Option('--max-tasks <n>', 'live task limit; clone fails with EAGAIN beyond it').argParser(positiveInt('--max-tasks')))
+    .addOption(
+      new Option('--max-insns <n>', 'stop with status 125 after N guest instructions').argParser(
+        positiveInt('--max-insns'),
+      ),
+    )
+    .addOption(
+      new Option('--quantum <n>', 'preempt the running task every N instructions').argParser(
+        positiveInt('--quantum'),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--max-memory <size>',
+        'guest memory limit (e.g. 256M); brk/mmap fail with ENOMEM beyond it',
+      ).argParser(byteSize),
+    )
+    .addOption(
+      new Option('--max-tasks <n>', 'live task limit; clone fails with EAGAIN beyond it').argParser(
+        positiveInt('--max-tasks'),
+      ),
+    )
     .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
     .option(
       '-e, --event <definition>',
@@ -165,15 +191,40 @@ Each command has its own --help.`,
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
-    .addOption(new Option('--format <format>', 'trace format: ftrace-like text, JSON lines, or Trace Event Format for Perfetto').choices(['text', 'json', 'chrome']).default('text'))
-    .option('-o, --output <file>', 'write the trace here (default: stderr)')
-    .addOption(new Option('--max-output <size>', 'trace size limit; events after it are counted, not written').argParser(byteSize).default(1n << 30n, '1G'))
-    .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
-    .addOption(new Option('--max-probes <n>', 'registered probe limit; registration fails with ENOSPC beyond it').argParser(positiveInt('--max-probes')).default(DEFAULT_MAX_PROBES))
-    .option('--blacklist <symbol>', 'refuse probes on this function (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--no-kretprobe-sp-check', 'keep return-probe instances whose frames a longjmp skipped (the 2005 behaviour)')
     .addOption(
-      new Option('--kretprobe-keying <keying>', 'key return-probe instances by task (2005 redesign) or by the stack address of the return slot (before it; not on ppc64)')
+      new Option(
+        '--format <format>',
+        'trace format: ftrace-like text, JSON lines, or Trace Event Format for Perfetto',
+      )
+        .choices(['text', 'json', 'chrome'])
+        .default('text'),
+    )
+    .option('-o, --output <file>', 'write the trace here (default: stderr)')
+    .addOption(
+      new Option('--max-output <size>', 'trace size limit; events after it are counted, not written')
+        .argParser(byteSize)
+        .default(1n << 30n, '1G'),
+    )
+    .option('--profile', 'print EVENT HITS MISSES for each probe on stderr at exit')
+    .addOption(
+      new Option('--max-probes <n>', 'registered probe limit; registration fails with ENOSPC beyond it')
+        .argParser(positiveInt('--max-probes'))
+        .default(DEFAULT_MAX_PROBES),
+    )
+    .option(
+      '--blacklist <symbol>',
+      'refuse probes on this function (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option(
+      '--no-kretprobe-sp-check',
+      'keep return-probe instances whose frames a longjmp skipped (the 2005 behaviour)',
+    )
+    .addOption(
+      new Option(
+        '--kretprobe-keying <keying>',
+        'key return-probe instances by task (2005 redesign) or by the stack address of the return slot (before it; not on ppc64)',
+      )
         .choices(['task', 'stack'])
         .default('task'),
     )
@@ -199,13 +250,16 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         try {
           outFd = openSync(opts.output, 'w');
         } catch (e) {
-          throw new UsageError(`cannot open ${opts.output} for the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          throw new UsageError(
+            `cannot open ${opts.output} for the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          );
         }
       }
       let traced: TracedProbe[] = [];
       // To a file the trace is written in blocks of 64 KiB (BlockWriter.SIZE); to stderr line by line, in order
       // with what the guest writes there.
-      const out: ((l: string) => void) & { flush?: () => void } = outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
+      const out: ((l: string) => void) & { flush?: () => void } =
+        outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
       const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15), Number(opts.maxOutput));
       const runOpts = {
         argv: [elf, ...args],
@@ -237,7 +291,11 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         if (outFd !== 2) closeSync(outFd);
       }
       if (r.report) line(2, r.report);
-      if (sink.lost > 0) line(2, `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ${sink.lost} later events were not written`);
+      if (sink.lost > 0)
+        line(
+          2,
+          `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ${sink.lost} later events were not written`,
+        );
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
     });
@@ -258,8 +316,15 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
     .description('disassemble a function, showing for each instruction whether and how a kprobe goes there')
     .argument('<elf>', 'static ELF executable')
     .argument('<where>', 'a function name or an address inside one')
-    .option('-e, --event <definition>', 'mark where this probe definition would go (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .addHelpText('after', "\nExamples:\n  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'")
+    .option(
+      '-e, --event <definition>',
+      'mark where this probe definition would go (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .addHelpText(
+      'after',
+      "\nExamples:\n  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'",
+    )
     .action(async (elf: string, where: string, opts: { event?: string[] }) => {
       let lines: string[] = [];
       await withMachineAsync(elf, async (m) => {

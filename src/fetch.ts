@@ -13,7 +13,12 @@ import type { Regs } from './regs.js';
 const MAX_STRING = 4096;
 
 /** A value fetched for one argument: a number, a string, or the elements of an array. */
-type Fetched = { kind: 'num'; v: bigint } | { kind: 'str'; s: string } | { kind: 'strs'; ss: string[] } | { kind: 'array'; vs: bigint[] } | { kind: 'fault' };
+type Fetched =
+  | { kind: 'num'; v: bigint }
+  | { kind: 'str'; s: string }
+  | { kind: 'strs'; ss: string[] }
+  | { kind: 'array'; vs: bigint[] }
+  | { kind: 'fault' };
 
 class FetchFault extends Error {}
 
@@ -84,7 +89,12 @@ function symbolAddress(m: Machine, s: { symbol: string; offset: bigint }): bigin
 }
 
 /** Where a memory source reads from (the address the kernel's fetch would load). */
-function memAddress(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | undefined): bigint | undefined {
+function memAddress(
+  m: Machine,
+  regs: Regs,
+  s: FetchSource,
+  entry: EntryArgs | undefined,
+): bigint | undefined {
   if (s.kind === 'mem') return s.addr;
   if (s.kind === 'symmem') return symbolAddress(m, s);
   if (s.kind === 'deref') return value(m, regs, s.inner, entry) + s.offset;
@@ -111,7 +121,12 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryAr
       // A string array: N pointers at the address, each to a string.
       if (t.array !== undefined) {
         const ws = m.isa.wordSize;
-        return { kind: 'strs', ss: Array.from({ length: t.array }, (_, i) => readString(m, toNumber(m, readMem(m, at! + BigInt(i * ws), ws)))) };
+        return {
+          kind: 'strs',
+          ss: Array.from({ length: t.array }, (_, i) =>
+            readString(m, toNumber(m, readMem(m, at! + BigInt(i * ws), ws))),
+          ),
+        };
       }
       // String of memory: the bytes at the address, up to NUL.
       return { kind: 'str', s: readString(m, at!) };
@@ -119,7 +134,10 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryAr
     const size = t.bits / 8;
     if ('array' in t && t.array !== undefined) {
       const b = readMem(m, at!, size * t.array);
-      return { kind: 'array', vs: Array.from({ length: t.array }, (_, i) => toNumber(m, b.subarray(i * size, (i + 1) * size))) };
+      return {
+        kind: 'array',
+        vs: Array.from({ length: t.array }, (_, i) => toNumber(m, b.subarray(i * size, (i + 1) * size))),
+      };
     }
     if (at !== undefined) return { kind: 'num', v: toNumber(m, readMem(m, at, size)) };
     return { kind: 'num', v: value(m, regs, s, entry) };
@@ -228,7 +246,10 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
       const sp = cpu.regReadHalves(spReg);
       return sp[1]! * 2 ** 32 + sp[0]! + off;
     };
-    halves = reg !== undefined ? () => cpu.regReadHalves(reg) : () => cpu.memReadHalves(slot(), wordSize, littleEndian);
+    halves =
+      reg !== undefined
+        ? () => cpu.regReadHalves(reg)
+        : () => cpu.memReadHalves(slot(), wordSize, littleEndian);
     register = reg ?? spReg;
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {

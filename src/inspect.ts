@@ -18,7 +18,11 @@ export function symbolLines(m: Machine): string[] {
 }
 
 /** `disasm`: one function, annotated for probing. `where` is a symbol or an address in it. */
-export async function disasmLines(m: Machine, where: string, defs: readonly string[] = []): Promise<string[]> {
+export async function disasmLines(
+  m: Machine,
+  where: string,
+  defs: readonly string[] = [],
+): Promise<string[]> {
   const syms = m.symbols;
   const byName = syms.lookup(where);
   const addr = byName ? byName.addr : /^(0x[0-9a-fA-F]+|\d+)$/.test(where) ? BigInt(where) : undefined;
@@ -40,7 +44,8 @@ export async function disasmLines(m: Machine, where: string, defs: readonly stri
     if ('addr' in d.point) at = d.point.addr;
     else {
       const s = syms.lookup(d.point.symbol);
-      if (!s || s.kind !== 'func') throw new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, text);
+      if (!s || s.kind !== 'func')
+        throw new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, text);
       at = s.addr + d.point.offset;
     }
     marks.set(at, [...(marks.get(at) ?? []), `${d.kind === 'r' ? 'return probe' : 'probe'} ${d.event}`]);
@@ -50,7 +55,9 @@ export async function disasmLines(m: Machine, where: string, defs: readonly stri
   const code = e.readOriginal(fn.addr, Number(size));
   const insns = dis.decode(code, fn.addr);
   const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);
-  const out = [`${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); return probes: ${returns ? 'yes' : 'no (it never returns)'}`];
+  const out = [
+    `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); return probes: ${returns ? 'yes' : 'no (it never returns)'}`,
+  ];
   let at = fn.addr;
   const rows: string[][] = [];
   for (const i of insns) {
@@ -62,12 +69,33 @@ export async function disasmLines(m: Machine, where: string, defs: readonly stri
       if (!(err instanceof ProbeError)) throw err;
       how = `cannot probe: ${err.message.replace(/^cannot probe [^:]*: /, '')}`;
     }
-    const bytes = Array.from(code.subarray(Number(i.address - fn.addr), Number(at - fn.addr)), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const bytes = Array.from(code.subarray(Number(i.address - fn.addr), Number(at - fn.addr)), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join(' ');
     const mark = marks.get(i.address);
-    rows.push([hex(i.address), `${fn.name}+0x${(i.address - fn.addr).toString(16)}`, bytes, i.text, how + (mark ? `  <= ${mark.join(', ')}` : '')]);
+    rows.push([
+      hex(i.address),
+      `${fn.name}+0x${(i.address - fn.addr).toString(16)}`,
+      bytes,
+      i.text,
+      how + (mark ? `  <= ${mark.join(', ')}` : ''),
+    ]);
   }
-  if (at < fn.addr + size) rows.push([hex(at), `${fn.name}+0x${(at - fn.addr).toString(16)}`, '', '(bytes capstone does not decode)', '']);
+  if (at < fn.addr + size)
+    rows.push([
+      hex(at),
+      `${fn.name}+0x${(at - fn.addr).toString(16)}`,
+      '',
+      '(bytes capstone does not decode)',
+      '',
+    ]);
   const width = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows) out.push(`  ${r.slice(0, 4).map((c, k) => c.padEnd(width[k]!)).join('  ')}  ${r[4]}`.trimEnd());
+  for (const r of rows)
+    out.push(
+      `  ${r
+        .slice(0, 4)
+        .map((c, k) => c.padEnd(width[k]!))
+        .join('  ')}  ${r[4]}`.trimEnd(),
+    );
   return out;
 }

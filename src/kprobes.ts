@@ -143,7 +143,11 @@ export class KprobeEngine<A> {
     readonly arch: KprobeArch<A>,
   ) {
     this.kcbs = new TidMap(machine.sched.tgid);
-    this.regs = new HandlerRegs(machine, (max) => this.stackTrace(max), (addr, size) => this.checkHandlerWrite(addr, size));
+    this.regs = new HandlerRegs(
+      machine,
+      (max) => this.stackTrace(max),
+      (addr, size) => this.checkHandlerWrite(addr, size),
+    );
     machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
     machine.stepHandler = (task) => this.postKprobeHandler(task);
     machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
@@ -159,11 +163,18 @@ export class KprobeEngine<A> {
     const s = syms.lookup(point.symbol);
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
     const n = syms.ambiguity(point.symbol);
-    if (n !== undefined) throw new ProbeError('EADDRNOTAVAIL', `'${point.symbol}' is not unique (${n} functions have that name): probe one by its address`);
+    if (n !== undefined)
+      throw new ProbeError(
+        'EADDRNOTAVAIL',
+        `'${point.symbol}' is not unique (${n} functions have that name): probe one by its address`,
+      );
     const off = BigInt(point.offset ?? 0);
     if (off < 0n) throw new ProbeError('EINVAL', `negative offset ${off} from ${point.symbol}`);
     if (s.size > 0n && off >= s.size)
-      throw new ProbeError('EINVAL', `offset 0x${off.toString(16)} is beyond the end of ${point.symbol} (size 0x${s.size.toString(16)})`);
+      throw new ProbeError(
+        'EINVAL',
+        `offset 0x${off.toString(16)} is beyond the end of ${point.symbol} (size 0x${s.size.toString(16)})`,
+      );
     return { addr: s.addr + off, where: `${point.symbol}+0x${off.toString(16)}` };
   }
 
@@ -175,9 +186,15 @@ export class KprobeEngine<A> {
     // The kernel's re-registration check (it answers EINVAL): the same handlers at the same
     // address twice would run twice a hit.
     if (old?.probes.some((q) => q.handlers === handlers))
-      throw new ProbeError('EEXIST', `a probe with these handlers is already registered at ${where}: unregister it before registering it again`);
+      throw new ProbeError(
+        'EEXIST',
+        `a probe with these handlers is already registered at ${where}: unregister it before registering it again`,
+      );
     if (!how.internal && this.nlive >= this.maxProbes)
-      throw new ProbeError('ENOSPC', `the limit of ${this.maxProbes} registered probes is reached (maxProbes, --max-probes)`);
+      throw new ProbeError(
+        'ENOSPC',
+        `the limit of ${this.maxProbes} registered probes is reached (maxProbes, --max-probes)`,
+      );
     const p = new Kprobe(addr, handlers, where);
     p.internal = how.internal === true;
     if (old) {
@@ -186,7 +203,10 @@ export class KprobeEngine<A> {
       this.registered(p);
       return p;
     }
-    const ainsn = this.arch.prepare({ read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols }, addr);
+    const ainsn = this.arch.prepare(
+      { read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols },
+      addr,
+    );
     const slot = this.allocSlot(addr);
     let bytes: Uint8Array;
     try {
@@ -218,9 +238,17 @@ export class KprobeEngine<A> {
     const hit = this.machine.symbols.resolve(addr);
     if (!hit || hit.symbol.kind !== 'func') return;
     const name = hit.symbol.name;
-    if (this.blacklist.has(name)) throw new ProbeError('EINVAL', `${name} is on the blacklist: no probe may be put on it`);
-    if (this.kret && addr >= this.kret.trampoline && addr < this.kret.trampoline + BigInt(this.arch.trampolineInsn.length))
-      throw new ProbeError('EINVAL', `kretprobe_trampoline belongs to the return probes: no probe may be put on it`);
+    if (this.blacklist.has(name))
+      throw new ProbeError('EINVAL', `${name} is on the blacklist: no probe may be put on it`);
+    if (
+      this.kret &&
+      addr >= this.kret.trampoline &&
+      addr < this.kret.trampoline + BigInt(this.arch.trampolineInsn.length)
+    )
+      throw new ProbeError(
+        'EINVAL',
+        `kretprobe_trampoline belongs to the return probes: no probe may be put on it`,
+      );
   }
 
   /** The return-probe side, set up (arch_init) on first use. */
@@ -271,7 +299,8 @@ export class KprobeEngine<A> {
   /** A removed site's slot is reused once no task is still stepping through it. */
   private freeSlotIfUnused(site: Site<A>): void {
     if (this.sites.get(narrowInt(site.addr)) === site) return;
-    if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site)) this.freeSlots.push(site.slot);
+    if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site))
+      this.freeSlots.push(site.slot);
   }
 
   /** Unregister every probe (end of run, fatal handler error). */
@@ -301,19 +330,27 @@ export class KprobeEngine<A> {
     if (!this.machine.uc.closed) {
       for (const s of this.sites.values()) {
         const now = this.machine.mem.read(s.addr, bp.length);
-        if (!eq(now, bp)) out.push(`armed probe at ${this.machine.symbols.format(s.addr)} reads ${hexBytes(now)}, not the breakpoint`);
+        if (!eq(now, bp))
+          out.push(
+            `armed probe at ${this.machine.symbols.format(s.addr)} reads ${hexBytes(now)}, not the breakpoint`,
+          );
       }
       for (const r of this.removed) {
         const now = this.machine.mem.read(r.addr, r.opcode.length);
-        if (!eq(now, r.opcode)) out.push(`removed probe at 0x${r.addr.toString(16)} reads ${hexBytes(now)}, not the original ${hexBytes(r.opcode)}`);
+        if (!eq(now, r.opcode))
+          out.push(
+            `removed probe at 0x${r.addr.toString(16)} reads ${hexBytes(now)}, not the original ${hexBytes(r.opcode)}`,
+          );
       }
     }
     for (const [tid, k] of this.kcbs)
-      if (k.status === 'HIT_SS' || k.status === 'REENTER') out.push(`task ${tid} is left in the middle of a step (${k.status})`);
+      if (k.status === 'HIT_SS' || k.status === 'REENTER')
+        out.push(`task ${tid} is left in the middle of a step (${k.status})`);
     if (this.kret) out.push(...this.kret.checkInvariants());
     // Miss counts only grow.
     const counters: [object, string, number][] = this.all.map((p) => [p, p.where, p.nmissed]);
-    if (this.kret) for (const rp of this.kret.all) counters.push([rp, `return probe on ${rp.func}`, rp.nmissed]);
+    if (this.kret)
+      for (const rp of this.kret.all) counters.push([rp, `return probe on ${rp.func}`, rp.nmissed]);
     for (const [o, where, n] of counters) {
       const before = this.missedSeen.get(o) ?? 0;
       if (n < before) out.push(`${where}: nmissed went down from ${before} to ${n}`);
@@ -382,7 +419,8 @@ export class KprobeEngine<A> {
       const mem = this.machine.mem;
       const bottom = addr > reach ? addr - reach : 0x10000n;
       const base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
-      if (base === undefined) throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
+      if (base === undefined)
+        throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
       mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
       page = { base, used: 0 };
       this.slotPages.push(page);
@@ -413,7 +451,9 @@ export class KprobeEngine<A> {
       try {
         handled = truthy(fh(p, this.regs, this.arch.trapNumber(SIGSEGV)));
       } catch (e2) {
-        throw this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`);
+        throw this.fatalError(
+          `the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`,
+        );
       }
     }
     if (!handled) throw this.fatalError(`the ${what} of the probe at ${p.where} threw: ${msg}`);
@@ -430,7 +470,11 @@ export class KprobeEngine<A> {
   private kprobeHandler(at: Int, task: Task): boolean {
     const k = this.kcbFor(task);
     // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
-    if (k && (k.status === 'HIT_SS' || k.status === 'REENTER') && BigInt(at) === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)) {
+    if (
+      k &&
+      (k.status === 'HIT_SS' || k.status === 'REENTER') &&
+      BigInt(at) === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)
+    ) {
       // The trap left PC after the breakpoint: the copy itself ended at the breakpoint.
       this.machine.cpu.regWrite(this.machine.isa.pcReg, BigInt(at));
       return this.postKprobeHandler(task);
@@ -451,7 +495,10 @@ export class KprobeEngine<A> {
     if (k) {
       // A probe hit while this task is inside a handler or a step: no handlers, just step
       // it and count it missed (2.6.13 status REENTER, one level of saved state).
-      if (k.status === 'REENTER') throw this.fatalError(`probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`);
+      if (k.status === 'REENTER')
+        throw this.fatalError(
+          `probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`,
+        );
       k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
       k.site = site;
       k.status = 'REENTER';
@@ -468,7 +515,8 @@ export class KprobeEngine<A> {
       kcb.status = 'HIT_ACTIVE';
       kcb.step.savedFlags = 0n;
       kcb.prev = undefined;
-    } else kcb = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
+    } else
+      kcb = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
     this.kcbs.set(task.tid, kcb);
     // aggr_pre_handler: in list order, stop at the first that says it set PC.
     const probes = site.probes.length === 1 ? site.probes : [...site.probes];
@@ -583,7 +631,9 @@ export class KprobeEngine<A> {
           // No handler is left to take it, and no error may leave this hook: the machine asks
           // it about a fault uc_emu_start returned, outside any hook. So the run ends as for
           // any handler failure (every probe removed), but with the guest's own fault.
-          const ended = this.fatalError(`the fault handler of the probe at ${p.where} threw: ${e instanceof Error ? e.message : String(e)}`);
+          const ended = this.fatalError(
+            `the fault handler of the probe at ${p.where} threw: ${e instanceof Error ? e.message : String(e)}`,
+          );
           this.machine.options.warn(`kprobe-emu: ${ended.message}; the fault it was given ends the program`);
         }
         if (handled) return 'handled';
@@ -601,7 +651,8 @@ export class KprobeEngine<A> {
   /** A PC inside a slot stands for the same offset of its probed instruction. */
   private originalPc(pc: bigint): bigint {
     for (const s of this.sites.values())
-      if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize)) return this.arch.originalPc(s.ainsn, s.addr, s.slot, pc);
+      if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize))
+        return this.arch.originalPc(s.ainsn, s.addr, s.slot, pc);
     return pc;
   }
 

@@ -235,14 +235,26 @@ export class Kretprobes<A> {
     const m = engine.machine;
     const arch: KprobeArch<A> = engine.arch;
     if (keying === 'stack' && arch.returnSlot(0n) === undefined)
-      throw new ProbeError('ENOSYS', `stack-keyed return probes need the return address in memory at entry; ${m.isa.name} keeps it in a register (the link register)`);
+      throw new ProbeError(
+        'ENOSYS',
+        `stack-keyed return probes need the return address in memory at entry; ${m.isa.name} keeps it in a register (the link register)`,
+      );
     // arch_init: a page of the engine's with the trampoline's nop, and a kprobe on it.
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
     m.mem.patchCode(page, arch.trampolineInsn);
     this.trampoline = page;
     this.trampolineInt = narrowInt(page);
-    m.symbols.add({ name: 'kretprobe_trampoline', addr: page, size: BigInt(arch.trampolineInsn.length), kind: 'func' });
-    this.trampolineProbe = engine.registerKprobe({ addr: page }, { preHandler: (_p, regs) => this.trampolineHandler(regs) }, { internal: true });
+    m.symbols.add({
+      name: 'kretprobe_trampoline',
+      addr: page,
+      size: BigInt(arch.trampolineInsn.length),
+      kind: 'func',
+    });
+    this.trampolineProbe = engine.registerKprobe(
+      { addr: page },
+      { preHandler: (_p, regs) => this.trampolineHandler(regs) },
+      { internal: true },
+    );
     m.readAheadAtTraps(arch.returnEntryRegs);
     m.sched.onExit((t) => this.flushTask(t));
   }
@@ -257,15 +269,30 @@ export class Kretprobes<A> {
     const name = fn.symbol.name;
     // As for kprobes: the same options at the same entry twice would report each return twice.
     if (this.all.some((r) => r.registered && r.options === options && r.kp.addr === addr))
-      throw new ProbeError('EEXIST', `a return probe with these options is already registered on ${name}: unregister it before registering it again`);
+      throw new ProbeError(
+        'EEXIST',
+        `a return probe with these options is already registered on ${name}: unregister it before registering it again`,
+      );
     const maxactive = options.maxactive ?? DEFAULT_MAXACTIVE;
-    if (!Number.isInteger(maxactive) || maxactive < 1) throw new ProbeError('EINVAL', `maxactive must be a positive integer, got ${maxactive}`);
+    if (!Number.isInteger(maxactive) || maxactive < 1)
+      throw new ProbeError('EINVAL', `maxactive must be a positive integer, got ${maxactive}`);
     const dataSize = options.dataSize ?? 0;
-    if (!Number.isInteger(dataSize) || dataSize < 0) throw new ProbeError('EINVAL', `dataSize must be a non-negative integer, got ${dataSize}`);
+    if (!Number.isInteger(dataSize) || dataSize < 0)
+      throw new ProbeError('EINVAL', `dataSize must be a non-negative integer, got ${dataSize}`);
     const start = fn.symbol.addr;
     const end = start + (fn.symbol.size > 0n ? fn.symbol.size : 1n);
-    if (fn.symbol.size > 0n && !engine.arch.hasReturnPath({ read: (a, n) => engine.readOriginal(a, n), symbols: engine.machine.symbols }, start, end))
-      throw new ProbeError('EINVAL', `${name} never returns (no return and no jump out of its body): its instances could only leak`);
+    if (
+      fn.symbol.size > 0n &&
+      !engine.arch.hasReturnPath(
+        { read: (a, n) => engine.readOriginal(a, n), symbols: engine.machine.symbols },
+        start,
+        end,
+      )
+    )
+      throw new ProbeError(
+        'EINVAL',
+        `${name} never returns (no return and no jump out of its body): its instances could only leak`,
+      );
     let rp: Kretprobe | undefined;
     const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
     rp = new Kretprobe(kp, options, maxactive, name);
@@ -319,15 +346,21 @@ export class Kretprobes<A> {
       if (!rp.registered) continue;
       let inTable = 0;
       for (const ri of this.table.all()) if (ri.rp === rp) inTable++;
-      if (rp.free.length + rp.used !== rp.maxactive) out.push(`return probe on ${rp.func}: free ${rp.free.length} + used ${rp.used} != maxactive ${rp.maxactive}`);
-      if (inTable !== rp.used) out.push(`return probe on ${rp.func}: ${rp.used} used but ${inTable} in the instance table`);
+      if (rp.free.length + rp.used !== rp.maxactive)
+        out.push(
+          `return probe on ${rp.func}: free ${rp.free.length} + used ${rp.used} != maxactive ${rp.maxactive}`,
+        );
+      if (inTable !== rp.used)
+        out.push(`return probe on ${rp.func}: ${rp.used} used but ${inTable} in the instance table`);
     }
     // Task keying: no instance belongs to a dead task; once every task is dead, every
     // instance is back.
     const m = this.engine.machine;
     if (this.keying === 'task') {
       const live = new Set(m.sched.live().map((t) => t.tid));
-      for (const [tid, l] of this.table.lists()) if (!live.has(tid as number)) out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
+      for (const [tid, l] of this.table.lists())
+        if (!live.has(tid as number))
+          out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
     }
     if (this.keying === 'task' && m.sched.live().length === 0 && this.inFlight() > 0)
       out.push(`${this.inFlight()} return-probe instances left after every task ended`);
@@ -348,7 +381,8 @@ export class Kretprobes<A> {
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);
     const chained = ret === this.trampolineInt;
-    if (this.keying === 'task' && this.engine.kretprobeSpCheck) this.dropDead(task, sp, chained ? 'chain' : 'call');
+    if (this.keying === 'task' && this.engine.kretprobeSpCheck)
+      this.dropDead(task, sp, chained ? 'chain' : 'call');
     // The pool holds only instances made by register(), which the table can link.
     const ri = rp.free.pop() as Instance | undefined;
     if (!ri) {
@@ -392,7 +426,11 @@ export class Kretprobes<A> {
   /** Instances whose frames a longjmp skipped: gone from the stack (uretprobes' cleanup). */
   private dropDead(task: number, sp: Int, ctx: 'call' | 'chain'): void {
     const { arch } = this.engine;
-    for (let ri = this.table.head(task); ri && !arch.frameAlive(ri.stackInt, sp, ctx); ri = this.table.head(task)) {
+    for (
+      let ri = this.table.head(task);
+      ri && !arch.frameAlive(ri.stackInt, sp, ctx);
+      ri = this.table.head(task)
+    ) {
       // Out of the table before its drop handler runs.
       this.table.setHead(task, ri.next);
       this.release(ri, 'longjmp');
@@ -442,7 +480,12 @@ export class Kretprobes<A> {
       this.table.setHead(key, next);
       // With the sp check, a chain whose next (outer) call is no longer on the stack was
       // skipped by a longjmp: drop it without handlers and look at the next one.
-      if (this.keying === 'task' && this.engine.kretprobeSpCheck && next && !arch.frameAlive(next.stackInt, (sp ??= m.cpu.regReadInt(spReg)), 'ret')) {
+      if (
+        this.keying === 'task' &&
+        this.engine.kretprobeSpCheck &&
+        next &&
+        !arch.frameAlive(next.stackInt, (sp ??= m.cpu.regReadInt(spReg)), 'ret')
+      ) {
         this.nstale += this.endChain(head!, end, undefined);
         // The table again: a drop handler may have run guest code.
         head = this.table.head(key);
@@ -470,7 +513,7 @@ export class Kretprobes<A> {
    */
   private endChain(head: Instance, end: Instance, regs: Regs | undefined): number {
     let n = 0;
-    for (let ri: Instance | undefined = head; ri; ) {
+    for (let ri: Instance | undefined = head; ri;) {
       // A handler may make new calls: `ri` can be taken from the pool and relinked once
       // released, so its successor is read first.
       const next: Instance | undefined = ri === end ? undefined : ri.next;

@@ -114,7 +114,8 @@ interface Ctx {
   wordBits: 32 | 64;
 }
 
-const err = (ctx: Ctx, message: string, column: number, code: string): DefinitionError => new DefinitionError(message, column, ctx.text, code);
+const err = (ctx: Ctx, message: string, column: number, code: string): DefinitionError =>
+  new DefinitionError(message, column, ctx.text, code);
 
 /** Parse a type name (after ':'), with its column for errors. */
 function parseType(ctx: Ctx, t: string, column: number): FetchType {
@@ -124,11 +125,14 @@ function parseType(ctx: Ctx, t: string, column: number): FetchType {
   if (open >= 0) {
     const close = t.indexOf(']', open);
     if (close < 0) throw err(ctx, `an array type needs a closing ']'`, column + t.length, 'ARRAY_NO_CLOSE');
-    if (close !== t.length - 1) throw err(ctx, `nothing may follow an array type's ']'`, column + close + 1, 'BAD_ARRAY_SUFFIX');
+    if (close !== t.length - 1)
+      throw err(ctx, `nothing may follow an array type's ']'`, column + close + 1, 'BAD_ARRAY_SUFFIX');
     const num = t.slice(open + 1, close);
-    if (!/^\d+$/.test(num) || Number(num) === 0) throw err(ctx, `bad array size '${num}'`, column + open + 1, 'BAD_ARRAY_NUM');
+    if (!/^\d+$/.test(num) || Number(num) === 0)
+      throw err(ctx, `bad array size '${num}'`, column + open + 1, 'BAD_ARRAY_NUM');
     array = Number(num);
-    if (array > MAX_ARRAY_LEN) throw err(ctx, `an array has at most ${MAX_ARRAY_LEN} elements`, column + open + 1, 'ARRAY_TOO_BIG');
+    if (array > MAX_ARRAY_LEN)
+      throw err(ctx, `an array has at most ${MAX_ARRAY_LEN} elements`, column + open + 1, 'ARRAY_TOO_BIG');
     base = t.slice(0, open);
   }
   const withArray = <T extends object>(x: T): T => (array === undefined ? x : { ...x, array });
@@ -136,18 +140,26 @@ function parseType(ctx: Ctx, t: string, column: number): FetchType {
   if (m) return withArray({ kind: m[1] as 's' | 'u' | 'x', bits: Number(m[2]) as 8 | 16 | 32 | 64 });
   if (base === 'char') return withArray({ kind: 'char' as const, bits: 8 as const });
   if (base === 'symbol') return withArray({ kind: 'symbol' as const, bits: ctx.wordBits });
-  if (base === 'string') return array === undefined ? { kind: 'string', bits: 0 } : { kind: 'string', bits: 0, array };
+  if (base === 'string')
+    return array === undefined ? { kind: 'string', bits: 0 } : { kind: 'string', bits: 0, array };
   const b = /^b(\d+)@(\d+)\/(8|16|32|64)$/.exec(base);
   if (b) {
     const width = Number(b[1]);
     const offset = Number(b[2]);
     const bits = Number(b[3]) as 8 | 16 | 32 | 64;
-    if (width === 0 || width + offset > bits) throw err(ctx, `bitfield b${width}@${offset} does not fit in ${bits} bits`, column, 'BAD_BITFIELD');
+    if (width === 0 || width + offset > bits)
+      throw err(ctx, `bitfield b${width}@${offset} does not fit in ${bits} bits`, column, 'BAD_BITFIELD');
     if (array !== undefined) throw err(ctx, 'a bitfield has no array form', column + open, 'BAD_BITFIELD');
     return { kind: 'bitfield', bits, width, offset };
   }
-  if (/^b/.test(base)) throw err(ctx, `bad bitfield '${base}' (b<width>@<offset>/<container bits>)`, column, 'BAD_BITFIELD');
-  throw err(ctx, `unknown type '${base}' (u8..u64, s8..s64, x8..x64, char, string, symbol, b<w>@<o>/<size>, TYPE[N])`, column, 'BAD_TYPE');
+  if (/^b/.test(base))
+    throw err(ctx, `bad bitfield '${base}' (b<width>@<offset>/<container bits>)`, column, 'BAD_BITFIELD');
+  throw err(
+    ctx,
+    `unknown type '${base}' (u8..u64, s8..s64, x8..x64, char, string, symbol, b<w>@<o>/<size>, TYPE[N])`,
+    column,
+    'BAD_TYPE',
+  );
 }
 
 /** A signed number: decimal or 0x hex. */
@@ -169,43 +181,57 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
     }
     case '$': {
       if (body === '$retval') {
-        if (ctx.kind !== 'r') throw err(ctx, '$retval is only valid for return probes', col, 'RETVAL_ON_PROBE');
+        if (ctx.kind !== 'r')
+          throw err(ctx, '$retval is only valid for return probes', col, 'RETVAL_ON_PROBE');
         return { kind: 'retval' };
       }
       if (body === '$stack') return { kind: 'stackptr' };
       if (body === '$comm' || body === '$COMM') return { kind: 'comm' };
       const st = /^\$stack(\d+)$/.exec(body);
       if (st) {
-        if (Number(st[1]) > PARAM_MAX_STACK) throw err(ctx, `$stackN goes up to ${PARAM_MAX_STACK}`, col, 'BAD_STACK_NUM');
+        if (Number(st[1]) > PARAM_MAX_STACK)
+          throw err(ctx, `$stackN goes up to ${PARAM_MAX_STACK}`, col, 'BAD_STACK_NUM');
         return { kind: 'stack', n: Number(st[1]) };
       }
-      if (body.startsWith('$stack')) throw err(ctx, `bad stack entry '${body}' ($stackN)`, col, 'BAD_STACK_NUM');
+      if (body.startsWith('$stack'))
+        throw err(ctx, `bad stack entry '${body}' ($stackN)`, col, 'BAD_STACK_NUM');
       const a = /^\$arg(\d+)$/.exec(body);
       if (a) {
         const n = Number(a[1]);
-        if (n < 1 || n > PARAM_MAX_STACK) throw err(ctx, `argument numbers go from 1 to ${PARAM_MAX_STACK} ($argN)`, col, 'BAD_ARG_NUM');
+        if (n < 1 || n > PARAM_MAX_STACK)
+          throw err(ctx, `argument numbers go from 1 to ${PARAM_MAX_STACK} ($argN)`, col, 'BAD_ARG_NUM');
         return { kind: 'arg', n };
       }
-      if (body === '$arg*') throw err(ctx, '$arg* names the arguments from BTF, which static programs do not carry', col, 'NOSUP_BTFARG');
+      if (body === '$arg*')
+        throw err(
+          ctx,
+          '$arg* names the arguments from BTF, which static programs do not carry',
+          col,
+          'NOSUP_BTFARG',
+        );
       if (body.startsWith('$arg')) throw err(ctx, `bad argument number in '${body}'`, col, 'BAD_ARG_NUM');
       throw err(ctx, `unknown variable '${body}' ($argN, $stack, $stackN, $retval, $comm)`, col, 'BAD_VAR');
     }
     case '@': {
       const rest = body.slice(1);
-      if (rest.startsWith('+')) throw err(ctx, '@+OFFSET (a file offset) is for uprobes only', col, 'FILE_ON_KPROBE');
+      if (rest.startsWith('+'))
+        throw err(ctx, '@+OFFSET (a file offset) is for uprobes only', col, 'FILE_ON_KPROBE');
       if (NUMBER.test(rest)) {
-        if (BigInt(rest) >= 1n << BigInt(ctx.wordBits)) throw err(ctx, `bad memory address '${body}'`, col, 'BAD_MEM_ADDR');
+        if (BigInt(rest) >= 1n << BigInt(ctx.wordBits))
+          throw err(ctx, `bad memory address '${body}'`, col, 'BAD_MEM_ADDR');
         return { kind: 'mem', addr: BigInt(rest) };
       }
       const m = /^([A-Za-z_.][\w.]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
-      if (!m || /^\d/.test(rest)) throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col, 'BAD_MEM_ADDR');
+      if (!m || /^\d/.test(rest))
+        throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col, 'BAD_MEM_ADDR');
       const off = m[3] ? BigInt(m[3]) * (m[2] === '-' ? -1n : 1n) : 0n;
       return { kind: 'symmem', symbol: m[1]!, offset: off };
     }
     case '\\': {
       const rest = body.slice(1);
       if (rest.startsWith('"')) {
-        if (rest.length < 2 || !rest.endsWith('"')) throw err(ctx, 'an immediate string needs its closing quote', col + body.length, 'IMMSTR_NO_CLOSE');
+        if (rest.length < 2 || !rest.endsWith('"'))
+          throw err(ctx, 'an immediate string needs its closing quote', col + body.length, 'IMMSTR_NO_CLOSE');
         return { kind: 'immstr', value: rest.slice(1, -1) };
       }
       const v = parseNumber(rest);
@@ -218,17 +244,32 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
       const open = body.indexOf('(');
       if (open < 0) throw err(ctx, `a dereference needs '(': +|-OFFS(FETCHARG)`, col, 'DEREF_NEED_BRACE');
       const offset = parseNumber(body.slice(0, open));
-      if (offset === undefined) throw err(ctx, `bad dereference offset '${body.slice(0, open)}'`, col, 'BAD_DEREF_OFFS');
+      if (offset === undefined)
+        throw err(ctx, `bad dereference offset '${body.slice(0, open)}'`, col, 'BAD_DEREF_OFFS');
       const close = body.lastIndexOf(')');
-      if (close < open) throw err(ctx, `a dereference needs its closing ')'`, col + body.length, 'DEREF_OPEN_BRACE');
-      if (close !== body.length - 1) throw err(ctx, `nothing may follow a dereference's ')'`, col + close + 1, 'BAD_DEREF_OFFS');
+      if (close < open)
+        throw err(ctx, `a dereference needs its closing ')'`, col + body.length, 'DEREF_OPEN_BRACE');
+      if (close !== body.length - 1)
+        throw err(ctx, `nothing may follow a dereference's ')'`, col + close + 1, 'BAD_DEREF_OFFS');
       const inner = parseSource(ctx, body.slice(open + 1, close), col + open + 1, depth + 1);
-      if (inner.kind === 'comm' || inner.kind === 'immstr') throw err(ctx, `${inner.kind === 'comm' ? '$comm' : 'a string'} cannot be dereferenced`, col + open + 1, 'COMM_CANT_DEREF');
-      if (fetchOps(inner) + 1 >= MAX_FETCH_OPS) throw err(ctx, `too many fetch operations (at most ${MAX_FETCH_OPS - 1})`, col, 'TOO_MANY_OPS');
+      if (inner.kind === 'comm' || inner.kind === 'immstr')
+        throw err(
+          ctx,
+          `${inner.kind === 'comm' ? '$comm' : 'a string'} cannot be dereferenced`,
+          col + open + 1,
+          'COMM_CANT_DEREF',
+        );
+      if (fetchOps(inner) + 1 >= MAX_FETCH_OPS)
+        throw err(ctx, `too many fetch operations (at most ${MAX_FETCH_OPS - 1})`, col, 'TOO_MANY_OPS');
       return { kind: 'deref', offset, inner };
     }
     default:
-      throw err(ctx, `unknown fetch argument '${body}' (%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)`, col, 'BAD_FETCH_ARG');
+      throw err(
+        ctx,
+        `unknown fetch argument '${body}' (%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)`,
+        col,
+        'BAD_FETCH_ARG',
+      );
   }
 }
 
@@ -250,12 +291,14 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
   if (eq >= 0 && !body.startsWith('\\"')) {
     name = body.slice(0, eq);
     if (name === '') throw err(ctx, 'an argument name is missing before =', col, 'NO_ARG_NAME');
-    if (name.length > MAX_ARG_NAME_LEN) throw err(ctx, `an argument name is at most ${MAX_ARG_NAME_LEN} characters`, col, 'ARG_NAME_TOO_LONG');
+    if (name.length > MAX_ARG_NAME_LEN)
+      throw err(ctx, `an argument name is at most ${MAX_ARG_NAME_LEN} characters`, col, 'ARG_NAME_TOO_LONG');
     if (!NAME.test(name)) throw err(ctx, `bad argument name '${name}'`, col, 'BAD_ARG_NAME');
     body = body.slice(eq + 1);
     col += eq + 1;
   }
-  if (body.length > MAX_ARGSTR_LEN) throw err(ctx, `an argument is at most ${MAX_ARGSTR_LEN} characters`, col, 'ARG_TOO_LONG');
+  if (body.length > MAX_ARGSTR_LEN)
+    throw err(ctx, `an argument is at most ${MAX_ARGSTR_LEN} characters`, col, 'ARG_TOO_LONG');
   // The type follows the last ':' outside parentheses and quotes.
   let depth = 0;
   let quoted = false;
@@ -283,9 +326,19 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
   }
   const typeCol = col + colon + 1;
   if (type.kind === 'string' && !(fromMemory(source) || source.kind === 'comm' || source.kind === 'immstr'))
-    throw err(ctx, 'string is only for memory (+|-OFFS(ARG), @ADDR, @SYM), $comm or an immediate string', typeCol, 'BAD_STRING');
+    throw err(
+      ctx,
+      'string is only for memory (+|-OFFS(ARG), @ADDR, @SYM), $comm or an immediate string',
+      typeCol,
+      'BAD_STRING',
+    );
   if ((source.kind === 'comm' || source.kind === 'immstr') && type.kind !== 'string')
-    throw err(ctx, `${source.kind === 'comm' ? '$comm' : 'an immediate string'} is a string`, typeCol, 'BAD_TYPE');
+    throw err(
+      ctx,
+      `${source.kind === 'comm' ? '$comm' : 'an immediate string'} is a string`,
+      typeCol,
+      'BAD_TYPE',
+    );
   if ('array' in type && type.array !== undefined && !fromMemory(source))
     throw err(ctx, 'an array is only for memory (+|-OFFS(ARG), @ADDR, @SYM)', typeCol, 'BAD_ARRAY_SUFFIX');
   return { name, source, type, column: tok.column };
@@ -295,19 +348,39 @@ function parseArg(ctx: Ctx, tok: Token, index: number, defaultBits: 32 | 64): Fe
  * Parse one definition. `registers` are the register names the ISA accepts for %REG;
  * `defaultBits` is the default fetch width (64 or 32).
  */
-export function parseDefinition(text: string, registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition {
+export function parseDefinition(
+  text: string,
+  registers: ReadonlySet<string>,
+  defaultBits: 32 | 64,
+): ProbeDefinition {
   const d = parseLine(text, registers, defaultBits);
-  if (d.kind === '-') throw new DefinitionError('-:EVENT removes a probe: only in an events file, after its definition', 0, text, 'NO_EVENT_INFO');
+  if (d.kind === '-')
+    throw new DefinitionError(
+      '-:EVENT removes a probe: only in an events file, after its definition',
+      0,
+      text,
+      'NO_EVENT_INFO',
+    );
   return d;
 }
 
 /** One line of an events file: a definition or `-:[GRP/]EVENT`. */
-export function parseLine(text: string, registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition | ProbeRemoval {
+export function parseLine(
+  text: string,
+  registers: ReadonlySet<string>,
+  defaultBits: 32 | 64,
+): ProbeDefinition | ProbeRemoval {
   const toks = tokenize(text);
   if (toks.length === 0) throw new DefinitionError('empty probe definition', 0, text, 'NO_EVENT_INFO');
   const head = toks[0]!;
   const hm = /^([pr-])([^:]*)(?::(.*))?$/.exec(head.text);
-  if (!hm) throw new DefinitionError(`a definition starts with 'p', 'r' or '-:'`, head.column, text, 'BAD_PROBE_TYPE');
+  if (!hm)
+    throw new DefinitionError(
+      `a definition starts with 'p', 'r' or '-:'`,
+      head.column,
+      text,
+      'BAD_PROBE_TYPE',
+    );
   let kind = hm[1] as 'p' | 'r' | '-';
   const ctx0 = { text, registers, wordBits: defaultBits };
   let group: string | undefined;
@@ -320,46 +393,112 @@ export function parseLine(text: string, registers: ReadonlySet<string>, defaultB
       group = full.slice(0, slash);
       event = full.slice(slash + 1);
       if (group === '') throw new DefinitionError('a group name is empty', nameCol, text, 'NO_GROUP_NAME');
-      if (group.length > MAX_EVENT_NAME_LEN) throw new DefinitionError(`a group name is at most ${MAX_EVENT_NAME_LEN} characters`, nameCol, text, 'GROUP_TOO_LONG');
-      if (!NAME.test(group)) throw new DefinitionError(`bad group name '${group}'`, nameCol, text, 'BAD_GROUP_NAME');
+      if (group.length > MAX_EVENT_NAME_LEN)
+        throw new DefinitionError(
+          `a group name is at most ${MAX_EVENT_NAME_LEN} characters`,
+          nameCol,
+          text,
+          'GROUP_TOO_LONG',
+        );
+      if (!NAME.test(group))
+        throw new DefinitionError(`bad group name '${group}'`, nameCol, text, 'BAD_GROUP_NAME');
     } else event = full;
     const eventCol = nameCol + (slash >= 0 ? slash + 1 : 0);
     // `p:` names nothing (an error); `p:GRP/` takes the automatic event name in GRP.
-    if (event === '' && (kind === '-' || slash < 0)) throw new DefinitionError('an event name is missing', eventCol, text, 'NO_EVENT_NAME');
-    if (event.length > MAX_EVENT_NAME_LEN) throw new DefinitionError(`an event name is at most ${MAX_EVENT_NAME_LEN} characters`, eventCol, text, 'EVENT_TOO_LONG');
-    if (event && !NAME.test(event)) throw new DefinitionError(`bad event name '${event}'`, eventCol, text, 'BAD_EVENT_NAME');
+    if (event === '' && (kind === '-' || slash < 0))
+      throw new DefinitionError('an event name is missing', eventCol, text, 'NO_EVENT_NAME');
+    if (event.length > MAX_EVENT_NAME_LEN)
+      throw new DefinitionError(
+        `an event name is at most ${MAX_EVENT_NAME_LEN} characters`,
+        eventCol,
+        text,
+        'EVENT_TOO_LONG',
+      );
+    if (event && !NAME.test(event))
+      throw new DefinitionError(`bad event name '${event}'`, eventCol, text, 'BAD_EVENT_NAME');
   }
   if (kind === '-') {
-    if (hm[2]) throw new DefinitionError(`'-' is followed by ':[GRP/]EVENT'`, head.column + 1, text, 'BAD_PROBE_TYPE');
-    if (hm[3] === undefined) throw new DefinitionError('-:EVENT needs the event name', head.column + 1, text, 'NO_EVENT_NAME');
-    if (toks.length > 2) throw new DefinitionError('-:EVENT takes at most a probe point', toks[2]!.column, text, 'BAD_FETCH_ARG');
+    if (hm[2])
+      throw new DefinitionError(`'-' is followed by ':[GRP/]EVENT'`, head.column + 1, text, 'BAD_PROBE_TYPE');
+    if (hm[3] === undefined)
+      throw new DefinitionError('-:EVENT needs the event name', head.column + 1, text, 'NO_EVENT_NAME');
+    if (toks.length > 2)
+      throw new DefinitionError(
+        '-:EVENT takes at most a probe point',
+        toks[2]!.column,
+        text,
+        'BAD_FETCH_ARG',
+      );
     return { kind: '-', group, event, ...(toks[1] ? { point: toks[1].text } : {}), text };
   }
   let maxactive: number | undefined;
   if (hm[2]) {
-    if (kind !== 'r') throw new DefinitionError('MAXACTIVE is only valid for return probes', head.column + 1, text, 'BAD_MAXACT_TYPE');
-    if (!/^\d+$/.test(hm[2])) throw new DefinitionError(`bad MAXACTIVE '${hm[2]}'`, head.column + 1, text, 'BAD_MAXACT');
+    if (kind !== 'r')
+      throw new DefinitionError(
+        'MAXACTIVE is only valid for return probes',
+        head.column + 1,
+        text,
+        'BAD_MAXACT_TYPE',
+      );
+    if (!/^\d+$/.test(hm[2]))
+      throw new DefinitionError(`bad MAXACTIVE '${hm[2]}'`, head.column + 1, text, 'BAD_MAXACT');
     maxactive = Number(hm[2]);
-    if (maxactive === 0) throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text, 'BAD_MAXACT');
-    if (maxactive > MAXACTIVE_MAX) throw new DefinitionError(`MAXACTIVE is at most ${MAXACTIVE_MAX}`, head.column + 1, text, 'MAXACT_TOO_BIG');
+    if (maxactive === 0)
+      throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text, 'BAD_MAXACT');
+    if (maxactive > MAXACTIVE_MAX)
+      throw new DefinitionError(
+        `MAXACTIVE is at most ${MAXACTIVE_MAX}`,
+        head.column + 1,
+        text,
+        'MAXACT_TOO_BIG',
+      );
   }
 
   const target = toks[1];
-  if (!target) throw new DefinitionError('missing probe point (SYM[+offs] or an address)', head.column + head.text.length, text, 'NO_PROBE_POINT');
+  if (!target)
+    throw new DefinitionError(
+      'missing probe point (SYM[+offs] or an address)',
+      head.column + head.text.length,
+      text,
+      'NO_PROBE_POINT',
+    );
   let point: ProbeDefinition['point'];
   if (NUMBER.test(target.text)) {
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `${kind}_0x${point.addr.toString(16)}`;
   } else {
     const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text);
-    if (!sm) throw new DefinitionError(`bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`, target.column, text, 'BAD_PROBE_ADDR');
+    if (!sm)
+      throw new DefinitionError(
+        `bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`,
+        target.column,
+        text,
+        'BAD_PROBE_ADDR',
+      );
     if (sm[4] !== undefined && sm[4] !== '%return')
-      throw new DefinitionError(`unknown suffix '${sm[4]}' (only %return)`, target.column + target.text.length - sm[4].length, text, 'BAD_ADDR_SUFFIX');
+      throw new DefinitionError(
+        `unknown suffix '${sm[4]}' (only %return)`,
+        target.column + target.text.length - sm[4].length,
+        text,
+        'BAD_ADDR_SUFFIX',
+      );
     const offset = sm[3] ? BigInt(sm[3]) : 0n;
-    if (sm[2] === '-' || offset >= 1n << 63n) throw new DefinitionError('a negative offset is not allowed', target.column + sm[1]!.length, text, 'BAD_PROBE_ADDR');
+    if (sm[2] === '-' || offset >= 1n << 63n)
+      throw new DefinitionError(
+        'a negative offset is not allowed',
+        target.column + sm[1]!.length,
+        text,
+        'BAD_PROBE_ADDR',
+      );
     if (sm[4]) {
       // p:... SYM%return is the same as r:... SYM
-      if (kind === 'r') throw new DefinitionError("%return goes with 'p'; 'r' is a return probe already", target.column + target.text.length - 7, text, 'BAD_ADDR_SUFFIX');
+      if (kind === 'r')
+        throw new DefinitionError(
+          "%return goes with 'p'; 'r' is a return probe already",
+          target.column + target.text.length - 7,
+          text,
+          'BAD_ADDR_SUFFIX',
+        );
       kind = 'r';
     }
     point = { symbol: sm[1]!, offset, column: target.column };
@@ -367,24 +506,46 @@ export function parseLine(text: string, registers: ReadonlySet<string>, defaultB
     event ||= `${kind}_${sm[1]!.replace(/\./g, '_')}_${offset}`;
   }
   if (kind === 'r' && ('addr' in point || point.offset !== 0n))
-    throw new DefinitionError('a return probe goes on a function entry: SYM or SYM+0', target.column, text, 'BAD_RETPROBE');
+    throw new DefinitionError(
+      'a return probe goes on a function entry: SYM or SYM+0',
+      target.column,
+      text,
+      'BAD_RETPROBE',
+    );
 
   const ctx: Ctx = { ...ctx0, kind };
   const argToks = toks.slice(2);
-  if (argToks.length > MAX_TRACE_ARGS) throw new DefinitionError(`at most ${MAX_TRACE_ARGS} arguments`, argToks[MAX_TRACE_ARGS]!.column, text, 'TOO_MANY_ARGS');
+  if (argToks.length > MAX_TRACE_ARGS)
+    throw new DefinitionError(
+      `at most ${MAX_TRACE_ARGS} arguments`,
+      argToks[MAX_TRACE_ARGS]!.column,
+      text,
+      'TOO_MANY_ARGS',
+    );
   const args: FetchArg[] = [];
   const names = new Set<string>();
   for (const [i, tok] of argToks.entries()) {
     const a = parseArg(ctx, tok, i, defaultBits);
-    if (names.has(a.name)) throw new DefinitionError(`argument name '${a.name}' is used twice`, tok.column, text, 'USED_ARG_NAME');
+    if (names.has(a.name))
+      throw new DefinitionError(`argument name '${a.name}' is used twice`, tok.column, text, 'USED_ARG_NAME');
     names.add(a.name);
     args.push(a);
   }
-  return { kind, ...(maxactive !== undefined ? { maxactive } : {}), group: group ?? 'kprobes', event, point, args, text };
+  return {
+    kind,
+    ...(maxactive !== undefined ? { maxactive } : {}),
+    group: group ?? 'kprobes',
+    event,
+    point,
+    args,
+    text,
+  };
 }
 
-const pointText = (d: ProbeDefinition): string => ('addr' in d.point ? `0x${d.point.addr.toString(16)}` : `${d.point.symbol}+${d.point.offset}`);
-const argSignature = (a: FetchArg): string => `${a.name}:${JSON.stringify(a.type)}:${a.source.kind === 'immstr' || a.source.kind === 'comm' ? 'string' : 'value'}`;
+const pointText = (d: ProbeDefinition): string =>
+  'addr' in d.point ? `0x${d.point.addr.toString(16)}` : `${d.point.symbol}+${d.point.offset}`;
+const argSignature = (a: FetchArg): string =>
+  `${a.name}:${JSON.stringify(a.type)}:${a.source.kind === 'immstr' || a.source.kind === 'comm' ? 'string' : 'value'}`;
 
 /**
  * The events of an events file, in order, as the kernel's dynamic_events keeps them: a
@@ -392,22 +553,45 @@ const argSignature = (a: FetchArg): string => `${a.name}:${JSON.stringify(a.type
  * same probe type and same arguments required), `-:EVENT` removes an event and
  * `-:EVENT SYM` one of its probe points.
  */
-export function collectEvents(lines: readonly string[], registers: ReadonlySet<string>, defaultBits: 32 | 64): ProbeDefinition[] {
+export function collectEvents(
+  lines: readonly string[],
+  registers: ReadonlySet<string>,
+  defaultBits: 32 | 64,
+): ProbeDefinition[] {
   const events = new Map<string, ProbeDefinition[]>();
   for (const text of lines) {
     const d = parseLine(text, registers, defaultBits);
     if (d.kind === '-') {
-      const key = [...events.keys()].find((k) => k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)));
-      if (!key) throw new DefinitionError(`no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`, 2, text, 'NO_EVENT_INFO');
+      const key = [...events.keys()].find(
+        (k) =>
+          k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)),
+      );
+      if (!key)
+        throw new DefinitionError(
+          `no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`,
+          2,
+          text,
+          'NO_EVENT_INFO',
+        );
       if (d.point === undefined) {
         events.delete(key);
         continue;
       }
       const list = events.get(key)!;
       const pm = /^([A-Za-z_.$][\w.$]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(d.point);
-      const norm = pm ? `${pm[1]}+${pm[2] ? BigInt(pm[2]) : 0n}` : /^(0x[0-9a-fA-F]+|\d+)$/.test(d.point) ? `0x${BigInt(d.point).toString(16)}` : d.point;
+      const norm = pm
+        ? `${pm[1]}+${pm[2] ? BigInt(pm[2]) : 0n}`
+        : /^(0x[0-9a-fA-F]+|\d+)$/.test(d.point)
+          ? `0x${BigInt(d.point).toString(16)}`
+          : d.point;
       const i = list.findIndex((x) => pointText(x) === norm);
-      if (i < 0) throw new DefinitionError(`event ${key} has no probe at ${d.point}`, text.indexOf(d.point), text, 'NO_EVENT_INFO');
+      if (i < 0)
+        throw new DefinitionError(
+          `event ${key} has no probe at ${d.point}`,
+          text.indexOf(d.point),
+          text,
+          'NO_EVENT_INFO',
+        );
       list.splice(i, 1);
       if (list.length === 0) events.delete(key);
       continue;
@@ -419,15 +603,27 @@ export function collectEvents(lines: readonly string[], registers: ReadonlySet<s
       continue;
     }
     const first = list[0]!;
-    if (first.kind !== d.kind) throw new DefinitionError(`event ${key} has ${first.kind === 'r' ? 'return' : 'entry'} probes: a probe of the other kind cannot join it`, 0, text, 'DIFF_PROBE_TYPE');
+    if (first.kind !== d.kind)
+      throw new DefinitionError(
+        `event ${key} has ${first.kind === 'r' ? 'return' : 'entry'} probes: a probe of the other kind cannot join it`,
+        0,
+        text,
+        'DIFF_PROBE_TYPE',
+      );
     const n = Math.max(first.args.length, d.args.length);
     for (let i = 0; i < n; i++) {
       const a = first.args[i];
       const b = d.args[i];
       if (!a || !b || argSignature(a) !== argSignature(b))
-        throw new DefinitionError(`the arguments differ from those of event ${key}`, b?.column ?? d.text.length, text, 'DIFF_ARG_TYPE');
+        throw new DefinitionError(
+          `the arguments differ from those of event ${key}`,
+          b?.column ?? d.text.length,
+          text,
+          'DIFF_ARG_TYPE',
+        );
     }
-    if (list.some((x) => pointText(x) === pointText(d))) throw new DefinitionError(`event ${key} already probes ${pointText(d)}`, 0, text, 'SAME_PROBE');
+    if (list.some((x) => pointText(x) === pointText(d)))
+      throw new DefinitionError(`event ${key} already probes ${pointText(d)}`, 0, text, 'SAME_PROBE');
     list.push(d);
   }
   return [...events.values()].flat();

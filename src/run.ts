@@ -20,7 +20,9 @@ export function loadElfFile(path: string): ElfImage {
     st = statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LoadError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`);
+    throw new LoadError(
+      `${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`,
+    );
   }
   if (st.isDirectory()) throw new LoadError(`${path}: is a directory, not an ELF executable`);
   if (!st.isFile()) throw new LoadError(`${path}: not a regular file`);
@@ -28,7 +30,9 @@ export function loadElfFile(path: string): ElfImage {
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new LoadError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new LoadError(
+      `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   try {
     return parseElf(bytes);

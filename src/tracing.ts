@@ -4,9 +4,23 @@
 import { GUEST_PID, type Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
 import { narrowInt, widenInt, type Int } from '../emu/unicorn.js';
-import { argNumbers, fetchArgs, hexValue, jsonFetcher, resolveSymbols, type EntryArgs, type JsonFetcher } from './fetch.js';
+import {
+  argNumbers,
+  fetchArgs,
+  hexValue,
+  jsonFetcher,
+  resolveSymbols,
+  type EntryArgs,
+  type JsonFetcher,
+} from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
-import { retAddrInt, type KretDropReason, type Kretprobe, type KretprobeInstance, type KretprobeKeying } from './kretprobes.js';
+import {
+  retAddrInt,
+  type KretDropReason,
+  type Kretprobe,
+  type KretprobeInstance,
+  type KretprobeKeying,
+} from './kretprobes.js';
 import { collectEvents, DefinitionError, type ProbeDefinition } from './probe-def.js';
 import type { BlockWriter } from './output.js';
 import type { Regs } from './regs.js';
@@ -131,7 +145,15 @@ export interface TraceWriter {
   readonly timed?: boolean;
   record(r: TraceRecord): void;
   /** A tracked call that ended without its return (Chrome: a marked end). */
-  dropped?(r: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void;
+  dropped?(r: {
+    event: string;
+    group: string;
+    task: number;
+    func: string;
+    entryNs: bigint;
+    ns: bigint;
+    why: KretDropReason;
+  }): void;
   close(): void;
 }
 
@@ -215,23 +237,61 @@ export class TraceSink implements TraceWriter {
     if (this.format === 'chrome') {
       this.chromeTask(ev.task);
       const us = Number(r.ns) / 1000;
-      if (ev.type === 'kprobe') this.chrome({ name: ev.event, cat: ev.group, ph: 'i', s: 't', ts: us, pid: GUEST_PID, tid: ev.task, args: { at: ev.at, ...ev.args } });
+      if (ev.type === 'kprobe')
+        this.chrome({
+          name: ev.event,
+          cat: ev.group,
+          ph: 'i',
+          s: 't',
+          ts: us,
+          pid: GUEST_PID,
+          tid: ev.task,
+          args: { at: ev.at, ...ev.args },
+        });
       else {
         const start = Number(r.entryNs ?? r.ns) / 1000;
-        this.chrome({ name: ev.event, cat: ev.group, ph: 'X', ts: start, dur: us - start, pid: GUEST_PID, tid: ev.task, args: { func: ev.at, ret: ev.ret, ...ev.args } });
+        this.chrome({
+          name: ev.event,
+          cat: ev.group,
+          ph: 'X',
+          ts: start,
+          dur: us - start,
+          pid: GUEST_PID,
+          tid: ev.task,
+          args: { func: ev.at, ret: ev.ret, ...ev.args },
+        });
       }
       return;
     }
-    const args = Object.entries(r.textArgs).map(([k, v]) => ` ${k}=${v}`).join('');
+    const args = Object.entries(r.textArgs)
+      .map(([k, v]) => ` ${k}=${v}`)
+      .join('');
     const task = `${this.comm}-${ev.task}`.padStart(16);
     this.write(`${task} [000] ..... ${timestamp(r.ns).padStart(12)}: ${ev.event}: (${r.where})${args}`);
   }
 
-  dropped(d: { event: string; group: string; task: number; func: string; entryNs: bigint; ns: bigint; why: KretDropReason }): void {
+  dropped(d: {
+    event: string;
+    group: string;
+    task: number;
+    func: string;
+    entryNs: bigint;
+    ns: bigint;
+    why: KretDropReason;
+  }): void {
     if (this.format !== 'chrome' || !this.room()) return;
     this.chromeTask(d.task);
     const start = Number(d.entryNs) / 1000;
-    this.chrome({ name: d.event, cat: d.group, ph: 'X', ts: start, dur: Number(d.ns) / 1000 - start, pid: GUEST_PID, tid: d.task, args: { func: d.func, dropped: d.why } });
+    this.chrome({
+      name: d.event,
+      cat: d.group,
+      ph: 'X',
+      ts: start,
+      dur: Number(d.ns) / 1000 - start,
+      pid: GUEST_PID,
+      tid: d.task,
+      args: { func: d.func, dropped: d.why },
+    });
   }
 
   private readonly jsonByKey = new WeakMap<object, JsonParts>();
@@ -240,7 +300,10 @@ export class TraceSink implements TraceWriter {
    * The constant parts of the JSON lines of one probe at one place, rendered once: with
    * them a recorder writes its events by `json()`, making no record objects.
    */
-  jsonParts(ev: Pick<TraceEvent, 'type' | 'group' | 'event' | 'pc' | 'at' | 'ret'>, names: readonly string[]): JsonParts {
+  jsonParts(
+    ev: Pick<TraceEvent, 'type' | 'group' | 'event' | 'pc' | 'at' | 'ret'>,
+    names: readonly string[],
+  ): JsonParts {
     const ret = ev.ret === undefined ? '' : `,"ret":${JSON.stringify(ev.ret)}`;
     const parts: JsonParts = {
       head: `,"type":"${ev.type}","group":${JSON.stringify(ev.group)},"event":${JSON.stringify(ev.event)},"task":`,
@@ -272,7 +335,8 @@ export class TraceSink implements TraceWriter {
       // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded;
       // "0x" and 16 digits for a value the writer reads.
       let size = SEQ.length + 16 + midBytes.length + 3;
-      for (let i = 0; i < names.length; i++) size += nameBytes[i]!.length + (reads && reads[i] ? 18 : 6 * values[i]!.length) + 2;
+      for (let i = 0; i < names.length; i++)
+        size += nameBytes[i]!.length + (reads && reads[i] ? 18 : 6 * values[i]!.length) + 2;
       if (b.reserve(size)) {
         const buf = b.buf;
         const start = b.n;
@@ -338,7 +402,8 @@ export class TraceSink implements TraceWriter {
 
   private chromeTask(tid: number): void {
     if (this.tasks.has(tid)) return;
-    if (this.tasks.size === 0) this.chrome({ name: 'process_name', ph: 'M', pid: GUEST_PID, tid, args: { name: this.comm } });
+    if (this.tasks.size === 0)
+      this.chrome({ name: 'process_name', ph: 'M', pid: GUEST_PID, tid, args: { name: this.comm } });
     this.tasks.add(tid);
     this.chrome({ name: 'thread_name', ph: 'M', pid: GUEST_PID, tid, args: { name: `${this.comm}-${tid}` } });
   }
@@ -358,9 +423,21 @@ export class TraceSink implements TraceWriter {
 export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): DefinitionError | undefined {
   if ('symbol' in d.point) {
     const s = symbols.lookup(d.point.symbol);
-    if (!s || s.kind !== 'func') return new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, d.text, 'BAD_PROBE_ADDR');
+    if (!s || s.kind !== 'func')
+      return new DefinitionError(
+        `no function named '${d.point.symbol}'`,
+        d.point.column,
+        d.text,
+        'BAD_PROBE_ADDR',
+      );
     const n = symbols.ambiguity(d.point.symbol);
-    if (n !== undefined) return new DefinitionError(`'${d.point.symbol}' is not unique (${n} functions have that name): probe one by its address`, d.point.column, d.text, 'NON_UNIQ_SYMBOL');
+    if (n !== undefined)
+      return new DefinitionError(
+        `'${d.point.symbol}' is not unique (${n} functions have that name): probe one by its address`,
+        d.point.column,
+        d.text,
+        'NON_UNIQ_SYMBOL',
+      );
   }
   for (const a of d.args) {
     const why = resolveSymbols(symbols, a);
@@ -373,7 +450,9 @@ export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): Definiti
 export type Sink = TraceWriter & { readonly taskName: string; nextSeq(): number };
 
 /** A definition registered on a machine, with its probe. */
-export type TracedProbe = { def: ProbeDefinition; probe: Kprobe; ret?: undefined } | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
+export type TracedProbe =
+  | { def: ProbeDefinition; probe: Kprobe; ret?: undefined }
+  | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
 
 /** How the CLI set the engine up for return probes. */
 export interface TraceOptions {
@@ -404,7 +483,8 @@ export function traceDefinitions(
   try {
     engine = kprobes(m);
   } catch (e) {
-    if (e instanceof ProbeError && defs[0]) throw new DefinitionError(e.message, defs[0].point.column, defs[0].text);
+    if (e instanceof ProbeError && defs[0])
+      throw new DefinitionError(e.message, defs[0].point.column, defs[0].text);
     throw e;
   }
   for (const b of options.blacklist ?? []) engine.blacklist.add(b);
@@ -423,7 +503,11 @@ export function traceDefinitions(
     // The registers the hits read come with PC at each trap, in the same call: those of the
     // calling convention, none of which is part of another (a definition may name %eax on
     // x86_64, which is part of rax: that one is read when asked).
-    m.readAheadAtTraps(fetchers.flatMap((f) => (f.register !== undefined && conventionRegs.has(f.register) ? [f.register] : [])));
+    m.readAheadAtTraps(
+      fetchers.flatMap((f) =>
+        f.register !== undefined && conventionRegs.has(f.register) ? [f.register] : [],
+      ),
+    );
     return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
   const start = m.guestNanoseconds();
@@ -431,7 +515,10 @@ export function traceDefinitions(
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {
-      const point = 'addr' in def.point ? { addr: def.point.addr } : { symbol: def.point.symbol, offset: def.point.offset };
+      const point =
+        'addr' in def.point
+          ? { addr: def.point.addr }
+          : { symbol: def.point.symbol, offset: def.point.offset };
       try {
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
@@ -442,25 +529,46 @@ export function traceDefinitions(
           const ret: Kretprobe = engine.registerKretprobe(point, {
             ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
             entryHandler: (ri, regs) => {
-              ri.user = wanted.length === 0 ? now() : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
+              ri.user =
+                wanted.length === 0
+                  ? now()
+                  : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
             },
             handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places, json),
             dropHandler: (ri, why) => {
               const entryNs = entryNsOf(ri);
-              if (entryNs !== undefined) sink.dropped?.({ event: def.event, group: def.group, task: ri.task, func: ret.func, entryNs, ns: now(), why });
+              if (entryNs !== undefined)
+                sink.dropped?.({
+                  event: def.event,
+                  group: def.group,
+                  task: ri.task,
+                  func: ret.func,
+                  entryNs,
+                  ns: now(),
+                  why,
+                });
             },
           });
           probes.push({ def, ret });
         } else {
           let where: { at: string; sym: string; pc: string } | undefined;
-          let preHandler = (p: Kprobe, regs: Regs) => record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
+          let preHandler = (p: Kprobe, regs: Regs) =>
+            record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
           if (direct) {
             const values: string[] = [];
             const { fetchers, hex } = jsonWay(direct, def, false);
             let parts: JsonParts | undefined;
             preHandler = (p, regs) => {
               fetchValues(fetchers, regs, undefined, values, hex);
-              direct.json((parts ??= direct.jsonParts({ type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) }, argNames(def))), regs.tid, values, hex);
+              direct.json(
+                (parts ??= direct.jsonParts(
+                  { type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) },
+                  argNames(def),
+                )),
+                regs.tid,
+                values,
+                hex,
+              );
               return 0;
             };
           }
@@ -468,7 +576,12 @@ export function traceDefinitions(
           probes.push({ def, probe });
         }
       } catch (e) {
-        if (e instanceof ProbeError) throw new DefinitionError(`cannot probe here: ${e.message} (${e.code})`, def.point.column, def.text);
+        if (e instanceof ProbeError)
+          throw new DefinitionError(
+            `cannot probe here: ${e.message} (${e.code})`,
+            def.point.column,
+            def.text,
+          );
         throw e;
       }
     }
@@ -508,14 +621,26 @@ function recordReturn(
   if (direct) {
     fetchValues(direct.fetchers, regs, entry, place.values, direct.hex);
     // The parts name the function: not kept for a call whose probe has gone meanwhile.
-    const parts = ri.rp ? (place.json ??= returnParts(direct.sink, def, func, place)) : returnParts(direct.sink, def, func, place);
+    const parts = ri.rp
+      ? (place.json ??= returnParts(direct.sink, def, func, place))
+      : returnParts(direct.sink, def, func, place);
     direct.sink.json(parts, regs.tid, place.values, direct.hex);
     return;
   }
   const entryNs = entryNsOf(ri);
   const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entry);
   sink.record({
-    event: { seq: sink.nextSeq(), type: 'kretprobe', group: def.group, event: def.event, task: regs.tid, pc: place.pc, at: func, ret: place.at, args: json },
+    event: {
+      seq: sink.nextSeq(),
+      type: 'kretprobe',
+      group: def.group,
+      event: def.event,
+      task: regs.tid,
+      pc: place.pc,
+      at: func,
+      ret: place.at,
+      args: json,
+    },
     textArgs: text,
     where: ri.rp ? place.where : `${place.sym} <- ${func}`,
     ns,
@@ -531,13 +656,22 @@ function recordReturn(
 type ReturnPlace = { at: string; sym: string; pc: string; where: string; json?: JsonParts; values: string[] };
 
 const returnParts = (sink: TraceSink, def: ProbeDefinition, func: string, place: ReturnPlace): JsonParts =>
-  sink.jsonParts({ type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at }, argNames(def));
+  sink.jsonParts(
+    { type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at },
+    argNames(def),
+  );
 
 /** How a probe's hits go straight to the JSON writer: its sink, its argument fetchers, the registers the writer reads. */
 type JsonWay = { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefined };
 
 /** Every argument of a hit into `out`, in definition order, but those the writer reads itself. */
-function fetchValues(fetchers: readonly JsonFetcher[], regs: Regs, entry: EntryArgs | undefined, out: string[], hex: HexArgs | undefined): void {
+function fetchValues(
+  fetchers: readonly JsonFetcher[],
+  regs: Regs,
+  entry: EntryArgs | undefined,
+  out: string[],
+  hex: HexArgs | undefined,
+): void {
   for (let i = 0; i < fetchers.length; i++) if (!hex || !hex.reads[i]) out[i] = fetchers[i]!(regs, entry);
 }
 
@@ -569,10 +703,27 @@ function locate(m: Machine, addr: bigint): { at: string; sym: string; pc: string
   return { ...m.symbols.place(addr), pc: `0x${addr.toString(16)}` };
 }
 
-function record(m: Machine, sink: Sink, def: ProbeDefinition, _p: Kprobe, regs: Regs, ns: bigint, where: { at: string; sym: string; pc: string }): number {
+function record(
+  m: Machine,
+  sink: Sink,
+  def: ProbeDefinition,
+  _p: Kprobe,
+  regs: Regs,
+  ns: bigint,
+  where: { at: string; sym: string; pc: string },
+): number {
   const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
   sink.record({
-    event: { seq: sink.nextSeq(), type: 'kprobe', group: def.group, event: def.event, task: regs.tid, pc: where.pc, at: where.at, args: json },
+    event: {
+      seq: sink.nextSeq(),
+      type: 'kprobe',
+      group: def.group,
+      event: def.event,
+      task: regs.tid,
+      pc: where.pc,
+      at: where.at,
+      args: json,
+    },
     textArgs: text,
     where: where.sym,
     ns,

@@ -12,7 +12,11 @@ export interface Captured extends RunOutcome {
 }
 
 /** Run a guest in-process with stdout/stderr captured. */
-export async function runCaptured(path: string, args: string[] = [], opts: Partial<MachineOptions> = {}): Promise<Captured> {
+export async function runCaptured(
+  path: string,
+  args: string[] = [],
+  opts: Partial<MachineOptions> = {},
+): Promise<Captured> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const warnings: string[] = [];
@@ -24,7 +28,12 @@ export async function runCaptured(path: string, args: string[] = [], opts: Parti
     ...opts,
     argv: [argv0, ...args],
   });
-  return { ...r, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1'), warnings };
+  return {
+    ...r,
+    stdout: Buffer.concat(out).toString('latin1'),
+    stderr: Buffer.concat(err).toString('latin1'),
+    warnings,
+  };
 }
 
 export function hasCommand(cmd: string): boolean {
@@ -33,7 +42,11 @@ export function hasCommand(cmd: string): boolean {
 
 /** Run the built CLI. */
 export function cli(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['dist/src/cli.js', ...args], { encoding: 'latin1', input, timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['dist/src/cli.js', ...args], {
+    encoding: 'latin1',
+    input,
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -25,7 +25,10 @@ declare module '@alexaltea/capstone-js' {
 }
 declare module '@alexaltea/keystone-js' {
   export interface KsAssembler {
-    asm(source: string, address?: number | bigint): { mc: Uint8Array | number[]; failed?: boolean; count?: number };
+    asm(
+      source: string,
+      address?: number | bigint,
+    ): { mc: Uint8Array | number[]; failed?: boolean; count?: number };
     close(): void;
   }
   export interface KsModule {

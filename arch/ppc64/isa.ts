@@ -105,7 +105,11 @@ function msrOffset(cpu: Cpu, msr0: bigint): number {
   const dv = new DataView(a.buffer);
   const dvb = new DataView(b.buffer);
   for (let off = 0; off + 8 <= a.length; off += 8) {
-    if ((dv.getBigUint64(off, true) ^ dvb.getBigUint64(off, true)) === MSR_FP && dv.getBigUint64(off, true) === msr0) return off;
+    if (
+      (dv.getBigUint64(off, true) ^ dvb.getBigUint64(off, true)) === MSR_FP &&
+      dv.getBigUint64(off, true) === msr0
+    )
+      return off;
   }
   throw new Error('PPC64 set-up: env->msr not found in the saved CPU context');
 }
@@ -145,8 +149,15 @@ export function ppc64(): IsaSpec {
   // The kernel's powerpc pt_regs names (regoffset_table: rN/gprN, nip, msr, ctr, link, xer,
   // ccr) and the assembler's lr, cr, pc.
   const registers: Record<string, number> = {
-    pc: PPC_REG.pc, nip: PPC_REG.pc, lr: PPC_REG.lr, link: PPC_REG.lr, ctr: PPC_REG.ctr, xer: PPC_REG.xer,
-    msr: PPC_REG.msr, cr: PPC_REG.cr, ccr: PPC_REG.cr,
+    pc: PPC_REG.pc,
+    nip: PPC_REG.pc,
+    lr: PPC_REG.lr,
+    link: PPC_REG.lr,
+    ctr: PPC_REG.ctr,
+    xer: PPC_REG.xer,
+    msr: PPC_REG.msr,
+    cr: PPC_REG.cr,
+    ccr: PPC_REG.cr,
   };
   for (let n = 0; n < 32; n++) {
     registers[`r${n}`] = gpr(n);
@@ -171,7 +182,14 @@ export function ppc64(): IsaSpec {
     // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid) in r3..r7.
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     // faultPage, 2^52: above the 4 PiB a ppc64 Linux process can reach at most.
-    layout: { stackTop: 0x3ffffff0000n, stackSize: 8 << 20, mmapTop: 0x3fff7ff0000n, mmapBottom: 0x20000000n, until: 0xfffffffffffff000n, faultPage: 1n << 52n },
+    layout: {
+      stackTop: 0x3ffffff0000n,
+      stackSize: 8 << 20,
+      mmapTop: 0x3fff7ff0000n,
+      mmapBottom: 0x20000000n,
+      until: 0xfffffffffffff000n,
+      faultPage: 1n << 52n,
+    },
     disasm: { arch: 'ppc', mode: 64, bigEndian: true },
     breakpointIntr: 6,
     breakpointInsn: Uint8Array.of(0x7f, 0xe0, 0x00, 0x08),
@@ -247,7 +265,10 @@ export function ppc64(): IsaSpec {
       const insn = Number(cpu.memReadWord(addr, 4, false));
       const tb = (nowNs * TB_HZ) / 1_000_000_000n;
       const which = TB_READS.get((insn & 0xfc1fffff) >>> 0);
-      cpu.regWrite(gpr((insn >>> 21) & 31), which === 'tbu' ? tb >> 32n : which === 'tbl' ? tb & 0xffffffffffffffffn : 0n);
+      cpu.regWrite(
+        gpr((insn >>> 21) & 31),
+        which === 'tbu' ? tb >> 32n : which === 'tbl' ? tb & 0xffffffffffffffffn : 0n,
+      );
       cpu.regWrite(PPC_REG.pc, addr + 4n);
     },
     setTls(cpu, tls) {
@@ -260,18 +281,72 @@ export function ppc64(): IsaSpec {
 
 // D/DS-form primary opcodes that load (true) or store (false).
 const D_FORM = new Map<number, boolean>([
-  [32, true], [33, true], [34, true], [35, true], [40, true], [41, true], [42, true], [43, true], [46, true],
-  [48, true], [49, true], [50, true], [51, true], [58, true],
-  [36, false], [37, false], [38, false], [39, false], [44, false], [45, false], [47, false],
-  [52, false], [53, false], [54, false], [55, false], [62, false],
+  [32, true],
+  [33, true],
+  [34, true],
+  [35, true],
+  [40, true],
+  [41, true],
+  [42, true],
+  [43, true],
+  [46, true],
+  [48, true],
+  [49, true],
+  [50, true],
+  [51, true],
+  [58, true],
+  [36, false],
+  [37, false],
+  [38, false],
+  [39, false],
+  [44, false],
+  [45, false],
+  [47, false],
+  [52, false],
+  [53, false],
+  [54, false],
+  [55, false],
+  [62, false],
 ]);
 // X-form (primary 31) extended opcodes that load (true) or store (false).
 const X_FORM = new Map<number, boolean>([
-  [21, true], [23, true], [53, true], [55, true], [87, true], [119, true], [279, true], [311, true], [341, true],
-  [343, true], [373, true], [375, true], [532, true], [534, true], [790, true], [535, true], [567, true], [599, true],
-  [631, true], [20, true], [84, true],
-  [149, false], [151, false], [181, false], [183, false], [215, false], [247, false], [407, false], [439, false],
-  [660, false], [662, false], [918, false], [663, false], [695, false], [727, false], [759, false], [150, false],
+  [21, true],
+  [23, true],
+  [53, true],
+  [55, true],
+  [87, true],
+  [119, true],
+  [279, true],
+  [311, true],
+  [341, true],
+  [343, true],
+  [373, true],
+  [375, true],
+  [532, true],
+  [534, true],
+  [790, true],
+  [535, true],
+  [567, true],
+  [599, true],
+  [631, true],
+  [20, true],
+  [84, true],
+  [149, false],
+  [151, false],
+  [181, false],
+  [183, false],
+  [215, false],
+  [247, false],
+  [407, false],
+  [439, false],
+  [660, false],
+  [662, false],
+  [918, false],
+  [663, false],
+  [695, false],
+  [727, false],
+  [759, false],
+  [150, false],
   [214, false],
 ]);
 
@@ -282,7 +357,12 @@ const X_FORM = new Map<number, boolean>([
  * unconditional one) and return the first access of the right kind whose effective
  * address, from the current registers, covers the faulting address.
  */
-export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined {
+export function locateDataFault(
+  cpu: Cpu,
+  blockPc: bigint,
+  faultAddr: bigint,
+  write: boolean,
+): bigint | undefined {
   const reg = (n: number): bigint => (n === 0 ? 0n : cpu.regRead(gpr(n)));
   for (let i = 0; i < 128; i++) {
     const pc = blockPc + BigInt(4 * i);
@@ -298,7 +378,7 @@ export function locateDataFault(cpu: Cpu, blockPc: bigint, faultAddr: bigint, wr
     let ea: bigint | undefined;
     if (D_FORM.has(op)) {
       load = D_FORM.get(op)!;
-      const d = op === 58 || op === 62 ? (insn & 0xfffc) : insn & 0xffff;
+      const d = op === 58 || op === 62 ? insn & 0xfffc : insn & 0xffff;
       ea = BigInt.asUintN(64, reg(ra) + BigInt((d << 16) >> 16));
     } else if (op === 31 && X_FORM.has((insn >>> 1) & 0x3ff)) {
       load = X_FORM.get((insn >>> 1) & 0x3ff)!;

@@ -32,13 +32,26 @@ const op = (insn: number): number => insn >>> 26;
 const xo = (insn: number): number => (insn >>> 1) & 0x3ff;
 
 /** Extended opcodes of primary opcode 31 that begin or end a reservation. */
-const LARX = new Map([[52, 'lbarx'], [116, 'lharx'], [20, 'lwarx'], [84, 'ldarx'], [276, 'lqarx']]);
-const STCX = new Map([[694, 'stbcx.'], [726, 'sthcx.'], [150, 'stwcx.'], [214, 'stdcx.'], [182, 'stqcx.']]);
+const LARX = new Map([
+  [52, 'lbarx'],
+  [116, 'lharx'],
+  [20, 'lwarx'],
+  [84, 'ldarx'],
+  [276, 'lqarx'],
+]);
+const STCX = new Map([
+  [694, 'stbcx.'],
+  [726, 'sthcx.'],
+  [150, 'stwcx.'],
+  [214, 'stdcx.'],
+  [182, 'stqcx.'],
+]);
 /** gdb's ppc_deal_with_atomic_sequence looks this far for the closing store-conditional. */
 const ATOMIC_SEQUENCE_LENGTH = 16;
 
 const larx = (insn: number): string | undefined => (op(insn) === 31 ? LARX.get(xo(insn)) : undefined);
-const stcx = (insn: number): string | undefined => (op(insn) === 31 && (insn & 1) === 1 ? STCX.get(xo(insn)) : undefined);
+const stcx = (insn: number): string | undefined =>
+  op(insn) === 31 && (insn & 1) === 1 ? STCX.get(xo(insn)) : undefined;
 
 /** Instructions that cannot run out of line, with the reason given to the user. */
 function refusal(insn: number): string | undefined {
@@ -46,14 +59,18 @@ function refusal(insn: number): string | undefined {
   const x = xo(insn);
   if (o === 19 && (x === 18 || x === 274 || x === 50))
     return `${x === 18 ? 'rfid' : x === 274 ? 'hrfid' : 'rfi'} returns from an interrupt: it cannot be stepped out of line`;
-  if (o === 31 && (x === 178 || x === 146)) return `${x === 178 ? 'mtmsrd' : 'mtmsr'} changes the machine state: it cannot be stepped out of line`;
+  if (o === 31 && (x === 178 || x === 146))
+    return `${x === 178 ? 'mtmsrd' : 'mtmsr'} changes the machine state: it cannot be stepped out of line`;
   if (o === 19 && x === 560) return 'bctar branches through TAR, which the emulator does not expose';
-  if (o === 19 && x === 528 && ((insn >>> 21) & 4) === 0) return 'bcctr with a CTR-decrementing BO is an invalid form';
+  if (o === 19 && x === 528 && ((insn >>> 21) & 4) === 0)
+    return 'bcctr with a CTR-decrementing BO is an invalid form';
   if (o === 19 && (x & 0x1f) === 2) return 'addpcis reads the address of the instruction itself';
   const l = larx(insn);
-  if (l) return `${l} opens a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
+  if (l)
+    return `${l} opens a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
   const s = stcx(insn);
-  if (s) return `${s} closes a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
+  if (s)
+    return `${s} closes a load-reserve/store-conditional sequence: a trap inside it loses the reservation`;
   return undefined;
 }
 
@@ -106,7 +123,8 @@ export function trapTaken(cpu: Cpu, insn: number): boolean {
   const ra = cpu.regRead(gpr((insn >>> 16) & 31));
   const o = op(insn);
   const wide = o === 2 || (o === 31 && xo(insn) === 68);
-  const b = o === 2 || o === 3 ? BigInt.asUintN(64, sext(insn & 0xffff, 16)) : cpu.regRead(gpr((insn >>> 11) & 31));
+  const b =
+    o === 2 || o === 3 ? BigInt.asUintN(64, sext(insn & 0xffff, 16)) : cpu.regRead(gpr((insn >>> 11) & 31));
   const bits = wide ? 64 : 32;
   const sa = BigInt.asIntN(bits, ra);
   const sb = BigInt.asIntN(bits, b);
@@ -170,7 +188,11 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     },
 
     prepare(ctx, addr) {
-      if ((addr & 3n) !== 0n) throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not 4-byte aligned: ppc64 instructions are`);
+      if ((addr & 3n) !== 0n)
+        throw new ProbeError(
+          'EINVAL',
+          `0x${addr.toString(16)} is not 4-byte aligned: ppc64 instructions are`,
+        );
       const hit = ctx.symbols.resolve(addr);
       if (!hit || hit.symbol.kind !== 'func')
         throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function's code`);
@@ -193,7 +215,8 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
       dv.setUint32(4, PPC_TRAP, false);
       dv.setUint32(8, a.insn, false);
       const rel = addr + 4n - (slot + 12n);
-      if (rel < -(1n << 25n) || rel >= 1n << 25n) throw new ProbeError('EINVAL', 'the out-of-line slot is out of `b` reach of the probed code');
+      if (rel < -(1n << 25n) || rel >= 1n << 25n)
+        throw new ProbeError('EINVAL', 'the out-of-line slot is out of `b` reach of the probed code');
       dv.setUint32(12, ((18 << 26) | Number(BigInt.asUintN(26, rel))) >>> 0, false);
       return out;
     },
@@ -243,7 +266,11 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     },
 
     describe(a) {
-      return a.cls === 'branch' ? 'branch, emulated' : a.cls === 'trap' ? 'trap, condition evaluated' : 'stepped out of line';
+      return a.cls === 'branch'
+        ? 'branch, emulated'
+        : a.cls === 'trap'
+          ? 'trap, condition evaluated'
+          : 'stepped out of line';
     },
 
     trampolineInsn: Uint8Array.of(0x60, 0x00, 0x00, 0x00),

@@ -8,10 +8,43 @@ import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
 
 /** Unicorn register ids (unicorn/x86.h, 2.0.1). */
 export const X86_REG = {
-  eax: 19, ebx: 21, ecx: 22, edx: 24, esi: 29, edi: 23, ebp: 20, esp: 30, eip: 26, eflags: 25,
-  rax: 35, rbx: 37, rcx: 38, rdx: 40, rsi: 43, rdi: 39, rbp: 36, rsp: 44, rip: 41, rflags: 253,
-  r8: 106, r9: 107, r10: 108, r11: 109, r12: 110, r13: 111, r14: 112, r15: 113,
-  cs: 11, ss: 49, ds: 17, es: 28, fs: 32, gs: 33, fs_base: 250, gs_base: 251, gdtr: 243,
+  eax: 19,
+  ebx: 21,
+  ecx: 22,
+  edx: 24,
+  esi: 29,
+  edi: 23,
+  ebp: 20,
+  esp: 30,
+  eip: 26,
+  eflags: 25,
+  rax: 35,
+  rbx: 37,
+  rcx: 38,
+  rdx: 40,
+  rsi: 43,
+  rdi: 39,
+  rbp: 36,
+  rsp: 44,
+  rip: 41,
+  rflags: 253,
+  r8: 106,
+  r9: 107,
+  r10: 108,
+  r11: 109,
+  r12: 110,
+  r13: 111,
+  r14: 112,
+  r15: 113,
+  cs: 11,
+  ss: 49,
+  ds: 17,
+  es: 28,
+  fs: 32,
+  gs: 33,
+  fs_base: 250,
+  gs_base: 251,
+  gdtr: 243,
 } as const;
 
 const SIGILL = 4;
@@ -29,7 +62,10 @@ const GDT_ENTRY_TLS_MIN = 6;
 const GDT_ENTRIES = 32;
 
 /** Read and write one stack word (4 or 8 bytes, little-endian) through the CPU. */
-export function x86StackWords(is64: boolean): { read(cpu: Cpu, a: bigint): bigint; write(cpu: Cpu, a: bigint, value: bigint): void } {
+export function x86StackWords(is64: boolean): {
+  read(cpu: Cpu, a: bigint): bigint;
+  write(cpu: Cpu, a: bigint, value: bigint): void;
+} {
   const size = is64 ? 8 : 4;
   return {
     read(cpu, a) {
@@ -46,7 +82,12 @@ function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEv
   switch (intno) {
     case 0x80:
       if (!is64) return { kind: 'syscall' };
-      return { kind: 'fault', signal: SIGSEGV, addr: pc - 2n, detail: 'int 0x80 (32-bit system call) from 64-bit code' };
+      return {
+        kind: 'fault',
+        signal: SIGSEGV,
+        addr: pc - 2n,
+        detail: 'int 0x80 (32-bit system call) from 64-bit code',
+      };
     case 3: {
       // int3 (cc) leaves PC after its one byte; `int 3` (cd 03) after two. Read the byte
       // before PC first: an int3 at the start of a mapping has nothing mapped before it.
@@ -135,7 +176,10 @@ function setThreadArea(cpu: Cpu, uinfo: bigint, gdt: { base: bigint | undefined 
   const seg32 = flags & 1;
   const limitInPages = (flags >> 4) & 1;
   // Present, DPL 3, read/write data, with the user's size and granularity flags.
-  cpu.memWrite(gdt.base + BigInt(entry * 8), descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)));
+  cpu.memWrite(
+    gdt.base + BigInt(entry * 8),
+    descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)),
+  );
   return BigInt(entry);
 }
 
@@ -143,7 +187,9 @@ function makeX86(is64: boolean): IsaSpec {
   const R = X86_REG;
   const pcReg = is64 ? R.rip : R.eip;
   const spReg = is64 ? R.rsp : R.esp;
-  const argRegs = is64 ? [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9] : [R.ebx, R.ecx, R.edx, R.esi, R.edi, R.ebp];
+  const argRegs = is64
+    ? [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9]
+    : [R.ebx, R.ecx, R.edx, R.esi, R.edi, R.ebp];
   const retReg = is64 ? R.rax : R.eax;
   const gdt: { base: bigint | undefined } = { base: undefined };
   // Full-width registers by their own names and by the kernel's pt_regs names (`ax` is
@@ -151,19 +197,52 @@ function makeX86(is64: boolean): IsaSpec {
   const registers: Record<string, number> = is64
     ? {
         ...Object.fromEntries(Object.entries(R).filter(([k]) => !k.startsWith('e') || k === 'eflags')),
-        ax: R.rax, bx: R.rbx, cx: R.rcx, dx: R.rdx, si: R.rsi, di: R.rdi, bp: R.rbp, sp: R.rsp, ip: R.rip, flags: R.rflags,
+        ax: R.rax,
+        bx: R.rbx,
+        cx: R.rcx,
+        dx: R.rdx,
+        si: R.rsi,
+        di: R.rdi,
+        bp: R.rbp,
+        sp: R.rsp,
+        ip: R.rip,
+        flags: R.rflags,
       }
     : {
-        eax: R.eax, ebx: R.ebx, ecx: R.ecx, edx: R.edx, esi: R.esi, edi: R.edi, ebp: R.ebp, esp: R.esp, eip: R.eip, eflags: R.eflags,
-        ax: R.eax, bx: R.ebx, cx: R.ecx, dx: R.edx, si: R.esi, di: R.edi, bp: R.ebp, sp: R.esp, ip: R.eip, flags: R.eflags,
-        cs: R.cs, ss: R.ss, ds: R.ds, es: R.es, fs: R.fs, gs: R.gs,
+        eax: R.eax,
+        ebx: R.ebx,
+        ecx: R.ecx,
+        edx: R.edx,
+        esi: R.esi,
+        edi: R.edi,
+        ebp: R.ebp,
+        esp: R.esp,
+        eip: R.eip,
+        eflags: R.eflags,
+        ax: R.eax,
+        bx: R.ebx,
+        cx: R.ecx,
+        dx: R.edx,
+        si: R.esi,
+        di: R.edi,
+        bp: R.ebp,
+        sp: R.esp,
+        ip: R.eip,
+        flags: R.eflags,
+        cs: R.cs,
+        ss: R.ss,
+        ds: R.ds,
+        es: R.es,
+        fs: R.fs,
+        gs: R.gs,
       };
   const callArgRegs = [R.rdi, R.rsi, R.rdx, R.rcx, R.r8, R.r9];
   const w = BigInt(is64 ? 8 : 4);
   const { read: readStack, write: writeStack } = x86StackWords(is64);
   // At function entry the return address is at sp: x86_64 passes six arguments in registers,
   // then on the stack above it; i386 cdecl passes all on the stack.
-  const argumentOffset = (n: number): number | undefined => (is64 && n <= 6 ? undefined : Number(w) * (is64 ? n - 6 : n));
+  const argumentOffset = (n: number): number | undefined =>
+    is64 && n <= 6 ? undefined : Number(w) * (is64 ? n - 6 : n);
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,
@@ -179,12 +258,28 @@ function makeX86(is64: boolean): IsaSpec {
     syscallInsn: is64,
     syscalls: is64 ? X86_64_SYSCALLS : I386_SYSCALLS,
     // x86_64: clone(flags, stack, ptid, ctid, tls); i386 (CLONE_BACKWARDS): (flags, stack, ptid, tls, ctid).
-    cloneArgs: is64 ? { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 } : { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
+    cloneArgs: is64
+      ? { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 }
+      : { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     layout: is64
       ? // 2^47: the first non-canonical user address, which no x86_64 process can map.
-        { stackTop: 0x7ffffffff000n, stackSize: 8 << 20, mmapTop: 0x7ffff7fff000n, mmapBottom: 0x10000000n, until: 0xfffffffffffff000n, faultPage: 1n << 47n }
+        {
+          stackTop: 0x7ffffffff000n,
+          stackSize: 8 << 20,
+          mmapTop: 0x7ffff7fff000n,
+          mmapBottom: 0x10000000n,
+          until: 0xfffffffffffff000n,
+          faultPage: 1n << 47n,
+        }
       : // 4 GiB: past every 32-bit address (the engine's physical addresses go up to 2^36).
-        { stackTop: 0xc0000000n, stackSize: 8 << 20, mmapTop: 0xb7fff000n, mmapBottom: 0x10000000n, until: 0xfffff000n, faultPage: 1n << 32n },
+        {
+          stackTop: 0xc0000000n,
+          stackSize: 8 << 20,
+          mmapTop: 0xb7fff000n,
+          mmapBottom: 0x10000000n,
+          until: 0xfffff000n,
+          faultPage: 1n << 32n,
+        },
     disasm: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
     breakpointIntr: 3,
     breakpointInsn: Uint8Array.of(0xcc),
@@ -242,7 +337,7 @@ function makeX86(is64: boolean): IsaSpec {
       // ff /3 and ff /5 with a register operand (far call/jmp through a register) are #UD on
       // a CPU; QEMU's translator in Unicorn 2.0.1 aborts on them instead (found by fuzzing).
       const out: { addr: bigint; bytes: Uint8Array }[] = [];
-      for (let at = start; at < end; ) {
+      for (let at = start; at < end;) {
         const off = Number(at - vaddr);
         if (off < 0 || off >= code.length) break;
         let insn;
@@ -253,7 +348,12 @@ function makeX86(is64: boolean): IsaSpec {
           continue;
         }
         const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
-        if (insn.opcode === 0xff && insn.modrm !== undefined && insn.modrm >> 6 === 3 && (reg === 3 || reg === 5))
+        if (
+          insn.opcode === 0xff &&
+          insn.modrm !== undefined &&
+          insn.modrm >> 6 === 3 &&
+          (reg === 3 || reg === 5)
+        )
           out.push({ addr: at + BigInt(insn.opcodeOffset), bytes: Uint8Array.of(0x0f, 0x0b) });
         at += BigInt(insn.len);
       }

@@ -41,8 +41,24 @@ export interface X86Ainsn {
 function canBoost(insn: X86Insn, cls: X86Class): boolean {
   if (cls !== 'default' && cls !== 'pushf') return false;
   const op = insn.opcode;
-  if ((op >= 0x70 && op <= 0x7f) || (op >= 0x0f80 && op <= 0x0f8f) || (op >= 0xe0 && op <= 0xe3) || op === 0xe9 || op === 0xeb) return false;
-  if (op === 0xcd || op === 0xce || op === 0xf1 || op === 0x0f05 || op === 0x0f34 || op === 0x0f07 || op === 0x0f35) return false;
+  if (
+    (op >= 0x70 && op <= 0x7f) ||
+    (op >= 0x0f80 && op <= 0x0f8f) ||
+    (op >= 0xe0 && op <= 0xe3) ||
+    op === 0xe9 ||
+    op === 0xeb
+  )
+    return false;
+  if (
+    op === 0xcd ||
+    op === 0xce ||
+    op === 0xf1 ||
+    op === 0x0f05 ||
+    op === 0x0f34 ||
+    op === 0x0f07 ||
+    op === 0x0f35
+  )
+    return false;
   if (op === 0xfa || op === 0xfb || op === 0x9d || op === 0xf4) return false;
   return true;
 }
@@ -65,7 +81,10 @@ function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
       return 'int3';
     case 0x9a:
     case 0xea:
-      throw new ProbeError('EINVAL', `far ${op === 0x9a ? 'call' : 'jmp'} (0x${op.toString(16)}) cannot be stepped out of line`);
+      throw new ProbeError(
+        'EINVAL',
+        `far ${op === 0x9a ? 'call' : 'jmp'} (0x${op.toString(16)}) cannot be stepped out of line`,
+      );
     case 0xcf:
       throw new ProbeError('EINVAL', 'iret cannot be stepped out of line');
     case 0xcd:
@@ -75,7 +94,10 @@ function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
       if (reg === 2) return 'call-ind';
       if (reg === 4) return 'jmp-ind';
       if (reg === 3 || reg === 5)
-        throw new ProbeError('EINVAL', `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`);
+        throw new ProbeError(
+          'EINVAL',
+          `far indirect ${reg === 3 ? 'call' : 'jmp'} (ff /${reg}) cannot be stepped out of line`,
+        );
       return 'default';
     default:
       return 'default';
@@ -104,7 +126,10 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     prepare(ctx: PrepareContext, addr: bigint): X86Ainsn {
       const hit = ctx.symbols.resolve(addr);
       if (!hit || hit.symbol.kind !== 'func')
-        throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`);
+        throw new ProbeError(
+          'EINVAL',
+          `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`,
+        );
       // Decode from the start of the function to prove addr is an instruction boundary;
       // where the function was decoded before, resume from the last boundary at or below
       // addr (boundaries are cached per function, so N probes in one function cost O(N)).
@@ -115,7 +140,10 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       let at = known.list[known.list.length - 1]!;
       if (at > addr) {
         if (!known.set.has(addr))
-          throw new ProbeError('EILSEQ', `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`);
+          throw new ProbeError(
+            'EILSEQ',
+            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
+          );
         at = addr;
       }
       for (;;) {
@@ -125,7 +153,10 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           insn = decodeX86(bytes, mode);
         } catch (e) {
           if (e instanceof DecodeError)
-            throw new ProbeError('EILSEQ', `cannot decode the instruction at ${ctx.symbols.format(at)}: ${e.message}`);
+            throw new ProbeError(
+              'EILSEQ',
+              `cannot decode the instruction at ${ctx.symbols.format(at)}: ${e.message}`,
+            );
           throw e;
         }
         if (at === addr) {
@@ -157,13 +188,17 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         const dv = new DataView(out.buffer);
         const disp = BigInt(dv.getInt32(off, true)) + (addr - slot);
         if (disp < -(1n << 31n) || disp >= 1n << 31n)
-          throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the RIP-relative operand');
+          throw new ProbeError(
+            'EINVAL',
+            'the out-of-line slot is out of rel32 reach of the RIP-relative operand',
+          );
         dv.setInt32(off, Number(disp), true);
       }
       if (a.boost) {
         // i386 addresses wrap at 4 GB, so any distance is a rel32; x86_64 slots are within 2 GB.
         const rel = mode === 32 ? BigInt.asIntN(32, addr - slot - 5n) : addr - slot - 5n;
-        if (rel < -(1n << 31n) || rel >= 1n << 31n) throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the probed code');
+        if (rel < -(1n << 31n) || rel >= 1n << 31n)
+          throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the probed code');
         out[a.insn.len] = 0xe9;
         new DataView(out.buffer).setInt32(a.insn.len + 1, Number(BigInt.asIntN(32, rel)), true);
       } else out[a.insn.len] = 0xcc;
@@ -261,7 +296,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     hasReturnPath(ctx, start, end) {
-      for (let at = start; at < end; ) {
+      for (let at = start; at < end;) {
         const bytes = ctx.read(at, 15);
         let insn: X86Insn;
         try {
@@ -276,9 +311,13 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         if (op === 0xea) return true;
         const dv = new DataView(bytes.buffer, bytes.byteOffset);
         let rel: bigint | undefined;
-        if (op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3)) rel = BigInt(dv.getInt8(insn.len - 1));
+        if (op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3))
+          rel = BigInt(dv.getInt8(insn.len - 1));
         else if (op === 0xe9 || (op >= 0x0f80 && op <= 0x0f8f))
-          rel = insn.opsize16 && mode === 32 ? BigInt(dv.getInt16(insn.len - 2, true)) : BigInt(dv.getInt32(insn.len - 4, true));
+          rel =
+            insn.opsize16 && mode === 32
+              ? BigInt(dv.getInt16(insn.len - 2, true))
+              : BigInt(dv.getInt32(insn.len - 4, true));
         if (rel !== undefined) {
           const target = (at + BigInt(insn.len) + rel) & mask;
           if (target < start || target >= end) return true;

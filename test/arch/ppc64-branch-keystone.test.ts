@@ -13,7 +13,14 @@ interface Assembler {
 let ks: Assembler;
 
 beforeAll(async () => {
-  const mod = (await import('@alexaltea/keystone-js')) as unknown as { default: () => Promise<{ Keystone: new (a: number, m: number) => Assembler; ARCH_PPC: number; MODE_PPC64: number; MODE_BIG_ENDIAN: number }> };
+  const mod = (await import('@alexaltea/keystone-js')) as unknown as {
+    default: () => Promise<{
+      Keystone: new (a: number, m: number) => Assembler;
+      ARCH_PPC: number;
+      MODE_PPC64: number;
+      MODE_BIG_ENDIAN: number;
+    }>;
+  };
   const k = await mod.default();
   ks = new k.Keystone(k.ARCH_PPC, k.MODE_PPC64 | k.MODE_BIG_ENDIAN);
 });
@@ -37,32 +44,44 @@ function assemble(text: string): number {
 describe('ppc64 branch emulation against keystone', () => {
   it('b, ba, bl, bla land on the assembled target', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -0x800000, max: 0x7fffff }), fc.boolean(), fc.boolean(), (words, aa, lk) => {
-        const target = aa ? (words & 0x3fffff) * 4 : ADDR + words * 4;
-        if (target < 0) return;
-        const insn = assemble(`b${lk ? 'l' : ''}${aa ? 'a' : ''} 0x${target.toString(16)}`);
-        const c = cpu(CTR0);
-        emulateBranch(c, insn, BigInt(ADDR));
-        expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
-        expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
-        expect(c.r.get(PPC_REG.ctr)).toBe(CTR0);
-      }),
+      fc.property(
+        fc.integer({ min: -0x800000, max: 0x7fffff }),
+        fc.boolean(),
+        fc.boolean(),
+        (words, aa, lk) => {
+          const target = aa ? (words & 0x3fffff) * 4 : ADDR + words * 4;
+          if (target < 0) return;
+          const insn = assemble(`b${lk ? 'l' : ''}${aa ? 'a' : ''} 0x${target.toString(16)}`);
+          const c = cpu(CTR0);
+          emulateBranch(c, insn, BigInt(ADDR));
+          expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
+          expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
+          expect(c.r.get(PPC_REG.ctr)).toBe(CTR0);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('bc with BO=20 (always), any BI, AA, LK; and bdnz with CTR > 1: taken to the assembled target, CTR once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -0x2000, max: 0x1fff }), fc.integer({ min: 0, max: 31 }), fc.boolean(), fc.boolean(), fc.boolean(), (words, bi, aa, lk, dnz) => {
-        const target = aa ? (words & 0x1fff) * 4 : ADDR + words * 4;
-        const bo = dnz ? 16 : 20;
-        const insn = assemble(`bc${lk ? 'l' : ''}${aa ? 'a' : ''} ${bo}, ${bi}, 0x${target.toString(16)}`);
-        const c = cpu(5n);
-        emulateBranch(c, insn, BigInt(ADDR));
-        expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
-        expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
-        expect(c.r.get(PPC_REG.ctr)).toBe(dnz ? 4n : 5n);
-      }),
+      fc.property(
+        fc.integer({ min: -0x2000, max: 0x1fff }),
+        fc.integer({ min: 0, max: 31 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        (words, bi, aa, lk, dnz) => {
+          const target = aa ? (words & 0x1fff) * 4 : ADDR + words * 4;
+          const bo = dnz ? 16 : 20;
+          const insn = assemble(`bc${lk ? 'l' : ''}${aa ? 'a' : ''} ${bo}, ${bi}, 0x${target.toString(16)}`);
+          const c = cpu(5n);
+          emulateBranch(c, insn, BigInt(ADDR));
+          expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
+          expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
+          expect(c.r.get(PPC_REG.ctr)).toBe(dnz ? 4n : 5n);
+        },
+      ),
       { numRuns: 300 },
     );
   });

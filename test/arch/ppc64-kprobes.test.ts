@@ -12,9 +12,12 @@ import { checkAndClose, probed } from '../kprobes/support.js';
 afterEach(checkAndClose);
 
 const b = (li: number, aa = 0, lk = 0) => ((18 << 26) | (li & 0x03fffffc) | (aa << 1) | lk) >>> 0;
-const bc = (bo: number, bi: number, bd: number, aa = 0, lk = 0) => ((16 << 26) | (bo << 21) | (bi << 16) | (bd & 0xfffc) | (aa << 1) | lk) >>> 0;
-const bclr = (bo: number, bi: number, lk = 0) => ((19 << 26) | (bo << 21) | (bi << 16) | (16 << 1) | lk) >>> 0;
-const bcctr = (bo: number, bi: number, lk = 0) => ((19 << 26) | (bo << 21) | (bi << 16) | (528 << 1) | lk) >>> 0;
+const bc = (bo: number, bi: number, bd: number, aa = 0, lk = 0) =>
+  ((16 << 26) | (bo << 21) | (bi << 16) | (bd & 0xfffc) | (aa << 1) | lk) >>> 0;
+const bclr = (bo: number, bi: number, lk = 0) =>
+  ((19 << 26) | (bo << 21) | (bi << 16) | (16 << 1) | lk) >>> 0;
+const bcctr = (bo: number, bi: number, lk = 0) =>
+  ((19 << 26) | (bo << 21) | (bi << 16) | (528 << 1) | lk) >>> 0;
 
 const ADDR = 0x10000100n;
 const LR = 0x10000800n;
@@ -45,17 +48,82 @@ const CASES: Case[] = [
   { name: 'beq not taken', insn: bc(12, 2, 0x20), mnemonic: 'beq', cr: 0n, pc: ADDR + 4n },
   { name: 'bne taken', insn: bc(4, 2, -0x20), mnemonic: 'bne', cr: 0n, pc: ADDR - 0x20n },
   { name: 'beqa absolute', insn: bc(12, 2, 0x40, 1), mnemonic: 'beqa', cr: EQ, pc: 0x40n },
-  { name: 'beql taken sets LR', insn: bc(12, 2, 0x20, 0, 1), mnemonic: 'beql', cr: EQ, pc: ADDR + 0x20n, lr: ADDR + 4n },
-  { name: 'beql not taken still sets LR', insn: bc(12, 2, 0x20, 0, 1), mnemonic: 'beql', cr: 0n, pc: ADDR + 4n, lr: ADDR + 4n },
-  { name: 'bdnz taken: CTR once', insn: bc(16, 0, -0x10), mnemonic: 'bdnz', ctr: 3n, pc: ADDR - 0x10n, ctrAfter: 2n },
-  { name: 'bdnz not taken: CTR reaches 0', insn: bc(16, 0, -0x10), mnemonic: 'bdnz', ctr: 1n, pc: ADDR + 4n, ctrAfter: 0n },
-  { name: 'bdnz from 0 wraps and is taken', insn: bc(16, 0, -0x10), mnemonic: 'bdnz', ctr: 0n, pc: ADDR - 0x10n, ctrAfter: M64 },
+  {
+    name: 'beql taken sets LR',
+    insn: bc(12, 2, 0x20, 0, 1),
+    mnemonic: 'beql',
+    cr: EQ,
+    pc: ADDR + 0x20n,
+    lr: ADDR + 4n,
+  },
+  {
+    name: 'beql not taken still sets LR',
+    insn: bc(12, 2, 0x20, 0, 1),
+    mnemonic: 'beql',
+    cr: 0n,
+    pc: ADDR + 4n,
+    lr: ADDR + 4n,
+  },
+  {
+    name: 'bdnz taken: CTR once',
+    insn: bc(16, 0, -0x10),
+    mnemonic: 'bdnz',
+    ctr: 3n,
+    pc: ADDR - 0x10n,
+    ctrAfter: 2n,
+  },
+  {
+    name: 'bdnz not taken: CTR reaches 0',
+    insn: bc(16, 0, -0x10),
+    mnemonic: 'bdnz',
+    ctr: 1n,
+    pc: ADDR + 4n,
+    ctrAfter: 0n,
+  },
+  {
+    name: 'bdnz from 0 wraps and is taken',
+    insn: bc(16, 0, -0x10),
+    mnemonic: 'bdnz',
+    ctr: 0n,
+    pc: ADDR - 0x10n,
+    ctrAfter: M64,
+  },
   { name: 'bdz taken', insn: bc(18, 0, 0x10), mnemonic: 'bdz', ctr: 1n, pc: ADDR + 0x10n, ctrAfter: 0n },
-  { name: 'bdnzt both true', insn: bc(8, 2, 0x10), mnemonic: 'bdnzt', cr: EQ, ctr: 2n, pc: ADDR + 0x10n, ctrAfter: 1n },
-  { name: 'bdnzt condition false', insn: bc(8, 2, 0x10), mnemonic: 'bdnzt', cr: 0n, ctr: 2n, pc: ADDR + 4n, ctrAfter: 1n },
-  { name: 'bdnzl sets LR', insn: bc(16, 0, 0x10, 0, 1), mnemonic: 'bdnzl', ctr: 5n, pc: ADDR + 0x10n, lr: ADDR + 4n, ctrAfter: 4n },
+  {
+    name: 'bdnzt both true',
+    insn: bc(8, 2, 0x10),
+    mnemonic: 'bdnzt',
+    cr: EQ,
+    ctr: 2n,
+    pc: ADDR + 0x10n,
+    ctrAfter: 1n,
+  },
+  {
+    name: 'bdnzt condition false',
+    insn: bc(8, 2, 0x10),
+    mnemonic: 'bdnzt',
+    cr: 0n,
+    ctr: 2n,
+    pc: ADDR + 4n,
+    ctrAfter: 1n,
+  },
+  {
+    name: 'bdnzl sets LR',
+    insn: bc(16, 0, 0x10, 0, 1),
+    mnemonic: 'bdnzl',
+    ctr: 5n,
+    pc: ADDR + 0x10n,
+    lr: ADDR + 4n,
+    ctrAfter: 4n,
+  },
   // 0x429f0005: objdump prints `bcl 20,4*cr7+so,.+4`; capstone 4 prints `bdnzl`, ignoring BO[2].
-  { name: 'bcl 20,31 (get PC)', insn: bc(20, 31, 4, 0, 1), mnemonic: undefined, pc: ADDR + 4n, lr: ADDR + 4n },
+  {
+    name: 'bcl 20,31 (get PC)',
+    insn: bc(20, 31, 4, 0, 1),
+    mnemonic: undefined,
+    pc: ADDR + 4n,
+    lr: ADDR + 4n,
+  },
   { name: 'blr', insn: bclr(20, 0), mnemonic: 'blr', pc: LR, lr: LR },
   { name: 'blr ignores the low bits of LR', insn: bclr(20, 0), mnemonic: 'blr', pc: LR, lr: LR + 3n },
   { name: 'blrl: target is the old LR', insn: bclr(20, 0, 1), mnemonic: 'blrl', pc: LR, lr: ADDR + 4n },
@@ -81,7 +149,12 @@ describe('ppc64 branch emulation', () => {
 
   it.each(CASES)('$name', (c) => {
     const initLr = c.name.includes('low bits') ? LR + 3n : LR;
-    const cpu = fakeCpu({ [PPC_REG.pc]: ADDR, [PPC_REG.lr]: initLr, [PPC_REG.ctr]: c.ctr ?? CTR, [PPC_REG.cr]: c.cr ?? 0n });
+    const cpu = fakeCpu({
+      [PPC_REG.pc]: ADDR,
+      [PPC_REG.lr]: initLr,
+      [PPC_REG.ctr]: c.ctr ?? CTR,
+      [PPC_REG.cr]: c.cr ?? 0n,
+    });
     emulateBranch(cpu, c.insn, ADDR);
     expect(cpu.regRead(PPC_REG.pc)).toBe(c.pc);
     expect(cpu.regRead(PPC_REG.lr)).toBe(c.lr ?? initLr);
@@ -90,10 +163,14 @@ describe('ppc64 branch emulation', () => {
 });
 
 describe('ppc64 trap conditions', () => {
-  const tw = (to: number, ra: number, rb: number) => ((31 << 26) | (to << 21) | (ra << 16) | (rb << 11) | (4 << 1)) >>> 0;
-  const td = (to: number, ra: number, rb: number) => ((31 << 26) | (to << 21) | (ra << 16) | (rb << 11) | (68 << 1)) >>> 0;
-  const twi = (to: number, ra: number, si: number) => ((3 << 26) | (to << 21) | (ra << 16) | (si & 0xffff)) >>> 0;
-  const tdi = (to: number, ra: number, si: number) => ((2 << 26) | (to << 21) | (ra << 16) | (si & 0xffff)) >>> 0;
+  const tw = (to: number, ra: number, rb: number) =>
+    ((31 << 26) | (to << 21) | (ra << 16) | (rb << 11) | (4 << 1)) >>> 0;
+  const td = (to: number, ra: number, rb: number) =>
+    ((31 << 26) | (to << 21) | (ra << 16) | (rb << 11) | (68 << 1)) >>> 0;
+  const twi = (to: number, ra: number, si: number) =>
+    ((3 << 26) | (to << 21) | (ra << 16) | (si & 0xffff)) >>> 0;
+  const tdi = (to: number, ra: number, si: number) =>
+    ((2 << 26) | (to << 21) | (ra << 16) | (si & 0xffff)) >>> 0;
   const cpu = (r3: bigint, r4: bigint) => fakeCpu({ [gpr(3)]: r3, [gpr(4)]: r4 });
   it.each([
     ['trap (tw 31,0,0)', tw(31, 0, 0), 0n, 0n, true],
@@ -144,7 +221,12 @@ describe('ppc64 registration', () => {
     ['bcctr with a decrementing BO', [bcctr(16, 0)], 0, /invalid form/],
     ['lwarx', [LWARX, ADDI, STWCX, BNE], 0, /lwarx opens a load-reserve\/store-conditional sequence/],
     ['stwcx.', [LWARX, ADDI, STWCX, BNE], 2, /stwcx\. closes/],
-    ['inside lwarx .. stwcx.', [LWARX, ADDI, STWCX, BNE], 1, /fib\+0x4\/0x[0-9a-f]+ is inside the load-reserve\/store-conditional sequence lwarx at fib\+0x0\/0x[0-9a-f]+ \.\. stwcx\. at fib\+0x8/],
+    [
+      'inside lwarx .. stwcx.',
+      [LWARX, ADDI, STWCX, BNE],
+      1,
+      /fib\+0x4\/0x[0-9a-f]+ is inside the load-reserve\/store-conditional sequence lwarx at fib\+0x0\/0x[0-9a-f]+ \.\. stwcx\. at fib\+0x8/,
+    ],
   ] as const)('refuses %s, saying why', (_n, words, at, why) => {
     expect(refusalOf([...words], at)).toMatch(why);
   });
@@ -159,10 +241,12 @@ describe('ppc64 registration', () => {
     const fib = m.symbols.lookup('fib')!;
     expect(() => e.registerKprobe({ addr: fib.addr + 2n })).toThrow(/0x[0-9a-f]+ is not 4-byte aligned/);
     // The descriptor in .opd is data, not code.
-    expect(() => e.registerKprobe({ addr: fib.descriptor! })).toThrow(/is not inside a known function's code/);
+    expect(() => e.registerKprobe({ addr: fib.descriptor! })).toThrow(
+      /is not inside a known function's code/,
+    );
   });
 
-  it('a symbol means the function code, not its .opd descriptor (as the kernel\'s .fib)', () => {
+  it("a symbol means the function code, not its .opd descriptor (as the kernel's .fib)", () => {
     const { m, e } = probed('ppc64', 'fib', ['3']);
     const fib = m.symbols.lookup('fib')!;
     const p = e.registerKprobe({ symbol: 'fib' });

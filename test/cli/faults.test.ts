@@ -56,7 +56,9 @@ const REPORT: Record<IsaName, Record<Kind, string>> = {
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** The whole report line. */
 const reportLine = (isa: IsaName, kind: Kind): RegExp =>
-  new RegExp(`^kprobe-emu: task 1000 killed by SIGSEGV at ${escape(REPORT[isa][kind]).replace(escape(SP), '0x[0-9a-f]+')}$`);
+  new RegExp(
+    `^kprobe-emu: task 1000 killed by SIGSEGV at ${escape(REPORT[isa][kind]).replace(escape(SP), '0x[0-9a-f]+')}$`,
+  );
 
 /** The first line of every fault kind: still there after the fault. */
 const before = (kind: Kind) => `faulting: ${kind}\n`;
@@ -78,8 +80,13 @@ function run(isa: IsaName, kind: Kind, withProbes: boolean) {
   let r = runs.get(key);
   if (!r) {
     const out = join(dir, `${isa}-${kind}.trace`);
-    const probes = withProbes ? ['-o', out, '-e', `p:f ${fn(kind)}`, '-e', 'r:g main', '-e', `r:h ${fn(kind)}`] : [];
-    r = { ...cli(['run', ...probes, fixture(isa, 'faults'), kind]), trace: withProbes ? readFileSync(out, 'latin1') : '' };
+    const probes = withProbes
+      ? ['-o', out, '-e', `p:f ${fn(kind)}`, '-e', 'r:g main', '-e', `r:h ${fn(kind)}`]
+      : [];
+    r = {
+      ...cli(['run', ...probes, fixture(isa, 'faults'), kind]),
+      trace: withProbes ? readFileSync(out, 'latin1') : '',
+    };
     runs.set(key, r);
   }
   return r;
@@ -96,17 +103,23 @@ describe.each(ISAS)('faults on %s: kprobe-emu run', (isa) => {
     expectOneLine(run(isa, kind, false).stderr, reportLine(isa, kind));
   });
 
-  it.each(KINDS)('%s: a kprobe on the faulting function and return probes on it and on main change nothing', (kind) => {
-    const plain = run(isa, kind, false);
-    const r = run(isa, kind, true);
-    expect([r.status, r.stdout]).toEqual([139, before(kind)]);
-    expect(r.stderr).toBe(plain.stderr);
-    // Entries only: no call returned, and the trace holds nothing but the entry hits.
-    const lines = r.trace.trimEnd().split('\n');
-    expect(lines.length).toBeGreaterThan(0);
-    for (const l of lines) expect(l).toMatch(new RegExp(`^ +faults-1000 \\[000\\] \\.+ +[0-9.]+: f: \\(${fn(kind)}\\+0x0/0x[0-9a-f]+\\)$`));
-    if (kind !== 'stack') expect(lines).toHaveLength(1);
-  });
+  it.each(KINDS)(
+    '%s: a kprobe on the faulting function and return probes on it and on main change nothing',
+    (kind) => {
+      const plain = run(isa, kind, false);
+      const r = run(isa, kind, true);
+      expect([r.status, r.stdout]).toEqual([139, before(kind)]);
+      expect(r.stderr).toBe(plain.stderr);
+      // Entries only: no call returned, and the trace holds nothing but the entry hits.
+      const lines = r.trace.trimEnd().split('\n');
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines)
+        expect(l).toMatch(
+          new RegExp(`^ +faults-1000 \\[000\\] \\.+ +[0-9.]+: f: \\(${fn(kind)}\\+0x0/0x[0-9a-f]+\\)$`),
+        );
+      if (kind !== 'stack') expect(lines).toHaveLength(1);
+    },
+  );
 });
 
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
@@ -114,7 +127,11 @@ const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } a
 describe.each(ISAS)('faults on %s: the same as qemu-user', (isa) => {
   const qemu = QEMU[isa];
   it.skipIf(!hasCommand(qemu)).each(KINDS)(`%s: same stdout and status as ${qemu}`, (kind) => {
-    const q = spawnSync(qemu, ['./faults', kind], { cwd: `fixtures/build/${isa}`, encoding: 'latin1', timeout: 60_000 });
+    const q = spawnSync(qemu, ['./faults', kind], {
+      cwd: `fixtures/build/${isa}`,
+      encoding: 'latin1',
+      timeout: 60_000,
+    });
     expect([q.signal, q.stdout]).toEqual(['SIGSEGV', before(kind)]);
     const r = run(isa, kind, false);
     expect([r.status, r.stdout]).toEqual([128 + 11, q.stdout]);
@@ -122,11 +139,17 @@ describe.each(ISAS)('faults on %s: the same as qemu-user', (isa) => {
 });
 
 /** Every executable segment's bytes, as the guest reads them. */
-const text = (m: Machine): Uint8Array[] => m.image.segments.filter((s) => s.executable).map((s) => m.mem.read(s.vaddr, Number(s.memsz)));
+const text = (m: Machine): Uint8Array[] =>
+  m.image.segments.filter((s) => s.executable).map((s) => m.mem.read(s.vaddr, Number(s.memsz)));
 
 /** The stop of a run with no kprobe engine at all, for comparison. */
 function plainStop(isa: IsaName, kind: Kind): StopReason {
-  const m = createMachine(loadElfFile(fixture(isa, 'faults')), { argv: ['./faults', kind], stdout: () => {}, stderr: () => {}, warn: () => {} });
+  const m = createMachine(loadElfFile(fixture(isa, 'faults')), {
+    argv: ['./faults', kind],
+    stdout: () => {},
+    stderr: () => {},
+    warn: () => {},
+  });
   try {
     return m.run();
   } finally {
@@ -161,11 +184,14 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
     const insn = faultingInsn(isa, kind);
     if (insn) kps.push(e.registerKprobe(insn, { preHandler: () => void insnHits++ }));
     const rps = ['main', fn(kind)].map((f) =>
-      e.registerKretprobe({ symbol: f }, {
-        maxactive: 1000, // every call of the recursion is tracked
-        handler: () => void returns.push(f),
-        dropHandler: (_ri, why) => void drops[f]!.push(why),
-      }),
+      e.registerKretprobe(
+        { symbol: f },
+        {
+          maxactive: 1000, // every call of the recursion is tracked
+          handler: () => void returns.push(f),
+          dropHandler: (_ri, why) => void drops[f]!.push(why),
+        },
+      ),
     );
 
     const stop = m.run();
@@ -198,7 +224,9 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
     for (const kp of kps) e.unregisterKprobe(kp);
     const now = text(m);
     expect(now.length).toBe(original.length);
-    now.forEach((seg, i) => expect(Buffer.from(seg).equals(Buffer.from(original[i]!)), `segment ${i} unpatched`).toBe(true));
+    now.forEach((seg, i) =>
+      expect(Buffer.from(seg).equals(Buffer.from(original[i]!)), `segment ${i} unpatched`).toBe(true),
+    );
     expect(e.checkInvariants()).toEqual([]);
     expect(await m.describeStop(stop)).toMatch(reportLine(isa, kind));
   });

@@ -22,8 +22,21 @@ const quiet = (): void => {};
 type Way = 'bytes' | 'text' | 'record' | 'stringify';
 
 /** The trace of one run, written one way, as lines. */
-function trace(isa: string, name: string, args: string[], defs: string[], way: Way, opts: Record<string, unknown> = {}): string[] {
-  const m = createMachine(loadElfFile(fixture(isa as 'x86_64', name)), { argv: [name, ...args], stdout: quiet, stderr: quiet, warn: quiet, ...opts });
+function trace(
+  isa: string,
+  name: string,
+  args: string[],
+  defs: string[],
+  way: Way,
+  opts: Record<string, unknown> = {},
+): string[] {
+  const m = createMachine(loadElfFile(fixture(isa as 'x86_64', name)), {
+    argv: [name, ...args],
+    stdout: quiet,
+    stderr: quiet,
+    warn: quiet,
+    ...opts,
+  });
   const lines: string[] = [];
   const path = join(dir, `${isa}-${name}.jsonl`);
   const fd = way === 'bytes' ? openSync(path, 'w') : -1;
@@ -34,7 +47,8 @@ function trace(isa: string, name: string, args: string[], defs: string[], way: W
     timed: false,
     taskName: name,
     nextSeq: () => json.nextSeq(),
-    record: (r) => (way === 'record' ? json.record(r) : lines.push(JSON.stringify(r.event satisfies TraceEvent))),
+    record: (r) =>
+      way === 'record' ? json.record(r) : lines.push(JSON.stringify(r.event satisfies TraceEvent)),
     close: quiet,
   };
   try {
@@ -55,7 +69,16 @@ const WAYS: Way[] = ['bytes', 'text', 'record', 'stringify'];
 
 describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   it('strings with quotes, backslashes, controls and non-ASCII; chars, arrays, symbols, faults, $comm', () => {
-    const argv = ['plain', 'quo"te', 'back\\slash', 'tab\there\nnewline', 'caf\u00e9 \u20ac', '\u0001\u001f\u007f', "'", ''];
+    const argv = [
+      'plain',
+      'quo"te',
+      'back\\slash',
+      'tab\there\nnewline',
+      'caf\u00e9 \u20ac',
+      '\u0001\u001f\u007f',
+      "'",
+      '',
+    ];
     const defs = [
       'p:pa print_arg i=$arg1:s32 s=+0($arg2):string c=+0($arg2):char b=+0($arg2):u8[4] x=$arg2:x16 sym=$arg2:symbol',
       'p:m main $comm argc=$arg1:u64 f=@0x10:u32 n=$arg1:s8 bf=$arg1:b3@1/32',
@@ -66,9 +89,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
     for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
     const evs = ways[0]!.map((l) => JSON.parse(l) as TraceEvent);
     // What the guest got as argv, back from its memory through the trace (bytes as latin1).
-    const strings = evs.filter((e) => e.event === 'pa').map((e) => Buffer.from(e.args.s!, 'latin1').toString('utf8'));
+    const strings = evs
+      .filter((e) => e.event === 'pa')
+      .map((e) => Buffer.from(e.args.s!, 'latin1').toString('utf8'));
     expect(strings).toEqual(['args', ...argv]);
-    expect(evs.find((e) => e.event === 'm')!.args).toMatchObject({ arg1: 'args', f: '(fault)', argc: String(argv.length + 1) });
+    expect(evs.find((e) => e.event === 'm')!.args).toMatchObject({
+      arg1: 'args',
+      f: '(fault)',
+      argc: String(argv.length + 1),
+    });
     expect(evs.map((e) => e.seq)).toEqual(evs.map((_, i) => i + 1));
   });
 
@@ -86,7 +115,9 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   });
 
   it('seq across 9, 99 and 999 (its digits are counted up in place), more lines than a block holds', () => {
-    const ways = WAYS.map((w) => trace(isa, 'fib', ['15'], ['p:f fib n=$arg1:s32', 'r:fr fib $retval:u32'], w));
+    const ways = WAYS.map((w) =>
+      trace(isa, 'fib', ['15'], ['p:f fib n=$arg1:s32', 'r:fr fib $retval:u32'], w),
+    );
     for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
     expect(ways[0]!.map((l) => (JSON.parse(l) as TraceEvent).seq)).toEqual(ways[0]!.map((_, i) => i + 1));
     expect(ways[0]!.length).toBeGreaterThan(2000);
@@ -96,7 +127,23 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
 
 describe('register values the JSON writer renders itself', () => {
   it('are what the string path writes, for every width and digit count', () => {
-    const values = [0n, 1n, 0xfn, 0x10n, 0x7fn, 0x80n, 0xffffn, 0x10000n, 0xffffffffn, 0x100000000n, 0x1000000000n, 0x123456789abcdef0n, 0x8000000000000000n, 0xffffffffffffffffn, 0xfedcba9800000001n];
+    const values = [
+      0n,
+      1n,
+      0xfn,
+      0x10n,
+      0x7fn,
+      0x80n,
+      0xffffn,
+      0x10000n,
+      0xffffffffn,
+      0x100000000n,
+      0x1000000000n,
+      0x123456789abcdef0n,
+      0x8000000000000000n,
+      0xffffffffffffffffn,
+      0xfedcba9800000001n,
+    ];
     const cpu = fakeCpu(Object.fromEntries(values.map((v, i) => [i, v])));
     const widths = [8, 16, 32, 64];
     const path = join(dir, 'hex.jsonl');
@@ -119,6 +166,8 @@ describe('register values the JSON writer renders itself', () => {
     const written = readFileSync(path, 'utf8').split('\n').slice(0, -1);
     expect(written).toEqual(lines);
     const args = (JSON.parse(written[1]!) as TraceEvent).args;
-    names.forEach((name, k) => expect(args[name]).toBe(`0x${BigInt.asUintN(bits[k]!, values[ids[k]!]!).toString(16)}`));
+    names.forEach((name, k) =>
+      expect(args[name]).toBe(`0x${BigInt.asUintN(bits[k]!, values[ids[k]!]!).toString(16)}`),
+    );
   });
 });

@@ -39,8 +39,27 @@ describe('blockWriter', () => {
 
 describe('jsonString', () => {
   it('is JSON.stringify for every string: controls, quotes, backslashes, non-ASCII and lone surrogates', () => {
-    const samples = ['', '0x1f', 'leaf+0x0', '"', '\\', 'a\nb', '\u0000', '\u001f', '\u007f', 'é', '€', '\ud800', 'x\udfffy', '\ud83d\ude00', "'c'"];
+    const samples = [
+      '',
+      '0x1f',
+      'leaf+0x0',
+      '"',
+      '\\',
+      'a\nb',
+      '\u0000',
+      '\u001f',
+      '\u007f',
+      'é',
+      '€',
+      '\ud800',
+      'x\udfffy',
+      '\ud83d\ude00',
+      "'c'",
+    ];
     for (const s of samples) expect(jsonString(s)).toBe(JSON.stringify(s));
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => jsonString(s) === JSON.stringify(s)), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => jsonString(s) === JSON.stringify(s)),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -85,8 +85,13 @@ describe.each(ISAS)('sandbox on %s', (isa) => {
     const lines = r.stderr.trimEnd().split('\n');
     const want = reports(isa);
     for (const msg of want) {
-      const re = new RegExp(`^kprobe-emu: ${escape(msg)} \\(task 1000, pc rt_syscall\\+0x[0-9a-f]+/0x[0-9a-f]+\\)$`);
-      expect(lines.filter((l) => re.test(l)), msg).toHaveLength(1);
+      const re = new RegExp(
+        `^kprobe-emu: ${escape(msg)} \\(task 1000, pc rt_syscall\\+0x[0-9a-f]+/0x[0-9a-f]+\\)$`,
+      );
+      expect(
+        lines.filter((l) => re.test(l)),
+        msg,
+      ).toHaveLength(1);
     }
     expect(lines).toHaveLength(want.length);
   });
@@ -104,7 +109,8 @@ describe.each(ISAS)('sandbox on %s', (isa) => {
     const got = new Map(results(q.stdout));
     expect([...got.keys()]).toEqual(ANSWERS.map(([name]) => name));
     // Files opened and created: fds 3 and up, and the probe file is on the disk.
-    for (const name of ['open', 'openat', 'creat', 'open O_CREAT']) expect(got.get(name), name).toBeGreaterThanOrEqual(3);
+    for (const name of ['open', 'openat', 'creat', 'open O_CREAT'])
+      expect(got.get(name), name).toBeGreaterThanOrEqual(3);
     expect(existsSync(probe)).toBe(true);
     // The kernel opened /bin/sh, then refused the over-long argument instead of running it.
     expect(got.get('execve')).toBe(-E2BIG);

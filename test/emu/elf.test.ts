@@ -5,22 +5,26 @@ import { EM_386, EM_PPC64, EM_X86_64, ElfError, parseElf } from '../../emu/elf.j
 import { SymbolTable } from '../../emu/symbols.js';
 import { fixture, hex } from '../helpers.js';
 
-const load = (isa: 'x86_64' | 'i386' | 'ppc64', name: string) => Buffer.from(readFileSync(fixture(isa, name)));
+const load = (isa: 'x86_64' | 'i386' | 'ppc64', name: string) =>
+  Buffer.from(readFileSync(fixture(isa, name)));
 
 describe('parseElf', () => {
   it.each([
     ['x86_64', EM_X86_64, 64, true],
     ['i386', EM_386, 32, true],
     ['ppc64', EM_PPC64, 64, false],
-  ] as const)('%s: machine, class, byte order, an executable segment holding the entry', (isa, machine, cls, le) => {
-    const img = parseElf(load(isa, 'fib'));
-    expect(img.machine).toBe(machine);
-    expect(img.class).toBe(cls);
-    expect(img.littleEndian).toBe(le);
-    const seg = img.segments.find((s) => img.entry >= s.vaddr && img.entry < s.vaddr + s.memsz);
-    expect(seg?.executable, `entry ${hex(img.entry)}`).toBe(true);
-    expect(img.symbols.find((s) => s.name === 'fib')?.kind).toBe('func');
-  });
+  ] as const)(
+    '%s: machine, class, byte order, an executable segment holding the entry',
+    (isa, machine, cls, le) => {
+      const img = parseElf(load(isa, 'fib'));
+      expect(img.machine).toBe(machine);
+      expect(img.class).toBe(cls);
+      expect(img.littleEndian).toBe(le);
+      const seg = img.segments.find((s) => img.entry >= s.vaddr && img.entry < s.vaddr + s.memsz);
+      expect(seg?.executable, `entry ${hex(img.entry)}`).toBe(true);
+      expect(img.symbols.find((s) => s.name === 'fib')?.kind).toBe('func');
+    },
+  );
 
   it('ppc64 ELFv1: entry and function symbols resolve through .opd descriptors to code and TOC', () => {
     const img = parseElf(load('ppc64', 'fib'));
@@ -34,7 +38,8 @@ describe('parseElf', () => {
     expect(fib.addr >= text.vaddr && fib.addr < text.vaddr + text.memsz).toBe(true);
     // The code address holds the function's first instruction, not descriptor words.
     const off = Number(fib.addr - text.vaddr);
-    const first = text.data.readUInt32BE?.(off) ?? new DataView(text.data.buffer, text.data.byteOffset).getUint32(off);
+    const first =
+      text.data.readUInt32BE?.(off) ?? new DataView(text.data.buffer, text.data.byteOffset).getUint32(off);
     expect(first).not.toBe(Number(fib.addr >> 32n));
   });
 
@@ -51,35 +56,53 @@ describe('parseElf', () => {
 
   const bad: [string, (b: Buffer) => Buffer, RegExp][] = [
     ['empty', () => Buffer.alloc(0), /file too short to be ELF/],
-    ['bad class', (b) => (b[4] = 7, b), /bad ELF class 7 \(e_ident\[EI_CLASS\]\)/],
+    ['bad class', (b) => ((b[4] = 7), b), /bad ELF class 7 \(e_ident\[EI_CLASS\]\)/],
     ['ET_DYN', (b) => (b.writeUInt16LE(3, 16), b), /ET_DYN.*\(e_type\)/],
     ['ET_REL', (b) => (b.writeUInt16LE(1, 16), b), /not an executable \(e_type 1\)/],
-    ['filesz > memsz', (b) => {
-      const ph = Number(b.readBigUInt64LE(32));
-      b.writeBigUInt64LE(b.readBigUInt64LE(ph + 40) + 1n, ph + 32);
-      return b;
-    }, /p_filesz .* exceeds p_memsz .* \(program header 0\)/],
-    ['overlapping segments', (b) => {
-      const ph = Number(b.readBigUInt64LE(32));
-      const phnum = b.readUInt16LE(56);
-      // Turn the last program header into a copy of the first PT_LOAD.
-      let first = -1;
-      for (let i = 0; i < phnum && first < 0; i++) if (b.readUInt32LE(ph + i * 56) === 1) first = ph + i * 56;
-      b.copy(b, ph + (phnum - 1) * 56, first, first + 56);
-      return b;
-    }, /overlaps the segment at/],
+    [
+      'filesz > memsz',
+      (b) => {
+        const ph = Number(b.readBigUInt64LE(32));
+        b.writeBigUInt64LE(b.readBigUInt64LE(ph + 40) + 1n, ph + 32);
+        return b;
+      },
+      /p_filesz .* exceeds p_memsz .* \(program header 0\)/,
+    ],
+    [
+      'overlapping segments',
+      (b) => {
+        const ph = Number(b.readBigUInt64LE(32));
+        const phnum = b.readUInt16LE(56);
+        // Turn the last program header into a copy of the first PT_LOAD.
+        let first = -1;
+        for (let i = 0; i < phnum && first < 0; i++)
+          if (b.readUInt32LE(ph + i * 56) === 1) first = ph + i * 56;
+        b.copy(b, ph + (phnum - 1) * 56, first, first + 56);
+        return b;
+      },
+      /overlaps the segment at/,
+    ],
     ['no program headers', (b) => (b.writeUInt16LE(0, 56), b), /no program headers \(e_phnum\)/],
-    ['huge segment', (b) => {
-      const ph = Number(b.readBigUInt64LE(32));
-      b.writeBigUInt64LE(1n << 60n, ph + 40);
-      return b;
-    }, /outside the user address space|too large/],
-    ['bogus symbol table entry size', (b) => {
-      const shoff = Number(b.readBigUInt64LE(40));
-      const shnum = b.readUInt16LE(60);
-      for (let i = 0; i < shnum; i++) if (b.readUInt32LE(shoff + i * 64 + 4) === 2) b.writeBigUInt64LE(7n, shoff + i * 64 + 56);
-      return b;
-    }, /symbol size 7, expected 24/],
+    [
+      'huge segment',
+      (b) => {
+        const ph = Number(b.readBigUInt64LE(32));
+        b.writeBigUInt64LE(1n << 60n, ph + 40);
+        return b;
+      },
+      /outside the user address space|too large/,
+    ],
+    [
+      'bogus symbol table entry size',
+      (b) => {
+        const shoff = Number(b.readBigUInt64LE(40));
+        const shnum = b.readUInt16LE(60);
+        for (let i = 0; i < shnum; i++)
+          if (b.readUInt32LE(shoff + i * 64 + 4) === 2) b.writeBigUInt64LE(7n, shoff + i * 64 + 56);
+        return b;
+      },
+      /symbol size 7, expected 24/,
+    ],
   ];
   it.each(bad)('refuses %s with what and where', (_n, mutate, pattern) => {
     const b = mutate(load('x86_64', 'nested'));

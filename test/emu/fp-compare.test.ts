@@ -33,21 +33,27 @@ describe.each(ISAS)('%s', (isa) => {
 });
 
 describe('ppc64 fcmpu and fcmpo', () => {
-  it.each(PAIRS)('%s: the CR field, and the invalid-operation bits of the FPSCR', async (pair, cr, nan, snan) => {
-    const r = await runCaptured(fixture('ppc64', 'fpcmp'), ['raw']);
-    expect(r.status).toBe(0);
-    const line = r.stdout.split('\n').find((l) => l.startsWith(`${pair}: `));
-    expect(line, `fpcmp raw printed:\n${r.stdout}`).toBeDefined();
-    const m = /fcmpu cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d) \| fcmpo cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d)/.exec(line!);
-    expect(m, line).not.toBeNull();
-    const [, ucr, ufpscr, usnan, uvc, ocr, ofpscr, osnan, ovc] = m!;
-    const hex = (v: number) => v.toString(16);
-    expect({ fcmpu: ucr, fcmpo: ocr }).toEqual({ fcmpu: hex(cr), fcmpo: hex(cr) });
-    // FPCC (FPSCR bits 16-19, counted from the right at 12-15) holds the same four bits.
-    expect([(parseInt(ufpscr!, 16) >>> 12) & 0xf, (parseInt(ofpscr!, 16) >>> 12) & 0xf]).toEqual([cr, cr]);
-    expect({ fcmpu: [usnan, uvc], fcmpo: [osnan, ovc] }).toEqual({
-      fcmpu: [snan ? '1' : '0', '0'],
-      fcmpo: [snan ? '1' : '0', nan ? '1' : '0'],
-    });
-  });
+  it.each(PAIRS)(
+    '%s: the CR field, and the invalid-operation bits of the FPSCR',
+    async (pair, cr, nan, snan) => {
+      const r = await runCaptured(fixture('ppc64', 'fpcmp'), ['raw']);
+      expect(r.status).toBe(0);
+      const line = r.stdout.split('\n').find((l) => l.startsWith(`${pair}: `));
+      expect(line, `fpcmp raw printed:\n${r.stdout}`).toBeDefined();
+      const m =
+        /fcmpu cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d) \| fcmpo cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d)/.exec(
+          line!,
+        );
+      expect(m, line).not.toBeNull();
+      const [, ucr, ufpscr, usnan, uvc, ocr, ofpscr, osnan, ovc] = m!;
+      const hex = (v: number) => v.toString(16);
+      expect({ fcmpu: ucr, fcmpo: ocr }).toEqual({ fcmpu: hex(cr), fcmpo: hex(cr) });
+      // FPCC (FPSCR bits 16-19, counted from the right at 12-15) holds the same four bits.
+      expect([(parseInt(ufpscr!, 16) >>> 12) & 0xf, (parseInt(ofpscr!, 16) >>> 12) & 0xf]).toEqual([cr, cr]);
+      expect({ fcmpu: [usnan, uvc], fcmpo: [osnan, ovc] }).toEqual({
+        fcmpu: [snan ? '1' : '0', '0'],
+        fcmpo: [snan ? '1' : '0', nan ? '1' : '0'],
+      });
+    },
+  );
 });

@@ -76,7 +76,9 @@ describe.each(ISAS)('%s machine', (isa) => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('unknown syscall: -38');
     expect(r.warnings.filter((w) => w.includes('number 999'))).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/^kprobe-emu: unsupported system call number 999: answered with -ENOSYS \(task 1000, pc rt_syscall\+0x[0-9a-f]+\/0x[0-9a-f]+\)$/);
+    expect(r.warnings[0]).toMatch(
+      /^kprobe-emu: unsupported system call number 999: answered with -ENOSYS \(task 1000, pc rt_syscall\+0x[0-9a-f]+\/0x[0-9a-f]+\)$/,
+    );
   });
 
   it('--max-memory makes brk and mmap fail with ENOMEM instead of growing', async () => {

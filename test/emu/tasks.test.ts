@@ -11,7 +11,11 @@ describe('TidMap', () => {
     m.set(1002, 'c');
     m.set(1002, 'C');
     expect([m.size, m.get(1002), m.get(1001), m.get(99_999)]).toEqual([3, 'C', undefined, undefined]);
-    expect([...m]).toEqual([[1000, 'a'], [1002, 'C'], [1005, 'e']]);
+    expect([...m]).toEqual([
+      [1000, 'a'],
+      [1002, 'C'],
+      [1005, 'e'],
+    ]);
     expect([...m.values()]).toEqual(['a', 'C', 'e']);
     expect([m.delete(1002), m.delete(1002), m.size]).toEqual([true, false, 2]);
     m.clear();

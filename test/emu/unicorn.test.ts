@@ -1,7 +1,16 @@
 // The Unicorn binding: version, hook errors, code patching, engine lifetime.
 import { describe, expect, it, vi } from 'vitest';
 import { Memory } from '../../emu/memory.js';
-import { narrowInt, openEngineCount, ucVersion, Unicorn, UnicornError, UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
+import {
+  narrowInt,
+  openEngineCount,
+  ucVersion,
+  Unicorn,
+  UnicornError,
+  UC_ARCH_X86,
+  UC_MODE_32,
+  UC_MODE_64,
+} from '../../emu/unicorn.js';
 import { X86_REG as R } from '../../arch/x86/isa.js';
 
 const RAX = 35;
@@ -122,7 +131,22 @@ describe('Unicorn binding', () => {
 
   describe('register writes inside a hook (sent in one batch when the hook returns)', () => {
     // 0x1000: int3 ; mov rcx, rax ; add rcx, rbx ; mov rdx, 2 ; (end 0x1011)
-    const code = Uint8Array.of(0xcc, 0x48, 0x89, 0xc1, 0x48, 0x01, 0xd9, 0x48, 0xc7, 0xc2, 0x02, 0x00, 0x00, 0x00);
+    const code = Uint8Array.of(
+      0xcc,
+      0x48,
+      0x89,
+      0xc1,
+      0x48,
+      0x01,
+      0xd9,
+      0x48,
+      0xc7,
+      0xc2,
+      0x02,
+      0x00,
+      0x00,
+      0x00,
+    );
     const END = 0x1000n + BigInt(code.length);
     const withHook = (hook: (u: Unicorn) => void, fn: (u: Unicorn) => void): void => {
       const u: Unicorn = new Unicorn(UC_ARCH_X86, UC_MODE_64, { intr: () => hook(u) });
@@ -148,7 +172,12 @@ describe('Unicorn binding', () => {
           u.regWrite(R.rdx, 99n);
           expect(u.emuStart(0x1000n, END)).toBe(0);
           expect(seen).toEqual([5n, 99n, 7n]);
-          expect([u.regRead(R.rax), u.regRead(R.rbx), u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([5n, 8n, 13n, 2n]);
+          expect([u.regRead(R.rax), u.regRead(R.rbx), u.regRead(R.rcx), u.regRead(R.rdx)]).toEqual([
+            5n,
+            8n,
+            13n,
+            2n,
+          ]);
         },
       );
     });
@@ -200,7 +229,11 @@ describe('Unicorn binding', () => {
         },
         (u) => {
           u.emuStart(0x1000n, END);
-          expect(regs.map((r) => u.regRead(r))).toEqual([3n, 2n, ...regs.slice(2).map((_r, i) => BigInt(102 + i))]);
+          expect(regs.map((r) => u.regRead(r))).toEqual([
+            3n,
+            2n,
+            ...regs.slice(2).map((_r, i) => BigInt(102 + i)),
+          ]);
           expect(u.regRead(R.rcx)).toBe(5n);
         },
       );
@@ -297,10 +330,32 @@ describe('Unicorn binding', () => {
     // mov rsp, top ; mov rax, 0x1122334455667788 ; push rax ; mov rbx, [0x20100]
     const program = (top: number): Uint8Array =>
       Uint8Array.of(
-        0x48, 0xc7, 0xc4, top & 0xff, (top >> 8) & 0xff, (top >> 16) & 0xff, 0x00,
-        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
+        0x48,
+        0xc7,
+        0xc4,
+        top & 0xff,
+        (top >> 8) & 0xff,
+        (top >> 16) & 0xff,
+        0x00,
+        0x48,
+        0xb8,
+        0x88,
+        0x77,
+        0x66,
+        0x55,
+        0x44,
+        0x33,
+        0x22,
+        0x11,
         0x50,
-        0x48, 0x8b, 0x1c, 0x25, 0x00, 0x01, 0x02, 0x00,
+        0x48,
+        0x8b,
+        0x1c,
+        0x25,
+        0x00,
+        0x01,
+        0x02,
+        0x00,
       );
     const run = (u: Unicorn, top: number): void => {
       const code = program(top);
@@ -429,7 +484,16 @@ describe('Unicorn binding', () => {
       withEngine((u) => {
         const big = 0x40000000n;
         u.memMap(big, (256 << 20) + 0x1000, 3);
-        const values: bigint[] = [0n, 0x7fffffffn, 0xffffffffn, 0x100000000n, 0x1122334455667n, (1n << 53n) - 1n, 1n << 53n, 0xfedcba9876543210n];
+        const values: bigint[] = [
+          0n,
+          0x7fffffffn,
+          0xffffffffn,
+          0x100000000n,
+          0x1122334455667n,
+          (1n << 53n) - 1n,
+          1n << 53n,
+          0xfedcba9876543210n,
+        ];
         for (const at of [0x20ff8n, big + 0x1ff8n])
           for (const le of [true, false])
             for (const v of values) {

@@ -21,7 +21,12 @@ function machineFor(isa: IsaName, name: string, args: string[], virtualTlb: bool
 }
 
 /** A run's stop and output; the stack fault's address depends on nothing here (same argv). */
-function runOnce(isa: IsaName, name: string, args: string[], virtualTlb: boolean): { stop: StopReason; out: string; vtlb: boolean } {
+function runOnce(
+  isa: IsaName,
+  name: string,
+  args: string[],
+  virtualTlb: boolean,
+): { stop: StopReason; out: string; vtlb: boolean } {
   const { m, out } = machineFor(isa, name, args, virtualTlb);
   try {
     const stop = m.run();
@@ -42,21 +47,29 @@ describe('the engine', () => {
 describe('x86_64 under the virtual TLB', () => {
   // The fill callback gets a 64-bit page address; above 2^53 a number would round it and at
   // 2^63 koffi hands it over negative: the report must still name the exact address.
-  it.each(['0x7fffdeadbeef', '0x20000000000123', '0xdeadbeefdeadbeef'])('a load from %s reports that exact address', (hex) => {
-    const addr = BigInt(hex);
-    const { m } = machineFor('x86_64', 'hello', [], true);
-    try {
-      // mov rax, addr; mov rax, [rax]
-      const code = new Uint8Array(13);
-      code.set([0x48, 0xb8]);
-      new DataView(code.buffer).setBigUint64(2, addr, true);
-      code.set([0x48, 0x8b, 0x00], 10);
-      m.mem.patchCode(m.image.entry, code);
-      expect(m.run()).toMatchObject({ kind: 'signal', signal: 11, pc: m.image.entry + 10n, detail: `invalid read at 0x${addr.toString(16)} (not mapped)` });
-    } finally {
-      m.close();
-    }
-  });
+  it.each(['0x7fffdeadbeef', '0x20000000000123', '0xdeadbeefdeadbeef'])(
+    'a load from %s reports that exact address',
+    (hex) => {
+      const addr = BigInt(hex);
+      const { m } = machineFor('x86_64', 'hello', [], true);
+      try {
+        // mov rax, addr; mov rax, [rax]
+        const code = new Uint8Array(13);
+        code.set([0x48, 0xb8]);
+        new DataView(code.buffer).setBigUint64(2, addr, true);
+        code.set([0x48, 0x8b, 0x00], 10);
+        m.mem.patchCode(m.image.entry, code);
+        expect(m.run()).toMatchObject({
+          kind: 'signal',
+          signal: 11,
+          pc: m.image.entry + 10n,
+          detail: `invalid read at 0x${addr.toString(16)} (not mapped)`,
+        });
+      } finally {
+        m.close();
+      }
+    },
+  );
 });
 
 describe.each(ISAS)('%s under the virtual TLB', (isa) => {
@@ -77,19 +90,25 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
     }
   });
 
-  it.each(['read', 'code', 'exec', 'stack', 'null'])('fault %s: the same report as on the flat MMU', (kind) => {
-    const flat = runOnce(isa, 'faults', [kind], false);
-    const vtlb = runOnce(isa, 'faults', [kind], true);
-    expect([flat.vtlb, vtlb.vtlb]).toEqual([false, true]);
-    expect(flat.stop.kind).toBe('signal');
-    expect(vtlb).toEqual({ ...flat, vtlb: true });
-  });
+  it.each(['read', 'code', 'exec', 'stack', 'null'])(
+    'fault %s: the same report as on the flat MMU',
+    (kind) => {
+      const flat = runOnce(isa, 'faults', [kind], false);
+      const vtlb = runOnce(isa, 'faults', [kind], true);
+      expect([flat.vtlb, vtlb.vtlb]).toEqual([false, true]);
+      expect(flat.stop.kind).toBe('signal');
+      expect(vtlb).toEqual({ ...flat, vtlb: true });
+    },
+  );
 
-  it.each(['segv_write', 'segv_jump', 'illegal', 'trap'])('%s: the same stop and output as on the flat MMU', (name) => {
-    const flat = runOnce(isa, name, [], false);
-    const vtlb = runOnce(isa, name, [], true);
-    expect(vtlb).toEqual({ ...flat, vtlb: true });
-  });
+  it.each(['segv_write', 'segv_jump', 'illegal', 'trap'])(
+    '%s: the same stop and output as on the flat MMU',
+    (name) => {
+      const flat = runOnce(isa, name, [], false);
+      const vtlb = runOnce(isa, name, [], true);
+      expect(vtlb).toEqual({ ...flat, vtlb: true });
+    },
+  );
 
   it('random accesses over 64 MB: the TLB grows, so few accesses call into JavaScript, and the result is right', () => {
     // 200,000 iterations of two random loads over 16,384 pages: with QEMU's first TLB (256
@@ -110,14 +129,15 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
     try {
       const at = m.mapEngineMemory(0x3000, PROT_READ | PROT_WRITE);
       const page = Number(at);
-      expect([m.mem.pagePerms(page), m.mem.pagePerms(page + 0x2fff)]).toEqual([PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE]);
-      expect(m.mem.pagePerms(Number(m.isa.layout.faultPage))).toBe(-1);
-      expect(m.mem.protect(at + 0x1000n, at + 0x2000n, PROT_READ | PROT_EXEC)).toBe(true);
-      expect([m.mem.pagePerms(page), m.mem.pagePerms(page + 0x1000), m.mem.pagePerms(page + 0x2000)]).toEqual([
+      expect([m.mem.pagePerms(page), m.mem.pagePerms(page + 0x2fff)]).toEqual([
         PROT_READ | PROT_WRITE,
-        PROT_READ | PROT_EXEC,
         PROT_READ | PROT_WRITE,
       ]);
+      expect(m.mem.pagePerms(Number(m.isa.layout.faultPage))).toBe(-1);
+      expect(m.mem.protect(at + 0x1000n, at + 0x2000n, PROT_READ | PROT_EXEC)).toBe(true);
+      expect([m.mem.pagePerms(page), m.mem.pagePerms(page + 0x1000), m.mem.pagePerms(page + 0x2000)]).toEqual(
+        [PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE],
+      );
       m.mem.unmap(at + 0x2000n, at + 0x3000n);
       expect(m.mem.pagePerms(page + 0x2000)).toBe(-1);
       // The host still writes a page the guest may only read and execute (as text_poke does).

@@ -17,7 +17,9 @@ describe('soak: every fixture under random probe sets, in one process', () => {
   const soak = new Soak(soakFixtures());
   const gc = getGc();
   const samples: MemorySample[] = [];
-  const iterations = Array.from({ length: ITERATIONS }, (_, k) => k + 1).flatMap((i) => ISA_NAMES.map((isa) => [i, isa] as const));
+  const iterations = Array.from({ length: ITERATIONS }, (_, k) => k + 1).flatMap((i) =>
+    ISA_NAMES.map((isa) => [i, isa] as const),
+  );
 
   const noLeaks = () => {
     expect(soak.totals.failures).toEqual([]);

@@ -65,7 +65,8 @@ function snapshot(p: Probed, addrs: bigint[]): Map<bigint, string> {
 function expectUnpatched(p: Probed, before: Map<bigint, string>): void {
   p.e.unregisterAll();
   expect(p.e.all.filter((k) => k.registered).map((k) => k.where)).toEqual([]);
-  for (const [a, bytes] of before) expect(hexBytes(p.m.mem.read(a, 4)), `bytes at 0x${a.toString(16)}`).toBe(bytes);
+  for (const [a, bytes] of before)
+    expect(hexBytes(p.m.mem.read(a, 4)), `bytes at 0x${a.toString(16)}`).toBe(bytes);
 }
 
 /** A guest word in the guest's byte order, for Regs.write. */
@@ -94,17 +95,26 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib'), addrOf(pr, 'print_udec')]);
       const drops: KretDropReason[] = [];
-      const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 20, dropHandler: (_ri, why) => void drops.push(why) });
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        { maxactive: 20, dropHandler: (_ri, why) => void drops.push(why) },
+      );
       const other = e.registerKprobe({ symbol: 'print_udec' });
       let hits = 0;
       // Registered after the return probe, so it runs first at each hit (newest first).
-      const p = e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: () => {
-          if (++hits === 5) throw new Error('boom');
+      const p = e.registerKprobe(
+        { symbol: 'fib' },
+        {
+          preHandler: () => {
+            if (++hits === 5) throw new Error('boom');
+          },
         },
-      });
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'error', message: 'the pre_handler of the probe at fib+0x0 threw: boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the pre_handler of the probe at fib+0x0 threw: boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect(out()).toBe('fib(10) = ');
       expect([p.nhit, other.nhit, rp.nhit]).toEqual([5, 1, 0]);
@@ -121,7 +131,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const p = e.registerKprobe({ symbol: 'fib' }, { postHandler: boom('boom') });
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'error', message: 'the post_handler of the probe at fib+0x0 threw: boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the post_handler of the probe at fib+0x0 threw: boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect(out()).toBe('fib(10) = ');
       expect([p.nhit, p.registered]).toEqual([1, false]);
@@ -134,15 +147,21 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       let asked = 0;
-      const p = e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: boom('boom'),
-        faultHandler: () => {
-          asked++;
-          throw new Error('fault handler boom');
+      const p = e.registerKprobe(
+        { symbol: 'fib' },
+        {
+          preHandler: boom('boom'),
+          faultHandler: () => {
+            asked++;
+            throw new Error('fault handler boom');
+          },
         },
-      });
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'error', message: 'the fault handler of the probe at fib+0x0 threw: fault handler boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the fault handler of the probe at fib+0x0 threw: fault handler boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect([asked, p.nhit]).toEqual([1, 1]);
       expectUnpatched(pr, before);
@@ -154,9 +173,17 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const store = addrOf(pr, 'write_bad', ISA[isa].store);
       const before = snapshot(pr, [store]);
       const traps: number[] = [];
-      const p = e.registerKprobe({ addr: store }, { faultHandler: (_p, _regs, trapnr) => void traps.push(trapnr) });
+      const p = e.registerKprobe(
+        { addr: store },
+        { faultHandler: (_p, _regs, trapnr) => void traps.push(trapnr) },
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: store, detail: 'invalid write at 0x8 (not mapped)' });
+      expect(stop).toMatchObject({
+        kind: 'signal',
+        signal: 11,
+        pc: store,
+        detail: 'invalid write at 0x8 (not mapped)',
+      });
       expect(traps).toEqual([ISA[isa].segvTrap]);
       expect(out()).toBe('writing to 0x8\n');
       // A guest fault is not a handler failure: the probe stays registered and armed.
@@ -172,12 +199,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const store = addrOf(pr, 'write_bad', ISA[isa].store);
       const before = snapshot(pr, [store]);
       let asked = 0;
-      const p = e.registerKprobe({ addr: store }, {
-        faultHandler: () => {
-          asked++;
-          throw new Error('fault handler boom');
+      const p = e.registerKprobe(
+        { addr: store },
+        {
+          faultHandler: () => {
+            asked++;
+            throw new Error('fault handler boom');
+          },
         },
-      });
+      );
       // A result, not an exception out of run(): the machine asks about this fault outside
       // any hook, where a thrown error would escape.
       const stop = m.run();
@@ -196,14 +226,20 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       let entries = 0;
-      const rp = e.registerKretprobe({ symbol: 'fib' }, {
-        maxactive: 20,
-        entryHandler: () => {
-          if (++entries === 3) throw new Error('entry boom');
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        {
+          maxactive: 20,
+          entryHandler: () => {
+            if (++entries === 3) throw new Error('entry boom');
+          },
         },
-      });
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'error', message: 'the entry handler of the probe at fib+0x0 threw: entry boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the entry handler of the probe at fib+0x0 threw: entry boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect(out()).toBe('fib(10) = ');
       expect([entries, rp.nhit, rp.registered]).toEqual([3, 0, false]);
@@ -218,9 +254,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const drops: KretDropReason[] = [];
-      const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 20, handler: boom('return boom'), dropHandler: (_ri, why) => void drops.push(why) });
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        { maxactive: 20, handler: boom('return boom'), dropHandler: (_ri, why) => void drops.push(why) },
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'error', message: 'the return handler of the probe at fib+0x0 threw: return boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the return handler of the probe at fib+0x0 threw: return boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect(out()).toBe('fib(5) = ');
       // The first return is fib(1)'s; fib(5)..fib(2) are still in flight and are dropped.
@@ -237,30 +279,39 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       let dropped = 0;
-      const rp = e.registerKretprobe({ symbol: 'fib' }, {
-        maxactive: 20,
-        dropHandler: () => {
-          dropped++;
-          throw new Error('drop boom');
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        {
+          maxactive: 20,
+          dropHandler: () => {
+            dropped++;
+            throw new Error('drop boom');
+          },
         },
-      });
+      );
       let hits = 0;
       let asked = 0;
       // Newest first: this runs before the return probe's entry at each hit.
-      e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: () => {
-          if (++hits === 3) e.unregisterKretprobe(rp);
+      e.registerKprobe(
+        { symbol: 'fib' },
+        {
+          preHandler: () => {
+            if (++hits === 3) e.unregisterKretprobe(rp);
+          },
+          faultHandler: () => {
+            asked++;
+            return 1;
+          },
         },
-        faultHandler: () => {
-          asked++;
-          return 1;
-        },
-      });
+      );
       const stop = m.run();
       // The drop handler's failure belongs to the return probe (no fault handler): the run
       // ended with it, and the enclosing probe's fault handler may not revive it. The task
       // deaths that end the run find no instance left to drop again.
-      expect(stop).toMatchObject({ kind: 'error', message: 'the drop handler of the probe at fib+0x0 threw: drop boom' });
+      expect(stop).toMatchObject({
+        kind: 'error',
+        message: 'the drop handler of the probe at fib+0x0 threw: drop boom',
+      });
       expect(shellStatus(stop)).toBe(125);
       expect([hits, asked, dropped, rp.registered]).toEqual([3, 0, 1, false]);
       expect(e.kretprobes().inFlight()).toBe(0);
@@ -273,14 +324,22 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const pr = probed(isa, 'ktest');
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'target')]);
-      const p = e.registerKprobe({ symbol: 'target' }, {
-        preHandler: (_p, regs) => {
-          regs.pc = UNMAPPED;
-          return 1;
+      const p = e.registerKprobe(
+        { symbol: 'target' },
+        {
+          preHandler: (_p, regs) => {
+            regs.pc = UNMAPPED;
+            return 1;
+          },
         },
-      });
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: UNMAPPED, detail: `jump to unmapped address at 0x${UNMAPPED.toString(16)}` });
+      expect(stop).toMatchObject({
+        kind: 'signal',
+        signal: 11,
+        pc: UNMAPPED,
+        detail: `jump to unmapped address at 0x${UNMAPPED.toString(16)}`,
+      });
       expect(shellStatus(stop)).toBe(139);
       expect(out()).toBe('target = ');
       expect([p.nhit, p.registered]).toEqual([1, true]);
@@ -293,13 +352,16 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'target')]);
       let post = 0;
-      const p = e.registerKprobe({ symbol: 'target' }, {
-        preHandler: (_p, regs) => {
-          regs.pc = UNMAPPED;
-          return 0;
+      const p = e.registerKprobe(
+        { symbol: 'target' },
+        {
+          preHandler: (_p, regs) => {
+            regs.pc = UNMAPPED;
+            return 0;
+          },
+          postHandler: () => void post++,
         },
-        postHandler: () => void post++,
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe(KTEST_OUT);
       expect([p.nhit, post]).toEqual([1, 1]);
@@ -310,10 +372,19 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const pr = probed(isa, 'ktest');
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'target')]);
-      const p = e.registerKprobe({ symbol: 'target' }, { preHandler: (_p, regs) => void regs.set(ISA[isa].sp, 0x10n) });
+      const p = e.registerKprobe(
+        { symbol: 'target' },
+        { preHandler: (_p, regs) => void regs.set(ISA[isa].sp, 0x10n) },
+      );
       const stop = m.run();
-      expect(stop).toMatchObject({ kind: 'signal', signal: 11, detail: expect.stringMatching(/^invalid (read|write) at 0x[12][0-9a-f] \(not mapped\)$/) });
-      expect(stop.kind === 'signal' && m.symbols.format(stop.pc)).toMatch(new RegExp(`^${ISA[isa].spFault.replace('+', '\\+')}/`));
+      expect(stop).toMatchObject({
+        kind: 'signal',
+        signal: 11,
+        detail: expect.stringMatching(/^invalid (read|write) at 0x[12][0-9a-f] \(not mapped\)$/),
+      });
+      expect(stop.kind === 'signal' && m.symbols.format(stop.pc)).toMatch(
+        new RegExp(`^${ISA[isa].spFault.replace('+', '\\+')}/`),
+      );
       expect(out()).toBe('target = ');
       expect([p.nhit, p.registered]).toEqual([1, true]);
       expect(e.status(1000)).toBeUndefined();
@@ -325,7 +396,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const ret = addrOf(pr, 'target', ISA[isa].targetRet);
       const before = snapshot(pr, [ret]);
-      const p = e.registerKprobe({ addr: ret }, { preHandler: (_p, regs) => void regs.set(ISA[isa].ret, 0xcafebaben) });
+      const p = e.registerKprobe(
+        { addr: ret },
+        { preHandler: (_p, regs) => void regs.set(ISA[isa].ret, 0xcafebaben) },
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe(`target = ${0xcafebaben}\ntarget2 = ${V / 3n + 1n}\nrecursed_target = ${V / 3n}\n`);
       expect(p.nhit).toBe(1);
@@ -366,14 +440,17 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
           refused.push(`${what} ${err.code}`);
         }
       };
-      const p = e.registerKprobe({ addr: long }, {
-        preHandler: (_p, regs) => {
-          tryWrite(regs, 'first byte', long, new Uint8Array([0]));
-          tryWrite(regs, 'last byte', long + ISA[isa].long.last - ISA[isa].long.at, new Uint8Array([0]));
-          tryWrite(regs, 'straddling the start', long - 2n, new Uint8Array(4));
-          tryWrite(regs, 'past the end', after, regs.read(after, 2)); // allowed: the same bytes back
+      const p = e.registerKprobe(
+        { addr: long },
+        {
+          preHandler: (_p, regs) => {
+            tryWrite(regs, 'first byte', long, new Uint8Array([0]));
+            tryWrite(regs, 'last byte', long + ISA[isa].long.last - ISA[isa].long.at, new Uint8Array([0]));
+            tryWrite(regs, 'straddling the start', long - 2n, new Uint8Array(4));
+            tryWrite(regs, 'past the end', after, regs.read(after, 2)); // allowed: the same bytes back
+          },
         },
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe(KTEST_OUT);
       expect(refused).toEqual(['first byte EINVAL', 'last byte EINVAL', 'straddling the start EINVAL']);
@@ -387,17 +464,23 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
       const drops: KretDropReason[] = [];
-      const rp = e.registerKretprobe({ symbol: 'inner' }, { handler: boom('no return handler expected'), dropHandler: (_ri, why) => void drops.push(why) });
+      const rp = e.registerKretprobe(
+        { symbol: 'inner' },
+        { handler: boom('no return handler expected'), dropHandler: (_ri, why) => void drops.push(why) },
+      );
       const tramp = e.kretprobes().trampoline;
       let slot = 0n;
       // leaf_sum is called from inner: inner's return address (the trampoline) is on the stack
       // on every ISA by then (ppc64 saved LR in its caller's frame).
-      e.registerKprobe({ symbol: 'leaf_sum' }, {
-        preHandler: (_p, regs) => {
-          slot = stackWordHolding(regs, tramp, m.isa.wordSize);
-          regs.write(slot, wordBytes(m, UNMAPPED));
+      e.registerKprobe(
+        { symbol: 'leaf_sum' },
+        {
+          preHandler: (_p, regs) => {
+            slot = stackWordHolding(regs, tramp, m.isa.wordSize);
+            regs.write(slot, wordBytes(m, UNMAPPED));
+          },
         },
-      });
+      );
       const stop = m.run();
       expect(slot).not.toBe(0n);
       expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: UNMAPPED });
@@ -414,16 +497,23 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
       const tramp = e.kretprobes().trampoline;
       let drops = 0;
-      const rp = e.registerKretprobe({ symbol: 'inner' }, {
-        handler: boom('no return handler expected'),
-        dropHandler: () => {
-          drops++;
-          throw new Error('drop handler boom');
+      const rp = e.registerKretprobe(
+        { symbol: 'inner' },
+        {
+          handler: boom('no return handler expected'),
+          dropHandler: () => {
+            drops++;
+            throw new Error('drop handler boom');
+          },
         },
-      });
-      e.registerKprobe({ symbol: 'leaf_sum' }, {
-        preHandler: (_p, regs) => regs.write(stackWordHolding(regs, tramp, m.isa.wordSize), wordBytes(m, UNMAPPED)),
-      });
+      );
+      e.registerKprobe(
+        { symbol: 'leaf_sum' },
+        {
+          preHandler: (_p, regs) =>
+            regs.write(stackWordHolding(regs, tramp, m.isa.wordSize), wordBytes(m, UNMAPPED)),
+        },
+      );
       const stop = m.run();
       expect(stop).toMatchObject({ kind: 'error', tid: 1000 });
       expect(stop.kind === 'error' && stop.message).toMatch(/drop handler boom/);
@@ -438,14 +528,20 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
       const drops: KretDropReason[] = [];
-      const rp = e.registerKretprobe({ symbol: 'inner' }, { handler: boom('no return handler expected'), dropHandler: (_ri, why) => void drops.push(why) });
+      const rp = e.registerKretprobe(
+        { symbol: 'inner' },
+        { handler: boom('no return handler expected'), dropHandler: (_ri, why) => void drops.push(why) },
+      );
       const k = e.kretprobes();
-      e.registerKprobe({ symbol: 'leaf_sum' }, {
-        preHandler: (_p, regs) => {
-          const slot = stackWordHolding(regs, k.trampoline, m.isa.wordSize);
-          regs.write(slot, wordBytes(m, k.instances(regs.tid)[0]!.retAddr));
+      e.registerKprobe(
+        { symbol: 'leaf_sum' },
+        {
+          preHandler: (_p, regs) => {
+            const slot = stackWordHolding(regs, k.trampoline, m.isa.wordSize);
+            regs.write(slot, wordBytes(m, k.instances(regs.tid)[0]!.retAddr));
+          },
         },
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('outer(5) = 1011\n');
       expect([rp.nhit, k.trampolineProbe.nhit]).toEqual([0, 0]);
@@ -456,28 +552,34 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
   });
 
   describe('handlers that register and unregister probes', () => {
-    it.each([1, 3])('a pre_handler unregistering its own probe on hit %i: no post_handler after it, the code restored at once', (on) => {
-      const pr = probed(isa, 'fib', ['5']);
-      const { m, e, out } = pr;
-      const fib = addrOf(pr, 'fib');
-      const before = snapshot(pr, [fib]);
-      let post = 0;
-      let bytesAfter: string | undefined;
-      const p = e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: (self, regs) => {
-          if (self.nhit === on) {
-            e.unregisterKprobe(self);
-            bytesAfter = hexBytes(regs.read(fib, 4));
-          }
-        },
-        postHandler: () => void post++,
-      });
-      expect(m.run()).toEqual({ kind: 'exit', status: 0 });
-      expect(out()).toBe('fib(5) = 5\n');
-      expect([p.nhit, post, p.registered]).toEqual([on, on - 1, false]);
-      expect(bytesAfter).toBe(before.get(fib));
-      expectUnpatched(pr, before);
-    });
+    it.each([1, 3])(
+      'a pre_handler unregistering its own probe on hit %i: no post_handler after it, the code restored at once',
+      (on) => {
+        const pr = probed(isa, 'fib', ['5']);
+        const { m, e, out } = pr;
+        const fib = addrOf(pr, 'fib');
+        const before = snapshot(pr, [fib]);
+        let post = 0;
+        let bytesAfter: string | undefined;
+        const p = e.registerKprobe(
+          { symbol: 'fib' },
+          {
+            preHandler: (self, regs) => {
+              if (self.nhit === on) {
+                e.unregisterKprobe(self);
+                bytesAfter = hexBytes(regs.read(fib, 4));
+              }
+            },
+            postHandler: () => void post++,
+          },
+        );
+        expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+        expect(out()).toBe('fib(5) = 5\n');
+        expect([p.nhit, post, p.registered]).toEqual([on, on - 1, false]);
+        expect(bytesAfter).toBe(before.get(fib));
+        expectUnpatched(pr, before);
+      },
+    );
 
     it('a pre_handler unregistering a probe elsewhere: that one fires no more', () => {
       const pr = probed(isa, 'fib', ['5']);
@@ -498,14 +600,20 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const ran: string[] = [];
-      const b = e.registerKprobe({ symbol: 'fib' }, { preHandler: () => void ran.push('b'), postHandler: () => void ran.push('b.post') });
+      const b = e.registerKprobe(
+        { symbol: 'fib' },
+        { preHandler: () => void ran.push('b'), postHandler: () => void ran.push('b.post') },
+      );
       // Newest first: a runs before b.
-      const a = e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: () => {
-          ran.push('a');
-          e.unregisterKprobe(b);
+      const a = e.registerKprobe(
+        { symbol: 'fib' },
+        {
+          preHandler: () => {
+            ran.push('a');
+            e.unregisterKprobe(b);
+          },
         },
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(5) = 5\n');
       expect(ran).toEqual(Array(15).fill('a'));
@@ -518,12 +626,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib'), addrOf(pr, 'print_udec')]);
       const made: Kprobe[] = [];
-      const p = e.registerKprobe({ symbol: 'fib' }, {
-        preHandler: () => {
-          if (made.length > 0) return;
-          made.push(e.registerKprobe({ symbol: 'print_udec' }), e.registerKprobe({ symbol: 'fib' }));
+      const p = e.registerKprobe(
+        { symbol: 'fib' },
+        {
+          preHandler: () => {
+            if (made.length > 0) return;
+            made.push(e.registerKprobe({ symbol: 'print_udec' }), e.registerKprobe({ symbol: 'fib' }));
+          },
         },
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(5) = 5\n');
       const [elsewhere, same] = made;
@@ -556,7 +667,8 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const elsewhere = e.registerKprobe({ symbol: 'print_udec' }, handlers);
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(5) = 5\n');
-      const msg = 'EEXIST: a probe with these handlers is already registered at fib+0x0: unregister it before registering it again';
+      const msg =
+        'EEXIST: a probe with these handlers is already registered at fib+0x0: unregister it before registering it again';
       expect(refusals).toEqual([msg, msg]);
       expect([p.nhit, twin.nhit, elsewhere.nhit]).toEqual([15, 15, 2]);
       // Once unregistered, the same handlers may come back.
@@ -570,7 +682,9 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       e.maxProbes = 2;
       const a = e.registerKprobe({ symbol: 'fib' }, {});
       const rp = e.registerKretprobe({ symbol: 'main' }, {}); // its entry probe is the second; the trampoline's is not counted
-      expect(() => e.registerKprobe({ symbol: 'fib', offset: 1 }, {})).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+      expect(() => e.registerKprobe({ symbol: 'fib', offset: 1 }, {})).toThrow(
+        expect.objectContaining({ code: 'ENOSPC' }),
+      );
       e.unregisterKprobe(a);
       const b = e.registerKprobe({ symbol: 'fib' }, {});
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
@@ -586,7 +700,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const options: KretprobeOptions = { maxactive: 20, handler: () => void returns++ };
       const rp = e.registerKretprobe({ symbol: 'fib' }, options);
       expect(() => e.registerKretprobe({ symbol: 'fib' }, options)).toThrow(
-        new ProbeError('EEXIST', 'a return probe with these options is already registered on fib: unregister it before registering it again'),
+        new ProbeError(
+          'EEXIST',
+          'a return probe with these options is already registered on fib: unregister it before registering it again',
+        ),
       );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(5) = 5\n');
@@ -600,20 +717,32 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const drops: string[] = [];
       let entries = 0;
-      const rp = e.registerKretprobe({ symbol: 'fib' }, {
-        maxactive: 20,
-        dataSize: 4,
-        entryHandler: (ri, regs) => {
-          new DataView(ri.data.buffer).setUint32(0, Number(regs.arg(1) & 0xffffffffn));
-          if (++entries === 5) e.unregisterKretprobe(rp);
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        {
+          maxactive: 20,
+          dataSize: 4,
+          entryHandler: (ri, regs) => {
+            new DataView(ri.data.buffer).setUint32(0, Number(regs.arg(1) & 0xffffffffn));
+            if (++entries === 5) e.unregisterKretprobe(rp);
+          },
+          handler: boom('no return handler expected'),
+          // An instance dropped as unregistered has no owner any more.
+          dropHandler: (ri, why) =>
+            void drops.push(
+              `fib(${new DataView(ri.data.buffer).getUint32(0)}) ${why}${ri.rp ? ' (owned)' : ''}`,
+            ),
         },
-        handler: boom('no return handler expected'),
-        // An instance dropped as unregistered has no owner any more.
-        dropHandler: (ri, why) => void drops.push(`fib(${new DataView(ri.data.buffer).getUint32(0)}) ${why}${ri.rp ? ' (owned)' : ''}`),
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(10) = 55\n');
-      expect(drops).toEqual(['fib(10) unregistered', 'fib(9) unregistered', 'fib(8) unregistered', 'fib(7) unregistered', 'fib(6) unregistered']);
+      expect(drops).toEqual([
+        'fib(10) unregistered',
+        'fib(9) unregistered',
+        'fib(8) unregistered',
+        'fib(7) unregistered',
+        'fib(6) unregistered',
+      ]);
       expect([entries, rp.nhit, rp.registered]).toEqual([5, 0, false]);
       expect(e.kretprobes().inFlight()).toBe(0);
       expectUnpatched(pr, before);
@@ -624,13 +753,16 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const drops: KretDropReason[] = [];
-      const rp = e.registerKretprobe({ symbol: 'fib' }, {
-        maxactive: 20,
-        handler: () => {
-          if (rp.nhit === 5) e.unregisterKretprobe(rp);
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        {
+          maxactive: 20,
+          handler: () => {
+            if (rp.nhit === 5) e.unregisterKretprobe(rp);
+          },
+          dropHandler: (_ri, why) => void drops.push(why),
         },
-        dropHandler: (_ri, why) => void drops.push(why),
-      });
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(10) = 55\n');
       // The fifth return is fib(3)'s (after fib(1), fib(0), fib(2), fib(1)): fib(10)..fib(4) are in flight.
@@ -646,7 +778,14 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa)
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
       const drops: string[] = [];
       const mk = (name: string, handler?: () => void) =>
-        e.registerKretprobe({ symbol: 'fib' }, { maxactive: 20, ...(handler ? { handler } : {}), dropHandler: (ri, why) => void drops.push(`${name} ${why}${ri.rp ? ' (owned)' : ''}`) });
+        e.registerKretprobe(
+          { symbol: 'fib' },
+          {
+            maxactive: 20,
+            ...(handler ? { handler } : {}),
+            dropHandler: (ri, why) => void drops.push(`${name} ${why}${ri.rp ? ' (owned)' : ''}`),
+          },
+        );
       let b: Kretprobe | undefined;
       const a = mk('a', () => {
         if (a.nhit === 1) e.unregisterKretprobe(b!);

@@ -19,11 +19,52 @@ import { checkAndClose, executionCounts, probed } from './support.js';
 afterEach(checkAndClose);
 
 const FIXTURE = { x86_64: 'dispstep', i386: 'dispstep', ppc64: 'branches' } as const;
-const cases = (name: string) => [...expected(name).stdout.matchAll(/^(test_\w+) ok$/gm)].map((m) => m[1]!).filter((c, i, a) => a.indexOf(c) === i);
+const cases = (name: string) =>
+  [...expected(name).stdout.matchAll(/^(test_\w+) ok$/gm)]
+    .map((m) => m[1]!)
+    .filter((c, i, a) => a.indexOf(c) === i);
 const MUST_HAVE = {
-  x86_64: ['test_call', 'test_jcc_taken', 'test_jcc_not_taken', 'test_loop', 'test_ret_imm16', 'test_call_indirect_mem', 'test_jmp_indirect_mem', 'test_pushf', 'test_rep_ret', 'test_rip_load', 'test_rip_store', 'test_syscall'],
-  i386: ['test_call', 'test_jcc_taken', 'test_jcc_not_taken', 'test_loop', 'test_ret_imm16', 'test_call_indirect_mem', 'test_jmp_indirect_mem', 'test_pushf', 'test_rep_ret', 'test_rip_load', 'test_rip_store', 'test_syscall'],
-  ppc64: ['test_bl', 'test_b', 'test_bc_taken', 'test_bc_not_taken', 'test_bdnz_taken', 'test_bdnz_loop', 'test_blr', 'test_bctrl', 'test_bclrl', 'test_bcl', 'test_sc'],
+  x86_64: [
+    'test_call',
+    'test_jcc_taken',
+    'test_jcc_not_taken',
+    'test_loop',
+    'test_ret_imm16',
+    'test_call_indirect_mem',
+    'test_jmp_indirect_mem',
+    'test_pushf',
+    'test_rep_ret',
+    'test_rip_load',
+    'test_rip_store',
+    'test_syscall',
+  ],
+  i386: [
+    'test_call',
+    'test_jcc_taken',
+    'test_jcc_not_taken',
+    'test_loop',
+    'test_ret_imm16',
+    'test_call_indirect_mem',
+    'test_jmp_indirect_mem',
+    'test_pushf',
+    'test_rep_ret',
+    'test_rip_load',
+    'test_rip_store',
+    'test_syscall',
+  ],
+  ppc64: [
+    'test_bl',
+    'test_b',
+    'test_bc_taken',
+    'test_bc_not_taken',
+    'test_bdnz_taken',
+    'test_bdnz_loop',
+    'test_blr',
+    'test_bctrl',
+    'test_bclrl',
+    'test_bcl',
+    'test_sc',
+  ],
 };
 
 describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
@@ -32,7 +73,8 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   const CASES = cases(name);
   // How often each case's first instruction runs (loops run it several times a pass).
   const { counts } = executionCounts(isa, name, []);
-  const runs = (m: { symbols: { lookup(n: string): { addr: bigint } | undefined } }, c: string) => counts.get(m.symbols.lookup(c)!.addr) ?? 0;
+  const runs = (m: { symbols: { lookup(n: string): { addr: bigint } | undefined } }, c: string) =>
+    counts.get(m.symbols.lookup(c)!.addr) ?? 0;
   it('the fixture names every class', () => {
     for (const c of MUST_HAVE[isa]) expect(CASES).toContain(c);
   });
@@ -66,7 +108,8 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
   /** The correct arch with setupSinglestep for branches replaced. */
   const broken = (setup: KprobeArch<PpcAinsn>['setupSinglestep']): KprobeArch<PpcAinsn> => ({
     ...good,
-    setupSinglestep: (cpu, a, addr, slot, st) => (a.cls === 'branch' ? setup(cpu, a, addr, slot, st) : good.setupSinglestep(cpu, a, addr, slot, st)),
+    setupSinglestep: (cpu, a, addr, slot, st) =>
+      a.cls === 'branch' ? setup(cpu, a, addr, slot, st) : good.setupSinglestep(cpu, a, addr, slot, st),
   });
   const lk = (a: PpcAinsn) => (a.insn & 1) === 1;
   const decrements = (a: PpcAinsn) => a.insn >>> 26 !== 18 && ((a.insn >>> 21) & 4) === 0;
@@ -79,28 +122,65 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
       return plan;
     });
   const MUTANTS: [string, KprobeArch<PpcAinsn>, string[]][] = [
-    ['LR not set by linking branches', unchanged(PPC_REG.lr, lk), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
-    ['LR pointing into the slot (slot + 4)', broken((cpu, a, addr, slot, st) => {
-      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
-      if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4n);
-      return plan;
-    }), ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl']],
-    ['CTR decremented twice (2.6.12: stepped, then emulated)', broken((cpu, a, addr, slot, st) => {
-      if (decrements(a)) cpu.regWrite(PPC_REG.ctr, cpu.regRead(PPC_REG.ctr) - 1n);
-      return good.setupSinglestep(cpu, a, addr, slot, st);
-    }), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
-    ['CTR not decremented', unchanged(PPC_REG.ctr, decrements), ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr']],
-    ['target relative to the slot', broken((cpu, a, addr, slot, st) => {
-      const plan = good.setupSinglestep(cpu, a, addr, slot, st);
-      const relative = (a.insn & 2) === 0 && (a.insn >>> 26 === 18 || a.insn >>> 26 === 16);
-      const pc = cpu.regRead(PPC_REG.pc);
-      if (relative && pc !== addr + 4n) cpu.regWrite(PPC_REG.pc, pc - addr + slot);
-      return plan;
-    }), ['test_bl', 'test_lbl', 'test_b', 'test_b_back', 'test_bc_taken', 'test_bdnz_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf']],
-    ['branches stepped in the slot like other instructions', { ...good, setupSinglestep: (cpu, a, addr, slot, st) => good.setupSinglestep(cpu, { ...a, cls: a.cls === 'branch' ? 'step' : a.cls }, addr, slot, st) },
+    [
+      'LR not set by linking branches',
+      unchanged(PPC_REG.lr, lk),
+      ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl'],
+    ],
+    [
+      'LR pointing into the slot (slot + 4)',
+      broken((cpu, a, addr, slot, st) => {
+        const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+        if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4n);
+        return plan;
+      }),
+      ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl'],
+    ],
+    [
+      'CTR decremented twice (2.6.12: stepped, then emulated)',
+      broken((cpu, a, addr, slot, st) => {
+        if (decrements(a)) cpu.regWrite(PPC_REG.ctr, cpu.regRead(PPC_REG.ctr) - 1n);
+        return good.setupSinglestep(cpu, a, addr, slot, st);
+      }),
+      ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr'],
+    ],
+    [
+      'CTR not decremented',
+      unchanged(PPC_REG.ctr, decrements),
+      ['test_bdnz_taken', 'test_bdnz_not_taken', 'test_bdnz_loop', 'test_bdz', 'test_bdnzf', 'test_bdnzlr'],
+    ],
+    [
+      'target relative to the slot',
+      broken((cpu, a, addr, slot, st) => {
+        const plan = good.setupSinglestep(cpu, a, addr, slot, st);
+        const relative = (a.insn & 2) === 0 && (a.insn >>> 26 === 18 || a.insn >>> 26 === 16);
+        const pc = cpu.regRead(PPC_REG.pc);
+        if (relative && pc !== addr + 4n) cpu.regWrite(PPC_REG.pc, pc - addr + slot);
+        return plan;
+      }),
+      [
+        'test_bl',
+        'test_lbl',
+        'test_b',
+        'test_b_back',
+        'test_bc_taken',
+        'test_bdnz_taken',
+        'test_bdnz_loop',
+        'test_bdz',
+        'test_bdnzf',
+      ],
+    ],
+    [
+      'branches stepped in the slot like other instructions',
+      {
+        ...good,
+        setupSinglestep: (cpu, a, addr, slot, st) =>
+          good.setupSinglestep(cpu, { ...a, cls: a.cls === 'branch' ? 'step' : a.cls }, addr, slot, st),
+      },
       // blr and bctr have absolute targets: run from the slot they land right (the trap after
       // the copy is skipped, the step never ends, which the invariants would report).
-      ['test_bl', 'test_b', 'test_bc_taken', 'test_bdnz_taken', 'test_bctrl', 'test_bclrl', 'test_bcl']],
+      ['test_bl', 'test_b', 'test_bc_taken', 'test_bdnz_taken', 'test_bctrl', 'test_bclrl', 'test_bcl'],
+    ],
   ];
   it.each(MUTANTS)('%s', (_n, arch, victims) => {
     for (const c of victims) {
@@ -111,7 +191,11 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
       const caught = stop.kind !== 'exit' || stop.status !== 0 || out().includes(`${c} FAIL`);
       expect(caught, `${c} passes with the broken fix-up`).toBe(true);
       // Only the probed case is affected: no other case fails.
-      expect(out().split('\n').filter((l) => l.endsWith(' FAIL') && !l.startsWith(`${c} `))).toEqual([]);
+      expect(
+        out()
+          .split('\n')
+          .filter((l) => l.endsWith(' FAIL') && !l.startsWith(`${c} `)),
+      ).toEqual([]);
     }
   });
 });

@@ -20,46 +20,57 @@ const OPTIONS: Record<string, { quantum?: number; maxInsns?: number }> = {};
 const ARGS: Record<string, string[]> = { regloop: ['3000'], fib: ['15'] };
 
 describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
-  it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))('%s: unchanged output, hit counts equal the oracle', (name) => {
-    const args = ARGS[name] ?? fixtureArgs(name);
-    const opts = OPTIONS[name] ?? {};
-    const oracle = executionCounts(isa, name, args, opts);
-    const { m, e, out } = probed(isa, name, args, opts);
-    const addrs = instructionBoundaries(m);
-    const probes = addrs.map((addr) => e.registerKprobe({ addr }, { preHandler: () => 0, postHandler: () => {} }));
-    const stop = m.run();
-    expect(out()).toBe(oracle.stdout);
-    expect(stop).toEqual(oracle.stop);
-    const { counts } = oracle;
-    const wrong = probes
-      .map((p) => ({ at: m.symbols.format(p.addr), hits: p.nhit, executed: counts.get(p.addr) ?? 0 }))
-      .filter((r) => r.hits !== r.executed);
-    expect(wrong).toEqual([]);
-    expect(probes.length).toBeGreaterThan(20);
-  });
+  it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))(
+    '%s: unchanged output, hit counts equal the oracle',
+    (name) => {
+      const args = ARGS[name] ?? fixtureArgs(name);
+      const opts = OPTIONS[name] ?? {};
+      const oracle = executionCounts(isa, name, args, opts);
+      const { m, e, out } = probed(isa, name, args, opts);
+      const addrs = instructionBoundaries(m);
+      const probes = addrs.map((addr) =>
+        e.registerKprobe({ addr }, { preHandler: () => 0, postHandler: () => {} }),
+      );
+      const stop = m.run();
+      expect(out()).toBe(oracle.stdout);
+      expect(stop).toEqual(oracle.stop);
+      const { counts } = oracle;
+      const wrong = probes
+        .map((p) => ({ at: m.symbols.format(p.addr), hits: p.nhit, executed: counts.get(p.addr) ?? 0 }))
+        .filter((r) => r.hits !== r.executed);
+      expect(wrong).toEqual([]);
+      expect(probes.length).toBeGreaterThan(20);
+    },
+  );
 
   // Pre-handlers only, so the booster may run copies straight from their slots: the hits,
   // in order and by task, and the program's output must be the same with it off.
-  it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))('%s: booster on and off give the same hit sequence and output', (name) => {
-    const args = ARGS[name] ?? fixtureArgs(name);
-    const runs = [true, false].map((booster) => {
-      const { m, e, out } = probed(isa, name, args, OPTIONS[name] ?? {});
-      e.booster = booster;
-      let hash = 0n;
-      let hits = 0;
-      for (const addr of instructionBoundaries(m))
-        e.registerKprobe({ addr }, {
-          preHandler: (_p, regs) => {
-            hits++;
-            hash = BigInt.asUintN(64, hash * 1000003n + addr * 31n + BigInt(regs.tid));
-          },
-        });
-      const stop = m.run();
-      return { run: { stop, out: out(), hits, hash: hash.toString(16) }, boosted: e.nboosted };
-    });
-    expect(runs[0]!.run).toEqual(runs[1]!.run);
-    expect(runs[0]!.run.hits).toBeGreaterThan(100);
-    expect(runs[0]!.boosted).toBeGreaterThan(0);
-    expect(runs[1]!.boosted).toBe(0);
-  });
+  it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))(
+    '%s: booster on and off give the same hit sequence and output',
+    (name) => {
+      const args = ARGS[name] ?? fixtureArgs(name);
+      const runs = [true, false].map((booster) => {
+        const { m, e, out } = probed(isa, name, args, OPTIONS[name] ?? {});
+        e.booster = booster;
+        let hash = 0n;
+        let hits = 0;
+        for (const addr of instructionBoundaries(m))
+          e.registerKprobe(
+            { addr },
+            {
+              preHandler: (_p, regs) => {
+                hits++;
+                hash = BigInt.asUintN(64, hash * 1000003n + addr * 31n + BigInt(regs.tid));
+              },
+            },
+          );
+        const stop = m.run();
+        return { run: { stop, out: out(), hits, hash: hash.toString(16) }, boosted: e.nboosted };
+      });
+      expect(runs[0]!.run).toEqual(runs[1]!.run);
+      expect(runs[0]!.run.hits).toBeGreaterThan(100);
+      expect(runs[0]!.boosted).toBeGreaterThan(0);
+      expect(runs[1]!.boosted).toBe(0);
+    },
+  );
 });

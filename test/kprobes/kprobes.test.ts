@@ -11,7 +11,11 @@ const V = 305419896n; // the ktest fixture's default argument
 
 /** What differs per ISA: how a function returns, what a misaligned probe says, trap numbers. */
 const ISA = {
-  x86_64: { midInsn: /target\+0x1\/0x[0-9a-f]+ is not an instruction boundary/, segvTrap: 14, ret: x86Return },
+  x86_64: {
+    midInsn: /target\+0x1\/0x[0-9a-f]+ is not an instruction boundary/,
+    segvTrap: 14,
+    ret: x86Return,
+  },
   i386: { midInsn: /target\+0x1\/0x[0-9a-f]+ is not an instruction boundary/, segvTrap: 14, ret: x86Return },
   ppc64: { midInsn: /0x[0-9a-f]+ is not 4-byte aligned/, segvTrap: 0x300, ret: ppcReturn },
 } as const;
@@ -41,14 +45,17 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const { m, e, out } = probed(isa, 'ktest');
     let preh = 0n;
     let posth = 0n;
-    const p = e.registerKprobe({ symbol: 'target' }, {
-      preHandler: (_p, regs) => {
-        preh = regs.arg(1) / 3n;
+    const p = e.registerKprobe(
+      { symbol: 'target' },
+      {
+        preHandler: (_p, regs) => {
+          preh = regs.arg(1) / 3n;
+        },
+        postHandler: (_p, regs) => {
+          posth = regs.arg(1) / 3n + 1n; // the argument is untouched by the first instruction
+        },
       },
-      postHandler: (_p, regs) => {
-        posth = regs.arg(1) / 3n + 1n; // the argument is untouched by the first instruction
-      },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(preh).toBe(V / 3n);
     expect(posth).toBe(V / 3n + 1n);
@@ -71,18 +78,21 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     let pre = 0;
     let post = 0;
     let inner: bigint[] = [];
-    const p = e.registerKprobe({ symbol: 'recursed_target' }, {
-      preHandler: (_p, regs: Regs) => {
-        pre++;
-        expect(e.status(regs.tid)).toBe('HIT_ACTIVE');
-        inner.push(regs.callGuest('recursed_target', 9n));
+    const p = e.registerKprobe(
+      { symbol: 'recursed_target' },
+      {
+        preHandler: (_p, regs: Regs) => {
+          pre++;
+          expect(e.status(regs.tid)).toBe('HIT_ACTIVE');
+          inner.push(regs.callGuest('recursed_target', 9n));
+        },
+        postHandler: (_p, regs: Regs) => {
+          post++;
+          expect(e.status(regs.tid)).toBe('HIT_SSDONE');
+          inner.push(regs.callGuest('recursed_target', 30n));
+        },
       },
-      postHandler: (_p, regs: Regs) => {
-        post++;
-        expect(e.status(regs.tid)).toBe('HIT_SSDONE');
-        inner.push(regs.callGuest('recursed_target', 30n));
-      },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect([pre, post]).toEqual([1, 1]);
     expect(p.nmissed).toBe(2);
@@ -96,13 +106,16 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const { m, e, out } = probed(isa, 'ktest');
     let post = 0;
     // Emulate `return 7` from target.
-    e.registerKprobe({ symbol: 'target' }, {
-      preHandler: (_p, regs) => {
-        ISA[isa].ret(regs, 7n, m.isa.wordSize);
-        return 1;
+    e.registerKprobe(
+      { symbol: 'target' },
+      {
+        preHandler: (_p, regs) => {
+          ISA[isa].ret(regs, 7n, m.isa.wordSize);
+          return 1;
+        },
+        postHandler: () => void post++,
       },
-      postHandler: () => void post++,
-    });
+    );
     m.run();
     expect(post).toBe(0);
     expect(out()).toContain('target = 7\n');
@@ -125,7 +138,9 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const { m, e } = probed(isa, 'ktest');
     const t = m.symbols.lookup('target')!;
     expect(() => e.registerKprobe({ addr: t.addr + 1n })).toThrow(ISA[isa].midInsn);
-    expect(() => e.registerKprobe({ symbol: 'no_such_function' })).toThrow(/no function named 'no_such_function'/);
+    expect(() => e.registerKprobe({ symbol: 'no_such_function' })).toThrow(
+      /no function named 'no_such_function'/,
+    );
     expect(() => e.registerKprobe({ symbol: 'target', offset: 0x10000 })).toThrow(/beyond the end of target/);
     expect(e.checkInvariants()).toEqual([]);
   });
@@ -134,7 +149,11 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const pr = probed(isa, 'fib', ['5']);
     const { m, e, out } = pr;
     const order: string[] = [];
-    const mk = (n: string) => e.registerKprobe({ symbol: 'fib' }, { preHandler: () => void order.push(n), postHandler: () => void order.push(`${n}.post`) });
+    const mk = (n: string) =>
+      e.registerKprobe(
+        { symbol: 'fib' },
+        { preHandler: () => void order.push(n), postHandler: () => void order.push(`${n}.post`) },
+      );
     const addr = m.symbols.lookup('fib')!.addr;
     const orig = m.mem.read(addr, 4);
     const a = mk('a');
@@ -159,18 +178,24 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const { m, e, out } = pr;
     let hits = 0;
     let again: ReturnType<typeof e.registerKprobe> | undefined;
-    const p = e.registerKprobe({ symbol: 'fib' }, {
-      preHandler: (self) => {
-        hits++;
-        if (hits === 5) e.unregisterKprobe(self);
+    const p = e.registerKprobe(
+      { symbol: 'fib' },
+      {
+        preHandler: (self) => {
+          hits++;
+          if (hits === 5) e.unregisterKprobe(self);
+        },
       },
-    });
+    );
     // A second probe re-registers fib's probe when main's loop... simplest: on `print_udec`.
-    e.registerKprobe({ symbol: 'print_str' }, {
-      preHandler: () => {
-        if (!again) again = e.registerKprobe({ symbol: 'fib' }, {});
+    e.registerKprobe(
+      { symbol: 'print_str' },
+      {
+        preHandler: () => {
+          if (!again) again = e.registerKprobe({ symbol: 'fib' }, {});
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(hits).toBe(5);
     expect(p.registered).toBe(false);
@@ -183,7 +208,14 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
     const { m, e } = probed(isa, 'fib', ['10']);
     const addr = m.symbols.lookup('fib')!.addr;
     const orig = m.mem.read(addr, 4);
-    e.registerKprobe({ symbol: 'fib' }, { preHandler: () => { throw new Error('boom'); } });
+    e.registerKprobe(
+      { symbol: 'fib' },
+      {
+        preHandler: () => {
+          throw new Error('boom');
+        },
+      },
+    );
     const stop = m.run();
     expect(stop.kind).toBe('error');
     expect(shellStatus(stop)).toBe(125);
@@ -209,14 +241,19 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
   it('a fault_handler that handles a throwing handler lets the run go on', () => {
     const { m, e, out } = probed(isa, 'fib', ['6']);
     let faults = 0;
-    e.registerKprobe({ symbol: 'fib' }, {
-      preHandler: () => { throw new Error('boom'); },
-      faultHandler: (_p, _r, trapnr) => {
-        faults++;
-        expect(trapnr).toBe(ISA[isa].segvTrap);
-        return 1;
+    e.registerKprobe(
+      { symbol: 'fib' },
+      {
+        preHandler: () => {
+          throw new Error('boom');
+        },
+        faultHandler: (_p, _r, trapnr) => {
+          faults++;
+          expect(trapnr).toBe(ISA[isa].segvTrap);
+          return 1;
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(faults).toBe(25);
     expect(out()).toBe('fib(6) = 8\n');

@@ -45,13 +45,16 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     const { m, e, out } = probed(isa, 'ktest');
     const order: string[] = [];
     let rv = 0n;
-    const rp = e.registerKretprobe({ symbol: 'target' }, {
-      entryHandler: () => void order.push('entry'),
-      handler: (_ri, regs) => {
-        order.push('return');
-        rv = u32(regs.retval);
+    const rp = e.registerKretprobe(
+      { symbol: 'target' },
+      {
+        entryHandler: () => void order.push('entry'),
+        handler: (_ri, regs) => {
+          order.push('return');
+          rv = u32(regs.retval);
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(order).toEqual(['entry', 'return']);
     expect(rv).toBe(V / 3n);
@@ -62,10 +65,19 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('test_kretprobes: two return probes, on target and target2, see v/3 and v/3 + 1', () => {
     const { m, e } = probed(isa, 'ktest');
     const seen: [string, bigint][] = [];
-    e.registerKretprobe({ symbol: 'target' }, { handler: (_ri, regs) => void seen.push(['target', u32(regs.retval)]) });
-    e.registerKretprobe({ symbol: 'target2' }, { handler: (_ri, regs) => void seen.push(['target2', u32(regs.retval)]) });
+    e.registerKretprobe(
+      { symbol: 'target' },
+      { handler: (_ri, regs) => void seen.push(['target', u32(regs.retval)]) },
+    );
+    e.registerKretprobe(
+      { symbol: 'target2' },
+      { handler: (_ri, regs) => void seen.push(['target2', u32(regs.retval)]) },
+    );
     m.run();
-    expect(seen).toEqual([['target', V / 3n], ['target2', V / 3n + 1n]]);
+    expect(seen).toEqual([
+      ['target', V / 3n],
+      ['target2', V / 3n + 1n],
+    ]);
   });
 
   it('test_stacktrace_on_kretprobe: a stack trace from the return handler starts at the real return address', () => {
@@ -73,12 +85,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     const { m, e } = p;
     let trace: bigint[] = [];
     let real = 0n;
-    e.registerKretprobe({ symbol: 'inner' }, {
-      handler: (ri, regs) => {
-        trace = regs.stackTrace();
-        real = ri.retAddr;
+    e.registerKretprobe(
+      { symbol: 'inner' },
+      {
+        handler: (ri, regs) => {
+          trace = regs.stackTrace();
+          real = ri.retAddr;
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     const tramp = e.kretprobes().trampoline;
     expect(trace[0]).toBe(real);
@@ -93,18 +108,21 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     let outerRet = 0n;
     let innerRet = 0n;
     for (const f of ['outer', 'inner'])
-      e.registerKretprobe({ symbol: f }, {
-        handler: (ri, regs) => {
-          traces[f] = regs.stackTrace().map((a) => funcAt(p, a) ?? `0x${a.toString(16)}`);
-          if (f === 'outer') outerRet = ri.retAddr;
-          else {
-            innerRet = ri.retAddr;
-            // outer's return address is the trampoline while inner returns: the unwinder maps it.
-            const raw = e.arch.unwind(m.cpu, (a) => m.mem.readWord(a), 2);
-            expect(raw).toContain(e.kretprobes().trampoline);
-          }
+      e.registerKretprobe(
+        { symbol: f },
+        {
+          handler: (ri, regs) => {
+            traces[f] = regs.stackTrace().map((a) => funcAt(p, a) ?? `0x${a.toString(16)}`);
+            if (f === 'outer') outerRet = ri.retAddr;
+            else {
+              innerRet = ri.retAddr;
+              // outer's return address is the trampoline while inner returns: the unwinder maps it.
+              const raw = e.arch.unwind(m.cpu, (a) => m.mem.readWord(a), 2);
+              expect(raw).toContain(e.kretprobes().trampoline);
+            }
+          },
         },
-      });
+      );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(traces.inner!.slice(0, 2)).toEqual(['outer', 'main']);
     expect(traces.outer![0]).toBe('main');
@@ -116,15 +134,18 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('fib(15) with maxactive 100: 1973 returns, each with fib(n) of its own n (kept in the instance data)', () => {
     const { m, e } = probed(isa, 'fib', ['15']);
     const wrong: string[] = [];
-    const rp = e.registerKretprobe({ symbol: 'fib' }, {
-      maxactive: 100,
-      dataSize: 4,
-      entryHandler: (ri, regs) => void new DataView(ri.data.buffer).setUint32(0, Number(u32(regs.arg(1)))),
-      handler: (ri: KretprobeInstance, regs: Regs) => {
-        const n = new DataView(ri.data.buffer).getUint32(0);
-        if (u32(regs.retval) !== BigInt(fibv(n))) wrong.push(`fib(${n}) returned ${regs.retval}`);
+    const rp = e.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 100,
+        dataSize: 4,
+        entryHandler: (ri, regs) => void new DataView(ri.data.buffer).setUint32(0, Number(u32(regs.arg(1)))),
+        handler: (ri: KretprobeInstance, regs: Regs) => {
+          const n = new DataView(ri.data.buffer).getUint32(0);
+          if (u32(regs.retval) !== BigInt(fibv(n))) wrong.push(`fib(${n}) returned ${regs.retval}`);
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect([rp.nhit, rp.nmissed]).toEqual([1973, 0]);
     expect(wrong).toEqual([]);
@@ -138,19 +159,28 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     expect(poolModel(15, 2)).toEqual({ hits: 3, misses: 1970 });
   });
 
-  it.each([DEFAULT_MAXACTIVE, 1, 5, 14, 15])('fib(15) with maxactive %i: hits and misses as a model of the pool predicts', (maxactive) => {
-    const { m, e } = probed(isa, 'fib', ['15']);
-    const rp = e.registerKretprobe({ symbol: 'fib' }, maxactive === DEFAULT_MAXACTIVE ? {} : { maxactive });
-    m.run();
-    expect(rp.maxactive).toBe(maxactive);
-    expect({ hits: rp.nhit, misses: rp.nmissed }).toEqual(poolModel(15, maxactive));
-  });
+  it.each([DEFAULT_MAXACTIVE, 1, 5, 14, 15])(
+    'fib(15) with maxactive %i: hits and misses as a model of the pool predicts',
+    (maxactive) => {
+      const { m, e } = probed(isa, 'fib', ['15']);
+      const rp = e.registerKretprobe({ symbol: 'fib' }, maxactive === DEFAULT_MAXACTIVE ? {} : { maxactive });
+      m.run();
+      expect(rp.maxactive).toBe(maxactive);
+      expect({ hits: rp.nhit, misses: rp.nmissed }).toEqual(poolModel(15, maxactive));
+    },
+  );
 
   it('two return probes on one function: one trampoline hit per return runs both handlers', () => {
     const { m, e } = probed(isa, 'fib', ['6']);
     const seen: string[] = [];
-    const a = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 50, handler: (_ri, regs) => void seen.push(`a${u32(regs.retval)}`) });
-    const b = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 50, handler: (_ri, regs) => void seen.push(`b${u32(regs.retval)}`) });
+    const a = e.registerKretprobe(
+      { symbol: 'fib' },
+      { maxactive: 50, handler: (_ri, regs) => void seen.push(`a${u32(regs.retval)}`) },
+    );
+    const b = e.registerKretprobe(
+      { symbol: 'fib' },
+      { maxactive: 50, handler: (_ri, regs) => void seen.push(`b${u32(regs.retval)}`) },
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect([a.nhit, b.nhit]).toEqual([25, 25]);
     expect(e.kretprobes().trampolineProbe.nhit).toBe(25);
@@ -164,7 +194,11 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('nested probed calls: outer and inner each report their own return value', () => {
     const { m, e, out } = probed(isa, 'rettest', ['nested']);
     const seen: string[] = [];
-    for (const f of ['outer', 'inner', 'leaf_sum']) e.registerKretprobe({ symbol: f }, { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) });
+    for (const f of ['outer', 'inner', 'leaf_sum'])
+      e.registerKretprobe(
+        { symbol: f },
+        { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) },
+      );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(seen).toEqual(['leaf_sum=11', 'inner=11', 'outer=1011']);
     expect(out()).toBe('outer(5) = 1011\n');
@@ -173,8 +207,14 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('a tail call from a probed function into a probed one: one trampoline hit, inner handler first, both with its value', () => {
     const { m, e, out } = probed(isa, 'tailcall');
     const seen: string[] = [];
-    const g = e.registerKretprobe({ symbol: 'g' }, { handler: (_ri, regs) => void seen.push(`g=${u32(regs.retval)}`) });
-    const f = e.registerKretprobe({ symbol: 'f' }, { handler: (_ri, regs) => void seen.push(`f=${u32(regs.retval)}`) });
+    const g = e.registerKretprobe(
+      { symbol: 'g' },
+      { handler: (_ri, regs) => void seen.push(`g=${u32(regs.retval)}`) },
+    );
+    const f = e.registerKretprobe(
+      { symbol: 'f' },
+      { handler: (_ri, regs) => void seen.push(`f=${u32(regs.retval)}`) },
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     // f(5) = g(15) = 46 through the tail call; h(7, 12) = g(11) = 34 (h is not probed).
     expect(seen).toEqual(['g=46', 'f=46', 'g=34']);
@@ -187,10 +227,13 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     const { m, e, out } = probed(isa, 'rettest', ['threads']);
     const byTask = new Map<number, bigint>();
     let most = 0;
-    const rp = e.registerKretprobe({ symbol: 'work' }, {
-      entryHandler: () => void (most = Math.max(most, e.kretprobes().inFlight() + 1)),
-      handler: (_ri, regs) => void byTask.set(regs.tid, regs.retval),
-    });
+    const rp = e.registerKretprobe(
+      { symbol: 'work' },
+      {
+        entryHandler: () => void (most = Math.max(most, e.kretprobes().inFlight() + 1)),
+        handler: (_ri, regs) => void byTask.set(regs.tid, regs.retval),
+      },
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(most).toBe(3);
     expect(rp.nhit).toBe(3);
@@ -203,7 +246,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('a thread that exits inside a probed function gives its instance back (maxactive 1)', () => {
     const { m, e } = probed(isa, 'rettest', ['exit']);
     const seen: bigint[] = [];
-    const rp = e.registerKretprobe({ symbol: 'maybe_exit' }, { maxactive: 1, handler: (_ri, regs) => void seen.push(u32(regs.retval)) });
+    const rp = e.registerKretprobe(
+      { symbol: 'maybe_exit' },
+      { maxactive: 1, handler: (_ri, regs) => void seen.push(u32(regs.retval)) },
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(seen).toEqual([42n]);
     expect([rp.nhit, rp.nmissed, rp.used, rp.free.length]).toEqual([1, 0, 0, 1]);
@@ -213,7 +259,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     const { m, e, out } = probed(isa, 'rettest', ['longjmp']);
     const seen: string[] = [];
     for (const f of ['landing', 'esc_a', 'esc_b', 'esc_c', 'landing_plain'])
-      e.registerKretprobe({ symbol: f }, { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) });
+      e.registerKretprobe(
+        { symbol: f },
+        { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) },
+      );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(out()).toBe('landing = 31\nlanding_plain = 42\n');
     expect(seen).toEqual(['landing=31', 'landing_plain=42']);
@@ -227,7 +276,10 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     e.kretprobeSpCheck = false;
     const seen: string[] = [];
     for (const f of ['landing', 'esc_a', 'esc_b', 'esc_c'])
-      e.registerKretprobe({ symbol: f }, { handler: (ri, regs) => void seen.push(`${f}=${u32(regs.retval)}->${funcAt(p, ri.retAddr)}`) });
+      e.registerKretprobe(
+        { symbol: f },
+        { handler: (ri, regs) => void seen.push(`${f}=${u32(regs.retval)}->${funcAt(p, ri.retAddr)}`) },
+      );
     const stop = m.run();
     // landing's return hit the trampoline, which took esc_c's instance: esc_c's handler
     // got landing's value and the task went back into esc_b, whose frame is gone.
@@ -262,12 +314,15 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('unregistering with calls in flight: they return to their callers, with no handler', () => {
     const { m, e, out } = probed(isa, 'fib', ['10']);
     let n = 0;
-    const rp = e.registerKretprobe({ symbol: 'fib' }, {
-      maxactive: 20,
-      handler: () => {
-        if (++n === 5) e.unregisterKretprobe(rp);
+    const rp = e.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 20,
+        handler: () => {
+          if (++n === 5) e.unregisterKretprobe(rp);
+        },
       },
-    });
+    );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(n).toBe(5);
     expect(out()).toBe('fib(10) = 55\n');
@@ -277,11 +332,14 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
   it('an entry handler returning non-zero: that call is not tracked', () => {
     const { m, e } = probed(isa, 'fib', ['6']);
     let returns = 0;
-    const rp = e.registerKretprobe({ symbol: 'fib' }, {
-      maxactive: 50,
-      entryHandler: (_ri, regs) => (u32(regs.arg(1)) < 2n ? 1 : 0),
-      handler: () => void returns++,
-    });
+    const rp = e.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 50,
+        entryHandler: (_ri, regs) => (u32(regs.arg(1)) < 2n ? 1 : 0),
+        handler: () => void returns++,
+      },
+    );
     m.run();
     expect(returns).toBe(12); // the 25 calls of fib(6) minus its 13 leaves
     expect([rp.nhit, rp.nmissed]).toEqual([12, 0]);
@@ -291,28 +349,42 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
     const { m, e } = probed(isa, 'ktest');
     e.registerKretprobe({ symbol: 'target2' });
     const tramp = e.kretprobes().trampoline;
-    e.registerKprobe({ symbol: 'target' }, {
-      preHandler: (_p, regs) => {
-        regs.pc = tramp;
-        return 1;
+    e.registerKprobe(
+      { symbol: 'target' },
+      {
+        preHandler: (_p, regs) => {
+          regs.pc = tramp;
+          return 1;
+        },
       },
-    });
+    );
     const stop = m.run();
-    expect(stop).toMatchObject({ kind: 'error', message: expect.stringMatching(/kretprobe_trampoline reached by task 1000 with no instance holding a real return address \(0 in flight\)/) });
+    expect(stop).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(
+        /kretprobe_trampoline reached by task 1000 with no instance holding a real return address \(0 in flight\)/,
+      ),
+    });
   });
 
   it('refuses a return probe off a function entry, on a function that never returns, on the blacklist, and on the trampoline', () => {
     const { m, e } = probed(isa, 'rettest', ['noreturn']);
     const inner = m.symbols.lookup('inner')!;
-    expect(() => e.registerKretprobe({ symbol: 'inner', offset: 4 })).toThrow(/a return probe goes on a function entry: inner\+0x4 is not one/);
+    expect(() => e.registerKretprobe({ symbol: 'inner', offset: 4 })).toThrow(
+      /a return probe goes on a function entry: inner\+0x4 is not one/,
+    );
     expect(() => e.registerKretprobe({ addr: inner.addr + 4n })).toThrow(/is not one/);
     expect(() => e.registerKretprobe({ symbol: 'die' })).toThrow(/die never returns/);
-    expect(() => e.registerKretprobe({ symbol: 'inner' }, { maxactive: 0 })).toThrow(/maxactive must be a positive integer/);
+    expect(() => e.registerKretprobe({ symbol: 'inner' }, { maxactive: 0 })).toThrow(
+      /maxactive must be a positive integer/,
+    );
     e.blacklist.add('outer');
     expect(() => e.registerKretprobe({ symbol: 'outer' })).toThrow(/outer is on the blacklist/);
     expect(() => e.registerKprobe({ symbol: 'outer', offset: 0 })).toThrow(/outer is on the blacklist/);
     e.registerKretprobe({ symbol: 'inner' });
-    expect(() => e.registerKprobe({ symbol: 'kretprobe_trampoline' })).toThrow(/kretprobe_trampoline belongs to the return probes/);
+    expect(() => e.registerKprobe({ symbol: 'kretprobe_trampoline' })).toThrow(
+      /kretprobe_trampoline belongs to the return probes/,
+    );
     expect(m.run()).toMatchObject({ kind: 'exit', status: 3 });
   });
 });
@@ -320,21 +392,26 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) =>
 describe('ppc64: the link register after a probed return', () => {
   // check_blr and friends compare LR after the call with where the call returned: with LR
   // left at the trampoline (Linux 2.6.13), they fail under a return probe.
-  it.each(['test_blr', 'test_beqlr_taken', 'test_bdnzlr'])('%s: LR holds the real return address, the checks pass', (fn) => {
-    const { m, e, out } = probed('ppc64', 'branches', []);
-    const rp = e.registerKretprobe({ symbol: fn }, {});
-    const stop = m.run();
-    expect(stop).toEqual({ kind: 'exit', status: 0 });
-    expect(out()).toBe(expected('branches').stdout);
-    expect(rp.nhit).toBe(2); // the fixture runs every case in two passes
-  });
+  it.each(['test_blr', 'test_beqlr_taken', 'test_bdnzlr'])(
+    '%s: LR holds the real return address, the checks pass',
+    (fn) => {
+      const { m, e, out } = probed('ppc64', 'branches', []);
+      const rp = e.registerKretprobe({ symbol: fn }, {});
+      const stop = m.run();
+      expect(stop).toEqual({ kind: 'exit', status: 0 });
+      expect(out()).toBe(expected('branches').stdout);
+      expect(rp.nhit).toBe(2); // the fixture runs every case in two passes
+    },
+  );
 });
 
 describe('stack keying (before the 2005 redesign)', () => {
   it('is refused on ppc64, where the return address is in the link register', () => {
     const { e } = probed('ppc64', 'fib', ['3']);
     e.kretprobeKeying = 'stack';
-    expect(() => e.registerKretprobe({ symbol: 'fib' })).toThrow(/ppc64 keeps it in a register \(the link register\)/);
+    expect(() => e.registerKretprobe({ symbol: 'fib' })).toThrow(
+      /ppc64 keeps it in a register \(the link register\)/,
+    );
   });
 
   describe.each(['x86_64', 'i386'] as const)('%s', (isa) => {
@@ -342,7 +419,10 @@ describe('stack keying (before the 2005 redesign)', () => {
       const { m, e } = probed(isa, 'fib', ['10']);
       e.kretprobeKeying = 'stack';
       const vals: bigint[] = [];
-      const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 20, handler: (_ri, regs) => void vals.push(u32(regs.retval)) });
+      const rp = e.registerKretprobe(
+        { symbol: 'fib' },
+        { maxactive: 20, handler: (_ri, regs) => void vals.push(u32(regs.retval)) },
+      );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(rp.nhit).toBe(177);
       expect(vals.at(-1)).toBe(55n);
@@ -368,7 +448,10 @@ describe('stack keying (before the 2005 redesign)', () => {
       e.kretprobeSpCheck = false;
       const seen: string[] = [];
       for (const f of ['landing', 'esc_a', 'esc_b', 'esc_c'])
-        e.registerKretprobe({ symbol: f }, { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) });
+        e.registerKretprobe(
+          { symbol: f },
+          { handler: (_ri, regs) => void seen.push(`${f}=${u32(regs.retval)}`) },
+        );
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('landing = 31\nlanding_plain = 42\n');
       expect(seen).toEqual(['landing=31']);

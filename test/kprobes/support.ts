@@ -17,7 +17,12 @@ export interface Probed {
 const open: Probed[] = [];
 
 /** A machine for a fixture with its stdout captured. */
-function fixtureMachine(isa: IsaName, name: string, args: string[], opts: Record<string, unknown>): { m: Machine; out: () => string } {
+function fixtureMachine(
+  isa: IsaName,
+  name: string,
+  args: string[],
+  opts: Record<string, unknown>,
+): { m: Machine; out: () => string } {
   const chunks: Buffer[] = [];
   const m = createMachine(loadElfFile(fixture(isa, name)), {
     argv: [`./${name}`, ...args],
@@ -30,7 +35,13 @@ function fixtureMachine(isa: IsaName, name: string, args: string[], opts: Record
 }
 
 /** A fixture machine with a kprobe engine: the ISA's own, or one built on `arch` (mutants). */
-export function probed(isa: IsaName, name: string, args: string[] = [], opts: Record<string, unknown> = {}, arch?: KprobeArch<never>): Probed {
+export function probed(
+  isa: IsaName,
+  name: string,
+  args: string[] = [],
+  opts: Record<string, unknown> = {},
+  arch?: KprobeArch<never>,
+): Probed {
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const p = { m, e: arch ? (new KprobeEngine(m, arch) as KprobeEngine<unknown>) : kprobes(m), out };
   // A mutant engine breaks invariants on purpose: its test closes the machine itself.
@@ -62,7 +73,7 @@ export function instructionBoundaries(m: Machine): bigint[] {
   const out: bigint[] = [];
   for (const f of m.symbols.functions()) {
     if (f.size === 0n) continue;
-    for (let a = f.addr; a < f.addr + f.size; ) {
+    for (let a = f.addr; a < f.addr + f.size;) {
       out.push(a);
       a += m.isa.name === 'ppc64' ? 4n : BigInt(decodeX86(m.mem.read(a, 15), mode).len);
     }
@@ -71,7 +82,12 @@ export function instructionBoundaries(m: Machine): bigint[] {
 }
 
 /** Independent oracle: how often each address executed, from a UC_HOOK_CODE in its own run. */
-export function executionCounts(isa: IsaName, name: string, args: string[], opts: Record<string, unknown> = {}): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
+export function executionCounts(
+  isa: IsaName,
+  name: string,
+  args: string[],
+  opts: Record<string, unknown> = {},
+): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const counts = new Map<bigint, number>();
   const inner = m.uc.handlers.code;

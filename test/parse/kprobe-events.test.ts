@@ -7,7 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { i386, x86_64 } from '../../arch/x86/isa.js';
 import { ppc64 } from '../../arch/ppc64/isa.js';
 import { SymbolTable } from '../../emu/symbols.js';
-import { collectEvents, DefinitionError, parseDefinition, type FetchSource, type ProbeDefinition } from '../../src/probe-def.js';
+import {
+  collectEvents,
+  DefinitionError,
+  parseDefinition,
+  type FetchSource,
+  type ProbeDefinition,
+} from '../../src/probe-def.js';
 import { checkSymbols } from '../../src/tracing.js';
 import { KPROBE_EVENT_CASES, type EventCase } from '../data/kprobe-events-cases.js';
 
@@ -20,11 +26,29 @@ const REGS = {
 /** The kernel symbols the cases name, as a symbol table (name_show twice: not unique). */
 const KERNEL = new SymbolTable(
   [
-    'vfs_read', 'vfs_open', 'do_sys_open', 'do_sys_openat2', 'kernel_clone', '_do_fork', 'do_fork', 'do_exit',
-    'tracefs_create_dir', 'inet_csk_accept', 'trace_printk_irq_work', 'name_show', 'vfs_write',
-    'create_trace_kprobe', 'kernel_read', 'schedule', '_sdata', 'jiffies', 'linux_proc_banner', 'eventfs_add_dir',
+    'vfs_read',
+    'vfs_open',
+    'do_sys_open',
+    'do_sys_openat2',
+    'kernel_clone',
+    '_do_fork',
+    'do_fork',
+    'do_exit',
+    'tracefs_create_dir',
+    'inet_csk_accept',
+    'trace_printk_irq_work',
+    'name_show',
+    'vfs_write',
+    'create_trace_kprobe',
+    'kernel_read',
+    'schedule',
+    '_sdata',
+    'jiffies',
+    'linux_proc_banner',
+    'eventfs_add_dir',
     'vfs_read.isra.0',
-  ].map((name, i) => ({ name, addr: 0x1000n * BigInt(i + 1), size: 0x800n, kind: 'func' as const }))
+  ]
+    .map((name, i) => ({ name, addr: 0x1000n * BigInt(i + 1), size: 0x800n, kind: 'func' as const }))
     .concat([{ name: 'name_show', addr: 0x90000n, size: 0x40n, kind: 'func' }]),
 );
 
@@ -34,7 +58,12 @@ const KERNEL = new SymbolTable(
  */
 function archOf(c: EventCase): keyof typeof REGS | undefined {
   const s = c.source;
-  if (/arch (aarch64|arm|s390|mips|loongarch|riscv)|on arch (aarch64|arm|s390|mips|loongarch|riscv)|BADREG on arch (mips|loongarch|aarch64|arm)/.test(s) && !/GOODREG on arch x86/.test(s)) {
+  if (
+    /arch (aarch64|arm|s390|mips|loongarch|riscv)|on arch (aarch64|arm|s390|mips|loongarch|riscv)|BADREG on arch (mips|loongarch|aarch64|arm)/.test(
+      s,
+    ) &&
+    !/GOODREG on arch x86/.test(s)
+  ) {
     if (/BADREG on arch (aarch64|arm)[^;]*on x86 it is GOODREG/.test(s)) return undefined;
     return undefined;
   }
@@ -59,10 +88,17 @@ const DIFFERENT: Record<string, string> = {
   'p vfs_read %msr': 'kprobe-emu lets %msr be fetched on ppc64',
 };
 
-const runnable = KPROBE_EVENT_CASES.filter((c) => !c.needs?.some((n) => UNSUPPORTED.has(n)) && !usesModule(c) && archOf(c) !== undefined);
+const runnable = KPROBE_EVENT_CASES.filter(
+  (c) => !c.needs?.some((n) => UNSUPPORTED.has(n)) && !usesModule(c) && archOf(c) !== undefined,
+);
 
 /** What kprobe-emu says to a case: ok, or the error's code and column. */
-function outcome(c: EventCase): { outcome: 'ok' | 'error'; column?: number; code?: string | undefined; message?: string } {
+function outcome(c: EventCase): {
+  outcome: 'ok' | 'error';
+  column?: number;
+  code?: string | undefined;
+  message?: string;
+} {
   const regs = REGS[archOf(c)!];
   try {
     const defs = collectEvents([...(c.setup ?? []), c.def], regs, 64);
@@ -86,8 +122,15 @@ describe('the kernel cases', () => {
   it.each(runnable.filter((c) => !(c.def in DIFFERENT)).map((c) => [c.def, c] as const))('%s', (_def, c) => {
     const got = outcome(c);
     expect(got.outcome, `${c.source}: ${got.message ?? ''}`).toBe(c.outcome);
-    if (c.outcome === 'error' && c.column !== undefined) expect(got.column, `${c.kernelError} ${got.message}`).toBe(c.column);
-    if (c.outcome === 'error' && c.kernelError && got.code !== undefined && !['NO_EVENT_INFO'].includes(c.kernelError)) expect(got.code).toBe(c.kernelError);
+    if (c.outcome === 'error' && c.column !== undefined)
+      expect(got.column, `${c.kernelError} ${got.message}`).toBe(c.column);
+    if (
+      c.outcome === 'error' &&
+      c.kernelError &&
+      got.code !== undefined &&
+      !['NO_EVENT_INFO'].includes(c.kernelError)
+    )
+      expect(got.code).toBe(c.kernelError);
   });
 
   it.each(Object.entries(DIFFERENT))('differs on purpose: %s (%s)', (def) => {
@@ -100,7 +143,12 @@ describe('the kernel cases', () => {
     const regs = REGS.x86;
     const a = parseDefinition('p:e vfs_read%return $retval', regs, 64);
     const b = parseDefinition('r:e vfs_read $retval', regs, 64);
-    const strip = (d: ProbeDefinition) => ({ ...d, text: '', point: { ...d.point, column: 0 }, args: d.args.map((x) => ({ ...x, column: 0 })) });
+    const strip = (d: ProbeDefinition) => ({
+      ...d,
+      text: '',
+      point: { ...d.point, column: 0 },
+      args: d.args.map((x) => ({ ...x, column: 0 })),
+    });
     expect(strip(a)).toEqual(strip(b));
   });
 });
@@ -123,7 +171,12 @@ const src = (text: string): FetchSource => def(`p f ${text}`).args[0]!.source;
 
 describe('grammar elements', () => {
   it('probe heads: kind, MAXACTIVE, group, event, default names', () => {
-    expect(def('p f')).toMatchObject({ kind: 'p', group: 'kprobes', event: 'p_f_0', point: { symbol: 'f', offset: 0n } });
+    expect(def('p f')).toMatchObject({
+      kind: 'p',
+      group: 'kprobes',
+      event: 'p_f_0',
+      point: { symbol: 'f', offset: 0n },
+    });
     expect(def('p f+0x10')).toMatchObject({ event: 'p_f_16', point: { offset: 16n } });
     expect(def('p 0x401000')).toMatchObject({ event: 'p_0x401000', point: { addr: 0x401000n } });
     expect(def('r f')).toMatchObject({ kind: 'r', event: 'r_f_0' });
@@ -145,7 +198,11 @@ describe('grammar elements', () => {
     expect(src('@sym+0x10')).toEqual({ kind: 'symmem', symbol: 'sym', offset: 16n });
     expect(src('\\-5')).toEqual({ kind: 'imm', value: -5n });
     expect(src('\\"a b"')).toEqual({ kind: 'immstr', value: 'a b' });
-    expect(src('+8(-4(%si))')).toEqual({ kind: 'deref', offset: 8n, inner: { kind: 'deref', offset: -4n, inner: { kind: 'reg', name: 'si' } } });
+    expect(src('+8(-4(%si))')).toEqual({
+      kind: 'deref',
+      offset: 8n,
+      inner: { kind: 'deref', offset: -4n, inner: { kind: 'reg', name: 'si' } },
+    });
     expect(def('r f $retval').args[0]!.source).toEqual({ kind: 'retval' });
   });
 
@@ -201,7 +258,10 @@ describe('grammar elements', () => {
   });
 
   it('events files: -: removes an event, or one probe point of a multi-probe event', () => {
-    const names = (lines: string[]) => collectEvents(lines, REGS.x86, 64).map((d) => `${d.event}@${'symbol' in d.point ? d.point.symbol : ''}`);
+    const names = (lines: string[]) =>
+      collectEvents(lines, REGS.x86, 64).map(
+        (d) => `${d.event}@${'symbol' in d.point ? d.point.symbol : ''}`,
+      );
     expect(names(['p:a f', 'p:b g', '-:a'])).toEqual(['b@g']);
     expect(names(['p:a f', 'p:a g', '-:a f'])).toEqual(['a@g']);
     expect(names(['p:a f+16', 'p:a g', '-:a f+0x10'])).toEqual(['a@g']);
