@@ -2,7 +2,7 @@
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { alignUp, OutOfMemory, PAGE } from './memory.js';
-import type { Machine } from './machine.js';
+import type { SyscallHost } from './syscall-host.js';
 import { UnicornError } from './unicorn.js';
 
 export const EPERM = 1;
@@ -67,19 +67,19 @@ export const HOST_CALLS = new Set([
 const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
-type Handler = (m: Machine, a: readonly bigint[]) => bigint | undefined;
+type Handler = (m: SyscallHost, a: readonly bigint[]) => bigint | undefined;
 
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 
-function write(m: Machine, fd: bigint, bytes: Uint8Array): bigint {
+function write(m: SyscallHost, fd: bigint, bytes: Uint8Array): bigint {
   if (fd === 1n) m.options.stdout(bytes);
   else if (fd === 2n) m.options.stderr(bytes);
   else return neg(EBADF);
   return BigInt(bytes.length);
 }
 
-function mmap(m: Machine, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
+function mmap(m: SyscallHost, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
   if (len === 0n) return neg(EINVAL);
   if ((flags & MAP_ANONYMOUS) === 0n) {
     m.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
@@ -109,7 +109,7 @@ function mmap(m: Machine, addr: bigint, len: bigint, prot: bigint, flags: bigint
   return at;
 }
 
-function futexWake(m: Machine, uaddr: bigint, count: bigint): bigint {
+function futexWake(m: SyscallHost, uaddr: bigint, count: bigint): bigint {
   let n = 0n;
   for (const t of m.sched.waitingOn(uaddr)) {
     if (n >= count) break;
@@ -121,7 +121,7 @@ function futexWake(m: Machine, uaddr: bigint, count: bigint): bigint {
 }
 
 /** The thread leaves: CHILD_CLEARTID is written and woken, the task dies. */
-export function exitTask(m: Machine, code: number): void {
+export function exitTask(m: SyscallHost, code: number): void {
   const t = m.sched.current;
   if (t.clearChildTid !== 0n) {
     try {
@@ -291,7 +291,7 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-function signalSelf(m: Machine, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
+function signalSelf(m: SyscallHost, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
   if (tgid !== BigInt(m.sched.tgid) || !m.sched.get(Number(tid))) return neg(EPERM);
   if (sig === 0n) return 0n;
   m.fatalSignal(
@@ -304,7 +304,7 @@ function signalSelf(m: Machine, tgid: bigint, tid: bigint, sig: bigint): bigint 
 }
 
 /** Run one system call of the current task; writes its result unless the task blocked or left. */
-export function doSyscall(m: Machine): void {
+export function doSyscall(m: SyscallHost): void {
   const nr = m.isa.syscallNumber(m.cpu);
   const name = m.isa.syscalls.get(nr);
   const args = m.syscallArgs;

@@ -6,6 +6,7 @@ import { loadDisassembler } from './disasm.js';
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
 import { doSyscall, ETIMEDOUT } from './linux.js';
+import type { SyscallHost } from './syscall-host.js';
 import { mapImage, buildStack } from './loader.js';
 import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
@@ -132,7 +133,7 @@ export class HostError extends Error {
  */
 export type FaultHandler = (signal: number, pc: bigint, task: Task) => 'handled' | { pc: bigint };
 
-export class Machine {
+export class Machine implements SyscallHost {
   readonly uc: Unicorn;
   readonly cpu: Cpu;
   readonly mem: Memory;
