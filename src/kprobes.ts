@@ -11,45 +11,27 @@ import { narrowInt, type Int } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
+import {
+  Kprobe,
+  type KprobeCore,
+  type KprobeHandlers,
+  type KprobeStatus,
+  type ProbePoint,
+} from './kprobe.js';
 
 export { ProbeError };
-
-/** pre_handler: non-zero (or true) means "I set PC": no step and no post_handler. */
-export type PreHandler = (p: Kprobe, regs: Regs) => number | boolean | void;
-/** post_handler: after the step, before the PC fix-up (as the kernel; flags is always 0). */
-export type PostHandler = (p: Kprobe, regs: Regs, flags: number) => void;
-/** fault_handler: non-zero (or true) means handled; otherwise the fault takes its course. */
-export type FaultHandlerFn = (p: Kprobe, regs: Regs, trapnr: number) => number | boolean | void;
-
-export interface KprobeHandlers {
-  preHandler?: PreHandler;
-  postHandler?: PostHandler;
-  faultHandler?: FaultHandlerFn;
-}
-
-/** Where to probe: a symbol (plus offset) or an address. */
-export type ProbePoint = { symbol: string; offset?: number | bigint } | { addr: bigint };
+export {
+  Kprobe,
+  type FaultHandlerFn,
+  type KprobeHandlers,
+  type KprobeStatus,
+  type PostHandler,
+  type PreHandler,
+  type ProbePoint,
+} from './kprobe.js';
 
 /** Default of KprobeEngine.maxProbes: ten times what the benchmarks register. */
 export const DEFAULT_MAX_PROBES = 100_000;
-
-/** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
-export class Kprobe {
-  nhit = 0;
-  nmissed = 0;
-  registered = true;
-  /** The engine's own (the return-probe trampoline's): not counted against maxProbes. */
-  internal = false;
-  constructor(
-    readonly addr: bigint,
-    readonly handlers: KprobeHandlers,
-    /** `symbol+0xoff` as registered, for messages and traces. */
-    readonly where: string,
-  ) {}
-}
-
-/** Status of a task's control block (kprobe_ctlblk.kprobe_status). */
-export type KprobeStatus = 'HIT_ACTIVE' | 'HIT_SS' | 'REENTER' | 'HIT_SSDONE';
 
 interface Site<A> {
   addr: bigint;
@@ -108,7 +90,7 @@ class HandlerRegs extends Regs {
  * The kprobe engine of one machine. Installs itself as the machine's breakpoint, step and
  * fault handler; registration patches the breakpoint into guest code with patchCode.
  */
-export class KprobeEngine<A> {
+export class KprobeEngine<A> implements KprobeCore<A> {
   /** Sites by address, as a number where exact (narrowInt): a hit looks up no BigInt. */
   private readonly sites = new Map<Int, Site<A>>();
   private readonly kcbs: TidMap<Kcb<A>>;

@@ -9,7 +9,7 @@ import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
 import { type Int, narrowInt, PROT_EXEC, PROT_READ, widenInt } from '../emu/unicorn.js';
 import { TidMap, type Task } from '../emu/tasks.js';
-import type { Kprobe, KprobeEngine, ProbePoint } from './kprobes.js';
+import type { Kprobe, KprobeCore, ProbePoint } from './kprobe.js';
 import type { Regs } from './regs.js';
 
 /** One tracked call (struct kretprobe_instance). */
@@ -228,7 +228,7 @@ export class Kretprobes<A> {
   nstale = 0;
 
   constructor(
-    private readonly engine: KprobeEngine<A>,
+    private readonly engine: KprobeCore<A>,
     readonly keying: KretprobeKeying,
   ) {
     this.table = new InstanceTable(engine.machine.sched.tgid);
