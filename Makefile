@@ -38,7 +38,9 @@ demo: build
 	@echo '$$ kprobe-emu run fixtures/build/i386/segv_write   (a guest fault, reported as Linux would end it)'
 	@npx --no-install kprobe-emu run fixtures/build/i386/segv_write; echo "exit status $$?"
 
+# The linter, the formatter's check and the import-cycle check, then the suite.
 test: build
+	@npm run -s lint
 	@npx vitest run
 
 bench: build

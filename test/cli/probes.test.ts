@@ -17,21 +17,50 @@ const SP = { x86_64: 'sp', i386: 'sp', ppc64: 'r1' } as const;
 describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   it('JSON trace: one object per hit with the documented fields, $argN through the ABI', () => {
     const out = join(dir, `${isa}.jsonl`);
-    const r = cli(['run', '--format', 'json', '-o', out, '-e', `p:grp/tgt target v=$arg1:u32 %${SP[isa]}`, fixture(isa, 'ktest'), '300']);
+    const r = cli([
+      'run',
+      '--format',
+      'json',
+      '-o',
+      out,
+      '-e',
+      `p:grp/tgt target v=$arg1:u32 %${SP[isa]}`,
+      fixture(isa, 'ktest'),
+      '300',
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('target = 100\ntarget2 = 101\nrecursed_target = 100\n');
-    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     const ev = lines[0];
     expect(Object.keys(ev)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'args']);
-    expect(ev).toMatchObject({ seq: 1, type: 'kprobe', group: 'grp', event: 'tgt', task: 1000, at: 'target+0x0' });
+    expect(ev).toMatchObject({
+      seq: 1,
+      type: 'kprobe',
+      group: 'grp',
+      event: 'tgt',
+      task: 1000,
+      at: 'target+0x0',
+    });
     expect(ev.pc).toMatch(/^0x[0-9a-f]+$/);
     expect(ev.args.v).toBe('300');
     expect(ev.args.arg2).toMatch(/^0x[0-9a-f]+$/);
   });
 
   it('--profile prints EVENT HITS MISSES; text trace goes to stderr by default', () => {
-    const r = cli(['run', '--profile', '-e', 'p fib n=$arg1:s32', '-e', 'p:calls main', fixture(isa, 'fib'), '5']);
+    const r = cli([
+      'run',
+      '--profile',
+      '-e',
+      'p fib n=$arg1:s32',
+      '-e',
+      'p:calls main',
+      fixture(isa, 'fib'),
+      '5',
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('fib(5) = 5\n');
     const lines = r.stderr.trim().split('\n');
@@ -41,30 +70,70 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
 
   it('return probes: r and p...%return are the same; JSON kretprobe events with at, pc, ret and $retval', () => {
     const out = join(dir, `${isa}-ret.jsonl`);
-    const r = cli(['run', '--format', 'json', '-o', out, '-e', 'r:grp/fr fib v=$retval:u32', '-e', 'p:pr fib%return $retval:s32', fixture(isa, 'fib'), '4']);
+    const r = cli([
+      'run',
+      '--format',
+      'json',
+      '-o',
+      out,
+      '-e',
+      'r:grp/fr fib v=$retval:u32',
+      '-e',
+      'p:pr fib%return $retval:s32',
+      fixture(isa, 'fib'),
+      '4',
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('fib(4) = 3\n');
-    const evs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const evs = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(evs).toHaveLength(18); // 9 calls of fib(4), two probes each
     const last = evs.at(-1);
     expect(Object.keys(last)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'ret', 'args']);
     expect(last).toMatchObject({ type: 'kretprobe', task: 1000, at: 'fib', args: { arg1: '3' } });
     expect(last.ret).toMatch(/^main\+0x[0-9a-f]+$/);
     expect(last.pc).toMatch(/^0x[0-9a-f]+$/);
-    expect(evs.filter((e) => e.event === 'fr').map((e) => e.args.v)).toEqual(evs.filter((e) => e.event === 'pr').map((e) => e.args.arg1));
-    expect(evs.filter((e) => e.event === 'fr')[0]).toMatchObject({ group: 'grp', ret: expect.stringMatching(/^fib\+0x/) });
+    expect(evs.filter((e) => e.event === 'fr').map((e) => e.args.v)).toEqual(
+      evs.filter((e) => e.event === 'pr').map((e) => e.args.arg1),
+    );
+    expect(evs.filter((e) => e.event === 'fr')[0]).toMatchObject({
+      group: 'grp',
+      ret: expect.stringMatching(/^fib\+0x/),
+    });
   });
 
   it('return probes in text and --profile: hits are returns, misses are calls no instance was free for', () => {
-    const r = cli(['run', '--profile', '-e', 'r2:two fib $retval:u32', '-e', 'r:all fib', fixture(isa, 'fib'), '5']);
+    const r = cli([
+      'run',
+      '--profile',
+      '-e',
+      'r2:two fib $retval:u32',
+      '-e',
+      'r:all fib',
+      fixture(isa, 'fib'),
+      '5',
+    ]);
     expect(r.status).toBe(0);
     const lines = r.stderr.trim().split('\n');
-    expect(lines.filter((l) => / two: \((fib|main)\+0x[0-9a-f]+\/0x[0-9a-f]+ <- fib\) arg1=\d+$/.test(l))).toHaveLength(3);
+    expect(
+      lines.filter((l) => / two: \((fib|main)\+0x[0-9a-f]+\/0x[0-9a-f]+ <- fib\) arg1=\d+$/.test(l)),
+    ).toHaveLength(3);
     expect(lines.slice(-2)).toEqual(['two 3 12', 'all 15 0']);
   });
 
   it('return probe options: --blacklist, --no-kretprobe-sp-check', () => {
-    const black = cli(['run', '--blacklist', 'target2', '-e', 'p target', '-e', 'r target2', fixture(isa, 'ktest')]);
+    const black = cli([
+      'run',
+      '--blacklist',
+      'target2',
+      '-e',
+      'p target',
+      '-e',
+      'r target2',
+      fixture(isa, 'ktest'),
+    ]);
     expect(black.status).toBe(2);
     expect(black.stderr).toMatch(/target2 is on the blacklist/);
     const probes = ['-e', 'r landing', '-e', 'r esc_a', '-e', 'r esc_b', '-e', 'r esc_c'];
@@ -76,24 +145,64 @@ describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
   });
 
   it('--max-probes: registration past the limit is refused (ENOSPC) before the program runs; a return probe counts its entry probe', () => {
-    const fits = cli(['run', '--max-probes', '3', '-e', 'p target', '-e', 'p main', '-e', 'r target2', fixture(isa, 'ktest')]);
+    const fits = cli([
+      'run',
+      '--max-probes',
+      '3',
+      '-e',
+      'p target',
+      '-e',
+      'p main',
+      '-e',
+      'r target2',
+      fixture(isa, 'ktest'),
+    ]);
     expect(fits.status).toBe(0);
-    const over = cli(['run', '--max-probes', '2', '-e', 'p target', '-e', 'p main', '-e', 'r target2', fixture(isa, 'ktest')]);
+    const over = cli([
+      'run',
+      '--max-probes',
+      '2',
+      '-e',
+      'p target',
+      '-e',
+      'p main',
+      '-e',
+      'r target2',
+      fixture(isa, 'ktest'),
+    ]);
     expect([over.status, over.stdout]).toEqual([2, '']);
-    expect(over.stderr).toMatch(/^kprobe-emu: bad probe definition: cannot probe here: the limit of 2 registered probes is reached \(maxProbes, --max-probes\) \(ENOSPC\)\n  r target2\n/);
+    expect(over.stderr).toMatch(
+      /^kprobe-emu: bad probe definition: cannot probe here: the limit of 2 registered probes is reached \(maxProbes, --max-probes\) \(ENOSPC\)\n {2}r target2\n/,
+    );
   });
 
   it('256 probes at once (multiple_kprobes.tc): instruction addresses of the program, from an events file', () => {
-    const m = createMachine(loadElfFile(fixture(isa, 'rettest')), { argv: ['rettest'], stdout: () => {}, stderr: () => {}, warn: () => {} });
+    const m = createMachine(loadElfFile(fixture(isa, 'rettest')), {
+      argv: ['rettest'],
+      stdout: () => {},
+      stderr: () => {},
+      warn: () => {},
+    });
     const addrs = instructionBoundaries(m).slice(0, 256);
     m.close();
     expect(addrs).toHaveLength(256);
     const f = join(dir, `${isa}-256.events`);
     writeFileSync(f, addrs.map((a, i) => `p:multi/e${i} 0x${a.toString(16)}`).join('\n'));
-    const r = cli(['run', '--profile', '-o', join(dir, `${isa}-256.trace`), '--events-file', f, fixture(isa, 'rettest')]);
+    const r = cli([
+      'run',
+      '--profile',
+      '-o',
+      join(dir, `${isa}-256.trace`),
+      '--events-file',
+      f,
+      fixture(isa, 'rettest'),
+    ]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(readFileSync('fixtures/expected/rettest.out', 'latin1'));
-    const profile = r.stderr.trim().split('\n').filter((l) => /^e\d+ \d+ \d+$/.test(l));
+    const profile = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => /^e\d+ \d+ \d+$/.test(l));
     expect(profile).toHaveLength(256);
     expect(profile.filter((l) => !l.endsWith(' 0 0')).length).toBeGreaterThan(50);
   });
@@ -136,7 +245,11 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     const r = cli(['run', '-e', 'p:e target+2', fixture('ppc64', 'ktest')]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').slice(0, 3)).toEqual([expect.stringMatching(/0x[0-9a-f]+ is not 4-byte aligned/), '  p:e target+2', '      ^']);
+    expect(r.stderr.split('\n').slice(0, 3)).toEqual([
+      expect.stringMatching(/0x[0-9a-f]+ is not 4-byte aligned/),
+      '  p:e target+2',
+      '      ^',
+    ]);
   });
 
   it('a return probe on a function that never returns, and stack keying on ppc64', () => {
@@ -147,13 +260,30 @@ describe('bad definitions exit 2 before the guest runs, with a caret', () => {
     const stack = cli(['run', '--kretprobe-keying', 'stack', '-e', 'r fib', fixture('ppc64', 'fib'), '3']);
     expect(stack.status).toBe(2);
     expect(stack.stderr).toMatch(/ppc64 keeps it in a register/);
-    const x86 = cli(['run', '--kretprobe-keying', 'stack', '--profile', '-e', 'r fib', fixture('x86_64', 'fib'), '3']);
+    const x86 = cli([
+      'run',
+      '--kretprobe-keying',
+      'stack',
+      '--profile',
+      '-e',
+      'r fib',
+      fixture('x86_64', 'fib'),
+      '3',
+    ]);
     expect(x86.status).toBe(0);
     expect(x86.stderr.trim().split('\n').at(-1)).toBe('r_fib_0 5 0');
   });
 
   it('one event name on two probe points is a multi-probe event; the same point twice is refused', () => {
-    const multi = cli(['run', '--profile', '-e', 'p:a target', '-e', 'p:a target2', fixture('x86_64', 'ktest')]);
+    const multi = cli([
+      'run',
+      '--profile',
+      '-e',
+      'p:a target',
+      '-e',
+      'p:a target2',
+      fixture('x86_64', 'ktest'),
+    ]);
     expect(multi.status).toBe(0);
     expect(multi.stderr).toMatch(/ a: \(target\+0x0\/0x[0-9a-f]+\)\n.* a: \(target2\+0x0\/0x[0-9a-f]+\)\n/);
     expect(multi.stderr.trim().split('\n').at(-1)).toBe('a 2 0');
