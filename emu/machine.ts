@@ -1,7 +1,7 @@
 // Counterpart: a user-mode emulator's process (qemu-user's cpu_loop, Qiling's os layer):
 // one Unicorn engine, the loaded image, tasks, and the run loop that turns traps into
-// system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to
-// `breakpointHandler` if one is installed, else ends the program with SIGTRAP.
+// system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to the
+// trap listener if one is attached (attachTrapListener), else ends the program with SIGTRAP.
 import { loadDisassembler } from './disasm.js';
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
@@ -133,6 +133,21 @@ export class HostError extends Error {
  */
 export type FaultHandler = (signal: number, pc: bigint, task: Task) => 'handled' | { pc: bigint };
 
+/**
+ * What sees the machine's traps before they end the program: a probe engine (the kprobes
+ * of src/), at most one per machine.
+ */
+export interface TrapListener {
+  /** A breakpoint instruction trapped; true when it was the listener's (PC set). */
+  breakpoint: BreakpointHandler;
+  /** A single-step trap (x86 TF); unhandled ones end the program with SIGTRAP. */
+  singleStep: (task: Task) => boolean;
+  /** A fault, before it ends the program. */
+  fault: FaultHandler;
+  /** Maps an engine-owned PC (an out-of-line slot) to the guest address it stands for. */
+  originalPc: (pc: bigint) => bigint;
+}
+
 export class Machine implements SyscallHost {
   readonly uc: Unicorn;
   readonly cpu: Cpu;
@@ -143,15 +158,14 @@ export class Machine implements SyscallHost {
   readonly syscallArgs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
   readonly syscallContext: SyscallContext;
   readonly timedWaiters = new Set<Task>();
-  breakpointHandler: BreakpointHandler | undefined;
+  /** The trap listener's parts (attachTrapListener): see TrapListener. */
+  private breakpointHandler: BreakpointHandler | undefined;
   private readonly breakpointBytes: number;
   /** Registers read with PC in one call at each breakpoint trap (readAheadAtTraps); undefined: PC alone. */
   private trapRegs: Int32Array | undefined;
-  /** Single-step traps (x86 TF); unhandled ones end the program with SIGTRAP. */
-  stepHandler: ((task: Task) => boolean) | undefined;
-  faultHandler: FaultHandler | undefined;
-  /** Maps an engine-owned PC (an out-of-line slot) to the guest address it stands for. */
-  pcMapper: ((pc: bigint) => bigint) | undefined;
+  private stepHandler: TrapListener['singleStep'] | undefined;
+  private faultHandler: FaultHandler | undefined;
+  private pcMapper: TrapListener['originalPc'] | undefined;
   /** While set, task switches a system call asks for wait (a step is in progress). */
   private switchHold = 0;
   /** A nested run (callGuest) made the outer uc_emu_start return early: restart it. */
@@ -334,6 +348,19 @@ export class Machine implements SyscallHost {
 
   notifyClone(t: Task): void {
     for (const l of this.cloneListeners) l(t);
+  }
+
+  /**
+   * Attach the one listener of this machine's traps. A second one would silently take the
+   * traps of the first (two probe engines on one machine): it is refused.
+   */
+  attachTrapListener(l: TrapListener): void {
+    if (this.breakpointHandler)
+      throw new Error('this machine already has a trap listener (one probe engine per machine)');
+    this.breakpointHandler = l.breakpoint;
+    this.stepHandler = l.singleStep;
+    this.faultHandler = l.fault;
+    this.pcMapper = l.originalPc;
   }
 
   /** Emulator-side note printed once per key (unsupported calls, refused host access). */

@@ -130,10 +130,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       (max) => this.stackTrace(max),
       (addr, size) => this.checkHandlerWrite(addr, size),
     );
-    machine.breakpointHandler = (addr, task) => this.kprobeHandler(addr, task);
-    machine.stepHandler = (task) => this.postKprobeHandler(task);
-    machine.faultHandler = (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task);
-    machine.pcMapper = (pc) => this.originalPc(pc);
+    machine.attachTrapListener({
+      breakpoint: (addr, task) => this.kprobeHandler(addr, task),
+      singleStep: (task) => this.postKprobeHandler(task),
+      fault: (signal, pc, task) => this.kprobeFaultHandler(signal, pc, task),
+      originalPc: (pc) => this.originalPc(pc),
+    });
     machine.sched.onExit((t) => this.kprobeFlushTask(t));
     machine.onClone((child) => this.copyProcess(child));
   }

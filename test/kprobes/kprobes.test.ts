@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { checkAndClose, probed, type Probed } from './support.js';
 import type { Regs } from '../../src/regs.js';
 import { shellStatus } from '../../emu/machine.js';
+import { kprobeArchFor } from '../../arch/index.js';
+import { KprobeEngine } from '../../src/kprobes.js';
 
 afterEach(checkAndClose);
 
@@ -41,6 +43,15 @@ const armed = (p: Probed, addr: bigint): boolean => {
 };
 
 describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
+  it("a second probe engine on one machine is refused: it would take the first one's traps", () => {
+    const { m, e, out } = probed(isa, 'ktest');
+    const p = e.registerKprobe({ symbol: 'target' }, {});
+    expect(() => new KprobeEngine(m, kprobeArchFor(m.isa)!)).toThrow(/already has a trap listener/);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(p.nhit).toBe(1);
+    expect(out()).toContain('target');
+  });
+
   it('test_kprobe: pre and post handlers of a probe on target both run on one call', () => {
     const { m, e, out } = probed(isa, 'ktest');
     let preh = 0n;
