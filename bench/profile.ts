@@ -7,6 +7,7 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ISAS } from '../fixtures/catalog.js';
 import { blockWriter } from '../src/output.js';
 import { TraceSink, traceDefinitions } from '../src/tracing.js';
 import {
@@ -163,7 +164,7 @@ export function profileTable(lines: ProfileLine[], n = 10): string[] {
 
 async function main(): Promise<void> {
   const [goal, isa = 'x86_64'] = process.argv.slice(2);
-  if (!goal || !(goal in GOALS) || !['x86_64', 'i386', 'ppc64'].includes(isa)) {
+  if (!goal || !(goal in GOALS) || !(ISAS as readonly string[]).includes(isa)) {
     console.error(
       `usage: npm run bench:profile -- GOAL [x86_64|i386|ppc64]\ngoals:\n${Object.entries(GOALS)
         .map(([k, v]) => `  ${k.padEnd(14)} ${v}`)

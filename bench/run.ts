@@ -6,12 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ISAS, type IsaName } from '../fixtures/catalog.js';
 import { runProgram } from '../src/run.js';
 import { libraryPath, ucVersion } from '../emu/unicorn.js';
 import { probeCosts, probeTable, TASKS, type GoalFigure, type Isa, type ProbeCosts } from './probes.js';
 import { GOALS, PROFILES, profileGoal, profileTable, type Goal } from './profile.js';
 
-const ISAS = ['x86_64', 'i386', 'ppc64'] as const;
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
 const sink = (): void => {};
@@ -69,10 +69,9 @@ const ours =
   async () =>
     (await timeRun(path, args, opts)).ms;
 
-const haveQemu = (isa: (typeof ISAS)[number]): boolean =>
-  spawnSync('sh', ['-c', `command -v ${QEMU[isa]}`]).status === 0;
+const haveQemu = (isa: IsaName): boolean => spawnSync('sh', ['-c', `command -v ${QEMU[isa]}`]).status === 0;
 
-const qemu = (isa: (typeof ISAS)[number], path: string, args: string[]) => (): number => {
+const qemu = (isa: IsaName, path: string, args: string[]) => (): number => {
   const t = process.hrtime.bigint();
   const r = spawnSync(QEMU[isa], [path, ...args], { stdio: 'ignore' });
   if (r.status !== 0) throw new Error(`${QEMU[isa]} ${path} failed with ${r.status}`);
@@ -136,7 +135,7 @@ const WORK = {
   memrand: { big: 4_000_000, small: 1_000_000, unit: 'access pair', w: (n: number) => n },
 } as const;
 
-async function measure(isa: (typeof ISAS)[number], name: keyof typeof WORK, goal?: number): Promise<Row> {
+async function measure(isa: IsaName, name: keyof typeof WORK, goal?: number): Promise<Row> {
   const path = `fixtures/build/${isa}/${name}`;
   const { big, small, unit, w } = WORK[name];
   const q = haveQemu(isa);

@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { traceFib } from '../examples/trace-fib.js';
-import { fixture } from './helpers.js';
+import { fixture, ISAS } from './helpers.js';
 
 const calls = (n: number): number => (n < 2 ? 1 : 1 + calls(n - 1) + calls(n - 2));
 
@@ -19,7 +19,7 @@ describe('examples/trace-fib.ts', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each(['x86_64', 'i386', 'ppc64'] as const)('%s: events stream to the callback during the run', (isa) => {
+  it.each(ISAS)('%s: events stream to the callback during the run', (isa) => {
     const seen: string[] = [];
     const s = traceFib(
       fixture(isa, 'fib'),

@@ -12,7 +12,7 @@ import { blockWriter } from '../../src/output.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { TraceSink, traceDefinitions, type Sink, type TraceEvent } from '../../src/tracing.js';
 import { fakeCpu } from '../arch/fake-cpu.js';
-import { fixture } from '../helpers.js';
+import { fixture, ISAS } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-jsonl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ function trace(
 
 const WAYS: Way[] = ['bytes', 'text', 'record', 'stringify'];
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+describe.each(ISAS)('%s', (isa) => {
   it('strings with quotes, backslashes, controls and non-ASCII; chars, arrays, symbols, faults, $comm', () => {
     const argv = [
       'plain',

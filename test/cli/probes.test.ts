@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, fixture } from '../helpers.js';
+import { cli, fixture, ISAS } from '../helpers.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { instructionBoundaries } from '../kprobes/support.js';
 
@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The stack pointer by its pt_regs name. */
 const SP = { x86_64: 'sp', i386: 'sp', ppc64: 'r1' } as const;
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+describe.each(ISAS)('%s', (isa) => {
   it('JSON trace: one object per hit with the documented fields, $argN through the ABI', () => {
     const out = join(dir, `${isa}.jsonl`);
     const r = cli([

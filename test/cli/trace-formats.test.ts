@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, fixture } from '../helpers.js';
+import { cli, fixture, ISAS } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-formats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ const FTRACE_LINE =
 const ARG0 = { x86_64: 'di', i386: 'ax', ppc64: 'r3' } as const;
 /** i386 passes print_str's argument on the stack; x86_64 and ppc64 in %ARG0. */
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+describe.each(ISAS)('%s', (isa) => {
   it('a traced fixture: $argN, %REG, $retval, a dereference and a string agree with what the guest prints', () => {
     const defs = [
       // print_str(s): the string through $arg1 and a dereference, its first byte as char.

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EM_386, EM_PPC64, EM_X86_64, ElfError, parseElf } from '../../emu/elf.js';
 import { SymbolTable } from '../../emu/symbols.js';
-import { fixture, hex } from '../helpers.js';
+import { fixture, hex, ISAS } from '../helpers.js';
 
 const load = (isa: 'x86_64' | 'i386' | 'ppc64', name: string) =>
   Buffer.from(readFileSync(fixture(isa, name)));
@@ -44,7 +44,7 @@ describe('parseElf', () => {
   });
 
   it('symbol+offset lookups both ways, sizes included', () => {
-    for (const isa of ['x86_64', 'i386', 'ppc64'] as const) {
+    for (const isa of ISAS) {
       const t = new SymbolTable(parseElf(load(isa, 'nested')).symbols);
       const b = t.lookup('b')!;
       expect(b.size).toBeGreaterThan(0n);

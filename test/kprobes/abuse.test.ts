@@ -2,16 +2,17 @@
 // and memory, and (un)register probes in the middle of a hit. The kernel forbids most of this
 // (unregister_kprobe from a handler deadlocks in synchronize_sched); here each case has a
 // defined outcome, asserted below, and every test ends with the shared invariant check.
+import { ISAS } from '../helpers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { shellStatus, type Machine } from '../../emu/machine.js';
 import { ProbeError, type Kprobe, type KprobeHandlers } from '../../src/kprobes.js';
 import type { KretDropReason, Kretprobe, KretprobeOptions } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
-import { checkAndClose, probed, type Probed } from './support.js';
+import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
 
 afterEach(checkAndClose);
 
-const V = 305419896n; // the ktest fixture's default argument
+const V = KTEST_ARG;
 const KTEST_OUT = `target = ${V / 3n}\ntarget2 = ${V / 3n + 1n}\nrecursed_target = ${V / 3n}\n`;
 /** No mapping of any fixture, the engine's or the guest's, reaches it; 4-byte aligned for ppc64. */
 const UNMAPPED = 0xdead0000n;
@@ -88,7 +89,7 @@ const boom = (what: string) => () => {
   throw new Error(what);
 };
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('handler abuse on %s', (isa) => {
+describe.each(ISAS)('handler abuse on %s', (isa) => {
   describe('handlers that throw', () => {
     it('a pre_handler: the run stops (exit 125) at that hit, every probe removed, instances in flight dropped', () => {
       const pr = probed(isa, 'fib', ['10']);

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ppc64KprobeArch, type PpcAinsn } from '../../arch/ppc64/kprobes.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import type { KprobeArch } from '../../arch/kprobe-arch.js';
-import { expected } from '../helpers.js';
+import { expected, ISAS } from '../helpers.js';
 import { checkAndClose, executionCounts, probed } from './support.js';
 
 afterEach(checkAndClose);
@@ -67,7 +67,7 @@ const MUST_HAVE = {
   ],
 };
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+describe.each(ISAS)('%s', (isa) => {
   const name = FIXTURE[isa];
   const want = expected(name);
   const CASES = cases(name);

@@ -4,7 +4,7 @@
 // by a UC_HOOK_CODE in a separate unprobed run. And with pre-handlers only, the booster on
 // and off must give the same hits in the same order.
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureArgs, fixtureNames } from '../helpers.js';
+import { fixtureArgs, fixtureNames, ISAS } from '../helpers.js';
 import { checkAndClose, executionCounts, instructionBoundaries, probed } from './support.js';
 
 afterEach(checkAndClose);
@@ -19,7 +19,7 @@ const OPTIONS: Record<string, { quantum?: number; maxInsns?: number }> = {};
 /** Arguments that keep the run short (regloop's default is ten million iterations). */
 const ARGS: Record<string, string[]> = { regloop: ['3000'], fib: ['15'] };
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('%s', (isa) => {
+describe.each(ISAS)('%s', (isa) => {
   it.each(fixtureNames(isa).filter((n) => !SKIP.has(n)))(
     '%s: unchanged output, hit counts equal the oracle',
     (name) => {

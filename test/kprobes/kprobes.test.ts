@@ -1,7 +1,8 @@
 // Ports of the kernel's kprobe self-tests (lib/test_kprobes.c: test_kprobe, test_kprobes,
 // test_kprobe_missed) and the registration contracts, on i386, x86_64 and ppc64.
+import { ISAS } from '../helpers.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkAndClose, probed, type Probed } from './support.js';
+import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
 import type { Regs } from '../../src/regs.js';
 import { shellStatus } from '../../emu/machine.js';
 import { kprobeArchFor } from '../../arch/index.js';
@@ -9,7 +10,7 @@ import { KprobeEngine } from '../../src/kprobes.js';
 
 afterEach(checkAndClose);
 
-const V = 305419896n; // the ktest fixture's default argument
+const V = KTEST_ARG;
 
 /** What differs per ISA: how a function returns, what a misaligned probe says, trap numbers. */
 const ISA = {
@@ -42,7 +43,7 @@ const armed = (p: Probed, addr: bigint): boolean => {
   return p.m.mem.read(addr, bp.length).every((b, i) => b === bp[i]);
 };
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('kprobes on %s', (isa) => {
+describe.each(ISAS)('kprobes on %s', (isa) => {
   it("a second probe engine on one machine is refused: it would take the first one's traps", () => {
     const { m, e, out } = probed(isa, 'ktest');
     const p = e.registerKprobe({ symbol: 'target' }, {});

@@ -4,14 +4,14 @@
 // longjmp with and without the stack-pointer check, the trampoline's nop, and the
 // pre-2005 stack keying where it differs from the redesign.
 import { afterEach, describe, expect, it } from 'vitest';
-import { expected } from '../helpers.js';
+import { expected, ISAS } from '../helpers.js';
 import { DEFAULT_MAXACTIVE, type KretprobeInstance } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
-import { checkAndClose, probed, type Probed } from './support.js';
+import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
 
 afterEach(checkAndClose);
 
-const V = 305419896n; // the ktest fixture's default argument
+const V = KTEST_ARG;
 const u32 = (v: bigint) => BigInt.asUintN(32, v);
 const fibv = (n: number): number => (n < 2 ? n : fibv(n - 1) + fibv(n - 2));
 
@@ -40,7 +40,7 @@ function poolModel(n: number, maxactive: number): { hits: number; misses: number
 /** The function containing `addr`, by name. */
 const funcAt = (p: Probed, addr: bigint) => p.m.symbols.resolve(addr)?.symbol.name;
 
-describe.each(['x86_64', 'i386', 'ppc64'] as const)('kretprobes on %s', (isa) => {
+describe.each(ISAS)('kretprobes on %s', (isa) => {
   it('test_kretprobe: the entry handler runs before the return handler, which sees v/3', () => {
     const { m, e, out } = probed(isa, 'ktest');
     const order: string[] = [];

@@ -8,6 +8,9 @@ import type { KprobeArch } from '../../arch/kprobe-arch.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, type IsaName } from '../helpers.js';
 
+/** The ktest fixture's default argument (fixtures/src/ktest.c: 0x12345678, as the kernel's test_kprobes' rand1). */
+export const KTEST_ARG = 305419896n;
+
 export interface Probed {
   m: Machine;
   e: KprobeEngine<unknown>;
