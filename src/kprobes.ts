@@ -166,7 +166,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}, how: { internal?: boolean } = {}): Kprobe {
     const { addr, where } = this.resolve(point);
     if (!how.internal) this.checkBlacklist(addr);
-    const old = this.sites.get(narrowInt(addr));
+    const old = this.getKprobe(addr);
     // The kernel's re-registration check (it answers EINVAL): the same handlers at the same
     // address twice would run twice a hit.
     if (old?.probes.some((q) => q.handlers === handlers))
@@ -191,7 +191,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       { read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols },
       addr,
     );
-    const slot = this.allocSlot(addr);
+    const slot = this.getInsnSlot(addr);
     let bytes: Uint8Array;
     try {
       bytes = this.arch.slotBytes(ainsn, addr, slot);
@@ -201,9 +201,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     }
     this.machine.mem.patchCode(slot, bytes);
     this.machine.guardUnsafe(slot, bytes);
-    const bp = this.arch.breakpoint;
-    const opcode = this.machine.mem.read(addr, bp.length);
-    this.machine.mem.patchCode(addr, bp);
+    const opcode = this.armKprobe(addr);
     const site: Site<A> = { addr, probes: [p], ainsn, slot, opcode, boostReady: false };
     this.sites.set(narrowInt(addr), site);
     const i = this.removed.findIndex((r) => r.addr === addr);
@@ -270,19 +268,40 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     if (!p.registered) return;
     p.registered = false;
     if (!p.internal) this.nlive--;
-    const site = this.sites.get(narrowInt(p.addr));
+    const site = this.getKprobe(p.addr);
     if (!site) return;
     site.probes = site.probes.filter((q) => q !== p);
     if (site.probes.length > 0) return;
     this.sites.delete(narrowInt(p.addr));
-    this.machine.mem.patchCode(site.addr, site.opcode);
+    this.disarmKprobe(site);
     this.removed.push({ addr: site.addr, opcode: site.opcode });
-    this.freeSlotIfUnused(site);
+    this.freeInsnSlot(site);
   }
 
-  /** A removed site's slot is reused once no task is still stepping through it. */
-  private freeSlotIfUnused(site: Site<A>): void {
-    if (this.sites.get(narrowInt(site.addr)) === site) return;
+  /** get_kprobe: the site (the aggregate of probes) armed at `addr`. */
+  private getKprobe(addr: Int): Site<A> | undefined {
+    return this.sites.get(typeof addr === 'number' ? addr : narrowInt(addr));
+  }
+
+  /** arch_arm_kprobe: the breakpoint over the probed instruction; returns the bytes it replaced. */
+  private armKprobe(addr: bigint): Uint8Array {
+    const bp = this.arch.breakpoint;
+    const opcode = this.machine.mem.read(addr, bp.length);
+    this.machine.mem.patchCode(addr, bp);
+    return opcode;
+  }
+
+  /** arch_disarm_kprobe: the probed instruction's own bytes back. */
+  private disarmKprobe(site: Site<A>): void {
+    this.machine.mem.patchCode(site.addr, site.opcode);
+  }
+
+  /**
+   * free_insn_slot: a removed site's slot goes back to the free list, but only once no task
+   * is still stepping through it (the kernel's dirty slots, collected later).
+   */
+  private freeInsnSlot(site: Site<A>): void {
+    if (this.getKprobe(site.addr) === site) return;
     if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site))
       this.freeSlots.push(site.slot);
   }
@@ -295,7 +314,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
 
   /** The out-of-line slot of an armed probe address (for tests and tools). */
   slotOf(addr: bigint): bigint | undefined {
-    return this.sites.get(narrowInt(addr))?.slot;
+    return this.getKprobe(addr)?.slot;
   }
 
   /** Status of a task's control block, or undefined when no probe is running for it. */
@@ -363,7 +382,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     // costs O(size), not O(probes).
     const bpLen = this.arch.breakpoint.length;
     for (let a = addr - BigInt(bpLen - 1); a < addr + BigInt(bytes.length); a++) {
-      const s = this.sites.get(narrowInt(a));
+      const s = this.getKprobe(a);
       if (!s) continue;
       for (let i = 0; i < s.opcode.length; i++) {
         const at = s.addr + BigInt(i) - addr;
@@ -377,7 +396,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   private checkHandlerWrite(addr: bigint, size: number): void {
     // Sites by address, as in readOriginal: an instruction is no longer than its slot.
     for (let a = addr - BigInt(this.arch.slotSize - 1); a < addr + BigInt(size); a++) {
-      const s = this.sites.get(narrowInt(a));
+      const s = this.getKprobe(a);
       if (!s) continue;
       // The copy ends where the step-end breakpoint sits: the copy is as long as the instruction.
       const len = this.arch.stepEndAddr(s.ainsn, s.slot) - s.slot;
@@ -389,8 +408,8 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     }
   }
 
-  /** An out-of-line slot within the arch's reach of `addr` (engine-owned, read+exec). */
-  private allocSlot(addr: bigint): bigint {
+  /** get_insn_slot: an out-of-line slot within the arch's reach of `addr` (engine-owned, read+exec). */
+  private getInsnSlot(addr: bigint): bigint {
     const reach = this.arch.slotReach;
     const near = (a: bigint) => (a > addr ? a - addr : addr - a) < reach;
     const i = this.freeSlots.findIndex(near);
@@ -463,7 +482,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       this.machine.cpu.regWrite(this.machine.isa.pcReg, BigInt(at));
       return this.postKprobeHandler(task);
     }
-    const site = this.sites.get(typeof at === 'number' ? at : narrowInt(at));
+    const site = this.getKprobe(at);
     if (!site) {
       const addr = BigInt(at);
       // A probe removed since the trap was raised: its original bytes are back; resume there.
@@ -593,7 +612,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       k.running = k.prev.running;
       k.prev = undefined;
     } else this.kcbs.delete(task.tid);
-    this.freeSlotIfUnused(site);
+    this.freeInsnSlot(site);
     if (held) this.machine.releaseSwitch();
   }
 

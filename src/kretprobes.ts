@@ -294,7 +294,9 @@ export class Kretprobes<A> {
         `${name} never returns (no return and no jump out of its body): its instances could only leak`,
       );
     let rp: Kretprobe | undefined;
-    const kp = engine.registerKprobe(point, { preHandler: (_p, regs) => this.entryHandler(rp!, regs) });
+    const kp = engine.registerKprobe(point, {
+      preHandler: (_p, regs) => this.preHandlerKretprobe(rp!, regs),
+    });
     rp = new Kretprobe(kp, options, maxactive, name);
     for (let i = 0; i < maxactive; i++) {
       rp.free.push(new Instance(dataSize > 0 ? new Uint8Array(dataSize) : NO_DATA));
@@ -373,7 +375,7 @@ export class Kretprobes<A> {
   }
 
   /** pre_handler_kretprobe + arch_prepare_kretprobe. */
-  private entryHandler(rp: Kretprobe, regs: Regs): number {
+  private preHandlerKretprobe(rp: Kretprobe, regs: Regs): number {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
     // Addresses as Ints (numbers where exact, as user addresses are): no BigInt is made.
