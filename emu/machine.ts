@@ -2,7 +2,6 @@
 // one Unicorn engine, the loaded image, tasks, and the run loop that turns traps into
 // system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to the
 // trap listener if one is attached (attachTrapListener), else ends the program with SIGTRAP.
-import { loadDisassembler } from './disasm.js';
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
 import { doSyscall, ETIMEDOUT } from './linux.js';
@@ -765,33 +764,6 @@ export class Machine implements SyscallHost {
   /** The stop of the last `run`, if any. */
   get stopReason(): StopReason | undefined {
     return this.final;
-  }
-
-  /** One line describing a stop for stderr: signal, symbol+offset, instruction, task. */
-  async describeStop(r: StopReason): Promise<string> {
-    if (r.kind === 'exit') return `exited with status ${r.status}`;
-    if (r.kind === 'deadlock')
-      return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
-    if (r.kind === 'error')
-      return `kprobe-emu: run stopped at ${await this.describePc(r.pc)} (task ${r.tid}): ${r.message}`;
-    const where = await this.describePc(r.pc);
-    if (r.kind === 'budget')
-      return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
-    return `kprobe-emu: task ${r.tid} killed by ${r.name} at ${where}: ${r.detail}`;
-  }
-
-  /** `sym+0xoff/0xsize (0xaddr): insn` for reports. */
-  async describePc(pc: bigint): Promise<string> {
-    const at = `${this.symbols.format(pc)} (0x${pc.toString(16)})`;
-    if (this.uc.closed || !this.mem.isMapped(pc)) return at;
-    try {
-      const d = await loadDisassembler(this.isa.disasm);
-      const bytes = this.mem.read(pc, 16);
-      const insn = d.decode(bytes, pc, 1)[0];
-      return `${at}: ${insn ? insn.text : '(bad)'}`;
-    } catch {
-      return at;
-    }
   }
 
   /** Free the engine. The machine cannot run afterwards. */

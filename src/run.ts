@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isaForMachine } from '../arch/index.js';
 import { ElfError, machineName, parseElf, type ElfImage } from '../emu/elf.js';
 import { Machine, shellStatus, type MachineOptions, type StopReason } from '../emu/machine.js';
+import { describeStop } from '../emu/stop-report.js';
 import { existingKprobes } from './kprobes.js';
 
 /** Refusal before or outside the guest: bad file, unsupported ELF, engine trouble. Exit 125. */
@@ -80,7 +81,7 @@ export async function runProgram(
     hooks.after?.(m);
     // Reports disassemble guest code: show it as the program has it, without breakpoints.
     existingKprobes(m)?.unregisterAll();
-    const report = stop.kind === 'exit' ? undefined : await m.describeStop(stop);
+    const report = stop.kind === 'exit' ? undefined : await describeStop(m, stop);
     return { stop, status: shellStatus(stop), report, insns: m.insns };
   } finally {
     m.close();

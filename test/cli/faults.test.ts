@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Machine, StopReason } from '../../emu/machine.js';
 import type { KretDropReason } from '../../src/kretprobes.js';
+import { describeStop } from '../../emu/stop-report.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { cli, fixture, hasCommand, hex, ISAS, type IsaName } from '../helpers.js';
 import { checkAndClose, probed } from '../kprobes/support.js';
@@ -228,6 +229,6 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
       expect(Buffer.from(seg).equals(Buffer.from(original[i]!)), `segment ${i} unpatched`).toBe(true),
     );
     expect(e.checkInvariants()).toEqual([]);
-    expect(await m.describeStop(stop)).toMatch(reportLine(isa, kind));
+    expect(await describeStop(m, stop)).toMatch(reportLine(isa, kind));
   });
 });

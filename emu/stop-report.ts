@@ -1,0 +1,32 @@
+// Counterpart: the line a shell or the kernel's log shows when a program ends badly
+// ("segfault at ... ip ..."): how a stop reads, kept apart from the run loop, since it loads
+// a disassembler and is asynchronous.
+import { loadDisassembler } from './disasm.js';
+import type { Machine, StopReason } from './machine.js';
+
+/** One line describing a stop for stderr: signal, symbol+offset, instruction, task. */
+export async function describeStop(m: Machine, r: StopReason): Promise<string> {
+  if (r.kind === 'exit') return `exited with status ${r.status}`;
+  if (r.kind === 'deadlock')
+    return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
+  if (r.kind === 'error')
+    return `kprobe-emu: run stopped at ${await describePc(m, r.pc)} (task ${r.tid}): ${r.message}`;
+  const where = await describePc(m, r.pc);
+  if (r.kind === 'budget')
+    return `kprobe-emu: instruction budget of ${r.insns} exceeded at ${where} (task ${r.tid})`;
+  return `kprobe-emu: task ${r.tid} killed by ${r.name} at ${where}: ${r.detail}`;
+}
+
+/** `sym+0xoff/0xsize (0xaddr): insn` for reports; without the instruction once the engine is closed. */
+export async function describePc(m: Machine, pc: bigint): Promise<string> {
+  const at = `${m.symbols.format(pc)} (0x${pc.toString(16)})`;
+  if (m.uc.closed || !m.mem.isMapped(pc)) return at;
+  try {
+    const d = await loadDisassembler(m.isa.disasm);
+    const bytes = m.mem.read(pc, 16);
+    const insn = d.decode(bytes, pc, 1)[0];
+    return `${at}: ${insn ? insn.text : '(bad)'}`;
+  } catch {
+    return at;
+  }
+}
