@@ -38,8 +38,7 @@ describe('parseElf', () => {
     expect(fib.addr >= text.vaddr && fib.addr < text.vaddr + text.memsz).toBe(true);
     // The code address holds the function's first instruction, not descriptor words.
     const off = Number(fib.addr - text.vaddr);
-    const first =
-      text.data.readUInt32BE?.(off) ?? new DataView(text.data.buffer, text.data.byteOffset).getUint32(off);
+    const first = new DataView(text.data.buffer, text.data.byteOffset).getUint32(off);
     expect(first).not.toBe(Number(fib.addr >> 32n));
   });
 

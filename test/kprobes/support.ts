@@ -43,7 +43,7 @@ export function probed(
   name: string,
   args: string[] = [],
   opts: Record<string, unknown> = {},
-  arch?: KprobeArch<never>,
+  arch?: KprobeArch<unknown>,
 ): Probed {
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const p = { m, e: arch ? (new KprobeEngine(m, arch) as KprobeEngine<unknown>) : kprobes(m), out };
