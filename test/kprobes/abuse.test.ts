@@ -2,13 +2,13 @@
 // and memory, and (un)register probes in the middle of a hit. The kernel forbids most of this
 // (unregister_kprobe from a handler deadlocks in synchronize_sched); here each case has a
 // defined outcome, asserted below, and every test ends with the shared invariant check.
-import { ISAS } from '../helpers.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { ISAS, type IsaName } from '../helpers.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shellStatus, type Machine } from '../../emu/machine.js';
 import { ProbeError, type Kprobe, type KprobeHandlers } from '../../src/kprobes.js';
 import type { KretDropReason, Kretprobe, KretprobeOptions } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
-import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
+import { checkAndClose, findInsn, functionInsns, probed, type Probed, KTEST_ARG } from './support.js';
 
 afterEach(checkAndClose);
 
@@ -18,40 +18,52 @@ const KTEST_OUT = `target = ${V / 3n}\ntarget2 = ${V / 3n + 1n}\nrecursed_target
 const UNMAPPED = 0xdead0000n;
 
 /**
- * Per ISA: the stack pointer's name and the return value's; offsets in the fixtures of
- * `target`'s return, `write_bad`'s faulting store, and an instruction of `target` longer than
- * one byte with its last byte (ppc64: the breakpoint covers all four); where a stack pointer
- * set to 0x10 at `target`'s entry is first used; the trap number of a page fault.
+ * Per ISA: the stack pointer's name and the return value's; where a stack pointer set to 0x10
+ * at `target`'s entry is first used; the trap number of a page fault.
  */
 const ISA = {
   x86_64: {
     sp: 'sp',
     ret: 'ax',
-    targetRet: 0xfn, // c3              ret
-    store: 0x7n, // 89 38               mov dword ptr [rax], edi
-    long: { at: 0x2n, last: 0x6n }, // ba ab aa aa aa  mov edx, 0xaaaaaaab
     spFault: 'target+0xf', // the ret pops from 0x10
     segvTrap: 14,
   },
   i386: {
     sp: 'sp',
     ret: 'ax',
-    targetRet: 0xfn, // c3              ret
-    store: 0x9n, // 89 10               mov dword ptr [eax], edx
-    long: { at: 0x0n, last: 0x4n }, // ba ab aa aa aa  mov edx, 0xaaaaaaab
     spFault: 'target+0x7', // mul dword ptr [esp + 4] reads its argument at 0x14
     segvTrap: 14,
   },
   ppc64: {
     sp: 'r1',
     ret: 'r3',
-    targetRet: 0x10n, // 4e 80 00 20    blr
-    store: 0x8n, // 90 69 00 00         stw r3, 0(r9)
-    long: { at: 0x0n, last: 0x3n }, // 3d 20 aa aa  lis r9, -0x5556
     spFault: 'print_udec+0x4', // target is a leaf: main's callee print_udec stores its frame at 0x20
     segvTrap: 0x300,
   },
 } as const;
+
+/**
+ * Offsets found by decoding the fixtures, not one compiler's: `target`'s return, the store
+ * `write_bad` faults on, and the first instruction of `target` at least four bytes long, with
+ * its last byte (on ppc64 the breakpoint covers all four).
+ */
+const OFF = {} as Record<IsaName, { targetRet: bigint; store: bigint; long: { at: bigint; last: bigint } }>;
+beforeAll(async () => {
+  for (const isa of ISAS) {
+    const target = await functionInsns(isa, 'ktest', 'target');
+    const writeBad = await functionInsns(isa, 'segv_write', 'write_bad');
+    const ret = findInsn(target, 'return', (i) => i.mnemonic === 'ret' || i.mnemonic === 'blr');
+    const store = findInsn(writeBad, 'store', (i) =>
+      isa === 'ppc64' ? i.mnemonic === 'stw' : i.mnemonic === 'mov' && i.opStr.startsWith('dword ptr ['),
+    );
+    const long = findInsn(target, 'instruction of four bytes or more', (i) => i.size >= 4);
+    OFF[isa] = {
+      targetRet: ret.off,
+      store: store.off,
+      long: { at: long.off, last: long.off + BigInt(long.size) - 1n },
+    };
+  }
+});
 
 const hexBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
@@ -171,7 +183,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
     it('a fault_handler returning 0 on a guest fault in the step: SIGSEGV at the probed store, as unprobed', () => {
       const pr = probed(isa, 'segv_write');
       const { m, e, out } = pr;
-      const store = addrOf(pr, 'write_bad', ISA[isa].store);
+      const store = addrOf(pr, 'write_bad', OFF[isa].store);
       const before = snapshot(pr, [store]);
       const traps: number[] = [];
       const p = e.registerKprobe(
@@ -197,7 +209,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const warnings: string[] = [];
       const pr = probed(isa, 'segv_write', [], { warn: (l: string) => warnings.push(l) });
       const { m, e, out } = pr;
-      const store = addrOf(pr, 'write_bad', ISA[isa].store);
+      const store = addrOf(pr, 'write_bad', OFF[isa].store);
       const before = snapshot(pr, [store]);
       let asked = 0;
       const p = e.registerKprobe(
@@ -215,7 +227,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: store });
       expect(shellStatus(stop)).toBe(139);
       expect(warnings).toEqual([
-        `kprobe-emu: the fault handler of the probe at write_bad+0x${ISA[isa].store.toString(16)} threw: fault handler boom; the fault it was given ends the program`,
+        `kprobe-emu: the fault handler of the probe at write_bad+0x${OFF[isa].store.toString(16)} threw: fault handler boom; the fault it was given ends the program`,
       ]);
       expect([asked, p.nhit, p.registered]).toEqual([1, 1, false]);
       expect(out()).toBe('writing to 0x8\n');
@@ -395,7 +407,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
     it("the return value register at target's return: the printed result changes, the run ends cleanly", () => {
       const pr = probed(isa, 'ktest');
       const { m, e, out } = pr;
-      const ret = addrOf(pr, 'target', ISA[isa].targetRet);
+      const ret = addrOf(pr, 'target', OFF[isa].targetRet);
       const before = snapshot(pr, [ret]);
       const p = e.registerKprobe(
         { addr: ret },
@@ -429,8 +441,8 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
     it('refused writes change nothing: the probe keeps firing, and unregistering restores the original bytes', () => {
       const pr = probed(isa, 'ktest');
       const { m, e, out } = pr;
-      const long = addrOf(pr, 'target', ISA[isa].long.at);
-      const after = long + ISA[isa].long.last + 1n - ISA[isa].long.at;
+      const long = addrOf(pr, 'target', OFF[isa].long.at);
+      const after = long + OFF[isa].long.last + 1n - OFF[isa].long.at;
       const before = snapshot(pr, [long]);
       const refused: string[] = [];
       const tryWrite = (regs: Regs, what: string, at: bigint, bytes: Uint8Array) => {
@@ -446,7 +458,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
         {
           preHandler: (_p, regs) => {
             tryWrite(regs, 'first byte', long, new Uint8Array([0]));
-            tryWrite(regs, 'last byte', long + ISA[isa].long.last - ISA[isa].long.at, new Uint8Array([0]));
+            tryWrite(regs, 'last byte', long + OFF[isa].long.last - OFF[isa].long.at, new Uint8Array([0]));
             tryWrite(regs, 'straddling the start', long - 2n, new Uint8Array(4));
             tryWrite(regs, 'past the end', after, regs.read(after, 2)); // allowed: the same bytes back
           },

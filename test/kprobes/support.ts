@@ -2,11 +2,51 @@
 // invariants every test ends with.
 import { expect } from 'vitest';
 import { decodeX86 } from '../../arch/x86/decode.js';
+import { loadDisassembler } from '../../emu/disasm.js';
 import type { Machine, StopReason } from '../../emu/machine.js';
 import { KprobeEngine, kprobes } from '../../src/kprobes.js';
 import type { KprobeArch } from '../../arch/kprobe-arch.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, type IsaName } from '../helpers.js';
+
+/** An instruction of a fixture function, decoded by capstone: its offset in the function. */
+export interface FunctionInsn {
+  off: bigint;
+  size: number;
+  mnemonic: string;
+  opStr: string;
+}
+
+/** The instructions of function `sym` of fixture `name`, decoded as the fixture has them. */
+export async function functionInsns(isa: IsaName, name: string, sym: string): Promise<FunctionInsn[]> {
+  const m = createMachine(loadElfFile(fixture(isa, name)), {
+    argv: [name],
+    stdout: () => {},
+    stderr: () => {},
+    warn: () => {},
+  });
+  try {
+    const f = m.symbols.lookup(sym);
+    if (!f) throw new Error(`${name} has no ${sym}`);
+    const d = await loadDisassembler(m.isa.disasm);
+    return d
+      .decode(m.mem.read(f.addr, Number(f.size)), f.addr)
+      .map((i) => ({ off: i.address - f.addr, size: i.size, mnemonic: i.mnemonic, opStr: i.opStr }));
+  } finally {
+    m.close();
+  }
+}
+
+/** The first instruction of `insns` that `pick` accepts; throws naming `what` when none does. */
+export function findInsn(
+  insns: FunctionInsn[],
+  what: string,
+  pick: (i: FunctionInsn) => boolean,
+): FunctionInsn {
+  const i = insns.find(pick);
+  if (!i) throw new Error(`no ${what} among: ${insns.map((x) => `${x.mnemonic} ${x.opStr}`).join('; ')}`);
+  return i;
+}
 
 /** The ktest fixture's default argument (fixtures/src/ktest.c: 0x12345678, as the kernel's test_kprobes' rand1). */
 export const KTEST_ARG = 305419896n;
