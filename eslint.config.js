@@ -7,6 +7,16 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // The engine seam: the probe engine and the ISAs see the machine, never the binding.
+    files: ['src/**/*.ts', 'arch/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/emu/unicorn.js'], message: 'only emu/ uses the Unicorn binding' }] },
+      ],
+    },
+  },
+  {
     rules: {
       // A handler closure may name a probe that is assigned after it is made.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],

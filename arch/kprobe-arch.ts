@@ -2,7 +2,7 @@
 // arch_arm_kprobe, arch_disarm_kprobe, prepare_singlestep, resume_execution). The core in
 // src/kprobes.ts never looks at an opcode: it calls one object implementing this.
 import type { Cpu } from '../emu/isa.js';
-import type { Int } from '../emu/unicorn.js';
+import type { Int } from '../emu/int.js';
 import type { SymbolTable } from '../emu/symbols.js';
 
 /** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */

@@ -159,7 +159,7 @@ export async function unprobedRun(f: SoakFixture): Promise<Oracle> {
       throw new Error(
         `${f.isa}/${f.name}: the unprobed run differs from fixtures/expected: status ${shellStatus(stop)} (want ${f.expected.status}), stdout ${JSON.stringify(stdout)} (want ${JSON.stringify(f.expected.stdout)})`,
       );
-    const dis = await loadDisassembler(m.isa.disasm);
+    const dis = await loadDisassembler(m.isa.cpuKind);
     const targets: ProbeTarget[] = [];
     for (const fn of m.symbols.functions()) {
       if (fn.size === 0n) continue;

@@ -1,7 +1,8 @@
 // Counterpart: the per-architecture parts of Linux that a user-mode emulator needs
 // (arch/*/include/uapi/asm/unistd*.h, start_thread, the syscall entry ABI), as Qiling keeps
 // them: data per ISA behind one interface. The implementations live in arch/<isa>/.
-import type { CpuContext, Int } from './unicorn.js';
+import type { Int } from './int.js';
+import type { CpuContext } from './unicorn.js';
 
 /** The CPU as the ISA descriptions see it: registers and memory, nothing of the machine. */
 export interface Cpu {
@@ -73,6 +74,13 @@ export interface SyscallContext {
   mapEngineMemory(size: number, perms: number): bigint;
 }
 
+/** The CPU an ISA runs on: what the engine emulates and the disassembler decodes. */
+export interface CpuKind {
+  arch: 'x86' | 'ppc';
+  mode: 32 | 64;
+  bigEndian: boolean;
+}
+
 /**
  * One instruction set as the machine needs it: how to open Unicorn for it, where its
  * registers are, its Linux system call ABI and numbers, and its process start state.
@@ -82,8 +90,6 @@ export interface IsaSpec {
   readonly name: string;
   /** ELF e_machine this spec runs. */
   readonly elfMachine: number;
-  readonly ucArch: number;
-  readonly ucMode: number;
   readonly wordSize: 4 | 8;
   readonly littleEndian: boolean;
   /** `uname -m` as Linux reports it. */
@@ -112,7 +118,7 @@ export interface IsaSpec {
     faultPage: bigint;
   };
   /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
-  readonly disasm: { arch: 'x86' | 'ppc'; mode: 32 | 64; bigEndian: boolean };
+  readonly cpuKind: CpuKind;
 
   /**
    * Prepare a freshly opened engine (ppc64: the MSR[HV] workaround where needed; i386: a

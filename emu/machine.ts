@@ -29,9 +29,9 @@ import {
   engineTranslatesEveryEncoding,
   libraryPath,
   ucVersion,
-  narrowInt,
-  type Int,
+  unicornMode,
 } from './unicorn.js';
+import { narrowInt, type Int } from './int.js';
 
 /** The one line a process prints when the loaded Unicorn is older than 2.1. */
 let warnedOldEngine = false;
@@ -226,8 +226,7 @@ export class Machine implements SyscallHost {
     this.breakpointBytes = isa.breakpointInsn.length;
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
     this.uc = new Unicorn(
-      isa.ucArch,
-      isa.ucMode,
+      ...unicornMode(isa.cpuKind),
       {
         intr: (n) => this.onIntr(n),
         syscall: () => this.onSyscall(),

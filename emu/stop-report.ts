@@ -22,7 +22,7 @@ export async function describePc(m: Machine, pc: bigint): Promise<string> {
   const at = `${m.symbols.format(pc)} (0x${pc.toString(16)})`;
   if (m.uc.closed || !m.mem.isMapped(pc)) return at;
   try {
-    const d = await loadDisassembler(m.isa.disasm);
+    const d = await loadDisassembler(m.isa.cpuKind);
     const bytes = m.mem.read(pc, 16);
     const insn = d.decode(bytes, pc, 1)[0];
     return `${at}: ${insn ? insn.text : '(bad)'}`;

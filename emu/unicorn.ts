@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
+import { intOfHalves, narrowInt, type Int } from './int.js';
 
 /** UC_ARCH_* and UC_MODE_* values from unicorn/unicorn.h (2.0.1). */
 export const UC_ARCH_X86 = 4;
@@ -15,6 +16,17 @@ export const UC_MODE_32 = 1 << 2;
 export const UC_MODE_64 = 1 << 3;
 export const UC_MODE_PPC64 = 1 << 3;
 export const UC_MODE_BIG_ENDIAN = 1 << 30;
+
+/** Unicorn's arch and mode for a CPU kind (the ISA specs name the CPU, not the engine). */
+export function unicornMode(k: {
+  arch: 'x86' | 'ppc';
+  mode: 32 | 64;
+  bigEndian: boolean;
+}): [arch: number, mode: number] {
+  if (k.arch === 'x86') return [UC_ARCH_X86, k.mode === 64 ? UC_MODE_64 : UC_MODE_32];
+  if (k.mode !== 64) throw new Error('ppc: only 64-bit CPUs are supported');
+  return [UC_ARCH_PPC, UC_MODE_PPC64 | (k.bigEndian ? UC_MODE_BIG_ENDIAN : 0)];
+}
 
 /** UC_PROT_* permission bits. */
 export const PROT_READ = 1;
@@ -440,30 +452,6 @@ const HOST_BACKED_MAX = 256 << 20;
 
 /** Integers below this in magnitude are exact as numbers. */
 const EXACT = 1n << 53n;
-const EXACT_NEG = -EXACT;
-
-/**
- * A guest integer as a number where that is exact (below 2^53 in magnitude, as user
- * addresses are), else as a BigInt: what narrowInt gives. Equal values have the same form,
- * so `===` compares them.
- */
-export type Int = number | bigint;
-
-/** The Int of a 64-bit word given as two 32-bit halves, [low, high]: a BigInt only at 2^53 and above. */
-function intOfHalves(h: Uint32Array): Int {
-  const hi = h[1]!;
-  return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
-}
-
-/** `v` as a number where that is exact (below 2^53 in magnitude, as user addresses are), else itself. */
-export function narrowInt(v: bigint): Int {
-  return v < EXACT && v > EXACT_NEG ? Number(v) : v;
-}
-
-/** The BigInt a narrowInt result stands for. */
-export function widenInt(v: Int): bigint {
-  return typeof v === 'number' ? BigInt(v) : v;
-}
 
 /** An integer for a 64-bit store: a number must be an integer (a fraction is a caller's bug). */
 function wordOf(v: Int): bigint {

@@ -51,7 +51,7 @@ export async function disasmLines(
     marks.set(at, [...(marks.get(at) ?? []), `${d.kind === 'r' ? 'return probe' : 'probe'} ${d.event}`]);
   }
 
-  const dis = await loadDisassembler(m.isa.disasm);
+  const dis = await loadDisassembler(m.isa.cpuKind);
   const code = e.readOriginal(fn.addr, Number(size));
   const insns = dis.decode(code, fn.addr);
   const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);

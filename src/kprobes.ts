@@ -7,7 +7,7 @@ import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch
 import type { Machine } from '../emu/machine.js';
 import { HostError, SIGSEGV, SIGTRAP } from '../emu/machine.js';
 import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
-import { narrowInt, type Int } from '../emu/unicorn.js';
+import { narrowInt, type Int } from '../emu/int.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';

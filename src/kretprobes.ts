@@ -7,7 +7,8 @@
 // through the trampoline (5.15, kretprobe_find_ret_addr).
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
-import { type Int, narrowInt, PROT_EXEC, PROT_READ, widenInt } from '../emu/unicorn.js';
+import { type Int, narrowInt, widenInt } from '../emu/int.js';
+import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import type { Kprobe, KprobeCore, ProbePoint } from './kprobe.js';
 import type { Regs } from './regs.js';

@@ -3,7 +3,7 @@
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import { GUEST_PID, type Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
-import { narrowInt, widenInt, type Int } from '../emu/unicorn.js';
+import { narrowInt, widenInt, type Int } from '../emu/int.js';
 import {
   argNumbers,
   fetchArgs,

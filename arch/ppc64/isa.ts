@@ -3,7 +3,6 @@
 // program-check causes Linux turns into SIGTRAP/SIGILL.
 import { EM_PPC64 } from '../../emu/elf.js';
 import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
-import { UC_ARCH_PPC, UC_MODE_BIG_ENDIAN, UC_MODE_PPC64 } from '../../emu/unicorn.js';
 import { PPC64_SYSCALLS } from './syscalls.js';
 
 /** Unicorn register ids (unicorn/ppc.h, 2.0.1): rN is 2+N. */
@@ -168,8 +167,6 @@ export function ppc64(): IsaSpec {
   return {
     name: 'ppc64',
     elfMachine: EM_PPC64,
-    ucArch: UC_ARCH_PPC,
-    ucMode: UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN,
     wordSize: 8,
     littleEndian: false,
     unameMachine: 'ppc64',
@@ -190,7 +187,7 @@ export function ppc64(): IsaSpec {
       until: 0xfffffffffffff000n,
       faultPage: 1n << 52n,
     },
-    disasm: { arch: 'ppc', mode: 64, bigEndian: true },
+    cpuKind: { arch: 'ppc', mode: 64, bigEndian: true },
     breakpointIntr: 6,
     breakpointInsn: Uint8Array.of(0x7f, 0xe0, 0x00, 0x08),
     memHooksSyncPc: false,

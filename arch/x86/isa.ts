@@ -2,7 +2,6 @@
 // set_thread_area; i386 and x86_64 share this file, parameterised by mode.
 import { EM_386, EM_X86_64 } from '../../emu/elf.js';
 import type { Cpu, IntrEvent, IsaSpec, SyscallContext } from '../../emu/isa.js';
-import { UC_ARCH_X86, UC_MODE_32, UC_MODE_64 } from '../../emu/unicorn.js';
 import { decodeX86 } from './decode.js';
 import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
 
@@ -246,8 +245,6 @@ function makeX86(is64: boolean): IsaSpec {
   const spec: IsaSpec = {
     name: is64 ? 'x86_64' : 'i386',
     elfMachine: is64 ? EM_X86_64 : EM_386,
-    ucArch: UC_ARCH_X86,
-    ucMode: is64 ? UC_MODE_64 : UC_MODE_32,
     wordSize: is64 ? 8 : 4,
     littleEndian: true,
     unameMachine: is64 ? 'x86_64' : 'i686',
@@ -280,7 +277,7 @@ function makeX86(is64: boolean): IsaSpec {
           until: 0xfffff000n,
           faultPage: 1n << 32n,
         },
-    disasm: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
+    cpuKind: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
     breakpointIntr: 3,
     breakpointInsn: Uint8Array.of(0xcc),
     memHooksSyncPc: true,

@@ -1,6 +1,6 @@
 // A CPU of registers only, for testing arch code that reads and writes registers.
 import type { Cpu } from '../../emu/isa.js';
-import { narrowInt } from '../../emu/unicorn.js';
+import { narrowInt } from '../../emu/int.js';
 
 export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number, bigint> } {
   const regs = new Map<number, bigint>(Object.entries(init).map(([k, v]) => [Number(k), v]));

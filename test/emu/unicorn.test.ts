@@ -1,8 +1,8 @@
 // The Unicorn binding: version, hook errors, code patching, engine lifetime.
 import { describe, expect, it, vi } from 'vitest';
 import { Memory } from '../../emu/memory.js';
+import { narrowInt } from '../../emu/int.js';
 import {
-  narrowInt,
   openEngineCount,
   ucVersion,
   Unicorn,

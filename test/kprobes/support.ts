@@ -28,7 +28,7 @@ export async function functionInsns(isa: IsaName, name: string, sym: string): Pr
   try {
     const f = m.symbols.lookup(sym);
     if (!f) throw new Error(`${name} has no ${sym}`);
-    const d = await loadDisassembler(m.isa.disasm);
+    const d = await loadDisassembler(m.isa.cpuKind);
     return d
       .decode(m.mem.read(f.addr, Number(f.size)), f.addr)
       .map((i) => ({ off: i.address - f.addr, size: i.size, mnemonic: i.mnemonic, opStr: i.opStr }));
