@@ -340,9 +340,9 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   const cold100 = coldAddresses(isa, 100);
   const cold10k = coldAddresses(isa, 10_000);
   let registerMs = Infinity;
-  // Idle probes: a run long enough (~80 ms or more on x86, ~50 ms on ppc64) that the ratio
-  // is the steady state, not start-up, and a 2% goal stands above the machine's noise.
-  const long = ['hot', String(isa === 'ppc64' ? 40 * N : 4 * N)];
+  // Idle probes: a run long enough (~50 ms or more under Unicorn 2.1's virtual TLB) that the
+  // ratio is the steady state, not start-up, and a 2% goal stands above the machine's noise.
+  const long = ['hot', String(40 * N)];
   // The bare trap once more in these rounds: goals 2 and 3 are ratios to it, measured side by
   // side (the machine's speed drifts between groups of runs).
   const trapN = 1_000_000;
