@@ -157,14 +157,11 @@ export class Machine implements SyscallHost {
   readonly syscallArgs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
   readonly syscallContext: SyscallContext;
   readonly timedWaiters = new Set<Task>();
-  /** The trap listener's parts (attachTrapListener): see TrapListener. */
-  private breakpointHandler: BreakpointHandler | undefined;
+  /** The one listener of this machine's traps (attachTrapListener). */
+  private listener: TrapListener | undefined;
   private readonly breakpointBytes: number;
   /** Registers read with PC in one call at each breakpoint trap (readAheadAtTraps); undefined: PC alone. */
   private trapRegs: Int32Array | undefined;
-  private stepHandler: TrapListener['singleStep'] | undefined;
-  private faultHandler: FaultHandler | undefined;
-  private pcMapper: TrapListener['originalPc'] | undefined;
   /** While set, task switches a system call asks for wait (a step is in progress). */
   private switchHold = 0;
   /** A nested run (callGuest) made the outer uc_emu_start return early: restart it. */
@@ -353,12 +350,9 @@ export class Machine implements SyscallHost {
    * traps of the first (two probe engines on one machine): it is refused.
    */
   attachTrapListener(l: TrapListener): void {
-    if (this.breakpointHandler)
+    if (this.listener)
       throw new Error('this machine already has a trap listener (one probe engine per machine)');
-    this.breakpointHandler = l.breakpoint;
-    this.stepHandler = l.singleStep;
-    this.faultHandler = l.fault;
-    this.pcMapper = l.originalPc;
+    this.listener = l;
   }
 
   /** Emulator-side note printed once per key (unsupported calls, refused host access). */
@@ -461,10 +455,10 @@ export class Machine implements SyscallHost {
   fatalSignal(signal: number, pc: bigint, detail: string, cpuFault = true): void {
     if (this.final) return;
     if (cpuFault) {
-      const f = this.faultHandler?.(signal, pc, this.sched.current);
+      const f = this.listener?.fault(signal, pc, this.sched.current);
       if (f === 'handled') return;
       if (f) pc = f.pc;
-    } else pc = this.pcMapper?.(pc) ?? pc;
+    } else pc = this.listener?.originalPc(pc) ?? pc;
     const tid = this.sched.current.tid;
     this.final = {
       kind: 'signal',
@@ -546,22 +540,23 @@ export class Machine implements SyscallHost {
   }
 
   private dispatchIntr(intno: number): void {
-    if (intno === this.isa.breakpointIntr && this.breakpointHandler) {
+    const listener = this.listener;
+    if (intno === this.isa.breakpointIntr && listener) {
       if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
       // PC as a number where it is exact: no BigInt is made on a probe hit.
       const pc = this.cpu.regReadInt(this.isa.pcReg);
       const addr =
         typeof pc === 'number' ? pc - this.breakpointBytes : narrowInt(pc - BigInt(this.breakpointBytes));
-      if (this.breakpointHandler(addr, this.sched.current)) return;
+      if (listener.breakpoint(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);
     if (ev.kind === 'syscall') {
       this.onSyscall();
     } else if (ev.kind === 'breakpoint') {
-      if (this.breakpointHandler?.(ev.addr, this.sched.current)) return;
+      if (listener?.breakpoint(ev.addr, this.sched.current)) return;
       this.fatalSignal(SIGTRAP, ev.addr, 'breakpoint instruction in the program');
     } else if (ev.kind === 'singlestep') {
-      if (this.stepHandler?.(this.sched.current)) return;
+      if (listener?.singleStep(this.sched.current)) return;
       this.fatalSignal(SIGTRAP, ev.addr, 'single-step trap');
     } else if (ev.kind === 'fault') {
       this.fatalSignal(ev.signal, ev.addr, ev.detail);
@@ -730,7 +725,7 @@ export class Machine implements SyscallHost {
         throw new UnicornError(err, 'uc_emu_start');
     }
     if (stop.kind === 'signal') {
-      const f = this.faultHandler?.(stop.signal, stop.pc, this.sched.current);
+      const f = this.listener?.fault(stop.signal, stop.pc, this.sched.current);
       if (f === 'handled') return undefined;
       if (f) stop.pc = f.pc;
     }
