@@ -257,12 +257,17 @@ export interface UcVersion {
   text: string;
 }
 
+/** The loaded library's version, read once (a process loads one library). */
+let version: UcVersion | undefined;
+
 export function ucVersion(): UcVersion {
+  if (version) return version;
   const raw = lib().uc_version(null, null) >>> 0;
   const major = (raw >>> 24) & 0xff;
   const minor = (raw >>> 16) & 0xff;
   const patch = (raw >>> 8) & 0xff;
-  return { major, minor, patch, raw, text: `${major}.${minor}.${patch}` };
+  version = { major, minor, patch, raw, text: `${major}.${minor}.${patch}` };
+  return version;
 }
 
 /** Whether the loaded library is at least `major`.`minor`. */
