@@ -135,6 +135,12 @@ const WORK = {
   memrand: { big: 4_000_000, small: 1_000_000, unit: 'access pair', w: (n: number) => n },
 } as const;
 
+/** ns per unit of work of `name`, from the times (ms) of its big and its small run. */
+function perUnit(name: keyof typeof WORK, bigMs: number, smallMs: number): number {
+  const { big, small, w } = WORK[name];
+  return ((bigMs - smallMs) * 1e6) / (w(big) - w(small));
+}
+
 async function measure(isa: IsaName, name: keyof typeof WORK, goal?: number): Promise<Row> {
   const path = `fixtures/build/${isa}/${name}`;
   const { big, small, unit, w } = WORK[name];
@@ -161,7 +167,7 @@ async function measure(isa: IsaName, name: keyof typeof WORK, goal?: number): Pr
     ours(path, smallArgs, { maxInsns: Number.MAX_SAFE_INTEGER }),
   ]);
   const units = w(big) - w(small);
-  const per = (a: number, b: number) => ((a - b) * 1e6) / units;
+  const per = (a: number, b: number) => perUnit(name, a, b);
   return {
     isa,
     workload: `${name} ${big} (- ${name} ${small})`,
@@ -188,7 +194,7 @@ const SYSTEM_UNICORN = '/usr/lib/x86_64-linux-gnu/libunicorn.so.2';
 function otherEngine(lib: string): Record<string, number> | undefined {
   if (!existsSync(lib)) return undefined;
   const r = spawnSync(process.execPath, [process.argv[1]!], {
-    env: { ...process.env, KPROBE_EMU_LIBUNICORN: lib, BENCH_ENGINE_ONLY: '1', BENCH_WRITE: '' },
+    env: { ...process.env, KPROBE_EMU_LIBUNICORN: lib, BENCH_ENGINE_ONLY: '1' },
     encoding: 'utf8',
   });
   if (r.status !== 0) return undefined;
@@ -200,9 +206,9 @@ async function engineOnly(): Promise<void> {
   for (const isa of ISAS) {
     const per = async (name: 'regloop' | 'fib') => {
       const path = `fixtures/build/${isa}/${name}`;
-      const { big, small, w } = WORK[name];
+      const { big, small } = WORK[name];
       const [b, s] = await bestOf([ours(path, [String(big)]), ours(path, [String(small)])]);
-      return ((b! - s!) * 1e6) / (w(big) - w(small));
+      return perUnit(name, b!, s!);
     };
     await timeRun(`fixtures/build/${isa}/fib`, ['10']);
     out[`${isa} regloop`] = await per('regloop');
