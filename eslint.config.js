@@ -12,7 +12,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/emu/unicorn.js'], message: 'only emu/ uses the Unicorn binding' }] },
+        {
+          patterns: [
+            {
+              group: ['**/emu/unicorn.js', '**/emu/unicorn-engine.js'],
+              message: 'only emu/ knows which engine runs: use the CpuEngine interface (emu/engine.ts)',
+            },
+          ],
+        },
       ],
     },
   },

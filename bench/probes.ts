@@ -5,15 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { ppc64 } from '../arch/ppc64/isa.js';
 import type { Machine } from '../emu/machine.js';
-import {
-  Unicorn,
-  UC_ARCH_PPC,
-  UC_ARCH_X86,
-  UC_MODE_32,
-  UC_MODE_64,
-  UC_MODE_BIG_ENDIAN,
-  UC_MODE_PPC64,
-} from '../emu/unicorn.js';
+import type { EngineHandlers } from '../emu/engine.js';
+import type { Cpu } from '../emu/isa.js';
+import { engineHasVirtualTlb, UnicornEngine } from '../emu/unicorn-engine.js';
+import { x86_64, i386 } from '../arch/x86/isa.js';
 import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
 import { blockWriter } from '../src/output.js';
@@ -72,15 +67,12 @@ function median(xs: number[]): number {
 
 /** One run of the synthetic loop of `n` rounds: a breakpoint, an empty UC_HOOK_CODE, or neither (ms). */
 export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): number {
-  let u: Unicorn;
   let code: Uint8Array;
   let body: bigint;
   const base = 0x10000n;
+  const pc = isaSpec(isa).pcReg;
+  const u = bareEngine(isa, { trap: () => u.regWrite(pc, u.regRead(pc)) });
   if (isa === 'ppc64') {
-    u = new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {
-      intr: () => u.regWrite(1, u.regRead(1)),
-    });
-    ppc64().initCpu(u, undefined as never);
     // lis r3,hi; ori r3,r3,lo; mtctr r3; L: trap|nop; bdnz L
     const words = [
       0x3c600000 | (n >>> 16),
@@ -93,10 +85,6 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
     words.forEach((w, i) => new DataView(code.buffer).setUint32(i * 4, w >>> 0, false));
     body = base + 12n;
   } else {
-    const pc = isa === 'x86_64' ? 41 : 26;
-    u = new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {
-      intr: () => u.regWrite(pc, u.regRead(pc)),
-    });
     // mov ecx, N; L: int3|nop; dec ecx; jnz L
     code = Uint8Array.of(
       0xb9,
@@ -113,14 +101,15 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
     body = base + 5n;
   }
   try {
-    u.memMap(base, 0x1000, 7);
-    u.memWrite(base, code);
+    const page = new Uint8Array(0x1000);
+    page.set(code);
+    u.map(base, page, 7);
     if (kind === 'code') {
       u.handlers.code = sink;
       u.traceCode(body, body);
     }
     const t = process.hrtime.bigint();
-    u.emuStart(base, base + BigInt(code.length));
+    u.run(base, base + BigInt(code.length));
     return Number(process.hrtime.bigint() - t) / 1e6;
   } finally {
     u.close();
@@ -139,9 +128,9 @@ export function engineCosts(
   const loop = (kind: 'nop' | 'trap' | 'code'): number => engineLoop(isa, kind, n);
   // One register read through koffi (uc_reg_read of PC), what fetching an argument costs.
   const reads = (): number => {
-    const u = bareEngine(isa);
+    const u = bareEngine(isa, {});
     try {
-      const pc = isa === 'ppc64' ? ppc64().pcReg : isa === 'x86_64' ? 41 : 26;
+      const pc = isaSpec(isa).pcReg;
       const t = process.hrtime.bigint();
       for (let i = 0; i < n; i++) u.regRead(pc);
       return Number(process.hrtime.bigint() - t) / 1e6;
@@ -155,8 +144,8 @@ export function engineCosts(
     () => loop('code'),
     reads,
   ]);
-  const probe = bareEngine(isa);
-  const contextBytes = probe.contextSize();
+  const probe = bareEngine(isa, {});
+  const contextBytes = probe.contextBytes(probe.contextSave()).length;
   probe.close();
   return {
     bareTrapUs: per(trap!, nop!, n),
@@ -167,11 +156,23 @@ export function engineCosts(
   };
 }
 
-/** An engine for the ISA with no handlers. */
-const bareEngine = (isa: Isa): Unicorn =>
-  isa === 'ppc64'
-    ? new Unicorn(UC_ARCH_PPC, UC_MODE_PPC64 | UC_MODE_BIG_ENDIAN, {})
-    : new Unicorn(UC_ARCH_X86, isa === 'x86_64' ? UC_MODE_64 : UC_MODE_32, {});
+const isaSpec = (isa: Isa) => (isa === 'ppc64' ? ppc64() : isa === 'x86_64' ? x86_64() : i386());
+
+/**
+ * An engine for the ISA as a machine opens it (the virtual TLB where the library has one),
+ * with every page readable, writable and executable, and `handlers` over empty ones.
+ */
+function bareEngine(isa: Isa, handlers: Partial<EngineHandlers>): UnicornEngine {
+  const spec = isaSpec(isa);
+  const u = new UnicornEngine(
+    spec.cpuKind,
+    { trap: sink, syscall: sink, fault: sink, pagePerms: () => 7, ...handlers },
+    { syscallInsn: false, ...(engineHasVirtualTlb() ? { faultPage: spec.layout.faultPage } : {}) },
+  );
+  // ppc64: a CPU that fetches in problem state, as a machine sets it up (no memory used).
+  if (isa === 'ppc64') spec.initCpu(u as unknown as Cpu, undefined as never);
+  return u;
+}
 
 /** A machine for a fixture, quiet. */
 export function machine(isa: Isa, name: string, args: string[], opts: Record<string, unknown> = {}): Machine {

@@ -31,7 +31,7 @@ async function timeRun(
   const r = await runProgram(
     path,
     { argv: [path, ...args], stdout: sink, stderr: sink, warn: sink, ...opts },
-    { after: (m) => (lastFills = m.uc.tlbFills) },
+    { after: (m) => (lastFills = m.engine.pageLookups) },
   );
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && !(allowBudget && r.stop.kind === 'budget'))

@@ -1,31 +1,14 @@
 // Counterpart: the per-architecture parts of Linux that a user-mode emulator needs
 // (arch/*/include/uapi/asm/unistd*.h, start_thread, the syscall entry ABI), as Qiling keeps
 // them: data per ISA behind one interface. The implementations live in arch/<isa>/.
+import type { CpuContexts, CpuRegisters } from './engine.js';
 import type { Int } from './int.js';
-import type { CpuContext } from './unicorn.js';
 
-/** The CPU as the ISA descriptions see it: registers and memory, nothing of the machine. */
-export interface Cpu {
-  regRead(id: number): bigint;
-  /**
-   * A register's low 64 bits as two 32-bit halves, [low, high], without making a BigInt;
-   * the array is reused by the next call.
-   */
-  regReadHalves(id: number): Uint32Array;
-  /** A register as a number where exact (below 2^53), else as a BigInt (see Int). */
-  regReadInt(id: number): Int;
-  /** Write a register (modulo 2^64); a number must be an integer. */
-  regWrite(id: number, value: bigint | number): void;
-  /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
-  regWriteBytes(id: number, bytes: Uint8Array): void;
-  /**
-   * A hint: read these registers ahead, in one call where the CPU can; regRead serves them
-   * until the hook returns or the guest runs. The ids name registers none of which is part
-   * of another: a write of one drops just it, a write of any other register drops them all.
-   */
-  regPrefetch(ids: Int32Array): void;
+/** Guest memory as the ISA descriptions and probes read and write it, in either byte order. */
+export interface GuestMemoryAccess {
+  /** Bytes, copied. */
   memRead(addr: bigint, size: number): Uint8Array;
-  /** A 4- or 8-byte word in the given byte order, read without allocating. */
+  /** A 4- or 8-byte word in the given byte order. */
   memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;
   /**
    * The same word as two 32-bit halves, [low, high], without making a BigInt; the array is
@@ -37,13 +20,10 @@ export interface Cpu {
   /** A 4- or 8-byte word in the given byte order, written without allocating (modulo 2^(8 size)). */
   memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void;
   memWrite(addr: bigint, bytes: Uint8Array): void;
-  memMap(addr: bigint, size: number, perms: number): void;
-  contextSave(into?: CpuContext): CpuContext;
-  contextRestore(ctx: CpuContext): void;
-  contextBytes(ctx: CpuContext): Uint8Array;
-  setContextBytes(ctx: CpuContext, bytes: Uint8Array): void;
-  emuStart(begin: bigint, until: bigint, count?: number): number;
 }
+
+/** The CPU as the ISA descriptions see it: registers, saved states and memory, nothing of the machine. */
+export interface Cpu extends CpuRegisters, CpuContexts, GuestMemoryAccess {}
 
 /** What an interrupt number means for the running program. */
 export type IntrEvent =
@@ -82,7 +62,7 @@ export interface CpuKind {
 }
 
 /**
- * One instruction set as the machine needs it: how to open Unicorn for it, where its
+ * One instruction set as the machine needs it: what CPU runs it, where its
  * registers are, its Linux system call ABI and numbers, and its process start state.
  */
 export interface IsaSpec {
@@ -107,7 +87,7 @@ export interface IsaSpec {
   readonly cloneArgs: CloneArgOrder;
   /**
    * Address layout of a new process. `faultPage`: a page-aligned address above everything a
-   * guest can map, never mapped, where the virtual TLB sends denied accesses (Unicorn.useVirtualTlb).
+   * guest can map, never mapped, where the virtual TLB sends denied accesses (emu/unicorn-engine.ts).
    */
   readonly layout: {
     stackTop: bigint;

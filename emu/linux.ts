@@ -1,9 +1,8 @@
 // Counterpart: the Linux system calls that small static programs make (kernel/exit.c,
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
-import { alignUp, OutOfMemory, PAGE } from './memory.js';
+import { alignUp, MemoryFault, OutOfMemory, PAGE } from './memory.js';
 import type { SyscallHost } from './syscall-host.js';
-import { UnicornError } from './unicorn.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -316,7 +315,7 @@ export function doSyscall(m: SyscallHost): void {
       result = h(m, args);
     } catch (e) {
       // A bad guest pointer in an argument: the kernel answers EFAULT.
-      if (e instanceof UnicornError) result = neg(EFAULT);
+      if (e instanceof MemoryFault) result = neg(EFAULT);
       else throw e;
     }
   } else {

@@ -10,38 +10,10 @@ import { mapImage, buildStack } from './loader.js';
 import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
 import { Scheduler, type Task } from './tasks.js';
-import {
-  Unicorn,
-  UC_ERR_FETCH_PROT,
-  UC_ERR_FETCH_UNALIGNED,
-  UC_ERR_FETCH_UNMAPPED,
-  UC_ERR_INSN_INVALID,
-  UC_ERR_OK,
-  UC_ERR_READ_PROT,
-  UC_ERR_READ_UNALIGNED,
-  UC_ERR_READ_UNMAPPED,
-  UC_ERR_WRITE_PROT,
-  UC_ERR_WRITE_UNALIGNED,
-  UC_ERR_WRITE_UNMAPPED,
-  UnicornError,
-  engineHasVirtualTlb,
-  engineReportsFaultingPc,
-  engineTranslatesEveryEncoding,
-  libraryPath,
-  ucVersion,
-  unicornMode,
-} from './unicorn.js';
+import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
+import { openEngine } from './engines.js';
+import { GuestCpu } from './guest-cpu.js';
 import { narrowInt, type Int } from './int.js';
-
-/** The one line a process prints when the loaded Unicorn is older than 2.1. */
-let warnedOldEngine = false;
-
-/** What a denial of the virtual TLB means on a mapped page. */
-const UNMAPPED_TO_PROT = new Map([
-  [UC_ERR_READ_UNMAPPED, UC_ERR_READ_PROT],
-  [UC_ERR_WRITE_UNMAPPED, UC_ERR_WRITE_PROT],
-  [UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT],
-]);
 
 export const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -86,11 +58,9 @@ export interface MachineOptions {
   maxTasks?: number;
   /** Report the exact faulting instruction of a bad load/store (costs ~35-60 ns per access). */
   preciseFaults?: boolean;
-  /** Keep read-only code read-only with a write hook instead of page protection (Memory). */
-  guardCodeWithHook?: boolean;
   /**
-   * Resolve guest pages through Unicorn 2.1's virtual TLB (the default where the library has
-   * one); false runs on the flat MMU, as Unicorn 2.0.1 does (for comparisons).
+   * Resolve guest pages through the engine's TLB (Unicorn 2.1's virtual TLB, the default
+   * where the library has one); false runs on the flat MMU, as Unicorn 2.0.1 does.
    */
   virtualTlb?: boolean;
 }
@@ -148,7 +118,7 @@ export interface TrapListener {
 }
 
 export class Machine implements SyscallHost {
-  readonly uc: Unicorn;
+  readonly engine: CpuEngine;
   readonly cpu: Cpu;
   readonly mem: Memory;
   readonly sched: Scheduler;
@@ -178,7 +148,7 @@ export class Machine implements SyscallHost {
   private readonly counting: boolean;
   private action: Action = 'none';
   private final: StopReason | undefined;
-  private lastFault: { type: number; address: bigint } | undefined;
+  private lastFault: { access: AccessKind; address: bigint } | undefined;
   private syscallCount = 0n;
   /** Time base reads emulated (they advance guest time like system calls). */
   private timeReads = 0n;
@@ -195,16 +165,6 @@ export class Machine implements SyscallHost {
     readonly image: ElfImage,
     options: MachineOptions,
   ) {
-    const virtualTlb = (options.virtualTlb ?? true) && engineHasVirtualTlb();
-    if (!engineHasVirtualTlb() && !warnedOldEngine) {
-      warnedOldEngine = true;
-      const v = ucVersion().text;
-      options.warn(
-        `kprobe-emu: Unicorn ${v} (${libraryPath()}) is the fallback engine: guests run on the flat MMU, ` +
-          `several times slower on call-heavy code, and ppc64 floating-point compares are wrong ` +
-          `(fcmpu and fcmpo always say equal); make fetches Unicorn 2.1 into lib/unicorn/`,
-      );
-    }
     this.options = {
       envp: [],
       maxInsns: 0,
@@ -212,42 +172,28 @@ export class Machine implements SyscallHost {
       maxMemory: 1n << 30n,
       maxTasks: 256,
       preciseFaults: true,
+      virtualTlb: true,
       ...options,
-      virtualTlb,
-      // The virtual TLB keeps code read-only for the guest and lets the host write it.
-      guardCodeWithHook:
-        !virtualTlb && (options.guardCodeWithHook ?? ((options.preciseFaults ?? true) && isa.memHooksSyncPc)),
     };
     if (image.machine !== isa.elfMachine)
       throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointBytes = isa.breakpointInsn.length;
     this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
-    this.uc = new Unicorn(
-      ...unicornMode(isa.cpuKind),
+    this.engine = openEngine(
+      isa,
       {
-        intr: (n) => this.onIntr(n),
+        trap: (n) => this.onIntr(n),
         syscall: () => this.onSyscall(),
-        memInvalid: (type, address) => {
-          this.lastFault = { type, address };
+        fault: (access, address) => {
+          this.lastFault = { access, address };
         },
-        watchedWrite: (address) => this.mem.guestWroteCode(address),
-        tlbFill: (page) => this.mem.pagePerms(page),
+        pagePerms: (page) => this.mem.pagePerms(page),
       },
-      {
-        syscallInsn: isa.syscallInsn,
-        ...(virtualTlb ? { faultPage: isa.layout.faultPage } : {}),
-        ...(this.options.preciseFaults && isa.memHooksSyncPc ? { preciseFaultsAt: isa.layout.until } : {}),
-      },
+      { virtualTlb: this.options.virtualTlb, preciseFaults: this.options.preciseFaults, warn: options.warn },
     );
     try {
-      this.cpu = this.uc;
-      this.mem = new Memory(
-        this.uc,
-        isa.littleEndian,
-        isa.wordSize,
-        this.options.maxMemory,
-        this.options.guardCodeWithHook,
-      );
+      this.mem = new Memory(this.engine, isa.littleEndian, isa.wordSize, this.options.maxMemory);
+      this.cpu = new GuestCpu(this.engine, this.mem);
       this.sched = new Scheduler(GUEST_PID);
       this.symbols = new SymbolTable(image.symbols);
       this.syscallContext = {
@@ -273,7 +219,7 @@ export class Machine implements SyscallHost {
       });
       isa.setEntryState(this.cpu, image.entry, sp, image.entryToc);
     } catch (e) {
-      this.uc.close();
+      this.engine.close();
       if (e instanceof OutOfMemory)
         throw new Error(`the program does not fit in the guest memory limit: ${e.message}`);
       throw e;
@@ -291,8 +237,8 @@ export class Machine implements SyscallHost {
     for (const addr of find(code, vaddr)) {
       if (this.unsafeHooked.has(addr)) continue;
       this.unsafeHooked.add(addr);
-      this.uc.handlers.code ??= (at) => this.onUnsafe(at);
-      this.uc.traceCode(addr, addr);
+      this.engine.handlers.code ??= (at) => this.onUnsafe(at);
+      this.engine.traceCode(addr, addr);
     }
   }
 
@@ -303,7 +249,7 @@ export class Machine implements SyscallHost {
    */
   private defuseUntranslatable(image: ElfImage): void {
     const find = this.isa.untranslatable;
-    if (!find || engineTranslatesEveryEncoding()) return;
+    if (!find || this.engine.translatesEveryEncoding) return;
     for (const seg of image.segments) {
       if (!seg.executable) continue;
       const segEnd = seg.vaddr + BigInt(seg.data.length);
@@ -389,7 +335,7 @@ export class Machine implements SyscallHost {
     const next = this.switchTask();
     this.action = 'none';
     if (!next) {
-      this.uc.emuStop();
+      this.engine.stop();
       return;
     }
     if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) - adjust);
@@ -418,13 +364,12 @@ export class Machine implements SyscallHost {
     this.holdSwitch();
     try {
       this.isa.setupCall(this.cpu, fn, args, this.callStop, toc ?? this.image.entryToc);
-      this.mem.seal();
-      const err = this.uc.emuStart(fn, this.callStop);
+      const end = this.engine.run(fn, this.callStop);
       if (this.final) throw new HostError(`the program ended inside a guest call from a handler`);
-      if (err !== UC_ERR_OK) {
+      if (end !== 'ok') {
         const pc = this.cpu.regRead(this.isa.pcReg);
         throw new HostError(
-          `guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: uc_err ${err}`,
+          `guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: ${end}`,
         );
       }
       const at = this.cpu.regRead(this.isa.pcReg);
@@ -433,7 +378,7 @@ export class Machine implements SyscallHost {
       return this.cpu.regRead(this.isa.returnReg);
     } finally {
       this.cpu.contextRestore(saved);
-      this.uc.freeContext(saved);
+      this.cpu.freeContext(saved);
       this.nestedRun = true;
       this.switchHold--;
     }
@@ -444,7 +389,7 @@ export class Machine implements SyscallHost {
     if (this.final) return;
     this.final = { kind: 'exit', status };
     for (const t of this.sched.live()) this.sched.kill(t, status);
-    this.uc.emuStop();
+    this.engine.stop();
   }
 
   /**
@@ -469,7 +414,7 @@ export class Machine implements SyscallHost {
       detail,
     };
     for (const t of this.sched.live()) this.sched.kill(t, 128 + signal);
-    this.uc.emuStop();
+    this.engine.stop();
   }
 
   brk(addr: bigint): bigint {
@@ -523,8 +468,6 @@ export class Machine implements SyscallHost {
 
   private onIntr(intno: number): void {
     this.dispatchIntr(intno);
-    // Handlers may have registered or removed probes: code pages closed before the guest runs on.
-    this.mem.seal();
   }
 
   /**
@@ -585,20 +528,19 @@ export class Machine implements SyscallHost {
         slice = this.preemptPending ? 1 : quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
         if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
       }
-      let err: number;
+      let end: RunEnd;
       try {
-        this.mem.seal();
-        err = this.uc.emuStart(pc, until, slice);
+        end = this.engine.run(pc, until, slice);
       } catch (e) {
         return this.hostFailure(e);
       }
       if (this.final) return this.finish(this.final);
-      if (err !== UC_ERR_OK) {
+      if (end !== 'ok') {
         // The fault goes to the probes' fault handler and kills the tasks (their exit
         // listeners run): what a handler throws there ends the run as inside the engine.
         let stop: StopReason | undefined;
         try {
-          stop = this.faultFromError(err);
+          stop = this.faultFromRun(end);
         } catch (e) {
           return this.hostFailure(e);
         }
@@ -655,7 +597,7 @@ export class Machine implements SyscallHost {
     if (next !== prev) {
       if (prev.state !== 'dead') prev.context = this.cpu.contextSave(prev.context);
       else if (prev.context) {
-        this.uc.freeContext(prev.context);
+        this.cpu.freeContext(prev.context);
         prev.context = undefined;
       }
       if (!next.context) throw new Error(`internal error: task ${next.tid} has no saved context`);
@@ -672,57 +614,44 @@ export class Machine implements SyscallHost {
     return { kind: 'signal', signal, name: SIGNAL_NAMES[signal]!, pc, tid: this.sched.current.tid, detail };
   }
 
-  /** The stop a failed uc_emu_start means, or undefined when a fault handler took it. */
-  private faultFromError(err: number): StopReason | undefined {
+  /** The stop a faulted run means, or undefined when a fault handler took it. */
+  private faultFromRun(end: Exclude<RunEnd, 'ok'>): StopReason | undefined {
     let pc = this.cpu.regRead(this.isa.pcReg);
     const f = this.lastFault;
-    if (this.uc.virtualTlb) {
-      // A denied access left its page's TLB entry on the fault page (Unicorn.useVirtualTlb),
-      // and every denial arrives as "unmapped": a mapped page means its permissions refused.
-      this.uc.flushTlb();
-      if (f && this.mem.isMapped(f.address)) err = UNMAPPED_TO_PROT.get(err) ?? err;
-    }
     const data =
-      err === UC_ERR_READ_UNMAPPED ||
-      err === UC_ERR_WRITE_UNMAPPED ||
-      err === UC_ERR_READ_PROT ||
-      err === UC_ERR_WRITE_PROT;
-    // Unicorn 2.1 reports the faulting instruction itself; 2.0.1 the start of its block.
-    if (data && f && this.isa.locateDataFault && !engineReportsFaultingPc()) {
-      const write = err === UC_ERR_WRITE_UNMAPPED || err === UC_ERR_WRITE_PROT;
+      end === 'read-unmapped' || end === 'write-unmapped' || end === 'read-prot' || end === 'write-prot';
+    // Where the engine reports the start of the instruction's block, find the instruction.
+    if (data && f && this.isa.locateDataFault && !this.engine.reportsFaultingPc) {
+      const write = end === 'write-unmapped' || end === 'write-prot';
       pc = this.isa.locateDataFault(this.cpu, pc, f.address, write) ?? pc;
     }
     const at = f ? ` at 0x${f.address.toString(16)}` : '';
     let stop: StopReason;
-    switch (err) {
-      case UC_ERR_READ_UNMAPPED:
+    switch (end) {
+      case 'read-unmapped':
         stop = this.signalStop(SIGSEGV, pc, `invalid read${at} (not mapped)`);
         break;
-      case UC_ERR_WRITE_UNMAPPED:
+      case 'write-unmapped':
         stop = this.signalStop(SIGSEGV, pc, `invalid write${at} (not mapped)`);
         break;
-      case UC_ERR_FETCH_UNMAPPED:
+      case 'fetch-unmapped':
         stop = this.signalStop(SIGSEGV, f?.address ?? pc, `jump to unmapped address${at}`);
         break;
-      case UC_ERR_READ_PROT:
+      case 'read-prot':
         stop = this.signalStop(SIGSEGV, pc, `read${at} not permitted`);
         break;
-      case UC_ERR_WRITE_PROT:
+      case 'write-prot':
         stop = this.signalStop(SIGSEGV, pc, `write${at} to read-only memory`);
         break;
-      case UC_ERR_FETCH_PROT:
+      case 'fetch-prot':
         stop = this.signalStop(SIGSEGV, f?.address ?? pc, `execution${at} of non-executable memory`);
         break;
-      case UC_ERR_READ_UNALIGNED:
-      case UC_ERR_WRITE_UNALIGNED:
-      case UC_ERR_FETCH_UNALIGNED:
+      case 'unaligned':
         stop = this.signalStop(SIGBUS, pc, `unaligned access${at}`);
         break;
-      case UC_ERR_INSN_INVALID:
+      case 'invalid-insn':
         stop = this.signalStop(SIGILL, pc, 'invalid instruction');
         break;
-      default:
-        throw new UnicornError(err, 'uc_emu_start');
     }
     if (stop.kind === 'signal') {
       const f = this.listener?.fault(stop.signal, stop.pc, this.sched.current);
@@ -762,6 +691,6 @@ export class Machine implements SyscallHost {
 
   /** Free the engine. The machine cannot run afterwards. */
   close(): void {
-    this.uc.close();
+    this.engine.close();
   }
 }

@@ -1,6 +1,9 @@
 // Counterpart: Linux mm/mmap.c as a user program sees it (mmap, munmap, mprotect, brk),
-// at page granularity, over Unicorn's mappings.
-import { PROT_EXEC, PROT_READ, PROT_WRITE, type Unicorn } from './unicorn.js';
+// at page granularity. Guest memory lives in buffers of ours, which the CPU engine maps and
+// the host reads and writes in place (no call into the engine for an access).
+import { PROT_EXEC, PROT_READ, PROT_WRITE, type CpuEngine } from './engine.js';
+import { intOfHalves, narrowInt, type Int } from './int.js';
+import { wordOf } from './reg-cache.js';
 
 export const PAGE = 0x1000n;
 export const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
@@ -11,81 +14,92 @@ export { PROT_EXEC, PROT_READ, PROT_WRITE };
 interface Area {
   start: bigint;
   end: bigint;
-  /** `start` and `end` as numbers (guest mappings lie below 2^53), for pagePerms. */
+  /** `start` and `end` as numbers (guest mappings lie below 2^53). */
   first: number;
   last: number;
   perms: number;
   /** Who made it: 'image', 'stack', 'brk', 'mmap', 'engine'. */
   kind: string;
-  /** The write hook of a guarded area (see `guarded`). */
-  watch?: unknown;
-  /** A guarded area the guest tried to write: now read-only in Unicorn too. */
-  locked?: boolean;
+  /** The area's bytes: its part of the buffer the engine maps (pieces of a cut area share it). */
+  bytes: Uint8Array;
+  view: DataView;
 }
-
-/** Code the guest may not write: executable, not writable. */
-const readOnlyCode = (perms: number): boolean => (perms & PROT_EXEC) !== 0 && (perms & PROT_WRITE) === 0;
 
 /** Thrown when a limit (--max-memory) refuses a mapping; callers turn it into ENOMEM. */
 export class OutOfMemory extends Error {}
 
+/** A host access to guest memory that is not mapped: what, and where. */
+export class MemoryFault extends Error {
+  constructor(
+    readonly access: 'read' | 'write',
+    readonly address: bigint,
+    readonly size: number,
+  ) {
+    super(`${access} of ${size} byte(s) at 0x${address.toString(16)}: not mapped`);
+    this.name = 'MemoryFault';
+  }
+}
+
 /**
- * Guest memory: a sorted list of mapped areas mirrored in Unicorn, byte-order aware word
- * access, and `patchCode`, the only correct way to change code that may have been run.
+ * Guest memory: a sorted list of mapped areas, each backed by a buffer the engine maps,
+ * byte-order aware word access, and `patchCode`, the only correct way to change code that
+ * may have been run.
  */
 export class Memory {
   private areas: Area[] = [];
-  /** The area pagePerms found last (dropped whenever the list changes). */
+  /** The area found last (dropped whenever the list changes). */
   private lastArea: Area | undefined;
-  /** Read-only pages patchCode opened for writing, with their permissions: see seal(). */
-  private readonly opened = new Map<bigint, number>();
+  /** Offset of the last access in the area `find` returned. */
+  private off = 0;
   private mappedBytes = 0n;
+  private readonly scratch = new Uint8Array(8);
+  private readonly scratchView: DataView = new DataView(this.scratch.buffer);
+  private readonly halves = new Uint32Array(2);
 
   constructor(
-    private readonly uc: Unicorn,
+    private readonly engine: CpuEngine,
     readonly littleEndian: boolean,
     readonly wordSize: 4 | 8,
     /** Upper bound on mapped guest bytes (image, stacks, heap and mappings together). */
     readonly maxBytes: bigint,
-    /**
-     * Map read-only code writable in Unicorn and keep it read-only for the guest with a
-     * write hook. After any uc_mem_protect of a code region, or a uc_mem_write into a
-     * read-only one (which protects it writable and back), Unicorn 2.0.1 runs that code
-     * more slowly (bench/RESULTS.md). Host-backed code (Unicorn.memMap) takes patches in
-     * place with no protect; this keeps mappings Unicorn allocates unprotected as well. The
-     * hook costs nothing where stores already sync the PC for precise faults (x86);
-     * elsewhere it slows every store, and such pages are protected around patches instead.
-     */
-    readonly guardCodeWithHook = false,
   ) {}
-
-  /** An area whose code Unicorn lets us (not the guest) write without a protect. */
-  private guarded(perms: number): boolean {
-    return this.guardCodeWithHook && readOnlyCode(perms);
-  }
 
   get totalMapped(): bigint {
     return this.mappedBytes;
   }
 
-  /** Map [start, start+size) page aligned; throws OutOfMemory past the limit. */
+  /** Map [start, start+size) page aligned, zeroed; throws OutOfMemory past the limit. */
   map(start: bigint, size: bigint, perms: number, kind: string): void {
     const s = alignDown(start);
     const e = alignUp(start + size);
     if (this.mappedBytes + (e - s) > this.maxBytes)
       throw new OutOfMemory(`guest memory limit of ${this.maxBytes} bytes reached`);
-    this.uc.memMap(s, Number(e - s), this.guarded(perms) ? perms | PROT_WRITE : perms);
-    this.insert(this.watched({ start: s, end: e, first: Number(s), last: Number(e), perms, kind }));
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(Number(e - s));
+    } catch (err) {
+      throw new OutOfMemory(`cannot allocate ${e - s} bytes of guest memory: ${(err as Error).message}`);
+    }
+    this.engine.map(s, bytes, perms);
+    this.insert({
+      start: s,
+      end: e,
+      first: Number(s),
+      last: Number(e),
+      perms,
+      kind,
+      bytes,
+      view: viewOf(bytes),
+    });
     this.mappedBytes += e - s;
   }
 
   /** Unmap every mapped page of [start, end); unmapped holes are skipped as munmap does. */
   unmap(start: bigint, end: bigint): void {
-    this.seal();
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
-      this.uc.memUnmap(s, Number(e - s));
+      this.engine.unmap(s, Number(e - s));
       this.mappedBytes -= e - s;
       this.cut(a, s, e, undefined);
     }
@@ -93,60 +107,65 @@ export class Memory {
 
   /** Change permissions of [start, end); false if part of it is not mapped (ENOMEM). */
   protect(start: bigint, end: bigint, perms: number): boolean {
-    this.seal();
     if (!this.covered(start, end)) return false;
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
-      this.uc.memProtect(s, Number(e - s), this.guarded(perms) ? perms | PROT_WRITE : perms);
+      this.engine.protect(s, Number(e - s), perms);
       this.cut(a, s, e, perms);
     }
     return true;
   }
 
+  /** Index of the first area ending above `a`. */
+  private indexAt(a: number): number {
+    const areas = this.areas;
+    let lo = 0;
+    let hi = areas.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const r = areas[mid];
+      if (r !== undefined && r.last <= a) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The area holding `a` (a look at the one found last, else a binary search), or undefined. */
+  private areaOf(a: number): Area | undefined {
+    let r = this.lastArea;
+    if (r === undefined || a < r.first || a >= r.last) {
+      r = this.areas[this.indexAt(a)];
+      if (r === undefined || a < r.first) return undefined;
+      this.lastArea = r;
+    }
+    return r;
+  }
+
   /**
-   * A guest store into a guarded area, before it is done: make the area read-only in
-   * Unicorn as well, so that the store faults (UC_ERR_WRITE_PROT) as on the real page.
-   * The whole area is protected, so Unicorn does not split the region under the store.
+   * The area holding all of [addr, addr+size), the offset left in `off`; undefined when
+   * not mapped or across areas. Addresses at 2^53 and above round to where nothing is mapped.
    */
-  guestWroteCode(addr: bigint): void {
-    const a = this.areaAt(addr);
-    if (!a || !this.guarded(a.perms) || a.locked) return;
-    this.uc.memProtect(a.start, Number(a.end - a.start), a.perms);
-    a.locked = true;
-  }
-
-  /** Whether Unicorn lets the host write the page without protecting it first (flat MMU). */
-  private engineWritable(page: bigint): boolean {
-    const a = this.areaAt(page);
-    return a !== undefined && ((a.perms & PROT_WRITE) !== 0 || (this.guarded(a.perms) && !a.locked));
-  }
-
-  private areaAt(addr: bigint): Area | undefined {
-    return this.areas.find((a) => addr >= a.start && addr < a.end);
+  private find(addr: Int, size: number): Area | undefined {
+    const a = Number(addr);
+    const r = this.areaOf(a);
+    if (r === undefined) return undefined;
+    const off = a - r.first;
+    if (off + size > r.bytes.length) return undefined;
+    this.off = off;
+    return r;
   }
 
   /**
    * Permissions of the page at `page` (a number), or -1 when it is not mapped: what the
-   * virtual TLB asks at each miss, so no BigInt is made (a binary search over the areas,
-   * after a look at the one found last).
+   * engine asks at each TLB miss, so no BigInt is made.
    */
   pagePerms(page: number): number {
-    let a = this.lastArea;
-    if (a === undefined || page < a.first || page >= a.last) {
-      const areas = this.areas;
-      let lo = 0;
-      let hi = areas.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (areas[mid]!.last <= page) lo = mid + 1;
-        else hi = mid;
-      }
-      a = areas[lo];
-      if (a === undefined || page < a.first) return -1;
-      this.lastArea = a;
-    }
-    return a.perms;
+    return this.areaOf(page)?.perms ?? -1;
+  }
+
+  private areaAt(addr: bigint): Area | undefined {
+    return addr < 1n << 53n ? this.areaOf(Number(addr)) : undefined;
   }
 
   isMapped(addr: bigint): boolean {
@@ -174,8 +193,8 @@ export class Memory {
   findFree(size: bigint, bottom: bigint, top: bigint): bigint | undefined {
     let hi = top;
     for (let i = this.areas.length - 1; i >= 0; i--) {
-      const a = this.areas[i]!;
-      if (a.start >= hi) continue;
+      const a = this.areas[i];
+      if (a === undefined || a.start >= hi) continue;
       if (a.end <= hi && hi - a.end >= size && hi - size >= bottom) return hi - size;
       if (a.start < hi) hi = a.start;
       if (hi < bottom) return undefined;
@@ -183,82 +202,164 @@ export class Memory {
     return hi - size >= bottom ? hi - size : undefined;
   }
 
-  read(addr: bigint, size: number): Uint8Array {
-    return this.uc.memRead(addr, size);
-  }
-
-  write(addr: bigint, bytes: Uint8Array): void {
-    this.uc.memWrite(addr, bytes);
+  /** Bytes of [addr, addr+size), copied; across areas too. Throws MemoryFault on a hole. */
+  memRead(addr: bigint, size: number): Uint8Array {
+    const h = this.find(addr, size);
+    if (h) return h.bytes.slice(this.off, this.off + size);
+    const out = new Uint8Array(size);
+    this.spans(addr, size, 'read', (r, off, at, n) => out.set(r.bytes.subarray(off, off + n), at));
+    return out;
   }
 
   /**
-   * Write code bytes and drop Unicorn's translations of that range: a plain write leaves
-   * already-translated blocks running the old bytes (docs/unicorn-engine.md).
-   * Writes through read-only pages as the kernel's text_poke does.
+   * Host writes take the bytes in place, whatever the guest's permissions; what they write
+   * in executable areas drops the engine's translations of it.
    */
-  patchCode(addr: bigint, bytes: Uint8Array): void {
-    const end = addr + BigInt(bytes.length);
-    // Host-backed code takes the bytes in place. Elsewhere Unicorn 2.0.1 writes into a
-    // read-only range by protecting it writable and back, and every uc_mem_protect rebuilds
-    // QEMU's view of the whole address space (tens of us with a few hundred regions). So
-    // such pages stay open for writing while probes are registered, and `seal` protects
-    // them back once, before the guest runs again.
-    if (!this.uc.virtualTlb && !this.uc.hostBacked(addr, bytes.length)) {
-      for (let page = addr & ~0xfffn; page < end; page += 0x1000n) {
-        if (this.opened.has(page) || this.engineWritable(page)) continue;
-        const perms = this.permsAt(page);
-        if (perms === undefined) continue;
-        this.uc.memProtect(page, 0x1000, perms | PROT_WRITE);
-        this.opened.set(page, perms);
-      }
+  memWrite(addr: bigint, bytes: Uint8Array): void {
+    const h = this.find(addr, bytes.length);
+    if (h) {
+      h.bytes.set(bytes, this.off);
+      if ((h.perms & PROT_EXEC) !== 0 && bytes.length > 0)
+        this.engine.invalidateCode(addr, addr + BigInt(bytes.length));
+      return;
     }
-    this.uc.memWrite(addr, bytes);
-    this.uc.removeCache(addr, end);
+    this.spans(addr, bytes.length, 'write', (r, off, at, n) => {
+      r.bytes.set(bytes.subarray(at, at + n), off);
+      if ((r.perms & PROT_EXEC) !== 0)
+        this.engine.invalidateCode(r.start + BigInt(off), r.start + BigInt(off + n));
+    });
   }
 
-  /** Protect the pages patchCode opened back to their permissions (before the guest runs). */
-  seal(): void {
-    if (this.opened.size === 0) return;
-    // Neighbouring pages with the same permissions in one call.
-    const pages = [...this.opened.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    this.opened.clear();
-    for (let i = 0; i < pages.length;) {
-      const [start, perms] = pages[i]!;
-      let j = i + 1;
-      while (j < pages.length && pages[j]![0] === start + BigInt(j - i) * 0x1000n && pages[j]![1] === perms)
-        j++;
-      this.uc.memProtect(start, (j - i) * 0x1000, perms);
-      i = j;
+  /**
+   * [addr, addr+size) piece by piece over the areas holding it; MemoryFault at its first
+   * hole, before any piece is touched.
+   */
+  private spans(
+    addr: bigint,
+    size: number,
+    access: 'read' | 'write',
+    fn: (r: Area, off: number, at: number, n: number) => void,
+  ): void {
+    for (let at = 0; at < size;) {
+      const here = addr + BigInt(at);
+      const r = this.areaAt(here);
+      if (r === undefined) throw new MemoryFault(access, here, size - at);
+      at += r.last - Number(here);
     }
+    let at = 0;
+    while (at < size) {
+      const here = addr + BigInt(at);
+      const r = this.areaAt(here);
+      if (r === undefined) throw new MemoryFault(access, here, size - at);
+      const off = Number(here - r.start);
+      const n = Math.min(size - at, r.bytes.length - off);
+      fn(r, off, at, n);
+      at += n;
+    }
+  }
+
+  /**
+   * The word at `addr` as two 32-bit halves, [low, high], without making a BigInt; the array
+   * is reused by the next call.
+   */
+  memReadHalves(addr: Int, size: 4 | 8, littleEndian: boolean): Uint32Array {
+    const h = this.find(addr, size);
+    let view = this.scratchView;
+    let at = 0;
+    if (h) {
+      view = h.view;
+      at = this.off;
+    } else this.scratch.set(this.memRead(BigInt(addr), size));
+    const out = this.halves;
+    if (size === 4) {
+      out[0] = view.getUint32(at, littleEndian);
+      out[1] = 0;
+    } else {
+      out[0] = view.getUint32(littleEndian ? at : at + 4, littleEndian);
+      out[1] = view.getUint32(littleEndian ? at + 4 : at, littleEndian);
+    }
+    return out;
+  }
+
+  /** A 4- or 8-byte word in the given byte order. */
+  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
+    const h = this.memReadHalves(addr, size, littleEndian);
+    return (BigInt(h[1] ?? 0) << 32n) | BigInt(h[0] ?? 0);
+  }
+
+  /** A 4- or 8-byte word as an Int: a number where exact (no BigInt is made), else a BigInt. */
+  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int {
+    return intOfHalves(this.memReadHalves(addr, size, littleEndian));
+  }
+
+  /** A 4- or 8-byte word in the given byte order (modulo 2^(8 size)), written without allocating. */
+  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void {
+    const h = this.find(addr, size);
+    const view = h ? h.view : this.scratchView;
+    const at = h ? this.off : 0;
+    // An exact number goes in as two halves (ToUint32, >>> 0, takes it modulo 2^32), a
+    // BigInt through setBigUint64 (modulo 2^64): no BigInt is made for a number.
+    const n = typeof value === 'number' ? value : narrowInt(value);
+    if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
+      if (size === 8) {
+        view.setUint32(littleEndian ? at : at + 4, n >>> 0, littleEndian);
+        view.setUint32(littleEndian ? at + 4 : at, Math.floor(n / 0x100000000), littleEndian);
+      } else view.setUint32(at, n >>> 0, littleEndian);
+    } else if (size === 8) view.setBigUint64(at, wordOf(n), littleEndian);
+    else view.setUint32(at, Number(BigInt.asUintN(32, wordOf(n))), littleEndian);
+    if (h) {
+      if ((h.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(BigInt(addr), BigInt(addr) + BigInt(size));
+      return;
+    }
+    this.memWrite(BigInt(addr), this.scratch.subarray(0, size));
+  }
+
+  read(addr: bigint, size: number): Uint8Array {
+    return this.memRead(addr, size);
+  }
+
+  write(addr: bigint, bytes: Uint8Array): void {
+    this.memWrite(addr, bytes);
+  }
+
+  /**
+   * Write code bytes and drop the engine's translations of that range: a plain write leaves
+   * already-translated blocks running the old bytes (docs/unicorn-engine.md). Writes
+   * through read-only pages as the kernel's text_poke does.
+   */
+  patchCode(addr: bigint, bytes: Uint8Array): void {
+    this.memWrite(addr, bytes);
+    this.engine.invalidateCode(addr, addr + BigInt(bytes.length));
   }
 
   readU8(addr: bigint): number {
-    return this.uc.memRead(addr, 1)[0]!;
+    const h = this.find(addr, 1);
+    if (h) return h.bytes[this.off] ?? 0;
+    throw new MemoryFault('read', addr, 1);
   }
 
   readU32(addr: bigint): number {
-    return Number(this.uc.memReadWord(addr, 4, this.littleEndian));
+    return this.memReadHalves(addr, 4, this.littleEndian)[0] ?? 0;
   }
 
   readU64(addr: bigint): bigint {
-    return this.uc.memReadWord(addr, 8, this.littleEndian);
+    return this.memReadWord(addr, 8, this.littleEndian);
   }
 
   readWord(addr: bigint): bigint {
-    return this.wordSize === 8 ? this.readU64(addr) : BigInt(this.readU32(addr));
+    return this.memReadWord(addr, this.wordSize, this.littleEndian);
   }
 
   writeU32(addr: bigint, v: number): void {
-    this.uc.memWriteWord(addr, 4, BigInt(v >>> 0), this.littleEndian);
+    this.memWriteWord(addr, 4, v >>> 0, this.littleEndian);
   }
 
   writeU64(addr: bigint, v: bigint): void {
-    this.uc.memWriteWord(addr, 8, v, this.littleEndian);
+    this.memWriteWord(addr, 8, v, this.littleEndian);
   }
 
   writeWord(addr: bigint, v: bigint): void {
-    if (this.wordSize === 8) this.writeU64(addr, v);
-    else this.writeU32(addr, Number(BigInt.asUintN(32, v)));
+    this.memWriteWord(addr, this.wordSize, v, this.littleEndian);
   }
 
   /** A NUL-terminated string of at most `max` bytes, or undefined if unreadable. */
@@ -280,24 +381,31 @@ export class Memory {
     return this.areas.filter((a) => a.start < end && start < a.end);
   }
 
-  /** Replace [s,e) of area `a` by a piece with new perms (or by nothing when perms is undefined). */
+  /**
+   * Replace [s,e) of area `a` by a piece with new perms (or by nothing when perms is
+   * undefined). The pieces keep their parts of the buffer, as the engine keeps its mapping's.
+   */
   private cut(a: Area, s: bigint, e: bigint, perms: number | undefined): void {
     const i = this.areas.indexOf(a);
-    if (a.watch !== undefined) this.uc.unhook(a.watch);
-    const { watch: _old, ...rest } = a;
+    const piece = (from: bigint, to: bigint, p: number): Area => {
+      const bytes = a.bytes.subarray(Number(from - a.start), Number(to - a.start));
+      return {
+        ...a,
+        start: from,
+        end: to,
+        first: Number(from),
+        last: Number(to),
+        perms: p,
+        bytes,
+        view: viewOf(bytes),
+      };
+    };
     const pieces: Area[] = [];
-    if (a.start < s) pieces.push({ ...rest, end: s, last: Number(s) });
-    if (perms !== undefined)
-      pieces.push({ ...rest, start: s, end: e, first: Number(s), last: Number(e), perms, locked: false });
-    if (e < a.end) pieces.push({ ...rest, start: e, first: Number(e) });
+    if (a.start < s) pieces.push(piece(a.start, s, a.perms));
+    if (perms !== undefined) pieces.push(piece(s, e, perms));
+    if (e < a.end) pieces.push(piece(e, a.end, a.perms));
     this.lastArea = undefined;
-    this.areas.splice(i, 1, ...pieces.map((p) => this.watched(p)));
-  }
-
-  /** Give a guarded area its write hook. */
-  private watched(a: Area): Area {
-    if (this.guarded(a.perms) && !a.locked) a.watch = this.uc.watchWrites(a.start, a.end - 1n);
-    return a;
+    this.areas.splice(i, 1, ...pieces);
   }
 
   private insert(area: Area): void {
@@ -308,9 +416,13 @@ export class Memory {
   }
 
   /** Mapped areas, for reports and invariants. */
-  list(): readonly Readonly<Area>[] {
+  list(): readonly Readonly<Omit<Area, 'bytes' | 'view'>>[] {
     return this.areas;
   }
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 /** Permission bits from ELF/mmap style flags. */

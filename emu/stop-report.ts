@@ -20,7 +20,7 @@ export async function describeStop(m: Machine, r: StopReason): Promise<string> {
 /** `sym+0xoff/0xsize (0xaddr): insn` for reports; without the instruction once the engine is closed. */
 export async function describePc(m: Machine, pc: bigint): Promise<string> {
   const at = `${m.symbols.format(pc)} (0x${pc.toString(16)})`;
-  if (m.uc.closed || !m.mem.isMapped(pc)) return at;
+  if (m.engine.closed || !m.mem.isMapped(pc)) return at;
   try {
     const d = await loadDisassembler(m.isa.cpuKind);
     const bytes = m.mem.read(pc, 16);

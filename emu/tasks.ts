@@ -1,6 +1,6 @@
 // Counterpart: Linux's task_struct (the parts a user-mode emulator keeps) and a
 // deterministic round-robin scheduler (kernel/sched of 2005 without priorities or SMP).
-import type { CpuContext } from './unicorn.js';
+import type { EngineContext } from './engine.js';
 import type { Cpu } from './isa.js';
 
 export type TaskState = 'ready' | 'running' | 'blocked' | 'dead';
@@ -8,7 +8,7 @@ export type TaskState = 'ready' | 'running' | 'blocked' | 'dead';
 export class Task {
   state: TaskState = 'ready';
   /** Saved CPU state while the task is not running; undefined for the task on the CPU. */
-  context: CpuContext | undefined;
+  context: EngineContext | undefined;
   /** Applied after the context is restored: a blocked system call's result, a clone child's start. */
   resume: ((cpu: Cpu) => void) | undefined;
   /** CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit. */

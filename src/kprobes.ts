@@ -330,7 +330,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const out: string[] = [];
     const bp = this.arch.breakpoint;
     const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
-    if (!this.machine.uc.closed) {
+    if (!this.machine.engine.closed) {
       for (const s of this.sites.values()) {
         const now = this.machine.mem.read(s.addr, bp.length);
         if (!eq(now, bp))

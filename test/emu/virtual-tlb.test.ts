@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StopReason } from '../../emu/machine.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../../emu/memory.js';
-import { engineHasVirtualTlb, ucVersion } from '../../emu/unicorn.js';
+import { ucVersion } from '../../emu/unicorn.js';
+import { engineHasVirtualTlb, UnicornEngine } from '../../emu/unicorn-engine.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, ISAS, type IsaName } from '../helpers.js';
 
@@ -30,7 +31,7 @@ function runOnce(
   const { m, out } = machineFor(isa, name, args, virtualTlb);
   try {
     const stop = m.run();
-    return { stop, out: out(), vtlb: m.uc.virtualTlb };
+    return { stop, out: out(), vtlb: (m.engine as UnicornEngine).virtualTlb };
   } finally {
     m.close();
   }
@@ -76,8 +77,8 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
   it('installs no memory hook over guest memory: one TLB fill hook, one memory hook on the fault page alone', () => {
     const { m } = machineFor(isa, 'fib', ['5'], true);
     try {
-      expect(m.uc.virtualTlb).toBe(true);
-      const hooks = m.uc.hooks();
+      expect((m.engine as UnicornEngine).virtualTlb).toBe(true);
+      const hooks = m.engine.hooks();
       expect(hooks.filter((h) => h.kind === 'TLB_FILL')).toHaveLength(1);
       const mem = hooks.filter((h) => h.kind.startsWith('MEM'));
       const page = m.isa.layout.faultPage;
@@ -117,8 +118,8 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
     try {
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('memrand 200000 in 64 MB: checksum 0xfb70168048d94c23\n');
-      expect(m.uc.tlbFills).toBeGreaterThan(16_384);
-      expect(m.uc.tlbFills).toBeLessThan(100_000);
+      expect(m.engine.pageLookups).toBeGreaterThan(16_384);
+      expect(m.engine.pageLookups).toBeLessThan(100_000);
     } finally {
       m.close();
     }

@@ -295,12 +295,12 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     const slot = e.slotOf(k.trampoline)!;
     const after = k.trampoline + BigInt(e.arch.trampolineInsn.length);
     const runs = new Map<bigint, number>();
-    const inner = m.uc.handlers.code;
-    m.uc.handlers.code = (a) => {
+    const inner = m.engine.handlers.code;
+    m.engine.handlers.code = (a) => {
       runs.set(a, (runs.get(a) ?? 0) + 1);
       inner?.(a);
     };
-    for (const a of [k.trampoline, slot, after]) m.uc.traceCode(a, a);
+    for (const a of [k.trampoline, slot, after]) m.engine.traceCode(a, a);
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(rp.nhit).toBe(41);
     expect(k.trampolineProbe.nhit).toBe(41);

@@ -133,8 +133,8 @@ export function executionCounts(
 ): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const counts = new Map<bigint, number>();
-  const inner = m.uc.handlers.code;
-  m.uc.handlers.code = (a) => {
+  const inner = m.engine.handlers.code;
+  m.engine.handlers.code = (a) => {
     counts.set(a, (counts.get(a) ?? 0) + 1);
     inner?.(a);
   };
@@ -146,10 +146,10 @@ export function executionCounts(
     const end = s.vaddr + s.memsz;
     for (const at of m.codeHooks()) {
       if (at < from || at >= end) continue;
-      if (at > from) m.uc.traceCode(from, at - 1n);
+      if (at > from) m.engine.traceCode(from, at - 1n);
       from = at + 1n;
     }
-    if (from < end) m.uc.traceCode(from, end - 1n);
+    if (from < end) m.engine.traceCode(from, end - 1n);
   }
   const stop = m.run();
   m.close();
