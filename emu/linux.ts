@@ -2,7 +2,7 @@
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { alignUp, MemoryFault, OutOfMemory, PAGE } from './memory.js';
-import type { SyscallHost } from './syscall-host.js';
+import type { LinuxProcess } from './process.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -66,41 +66,41 @@ export const HOST_CALLS = new Set([
 const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
-type Handler = (m: SyscallHost, a: readonly bigint[]) => bigint | undefined;
+type Handler = (p: LinuxProcess, a: readonly bigint[]) => bigint | undefined;
 
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 
-function write(m: SyscallHost, fd: bigint, bytes: Uint8Array): bigint {
-  if (fd === 1n) m.options.stdout(bytes);
-  else if (fd === 2n) m.options.stderr(bytes);
+function write(p: LinuxProcess, fd: bigint, bytes: Uint8Array): bigint {
+  if (fd === 1n) p.options.stdout(bytes);
+  else if (fd === 2n) p.options.stderr(bytes);
   else return neg(EBADF);
   return BigInt(bytes.length);
 }
 
-function mmap(m: SyscallHost, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
+function mmap(p: LinuxProcess, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
   if (len === 0n) return neg(EINVAL);
   if ((flags & MAP_ANONYMOUS) === 0n) {
-    m.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
+    p.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
     return neg(EBADF);
   }
   const size = alignUp(len);
-  const { mmapBottom, mmapTop } = m.isa.layout;
+  const { mmapBottom, mmapTop } = p.isa.layout;
   let at: bigint | undefined;
   if ((flags & MAP_FIXED) !== 0n) {
     if ((addr & (PAGE - 1n)) !== 0n) return neg(EINVAL);
-    m.mem.unmap(addr, addr + size);
+    p.mem.unmap(addr, addr + size);
     at = addr;
   } else {
-    if (addr !== 0n && (addr & (PAGE - 1n)) === 0n && !m.mem.covered(addr, addr + size)) {
-      const overlaps = m.mem.list().some((a) => a.start < addr + size && addr < a.end);
+    if (addr !== 0n && (addr & (PAGE - 1n)) === 0n && !p.mem.covered(addr, addr + size)) {
+      const overlaps = p.mem.list().some((a) => a.start < addr + size && addr < a.end);
       if (!overlaps) at = addr;
     }
-    at ??= m.mem.findFree(size, mmapBottom, mmapTop);
+    at ??= p.mem.findFree(size, mmapBottom, mmapTop);
     if (at === undefined) return neg(ENOMEM);
   }
   try {
-    m.mem.map(at, size, Number(prot & 7n), 'mmap');
+    p.mem.map(at, size, Number(prot & 7n), 'mmap');
   } catch (e) {
     if (e instanceof OutOfMemory) return neg(ENOMEM);
     throw e;
@@ -108,30 +108,30 @@ function mmap(m: SyscallHost, addr: bigint, len: bigint, prot: bigint, flags: bi
   return at;
 }
 
-function futexWake(m: SyscallHost, uaddr: bigint, count: bigint): bigint {
+function futexWake(p: LinuxProcess, uaddr: bigint, count: bigint): bigint {
   let n = 0n;
-  for (const t of m.sched.waitingOn(uaddr)) {
+  for (const t of p.sched.waitingOn(uaddr)) {
     if (n >= count) break;
-    t.resume = (cpu) => m.isa.setSyscallResult(cpu, 0n);
-    m.sched.wake(t);
+    t.resume = (cpu) => p.isa.setSyscallResult(cpu, 0n);
+    p.sched.wake(t);
     n++;
   }
   return n;
 }
 
 /** The thread leaves: CHILD_CLEARTID is written and woken, the task dies. */
-export function exitTask(m: SyscallHost, code: number): void {
-  const t = m.sched.current;
+export function exitTask(p: LinuxProcess, code: number): void {
+  const t = p.sched.current;
   if (t.clearChildTid !== 0n) {
     try {
-      m.mem.writeU32(t.clearChildTid, 0);
-      futexWake(m, t.clearChildTid, 1n);
+      p.mem.writeU32(t.clearChildTid, 0);
+      futexWake(p, t.clearChildTid, 1n);
     } catch {
       // An unmapped clear_child_tid is ignored, as the kernel ignores the fault.
     }
   }
-  m.sched.kill(t, code);
-  m.requestSwitch();
+  p.sched.kill(t, code);
+  p.control.requestSwitch();
 }
 
 /** The most one write moves here (the kernel's MAX_RW_COUNT is about 2 GB). */
@@ -139,42 +139,42 @@ const MAX_WRITE = 1n << 24n;
 
 const handlers: Record<string, Handler> = {
   read: (_m, [fd]) => (fd === 0n ? 0n : neg(EBADF)),
-  write: (m, [fd, buf, count]) => {
+  write: (p, [fd, buf, count]) => {
     // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
     // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
-    if (count! >= 1n << BigInt(m.mem.wordSize * 8 - 1)) return neg(EINVAL);
+    if (count! >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
     const n = Number(count! < MAX_WRITE ? count! : MAX_WRITE);
-    return write(m, fd!, m.mem.read(buf!, n));
+    return write(p, fd!, p.mem.read(buf!, n));
   },
-  writev: (m, [fd, iov, cnt]) => {
+  writev: (p, [fd, iov, cnt]) => {
     // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
     if (cnt! > 1024n) return neg(EINVAL);
-    const w = BigInt(m.mem.wordSize);
+    const w = BigInt(p.mem.wordSize);
     const parts: Uint8Array[] = [];
     let total = 0n;
     for (let i = 0n; i < cnt!; i++) {
-      const base = m.mem.readWord(iov! + i * 2n * w);
-      const len = m.mem.readWord(iov! + i * 2n * w + w);
+      const base = p.mem.readWord(iov! + i * 2n * w);
+      const len = p.mem.readWord(iov! + i * 2n * w + w);
       total += len;
-      if (len >= 1n << BigInt(m.mem.wordSize * 8 - 1) || total >= 1n << BigInt(m.mem.wordSize * 8 - 1))
+      if (len >= 1n << BigInt(p.mem.wordSize * 8 - 1) || total >= 1n << BigInt(p.mem.wordSize * 8 - 1))
         return neg(EINVAL);
       if (total > MAX_WRITE) break;
-      parts.push(m.mem.read(base, Number(len)));
+      parts.push(p.mem.read(base, Number(len)));
     }
-    return write(m, fd!, Buffer.concat(parts));
+    return write(p, fd!, Buffer.concat(parts));
   },
   close: (_m, [fd]) => (fd! <= 2n ? 0n : neg(EBADF)),
-  exit: (m, [code]) => {
-    exitTask(m, Number(code! & 0xffn));
+  exit: (p, [code]) => {
+    exitTask(p, Number(code! & 0xffn));
     return undefined;
   },
-  exit_group: (m, [code]) => {
-    m.exitGroup(Number(code! & 0xffn));
+  exit_group: (p, [code]) => {
+    p.control.exitGroup(Number(code! & 0xffn));
     return undefined;
   },
-  getpid: (m) => BigInt(m.sched.tgid),
+  getpid: (p) => BigInt(p.sched.tgid),
   getppid: () => 1n,
-  gettid: (m) => BigInt(m.sched.current.tid),
+  gettid: (p) => BigInt(p.sched.current.tid),
   getuid: () => 0n,
   geteuid: () => 0n,
   getgid: () => 0n,
@@ -183,119 +183,119 @@ const handlers: Record<string, Handler> = {
   geteuid32: () => 0n,
   getgid32: () => 0n,
   getegid32: () => 0n,
-  sched_yield: (m) => {
-    m.requestYield();
+  sched_yield: (p) => {
+    p.control.requestYield();
     return 0n;
   },
-  set_tid_address: (m, [ptr]) => {
-    m.sched.current.clearChildTid = ptr!;
-    return BigInt(m.sched.current.tid);
+  set_tid_address: (p, [ptr]) => {
+    p.sched.current.clearChildTid = ptr!;
+    return BigInt(p.sched.current.tid);
   },
   rt_sigaction: () => 0n,
   rt_sigprocmask: () => 0n,
   sigprocmask: () => 0n,
   sigaltstack: () => 0n,
-  brk: (m, [addr]) => m.brk(addr!),
-  mmap: (m, a) => {
-    if (m.isa.wordSize === 4) {
+  brk: (p, [addr]) => p.brk(addr!),
+  mmap: (p, a) => {
+    if (p.isa.wordSize === 4) {
       // i386 old_mmap: one pointer to six words.
-      const w = (i: number) => BigInt(m.mem.readU32(a[0]! + BigInt(4 * i)));
-      return mmap(m, w(0), w(1), w(2), w(3), s32(w(4)));
+      const w = (i: number) => BigInt(p.mem.readU32(a[0]! + BigInt(4 * i)));
+      return mmap(p, w(0), w(1), w(2), w(3), s32(w(4)));
     }
-    return mmap(m, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+    return mmap(p, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
   },
-  mmap2: (m, a) => mmap(m, a[0]!, a[1]!, a[2]!, a[3]!, s32(a[4]!)),
-  munmap: (m, [addr, len]) => {
+  mmap2: (p, a) => mmap(p, a[0]!, a[1]!, a[2]!, a[3]!, s32(a[4]!)),
+  munmap: (p, [addr, len]) => {
     if ((addr! & (PAGE - 1n)) !== 0n || len === 0n) return neg(EINVAL);
-    m.mem.unmap(addr!, addr! + alignUp(len!));
+    p.mem.unmap(addr!, addr! + alignUp(len!));
     return 0n;
   },
-  mprotect: (m, [addr, len, prot]) => {
+  mprotect: (p, [addr, len, prot]) => {
     if ((addr! & (PAGE - 1n)) !== 0n) return neg(EINVAL);
-    return m.mem.protect(addr!, addr! + alignUp(len!), Number(prot! & 7n)) ? 0n : neg(ENOMEM);
+    return p.mem.protect(addr!, addr! + alignUp(len!), Number(prot! & 7n)) ? 0n : neg(ENOMEM);
   },
-  uname: (m, [buf]) => {
-    const fields = ['Linux', 'kprobe-emu', '6.1.0', '#1 SMP PREEMPT', m.isa.unameMachine, '(none)'];
+  uname: (p, [buf]) => {
+    const fields = ['Linux', 'kprobe-emu', '6.1.0', '#1 SMP PREEMPT', p.isa.unameMachine, '(none)'];
     const out = new Uint8Array(65 * 6);
     fields.forEach((f, i) => out.set(new TextEncoder().encode(f), 65 * i));
-    m.mem.write(buf!, out);
+    p.mem.write(buf!, out);
     return 0n;
   },
-  futex: (m, [uaddr, opRaw, val, timeout]) => {
+  futex: (p, [uaddr, opRaw, val, timeout]) => {
     const op = opRaw! & 0x7fn;
     if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
-      if (BigInt(m.mem.readU32(uaddr!)) !== u32(val!)) return neg(EAGAIN);
-      const t = m.sched.current;
-      m.sched.block(t, uaddr!);
-      if (timeout !== 0n) m.timedWaiters.add(t);
-      m.requestSwitch();
+      if (BigInt(p.mem.readU32(uaddr!)) !== u32(val!)) return neg(EAGAIN);
+      const t = p.sched.current;
+      p.sched.block(t, uaddr!);
+      if (timeout !== 0n) p.timedWaiters.add(t);
+      p.control.requestSwitch();
       return undefined;
     }
-    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(m, uaddr!, u32(val!));
-    m.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
+    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, uaddr!, u32(val!));
+    p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
     return neg(ENOSYS);
   },
-  clone: (m, a) => {
-    const o = m.isa.cloneArgs;
+  clone: (p, a) => {
+    const o = p.isa.cloneArgs;
     const flags = a[o.flags]!;
     if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) {
-      m.reportOnce(
+      p.reportOnce(
         'fork',
         'clone without CLONE_VM|CLONE_THREAD (a new process) is not supported: answered with -ENOSYS',
       );
       return neg(ENOSYS);
     }
-    if (m.sched.liveCount() >= m.options.maxTasks) return neg(EAGAIN);
+    if (p.sched.liveCount() >= p.options.maxTasks) return neg(EAGAIN);
     const stack = a[o.stack]!;
     const tls = a[o.tls]!;
     const ctid = a[o.childTid]!;
     const ptid = a[o.parentTid]!;
-    const child = m.sched.spawn();
-    const pc = m.isa.pcAfterSyscall(m.cpu);
-    child.context = m.cpu.contextSave();
+    const child = p.sched.spawn();
+    const pc = p.isa.pcAfterSyscall(p.cpu);
+    child.context = p.cpu.contextSave();
     if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = ctid;
-    if ((flags & CLONE_PARENT_SETTID) !== 0n) m.mem.writeU32(ptid, child.tid);
-    if ((flags & CLONE_CHILD_SETTID) !== 0n) m.mem.writeU32(ctid, child.tid);
-    const isa = m.isa;
+    if ((flags & CLONE_PARENT_SETTID) !== 0n) p.mem.writeU32(ptid, child.tid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0n) p.mem.writeU32(ctid, child.tid);
+    const isa = p.isa;
     child.resume = (cpu) => {
       isa.setSyscallResult(cpu, 0n);
       if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
-      if ((flags & CLONE_SETTLS) !== 0n) isa.setTls(cpu, tls, m.syscallContext);
+      if ((flags & CLONE_SETTLS) !== 0n) isa.setTls(cpu, tls, p.syscallContext);
       cpu.regWrite(isa.pcReg, pc);
     };
-    m.notifyClone(child);
+    p.control.notifyClone(child);
     return BigInt(child.tid);
   },
-  tgkill: (m, [tgid, tid, sig]) => signalSelf(m, tgid!, tid!, sig!),
-  tkill: (m, [tid, sig]) => signalSelf(m, BigInt(m.sched.tgid), tid!, sig!),
-  kill: (m, [pid, sig]) => signalSelf(m, pid!, BigInt(m.sched.current.tid), sig!),
-  clock_gettime: (m, [, ts]) => {
-    const ns = m.guestNanoseconds();
-    m.mem.writeWord(ts!, ns / 1_000_000_000n);
-    m.mem.writeWord(ts! + BigInt(m.mem.wordSize), ns % 1_000_000_000n);
+  tgkill: (p, [tgid, tid, sig]) => signalSelf(p, tgid!, tid!, sig!),
+  tkill: (p, [tid, sig]) => signalSelf(p, BigInt(p.sched.tgid), tid!, sig!),
+  kill: (p, [pid, sig]) => signalSelf(p, pid!, BigInt(p.sched.current.tid), sig!),
+  clock_gettime: (p, [, ts]) => {
+    const ns = p.guestNanoseconds();
+    p.mem.writeWord(ts!, ns / 1_000_000_000n);
+    p.mem.writeWord(ts! + BigInt(p.mem.wordSize), ns % 1_000_000_000n);
     return 0n;
   },
-  gettimeofday: (m, [tv]) => {
-    const ns = m.guestNanoseconds();
+  gettimeofday: (p, [tv]) => {
+    const ns = p.guestNanoseconds();
     if (tv !== 0n) {
-      m.mem.writeWord(tv!, ns / 1_000_000_000n);
-      m.mem.writeWord(tv! + BigInt(m.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
+      p.mem.writeWord(tv!, ns / 1_000_000_000n);
+      p.mem.writeWord(tv! + BigInt(p.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
     }
     return 0n;
   },
-  getrandom: (m, [buf, len]) => {
+  getrandom: (p, [buf, len]) => {
     const n = Number(len! > 256n ? 256n : len!);
-    m.mem.write(buf!, m.randomBytes(n));
+    p.mem.write(buf!, p.randomBytes(n));
     return BigInt(n);
   },
 };
 
-function signalSelf(m: SyscallHost, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
-  if (tgid !== BigInt(m.sched.tgid) || !m.sched.get(Number(tid))) return neg(EPERM);
+function signalSelf(p: LinuxProcess, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
+  if (tgid !== BigInt(p.sched.tgid) || !p.sched.get(Number(tid))) return neg(EPERM);
   if (sig === 0n) return 0n;
-  m.fatalSignal(
+  p.control.fatalSignal(
     Number(sig),
-    m.isa.pcAfterSyscall(m.cpu),
+    p.isa.pcAfterSyscall(p.cpu),
     `signal ${sig} sent by the program to itself`,
     false,
   );
@@ -303,31 +303,31 @@ function signalSelf(m: SyscallHost, tgid: bigint, tid: bigint, sig: bigint): big
 }
 
 /** Run one system call of the current task; writes its result unless the task blocked or left. */
-export function doSyscall(m: SyscallHost): void {
-  const nr = m.isa.syscallNumber(m.cpu);
-  const name = m.isa.syscalls.get(nr);
-  const args = m.syscallArgs;
-  m.isa.syscallArgs(m.cpu, args);
+export function doSyscall(p: LinuxProcess): void {
+  const nr = p.isa.syscallNumber(p.cpu);
+  const name = p.isa.syscalls.get(nr);
+  const args = p.syscallArgs;
+  p.isa.syscallArgs(p.cpu, args);
   let result: bigint | undefined;
   const h = name !== undefined ? handlers[name] : undefined;
   if (h) {
     try {
-      result = h(m, args);
+      result = h(p, args);
     } catch (e) {
       // A bad guest pointer in an argument: the kernel answers EFAULT.
       if (e instanceof MemoryFault) result = neg(EFAULT);
       else throw e;
     }
   } else {
-    const arch = name !== undefined ? m.isa.archSyscall?.(name, args, m.syscallContext) : undefined;
+    const arch = name !== undefined ? p.isa.archSyscall?.(name, args, p.syscallContext) : undefined;
     if (arch !== undefined) result = arch;
     else if (name !== undefined && HOST_CALLS.has(name)) {
-      m.reportOnce(`sys-${nr}`, `system call ${name} would reach the host: refused with -EACCES`);
+      p.reportOnce(`sys-${nr}`, `system call ${name} would reach the host: refused with -EACCES`);
       result = neg(EACCES);
     } else {
-      m.reportOnce(`sys-${nr}`, `unsupported system call ${name ?? 'number ' + nr}: answered with -ENOSYS`);
+      p.reportOnce(`sys-${nr}`, `unsupported system call ${name ?? 'number ' + nr}: answered with -ENOSYS`);
       result = neg(ENOSYS);
     }
   }
-  if (result !== undefined) m.isa.setSyscallResult(m.cpu, result);
+  if (result !== undefined) p.isa.setSyscallResult(p.cpu, result);
 }

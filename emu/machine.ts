@@ -3,9 +3,9 @@
 // system calls, breakpoints and signals. Knows nothing of probes: a breakpoint goes to the
 // trap listener if one is attached (attachTrapListener), else ends the program with SIGTRAP.
 import type { ElfImage } from './elf.js';
-import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
+import type { Cpu, IsaSpec } from './isa.js';
 import { doSyscall, ETIMEDOUT } from './linux.js';
-import type { SyscallHost } from './syscall-host.js';
+import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack } from './loader.js';
 import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
@@ -117,16 +117,15 @@ export interface TrapListener {
   originalPc: (pc: bigint) => bigint;
 }
 
-export class Machine implements SyscallHost {
+export class Machine implements ProcessControl {
   readonly engine: CpuEngine;
   readonly cpu: Cpu;
   readonly mem: Memory;
   readonly sched: Scheduler;
   readonly symbols: SymbolTable;
   readonly options: Required<Omit<MachineOptions, 'envp'>> & { envp: readonly string[] };
-  readonly syscallArgs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
-  readonly syscallContext: SyscallContext;
-  readonly timedWaiters = new Set<Task>();
+  /** The Linux process the guest is: what its system calls work on. */
+  readonly process: LinuxProcess;
   /** The one listener of this machine's traps (attachTrapListener). */
   private listener: TrapListener | undefined;
   private readonly breakpointBytes: number;
@@ -149,15 +148,8 @@ export class Machine implements SyscallHost {
   private action: Action = 'none';
   private final: StopReason | undefined;
   private lastFault: { access: AccessKind; address: bigint } | undefined;
-  private syscallCount = 0n;
-  /** Time base reads emulated (they advance guest time like system calls). */
-  private timeReads = 0n;
   /** Addresses with an unsafe-instruction code hook. */
   private readonly unsafeHooked = new Set<bigint>();
-  private rng = 0x2545f4914f6cdd1dn;
-  private brkStart: bigint;
-  private brkCur: bigint;
-  private readonly reported = new Set<string>();
   private readonly cloneListeners: ((t: Task) => void)[] = [];
 
   constructor(
@@ -196,18 +188,20 @@ export class Machine implements SyscallHost {
       this.cpu = new GuestCpu(this.engine, this.mem);
       this.sched = new Scheduler(GUEST_PID);
       this.symbols = new SymbolTable(image.symbols);
-      this.syscallContext = {
-        cpu: this.cpu,
-        readWord: (a) => this.mem.readWord(a),
-        writeWord: (a, v) => this.mem.writeWord(a, v),
-        mapEngineMemory: (size, perms) => this.mapEngineMemory(size, perms),
-      };
-      isa.initCpu(this.cpu, this.syscallContext);
+      this.process = new LinuxProcess(
+        isa,
+        this.cpu,
+        this.mem,
+        this.sched,
+        this.options,
+        this,
+        image.end,
+        (size, perms) => this.mapEngineMemory(size, perms),
+      );
+      isa.initCpu(this.cpu, this.process.syscallContext);
       mapImage(this.mem, image);
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
       this.defuseUntranslatable(image);
-      this.brkStart = alignUp(image.end);
-      this.brkCur = this.brkStart;
       const { stackTop, stackSize } = isa.layout;
       this.mem.map(stackTop - BigInt(stackSize), BigInt(stackSize), PROT_READ | PROT_WRITE, 'stack');
       const sp = buildStack(this.mem, image, stackTop, {
@@ -279,8 +273,8 @@ export class Machine implements SyscallHost {
     const word = this.mem.read(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
     // Only if it is still there (a kprobe's breakpoint may have replaced it).
     if (!this.isa.findUnsafe!(word, addr).length) return;
-    this.timeReads++;
-    this.isa.emulateUnsafe!(this.cpu, addr, this.guestNanoseconds());
+    this.process.countTimeRead();
+    this.isa.emulateUnsafe!(this.cpu, addr, this.process.guestNanoseconds());
   }
 
   onClone(l: (t: Task) => void): void {
@@ -301,14 +295,14 @@ export class Machine implements SyscallHost {
     this.listener = l;
   }
 
-  /** Emulator-side note printed once per key (unsupported calls, refused host access). */
-  reportOnce(key: string, message: string): void {
-    if (this.reported.has(key)) return;
-    this.reported.add(key);
-    const pc = this.cpu.regRead(this.isa.pcReg);
-    this.options.warn(
-      `kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.symbols.format(pc)})`,
-    );
+  /** Guest instructions executed so far, where they are counted; else undefined. */
+  executed(): number | undefined {
+    return this.counting ? this.insns : undefined;
+  }
+
+  /** The current PC, as symbol+offset. */
+  where(): string {
+    return this.symbols.format(this.cpu.regRead(this.isa.pcReg));
   }
 
   /** The current task gives up the CPU; the switch happens when its system call returns. */
@@ -417,40 +411,6 @@ export class Machine implements SyscallHost {
     this.engine.stop();
   }
 
-  brk(addr: bigint): bigint {
-    if (addr < this.brkStart) return this.brkCur;
-    const top = alignUp(this.brkCur);
-    const want = alignUp(addr);
-    try {
-      if (want > top) {
-        if (!this.mem.list().every((a) => a.end <= top || a.start >= want)) return this.brkCur;
-        this.mem.map(top, want - top, PROT_READ | PROT_WRITE, 'brk');
-      } else if (want < top) this.mem.unmap(want, top);
-    } catch (e) {
-      if (e instanceof OutOfMemory) return this.brkCur;
-      throw e;
-    }
-    this.brkCur = addr;
-    return this.brkCur;
-  }
-
-  /** Guest time: deterministic, advanced by executed work rather than the host clock. */
-  guestNanoseconds(): bigint {
-    const base = 1125100800n * 1_000_000_000n; // 2005-08-27, the week Linux 2.6.13 came out
-    return base + (this.counting ? BigInt(this.insns) : this.syscallCount * 1000n) + this.timeReads * 1000n;
-  }
-
-  randomBytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      this.rng ^= (this.rng << 13n) & 0xffffffffffffffffn;
-      this.rng ^= this.rng >> 7n;
-      this.rng ^= (this.rng << 17n) & 0xffffffffffffffffn;
-      out[i] = Number(this.rng & 0xffn);
-    }
-    return out;
-  }
-
   /** Map memory the engine owns (not the program's): the call stop page, the trampoline. */
   mapEngineMemory(size: number, perms: number): bigint {
     const len = alignUp(BigInt(size));
@@ -461,8 +421,8 @@ export class Machine implements SyscallHost {
   }
 
   private onSyscall(): void {
-    this.syscallCount++;
-    doSyscall(this);
+    this.process.countSyscall();
+    doSyscall(this.process);
     this.switchAfterSyscall();
   }
 
@@ -584,7 +544,7 @@ export class Machine implements SyscallHost {
         return undefined;
       }
       // Everyone is blocked: a futex wait with a timeout expires, else it is a deadlock.
-      const timed = [...this.timedWaiters].find((t) => t.state === 'blocked');
+      const timed = [...this.process.timedWaiters].find((t) => t.state === 'blocked');
       if (!timed) {
         this.final = { kind: 'deadlock', tids: this.sched.live().map((t) => t.tid) };
         return undefined;
@@ -593,7 +553,7 @@ export class Machine implements SyscallHost {
       this.sched.wake(timed);
       next = this.sched.pickNext()!;
     }
-    this.timedWaiters.delete(next);
+    this.process.timedWaiters.delete(next);
     if (next !== prev) {
       if (prev.state !== 'dead') prev.context = this.cpu.contextSave(prev.context);
       else if (prev.context) {

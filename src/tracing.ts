@@ -510,8 +510,8 @@ export function traceDefinitions(
     );
     return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
-  const start = m.guestNanoseconds();
-  const now = sink.timed === false ? () => 0n : () => m.guestNanoseconds() - start;
+  const start = m.process.guestNanoseconds();
+  const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
   try {
     for (const def of defs) {
