@@ -39,12 +39,15 @@ export type IntrEvent =
 
 /** Where a clone()'s arguments are: the order differs between ISAs (CLONE_BACKWARDS). */
 export interface CloneArgOrder {
-  flags: number;
-  stack: number;
-  parentTid: number;
-  childTid: number;
-  tls: number;
+  flags: SyscallArgIndex;
+  stack: SyscallArgIndex;
+  parentTid: SyscallArgIndex;
+  childTid: SyscallArgIndex;
+  tls: SyscallArgIndex;
 }
+
+/** Which of the six system call arguments. */
+export type SyscallArgIndex = 0 | 1 | 2 | 3 | 4 | 5;
 
 export interface SyscallContext {
   cpu: Cpu;

@@ -2,7 +2,7 @@
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { alignUp, MemoryFault, OutOfMemory, PAGE } from './memory.js';
-import type { LinuxProcess } from './process.js';
+import type { LinuxProcess, SyscallArgs } from './process.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -66,7 +66,7 @@ export const HOST_CALLS = new Set([
 const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
-type Handler = (p: LinuxProcess, a: readonly bigint[]) => bigint | undefined;
+type Handler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
 
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
@@ -142,34 +142,34 @@ const handlers: Record<string, Handler> = {
   write: (p, [fd, buf, count]) => {
     // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
     // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
-    if (count! >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
-    const n = Number(count! < MAX_WRITE ? count! : MAX_WRITE);
-    return write(p, fd!, p.mem.read(buf!, n));
+    if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
+    const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
+    return write(p, fd, p.mem.read(buf, n));
   },
   writev: (p, [fd, iov, cnt]) => {
     // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
-    if (cnt! > 1024n) return neg(EINVAL);
+    if (cnt > 1024n) return neg(EINVAL);
     const w = BigInt(p.mem.wordSize);
     const parts: Uint8Array[] = [];
     let total = 0n;
-    for (let i = 0n; i < cnt!; i++) {
-      const base = p.mem.readWord(iov! + i * 2n * w);
-      const len = p.mem.readWord(iov! + i * 2n * w + w);
+    for (let i = 0n; i < cnt; i++) {
+      const base = p.mem.readWord(iov + i * 2n * w);
+      const len = p.mem.readWord(iov + i * 2n * w + w);
       total += len;
       if (len >= 1n << BigInt(p.mem.wordSize * 8 - 1) || total >= 1n << BigInt(p.mem.wordSize * 8 - 1))
         return neg(EINVAL);
       if (total > MAX_WRITE) break;
       parts.push(p.mem.read(base, Number(len)));
     }
-    return write(p, fd!, Buffer.concat(parts));
+    return write(p, fd, Buffer.concat(parts));
   },
-  close: (_m, [fd]) => (fd! <= 2n ? 0n : neg(EBADF)),
+  close: (_m, [fd]) => (fd <= 2n ? 0n : neg(EBADF)),
   exit: (p, [code]) => {
-    exitTask(p, Number(code! & 0xffn));
+    exitTask(p, Number(code & 0xffn));
     return undefined;
   },
   exit_group: (p, [code]) => {
-    p.control.exitGroup(Number(code! & 0xffn));
+    p.control.exitGroup(Number(code & 0xffn));
     return undefined;
   },
   getpid: (p) => BigInt(p.sched.tgid),
@@ -188,56 +188,56 @@ const handlers: Record<string, Handler> = {
     return 0n;
   },
   set_tid_address: (p, [ptr]) => {
-    p.sched.current.clearChildTid = ptr!;
+    p.sched.current.clearChildTid = ptr;
     return BigInt(p.sched.current.tid);
   },
   rt_sigaction: () => 0n,
   rt_sigprocmask: () => 0n,
   sigprocmask: () => 0n,
   sigaltstack: () => 0n,
-  brk: (p, [addr]) => p.brk(addr!),
+  brk: (p, [addr]) => p.brk(addr),
   mmap: (p, a) => {
     if (p.isa.wordSize === 4) {
       // i386 old_mmap: one pointer to six words.
-      const w = (i: number) => BigInt(p.mem.readU32(a[0]! + BigInt(4 * i)));
+      const w = (i: number) => BigInt(p.mem.readU32(a[0] + BigInt(4 * i)));
       return mmap(p, w(0), w(1), w(2), w(3), s32(w(4)));
     }
-    return mmap(p, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!);
+    return mmap(p, a[0], a[1], a[2], a[3], a[4]);
   },
-  mmap2: (p, a) => mmap(p, a[0]!, a[1]!, a[2]!, a[3]!, s32(a[4]!)),
+  mmap2: (p, a) => mmap(p, a[0], a[1], a[2], a[3], s32(a[4])),
   munmap: (p, [addr, len]) => {
-    if ((addr! & (PAGE - 1n)) !== 0n || len === 0n) return neg(EINVAL);
-    p.mem.unmap(addr!, addr! + alignUp(len!));
+    if ((addr & (PAGE - 1n)) !== 0n || len === 0n) return neg(EINVAL);
+    p.mem.unmap(addr, addr + alignUp(len));
     return 0n;
   },
   mprotect: (p, [addr, len, prot]) => {
-    if ((addr! & (PAGE - 1n)) !== 0n) return neg(EINVAL);
-    return p.mem.protect(addr!, addr! + alignUp(len!), Number(prot! & 7n)) ? 0n : neg(ENOMEM);
+    if ((addr & (PAGE - 1n)) !== 0n) return neg(EINVAL);
+    return p.mem.protect(addr, addr + alignUp(len), Number(prot & 7n)) ? 0n : neg(ENOMEM);
   },
   uname: (p, [buf]) => {
     const fields = ['Linux', 'kprobe-emu', '6.1.0', '#1 SMP PREEMPT', p.isa.unameMachine, '(none)'];
     const out = new Uint8Array(65 * 6);
     fields.forEach((f, i) => out.set(new TextEncoder().encode(f), 65 * i));
-    p.mem.write(buf!, out);
+    p.mem.write(buf, out);
     return 0n;
   },
   futex: (p, [uaddr, opRaw, val, timeout]) => {
-    const op = opRaw! & 0x7fn;
+    const op = opRaw & 0x7fn;
     if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
-      if (BigInt(p.mem.readU32(uaddr!)) !== u32(val!)) return neg(EAGAIN);
+      if (BigInt(p.mem.readU32(uaddr)) !== u32(val)) return neg(EAGAIN);
       const t = p.sched.current;
-      p.sched.block(t, uaddr!);
+      p.sched.block(t, uaddr);
       if (timeout !== 0n) p.timedWaiters.add(t);
       p.control.requestSwitch();
       return undefined;
     }
-    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, uaddr!, u32(val!));
+    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, uaddr, u32(val));
     p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
     return neg(ENOSYS);
   },
   clone: (p, a) => {
     const o = p.isa.cloneArgs;
-    const flags = a[o.flags]!;
+    const flags = a[o.flags];
     if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) {
       p.reportOnce(
         'fork',
@@ -246,10 +246,10 @@ const handlers: Record<string, Handler> = {
       return neg(ENOSYS);
     }
     if (p.sched.liveCount() >= p.options.maxTasks) return neg(EAGAIN);
-    const stack = a[o.stack]!;
-    const tls = a[o.tls]!;
-    const ctid = a[o.childTid]!;
-    const ptid = a[o.parentTid]!;
+    const stack = a[o.stack];
+    const tls = a[o.tls];
+    const ctid = a[o.childTid];
+    const ptid = a[o.parentTid];
     const child = p.sched.spawn();
     const pc = p.isa.pcAfterSyscall(p.cpu);
     child.context = p.cpu.contextSave();
@@ -266,26 +266,26 @@ const handlers: Record<string, Handler> = {
     p.control.notifyClone(child);
     return BigInt(child.tid);
   },
-  tgkill: (p, [tgid, tid, sig]) => signalSelf(p, tgid!, tid!, sig!),
-  tkill: (p, [tid, sig]) => signalSelf(p, BigInt(p.sched.tgid), tid!, sig!),
-  kill: (p, [pid, sig]) => signalSelf(p, pid!, BigInt(p.sched.current.tid), sig!),
+  tgkill: (p, [tgid, tid, sig]) => signalSelf(p, tgid, tid, sig),
+  tkill: (p, [tid, sig]) => signalSelf(p, BigInt(p.sched.tgid), tid, sig),
+  kill: (p, [pid, sig]) => signalSelf(p, pid, BigInt(p.sched.current.tid), sig),
   clock_gettime: (p, [, ts]) => {
     const ns = p.guestNanoseconds();
-    p.mem.writeWord(ts!, ns / 1_000_000_000n);
-    p.mem.writeWord(ts! + BigInt(p.mem.wordSize), ns % 1_000_000_000n);
+    p.mem.writeWord(ts, ns / 1_000_000_000n);
+    p.mem.writeWord(ts + BigInt(p.mem.wordSize), ns % 1_000_000_000n);
     return 0n;
   },
   gettimeofday: (p, [tv]) => {
     const ns = p.guestNanoseconds();
     if (tv !== 0n) {
-      p.mem.writeWord(tv!, ns / 1_000_000_000n);
-      p.mem.writeWord(tv! + BigInt(p.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
+      p.mem.writeWord(tv, ns / 1_000_000_000n);
+      p.mem.writeWord(tv + BigInt(p.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
     }
     return 0n;
   },
   getrandom: (p, [buf, len]) => {
-    const n = Number(len! > 256n ? 256n : len!);
-    p.mem.write(buf!, p.randomBytes(n));
+    const n = Number(len > 256n ? 256n : len);
+    p.mem.write(buf, p.randomBytes(n));
     return BigInt(n);
   },
 };

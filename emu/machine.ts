@@ -551,7 +551,8 @@ export class Machine implements ProcessControl {
       }
       timed.resume = (cpu) => this.isa.setSyscallResult(cpu, BigInt(-ETIMEDOUT));
       this.sched.wake(timed);
-      next = this.sched.pickNext()!;
+      next = this.sched.pickNext();
+      if (!next) throw new Error(`internal error: task ${timed.tid} was woken but cannot run`);
     }
     this.process.timedWaiters.delete(next);
     if (next !== prev) {
@@ -571,7 +572,14 @@ export class Machine implements ProcessControl {
   }
 
   private signalStop(signal: number, pc: bigint, detail: string): StopReason {
-    return { kind: 'signal', signal, name: SIGNAL_NAMES[signal]!, pc, tid: this.sched.current.tid, detail };
+    return {
+      kind: 'signal',
+      signal,
+      name: SIGNAL_NAMES[signal] ?? `signal ${signal}`,
+      pc,
+      tid: this.sched.current.tid,
+      detail,
+    };
   }
 
   /** The stop a faulted run means, or undefined when a fault handler took it. */

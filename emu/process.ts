@@ -23,6 +23,9 @@ export interface ProcessControl {
   where(): string;
 }
 
+/** A system call's six argument registers, as the ISA reads them. */
+export type SyscallArgs = [bigint, bigint, bigint, bigint, bigint, bigint];
+
 export interface ProcessOptions {
   readonly stdout: (bytes: Uint8Array) => void;
   readonly stderr: (bytes: Uint8Array) => void;
@@ -36,7 +39,7 @@ const CLOCK_START_NS = 1125100800n * 1_000_000_000n;
 
 export class LinuxProcess {
   /** The current system call's arguments, filled by the ISA before a handler runs. */
-  readonly syscallArgs: bigint[] = [0n, 0n, 0n, 0n, 0n, 0n];
+  readonly syscallArgs: SyscallArgs = [0n, 0n, 0n, 0n, 0n, 0n];
   /** Tasks blocked in a futex wait with a timeout. */
   readonly timedWaiters = new Set<Task>();
   readonly syscallContext: SyscallContext;

@@ -32,7 +32,7 @@ export class Kprobe {
     readonly addr: bigint,
     readonly handlers: KprobeHandlers,
     /** `symbol+0xoff` as registered, for messages and traces. */
-    readonly where: string,
+    readonly symOffset: string,
   ) {}
 }
 
@@ -45,7 +45,7 @@ export interface KprobeCore<A> {
   readonly machine: Machine;
   /** Check each return's stack pointer, dropping instances a longjmp skipped (uretprobes). */
   kretprobeSpCheck: boolean;
-  resolve(point: ProbePoint): { addr: bigint; where: string };
+  resolve(point: ProbePoint): { addr: bigint; symOffset: string };
   registerKprobe(point: ProbePoint, handlers?: KprobeHandlers, how?: { internal?: boolean }): Kprobe;
   unregisterKprobe(p: Kprobe): void;
   /** Code as the program has it, without the breakpoints. */

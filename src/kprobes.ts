@@ -141,9 +141,9 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** Resolve a probe point to an address, checking the symbol and offset. */
-  resolve(point: ProbePoint): { addr: bigint; where: string } {
+  resolve(point: ProbePoint): { addr: bigint; symOffset: string } {
     const syms = this.machine.symbols;
-    if ('addr' in point) return { addr: point.addr, where: syms.place(point.addr).at };
+    if ('addr' in point) return { addr: point.addr, symOffset: syms.place(point.addr).at };
     const s = syms.lookup(point.symbol);
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
     const n = syms.ambiguity(point.symbol);
@@ -159,12 +159,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
         'EINVAL',
         `offset 0x${off.toString(16)} is beyond the end of ${point.symbol} (size 0x${s.size.toString(16)})`,
       );
-    return { addr: s.addr + off, where: `${point.symbol}+0x${off.toString(16)}` };
+    return { addr: s.addr + off, symOffset: `${point.symbol}+0x${off.toString(16)}` };
   }
 
   /** register_kprobe: validate, copy the instruction to a slot, arm the breakpoint. */
   registerKprobe(point: ProbePoint, handlers: KprobeHandlers = {}, how: { internal?: boolean } = {}): Kprobe {
-    const { addr, where } = this.resolve(point);
+    const { addr, symOffset } = this.resolve(point);
     if (!how.internal) this.checkBlacklist(addr);
     const old = this.getKprobe(addr);
     // The kernel's re-registration check (it answers EINVAL): the same handlers at the same
@@ -172,14 +172,14 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     if (old?.probes.some((q) => q.handlers === handlers))
       throw new ProbeError(
         'EEXIST',
-        `a probe with these handlers is already registered at ${where}: unregister it before registering it again`,
+        `a probe with these handlers is already registered at ${symOffset}: unregister it before registering it again`,
       );
     if (!how.internal && this.nlive >= this.maxProbes)
       throw new ProbeError(
         'ENOSPC',
         `the limit of ${this.maxProbes} registered probes is reached (maxProbes, --max-probes)`,
       );
-    const p = new Kprobe(addr, handlers, where);
+    const p = new Kprobe(addr, handlers, symOffset);
     p.internal = how.internal === true;
     if (old) {
       // A new list: a hit whose pre_handler registers here walks on through the one it began with.
@@ -351,12 +351,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
         out.push(`task ${tid} is left in the middle of a step (${k.status})`);
     if (this.kret) out.push(...this.kret.checkInvariants());
     // Miss counts only grow.
-    const counters: [object, string, number][] = this.all.map((p) => [p, p.where, p.nmissed]);
+    const counters: [object, string, number][] = this.all.map((p) => [p, p.symOffset, p.nmissed]);
     if (this.kret)
       for (const rp of this.kret.all) counters.push([rp, `return probe on ${rp.func}`, rp.nmissed]);
-    for (const [o, where, n] of counters) {
+    for (const [o, symOffset, n] of counters) {
       const before = this.missedSeen.get(o) ?? 0;
-      if (n < before) out.push(`${where}: nmissed went down from ${before} to ${n}`);
+      if (n < before) out.push(`${symOffset}: nmissed went down from ${before} to ${n}`);
       this.missedSeen.set(o, n);
     }
     return out;
@@ -384,9 +384,9 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     for (let a = addr - BigInt(bpLen - 1); a < addr + BigInt(bytes.length); a++) {
       const s = this.getKprobe(a);
       if (!s) continue;
-      for (let i = 0; i < s.opcode.length; i++) {
+      for (const [i, b] of s.opcode.entries()) {
         const at = s.addr + BigInt(i) - addr;
-        if (at >= 0n && at < BigInt(bytes.length)) bytes[Number(at)] = s.opcode[i]!;
+        if (at >= 0n && at < BigInt(bytes.length)) bytes[Number(at)] = b;
       }
     }
     return bytes;
@@ -413,7 +413,8 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const reach = this.arch.slotReach;
     const near = (a: bigint) => (a > addr ? a - addr : addr - a) < reach;
     const i = this.freeSlots.findIndex(near);
-    if (i >= 0) return this.freeSlots.splice(i, 1)[0]!;
+    const free = i >= 0 ? this.freeSlots.splice(i, 1)[0] : undefined;
+    if (free !== undefined) return free;
     const size = BigInt(this.arch.slotSize);
     // Slots come in 64 KB areas: every mapping is a region Unicorn walks on each protect.
     const AREA = 0x10000n;
@@ -455,11 +456,11 @@ export class KprobeEngine<A> implements KprobeCore<A> {
         handled = truthy(fh(p, this.regs, this.arch.trapNumber(SIGSEGV)));
       } catch (e2) {
         throw this.fatalError(
-          `the fault handler of the probe at ${p.where} threw: ${e2 instanceof Error ? e2.message : String(e2)}`,
+          `the fault handler of the probe at ${p.symOffset} threw: ${e2 instanceof Error ? e2.message : String(e2)}`,
         );
       }
     }
-    if (!handled) throw this.fatalError(`the ${what} of the probe at ${p.where} threw: ${msg}`);
+    if (!handled) throw this.fatalError(`the ${what} of the probe at ${p.symOffset} threw: ${msg}`);
   }
 
   /** End the run: every probe removed and guest code unpatched, per-task state dropped. */
@@ -500,7 +501,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       // it and count it missed (2.6.13 status REENTER, one level of saved state).
       if (k.status === 'REENTER')
         throw this.fatalError(
-          `probe at ${site.probes[0]!.where} hit while re-entering another probe: only one level of reentry is kept`,
+          `probe at ${site.probes[0]?.symOffset ?? this.machine.symbols.format(site.addr)} hit while re-entering another probe: only one level of reentry is kept`,
         );
       k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
       k.site = site;
@@ -635,7 +636,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
           // it about a fault uc_emu_start returned, outside any hook. So the run ends as for
           // any handler failure (every probe removed), but with the guest's own fault.
           const ended = this.fatalError(
-            `the fault handler of the probe at ${p.where} threw: ${e instanceof Error ? e.message : String(e)}`,
+            `the fault handler of the probe at ${p.symOffset} threw: ${e instanceof Error ? e.message : String(e)}`,
           );
           this.machine.options.warn(`kprobe-emu: ${ended.message}; the fault it was given ends the program`);
         }

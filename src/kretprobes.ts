@@ -263,10 +263,10 @@ export class Kretprobes<A> {
   /** register_kretprobe: an entry kprobe whose pre_handler hijacks the return address. */
   register(point: ProbePoint, options: KretprobeOptions): Kretprobe {
     const { engine } = this;
-    const { addr, where } = engine.resolve(point);
+    const { addr, symOffset } = engine.resolve(point);
     const fn = engine.machine.symbols.resolve(addr);
     if (!fn || fn.symbol.kind !== 'func' || fn.offset !== 0n)
-      throw new ProbeError('EINVAL', `a return probe goes on a function entry: ${where} is not one`);
+      throw new ProbeError('EINVAL', `a return probe goes on a function entry: ${symOffset} is not one`);
     const name = fn.symbol.name;
     // As for kprobes: the same options at the same entry twice would report each return twice.
     if (this.all.some((r) => r.registered && r.options === options && r.kp.addr === addr))
@@ -296,7 +296,8 @@ export class Kretprobes<A> {
       );
     let rp: Kretprobe | undefined;
     const kp = engine.registerKprobe(point, {
-      preHandler: (_p, regs) => this.preHandlerKretprobe(rp!, regs),
+      // The kprobe is registered before its kretprobe exists; no guest runs in between.
+      preHandler: (_p, regs) => (rp ? this.preHandlerKretprobe(rp, regs) : 0),
     });
     rp = new Kretprobe(kp, options, maxactive, name);
     for (let i = 0; i < maxactive; i++) {
@@ -372,7 +373,9 @@ export class Kretprobes<A> {
 
   /** The table's key: the task id (a number), or with stack keying the return slot (a BigInt). */
   private key(task: number, slot: Int | undefined): number | bigint {
-    return this.keying === 'task' ? task : widenInt(slot!);
+    if (this.keying === 'task') return task;
+    if (slot === undefined) throw new Error('stack keying needs a return address on the stack');
+    return widenInt(slot);
   }
 
   /** pre_handler_kretprobe + arch_prepare_kretprobe. */
@@ -473,7 +476,7 @@ export class Kretprobes<A> {
     for (;;) {
       end = head;
       while (end && end.chained) end = end.next;
-      if (!end) {
+      if (!end || !head) {
         throw this.engine.fatalError(
           `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${chainOf(head).length} in flight): the return address was lost`,
         );
@@ -489,7 +492,7 @@ export class Kretprobes<A> {
         next &&
         !arch.frameAlive(next.stackInt, (sp ??= m.cpu.regReadInt(spReg)), 'ret')
       ) {
-        this.nstale += this.endChain(head!, end, undefined);
+        this.nstale += this.endChain(head, end, undefined);
         // The table again: a drop handler may have run guest code.
         head = this.table.head(key);
         continue;
@@ -505,7 +508,7 @@ export class Kretprobes<A> {
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
     // register needs no stack pointer.
     if (end.inRegister) arch.setReturnAddress(m.cpu, 0, real);
-    this.endChain(head!, end, regs);
+    this.endChain(head, end, regs);
     return 1;
   }
 
@@ -569,7 +572,7 @@ export class Kretprobes<A> {
     let i = 0;
     return trace.map((a) => {
       if (a !== this.trampoline) return a;
-      while (i < list.length && list[i]!.chained) i++;
+      while (list[i]?.chained) i++;
       const ri = list[i++];
       return ri ? ri.retAddr : a;
     });

@@ -77,7 +77,7 @@ function snapshot(p: Probed, addrs: bigint[]): Map<bigint, string> {
 /** Every probe unregistered (the run's end or ours) and the code as it was before. */
 function expectUnpatched(p: Probed, before: Map<bigint, string>): void {
   p.e.unregisterAll();
-  expect(p.e.all.filter((k) => k.registered).map((k) => k.where)).toEqual([]);
+  expect(p.e.all.filter((k) => k.registered).map((k) => k.symOffset)).toEqual([]);
   for (const [a, bytes] of before)
     expect(hexBytes(p.m.mem.read(a, 4)), `bytes at 0x${a.toString(16)}`).toBe(bytes);
 }
