@@ -23,7 +23,8 @@ export function openEngine(isa: IsaSpec, handlers: EngineHandlers, choice: Engin
   if (!hasTlb && !warnedOldEngine) {
     warnedOldEngine = true;
     choice.warn(
-      `kprobe-emu: Unicorn ${ucVersion().text} (${libraryPath()}) is the fallback engine: guests run on the flat MMU, ` +
+      `kprobe-emu: Unicorn ${ucVersion().text} (${libraryPath()}) is the fallback engine: ` +
+        `guests run on the flat MMU, ` +
         `several times slower on call-heavy code, and ppc64 floating-point compares are wrong ` +
         `(fcmpu and fcmpo always say equal); make fetches Unicorn 2.1 into lib/unicorn/`,
     );

@@ -149,7 +149,10 @@ export interface IsaSpec {
   readonly returnReg: number;
   /** The register argument N (1-based) is in at function entry, where the ABI passes it in one. */
   argumentRegister(n: number): number | undefined;
-  /** Where argument N (1-based) is at function entry, as an offset from the stack pointer, where the ABI passes it on the stack. */
+  /**
+   * Where argument N (1-based) is at function entry, as an offset from the stack pointer,
+   * where the ABI passes it on the stack.
+   */
   argumentOffset(n: number): number | undefined;
   /** Argument N (1-based) at function entry, as the kernel's regs_get_kernel_argument. */
   argument(cpu: Cpu, n: number): bigint;

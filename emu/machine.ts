@@ -253,7 +253,8 @@ export class Machine implements ProcessControl {
         for (const p of find(seg.data, seg.vaddr, f.addr, end)) {
           this.mem.patchCode(p.addr, p.bytes);
           this.options.warn(
-            `kprobe-emu: ${this.symbols.format(p.addr)} holds an encoding Unicorn 2.0.1 cannot translate (it would abort the process); replaced by an invalid instruction (SIGILL if reached)`,
+            `kprobe-emu: ${this.symbols.format(p.addr)} holds an encoding Unicorn 2.0.1 cannot ` +
+              `translate (it would abort the process); replaced by an invalid instruction (SIGILL if reached)`,
           );
         }
       }

@@ -165,7 +165,8 @@ function lib(): Native {
   } catch (e) {
     throw new Error(
       `cannot load the Unicorn library '${path}': ${(e as Error).message}. ` +
-        `Run make (it fetches Unicorn 2.1 into lib/unicorn/), install Debian's libunicorn2 (2.0.1), or set KPROBE_EMU_LIBUNICORN`,
+        `Run make (it fetches Unicorn 2.1 into lib/unicorn/), install Debian's libunicorn2 (2.0.1), ` +
+        `or set KPROBE_EMU_LIBUNICORN`,
     );
   }
   // Named opaque types, referred to by name in the prototypes below.
@@ -217,7 +218,8 @@ function lib(): Native {
     ),
     uc_emu_stop: l.func('int uc_emu_stop(uc_engine *uc)'),
     uc_hook_add: l.func(
-      'int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)',
+      'int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, ' +
+        'uint64_t begin, uint64_t end, ...)',
     ),
     uc_hook_del: l.func('int uc_hook_del(uc_engine *uc, size_t hh)'),
     uc_ctl: l.func('int uc_ctl(uc_engine *uc, int control, ...)'),

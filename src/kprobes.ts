@@ -403,7 +403,9 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       if (a + len > addr)
         throw new ProbeError(
           'EINVAL',
-          `a handler may not write [0x${addr.toString(16)}, 0x${(addr + BigInt(size)).toString(16)}): it overlaps the probed instruction at ${this.machine.symbols.format(s.addr)} (unregister its probes first)`,
+          `a handler may not write [0x${addr.toString(16)}, 0x${(addr + BigInt(size)).toString(16)}): ` +
+            `it overlaps the probed instruction at ${this.machine.symbols.format(s.addr)} ` +
+            `(unregister its probes first)`,
         );
     }
   }
@@ -501,7 +503,8 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       // it and count it missed (2.6.13 status REENTER, one level of saved state).
       if (k.status === 'REENTER')
         throw this.fatalError(
-          `probe at ${site.probes[0]?.symOffset ?? this.machine.symbols.format(site.addr)} hit while re-entering another probe: only one level of reentry is kept`,
+          `probe at ${site.probes[0]?.symOffset ?? this.machine.symbols.format(site.addr)} ` +
+            `hit while re-entering another probe: only one level of reentry is kept`,
         );
       k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
       k.site = site;

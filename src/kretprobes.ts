@@ -238,7 +238,8 @@ export class Kretprobes<A> {
     if (keying === 'stack' && arch.returnSlot(0n) === undefined)
       throw new ProbeError(
         'ENOSYS',
-        `stack-keyed return probes need the return address in memory at entry; ${m.isa.name} keeps it in a register (the link register)`,
+        `stack-keyed return probes need the return address in memory at entry; ` +
+          `${m.isa.name} keeps it in a register (the link register)`,
       );
     // arch_init: a page of the engine's with the trampoline's nop, and a kprobe on it.
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
@@ -478,7 +479,8 @@ export class Kretprobes<A> {
       while (end && end.chained) end = end.next;
       if (!end || !head) {
         throw this.engine.fatalError(
-          `kretprobe_trampoline reached by task ${task} with no instance holding a real return address (${chainOf(head).length} in flight): the return address was lost`,
+          `kretprobe_trampoline reached by task ${task} with no instance holding a real return ` +
+            `address (${chainOf(head).length} in flight): the return address was lost`,
         );
       }
       // Out of the table before any handler runs.
