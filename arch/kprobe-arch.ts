@@ -2,7 +2,7 @@
 // arch_arm_kprobe, arch_disarm_kprobe, prepare_singlestep, resume_execution). The core in
 // src/kprobes.ts never looks at an opcode: it calls one object implementing this.
 import type { Cpu } from '../emu/isa.js';
-import type { Int } from '../emu/int.js';
+import type { GuestAddr } from '../emu/addr.js';
 import type { SymbolTable } from '../emu/symbols.js';
 
 /** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */
@@ -18,7 +18,7 @@ export class ProbeError extends Error {
 
 export interface PrepareContext {
   /** Guest code bytes (original bytes: probes already armed are seen through). */
-  read(addr: bigint, size: number): Uint8Array;
+  read(addr: GuestAddr, size: number): Uint8Array;
   symbols: SymbolTable;
 }
 
@@ -38,27 +38,34 @@ export interface StepState {
 
 export interface KprobeArch<A> {
   readonly breakpoint: Uint8Array;
-  /** Bytes per out-of-line slot. */
-  readonly slotSize: number;
-  /** Slots must lie within this distance of the probed code (rel32, branch reach). */
-  readonly slotReach: bigint;
+  /** Bytes per instruction slot (the out-of-line copy of a probed instruction). */
+  readonly insnSlotSize: number;
+  /** Instruction slots must lie within this distance of the probed code (rel32, branch reach). */
+  readonly insnSlotReach: number;
   /** Trap number passed to fault handlers for each signal (x86: 14 page fault, 0 divide, 6 invalid opcode). */
   trapNumber(signal: number): number;
 
   /** Decode once; refuse with ProbeError. `addr` is checked to be an instruction boundary. */
-  prepare(ctx: PrepareContext, addr: bigint): A;
-  /** The slot's bytes for a probe at `addr` whose slot is at `slot`. */
-  slotBytes(a: A, addr: bigint, slot: bigint): Uint8Array;
+  prepare(ctx: PrepareContext, addr: GuestAddr): A;
+  /** The instruction slot's bytes for a probe at `addr` whose slot is at `insnSlot`. */
+  insnSlotBytes(a: A, addr: GuestAddr, insnSlot: GuestAddr): Uint8Array;
   /** The address where the slot's step-end breakpoint sits (the instruction fell through). */
-  stepEndAddr(a: A, slot: bigint): bigint;
+  stepEndAddr(a: A, insnSlot: GuestAddr): GuestAddr;
   /** After the pre-handlers: set the CPU up to execute the instruction out of line. */
-  setupSinglestep(cpu: Cpu, a: A, addr: bigint, slot: bigint, st: StepState): StepPlan;
+  setupSinglestep(cpu: Cpu, a: A, addr: GuestAddr, insnSlot: GuestAddr, st: StepState): StepPlan;
   /**
    * The step is over (`completed`), or abandoned (false: a fault, a clone child taking a
    * copy of the CPU): apply the fix-ups, clear what the step set, put PC where the
    * original instruction would have left it (completed) or back at `addr` (abandoned).
    */
-  resumeExecution(cpu: Cpu, a: A, addr: bigint, slot: bigint, st: StepState, completed: boolean): void;
+  resumeExecution(
+    cpu: Cpu,
+    a: A,
+    addr: GuestAddr,
+    insnSlot: GuestAddr,
+    st: StepState,
+    completed: boolean,
+  ): void;
   /** Disassembly-free description for messages: length and class. */
   describe(a: A): string;
 
@@ -69,16 +76,16 @@ export interface KprobeArch<A> {
   /** Whether the copy can run from the slot with no trap after it (no control flow, no system call). */
   boostable(a: A): boolean;
   /** Send the CPU to the boosted copy (it returns to the original code by itself). */
-  setupBoost(cpu: Cpu, a: A, slot: bigint): void;
+  setupBoost(cpu: Cpu, a: A, insnSlot: GuestAddr): void;
   /** The original instruction's address for a PC inside the slot (reports of a fault there). */
-  originalPc(a: A, addr: bigint, slot: bigint, pc: bigint): bigint;
+  originalPc(a: A, addr: GuestAddr, insnSlot: GuestAddr, pc: GuestAddr): GuestAddr;
 
   // Return probes (arch_init, arch_prepare_kretprobe, and what came after).
 
   /** The one instruction of kretprobe_trampoline: a nop. */
   readonly trampolineInsn: Uint8Array;
   /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
-  returnAddress(cpu: Cpu, sp: Int): Int;
+  returnAddress(cpu: Cpu, sp: GuestAddr): GuestAddr;
   /**
    * Registers read with PC at each trap once a return probe is registered: those its entry
    * reads, where reading them ahead saves more there than it adds to the other traps (a
@@ -87,24 +94,24 @@ export interface KprobeArch<A> {
    * trampoline).
    */
   readonly returnEntryRegs: readonly number[];
-  setReturnAddress(cpu: Cpu, sp: Int, addr: Int): void;
+  setReturnAddress(cpu: Cpu, sp: GuestAddr, addr: GuestAddr): void;
   /** Where that return address is kept in memory, or undefined where it is in a register. */
-  returnSlot(sp: Int): Int | undefined;
+  returnAddressAt(sp: GuestAddr): GuestAddr | undefined;
   /**
    * Whether the frame of a call that entered with stack pointer `stack` is still live at
    * stack pointer `sp` (uretprobes' arch_uretprobe_is_alive): at a new call's entry
    * ('call'), at a tail call's entry ('chain': same sp as the caller's entry), at a return
    * to the trampoline ('ret').
    */
-  frameAlive(stack: Int, sp: Int, ctx: 'call' | 'chain' | 'ret'): boolean;
+  frameAlive(stack: GuestAddr, sp: GuestAddr, ctx: 'call' | 'chain' | 'ret'): boolean;
   /**
    * Whether code in [start, end) can leave the function other than by a call: a return,
    * or a jump whose target is outside it (a tail call) or computed.
    */
-  hasReturnPath(ctx: PrepareContext, start: bigint, end: bigint): boolean;
+  hasReturnPath(ctx: PrepareContext, start: GuestAddr, end: GuestAddr): boolean;
   /**
    * Return addresses of the caller chain, innermost first, from the current registers:
    * frame pointers on x86, the back chain on ppc64. Stops at a broken or looping chain.
    */
-  unwind(cpu: Cpu, readWord: (addr: bigint) => bigint, max: number): bigint[];
+  unwind(cpu: Cpu, readAddr: (addr: GuestAddr) => GuestAddr, max: number): GuestAddr[];
 }

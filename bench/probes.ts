@@ -68,8 +68,8 @@ function median(xs: number[]): number {
 /** One run of the synthetic loop of `n` rounds: a breakpoint, an empty UC_HOOK_CODE, or neither (ms). */
 export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): number {
   let code: Uint8Array;
-  let body: bigint;
-  const base = 0x10000n;
+  let body: number;
+  const base = 0x10000;
   const pc = isaSpec(isa).pcReg;
   const u = bareEngine(isa, { trap: () => u.regWrite(pc, u.regRead(pc)) });
   if (isa === 'ppc64') {
@@ -83,7 +83,7 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
     ];
     code = new Uint8Array(words.length * 4);
     words.forEach((w, i) => new DataView(code.buffer).setUint32(i * 4, w >>> 0, false));
-    body = base + 12n;
+    body = base + 12;
   } else {
     // mov ecx, N; L: int3|nop; dec ecx; jnz L
     code = Uint8Array.of(
@@ -98,7 +98,7 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
       0x75,
       0xfb,
     );
-    body = base + 5n;
+    body = base + 5;
   }
   try {
     const page = new Uint8Array(0x1000);
@@ -109,7 +109,7 @@ export function engineLoop(isa: Isa, kind: 'nop' | 'trap' | 'code', n: number): 
       u.traceCode(body, body);
     }
     const t = process.hrtime.bigint();
-    u.run(base, base + BigInt(code.length));
+    u.run(base, base + code.length);
     return Number(process.hrtime.bigint() - t) / 1e6;
   } finally {
     u.close();
@@ -167,7 +167,7 @@ function bareEngine(isa: Isa, handlers: Partial<EngineHandlers>): UnicornEngine 
   const u = new UnicornEngine(
     spec.cpuKind,
     { trap: sink, syscall: sink, fault: sink, pagePerms: () => 7, ...handlers },
-    { syscallInsn: false, ...(engineHasVirtualTlb() ? { faultPage: spec.layout.faultPage } : {}) },
+    { syscallInsn: false, ...(engineHasVirtualTlb() ? { faultPage: BigInt(spec.layout.faultPage) } : {}) },
   );
   // ppc64: a CPU that fetches in problem state, as a machine sets it up (no memory used).
   if (isa === 'ppc64') spec.initCpu(u as unknown as Cpu, undefined as never);
@@ -235,14 +235,14 @@ export function timed(
 }
 
 /** Instruction boundaries of cold() in the scale fixture: probes there never fire. */
-export function coldAddresses(isa: Isa, count: number): bigint[] {
+export function coldAddresses(isa: Isa, count: number): number[] {
   const m = machine(isa, 'scale', []);
   try {
     const f = m.symbols.lookup('cold')!;
-    const out: bigint[] = [];
+    const out: number[] = [];
     for (let a = f.addr; a < f.addr + f.size && out.length < count;) {
       out.push(a);
-      a += isa === 'ppc64' ? 4n : BigInt(decodeX86(m.mem.read(a, 15), isa === 'x86_64' ? 64 : 32).len);
+      a += isa === 'ppc64' ? 4 : decodeX86(m.mem.read(a, 15), isa === 'x86_64' ? 64 : 32).len;
     }
     if (out.length < count) throw new Error(`cold() has only ${out.length} instructions on ${isa}`);
     return out;
@@ -319,7 +319,7 @@ export const emptyKprobe: Setup = (e) => void e.registerKprobe({ symbol: 'leaf' 
 export const emptyKretprobe: Setup = (e) => void e.registerKretprobe({ symbol: 'leaf' }, { handler: sink });
 /** Kprobes with empty pre-handlers at `addrs` (in cold(): they never fire). */
 export const idleKprobes =
-  (addrs: readonly bigint[]): Setup =>
+  (addrs: readonly number[]): Setup =>
   (e) =>
     addrs.forEach((addr) => e.registerKprobe({ addr }, { preHandler: () => 0 }));
 /** T tasks inside work() at once, R rounds each; a return probe on work() with room for all. */

@@ -100,8 +100,8 @@ export function soakFixtures(isas: readonly IsaName[] = ISA_NAMES): SoakFixture[
 /** A function the probes may go on, with its instruction boundaries. */
 interface ProbeTarget {
   name: string;
-  addr: bigint;
-  boundaries: bigint[];
+  addr: number;
+  boundaries: number[];
 }
 
 /** What the unprobed run of a fixture did, and where probes may go. */
@@ -162,8 +162,8 @@ export async function unprobedRun(f: SoakFixture): Promise<Oracle> {
     const dis = await loadDisassembler(m.isa.cpuKind);
     const targets: ProbeTarget[] = [];
     for (const fn of m.symbols.functions()) {
-      if (fn.size === 0n) continue;
-      const insns = dis.decode(m.mem.read(fn.addr, Number(fn.size)), fn.addr);
+      if (fn.size === 0) continue;
+      const insns = dis.decode(m.mem.read(fn.addr, fn.size), fn.addr);
       if (insns.length > 0)
         targets.push({ name: fn.name, addr: fn.addr, boundaries: insns.map((i) => i.address) });
     }

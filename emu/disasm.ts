@@ -1,6 +1,7 @@
 // Disassembly for reports and instruction counting, through capstone (loaded on first use:
 // initialising it costs tens of milliseconds, so runs that never fault never pay it).
 import type { CsDecoder } from '@alexaltea/capstone-js';
+import type { GuestAddr } from './addr.js';
 
 export interface DisasmSpec {
   arch: 'x86' | 'ppc';
@@ -9,7 +10,7 @@ export interface DisasmSpec {
 }
 
 export interface Insn {
-  address: bigint;
+  address: GuestAddr;
   size: number;
   mnemonic: string;
   opStr: string;
@@ -19,7 +20,7 @@ export interface Insn {
 
 export interface Disassembler {
   /** Decode up to `max` instructions (0 = all) from bytes placed at `addr`; stops at invalid bytes. */
-  decode(bytes: Uint8Array, addr: bigint, max?: number): Insn[];
+  decode(bytes: Uint8Array, addr: GuestAddr, max?: number): Insn[];
 }
 
 const cache = new Map<string, Disassembler>();
@@ -42,7 +43,7 @@ export async function loadDisassembler(spec: DisasmSpec): Promise<Disassembler> 
         return []; // capstone-js throws where the first bytes do not decode
       }
       return insns.map((i) => ({
-        address: BigInt(i.address),
+        address: Number(i.address),
         size: i.size,
         mnemonic: i.mnemonic,
         opStr: i.op_str,

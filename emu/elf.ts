@@ -3,6 +3,8 @@
 //
 // Parsing only: the image is checked and described here; emu/loader.ts maps it.
 
+import type { GuestAddr } from './addr.js';
+
 export const EM_386 = 3;
 export const EM_PPC64 = 21;
 export const EM_X86_64 = 62;
@@ -28,8 +30,8 @@ export class ElfError extends Error {
 }
 
 export interface Segment {
-  vaddr: bigint;
-  memsz: bigint;
+  vaddr: GuestAddr;
+  memsz: number;
   /** File bytes of the segment (filesz long); the rest up to memsz is .bss, zero. */
   data: Uint8Array;
   readable: boolean;
@@ -40,13 +42,13 @@ export interface Segment {
 export interface ElfSymbol {
   name: string;
   /** For functions: the code address (ppc64 ELFv1 descriptors already resolved). */
-  addr: bigint;
-  size: bigint;
+  addr: GuestAddr;
+  size: number;
   kind: 'func' | 'object' | 'other';
   /** ppc64 ELFv1: the descriptor address the symbol table gives for a function. */
-  descriptor?: bigint;
+  descriptor?: GuestAddr;
   /** ppc64 ELFv1: the TOC pointer from the descriptor. */
-  toc?: bigint;
+  toc?: GuestAddr;
 }
 
 export interface ElfImage {
@@ -54,21 +56,21 @@ export interface ElfImage {
   littleEndian: boolean;
   machine: number;
   /** Entry code address (ppc64 ELFv1: resolved from its descriptor). */
-  entry: bigint;
+  entry: GuestAddr;
   /** ppc64 ELFv1: TOC for the entry function (r2 at start). */
-  entryToc?: bigint;
+  entryToc?: GuestAddr;
   /** e_entry as written in the header. */
-  rawEntry: bigint;
+  rawEntry: GuestAddr;
   segments: Segment[];
   /** Program headers, for AT_PHDR/AT_PHNUM. */
-  phdrAddr: bigint;
+  phdrAddr: GuestAddr;
   phnum: number;
   phentsize: number;
   symbols: ElfSymbol[];
   /** Highest address occupied by a PT_LOAD segment (start of brk). */
-  end: bigint;
+  end: GuestAddr;
   /** PT_TLS, if any (static programs with libc use it; ours may not). */
-  tls?: { vaddr: bigint; filesz: bigint; memsz: bigint; align: bigint };
+  tls?: { vaddr: GuestAddr; filesz: number; memsz: number; align: number };
 }
 
 const MACHINE_NAMES: Record<number, string> = {
@@ -118,6 +120,9 @@ class Reader {
     return this.view.getBigUint64(off, this.le);
   }
 }
+
+/** Guest addresses lie below this (emu/addr.ts). */
+const EXACT = 1n << 53n;
 
 function toNumber(v: bigint, what: string): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`${what} is too large`, `0x${v.toString(16)}`);
@@ -207,7 +212,13 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     const where = `program header ${i}`;
     if (ptype === PT_INTERP)
       throw new ElfError('dynamically linked (PT_INTERP): only static executables are supported', where);
-    if (ptype === PT_TLS) tls = { vaddr, filesz, memsz, align };
+    if (ptype === PT_TLS)
+      tls = {
+        vaddr: toNumber(vaddr, 'p_vaddr'),
+        filesz: toNumber(filesz, 'p_filesz'),
+        memsz: toNumber(memsz, 'p_memsz'),
+        align: toNumber(align, 'p_align'),
+      };
     if (ptype !== PT_LOAD) continue;
     if (filesz > memsz)
       throw new ElfError(`p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${memsz.toString(16)}`, where);
@@ -227,15 +238,15 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     if (phoff >= off && phoff + phnum * phentsize <= off + Number(filesz))
       phdrAddr = vaddr + BigInt(phoff - off);
     for (const s of segments) {
-      if (vaddr < s.vaddr + s.memsz && s.vaddr < vaddr + memsz)
+      if (vaddr < BigInt(s.vaddr + s.memsz) && BigInt(s.vaddr) < vaddr + memsz)
         throw new ElfError(
           `segment at 0x${vaddr.toString(16)} overlaps the segment at 0x${s.vaddr.toString(16)}`,
           where,
         );
     }
     segments.push({
-      vaddr,
-      memsz,
+      vaddr: Number(vaddr),
+      memsz: Number(memsz),
       data: bytes.subarray(off, off + Number(filesz)),
       readable: (flags & 4) !== 0,
       writable: (flags & 2) !== 0,
@@ -246,12 +257,12 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   if (segments.length === 0) throw new ElfError('no loadable segment (PT_LOAD)', 'program headers');
 
   const inSegment = (a: bigint, exec: boolean): Segment | undefined =>
-    segments.find((s) => a >= s.vaddr && a < s.vaddr + s.memsz && (!exec || s.executable));
+    segments.find((s) => a >= BigInt(s.vaddr) && a < BigInt(s.vaddr + s.memsz) && (!exec || s.executable));
   const readWord = (a: bigint): bigint | undefined => {
     const s = inSegment(a, false);
     const size = is64 ? 8 : 4;
     if (!s) return undefined;
-    const off = Number(a - s.vaddr);
+    const off = Number(a) - s.vaddr;
     if (off + size > s.data.length) return 0n; // in .bss
     const v = new DataView(s.data.buffer, s.data.byteOffset + off, size);
     return is64 ? v.getBigUint64(0, r.le) : BigInt(v.getUint32(0, r.le));
@@ -280,15 +291,15 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
     machine,
-    entry,
-    ...(entryToc !== undefined ? { entryToc } : {}),
-    rawEntry,
+    entry: Number(entry),
+    ...(entryToc !== undefined ? { entryToc: Number(entryToc) } : {}),
+    rawEntry: Number(rawEntry),
     segments,
-    phdrAddr,
+    phdrAddr: Number(phdrAddr),
     phnum,
     phentsize,
     symbols,
-    end,
+    end: Number(end),
     ...(tls ? { tls } : {}),
   };
 }
@@ -364,16 +375,25 @@ function readSymbols(
       if (t !== STT_FUNC && t !== STT_OBJECT && t !== 0) continue;
       const sname = nameAt(name);
       if (sname === '' || sname.startsWith('$')) continue;
+      // Nothing is mapped at 2^53 or above: such a symbol names no guest address.
+      if (value >= EXACT || size >= EXACT) continue;
       if (t === STT_FUNC && descriptors) {
         const code = readWord(value);
         const toc = readWord(value + 8n);
-        if (code === undefined || toc === undefined) continue;
-        out.push({ name: sname, addr: code, size, kind: 'func', descriptor: value, toc });
+        if (code === undefined || toc === undefined || code >= EXACT || toc >= EXACT) continue;
+        out.push({
+          name: sname,
+          addr: Number(code),
+          size: Number(size),
+          kind: 'func',
+          descriptor: Number(value),
+          toc: Number(toc),
+        });
       } else {
         out.push({
           name: sname,
-          addr: value,
-          size,
+          addr: Number(value),
+          size: Number(size),
           kind: t === STT_FUNC ? 'func' : t === STT_OBJECT ? 'object' : 'other',
         });
       }

@@ -2,7 +2,7 @@
 // a user-mode process needs: the interface between the machine and whatever executes guest
 // instructions. Unicorn is one implementation (emu/unicorn-engine.ts); an interpreter can be
 // another. Nothing here knows which one runs.
-import type { Int } from './int.js';
+import type { GuestAddr } from './addr.js';
 
 /** PROT_* bits as mmap(2) and mprotect(2) take them. */
 export const PROT_READ = 1;
@@ -38,7 +38,7 @@ export interface EngineHandlers {
   trap: (intno: number) => void;
   /** x86_64 `syscall`, where the engine reports it apart from interrupts. */
   syscall: () => void;
-  /** An access the guest's page permissions or mappings refused: its exact address. */
+  /** An access the guest's page permissions or mappings refused: its exact address (any 64-bit value). */
   fault: (access: AccessKind, address: bigint) => void;
   /**
    * The permissions (PROT_*) of the guest page at `page` (below 2^53), or -1 when it is not
@@ -46,7 +46,7 @@ export interface EngineHandlers {
    */
   pagePerms: (page: number) => number;
   /** A traced instruction (`traceCode`) is about to run. */
-  code?: (address: bigint) => void;
+  code?: (address: GuestAddr) => void;
 }
 
 /**
@@ -55,14 +55,15 @@ export interface EngineHandlers {
  * guest sees the same thing.
  */
 export interface CpuRegisters {
+  /** A register's value (its low 64 bits). */
   regRead(id: number): bigint;
+  /** A register holding an address (PC, a stack pointer), with no BigInt made (see addrOf). */
+  regReadAddr(id: number): GuestAddr;
   /**
-   * A register's low 64 bits as two 32-bit halves, [low, high], without making a BigInt;
-   * the array is reused by the next call.
+   * A register's value as two 32-bit halves, [low, high], for code that formats values
+   * without making a BigInt (trace output); the array is reused by the next call.
    */
   regReadHalves(id: number): Uint32Array;
-  /** A register as a number where exact (below 2^53), else as a BigInt (see Int). */
-  regReadInt(id: number): Int;
   /** Write a register (modulo 2^64); a number must be an integer. */
   regWrite(id: number, value: bigint | number): void;
   /** Registers wider than 64 bits or with a struct layout (x86 GDTR). */
@@ -105,21 +106,21 @@ export interface CpuEngine extends CpuRegisters, CpuContexts {
    * in place (page aligned; `perms` are the guest's). The caller drops translations of code
    * it writes (`invalidateCode`).
    */
-  map(addr: bigint, bytes: Uint8Array, perms: number): void;
+  map(addr: GuestAddr, bytes: Uint8Array, perms: number): void;
   /** Unmap [addr, addr+size), part of a mapping or several whole ones. */
-  unmap(addr: bigint, size: number): void;
+  unmap(addr: GuestAddr, size: number): void;
   /** New guest permissions for [addr, addr+size). */
-  protect(addr: bigint, size: number, perms: number): void;
+  protect(addr: GuestAddr, size: number, perms: number): void;
   /** Drop what the engine translated of [begin, end): code there was written. */
-  invalidateCode(begin: bigint, end: bigint): void;
+  invalidateCode(begin: GuestAddr, end: GuestAddr): void;
   /** Call `handlers.code` before each instruction in [begin, end] (inclusive). */
-  traceCode(begin: bigint, end: bigint): void;
+  traceCode(begin: GuestAddr, end: GuestAddr): void;
 
   /**
    * Run from `begin` until `until`, `stop`, a fault or `count` instructions (0: no limit).
    * Rethrows what a handler threw.
    */
-  run(begin: bigint, until: bigint, count?: number): RunEnd;
+  run(begin: GuestAddr, until: GuestAddr, count?: number): RunEnd;
   /** End the current run once the running handler returns. */
   stop(): void;
 

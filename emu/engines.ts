@@ -32,9 +32,9 @@ export function openEngine(isa: IsaSpec, handlers: EngineHandlers, choice: Engin
   const virtualTlb = choice.virtualTlb && hasTlb;
   return new UnicornEngine(isa.cpuKind, handlers, {
     syscallInsn: isa.syscallInsn,
-    ...(virtualTlb ? { faultPage: isa.layout.faultPage } : {}),
+    ...(virtualTlb ? { faultPage: BigInt(isa.layout.faultPage) } : {}),
     ...(!virtualTlb && choice.preciseFaults && isa.memHooksSyncPc
-      ? { preciseFaultsAt: isa.layout.until }
+      ? { preciseFaultsAt: BigInt(isa.layout.until) }
       : {}),
   });
 }

@@ -1,7 +1,7 @@
 // Counterpart: QEMU's CPUState with its address space, as target code uses it: the engine's
 // registers and contexts with the process's memory, one object for the ISA descriptions.
 import type { CpuEngine, EngineContext } from './engine.js';
-import type { Int } from './int.js';
+import type { GuestAddr } from './addr.js';
 import type { Cpu } from './isa.js';
 import type { Memory } from './memory.js';
 
@@ -18,8 +18,8 @@ export class GuestCpu implements Cpu {
   regReadHalves(id: number): Uint32Array {
     return this.engine.regReadHalves(id);
   }
-  regReadInt(id: number): Int {
-    return this.engine.regReadInt(id);
+  regReadAddr(id: number): GuestAddr {
+    return this.engine.regReadAddr(id);
   }
   regWrite(id: number, value: bigint | number): void {
     this.engine.regWrite(id, value);
@@ -48,22 +48,22 @@ export class GuestCpu implements Cpu {
   setContextBytes(ctx: EngineContext, bytes: Uint8Array): void {
     this.engine.setContextBytes(ctx, bytes);
   }
-  memRead(addr: bigint, size: number): Uint8Array {
+  memRead(addr: GuestAddr, size: number): Uint8Array {
     return this.mem.memRead(addr, size);
   }
-  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
+  memReadWord(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): bigint {
     return this.mem.memReadWord(addr, size, littleEndian);
   }
-  memReadHalves(addr: Int, size: 4 | 8, littleEndian: boolean): Uint32Array {
+  memReadHalves(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): Uint32Array {
     return this.mem.memReadHalves(addr, size, littleEndian);
   }
-  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int {
-    return this.mem.memReadInt(addr, size, littleEndian);
+  memReadAddr(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): GuestAddr {
+    return this.mem.memReadAddr(addr, size, littleEndian);
   }
-  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void {
+  memWriteWord(addr: GuestAddr, size: 4 | 8, value: bigint | number, littleEndian: boolean): void {
     this.mem.memWriteWord(addr, size, value, littleEndian);
   }
-  memWrite(addr: bigint, bytes: Uint8Array): void {
+  memWrite(addr: GuestAddr, bytes: Uint8Array): void {
     this.mem.memWrite(addr, bytes);
   }
 }

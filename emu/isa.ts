@@ -2,24 +2,24 @@
 // (arch/*/include/uapi/asm/unistd*.h, start_thread, the syscall entry ABI), as Qiling keeps
 // them: data per ISA behind one interface. The implementations live in arch/<isa>/.
 import type { CpuContexts, CpuRegisters } from './engine.js';
-import type { Int } from './int.js';
+import type { GuestAddr } from './addr.js';
 
 /** Guest memory as the ISA descriptions and probes read and write it, in either byte order. */
 export interface GuestMemoryAccess {
   /** Bytes, copied. */
-  memRead(addr: bigint, size: number): Uint8Array;
+  memRead(addr: GuestAddr, size: number): Uint8Array;
   /** A 4- or 8-byte word in the given byte order. */
-  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint;
+  memReadWord(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): bigint;
+  /** The same word holding an address (a return address, a pointer): no BigInt is made. */
+  memReadAddr(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): GuestAddr;
   /**
-   * The same word as two 32-bit halves, [low, high], without making a BigInt; the array is
-   * reused by the next call. The address may be a number (exact below 2^53).
+   * The same word as two 32-bit halves, [low, high], for code that formats values without
+   * making a BigInt (trace output); the array is reused by the next call.
    */
-  memReadHalves(addr: Int, size: 4 | 8, littleEndian: boolean): Uint32Array;
-  /** The same word as an Int: a number where exact, else a BigInt. */
-  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int;
+  memReadHalves(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): Uint32Array;
   /** A 4- or 8-byte word in the given byte order, written without allocating (modulo 2^(8 size)). */
-  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void;
-  memWrite(addr: bigint, bytes: Uint8Array): void;
+  memWriteWord(addr: GuestAddr, size: 4 | 8, value: bigint | number, littleEndian: boolean): void;
+  memWrite(addr: GuestAddr, bytes: Uint8Array): void;
 }
 
 /** The CPU as the ISA descriptions see it: registers, saved states and memory, nothing of the machine. */
@@ -29,13 +29,13 @@ export interface Cpu extends CpuRegisters, CpuContexts, GuestMemoryAccess {}
 export type IntrEvent =
   | { kind: 'syscall' }
   /** A breakpoint instruction; `addr` is the breakpoint's own address. */
-  | { kind: 'breakpoint'; addr: bigint }
+  | { kind: 'breakpoint'; addr: GuestAddr }
   /** The trap a single-step (x86 EFLAGS.TF) raises after one instruction. */
-  | { kind: 'singlestep'; addr: bigint }
+  | { kind: 'singlestep'; addr: GuestAddr }
   /** The kernel emulates the instruction for user mode (ppc64 mfpvr); the ISA did it. */
   | { kind: 'emulated' }
   /** A fault ending the thread group with `signal`; `addr` is the faulting instruction. */
-  | { kind: 'fault'; signal: number; addr: bigint; detail: string };
+  | { kind: 'fault'; signal: number; addr: GuestAddr; detail: string };
 
 /** Where a clone()'s arguments are: the order differs between ISAs (CLONE_BACKWARDS). */
 export interface CloneArgOrder {
@@ -52,9 +52,9 @@ export type SyscallArgIndex = 0 | 1 | 2 | 3 | 4 | 5;
 export interface SyscallContext {
   cpu: Cpu;
   /** Guest memory helpers in the guest's byte order. */
-  readWord(addr: bigint): bigint;
-  writeWord(addr: bigint, value: bigint): void;
-  mapEngineMemory(size: number, perms: number): bigint;
+  readWord(addr: GuestAddr): bigint;
+  writeWord(addr: GuestAddr, value: bigint): void;
+  mapEngineMemory(size: number, perms: number): GuestAddr;
 }
 
 /** The CPU an ISA runs on: what the engine emulates and the disassembler decodes. */
@@ -93,12 +93,13 @@ export interface IsaSpec {
    * guest can map, never mapped, where the virtual TLB sends denied accesses (emu/unicorn-engine.ts).
    */
   readonly layout: {
-    stackTop: bigint;
+    stackTop: GuestAddr;
     stackSize: number;
-    mmapTop: bigint;
-    mmapBottom: bigint;
-    until: bigint;
-    faultPage: bigint;
+    mmapTop: GuestAddr;
+    mmapBottom: GuestAddr;
+    /** The address runs stop at (exact as a number: a multiple of 2^12 below 2^64). */
+    until: GuestAddr;
+    faultPage: GuestAddr;
   };
   /** capstone arch/mode names for reports (resolved by emu/disasm.ts). */
   readonly cpuKind: CpuKind;
@@ -109,14 +110,14 @@ export interface IsaSpec {
    */
   initCpu(cpu: Cpu, ctx: SyscallContext): void;
   /** Registers at process start: pc, sp pointing at argc, ppc64 r2 from the entry descriptor. */
-  setEntryState(cpu: Cpu, entry: bigint, sp: bigint, toc: bigint | undefined): void;
+  setEntryState(cpu: Cpu, entry: GuestAddr, sp: GuestAddr, toc: GuestAddr | undefined): void;
 
   syscallNumber(cpu: Cpu): number;
   syscallArgs(cpu: Cpu, out: bigint[]): void;
   /** Store a result; a value in [-4095, -1] is a negative errno as the kernel returns it. */
   setSyscallResult(cpu: Cpu, value: bigint): void;
   /** Program counter to resume at after the current system call. */
-  pcAfterSyscall(cpu: Cpu): bigint;
+  pcAfterSyscall(cpu: Cpu): GuestAddr;
 
   /** Classify an interrupt that arrived at the UC_HOOK_INTR hook. */
   classifyIntr(intno: number, cpu: Cpu): IntrEvent;
@@ -138,13 +139,19 @@ export interface IsaSpec {
    * Where the engine reports the start of a translation block for a bad data access, find
    * the instruction in that block whose effective address covers `faultAddr`.
    */
-  locateDataFault?(cpu: Cpu, blockPc: bigint, faultAddr: bigint, write: boolean): bigint | undefined;
+  locateDataFault?(cpu: Cpu, blockPc: GuestAddr, faultAddr: bigint, write: boolean): GuestAddr | undefined;
 
   /**
    * Function call ABI for calling guest code from the host: set arguments, stack and return
    * address so that `fn` returns to `ret`; `toc` is the ppc64 ELFv1 TOC of `fn`.
    */
-  setupCall(cpu: Cpu, fn: bigint, args: readonly bigint[], ret: bigint, toc: bigint | undefined): void;
+  setupCall(
+    cpu: Cpu,
+    fn: GuestAddr,
+    args: readonly bigint[],
+    ret: GuestAddr,
+    toc: GuestAddr | undefined,
+  ): void;
   /** The function return value register. */
   readonly returnReg: number;
   /** The register argument N (1-based) is in at function entry, where the ABI passes it in one. */
@@ -162,8 +169,8 @@ export interface IsaSpec {
    * `code` loaded at `vaddr`. The machine puts a code hook on each and `emulateUnsafe` carries
    * the instruction out instead (result registers, PC past it), with the guest time.
    */
-  findUnsafe?(code: Uint8Array, vaddr: bigint): bigint[];
-  emulateUnsafe?(cpu: Cpu, addr: bigint, nowNs: bigint): void;
+  findUnsafe?(code: Uint8Array, vaddr: GuestAddr): GuestAddr[];
+  emulateUnsafe?(cpu: Cpu, addr: GuestAddr, nowNs: bigint): void;
   /**
    * Encodings whose mere translation aborts Unicorn 2.0.1 (a `tcg fatal error` that kills the
    * host process), found in the function [start, end) of `code` (placed at `vaddr`): the
@@ -171,10 +178,10 @@ export interface IsaSpec {
    */
   untranslatable?(
     code: Uint8Array,
-    vaddr: bigint,
-    start: bigint,
-    end: bigint,
-  ): { addr: bigint; bytes: Uint8Array }[];
+    vaddr: GuestAddr,
+    start: GuestAddr,
+    end: GuestAddr,
+  ): { addr: GuestAddr; bytes: Uint8Array }[];
 
   /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
   setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;

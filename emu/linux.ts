@@ -1,7 +1,8 @@
 // Counterpart: the Linux system calls that small static programs make (kernel/exit.c,
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
-import { alignUp, MemoryFault, OutOfMemory, PAGE } from './memory.js';
+import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
+import { MemoryFault, OutOfMemory } from './memory.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
 
 export const EPERM = 1;
@@ -78,21 +79,24 @@ function write(p: LinuxProcess, fd: bigint, bytes: Uint8Array): bigint {
   return BigInt(bytes.length);
 }
 
-function mmap(p: LinuxProcess, addr: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
+function mmap(p: LinuxProcess, hint: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
   if (len === 0n) return neg(EINVAL);
   if ((flags & MAP_ANONYMOUS) === 0n) {
     p.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
     return neg(EBADF);
   }
-  const size = alignUp(len);
+  // Past the user address space nothing can be mapped: no page-rounding of a length past 2^53.
+  if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
+  const size = pageUp(Number(len));
+  const addr = addrOf(hint);
   const { mmapBottom, mmapTop } = p.isa.layout;
-  let at: bigint | undefined;
+  let at: GuestAddr | undefined;
   if ((flags & MAP_FIXED) !== 0n) {
-    if ((addr & (PAGE - 1n)) !== 0n) return neg(EINVAL);
+    if (!pageAligned(addr)) return neg(EINVAL);
     p.mem.unmap(addr, addr + size);
     at = addr;
   } else {
-    if (addr !== 0n && (addr & (PAGE - 1n)) === 0n && !p.mem.covered(addr, addr + size)) {
+    if (addr !== 0 && pageAligned(addr) && !p.mem.covered(addr, addr + size)) {
       const overlaps = p.mem.list().some((a) => a.start < addr + size && addr < a.end);
       if (!overlaps) at = addr;
     }
@@ -105,10 +109,10 @@ function mmap(p: LinuxProcess, addr: bigint, len: bigint, prot: bigint, flags: b
     if (e instanceof OutOfMemory) return neg(ENOMEM);
     throw e;
   }
-  return at;
+  return BigInt(at);
 }
 
-function futexWake(p: LinuxProcess, uaddr: bigint, count: bigint): bigint {
+function futexWake(p: LinuxProcess, uaddr: GuestAddr, count: bigint): bigint {
   let n = 0n;
   for (const t of p.sched.waitingOn(uaddr)) {
     if (n >= count) break;
@@ -122,7 +126,7 @@ function futexWake(p: LinuxProcess, uaddr: bigint, count: bigint): bigint {
 /** The thread leaves: CHILD_CLEARTID is written and woken, the task dies. */
 export function exitTask(p: LinuxProcess, code: number): void {
   const t = p.sched.current;
-  if (t.clearChildTid !== 0n) {
+  if (t.clearChildTid !== 0) {
     try {
       p.mem.writeU32(t.clearChildTid, 0);
       futexWake(p, t.clearChildTid, 1n);
@@ -144,7 +148,7 @@ const handlers: Record<string, Handler> = {
     // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
     if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
     const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
-    return write(p, fd, p.mem.read(buf, n));
+    return write(p, fd, p.mem.read(addrOf(buf), n));
   },
   writev: (p, [fd, iov, cnt]) => {
     // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
@@ -153,13 +157,13 @@ const handlers: Record<string, Handler> = {
     const parts: Uint8Array[] = [];
     let total = 0n;
     for (let i = 0n; i < cnt; i++) {
-      const base = p.mem.readWord(iov + i * 2n * w);
-      const len = p.mem.readWord(iov + i * 2n * w + w);
+      const base = p.mem.readWord(addrOf(iov + i * 2n * w));
+      const len = p.mem.readWord(addrOf(iov + i * 2n * w + w));
       total += len;
       if (len >= 1n << BigInt(p.mem.wordSize * 8 - 1) || total >= 1n << BigInt(p.mem.wordSize * 8 - 1))
         return neg(EINVAL);
       if (total > MAX_WRITE) break;
-      parts.push(p.mem.read(base, Number(len)));
+      parts.push(p.mem.read(addrOf(base), Number(len)));
     }
     return write(p, fd, Buffer.concat(parts));
   },
@@ -188,50 +192,53 @@ const handlers: Record<string, Handler> = {
     return 0n;
   },
   set_tid_address: (p, [ptr]) => {
-    p.sched.current.clearChildTid = ptr;
+    p.sched.current.clearChildTid = addrOf(ptr);
     return BigInt(p.sched.current.tid);
   },
   rt_sigaction: () => 0n,
   rt_sigprocmask: () => 0n,
   sigprocmask: () => 0n,
   sigaltstack: () => 0n,
-  brk: (p, [addr]) => p.brk(addr),
+  brk: (p, [addr]) => BigInt(p.brk(addrOf(addr))),
   mmap: (p, a) => {
     if (p.isa.wordSize === 4) {
       // i386 old_mmap: one pointer to six words.
-      const w = (i: number) => BigInt(p.mem.readU32(a[0] + BigInt(4 * i)));
+      const w = (i: number) => BigInt(p.mem.readU32(addrOf(a[0]) + 4 * i));
       return mmap(p, w(0), w(1), w(2), w(3), s32(w(4)));
     }
     return mmap(p, a[0], a[1], a[2], a[3], a[4]);
   },
   mmap2: (p, a) => mmap(p, a[0], a[1], a[2], a[3], s32(a[4])),
   munmap: (p, [addr, len]) => {
-    if ((addr & (PAGE - 1n)) !== 0n || len === 0n) return neg(EINVAL);
-    p.mem.unmap(addr, addr + alignUp(len));
+    if (addr % 4096n !== 0n || len === 0n) return neg(EINVAL);
+    if (len > BigInt(p.isa.layout.mmapTop)) return neg(EINVAL);
+    p.mem.unmap(addrOf(addr), addrOf(addr) + pageUp(Number(len)));
     return 0n;
   },
   mprotect: (p, [addr, len, prot]) => {
-    if ((addr & (PAGE - 1n)) !== 0n) return neg(EINVAL);
-    return p.mem.protect(addr, addr + alignUp(len), Number(prot & 7n)) ? 0n : neg(ENOMEM);
+    if (addr % 4096n !== 0n) return neg(EINVAL);
+    if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
+    const at = addrOf(addr);
+    return p.mem.protect(at, at + pageUp(Number(len)), Number(prot & 7n)) ? 0n : neg(ENOMEM);
   },
   uname: (p, [buf]) => {
     const fields = ['Linux', 'kprobe-emu', '6.1.0', '#1 SMP PREEMPT', p.isa.unameMachine, '(none)'];
     const out = new Uint8Array(65 * 6);
     fields.forEach((f, i) => out.set(new TextEncoder().encode(f), 65 * i));
-    p.mem.write(buf, out);
+    p.mem.write(addrOf(buf), out);
     return 0n;
   },
   futex: (p, [uaddr, opRaw, val, timeout]) => {
     const op = opRaw & 0x7fn;
     if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
-      if (BigInt(p.mem.readU32(uaddr)) !== u32(val)) return neg(EAGAIN);
+      if (BigInt(p.mem.readU32(addrOf(uaddr))) !== u32(val)) return neg(EAGAIN);
       const t = p.sched.current;
-      p.sched.block(t, uaddr);
+      p.sched.block(t, addrOf(uaddr));
       if (timeout !== 0n) p.timedWaiters.add(t);
       p.control.requestSwitch();
       return undefined;
     }
-    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, uaddr, u32(val));
+    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, addrOf(uaddr), u32(val));
     p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
     return neg(ENOSYS);
   },
@@ -253,9 +260,9 @@ const handlers: Record<string, Handler> = {
     const child = p.sched.spawn();
     const pc = p.isa.pcAfterSyscall(p.cpu);
     child.context = p.cpu.contextSave();
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = ctid;
-    if ((flags & CLONE_PARENT_SETTID) !== 0n) p.mem.writeU32(ptid, child.tid);
-    if ((flags & CLONE_CHILD_SETTID) !== 0n) p.mem.writeU32(ctid, child.tid);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = addrOf(ctid);
+    if ((flags & CLONE_PARENT_SETTID) !== 0n) p.mem.writeU32(addrOf(ptid), child.tid);
+    if ((flags & CLONE_CHILD_SETTID) !== 0n) p.mem.writeU32(addrOf(ctid), child.tid);
     const isa = p.isa;
     child.resume = (cpu) => {
       isa.setSyscallResult(cpu, 0n);
@@ -271,21 +278,21 @@ const handlers: Record<string, Handler> = {
   kill: (p, [pid, sig]) => signalSelf(p, pid, BigInt(p.sched.current.tid), sig),
   clock_gettime: (p, [, ts]) => {
     const ns = p.guestNanoseconds();
-    p.mem.writeWord(ts, ns / 1_000_000_000n);
-    p.mem.writeWord(ts + BigInt(p.mem.wordSize), ns % 1_000_000_000n);
+    p.mem.writeWord(addrOf(ts), ns / 1_000_000_000n);
+    p.mem.writeWord(addrOf(ts) + p.mem.wordSize, ns % 1_000_000_000n);
     return 0n;
   },
   gettimeofday: (p, [tv]) => {
     const ns = p.guestNanoseconds();
     if (tv !== 0n) {
-      p.mem.writeWord(tv, ns / 1_000_000_000n);
-      p.mem.writeWord(tv + BigInt(p.mem.wordSize), (ns % 1_000_000_000n) / 1000n);
+      p.mem.writeWord(addrOf(tv), ns / 1_000_000_000n);
+      p.mem.writeWord(addrOf(tv) + p.mem.wordSize, (ns % 1_000_000_000n) / 1000n);
     }
     return 0n;
   },
   getrandom: (p, [buf, len]) => {
     const n = Number(len > 256n ? 256n : len);
-    p.mem.write(buf, p.randomBytes(n));
+    p.mem.write(addrOf(buf), p.randomBytes(n));
     return BigInt(n);
   },
 };

@@ -1,7 +1,8 @@
 // Counterpart: Linux fs/binfmt_elf.c load_elf_binary and create_elf_tables: map PT_LOAD
 // segments, zero .bss, lay out argc/argv/envp/auxv on a new stack.
 import type { ElfImage } from './elf.js';
-import { alignDown, alignUp, PAGE, perms, type Memory } from './memory.js';
+import { PAGE, pageDown, pageUp, type GuestAddr } from './addr.js';
+import { perms, type Memory } from './memory.js';
 
 const AT_NULL = 0n;
 const AT_PHDR = 3n;
@@ -24,23 +25,24 @@ const AT_EXECFN = 31n;
 
 /** Map every PT_LOAD segment; pages shared by two segments get the union of permissions. */
 export function mapImage(mem: Memory, image: ElfImage): void {
-  const pagePerms = new Map<bigint, number>();
+  const pagePerms = new Map<GuestAddr, number>();
   for (const s of image.segments) {
     const p = perms(s.readable, s.writable, s.executable);
-    for (let a = alignDown(s.vaddr); a < alignUp(s.vaddr + s.memsz); a += PAGE)
+    for (let a = pageDown(s.vaddr); a < pageUp(s.vaddr + s.memsz); a += PAGE)
       pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
   }
-  const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
-  let i = 0;
-  while (i < pages.length) {
-    const start = pages[i]!;
-    const p = pagePerms.get(start)!;
-    let j = i + 1;
-    while (j < pages.length && pages[j] === start + BigInt(j - i) * PAGE && pagePerms.get(pages[j]!) === p)
-      j++;
-    mem.map(start, BigInt(j - i) * PAGE, p, 'image');
-    i = j;
+  // Runs of neighbouring pages with the same permissions, one mapping each.
+  const pages = [...pagePerms.entries()].sort((a, b) => a[0] - b[0]);
+  let run: { start: GuestAddr; end: GuestAddr; perms: number } | undefined;
+  for (const [page, p] of pages) {
+    if (run && run.end === page && run.perms === p) {
+      run.end += PAGE;
+      continue;
+    }
+    if (run) mem.map(run.start, run.end - run.start, run.perms, 'image');
+    run = { start: page, end: page + PAGE, perms: p };
   }
+  if (run) mem.map(run.start, run.end - run.start, run.perms, 'image');
   // File bytes; the rest of memsz stays zero (.bss): fresh Unicorn pages are zero-filled.
   for (const s of image.segments) mem.write(s.vaddr, s.data);
 }
@@ -58,12 +60,12 @@ export interface StackSpec {
  * Build the initial stack below `top` as create_elf_tables does and return the stack
  * pointer, which points at argc and is 16-byte aligned.
  */
-export function buildStack(mem: Memory, image: ElfImage, top: bigint, spec: StackSpec): bigint {
-  const w = BigInt(mem.wordSize);
+export function buildStack(mem: Memory, image: ElfImage, top: GuestAddr, spec: StackSpec): GuestAddr {
+  const w = mem.wordSize;
   const enc = new TextEncoder();
   let p = top;
-  const pushBytes = (bytes: Uint8Array): bigint => {
-    p -= BigInt(bytes.length);
+  const pushBytes = (bytes: Uint8Array): GuestAddr => {
+    p -= bytes.length;
     mem.write(p, bytes);
     return p;
   };
@@ -79,37 +81,37 @@ export function buildStack(mem: Memory, image: ElfImage, top: bigint, spec: Stac
   const envPtrs = spec.envp.map((e) => pushBytes(cstr(e)));
   const argPtrs = spec.argv.map((a) => pushBytes(cstr(a)));
   const platform = pushBytes(cstr(spec.platform));
-  p &= ~15n;
+  p -= p % 16;
   const random = pushBytes(spec.random);
   const auxv: [bigint, bigint][] = [
     [AT_HWCAP, spec.hwcap],
-    [AT_PAGESZ, PAGE],
+    [AT_PAGESZ, BigInt(PAGE)],
     [AT_CLKTCK, 100n],
-    [AT_PHDR, image.phdrAddr],
+    [AT_PHDR, BigInt(image.phdrAddr)],
     [AT_PHENT, BigInt(image.phentsize)],
     [AT_PHNUM, BigInt(image.phnum)],
     [AT_BASE, 0n],
     [AT_FLAGS, 0n],
-    [AT_ENTRY, image.rawEntry],
+    [AT_ENTRY, BigInt(image.rawEntry)],
     [AT_UID, 0n],
     [AT_EUID, 0n],
     [AT_GID, 0n],
     [AT_EGID, 0n],
     [AT_SECURE, 0n],
-    [AT_RANDOM, random],
-    [AT_EXECFN, execfn],
-    [AT_PLATFORM, platform],
+    [AT_RANDOM, BigInt(random)],
+    [AT_EXECFN, BigInt(execfn)],
+    [AT_PLATFORM, BigInt(platform)],
     [AT_NULL, 0n],
   ];
   const words = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
-  p -= BigInt(words) * w;
-  p &= ~15n;
+  p -= words * w;
+  p -= p % 16;
   let at = p;
-  const put = (v: bigint): void => {
+  const put = (v: bigint | number): void => {
     mem.writeWord(at, v);
     at += w;
   };
-  put(BigInt(spec.argv.length));
+  put(spec.argv.length);
   for (const a of argPtrs) put(a);
   put(0n);
   for (const e of envPtrs) put(e);

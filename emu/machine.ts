@@ -7,13 +7,13 @@ import type { Cpu, IsaSpec } from './isa.js';
 import { doSyscall, ETIMEDOUT } from './linux.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack } from './loader.js';
-import { alignUp, Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
+import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
 import { Scheduler, type Task } from './tasks.js';
 import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
 import { openEngine } from './engines.js';
 import { GuestCpu } from './guest-cpu.js';
-import { narrowInt, type Int } from './int.js';
+import { addrOf, pageUp, type GuestAddr } from './addr.js';
 
 export const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -53,7 +53,7 @@ export interface MachineOptions {
   /** Preempt the running task every N instructions (0 = only at yield, block, exit). */
   quantum?: number;
   /** Upper bound on mapped guest memory in bytes. */
-  maxMemory?: bigint;
+  maxMemory?: number;
   /** Upper bound on live tasks; clone fails with EAGAIN beyond it. */
   maxTasks?: number;
   /** Report the exact faulting instruction of a bad load/store (costs ~35-60 ns per access). */
@@ -67,11 +67,11 @@ export interface MachineOptions {
 
 export type StopReason =
   | { kind: 'exit'; status: number }
-  | { kind: 'signal'; signal: number; name: string; pc: bigint; tid: number; detail: string }
-  | { kind: 'budget'; insns: number; pc: bigint; tid: number }
+  | { kind: 'signal'; signal: number; name: string; pc: GuestAddr; tid: number; detail: string }
+  | { kind: 'budget'; insns: number; pc: GuestAddr; tid: number }
   | { kind: 'deadlock'; tids: number[] }
   /** A host-side failure during the run (a throwing probe handler no fault handler took). */
-  | { kind: 'error'; message: string; pc: bigint; tid: number };
+  | { kind: 'error'; message: string; pc: GuestAddr; tid: number };
 
 /** Exit status a shell shows for a stop: the guest's, or 128 + signal. */
 export function shellStatus(r: StopReason): number {
@@ -84,9 +84,9 @@ type Action = 'none' | 'yield' | 'switch';
 
 /**
  * A breakpoint handler returns true when it consumed the trap (and set PC itself). The
- * address is a number when it is below 2^53 (as user addresses are), else a BigInt.
+ * address is that of the breakpoint instruction.
  */
-export type BreakpointHandler = (addr: Int, task: Task) => boolean;
+export type BreakpointHandler = (addr: GuestAddr, task: Task) => boolean;
 
 /** Thrown out of a hook to end the run with a 'error' stop (exit 125) and this message. */
 export class HostError extends Error {
@@ -100,7 +100,7 @@ export class HostError extends Error {
  * Sees a fault before it ends the program: 'handled' resumes at the PC now in the CPU;
  * otherwise the fault is reported at the returned `pc` (e.g. mapped back from a slot).
  */
-export type FaultHandler = (signal: number, pc: bigint, task: Task) => 'handled' | { pc: bigint };
+export type FaultHandler = (signal: number, pc: GuestAddr, task: Task) => 'handled' | { pc: GuestAddr };
 
 /**
  * What sees the machine's traps before they end the program: a probe engine (the kprobes
@@ -114,7 +114,7 @@ export interface TrapListener {
   /** A fault, before it ends the program. */
   fault: FaultHandler;
   /** Maps an engine-owned PC (an out-of-line slot) to the guest address it stands for. */
-  originalPc: (pc: bigint) => bigint;
+  originalPc: (pc: GuestAddr) => GuestAddr;
 }
 
 export class Machine implements ProcessControl {
@@ -137,7 +137,7 @@ export class Machine implements ProcessControl {
   private nestedRun = false;
   /** A timer tick fell inside a step: preempt as soon as the step is over. */
   private preemptPending = false;
-  private callStop: bigint | undefined;
+  private callStop: GuestAddr | undefined;
 
   /**
    * Guest instructions executed in completed slices, counted only when a budget or
@@ -149,7 +149,7 @@ export class Machine implements ProcessControl {
   private final: StopReason | undefined;
   private lastFault: { access: AccessKind; address: bigint } | undefined;
   /** Addresses with an unsafe-instruction code hook. */
-  private readonly unsafeHooked = new Set<bigint>();
+  private readonly unsafeHooked = new Set<GuestAddr>();
   private readonly cloneListeners: ((t: Task) => void)[] = [];
 
   constructor(
@@ -161,7 +161,7 @@ export class Machine implements ProcessControl {
       envp: [],
       maxInsns: 0,
       quantum: 0,
-      maxMemory: 1n << 30n,
+      maxMemory: 2 ** 30,
       maxTasks: 256,
       preciseFaults: true,
       virtualTlb: true,
@@ -203,7 +203,7 @@ export class Machine implements ProcessControl {
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
       this.defuseUntranslatable(image);
       const { stackTop, stackSize } = isa.layout;
-      this.mem.map(stackTop - BigInt(stackSize), BigInt(stackSize), PROT_READ | PROT_WRITE, 'stack');
+      this.mem.map(stackTop - stackSize, stackSize, PROT_READ | PROT_WRITE, 'stack');
       const sp = buildStack(this.mem, image, stackTop, {
         argv: this.options.argv,
         envp: this.options.envp,
@@ -225,7 +225,7 @@ export class Machine implements ProcessControl {
    * engine (IsaSpec.findUnsafe); the hook emulates it if it is still there when reached.
    * Called for the image at load and for code the engine writes (kprobe slots).
    */
-  guardUnsafe(vaddr: bigint, code: Uint8Array): void {
+  guardUnsafe(vaddr: GuestAddr, code: Uint8Array): void {
     const find = this.isa.findUnsafe;
     if (!find) return;
     for (const addr of find(code, vaddr)) {
@@ -246,9 +246,9 @@ export class Machine implements ProcessControl {
     if (!find || this.engine.translatesEveryEncoding) return;
     for (const seg of image.segments) {
       if (!seg.executable) continue;
-      const segEnd = seg.vaddr + BigInt(seg.data.length);
+      const segEnd = seg.vaddr + seg.data.length;
       for (const f of image.symbols) {
-        if (f.kind !== 'func' || f.size === 0n || f.addr < seg.vaddr || f.addr >= segEnd) continue;
+        if (f.kind !== 'func' || f.size === 0 || f.addr < seg.vaddr || f.addr >= segEnd) continue;
         const end = f.addr + f.size < segEnd ? f.addr + f.size : segEnd;
         for (const p of find(seg.data, seg.vaddr, f.addr, end)) {
           this.mem.patchCode(p.addr, p.bytes);
@@ -262,15 +262,15 @@ export class Machine implements ProcessControl {
   }
 
   /** Addresses the machine has a code hook on (instructions it emulates), in ascending order. */
-  codeHooks(): bigint[] {
-    return [...this.unsafeHooked].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  codeHooks(): GuestAddr[] {
+    return [...this.unsafeHooked].sort((a, b) => a - b);
   }
 
-  private onUnsafe(addr: bigint): void {
+  private onUnsafe(addr: GuestAddr): void {
     if (!this.unsafeHooked.has(addr)) return;
     // Unicorn 2.1 calls every code hook covering an address, even after one of them moved
     // PC past the instruction: the instruction is emulated once, when PC is still at it.
-    if (this.cpu.regReadInt(this.isa.pcReg) !== Number(addr)) return;
+    if (this.cpu.regReadAddr(this.isa.pcReg) !== addr) return;
     const word = this.mem.read(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
     // Only if it is still there (a kprobe's breakpoint may have replaced it).
     if (!this.isa.findUnsafe!(word, addr).length) return;
@@ -303,7 +303,7 @@ export class Machine implements ProcessControl {
 
   /** The current PC, as symbol+offset. */
   where(): string {
-    return this.symbols.format(this.cpu.regRead(this.isa.pcReg));
+    return this.symbols.format(this.cpu.regReadAddr(this.isa.pcReg));
   }
 
   /** The current task gives up the CPU; the switch happens when its system call returns. */
@@ -324,16 +324,16 @@ export class Machine implements ProcessControl {
    * instruction and Unicorn adds 2 afterwards, so the saved PC is moved past it first
    * and the restored one moved back by 2.
    */
-  private switchAfterSyscall(adjust = this.isa.syscallInsn ? 2n : 0n): void {
+  private switchAfterSyscall(adjust = this.isa.syscallInsn ? 2 : 0): void {
     if (this.action === 'none' || this.final || this.switchHold > 0) return;
-    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) + adjust);
+    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regReadAddr(this.isa.pcReg) + adjust);
     const next = this.switchTask();
     this.action = 'none';
     if (!next) {
       this.engine.stop();
       return;
     }
-    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regRead(this.isa.pcReg) - adjust);
+    if (adjust) this.cpu.regWrite(this.isa.pcReg, this.cpu.regReadAddr(this.isa.pcReg) - adjust);
   }
 
   /** Keep the current task on the CPU until `releaseSwitch` (a step must finish first). */
@@ -344,7 +344,7 @@ export class Machine implements ProcessControl {
   /** Let switches happen again; one a system call asked for meanwhile happens now. */
   releaseSwitch(): void {
     if (this.switchHold > 0) this.switchHold--;
-    if (this.switchHold === 0) this.switchAfterSyscall(0n);
+    if (this.switchHold === 0) this.switchAfterSyscall(0);
   }
 
   /**
@@ -353,7 +353,7 @@ export class Machine implements ProcessControl {
    * in a nested uc_emu_start that stops at an engine-owned return address; task switches
    * wait until it returns.
    */
-  callGuest(fn: bigint, args: readonly bigint[], toc?: bigint): bigint {
+  callGuest(fn: GuestAddr, args: readonly bigint[], toc?: GuestAddr): bigint {
     if (this.callStop === undefined) this.callStop = this.mapEngineMemory(0x1000, PROT_READ);
     const saved = this.cpu.contextSave();
     this.holdSwitch();
@@ -362,12 +362,12 @@ export class Machine implements ProcessControl {
       const end = this.engine.run(fn, this.callStop);
       if (this.final) throw new HostError(`the program ended inside a guest call from a handler`);
       if (end !== 'ok') {
-        const pc = this.cpu.regRead(this.isa.pcReg);
+        const pc = this.cpu.regReadAddr(this.isa.pcReg);
         throw new HostError(
           `guest call to ${this.symbols.format(fn)} faulted at ${this.symbols.format(pc)}: ${end}`,
         );
       }
-      const at = this.cpu.regRead(this.isa.pcReg);
+      const at = this.cpu.regReadAddr(this.isa.pcReg);
       if (at !== this.callStop)
         throw new HostError(`guest call to ${this.symbols.format(fn)} stopped at ${this.symbols.format(at)}`);
       return this.cpu.regRead(this.isa.returnReg);
@@ -392,7 +392,7 @@ export class Machine implements ProcessControl {
    * `cpuFault` signals (raised by an instruction) go to the fault handler first; a signal
    * a system call sends only has its PC mapped back (out of an out-of-line slot).
    */
-  fatalSignal(signal: number, pc: bigint, detail: string, cpuFault = true): void {
+  fatalSignal(signal: number, pc: GuestAddr, detail: string, cpuFault = true): void {
     if (this.final) return;
     if (cpuFault) {
       const f = this.listener?.fault(signal, pc, this.sched.current);
@@ -413,8 +413,8 @@ export class Machine implements ProcessControl {
   }
 
   /** Map memory the engine owns (not the program's): the call stop page, the trampoline. */
-  mapEngineMemory(size: number, perms: number): bigint {
-    const len = alignUp(BigInt(size));
+  mapEngineMemory(size: number, perms: number): GuestAddr {
+    const len = pageUp(size);
     const at = this.mem.findFree(len, this.isa.layout.mmapBottom, this.isa.layout.mmapTop);
     if (at === undefined) throw new OutOfMemory('no room for engine memory');
     this.mem.map(at, len, perms, 'engine');
@@ -447,10 +447,8 @@ export class Machine implements ProcessControl {
     const listener = this.listener;
     if (intno === this.isa.breakpointIntr && listener) {
       if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
-      // PC as a number where it is exact: no BigInt is made on a probe hit.
-      const pc = this.cpu.regReadInt(this.isa.pcReg);
-      const addr =
-        typeof pc === 'number' ? pc - this.breakpointBytes : narrowInt(pc - BigInt(this.breakpointBytes));
+      // PC as an address: no BigInt is made on a probe hit.
+      const addr = this.cpu.regReadAddr(this.isa.pcReg) - this.breakpointBytes;
       if (listener.breakpoint(addr, this.sched.current)) return;
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);
@@ -483,7 +481,7 @@ export class Machine implements ProcessControl {
     for (;;) {
       this.action = 'none';
       this.lastFault = undefined;
-      const pc = this.cpu.regRead(this.isa.pcReg);
+      const pc = this.cpu.regReadAddr(this.isa.pcReg);
       let slice = 0;
       if (this.counting) {
         slice = this.preemptPending ? 1 : quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
@@ -508,7 +506,7 @@ export class Machine implements ProcessControl {
         if (stop === undefined) continue;
         return this.finish(stop);
       }
-      const at = this.cpu.regRead(this.isa.pcReg);
+      const at = this.cpu.regReadAddr(this.isa.pcReg);
       if (this.nestedRun) {
         // A handler ran guest code (callGuest): the outer run returned early; go on.
         this.nestedRun = false;
@@ -572,7 +570,7 @@ export class Machine implements ProcessControl {
     return next;
   }
 
-  private signalStop(signal: number, pc: bigint, detail: string): StopReason {
+  private signalStop(signal: number, pc: GuestAddr, detail: string): StopReason {
     return {
       kind: 'signal',
       signal,
@@ -585,7 +583,7 @@ export class Machine implements ProcessControl {
 
   /** The stop a faulted run means, or undefined when a fault handler took it. */
   private faultFromRun(end: Exclude<RunEnd, 'ok'>): StopReason | undefined {
-    let pc = this.cpu.regRead(this.isa.pcReg);
+    let pc = this.cpu.regReadAddr(this.isa.pcReg);
     const f = this.lastFault;
     const data =
       end === 'read-unmapped' || end === 'write-unmapped' || end === 'read-prot' || end === 'write-prot';
@@ -604,7 +602,7 @@ export class Machine implements ProcessControl {
         stop = this.signalStop(SIGSEGV, pc, `invalid write${at} (not mapped)`);
         break;
       case 'fetch-unmapped':
-        stop = this.signalStop(SIGSEGV, f?.address ?? pc, `jump to unmapped address${at}`);
+        stop = this.signalStop(SIGSEGV, f ? addrOf(f.address) : pc, `jump to unmapped address${at}`);
         break;
       case 'read-prot':
         stop = this.signalStop(SIGSEGV, pc, `read${at} not permitted`);
@@ -613,7 +611,11 @@ export class Machine implements ProcessControl {
         stop = this.signalStop(SIGSEGV, pc, `write${at} to read-only memory`);
         break;
       case 'fetch-prot':
-        stop = this.signalStop(SIGSEGV, f?.address ?? pc, `execution${at} of non-executable memory`);
+        stop = this.signalStop(
+          SIGSEGV,
+          f ? addrOf(f.address) : pc,
+          `execution${at} of non-executable memory`,
+        );
         break;
       case 'unaligned':
         stop = this.signalStop(SIGBUS, pc, `unaligned access${at}`);
@@ -637,7 +639,7 @@ export class Machine implements ProcessControl {
       this.close();
       throw e;
     }
-    const at = this.cpu.regRead(this.isa.pcReg);
+    const at = this.cpu.regReadAddr(this.isa.pcReg);
     const tid = this.sched.current.tid;
     for (const t of this.sched.live()) this.sched.kill(t, 125);
     return this.finish({ kind: 'error', message: e.message, pc: at, tid });

@@ -2,21 +2,14 @@
 // at page granularity. Guest memory lives in buffers of ours, which the CPU engine maps and
 // the host reads and writes in place (no call into the engine for an access).
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type CpuEngine } from './engine.js';
-import { intOfHalves, narrowInt, type Int } from './int.js';
+import { addrOfHalves, pageDown, pageUp, type GuestAddr } from './addr.js';
 import { wordOf } from './reg-cache.js';
-
-export const PAGE = 0x1000n;
-export const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
-export const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 
 export { PROT_EXEC, PROT_READ, PROT_WRITE };
 
 interface Area {
-  start: bigint;
-  end: bigint;
-  /** `start` and `end` as numbers (guest mappings lie below 2^53). */
-  first: number;
-  last: number;
+  start: GuestAddr;
+  end: GuestAddr;
   perms: number;
   /** Who made it: 'image', 'stack', 'brk', 'mmap', 'engine'. */
   kind: string;
@@ -32,7 +25,7 @@ export class OutOfMemory extends Error {}
 export class MemoryFault extends Error {
   constructor(
     readonly access: 'read' | 'write',
-    readonly address: bigint,
+    readonly address: GuestAddr,
     readonly size: number,
   ) {
     super(`${access} of ${size} byte(s) at 0x${address.toString(16)}: not mapped`);
@@ -51,7 +44,7 @@ export class Memory {
   private lastArea: Area | undefined;
   /** Offset of the last access in the area `find` returned. */
   private off = 0;
-  private mappedBytes = 0n;
+  private mappedBytes = 0;
   private readonly scratch = new Uint8Array(8);
   private readonly scratchView: DataView = new DataView(this.scratch.buffer);
   private readonly halves = new Uint32Array(2);
@@ -61,22 +54,22 @@ export class Memory {
     readonly littleEndian: boolean,
     readonly wordSize: 4 | 8,
     /** Upper bound on mapped guest bytes (image, stacks, heap and mappings together). */
-    readonly maxBytes: bigint,
+    readonly maxBytes: number,
   ) {}
 
-  get totalMapped(): bigint {
+  get totalMapped(): number {
     return this.mappedBytes;
   }
 
   /** Map [start, start+size) page aligned, zeroed; throws OutOfMemory past the limit. */
-  map(start: bigint, size: bigint, perms: number, kind: string): void {
-    const s = alignDown(start);
-    const e = alignUp(start + size);
+  map(start: GuestAddr, size: number, perms: number, kind: string): void {
+    const s = pageDown(start);
+    const e = pageUp(start + size);
     if (this.mappedBytes + (e - s) > this.maxBytes)
       throw new OutOfMemory(`guest memory limit of ${this.maxBytes} bytes reached`);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(Number(e - s));
+      bytes = new Uint8Array(e - s);
     } catch (err) {
       throw new OutOfMemory(`cannot allocate ${e - s} bytes of guest memory: ${(err as Error).message}`);
     }
@@ -84,8 +77,6 @@ export class Memory {
     this.insert({
       start: s,
       end: e,
-      first: Number(s),
-      last: Number(e),
       perms,
       kind,
       bytes,
@@ -95,23 +86,23 @@ export class Memory {
   }
 
   /** Unmap every mapped page of [start, end); unmapped holes are skipped as munmap does. */
-  unmap(start: bigint, end: bigint): void {
+  unmap(start: GuestAddr, end: GuestAddr): void {
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
-      this.engine.unmap(s, Number(e - s));
+      this.engine.unmap(s, e - s);
       this.mappedBytes -= e - s;
       this.cut(a, s, e, undefined);
     }
   }
 
   /** Change permissions of [start, end); false if part of it is not mapped (ENOMEM). */
-  protect(start: bigint, end: bigint, perms: number): boolean {
+  protect(start: GuestAddr, end: GuestAddr, perms: number): boolean {
     if (!this.covered(start, end)) return false;
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
-      this.engine.protect(s, Number(e - s), perms);
+      this.engine.protect(s, e - s, perms);
       this.cut(a, s, e, perms);
     }
     return true;
@@ -125,7 +116,7 @@ export class Memory {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const r = areas[mid];
-      if (r !== undefined && r.last <= a) lo = mid + 1;
+      if (r !== undefined && r.end <= a) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -134,9 +125,9 @@ export class Memory {
   /** The area holding `a` (a look at the one found last, else a binary search), or undefined. */
   private areaOf(a: number): Area | undefined {
     let r = this.lastArea;
-    if (r === undefined || a < r.first || a >= r.last) {
+    if (r === undefined || a < r.start || a >= r.end) {
       r = this.areas[this.indexAt(a)];
-      if (r === undefined || a < r.first) return undefined;
+      if (r === undefined || a < r.start) return undefined;
       this.lastArea = r;
     }
     return r;
@@ -146,11 +137,10 @@ export class Memory {
    * The area holding all of [addr, addr+size), the offset left in `off`; undefined when
    * not mapped or across areas. Addresses at 2^53 and above round to where nothing is mapped.
    */
-  private find(addr: Int, size: number): Area | undefined {
-    const a = Number(addr);
-    const r = this.areaOf(a);
+  private find(addr: GuestAddr, size: number): Area | undefined {
+    const r = this.areaOf(addr);
     if (r === undefined) return undefined;
-    const off = a - r.first;
+    const off = addr - r.start;
     if (off + size > r.bytes.length) return undefined;
     this.off = off;
     return r;
@@ -164,21 +154,17 @@ export class Memory {
     return this.areaOf(page)?.perms ?? -1;
   }
 
-  private areaAt(addr: bigint): Area | undefined {
-    return addr < 1n << 53n ? this.areaOf(Number(addr)) : undefined;
-  }
-
-  isMapped(addr: bigint): boolean {
-    return this.areaAt(addr) !== undefined;
+  isMapped(addr: GuestAddr): boolean {
+    return this.areaOf(addr) !== undefined;
   }
 
   /** Permissions of the page holding addr, or undefined. */
-  permsAt(addr: bigint): number | undefined {
-    return this.areaAt(addr)?.perms;
+  permsAt(addr: GuestAddr): number | undefined {
+    return this.areaOf(addr)?.perms;
   }
 
   /** True when every page of [start, end) is mapped. */
-  covered(start: bigint, end: bigint): boolean {
+  covered(start: GuestAddr, end: GuestAddr): boolean {
     let at = start;
     for (const a of this.areas) {
       if (a.end <= at) continue;
@@ -190,7 +176,7 @@ export class Memory {
   }
 
   /** Highest free range of `size` bytes between bottom and top (mmap's top-down search). */
-  findFree(size: bigint, bottom: bigint, top: bigint): bigint | undefined {
+  findFree(size: number, bottom: GuestAddr, top: GuestAddr): GuestAddr | undefined {
     let hi = top;
     for (let i = this.areas.length - 1; i >= 0; i--) {
       const a = this.areas[i];
@@ -203,7 +189,7 @@ export class Memory {
   }
 
   /** Bytes of [addr, addr+size), copied; across areas too. Throws MemoryFault on a hole. */
-  memRead(addr: bigint, size: number): Uint8Array {
+  memRead(addr: GuestAddr, size: number): Uint8Array {
     const h = this.find(addr, size);
     if (h) return h.bytes.slice(this.off, this.off + size);
     const out = new Uint8Array(size);
@@ -215,18 +201,17 @@ export class Memory {
    * Host writes take the bytes in place, whatever the guest's permissions; what they write
    * in executable areas drops the engine's translations of it.
    */
-  memWrite(addr: bigint, bytes: Uint8Array): void {
+  memWrite(addr: GuestAddr, bytes: Uint8Array): void {
     const h = this.find(addr, bytes.length);
     if (h) {
       h.bytes.set(bytes, this.off);
       if ((h.perms & PROT_EXEC) !== 0 && bytes.length > 0)
-        this.engine.invalidateCode(addr, addr + BigInt(bytes.length));
+        this.engine.invalidateCode(addr, addr + bytes.length);
       return;
     }
     this.spans(addr, bytes.length, 'write', (r, off, at, n) => {
       r.bytes.set(bytes.subarray(at, at + n), off);
-      if ((r.perms & PROT_EXEC) !== 0)
-        this.engine.invalidateCode(r.start + BigInt(off), r.start + BigInt(off + n));
+      if ((r.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(r.start + off, r.start + off + n);
     });
   }
 
@@ -235,23 +220,23 @@ export class Memory {
    * hole, before any piece is touched.
    */
   private spans(
-    addr: bigint,
+    addr: GuestAddr,
     size: number,
     access: 'read' | 'write',
     fn: (r: Area, off: number, at: number, n: number) => void,
   ): void {
     for (let at = 0; at < size;) {
-      const here = addr + BigInt(at);
-      const r = this.areaAt(here);
+      const here = addr + at;
+      const r = this.areaOf(here);
       if (r === undefined) throw new MemoryFault(access, here, size - at);
-      at += r.last - Number(here);
+      at += r.end - here;
     }
     let at = 0;
     while (at < size) {
-      const here = addr + BigInt(at);
-      const r = this.areaAt(here);
+      const here = addr + at;
+      const r = this.areaOf(here);
       if (r === undefined) throw new MemoryFault(access, here, size - at);
-      const off = Number(here - r.start);
+      const off = here - r.start;
       const n = Math.min(size - at, r.bytes.length - off);
       fn(r, off, at, n);
       at += n;
@@ -262,14 +247,14 @@ export class Memory {
    * The word at `addr` as two 32-bit halves, [low, high], without making a BigInt; the array
    * is reused by the next call.
    */
-  memReadHalves(addr: Int, size: 4 | 8, littleEndian: boolean): Uint32Array {
+  memReadHalves(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): Uint32Array {
     const h = this.find(addr, size);
     let view = this.scratchView;
     let at = 0;
     if (h) {
       view = h.view;
       at = this.off;
-    } else this.scratch.set(this.memRead(BigInt(addr), size));
+    } else this.scratch.set(this.memRead(addr, size));
     const out = this.halves;
     if (size === 4) {
       out[0] = view.getUint32(at, littleEndian);
@@ -282,24 +267,25 @@ export class Memory {
   }
 
   /** A 4- or 8-byte word in the given byte order. */
-  memReadWord(addr: bigint, size: 4 | 8, littleEndian: boolean): bigint {
+  memReadWord(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): bigint {
     const h = this.memReadHalves(addr, size, littleEndian);
     return (BigInt(h[1] ?? 0) << 32n) | BigInt(h[0] ?? 0);
   }
 
-  /** A 4- or 8-byte word as an Int: a number where exact (no BigInt is made), else a BigInt. */
-  memReadInt(addr: Int, size: 4 | 8, littleEndian: boolean): Int {
-    return intOfHalves(this.memReadHalves(addr, size, littleEndian));
+  /** A 4- or 8-byte word holding an address (a return address, a pointer): no BigInt is made. */
+  memReadAddr(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): GuestAddr {
+    const h = this.memReadHalves(addr, size, littleEndian);
+    return addrOfHalves(h[0] ?? 0, h[1] ?? 0);
   }
 
   /** A 4- or 8-byte word in the given byte order (modulo 2^(8 size)), written without allocating. */
-  memWriteWord(addr: Int, size: 4 | 8, value: Int, littleEndian: boolean): void {
+  memWriteWord(addr: GuestAddr, size: 4 | 8, value: bigint | number, littleEndian: boolean): void {
     const h = this.find(addr, size);
     const view = h ? h.view : this.scratchView;
     const at = h ? this.off : 0;
     // An exact number goes in as two halves (ToUint32, >>> 0, takes it modulo 2^32), a
     // BigInt through setBigUint64 (modulo 2^64): no BigInt is made for a number.
-    const n = typeof value === 'number' ? value : narrowInt(value);
+    const n = value;
     if (typeof n === 'number' && n >= 0 && Number.isSafeInteger(n)) {
       if (size === 8) {
         view.setUint32(littleEndian ? at : at + 4, n >>> 0, littleEndian);
@@ -308,17 +294,17 @@ export class Memory {
     } else if (size === 8) view.setBigUint64(at, wordOf(n), littleEndian);
     else view.setUint32(at, Number(BigInt.asUintN(32, wordOf(n))), littleEndian);
     if (h) {
-      if ((h.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(BigInt(addr), BigInt(addr) + BigInt(size));
+      if ((h.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(addr, addr + size);
       return;
     }
-    this.memWrite(BigInt(addr), this.scratch.subarray(0, size));
+    this.memWrite(addr, this.scratch.subarray(0, size));
   }
 
-  read(addr: bigint, size: number): Uint8Array {
+  read(addr: GuestAddr, size: number): Uint8Array {
     return this.memRead(addr, size);
   }
 
-  write(addr: bigint, bytes: Uint8Array): void {
+  write(addr: GuestAddr, bytes: Uint8Array): void {
     this.memWrite(addr, bytes);
   }
 
@@ -327,47 +313,52 @@ export class Memory {
    * already-translated blocks running the old bytes (docs/unicorn-engine.md). Writes
    * through read-only pages as the kernel's text_poke does.
    */
-  patchCode(addr: bigint, bytes: Uint8Array): void {
+  patchCode(addr: GuestAddr, bytes: Uint8Array): void {
     this.memWrite(addr, bytes);
-    this.engine.invalidateCode(addr, addr + BigInt(bytes.length));
+    this.engine.invalidateCode(addr, addr + bytes.length);
   }
 
-  readU8(addr: bigint): number {
+  readU8(addr: GuestAddr): number {
     const h = this.find(addr, 1);
     if (h) return h.bytes[this.off] ?? 0;
     throw new MemoryFault('read', addr, 1);
   }
 
-  readU32(addr: bigint): number {
+  readU32(addr: GuestAddr): number {
     return this.memReadHalves(addr, 4, this.littleEndian)[0] ?? 0;
   }
 
-  readU64(addr: bigint): bigint {
+  readU64(addr: GuestAddr): bigint {
     return this.memReadWord(addr, 8, this.littleEndian);
   }
 
-  readWord(addr: bigint): bigint {
+  readWord(addr: GuestAddr): bigint {
     return this.memReadWord(addr, this.wordSize, this.littleEndian);
   }
 
-  writeU32(addr: bigint, v: number): void {
+  /** A pointer-sized word holding an address, in the guest's byte order. */
+  readAddr(addr: GuestAddr): GuestAddr {
+    return this.memReadAddr(addr, this.wordSize, this.littleEndian);
+  }
+
+  writeU32(addr: GuestAddr, v: number): void {
     this.memWriteWord(addr, 4, v >>> 0, this.littleEndian);
   }
 
-  writeU64(addr: bigint, v: bigint): void {
+  writeU64(addr: GuestAddr, v: bigint): void {
     this.memWriteWord(addr, 8, v, this.littleEndian);
   }
 
-  writeWord(addr: bigint, v: bigint): void {
+  writeWord(addr: GuestAddr, v: bigint | number): void {
     this.memWriteWord(addr, this.wordSize, v, this.littleEndian);
   }
 
   /** A NUL-terminated string of at most `max` bytes, or undefined if unreadable. */
-  readCString(addr: bigint, max = 4096): string | undefined {
+  readCString(addr: GuestAddr, max = 4096): string | undefined {
     const out: number[] = [];
     try {
       while (out.length < max) {
-        const b = this.readU8(addr + BigInt(out.length));
+        const b = this.readU8(addr + out.length);
         if (b === 0) break;
         out.push(b);
       }
@@ -377,7 +368,7 @@ export class Memory {
     return Buffer.from(out).toString('latin1');
   }
 
-  private overlapping(start: bigint, end: bigint): Area[] {
+  private overlapping(start: GuestAddr, end: GuestAddr): Area[] {
     return this.areas.filter((a) => a.start < end && start < a.end);
   }
 
@@ -385,20 +376,11 @@ export class Memory {
    * Replace [s,e) of area `a` by a piece with new perms (or by nothing when perms is
    * undefined). The pieces keep their parts of the buffer, as the engine keeps its mapping's.
    */
-  private cut(a: Area, s: bigint, e: bigint, perms: number | undefined): void {
+  private cut(a: Area, s: GuestAddr, e: GuestAddr, perms: number | undefined): void {
     const i = this.areas.indexOf(a);
-    const piece = (from: bigint, to: bigint, p: number): Area => {
-      const bytes = a.bytes.subarray(Number(from - a.start), Number(to - a.start));
-      return {
-        ...a,
-        start: from,
-        end: to,
-        first: Number(from),
-        last: Number(to),
-        perms: p,
-        bytes,
-        view: viewOf(bytes),
-      };
+    const piece = (from: GuestAddr, to: GuestAddr, p: number): Area => {
+      const bytes = a.bytes.subarray(from - a.start, to - a.start);
+      return { ...a, start: from, end: to, perms: p, bytes, view: viewOf(bytes) };
     };
     const pieces: Area[] = [];
     if (a.start < s) pieces.push(piece(a.start, s, a.perms));

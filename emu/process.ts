@@ -3,7 +3,8 @@
 // and the part of the scheduler and signal paths a system call may ask for. emu/linux.ts
 // answers system calls on this object; the machine's run loop is the `control` it asks.
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
-import { alignUp, OutOfMemory, PROT_READ, PROT_WRITE, type Memory } from './memory.js';
+import { pageUp, type GuestAddr } from './addr.js';
+import { OutOfMemory, PROT_READ, PROT_WRITE, type Memory } from './memory.js';
 import type { Scheduler, Task } from './tasks.js';
 
 /** What a system call asks of the machine that runs the process. */
@@ -15,7 +16,7 @@ export interface ProcessControl {
   /** A new task from clone, announced to those who listen (a probe engine). */
   notifyClone(t: Task): void;
   /** A fatal signal ends the thread group; `cpuFault` false: a system call sent it. */
-  fatalSignal(signal: number, pc: bigint, detail: string, cpuFault?: boolean): void;
+  fatalSignal(signal: number, pc: GuestAddr, detail: string, cpuFault?: boolean): void;
   exitGroup(status: number): void;
   /** Guest instructions executed so far, where they are counted (a budget or quantum); else undefined. */
   executed(): number | undefined;
@@ -47,8 +48,8 @@ export class LinuxProcess {
   /** Time base reads emulated (they advance guest time like system calls). */
   private timeReads = 0n;
   private rng = 0x2545f4914f6cdd1dn;
-  private readonly brkStart: bigint;
-  private brkCur: bigint;
+  private readonly brkStart: GuestAddr;
+  private brkCur: GuestAddr;
   private readonly reported = new Set<string>();
 
   constructor(
@@ -59,11 +60,11 @@ export class LinuxProcess {
     readonly options: ProcessOptions,
     readonly control: ProcessControl,
     /** The end of the loaded image: the heap (brk) starts on the page after it. */
-    imageEnd: bigint,
+    imageEnd: GuestAddr,
     /** Map memory the engine owns (the trampoline, the call stop page). */
-    mapEngineMemory: (size: number, perms: number) => bigint,
+    mapEngineMemory: (size: number, perms: number) => GuestAddr,
   ) {
-    this.brkStart = alignUp(imageEnd);
+    this.brkStart = pageUp(imageEnd);
     this.brkCur = this.brkStart;
     this.syscallContext = {
       cpu,
@@ -90,10 +91,10 @@ export class LinuxProcess {
     this.options.warn(`kprobe-emu: ${message} (task ${this.sched.current.tid}, pc ${this.control.where()})`);
   }
 
-  brk(addr: bigint): bigint {
+  brk(addr: GuestAddr): GuestAddr {
     if (addr < this.brkStart) return this.brkCur;
-    const top = alignUp(this.brkCur);
-    const want = alignUp(addr);
+    const top = pageUp(this.brkCur);
+    const want = pageUp(addr);
     try {
       if (want > top) {
         if (!this.mem.list().every((a) => a.end <= top || a.start >= want)) return this.brkCur;

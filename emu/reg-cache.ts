@@ -2,7 +2,7 @@
 // uc_reg_read/uc_reg_write so that a trap costs one call each way: register writes made in
 // a hook go in one batch when it returns, and registers a trap handler reads come in one
 // batch with PC.
-import { intOfHalves, type Int } from './int.js';
+import { addrOfHalves, type GuestAddr } from './addr.js';
 
 /** The register calls of an engine binding, 1:1 on its C API. */
 export interface RegisterIo {
@@ -23,7 +23,7 @@ const LO = HOST_LE ? 0 : 1;
 const HI = 1 - LO;
 
 /** An integer for a 64-bit store: a number must be an integer (a fraction is a caller's bug). */
-export function wordOf(v: Int): bigint {
+export function wordOf(v: bigint | number): bigint {
   if (typeof v === 'bigint') return v;
   if (!Number.isSafeInteger(v)) throw new RangeError(`${v} is not an exact integer`);
   return BigInt(v);
@@ -159,8 +159,9 @@ export class RegisterCache {
     return this.halves;
   }
 
-  readInt(id: number): Int {
-    return intOfHalves(this.readHalves(id));
+  readAddr(id: number): GuestAddr {
+    const h = this.readHalves(id);
+    return addrOfHalves(h[0] ?? 0, h[1] ?? 0);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Counterpart: the line a shell or the kernel's log shows when a program ends badly
 // ("segfault at ... ip ..."): how a stop reads, kept apart from the run loop, since it loads
 // a disassembler and is asynchronous.
+import type { GuestAddr } from './addr.js';
 import { loadDisassembler } from './disasm.js';
 import type { Machine, StopReason } from './machine.js';
 
@@ -18,7 +19,7 @@ export async function describeStop(m: Machine, r: StopReason): Promise<string> {
 }
 
 /** `sym+0xoff/0xsize (0xaddr): insn` for reports; without the instruction once the engine is closed. */
-export async function describePc(m: Machine, pc: bigint): Promise<string> {
+export async function describePc(m: Machine, pc: GuestAddr): Promise<string> {
   const at = `${m.symbols.format(pc)} (0x${pc.toString(16)})`;
   if (m.engine.closed || !m.mem.isMapped(pc)) return at;
   try {

@@ -1,9 +1,10 @@
 // Counterpart: the kernel's kallsyms (kallsyms_lookup_name, sprint_symbol "sym+0xoff/0xsize").
+import type { GuestAddr } from './addr.js';
 import type { ElfSymbol } from './elf.js';
 
 export interface SymbolHit {
   symbol: ElfSymbol;
-  offset: bigint;
+  offset: number;
 }
 
 /** Symbol lookups both ways: name -> symbol, address -> symbol+offset. */
@@ -16,10 +17,10 @@ export class SymbolTable {
   private readonly duplicates = new Map<string, number>();
 
   constructor(symbols: readonly ElfSymbol[]) {
-    const seen = new Map<string, Set<bigint>>();
+    const seen = new Map<string, Set<GuestAddr>>();
     for (const s of symbols) {
       if (s.kind !== 'func') continue;
-      const at = seen.get(s.name) ?? new Set<bigint>();
+      const at = seen.get(s.name) ?? new Set<GuestAddr>();
       at.add(s.addr);
       seen.set(s.name, at);
     }
@@ -29,7 +30,7 @@ export class SymbolTable {
       // Prefer a function over another kind with the same name (ppc64 has both `f` and `.f` styles).
       if (!prev || (prev.kind !== 'func' && s.kind === 'func')) this.byName.set(s.name, s);
     }
-    this.sorted = [...this.byName.values()].sort((a, b) => (a.addr < b.addr ? -1 : a.addr > b.addr ? 1 : 0));
+    this.sorted = [...this.byName.values()].sort((a, b) => a.addr - b.addr);
   }
 
   get all(): readonly ElfSymbol[] {
@@ -53,7 +54,7 @@ export class SymbolTable {
    * The symbol containing `addr` (within its size), preferring functions; a zero-sized
    * symbol matches only its own address. Undefined when no symbol contains it.
    */
-  resolve(addr: bigint): SymbolHit | undefined {
+  resolve(addr: GuestAddr): SymbolHit | undefined {
     let lo = 0;
     let hi = this.sorted.length - 1;
     let idx = -1;
@@ -67,19 +68,19 @@ export class SymbolTable {
     let best: ElfSymbol | undefined;
     for (let i = idx; i >= 0 && i > idx - 8; i--) {
       const s = this.sorted[i]!;
-      const inside = addr < s.addr + (s.size === 0n ? 1n : s.size);
+      const inside = addr < s.addr + (s.size === 0 ? 1 : s.size);
       if (inside && (!best || (best.kind !== 'func' && s.kind === 'func'))) best = s;
     }
     return best ? { symbol: best, offset: addr - best.addr } : undefined;
   }
 
   /** `sym+0xoff/0xsize` as the kernel prints it, or the bare hex address. */
-  format(addr: bigint): string {
+  format(addr: GuestAddr): string {
     return this.place(addr).sym;
   }
 
   /** `sym+0xoff` (at) and `sym+0xoff/0xsize` (sym) of an address; both the bare hex address when no symbol holds it. */
-  place(addr: bigint): { at: string; sym: string } {
+  place(addr: GuestAddr): { at: string; sym: string } {
     const hit = this.resolve(addr);
     if (!hit) return { at: `0x${addr.toString(16)}`, sym: `0x${addr.toString(16)}` };
     const at = `${hit.symbol.name}+0x${hit.offset.toString(16)}`;

@@ -1,5 +1,6 @@
 // Counterpart: Linux's task_struct (the parts a user-mode emulator keeps) and a
 // deterministic round-robin scheduler (kernel/sched of 2005 without priorities or SMP).
+import type { GuestAddr } from './addr.js';
 import type { EngineContext } from './engine.js';
 import type { Cpu } from './isa.js';
 
@@ -12,9 +13,9 @@ export class Task {
   /** Applied after the context is restored: a blocked system call's result, a clone child's start. */
   resume: ((cpu: Cpu) => void) | undefined;
   /** CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit. */
-  clearChildTid = 0n;
+  clearChildTid: GuestAddr = 0;
   /** Futex word the task waits on while blocked. */
-  futexWait: bigint | undefined;
+  futexWait: GuestAddr | undefined;
   exitCode: number | undefined;
 
   constructor(
@@ -90,7 +91,7 @@ export class Scheduler {
     }
   }
 
-  block(t: Task, futex: bigint): void {
+  block(t: Task, futex: GuestAddr): void {
     t.state = 'blocked';
     t.futexWait = futex;
   }
@@ -115,7 +116,7 @@ export class Scheduler {
     return this.runQueue.length > 0;
   }
 
-  waitingOn(futex: bigint): Task[] {
+  waitingOn(futex: GuestAddr): Task[] {
     return [...this.tasks.values()].filter((t) => t.state === 'blocked' && t.futexWait === futex);
   }
 }

@@ -5,7 +5,7 @@ import type { AccessKind, CpuEngine, EngineContext, EngineHandlers, RunEnd } fro
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './engine.js';
 import type { CpuKind } from './isa.js';
 import { RegisterCache } from './reg-cache.js';
-import type { Int } from './int.js';
+import type { GuestAddr } from './addr.js';
 import {
   Unicorn,
   UnicornError,
@@ -136,7 +136,7 @@ export class UnicornEngine implements CpuEngine {
     this.uc = new Unicorn(...unicornMode(kind), {
       intr: handlers.trap,
       syscall: handlers.syscall,
-      code: (a) => handlers.code?.(a),
+      code: (a) => handlers.code?.(Number(a)),
       memInvalid: (type, address) => this.reportFault(type, address),
       tlbFill: (vaddr, type, entry) => this.fillTlb(vaddr, type, entry),
       hookStart: () => this.regs.enterHook(),
@@ -242,7 +242,7 @@ export class UnicornEngine implements CpuEngine {
     let at = address;
     if (this.faultPage !== undefined)
       at = BigInt.asUintN(64, BigInt(this.deniedPage) + (address - this.faultPage));
-    this.lastFaultMapped = at < 1n << 53n && this.handlers.pagePerms(Number(at & ~0xfffn)) >= 0;
+    this.lastFaultMapped = at < 1n << 53n && this.handlers.pagePerms(Number(at - (at % 0x1000n))) >= 0;
     this.handlers.fault(accessOf(type), at);
   }
 
@@ -254,8 +254,8 @@ export class UnicornEngine implements CpuEngine {
     return this.regs.readHalves(id);
   }
 
-  regReadInt(id: number): Int {
-    return this.regs.readInt(id);
+  regReadAddr(id: number): GuestAddr {
+    return this.regs.readAddr(id);
   }
 
   regWrite(id: number, value: bigint | number): void {
@@ -308,12 +308,12 @@ export class UnicornEngine implements CpuEngine {
     return this.faultPage === undefined ? perms : UC_PROT_ALL;
   }
 
-  map(addr: bigint, bytes: Uint8Array, perms: number): void {
-    this.uc.memMapPtr(addr, bytes, this.physicalPerms(perms));
+  map(addr: GuestAddr, bytes: Uint8Array, perms: number): void {
+    this.uc.memMapPtr(BigInt(addr), bytes, this.physicalPerms(perms));
   }
 
-  unmap(addr: bigint, size: number): void {
-    this.uc.memUnmap(addr, size);
+  unmap(addr: GuestAddr, size: number): void {
+    this.uc.memUnmap(BigInt(addr), size);
     this.flushTlb();
   }
 
@@ -322,31 +322,31 @@ export class UnicornEngine implements CpuEngine {
    * TLB is flushed, so that the next access of each page asks pagePerms again, and code is
    * dropped from the translation cache (it may no longer be executable).
    */
-  protect(addr: bigint, size: number, perms: number): void {
+  protect(addr: GuestAddr, size: number, perms: number): void {
     if (this.faultPage === undefined) {
-      this.uc.memProtect(addr, size, perms);
+      this.uc.memProtect(BigInt(addr), size, perms);
       return;
     }
     // Refused as uc_mem_protect refuses it, with nothing changed.
-    if ((addr & 0xfffn) !== 0n || (size & 0xfff) !== 0 || size <= 0)
+    if (addr % 0x1000 !== 0 || size % 0x1000 !== 0 || size <= 0)
       throw new UnicornError(UC_ERR_ARG, `uc_mem_protect(0x${addr.toString(16)}, 0x${size.toString(16)})`);
     this.flushTlb();
-    if ((perms & PROT_EXEC) === 0) this.uc.ctlRemoveCache(addr, addr + BigInt(size));
+    if ((perms & PROT_EXEC) === 0) this.uc.ctlRemoveCache(BigInt(addr), BigInt(addr + size));
   }
 
-  invalidateCode(begin: bigint, end: bigint): void {
-    this.uc.ctlRemoveCache(begin, end);
+  invalidateCode(begin: GuestAddr, end: GuestAddr): void {
+    this.uc.ctlRemoveCache(BigInt(begin), BigInt(end));
   }
 
-  traceCode(begin: bigint, end: bigint): void {
-    this.uc.hookAdd(UC_HOOK_CODE, begin, end, 'CODE');
+  traceCode(begin: GuestAddr, end: GuestAddr): void {
+    this.uc.hookAdd(UC_HOOK_CODE, BigInt(begin), BigInt(end), 'CODE');
   }
 
-  run(begin: bigint, until: bigint, count = 0): RunEnd {
+  run(begin: GuestAddr, until: GuestAddr, count = 0): RunEnd {
     this.regs.settle();
     this.regs.forget();
     this.lastFaultMapped = false;
-    const err = this.uc.emuStart(begin, until, count);
+    const err = this.uc.emuStart(BigInt(begin), BigInt(until), count);
     this.regs.forget();
     let end = RUN_ENDS.get(err);
     if (end === undefined) throw new UnicornError(err, 'uc_emu_start');

@@ -36,6 +36,11 @@ function byteSize(v: string): bigint {
   return BigInt(m[1]!) * unit;
 }
 
+/** A --max-memory size as the machine takes it (bytes below 2^53: past that is no limit). */
+function memoryLimit(v: bigint): number {
+  return v >= 1n << 53n ? Number.MAX_SAFE_INTEGER : Number(v);
+}
+
 interface RunOpts {
   maxInsns?: number;
   quantum?: number;
@@ -269,7 +274,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         warn: (l: string) => line(2, l),
         ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
         ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
-        ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
+        ...(opts.maxMemory !== undefined ? { maxMemory: memoryLimit(opts.maxMemory) } : {}),
         ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
       };
       const setup = (m: Machine) => {

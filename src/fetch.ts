@@ -1,6 +1,7 @@
 // Counterpart: kernel/trace/trace_probe_tmpl.h (process_fetch_insn: registers, stack,
 // memory, dereference chains, immediates, $comm) and the print functions of trace_probe.c
 // (hex, decimal, 'c', "string", %pS symbols, {array}, "(fault)").
+import { addrOf } from '../emu/addr.js';
 import type { Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
 import type { FetchArg, FetchSource, FetchType } from './probe-def.js';
@@ -30,9 +31,10 @@ export function resolveSymbols(symbols: SymbolTable, a: FetchArg): string | unde
   return symbols.lookup(s.symbol) ? undefined : `no symbol named '${s.symbol}'`;
 }
 
+/** Memory at a fetched value taken as an address (wrapped to the word size, as the CPU would). */
 function readMem(m: Machine, addr: bigint, size: number): Uint8Array {
   try {
-    return m.mem.read(BigInt.asUintN(m.isa.wordSize * 8, addr), size);
+    return m.mem.read(addrOf(BigInt.asUintN(m.isa.wordSize * 8, addr)), size);
   } catch {
     throw new FetchFault();
   }
@@ -65,9 +67,9 @@ function value(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | undefi
     case 'retval':
       return regs.retval;
     case 'stackptr':
-      return regs.sp;
+      return BigInt(regs.sp);
     case 'stack':
-      return toNumber(m, readMem(m, regs.sp + BigInt(s.n * m.isa.wordSize), m.isa.wordSize));
+      return toNumber(m, readMem(m, BigInt(regs.sp + s.n * m.isa.wordSize), m.isa.wordSize));
     case 'imm':
       return s.value;
     case 'mem':
@@ -85,7 +87,7 @@ function value(m: Machine, regs: Regs, s: FetchSource, entry: EntryArgs | undefi
 function symbolAddress(m: Machine, s: { symbol: string; offset: bigint }): bigint {
   const sym = m.symbols.lookup(s.symbol);
   if (!sym) throw new FetchFault();
-  return sym.addr + s.offset;
+  return BigInt(sym.addr) + s.offset;
 }
 
 /** Where a memory source reads from (the address the kernel's fetch would load). */
@@ -164,8 +166,8 @@ function renderNumber(m: Machine, v: bigint, t: FetchType): string {
       return `'${String.fromCharCode(Number(BigInt.asUintN(8, v)))}'`;
     case 'symbol': {
       const a = BigInt.asUintN(t.bits, v);
-      const hit = m.symbols.resolve(a);
-      return hit ? m.symbols.format(a) : `0x${a.toString(16)}`;
+      const hit = m.symbols.resolve(addrOf(a));
+      return hit ? m.symbols.format(addrOf(a)) : `0x${a.toString(16)}`;
     }
     case 'bitfield':
       return ((BigInt.asUintN(t.bits, v) >> BigInt(t.offset)) & ((1n << BigInt(t.width)) - 1n)).toString();
@@ -241,15 +243,10 @@ export function jsonFetcher(m: Machine, a: FetchArg, comm: string): JsonFetcher 
     const reg = isa.argumentRegister(n);
     const { wordSize, littleEndian, spReg } = isa;
     const off = isa.argumentOffset(n) ?? 0;
-    // A stack slot's address as a number, from the stack pointer's halves: no BigInt made.
-    const slot = (): number => {
-      const sp = cpu.regReadHalves(spReg);
-      return sp[1]! * 2 ** 32 + sp[0]! + off;
-    };
     halves =
       reg !== undefined
         ? () => cpu.regReadHalves(reg)
-        : () => cpu.memReadHalves(slot(), wordSize, littleEndian);
+        : () => cpu.memReadHalves(cpu.regReadAddr(spReg) + off, wordSize, littleEndian);
     register = reg ?? spReg;
     get = (entry) => (entry ? (entry.get(n) ?? 0n) : isa.argument(cpu, n));
   } else if (s.kind === 'reg' || s.kind === 'retval') {

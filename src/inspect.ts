@@ -2,12 +2,11 @@
 // disassembled with, for each instruction, whether a kprobe can go there, how it would be
 // carried out (the arch's fix-up class) or why not, and where given definitions would go.
 import { ProbeError } from '../arch/kprobe-arch.js';
+import { addrOf, hex, type GuestAddr } from '../emu/addr.js';
 import { loadDisassembler } from '../emu/disasm.js';
 import type { Machine } from '../emu/machine.js';
 import { kprobes } from './kprobes.js';
 import { DefinitionError, parseLine } from './probe-def.js';
-
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** Function symbols: `ADDRESS SIZE NAME`, code addresses (ppc64: resolved from .opd). */
 export function symbolLines(m: Machine): string[] {
@@ -25,34 +24,38 @@ export async function disasmLines(
 ): Promise<string[]> {
   const syms = m.symbols;
   const byName = syms.lookup(where);
-  const addr = byName ? byName.addr : /^(0x[0-9a-fA-F]+|\d+)$/.test(where) ? BigInt(where) : undefined;
+  const addr = byName
+    ? byName.addr
+    : /^(0x[0-9a-fA-F]+|\d+)$/.test(where)
+      ? addrOf(BigInt(where))
+      : undefined;
   if (addr === undefined) throw new Error(`no function named '${where}'`);
   const hit = syms.resolve(addr);
   if (!hit || hit.symbol.kind !== 'func') throw new Error(`${hex(addr)} is not inside a function`);
   const fn = hit.symbol;
-  const size = fn.size > 0n ? fn.size : 16n;
+  const size = fn.size > 0 ? fn.size : 16;
   const e = kprobes(m);
-  const ctx = { read: (a: bigint, n: number) => e.readOriginal(a, n), symbols: syms };
+  const ctx = { read: (a: GuestAddr, n: number) => e.readOriginal(a, n), symbols: syms };
 
   // Where the definitions would go.
-  const marks = new Map<bigint, string[]>();
+  const marks = new Map<GuestAddr, string[]>();
   const registers = new Set(Object.keys(m.isa.registers));
   for (const text of defs) {
     const d = parseLine(text, registers, m.isa.wordSize === 8 ? 64 : 32);
     if (d.kind === '-') continue;
-    let at: bigint;
-    if ('addr' in d.point) at = d.point.addr;
+    let at: GuestAddr;
+    if ('addr' in d.point) at = addrOf(d.point.addr);
     else {
       const s = syms.lookup(d.point.symbol);
       if (!s || s.kind !== 'func')
         throw new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, text);
-      at = s.addr + d.point.offset;
+      at = s.addr + Number(d.point.offset);
     }
     marks.set(at, [...(marks.get(at) ?? []), `${d.kind === 'r' ? 'return probe' : 'probe'} ${d.event}`]);
   }
 
   const dis = await loadDisassembler(m.isa.cpuKind);
-  const code = e.readOriginal(fn.addr, Number(size));
+  const code = e.readOriginal(fn.addr, size);
   const insns = dis.decode(code, fn.addr);
   const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);
   const out = [
@@ -61,7 +64,7 @@ export async function disasmLines(
   let at = fn.addr;
   const rows: string[][] = [];
   for (const i of insns) {
-    at = i.address + BigInt(i.size);
+    at = i.address + i.size;
     let how: string;
     try {
       how = e.arch.describe(e.arch.prepare(ctx, i.address));
@@ -69,7 +72,7 @@ export async function disasmLines(
       if (!(err instanceof ProbeError)) throw err;
       how = `cannot probe: ${err.message.replace(/^cannot probe [^:]*: /, '')}`;
     }
-    const bytes = Array.from(code.subarray(Number(i.address - fn.addr), Number(at - fn.addr)), (b) =>
+    const bytes = Array.from(code.subarray(i.address - fn.addr, at - fn.addr), (b) =>
       b.toString(16).padStart(2, '0'),
     ).join(' ');
     const mark = marks.get(i.address);

@@ -1,6 +1,7 @@
 // Counterpart: struct kprobe and its handler types (include/linux/kprobes.h), and what the
 // return-probe code of kernel/kprobes.c calls of the core: the probe object alone, so that
 // return probes (src/kretprobes.ts) reach the core through an interface, as arch code does.
+import type { GuestAddr } from '../emu/addr.js';
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import type { HostError, Machine } from '../emu/machine.js';
 import type { Regs } from './regs.js';
@@ -19,7 +20,7 @@ export interface KprobeHandlers {
 }
 
 /** Where to probe: a symbol (plus offset) or an address. */
-export type ProbePoint = { symbol: string; offset?: number | bigint } | { addr: bigint };
+export type ProbePoint = { symbol: string; offset?: number } | { addr: GuestAddr };
 
 /** A registered kprobe. `nhit` and `nmissed` count handled and missed hits. */
 export class Kprobe {
@@ -29,7 +30,7 @@ export class Kprobe {
   /** The engine's own (the return-probe trampoline's): not counted against maxProbes. */
   internal = false;
   constructor(
-    readonly addr: bigint,
+    readonly addr: GuestAddr,
     readonly handlers: KprobeHandlers,
     /** `symbol+0xoff` as registered, for messages and traces. */
     readonly symOffset: string,
@@ -45,11 +46,11 @@ export interface KprobeCore<A> {
   readonly machine: Machine;
   /** Check each return's stack pointer, dropping instances a longjmp skipped (uretprobes). */
   kretprobeSpCheck: boolean;
-  resolve(point: ProbePoint): { addr: bigint; symOffset: string };
+  resolve(point: ProbePoint): { addr: GuestAddr; symOffset: string };
   registerKprobe(point: ProbePoint, handlers?: KprobeHandlers, how?: { internal?: boolean }): Kprobe;
   unregisterKprobe(p: Kprobe): void;
   /** Code as the program has it, without the breakpoints. */
-  readOriginal(addr: bigint, size: number): Uint8Array;
+  readOriginal(addr: GuestAddr, size: number): Uint8Array;
   /** Run a handler of `p`; what it throws goes to `p`'s fault handler (handlerThrew). */
   runHandler(p: Kprobe, fn: () => void, what: string): void;
   handlerThrew(p: Kprobe, e: unknown, what: string): void;

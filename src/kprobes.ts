@@ -7,7 +7,7 @@ import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch
 import type { Machine } from '../emu/machine.js';
 import { HostError, SIGSEGV, SIGTRAP } from '../emu/machine.js';
 import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
-import { narrowInt, type Int } from '../emu/int.js';
+import { hex, type GuestAddr } from '../emu/addr.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
@@ -34,11 +34,12 @@ export {
 export const DEFAULT_MAX_PROBES = 100_000;
 
 interface Site<A> {
-  addr: bigint;
+  addr: GuestAddr;
   /** Probes at this address, newest first (list_add_rcu puts new ones at the head). */
   probes: Kprobe[];
   ainsn: A;
-  slot: bigint;
+  /** The instruction slot: where the probed instruction's copy runs out of line. */
+  insnSlot: GuestAddr;
   /** The original bytes the breakpoint replaced. */
   opcode: Uint8Array;
   /** A step of this boostable instruction completed: later hits may be boosted. */
@@ -74,13 +75,13 @@ class RunEndedError extends HostError {}
 class HandlerRegs extends Regs {
   constructor(
     m: Machine,
-    unwind: (max: number) => bigint[],
-    private readonly checkWrite: (addr: bigint, size: number) => void,
+    unwind: (max: number) => GuestAddr[],
+    private readonly checkWrite: (addr: GuestAddr, size: number) => void,
   ) {
     super(m, unwind);
   }
 
-  override write(addr: bigint, bytes: Uint8Array): void {
+  override write(addr: GuestAddr, bytes: Uint8Array): void {
     this.checkWrite(addr, bytes.length);
     super.write(addr, bytes);
   }
@@ -91,14 +92,14 @@ class HandlerRegs extends Regs {
  * fault handler; registration patches the breakpoint into guest code with patchCode.
  */
 export class KprobeEngine<A> implements KprobeCore<A> {
-  /** Sites by address, as a number where exact (narrowInt): a hit looks up no BigInt. */
-  private readonly sites = new Map<Int, Site<A>>();
+  /** Sites by address. */
+  private readonly sites = new Map<GuestAddr, Site<A>>();
   private readonly kcbs: TidMap<Kcb<A>>;
-  private readonly slotPages: { base: bigint; used: number }[] = [];
-  private readonly freeSlots: bigint[] = [];
+  private readonly insnSlotPages: { base: GuestAddr; used: number }[] = [];
+  private readonly freeInsnSlots: GuestAddr[] = [];
   /** Every probe ever registered, for invariants and profiles. */
   readonly all: Kprobe[] = [];
-  private readonly removed: { addr: bigint; opcode: Uint8Array }[] = [];
+  private readonly removed: { addr: GuestAddr; opcode: Uint8Array }[] = [];
   readonly regs: Regs;
   /** Function names no probe may be put on (the kernel's blacklist, given by the user). */
   readonly blacklist = new Set<string>();
@@ -141,7 +142,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** Resolve a probe point to an address, checking the symbol and offset. */
-  resolve(point: ProbePoint): { addr: bigint; symOffset: string } {
+  resolve(point: ProbePoint): { addr: GuestAddr; symOffset: string } {
     const syms = this.machine.symbols;
     if ('addr' in point) return { addr: point.addr, symOffset: syms.place(point.addr).at };
     const s = syms.lookup(point.symbol);
@@ -152,9 +153,10 @@ export class KprobeEngine<A> implements KprobeCore<A> {
         'EADDRNOTAVAIL',
         `'${point.symbol}' is not unique (${n} functions have that name): probe one by its address`,
       );
-    const off = BigInt(point.offset ?? 0);
-    if (off < 0n) throw new ProbeError('EINVAL', `negative offset ${off} from ${point.symbol}`);
-    if (s.size > 0n && off >= s.size)
+    const off = point.offset ?? 0;
+    if (!Number.isSafeInteger(off) || off < 0)
+      throw new ProbeError('EINVAL', `offset ${off} from ${point.symbol} is not a non-negative integer`);
+    if (s.size > 0 && off >= s.size)
       throw new ProbeError(
         'EINVAL',
         `offset 0x${off.toString(16)} is beyond the end of ${point.symbol} (size 0x${s.size.toString(16)})`,
@@ -191,19 +193,19 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       { read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols },
       addr,
     );
-    const slot = this.getInsnSlot(addr);
+    const insnSlot = this.getInsnSlot(addr);
     let bytes: Uint8Array;
     try {
-      bytes = this.arch.slotBytes(ainsn, addr, slot);
+      bytes = this.arch.insnSlotBytes(ainsn, addr, insnSlot);
     } catch (e) {
-      this.freeSlots.push(slot);
+      this.freeInsnSlots.push(insnSlot);
       throw e;
     }
-    this.machine.mem.patchCode(slot, bytes);
-    this.machine.guardUnsafe(slot, bytes);
+    this.machine.mem.patchCode(insnSlot, bytes);
+    this.machine.guardUnsafe(insnSlot, bytes);
     const opcode = this.armKprobe(addr);
-    const site: Site<A> = { addr, probes: [p], ainsn, slot, opcode, boostReady: false };
-    this.sites.set(narrowInt(addr), site);
+    const site: Site<A> = { addr, probes: [p], ainsn, insnSlot, opcode, boostReady: false };
+    this.sites.set(addr, site);
     const i = this.removed.findIndex((r) => r.addr === addr);
     if (i >= 0) this.removed.splice(i, 1);
     this.registered(p);
@@ -216,7 +218,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** The blacklist: user-named functions and the engine's own trampoline. */
-  private checkBlacklist(addr: bigint): void {
+  private checkBlacklist(addr: GuestAddr): void {
     const hit = this.machine.symbols.resolve(addr);
     if (!hit || hit.symbol.kind !== 'func') return;
     const name = hit.symbol.name;
@@ -225,7 +227,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     if (
       this.kret &&
       addr >= this.kret.trampoline &&
-      addr < this.kret.trampoline + BigInt(this.arch.trampolineInsn.length)
+      addr < this.kret.trampoline + this.arch.trampolineInsn.length
     )
       throw new ProbeError(
         'EINVAL',
@@ -257,9 +259,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
    * The current task's stack as return addresses, innermost first: PC, then the caller
    * chain by the arch's unwinder, trampoline addresses mapped back to real ones.
    */
-  stackTrace(max = 64): bigint[] {
+  stackTrace(max = 64): GuestAddr[] {
     const m = this.machine;
-    const raw = [m.cpu.regRead(m.isa.pcReg), ...this.arch.unwind(m.cpu, (a) => m.mem.readWord(a), max - 1)];
+    const raw = [
+      m.cpu.regReadAddr(m.isa.pcReg),
+      ...this.arch.unwind(m.cpu, (a) => m.mem.readAddr(a), max - 1),
+    ];
     return this.kret ? this.kret.mapTrace(m.sched.current.tid, raw) : raw;
   }
 
@@ -272,19 +277,19 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     if (!site) return;
     site.probes = site.probes.filter((q) => q !== p);
     if (site.probes.length > 0) return;
-    this.sites.delete(narrowInt(p.addr));
+    this.sites.delete(p.addr);
     this.disarmKprobe(site);
     this.removed.push({ addr: site.addr, opcode: site.opcode });
     this.freeInsnSlot(site);
   }
 
   /** get_kprobe: the site (the aggregate of probes) armed at `addr`. */
-  private getKprobe(addr: Int): Site<A> | undefined {
-    return this.sites.get(typeof addr === 'number' ? addr : narrowInt(addr));
+  private getKprobe(addr: GuestAddr): Site<A> | undefined {
+    return this.sites.get(addr);
   }
 
   /** arch_arm_kprobe: the breakpoint over the probed instruction; returns the bytes it replaced. */
-  private armKprobe(addr: bigint): Uint8Array {
+  private armKprobe(addr: GuestAddr): Uint8Array {
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
     this.machine.mem.patchCode(addr, bp);
@@ -303,7 +308,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   private freeInsnSlot(site: Site<A>): void {
     if (this.getKprobe(site.addr) === site) return;
     if (![...this.kcbs.values()].some((k) => k.site === site || k.prev?.site === site))
-      this.freeSlots.push(site.slot);
+      this.freeInsnSlots.push(site.insnSlot);
   }
 
   /** Unregister every probe (end of run, fatal handler error). */
@@ -312,9 +317,9 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     for (const p of this.all) this.unregisterKprobe(p);
   }
 
-  /** The out-of-line slot of an armed probe address (for tests and tools). */
-  slotOf(addr: bigint): bigint | undefined {
-    return this.getKprobe(addr)?.slot;
+  /** The instruction slot of an armed probe address (for tests and tools). */
+  insnSlotOf(addr: GuestAddr): GuestAddr | undefined {
+    return this.getKprobe(addr)?.insnSlot;
   }
 
   /** Status of a task's control block, or undefined when no probe is running for it. */
@@ -363,7 +368,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** Original bytes of guest code, seeing through armed breakpoints. */
-  readOriginal(addr: bigint, size: number): Uint8Array {
+  readOriginal(addr: GuestAddr, size: number): Uint8Array {
     let bytes: Uint8Array;
     try {
       bytes = this.machine.mem.read(addr, size);
@@ -372,7 +377,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       bytes = new Uint8Array(size);
       for (let i = 0; i < size; i++) {
         try {
-          bytes[i] = this.machine.mem.readU8(addr + BigInt(i));
+          bytes[i] = this.machine.mem.readU8(addr + i);
         } catch {
           return bytes.subarray(0, i);
         }
@@ -381,57 +386,57 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     // Sites whose breakpoint overlaps [addr, addr + size): look them up by address, so a read
     // costs O(size), not O(probes).
     const bpLen = this.arch.breakpoint.length;
-    for (let a = addr - BigInt(bpLen - 1); a < addr + BigInt(bytes.length); a++) {
+    for (let a = addr - (bpLen - 1); a < addr + bytes.length; a++) {
       const s = this.getKprobe(a);
       if (!s) continue;
       for (const [i, b] of s.opcode.entries()) {
-        const at = s.addr + BigInt(i) - addr;
-        if (at >= 0n && at < BigInt(bytes.length)) bytes[Number(at)] = b;
+        const at = s.addr + i - addr;
+        if (at >= 0 && at < bytes.length) bytes[at] = b;
       }
     }
     return bytes;
   }
 
   /** A handler's write to [addr, addr + size) must miss every armed probe's instruction. */
-  private checkHandlerWrite(addr: bigint, size: number): void {
+  private checkHandlerWrite(addr: GuestAddr, size: number): void {
     // Sites by address, as in readOriginal: an instruction is no longer than its slot.
-    for (let a = addr - BigInt(this.arch.slotSize - 1); a < addr + BigInt(size); a++) {
+    for (let a = addr - (this.arch.insnSlotSize - 1); a < addr + size; a++) {
       const s = this.getKprobe(a);
       if (!s) continue;
       // The copy ends where the step-end breakpoint sits: the copy is as long as the instruction.
-      const len = this.arch.stepEndAddr(s.ainsn, s.slot) - s.slot;
+      const len = this.arch.stepEndAddr(s.ainsn, s.insnSlot) - s.insnSlot;
       if (a + len > addr)
         throw new ProbeError(
           'EINVAL',
-          `a handler may not write [0x${addr.toString(16)}, 0x${(addr + BigInt(size)).toString(16)}): ` +
+          `a handler may not write [${hex(addr)}, ${hex(addr + size)}): ` +
             `it overlaps the probed instruction at ${this.machine.symbols.format(s.addr)} ` +
             `(unregister its probes first)`,
         );
     }
   }
 
-  /** get_insn_slot: an out-of-line slot within the arch's reach of `addr` (engine-owned, read+exec). */
-  private getInsnSlot(addr: bigint): bigint {
-    const reach = this.arch.slotReach;
-    const near = (a: bigint) => (a > addr ? a - addr : addr - a) < reach;
-    const i = this.freeSlots.findIndex(near);
-    const free = i >= 0 ? this.freeSlots.splice(i, 1)[0] : undefined;
+  /** get_insn_slot: an instruction slot within the arch's reach of `addr` (engine-owned, read+exec). */
+  private getInsnSlot(addr: GuestAddr): GuestAddr {
+    const reach = this.arch.insnSlotReach;
+    const near = (a: GuestAddr) => Math.abs(a - addr) < reach;
+    const i = this.freeInsnSlots.findIndex(near);
+    const free = i >= 0 ? this.freeInsnSlots.splice(i, 1)[0] : undefined;
     if (free !== undefined) return free;
-    const size = BigInt(this.arch.slotSize);
+    const size = this.arch.insnSlotSize;
     // Slots come in 64 KB areas: every mapping is a region Unicorn walks on each protect.
-    const AREA = 0x10000n;
-    let page = this.slotPages.find((p) => near(p.base) && BigInt(p.used + 1) * size <= AREA);
+    const AREA = 0x10000;
+    let page = this.insnSlotPages.find((p) => near(p.base) && (p.used + 1) * size <= AREA);
     if (!page) {
       const mem = this.machine.mem;
-      const bottom = addr > reach ? addr - reach : 0x10000n;
+      const bottom = addr > reach ? addr - reach : 0x10000;
       const base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
       if (base === undefined)
-        throw new ProbeError('EINVAL', `no room for an out-of-line slot near 0x${addr.toString(16)}`);
+        throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
       mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
       page = { base, used: 0 };
-      this.slotPages.push(page);
+      this.insnSlotPages.push(page);
     }
-    return page.base + BigInt(page.used++) * size;
+    return page.base + page.used++ * size;
   }
 
   private kcbFor(task: Task): Kcb<A> | undefined {
@@ -473,21 +478,21 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** kprobe_handler: a breakpoint at `at` (a number below 2^53). */
-  private kprobeHandler(at: Int, task: Task): boolean {
+  private kprobeHandler(at: GuestAddr, task: Task): boolean {
     const k = this.kcbFor(task);
     // The copy fell through to the breakpoint after it (int 0x80 leaves no TF trap).
     if (
       k &&
       (k.status === 'HIT_SS' || k.status === 'REENTER') &&
-      BigInt(at) === this.arch.stepEndAddr(k.site.ainsn, k.site.slot)
+      at === this.arch.stepEndAddr(k.site.ainsn, k.site.insnSlot)
     ) {
       // The trap left PC after the breakpoint: the copy itself ended at the breakpoint.
-      this.machine.cpu.regWrite(this.machine.isa.pcReg, BigInt(at));
+      this.machine.cpu.regWrite(this.machine.isa.pcReg, at);
       return this.postKprobeHandler(task);
     }
     const site = this.getKprobe(at);
     if (!site) {
-      const addr = BigInt(at);
+      const addr = at;
       // A probe removed since the trap was raised: its original bytes are back; resume there.
       if (this.removed.some((r) => r.addr === addr)) {
         const now = this.machine.mem.read(addr, this.arch.breakpoint.length);
@@ -552,7 +557,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     if (this.booster && site.boostReady && !this.machine.preemptive && !hasPostHandler(site)) {
       this.endHit(task, kcb);
       this.nboosted++;
-      this.arch.setupBoost(this.machine.cpu, site.ainsn, site.slot);
+      this.arch.setupBoost(this.machine.cpu, site.ainsn, site.insnSlot);
       return true;
     }
     return this.setupSinglestep(kcb, task);
@@ -568,7 +573,13 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   private setupSinglestep(k: Kcb<A>, task: Task): boolean {
-    const plan = this.arch.setupSinglestep(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step);
+    const plan = this.arch.setupSinglestep(
+      this.machine.cpu,
+      k.site.ainsn,
+      k.site.addr,
+      k.site.insnSlot,
+      k.step,
+    );
     if (plan === 'step') {
       if (k.status !== 'REENTER') k.status = 'HIT_SS';
       this.machine.holdSwitch();
@@ -600,7 +611,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       }
       k.running = undefined;
     }
-    this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.slot, k.step, true);
+    this.arch.resumeExecution(this.machine.cpu, k.site.ainsn, k.site.addr, k.site.insnSlot, k.step, true);
     if (held && k.status !== 'REENTER' && this.arch.boostable(k.site.ainsn)) k.site.boostReady = true;
     this.endStep(k, task, held);
     return true;
@@ -621,12 +632,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** kprobe_fault_handler: a fault while a handler or a step of this task runs. */
-  private kprobeFaultHandler(signal: number, pc: bigint, task: Task): 'handled' | { pc: bigint } {
+  private kprobeFaultHandler(signal: number, pc: GuestAddr, task: Task): 'handled' | { pc: GuestAddr } {
     const k = this.kcbFor(task);
     // A fault in a boosted copy (no control block is kept for it) is reported at the
     // probed instruction, as unprobed.
     if (!k) return { pc: this.originalPc(pc) };
-    const inSlot = pc >= k.site.slot && pc < k.site.slot + BigInt(this.arch.slotSize);
+    const inSlot = pc >= k.site.insnSlot && pc < k.site.insnSlot + this.arch.insnSlotSize;
     if (k.status === 'HIT_SS' || k.status === 'REENTER') {
       const p = k.site.probes[0];
       const fh = p?.handlers.faultHandler;
@@ -656,10 +667,10 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /** A PC inside a slot stands for the same offset of its probed instruction. */
-  private originalPc(pc: bigint): bigint {
+  private originalPc(pc: GuestAddr): GuestAddr {
     for (const s of this.sites.values())
-      if (pc >= s.slot && pc < s.slot + BigInt(this.arch.slotSize))
-        return this.arch.originalPc(s.ainsn, s.addr, s.slot, pc);
+      if (pc >= s.insnSlot && pc < s.insnSlot + this.arch.insnSlotSize)
+        return this.arch.originalPc(s.ainsn, s.addr, s.insnSlot, pc);
     return pc;
   }
 
@@ -686,7 +697,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const inner = child.resume;
     child.resume = (cpu) => {
       inner?.(cpu);
-      this.arch.resumeExecution(cpu, site.ainsn, site.addr, site.slot, step, false);
+      this.arch.resumeExecution(cpu, site.ainsn, site.addr, site.insnSlot, step, false);
     };
   }
 }

@@ -7,7 +7,7 @@
 // through the trampoline (5.15, kretprobe_find_ret_addr).
 import type { KprobeArch } from '../arch/kprobe-arch.js';
 import { ProbeError } from '../arch/kprobe-arch.js';
-import { type Int, narrowInt, widenInt } from '../emu/int.js';
+import type { GuestAddr } from '../emu/addr.js';
 import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import type { Kprobe, KprobeCore, ProbePoint } from './kprobe.js';
@@ -18,13 +18,13 @@ export interface KretprobeInstance {
   /** The owning probe; undefined once it was unregistered (the call still returns right). */
   rp: Kretprobe | undefined;
   /** The real return address the trampoline took the place of. */
-  retAddr: bigint;
+  readonly retAddr: GuestAddr;
   /** The task that made the call. */
   task: number;
   /** Stack pointer at entry (uretprobes' `stack`): tells live frames from skipped ones. */
-  stack: bigint;
-  /** Stack keying: the address of the return slot. */
-  slot: bigint | undefined;
+  readonly stack: GuestAddr;
+  /** Where the return address was in memory (the stack word), or undefined where it was in a register. */
+  readonly retAddrAt: GuestAddr | undefined;
   /** The return address at entry was already the trampoline (a tail call, a second probe). */
   chained: boolean;
   /** Per-instance data for the entry and return handlers (`dataSize` bytes, zeroed). */
@@ -84,78 +84,25 @@ export class Kretprobe {
 
 export type KretprobeKeying = 'task' | 'stack';
 
-/**
- * An instance as the table keeps it: linked to the next older one of its task (or slot),
- * its addresses held as numbers where they are exact (user addresses are). An instance
- * waits in the table while other tasks run: a BigInt of its own would be one more object
- * to fetch from memory at the return, and one more young object the collector must keep.
- */
+/** An instance as the table keeps it: linked to the next older one of its task (or stack word). */
 class Instance implements KretprobeInstance {
   rp: Kretprobe | undefined = undefined;
   task = 0;
   chained = false;
   user: unknown = undefined;
   next: Instance | undefined = undefined;
-  private ret: Int = 0;
-  private sp: Int = 0;
-  /** The return slot; undefined where the return address is in a register. */
-  private at: Int | undefined = undefined;
+  retAddr: GuestAddr = 0;
+  stack: GuestAddr = 0;
+  retAddrAt: GuestAddr | undefined = undefined;
 
   constructor(readonly data: Uint8Array) {}
 
-  get retAddr(): bigint {
-    return widenInt(this.ret);
+  /** A call is tracked: its return address, stack pointer and where the return address was. */
+  enter(ret: GuestAddr, sp: GuestAddr, at: GuestAddr | undefined): void {
+    this.retAddr = ret;
+    this.stack = sp;
+    this.retAddrAt = at;
   }
-
-  set retAddr(v: bigint) {
-    this.ret = narrowInt(v);
-  }
-
-  get stack(): bigint {
-    return widenInt(this.sp);
-  }
-
-  set stack(v: bigint) {
-    this.sp = narrowInt(v);
-  }
-
-  get slot(): bigint | undefined {
-    return this.at === undefined ? undefined : widenInt(this.at);
-  }
-
-  set slot(v: bigint | undefined) {
-    this.at = v === undefined ? undefined : narrowInt(v);
-  }
-
-  /** The return address was in a register at the entry (ppc64 LR). */
-  get inRegister(): boolean {
-    return this.at === undefined;
-  }
-
-  /** The real return address as an Int: no BigInt is made. */
-  get retInt(): Int {
-    return this.ret;
-  }
-
-  /** The stack pointer at entry as an Int. */
-  get stackInt(): Int {
-    return this.sp;
-  }
-
-  /** A call is tracked: its return address, stack pointer and return slot (Ints, as narrowInt gives them). */
-  enter(ret: Int, sp: Int, at: Int | undefined): void {
-    this.ret = ret;
-    this.sp = sp;
-    this.at = at;
-  }
-}
-
-/**
- * The real return address `ri` holds, as an Int (a number where exact): what `retAddr`
- * gives without making a BigInt, for handlers that key by it.
- */
-export function retAddrInt(ri: KretprobeInstance): Int {
-  return ri instanceof Instance ? ri.retInt : narrowInt(ri.retAddr);
 }
 
 /**
@@ -165,36 +112,35 @@ export function retAddrInt(ri: KretprobeInstance): Int {
  * tasks taking turns, that is all of a task's state that has gone cold since its last turn.
  */
 class InstanceTable {
-  private readonly byTask: TidMap<Instance>;
-  private readonly bySlot = new Map<bigint, Instance>();
+  private readonly byTask: TidMap<Instance> | undefined;
+  private readonly byStack: Map<GuestAddr, Instance> | undefined;
 
-  constructor(tgid: number) {
-    this.byTask = new TidMap(tgid);
+  /** `keying` 'task': keys are task ids; 'stack': keys are the stack words that held return addresses. */
+  constructor(tgid: number, keying: KretprobeKeying) {
+    if (keying === 'task') this.byTask = new TidMap(tgid);
+    else this.byStack = new Map();
   }
 
   /** The newest instance of `key`. */
-  head(key: number | bigint): Instance | undefined {
-    return typeof key === 'number' ? this.byTask.get(key) : this.bySlot.get(key);
+  head(key: number): Instance | undefined {
+    return this.byTask ? this.byTask.get(key) : this.byStack?.get(key);
   }
 
   /** Make `ri` the head of `key` (undefined: `key` has none left). */
-  setHead(key: number | bigint, ri: Instance | undefined): void {
-    if (typeof key === 'number') {
-      if (ri) this.byTask.set(key, ri);
-      else this.byTask.delete(key);
-    } else if (ri) this.bySlot.set(key, ri);
-    else this.bySlot.delete(key);
+  setHead(key: number, ri: Instance | undefined): void {
+    const map = this.byTask ?? this.byStack;
+    if (ri) map?.set(key, ri);
+    else map?.delete(key);
   }
 
-  push(key: number | bigint, ri: Instance): void {
+  push(key: number, ri: Instance): void {
     ri.next = this.head(key);
     this.setHead(key, ri);
   }
 
   /** Every key with instances, and its instances newest first. */
-  *lists(): IterableIterator<[number | bigint, Instance[]]> {
-    for (const [k, h] of this.byTask) yield [k, chainOf(h)];
-    for (const [k, h] of this.bySlot) yield [k, chainOf(h)];
+  *lists(): IterableIterator<[number, Instance[]]> {
+    for (const [k, h] of this.byTask ?? this.byStack ?? []) yield [k, chainOf(h)];
   }
 
   /** Every instance in flight. */
@@ -217,9 +163,7 @@ const truthy = (v: number | boolean | void): boolean => v !== undefined && v !==
 
 /** The return-probe side of one kprobe engine: the trampoline, the instance table. */
 export class Kretprobes<A> {
-  readonly trampoline: bigint;
-  /** The same as an Int, as return addresses are compared and written at entries. */
-  private readonly trampolineInt: Int;
+  readonly trampoline: GuestAddr;
   /** The kprobe on kretprobe_trampoline (arch_init). */
   readonly trampolineProbe: Kprobe;
   /** Instances in flight by task id (or by return slot with stack keying), newest first: entry and return are O(1). */
@@ -232,10 +176,10 @@ export class Kretprobes<A> {
     private readonly engine: KprobeCore<A>,
     readonly keying: KretprobeKeying,
   ) {
-    this.table = new InstanceTable(engine.machine.sched.tgid);
+    this.table = new InstanceTable(engine.machine.sched.tgid, keying);
     const m = engine.machine;
     const arch: KprobeArch<A> = engine.arch;
-    if (keying === 'stack' && arch.returnSlot(0n) === undefined)
+    if (keying === 'stack' && arch.returnAddressAt(0) === undefined)
       throw new ProbeError(
         'ENOSYS',
         `stack-keyed return probes need the return address in memory at entry; ` +
@@ -245,11 +189,10 @@ export class Kretprobes<A> {
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
     m.mem.patchCode(page, arch.trampolineInsn);
     this.trampoline = page;
-    this.trampolineInt = narrowInt(page);
     m.symbols.add({
       name: 'kretprobe_trampoline',
       addr: page,
-      size: BigInt(arch.trampolineInsn.length),
+      size: arch.trampolineInsn.length,
       kind: 'func',
     });
     this.trampolineProbe = engine.registerKprobe(
@@ -266,7 +209,7 @@ export class Kretprobes<A> {
     const { engine } = this;
     const { addr, symOffset } = engine.resolve(point);
     const fn = engine.machine.symbols.resolve(addr);
-    if (!fn || fn.symbol.kind !== 'func' || fn.offset !== 0n)
+    if (!fn || fn.symbol.kind !== 'func' || fn.offset !== 0)
       throw new ProbeError('EINVAL', `a return probe goes on a function entry: ${symOffset} is not one`);
     const name = fn.symbol.name;
     // As for kprobes: the same options at the same entry twice would report each return twice.
@@ -282,9 +225,9 @@ export class Kretprobes<A> {
     if (!Number.isInteger(dataSize) || dataSize < 0)
       throw new ProbeError('EINVAL', `dataSize must be a non-negative integer, got ${dataSize}`);
     const start = fn.symbol.addr;
-    const end = start + (fn.symbol.size > 0n ? fn.symbol.size : 1n);
+    const end = start + (fn.symbol.size > 0 ? fn.symbol.size : 1);
     if (
-      fn.symbol.size > 0n &&
+      fn.symbol.size > 0 &&
       !engine.arch.hasReturnPath(
         { read: (a, n) => engine.readOriginal(a, n), symbols: engine.machine.symbols },
         start,
@@ -364,7 +307,7 @@ export class Kretprobes<A> {
     if (this.keying === 'task') {
       const live = new Set(m.sched.live().map((t) => t.tid));
       for (const [tid, l] of this.table.lists())
-        if (!live.has(tid as number))
+        if (!live.has(tid))
           out.push(`${l.length} return-probe instances belong to task ${tid}, which is dead`);
     }
     if (this.keying === 'task' && m.sched.live().length === 0 && this.inFlight() > 0)
@@ -372,22 +315,22 @@ export class Kretprobes<A> {
     return out;
   }
 
-  /** The table's key: the task id (a number), or with stack keying the return slot (a BigInt). */
-  private key(task: number, slot: Int | undefined): number | bigint {
+  /** The table's key: the task id, or with stack keying the stack word that held the return address. */
+  private key(task: number, retAddrAt: GuestAddr | undefined): number {
     if (this.keying === 'task') return task;
-    if (slot === undefined) throw new Error('stack keying needs a return address on the stack');
-    return widenInt(slot);
+    if (retAddrAt === undefined) throw new Error('stack keying needs a return address on the stack');
+    return retAddrAt;
   }
 
   /** pre_handler_kretprobe + arch_prepare_kretprobe. */
   private preHandlerKretprobe(rp: Kretprobe, regs: Regs): number {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
-    // Addresses as Ints (numbers where exact, as user addresses are): no BigInt is made.
-    const sp = cpu.regReadInt(m.isa.spReg);
+    // No BigInt is made.
+    const sp = cpu.regReadAddr(m.isa.spReg);
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);
-    const chained = ret === this.trampolineInt;
+    const chained = ret === this.trampoline;
     if (this.keying === 'task' && this.engine.kretprobeSpCheck)
       this.dropDead(task, sp, chained ? 'chain' : 'call');
     // The pool holds only instances made by register(), which the table can link.
@@ -421,21 +364,21 @@ export class Kretprobes<A> {
       rp.free.push(ri);
       return 0;
     }
-    const slot = arch.returnSlot(sp);
-    ri.enter(ret, sp, slot);
+    const at = arch.returnAddressAt(sp);
+    ri.enter(ret, sp, at);
     ri.chained = chained;
-    arch.setReturnAddress(cpu, sp, this.trampolineInt);
-    this.table.push(this.key(task, slot), ri);
+    arch.setReturnAddress(cpu, sp, this.trampoline);
+    this.table.push(this.key(task, at), ri);
     rp.used++;
     return 0;
   }
 
   /** Instances whose frames a longjmp skipped: gone from the stack (uretprobes' cleanup). */
-  private dropDead(task: number, sp: Int, ctx: 'call' | 'chain'): void {
+  private dropDead(task: number, sp: GuestAddr, ctx: 'call' | 'chain'): void {
     const { arch } = this.engine;
     for (
       let ri = this.table.head(task);
-      ri && !arch.frameAlive(ri.stackInt, sp, ctx);
+      ri && !arch.frameAlive(ri.stack, sp, ctx);
       ri = this.table.head(task)
     ) {
       // Out of the table before its drop handler runs.
@@ -468,8 +411,8 @@ export class Kretprobes<A> {
     // The stack pointer is read only when something needs it: stack keying, or the sp check
     // of an outer call.
     const spReg = m.isa.spReg;
-    let sp = this.keying === 'task' ? undefined : m.cpu.regReadInt(spReg);
-    const key = sp === undefined ? task : widenInt(sp) - BigInt(m.isa.wordSize);
+    let sp = this.keying === 'task' ? undefined : m.cpu.regReadAddr(spReg);
+    const key = sp === undefined ? task : sp - m.isa.wordSize;
     let head = this.table.head(key);
     // The returning call's chain, newest first: `head` up to `end`, the first instance with
     // a real return address (those before it were chained: a tail call, a second probe).
@@ -492,7 +435,7 @@ export class Kretprobes<A> {
         this.keying === 'task' &&
         this.engine.kretprobeSpCheck &&
         next &&
-        !arch.frameAlive(next.stackInt, (sp ??= m.cpu.regReadInt(spReg)), 'ret')
+        !arch.frameAlive(next.stack, (sp ??= m.cpu.regReadAddr(spReg)), 'ret')
       ) {
         this.nstale += this.endChain(head, end, undefined);
         // The table again: a drop handler may have run guest code.
@@ -501,7 +444,7 @@ export class Kretprobes<A> {
       }
       break;
     }
-    const real = end.retInt;
+    const real = end.retAddr;
     // PC at the real return address while handlers run (as since 5.15), so that a stack
     // trace from the handler starts in the caller.
     m.cpu.regWrite(m.isa.pcReg, real);
@@ -509,7 +452,7 @@ export class Kretprobes<A> {
     // the trampoline after the return: give it the real address too, as later kernels do
     // (regs->link = orig_ret_address; Linux 2.6.13 left LR at the trampoline). Writing a
     // register needs no stack pointer.
-    if (end.inRegister) arch.setReturnAddress(m.cpu, 0, real);
+    if (end.retAddrAt === undefined) arch.setReturnAddress(m.cpu, 0, real);
     this.endChain(head, end, regs);
     return 1;
   }
@@ -569,7 +512,7 @@ export class Kretprobes<A> {
    * The task's return addresses through the trampoline (kretprobe_find_ret_addr): each
    * trampoline address in `trace` becomes the real address of the next call in flight.
    */
-  mapTrace(task: number, trace: bigint[]): bigint[] {
+  mapTrace(task: number, trace: GuestAddr[]): GuestAddr[] {
     const list = this.instances(task);
     let i = 0;
     return trace.map((a) => {

@@ -1,12 +1,13 @@
 // Counterpart: struct pt_regs as a kprobe handler sees it, plus the guest memory and
 // guest calls a handler may use.
+import type { GuestAddr } from '../emu/addr.js';
 import type { Machine } from '../emu/machine.js';
 
 /** Registers and memory of the task that hit a probe, for handlers to read and write. */
 export class Regs {
   constructor(
     private readonly m: Machine,
-    private readonly unwind?: (max: number) => bigint[],
+    private readonly unwind?: (max: number) => GuestAddr[],
   ) {}
 
   /**
@@ -14,7 +15,7 @@ export class Regs {
    * pointers on x86, the back chain on ppc64), with kretprobe_trampoline mapped back to
    * the real return addresses.
    */
-  stackTrace(max = 64): bigint[] {
+  stackTrace(max = 64): GuestAddr[] {
     if (!this.unwind) throw new Error('stackTrace: no unwinder on these registers');
     return this.unwind(max);
   }
@@ -28,16 +29,18 @@ export class Regs {
     this.m.cpu.regWrite(this.id(name), value);
   }
 
-  get pc(): bigint {
-    return this.m.cpu.regRead(this.m.isa.pcReg);
+  /** The program counter: an address. */
+  get pc(): GuestAddr {
+    return this.m.cpu.regReadAddr(this.m.isa.pcReg);
   }
 
-  set pc(v: bigint) {
+  set pc(v: GuestAddr) {
     this.m.cpu.regWrite(this.m.isa.pcReg, v);
   }
 
-  get sp(): bigint {
-    return this.m.cpu.regRead(this.m.isa.spReg);
+  /** The stack pointer: an address. */
+  get sp(): GuestAddr {
+    return this.m.cpu.regReadAddr(this.m.isa.spReg);
   }
 
   /** Argument N (1-based) at function entry, through the ISA's calling convention. */
@@ -56,15 +59,15 @@ export class Regs {
     return this.m.sched.current.tid;
   }
 
-  read(addr: bigint, size: number): Uint8Array {
+  read(addr: GuestAddr, size: number): Uint8Array {
     return this.m.mem.read(addr, size);
   }
 
-  write(addr: bigint, bytes: Uint8Array): void {
+  write(addr: GuestAddr, bytes: Uint8Array): void {
     this.m.mem.write(addr, bytes);
   }
 
-  readWord(addr: bigint): bigint {
+  readWord(addr: GuestAddr): bigint {
     return this.m.mem.readWord(addr);
   }
 
@@ -72,9 +75,9 @@ export class Regs {
    * Call a guest function (by symbol or code address) with integer arguments and return its
    * result. Probes hit inside the call are not handled: they count as missed (REENTER).
    */
-  callGuest(fn: string | bigint, ...args: bigint[]): bigint {
-    let addr: bigint;
-    let toc: bigint | undefined;
+  callGuest(fn: string | GuestAddr, ...args: bigint[]): bigint {
+    let addr: GuestAddr;
+    let toc: GuestAddr | undefined;
     if (typeof fn === 'string') {
       const s = this.m.symbols.lookup(fn);
       if (!s || s.kind !== 'func') throw new Error(`callGuest: no function named '${fn}'`);

@@ -3,7 +3,7 @@
 // record their hits, written as ftrace text, JSON lines, or Chrome's Trace Event Format.
 import { GUEST_PID, type Machine } from '../emu/machine.js';
 import type { SymbolTable } from '../emu/symbols.js';
-import { narrowInt, widenInt, type Int } from '../emu/int.js';
+import { addrOf, type GuestAddr } from '../emu/addr.js';
 import {
   argNumbers,
   fetchArgs,
@@ -15,7 +15,6 @@ import {
 } from './fetch.js';
 import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from './kprobes.js';
 import {
-  retAddrInt,
   type KretDropReason,
   type Kretprobe,
   type KretprobeInstance,
@@ -517,12 +516,12 @@ export function traceDefinitions(
     for (const def of defs) {
       const point =
         'addr' in def.point
-          ? { addr: def.point.addr }
-          : { symbol: def.point.symbol, offset: def.point.offset };
+          ? { addr: addrOf(def.point.addr) }
+          : { symbol: def.point.symbol, offset: Number(def.point.offset) };
       try {
         if (def.kind === 'r') {
           /** Where return addresses are, found once per address (and record key). */
-          const places = new Map<Int, ReturnPlace>();
+          const places = new Map<GuestAddr, ReturnPlace>();
           const json = direct && jsonWay(direct, def, true);
           // $argN in a return probe: the arguments as they were at the entry.
           const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
@@ -604,18 +603,18 @@ function recordReturn(
   ri: KretprobeInstance,
   regs: Regs,
   ns: bigint,
-  places: Map<Int, ReturnPlace>,
+  places: Map<GuestAddr, ReturnPlace>,
   direct: JsonWay | undefined,
 ): void {
   const u = ri.user as EntryState | undefined;
   const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
   // An instance of a chain holds the trampoline; PC is the real address then. Places are
-  // kept by the address as an Int: no BigInt is made for a place seen before.
-  const to = ri.chained ? narrowInt(regs.pc) : retAddrInt(ri);
+  // kept by address.
+  const to = ri.chained ? regs.pc : ri.retAddr;
   const func = ri.rp?.func ?? '?';
   let place = places.get(to);
   if (!place) {
-    const p = locate(m, widenInt(to));
+    const p = locate(m, to);
     places.set(to, (place = { ...p, where: `${p.sym} <- ${func}`, values: [] }));
   }
   if (direct) {
@@ -699,7 +698,7 @@ const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
 const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
 
 /** `sym+0xoff`, `sym+0xoff/0xsize` and the hex address of a probe, made once per probe. */
-function locate(m: Machine, addr: bigint): { at: string; sym: string; pc: string } {
+function locate(m: Machine, addr: GuestAddr): { at: string; sym: string; pc: string } {
   return { ...m.symbols.place(addr), pc: `0x${addr.toString(16)}` };
 }
 

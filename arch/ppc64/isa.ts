@@ -1,6 +1,7 @@
 // Counterpart: arch/powerpc start_thread (ELFv1: pc and r2 from the entry descriptor), the
 // `sc` system call ABI (r0 number, r3..r8 arguments, CR0[SO] for errors), and the
 // program-check causes Linux turns into SIGTRAP/SIGILL.
+import type { GuestAddr } from '../../emu/addr.js';
 import { EM_PPC64 } from '../../emu/elf.js';
 import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
 import { PPC64_SYSCALLS } from './syscalls.js';
@@ -114,23 +115,23 @@ function msrOffset(cpu: Cpu, msr0: bigint): number {
 }
 
 function classify(intno: number, cpu: Cpu): IntrEvent {
-  const pc = cpu.regRead(PPC_REG.pc);
+  const pc = cpu.regReadAddr(PPC_REG.pc);
   switch (intno) {
     case EXCP_SYSCALL:
       return { kind: 'syscall' };
     case EXCP_PROGRAM: {
       // Program check: a trap instruction leaves PC after it; so do privileged ones.
-      const insn = Number(cpu.memReadWord(pc - 4n, 4, false));
-      if (isTrapInsn(insn)) return { kind: 'breakpoint', addr: pc - 4n };
+      const insn = Number(cpu.memReadWord(pc - 4, 4, false));
+      if (isTrapInsn(insn)) return { kind: 'breakpoint', addr: pc - 4 };
       if ((insn & MFPVR_MASK) === MFPVR) {
         // Linux emulates `mfspr rD, PVR` for user mode (arch/powerpc/kernel/traps.c).
         cpu.regWrite(gpr((insn >>> 21) & 31), PVR_POWER8);
         return { kind: 'emulated' };
       }
-      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'privileged instruction' };
+      return { kind: 'fault', signal: SIGILL, addr: pc - 4, detail: 'privileged instruction' };
     }
     case EXCP_HV_EMU:
-      return { kind: 'fault', signal: SIGILL, addr: pc - 4n, detail: 'illegal instruction' };
+      return { kind: 'fault', signal: SIGILL, addr: pc - 4, detail: 'illegal instruction' };
     case EXCP_FPU:
       return { kind: 'fault', signal: SIGILL, addr: pc, detail: 'floating point unavailable' };
     case EXCP_DSI:
@@ -180,12 +181,12 @@ export function ppc64(): IsaSpec {
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     // faultPage, 2^52: above the 4 PiB a ppc64 Linux process can reach at most.
     layout: {
-      stackTop: 0x3ffffff0000n,
+      stackTop: 0x3ffffff0000,
       stackSize: 8 << 20,
-      mmapTop: 0x3fff7ff0000n,
-      mmapBottom: 0x20000000n,
-      until: 0xfffffffffffff000n,
-      faultPage: 1n << 52n,
+      mmapTop: 0x3fff7ff0000,
+      mmapBottom: 0x20000000,
+      until: 0xfffffffffffff000,
+      faultPage: 2 ** 52,
     },
     cpuKind: { arch: 'ppc', mode: 64, bigEndian: true },
     breakpointIntr: 6,
@@ -198,22 +199,23 @@ export function ppc64(): IsaSpec {
     argumentOffset,
     argument(cpu, n) {
       if (n <= 8) return cpu.regRead(gpr(2 + n));
-      return cpu.memReadWord(cpu.regRead(gpr(1)) + BigInt(argumentOffset(n)!), 8, false);
+      const off = argumentOffset(n);
+      if (off === undefined) throw new RangeError(`argument ${n} is not on the stack`);
+      return cpu.memReadWord(cpu.regReadAddr(gpr(1)) + off, 8, false);
     },
     setupCall(cpu, fn, args, ret, toc) {
       // A new frame below the current one: 112 bytes of ELFv1 frame header + save area,
       // with the back chain written, r2 = callee's TOC, LR = return address.
-      const oldSp = cpu.regRead(gpr(1));
-      const sp = (oldSp - 288n - 112n - 8n * BigInt(Math.max(0, args.length - 8))) & ~15n;
-      const chain = new Uint8Array(8);
-      new DataView(chain.buffer).setBigUint64(0, oldSp, false);
-      cpu.memWrite(sp, chain);
+      const oldSp = cpu.regReadAddr(gpr(1));
+      let sp = oldSp - 288 - 112 - 8 * Math.max(0, args.length - 8);
+      sp -= sp % 16;
+      cpu.memWriteWord(sp, 8, oldSp, false);
       args.forEach((v, i) => {
         if (i < 8) cpu.regWrite(gpr(3 + i), v);
         else {
           const b = new Uint8Array(8);
           new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), false);
-          cpu.memWrite(sp + 48n + 8n * BigInt(i), b);
+          cpu.memWrite(sp + 48 + 8 * i, b);
         }
       });
       cpu.regWrite(gpr(1), sp);
@@ -226,7 +228,7 @@ export function ppc64(): IsaSpec {
     },
     setEntryState(cpu, entry, sp, toc) {
       cpu.regWrite(gpr(1), sp);
-      cpu.regWrite(gpr(2), toc ?? 0n);
+      cpu.regWrite(gpr(2), toc ?? 0);
       cpu.regWrite(PPC_REG.pc, entry);
     },
     syscallNumber(cpu) {
@@ -246,16 +248,16 @@ export function ppc64(): IsaSpec {
       }
     },
     pcAfterSyscall(cpu) {
-      return cpu.regRead(PPC_REG.pc);
+      return cpu.regReadAddr(PPC_REG.pc);
     },
     classifyIntr(intno, cpu) {
       return classify(intno, cpu);
     },
     findUnsafe(code, vaddr) {
-      const out: bigint[] = [];
+      const out: GuestAddr[] = [];
       const dv = new DataView(code.buffer, code.byteOffset, code.byteLength);
       for (let off = 0; off + 4 <= code.length; off += 4)
-        if (TB_READS.has((dv.getUint32(off, false) & 0xfc1fffff) >>> 0)) out.push(vaddr + BigInt(off));
+        if (TB_READS.has((dv.getUint32(off, false) & 0xfc1fffff) >>> 0)) out.push(vaddr + off);
       return out;
     },
     emulateUnsafe(cpu, addr, nowNs) {
@@ -266,7 +268,7 @@ export function ppc64(): IsaSpec {
         gpr((insn >>> 21) & 31),
         which === 'tbu' ? tb >> 32n : which === 'tbl' ? tb & 0xffffffffffffffffn : 0n,
       );
-      cpu.regWrite(PPC_REG.pc, addr + 4n);
+      cpu.regWrite(PPC_REG.pc, addr + 4);
     },
     setTls(cpu, tls) {
       // The ppc64 thread pointer is r13.
@@ -356,13 +358,13 @@ const X_FORM = new Map<number, boolean>([
  */
 export function locateDataFault(
   cpu: Cpu,
-  blockPc: bigint,
+  blockPc: GuestAddr,
   faultAddr: bigint,
   write: boolean,
-): bigint | undefined {
+): GuestAddr | undefined {
   const reg = (n: number): bigint => (n === 0 ? 0n : cpu.regRead(gpr(n)));
   for (let i = 0; i < 128; i++) {
-    const pc = blockPc + BigInt(4 * i);
+    const pc = blockPc + 4 * i;
     let insn: number;
     try {
       insn = Number(cpu.memReadWord(pc, 4, false));

@@ -7,6 +7,7 @@
 // the slot: they are emulated at the hit, once, with their side effects (LR for LK=1, CTR
 // for the bdnz family) applied once. Linux 2.6.12 stepped the copy and then emulated the
 // branch again, decrementing CTR twice; here an instruction is either emulated or stepped.
+import type { GuestAddr } from '../../emu/addr.js';
 import type { Cpu } from '../../emu/isa.js';
 import type { KprobeArch, PrepareContext, StepPlan } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
@@ -88,7 +89,9 @@ const sext = (v: number, bits: number): bigint => BigInt.asIntN(bits, BigInt(v))
  * CTR decremented (BO[2]=0), then the CTR and CR conditions, LR = addr + 4 when LK=1, PC to
  * the target when taken or to addr + 4. The target of b/bc is relative to `addr` unless AA.
  */
-export function emulateBranch(cpu: Cpu, insn: number, addr: bigint): void {
+export function emulateBranch(cpu: Cpu, insn: number, at: GuestAddr): void {
+  // Register arithmetic: targets wrap modulo 2^64 as on the CPU.
+  const addr = BigInt(at);
   const next = (addr + 4n) & MASK64;
   const o = op(insn);
   let target: bigint;
@@ -145,9 +148,14 @@ const word = (b: Uint8Array, at = 0): number => new DataView(b.buffer, b.byteOff
  * An address inside a larx .. stcx. sequence (as gdb refuses to step into one): a larx
  * at or before `addr`, with no stcx. between, and a stcx. at or after it within reach.
  */
-function atomicSequence(ctx: PrepareContext, addr: bigint, start: bigint, end: bigint): string | undefined {
-  let open: bigint | undefined;
-  for (let a = addr - 4n; a >= start && a > addr - 4n * BigInt(ATOMIC_SEQUENCE_LENGTH); a -= 4n) {
+function atomicSequence(
+  ctx: PrepareContext,
+  addr: GuestAddr,
+  start: GuestAddr,
+  end: GuestAddr,
+): string | undefined {
+  let open: GuestAddr | undefined;
+  for (let a = addr - 4; a >= start && a > addr - 4 * ATOMIC_SEQUENCE_LENGTH; a -= 4) {
     const w = word(ctx.read(a, 4));
     if (stcx(w)) return undefined;
     if (larx(w)) {
@@ -156,7 +164,7 @@ function atomicSequence(ctx: PrepareContext, addr: bigint, start: bigint, end: b
     }
   }
   if (open === undefined) return undefined;
-  for (let a = addr; a < end && a < open + 4n * BigInt(ATOMIC_SEQUENCE_LENGTH); a += 4n) {
+  for (let a = addr; a < end && a < open + 4 * ATOMIC_SEQUENCE_LENGTH; a += 4) {
     const w = word(ctx.read(a, 4));
     if (stcx(w))
       return `${ctx.symbols.format(addr)} is inside the load-reserve/store-conditional sequence ${larx(word(ctx.read(open, 4)))} at ${ctx.symbols.format(open)} .. ${stcx(w)} at ${ctx.symbols.format(a)}: a trap there loses the reservation`;
@@ -180,15 +188,15 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
   return {
     breakpoint: trap,
     // The copy and the trap after it; the boosted copy and a branch back.
-    slotSize: 16,
+    insnSlotSize: 16,
     // The boosted copy branches back with `b` (+-32 MB): slots stay within its reach.
-    slotReach: (1n << 25n) - 0x10000n,
+    insnSlotReach: 2 ** 25 - 0x10000,
     trapNumber(signal) {
       return TRAP_VECTORS.get(signal) ?? 0x700;
     },
 
     prepare(ctx, addr) {
-      if ((addr & 3n) !== 0n)
+      if (addr % 4 !== 0)
         throw new ProbeError(
           'EINVAL',
           `0x${addr.toString(16)} is not 4-byte aligned: ppc64 instructions are`,
@@ -202,22 +210,22 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
       const why = refusal(insn);
       if (why) throw new ProbeError('EINVAL', `cannot probe ${ctx.symbols.format(addr)}: ${why}`);
       const start = hit.symbol.addr;
-      const seq = atomicSequence(ctx, addr, start, start + (hit.symbol.size > 0n ? hit.symbol.size : 4n));
+      const seq = atomicSequence(ctx, addr, start, start + (hit.symbol.size > 0 ? hit.symbol.size : 4));
       if (seq) throw new ProbeError('EINVAL', `cannot probe ${seq}`);
       return { insn, cls: classify(insn) };
     },
 
-    slotBytes(a, addr, slot) {
+    insnSlotBytes(a, addr, slot) {
       // [copy, trap] for stepping; [copy, b addr+4] at +8 for the booster.
       const out = new Uint8Array(16);
       const dv = new DataView(out.buffer);
       dv.setUint32(0, a.insn, false);
       dv.setUint32(4, PPC_TRAP, false);
       dv.setUint32(8, a.insn, false);
-      const rel = addr + 4n - (slot + 12n);
-      if (rel < -(1n << 25n) || rel >= 1n << 25n)
+      const rel = addr + 4 - (slot + 12);
+      if (rel < -(2 ** 25) || rel >= 2 ** 25)
         throw new ProbeError('EINVAL', 'the out-of-line slot is out of `b` reach of the probed code');
-      dv.setUint32(12, ((18 << 26) | Number(BigInt.asUintN(26, rel))) >>> 0, false);
+      dv.setUint32(12, ((18 << 26) | (rel & 0x3ffffff)) >>> 0, false);
       return out;
     },
 
@@ -226,15 +234,15 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
       return a.cls === 'step' && op(a.insn) !== 17;
     },
     setupBoost(cpu, _a, slot) {
-      cpu.regWrite(PPC_REG.pc, slot + 8n);
+      cpu.regWrite(PPC_REG.pc, slot + 8);
     },
     originalPc(_a, addr, slot, pc) {
       const off = pc - slot;
-      return off === 0n || off === 8n ? addr : addr + 4n;
+      return off === 0 || off === 8 ? addr : addr + 4;
     },
 
     stepEndAddr(_a, slot) {
-      return slot + 4n;
+      return slot + 4;
     },
 
     setupSinglestep(cpu, a, addr, slot): StepPlan {
@@ -244,7 +252,7 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
           return 'emulated';
         case 'trap':
           if (trapTaken(cpu, a.insn)) return 'guest-trap';
-          cpu.regWrite(PPC_REG.pc, addr + 4n);
+          cpu.regWrite(PPC_REG.pc, addr + 4);
           return 'emulated';
         case 'step':
           cpu.regWrite(PPC_REG.pc, slot);
@@ -260,9 +268,9 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
      */
     resumeExecution(cpu, a, addr, slot, _st, completed) {
       if (a.cls !== 'step') return;
-      const pc = cpu.regRead(PPC_REG.pc);
+      const pc = cpu.regReadAddr(PPC_REG.pc);
       if (completed) cpu.regWrite(PPC_REG.pc, addr + (pc - slot));
-      else cpu.regWrite(PPC_REG.pc, pc === slot + 4n ? addr + 4n : addr);
+      else cpu.regWrite(PPC_REG.pc, pc === slot + 4 ? addr + 4 : addr);
     },
 
     describe(a) {
@@ -275,13 +283,13 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
 
     trampolineInsn: Uint8Array.of(0x60, 0x00, 0x00, 0x00),
     returnAddress(cpu) {
-      return cpu.regReadInt(PPC_REG.lr);
+      return cpu.regReadAddr(PPC_REG.lr);
     },
     returnEntryRegs: [gpr(1), PPC_REG.lr],
     setReturnAddress(cpu, _sp, addr) {
       cpu.regWrite(PPC_REG.lr, addr);
     },
-    returnSlot() {
+    returnAddressAt() {
       return undefined; // in LR until the prologue's mflr/std
     },
 
@@ -292,14 +300,15 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     },
 
     hasReturnPath(ctx, start, end) {
-      for (let at = start; at < end; at += 4n) {
+      for (let at = start; at < end; at += 4) {
         const insn = word(ctx.read(at, 4));
         const o = op(insn);
         if ((insn & 1) === 1 && (o === 16 || o === 18 || o === 19)) continue; // linking: a call
         if (o === 19 && (xo(insn) === 16 || xo(insn) === 528 || xo(insn) === 560)) return true; // blr, bctr, bctar
         if (o === 18 || o === 16) {
-          const disp = o === 18 ? sext(insn & 0x03fffffc, 26) : sext(insn & 0xfffc, 16);
-          const target = insn & 2 ? disp & MASK64 : (at + disp) & MASK64;
+          const disp = o === 18 ? ((insn & 0x03fffffc) << 6) >> 6 : ((insn & 0xfffc) << 16) >> 16;
+          // An absolute target below zero is past 2^63 on the CPU: outside the function too.
+          const target = insn & 2 ? disp : at + disp;
           if (target < start || target >= end) return true;
         }
       }
@@ -309,19 +318,19 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     unwind(cpu, read, max) {
       // ELFv1 back chain: [sp] is the caller's frame; a function's return address sits in
       // its caller's frame at +16 (the LR save doubleword).
-      const out: bigint[] = [];
-      let sp = cpu.regRead(gpr(1));
+      const out: GuestAddr[] = [];
+      let sp = cpu.regReadAddr(gpr(1));
       while (out.length < max) {
-        let next: bigint;
-        let ret: bigint;
+        let next: GuestAddr;
+        let ret: GuestAddr;
         try {
           next = read(sp);
           if (next <= sp) break;
-          ret = read(next + 16n);
+          ret = read(next + 16);
         } catch {
           break;
         }
-        if (ret === 0n) break;
+        if (ret === 0) break;
         out.push(ret);
         sp = next;
       }

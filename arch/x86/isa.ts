@@ -1,6 +1,7 @@
 // Counterpart: arch/x86 start_thread, the int 0x80 / syscall entry ABIs, arch_prctl and
 // set_thread_area; i386 and x86_64 share this file, parameterised by mode.
 import { EM_386, EM_X86_64 } from '../../emu/elf.js';
+import { addrOf, type GuestAddr } from '../../emu/addr.js';
 import type { Cpu, IntrEvent, IsaSpec, SyscallContext } from '../../emu/isa.js';
 import { decodeX86 } from './decode.js';
 import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
@@ -62,8 +63,8 @@ const GDT_ENTRIES = 32;
 
 /** Read and write one stack word (4 or 8 bytes, little-endian) through the CPU. */
 export function x86StackWords(is64: boolean): {
-  read(cpu: Cpu, a: bigint): bigint;
-  write(cpu: Cpu, a: bigint, value: bigint): void;
+  read(cpu: Cpu, a: GuestAddr): bigint;
+  write(cpu: Cpu, a: GuestAddr, value: bigint | number): void;
 } {
   const size = is64 ? 8 : 4;
   return {
@@ -77,27 +78,27 @@ export function x86StackWords(is64: boolean): {
 }
 
 function classify(intno: number, cpu: Cpu, pcReg: number, is64: boolean): IntrEvent {
-  const pc = cpu.regRead(pcReg);
+  const pc = cpu.regReadAddr(pcReg);
   switch (intno) {
     case 0x80:
       if (!is64) return { kind: 'syscall' };
       return {
         kind: 'fault',
         signal: SIGSEGV,
-        addr: pc - 2n,
+        addr: pc - 2,
         detail: 'int 0x80 (32-bit system call) from 64-bit code',
       };
     case 3: {
       // int3 (cc) leaves PC after its one byte; `int 3` (cd 03) after two. Read the byte
       // before PC first: an int3 at the start of a mapping has nothing mapped before it.
-      if (cpu.memRead(pc - 1n, 1)[0] === 0xcc) return { kind: 'breakpoint', addr: pc - 1n };
+      if (cpu.memRead(pc - 1, 1)[0] === 0xcc) return { kind: 'breakpoint', addr: pc - 1 };
       let intN = false;
       try {
-        intN = cpu.memRead(pc - 2n, 1)[0] === 0xcd;
+        intN = cpu.memRead(pc - 2, 1)[0] === 0xcd;
       } catch {
         intN = false;
       }
-      return { kind: 'breakpoint', addr: intN ? pc - 2n : pc - 1n };
+      return { kind: 'breakpoint', addr: intN ? pc - 2 : pc - 1 };
     }
     case 0:
       return { kind: 'fault', signal: SIGFPE, addr: pc, detail: 'integer divide error' };
@@ -143,22 +144,22 @@ function descriptor(base: number, limit: number, access: number, flags: number):
  * `mov %gs` after set_thread_area) recomputes the stack size from it and the stack
  * pointer silently becomes 16-bit.
  */
-function setUpGdt(cpu: Cpu, ctx: SyscallContext, gdt: { base: bigint | undefined }): void {
+function setUpGdt(cpu: Cpu, ctx: SyscallContext, gdt: { base: GuestAddr | undefined }): void {
   const base = ctx.mapEngineMemory(GDT_ENTRIES * 8, 3);
   gdt.base = base;
   // uc_x86_mmr: { u16 selector; u64 base; u32 limit; u32 flags } with natural alignment.
   const mmr = new Uint8Array(24);
   const mv = new DataView(mmr.buffer);
-  mv.setBigUint64(8, base, true);
+  mv.setBigUint64(8, BigInt(base), true);
   mv.setUint32(16, GDT_ENTRIES * 8 - 1, true);
   cpu.regWriteBytes(X86_REG.gdtr, mmr);
   // Present, DPL 0 (the CPL Unicorn runs at), read/write data; 4 KiB granularity, 32-bit.
-  cpu.memWrite(base + BigInt(GDT_ENTRY_STACK * 8), descriptor(0, 0xfffff, 0x93, 0xc));
+  cpu.memWrite(base + GDT_ENTRY_STACK * 8, descriptor(0, 0xfffff, 0x93, 0xc));
   cpu.regWrite(X86_REG.ss, BigInt(GDT_ENTRY_STACK << 3));
 }
 
 /** i386 set_thread_area: write a flat 32-bit data descriptor for user_desc at `uinfo`. */
-function setThreadArea(cpu: Cpu, uinfo: bigint, gdt: { base: bigint | undefined }): bigint {
+function setThreadArea(cpu: Cpu, uinfo: GuestAddr, gdt: { base: GuestAddr | undefined }): bigint {
   const d = cpu.memRead(uinfo, 16);
   const v = new DataView(d.buffer);
   let entry = v.getInt32(0, true);
@@ -175,10 +176,7 @@ function setThreadArea(cpu: Cpu, uinfo: bigint, gdt: { base: bigint | undefined 
   const seg32 = flags & 1;
   const limitInPages = (flags >> 4) & 1;
   // Present, DPL 3, read/write data, with the user's size and granularity flags.
-  cpu.memWrite(
-    gdt.base + BigInt(entry * 8),
-    descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)),
-  );
+  cpu.memWrite(gdt.base + entry * 8, descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)));
   return BigInt(entry);
 }
 
@@ -190,7 +188,7 @@ function makeX86(is64: boolean): IsaSpec {
     ? [R.rdi, R.rsi, R.rdx, R.r10, R.r8, R.r9]
     : [R.ebx, R.ecx, R.edx, R.esi, R.edi, R.ebp];
   const retReg = is64 ? R.rax : R.eax;
-  const gdt: { base: bigint | undefined } = { base: undefined };
+  const gdt: { base: GuestAddr | undefined } = { base: undefined };
   // Full-width registers by their own names and by the kernel's pt_regs names (`ax` is
   // all of rax on x86_64, all of eax on i386).
   const registers: Record<string, number> = is64
@@ -236,7 +234,7 @@ function makeX86(is64: boolean): IsaSpec {
         gs: R.gs,
       };
   const callArgRegs = [R.rdi, R.rsi, R.rdx, R.rcx, R.r8, R.r9];
-  const w = BigInt(is64 ? 8 : 4);
+  const w = is64 ? 8 : 4;
   const { read: readStack, write: writeStack } = x86StackWords(is64);
   // At function entry the return address is at sp: x86_64 passes six arguments in registers,
   // then on the stack above it; i386 cdecl passes all on the stack.
@@ -261,21 +259,21 @@ function makeX86(is64: boolean): IsaSpec {
     layout: is64
       ? // 2^47: the first non-canonical user address, which no x86_64 process can map.
         {
-          stackTop: 0x7ffffffff000n,
+          stackTop: 0x7ffffffff000,
           stackSize: 8 << 20,
-          mmapTop: 0x7ffff7fff000n,
-          mmapBottom: 0x10000000n,
-          until: 0xfffffffffffff000n,
-          faultPage: 1n << 47n,
+          mmapTop: 0x7ffff7fff000,
+          mmapBottom: 0x10000000,
+          until: 0xfffffffffffff000,
+          faultPage: 2 ** 47,
         }
       : // 4 GiB: past every 32-bit address (the engine's physical addresses go up to 2^36).
         {
-          stackTop: 0xc0000000n,
+          stackTop: 0xc0000000,
           stackSize: 8 << 20,
-          mmapTop: 0xb7fff000n,
-          mmapBottom: 0x10000000n,
-          until: 0xfffff000n,
-          faultPage: 1n << 32n,
+          mmapTop: 0xb7fff000,
+          mmapBottom: 0x10000000,
+          until: 0xfffff000,
+          faultPage: 2 ** 32,
         },
     cpuKind: { arch: 'x86', mode: is64 ? 64 : 32, bigEndian: false },
     breakpointIntr: 3,
@@ -287,16 +285,19 @@ function makeX86(is64: boolean): IsaSpec {
     argumentOffset,
     argument(cpu, n) {
       if (is64 && n <= 6) return cpu.regRead(callArgRegs[n - 1]!);
-      return readStack(cpu, cpu.regRead(spReg) + BigInt(argumentOffset(n)!));
+      const off = argumentOffset(n);
+      if (off === undefined) throw new RangeError(`argument ${n} is not on the stack`);
+      return readStack(cpu, cpu.regReadAddr(spReg) + off);
     },
     setupCall(cpu, fn, args, ret) {
       // Below the red zone (128 bytes on x86_64), aligned so that sp+w is 16-aligned at entry.
-      let sp = (cpu.regRead(spReg) - 256n) & ~15n;
+      let sp = cpu.regReadAddr(spReg) - 256;
+      sp -= sp % 16;
       const stackArgs = is64 ? args.slice(6) : args;
-      sp -= w * BigInt(stackArgs.length);
-      sp &= ~15n;
-      stackArgs.forEach((v, i) => writeStack(cpu, sp + w * BigInt(i), v));
-      if (is64) args.slice(0, 6).forEach((v, i) => cpu.regWrite(callArgRegs[i]!, v));
+      sp -= w * stackArgs.length;
+      sp -= sp % 16;
+      stackArgs.forEach((v, i) => writeStack(cpu, sp + w * i, v));
+      if (is64) for (const [i, v] of args.slice(0, 6).entries()) cpu.regWrite(callArgRegs[i] ?? 0, v);
       sp -= w;
       writeStack(cpu, sp, ret);
       cpu.regWrite(spReg, sp);
@@ -325,7 +326,7 @@ function makeX86(is64: boolean): IsaSpec {
     },
     pcAfterSyscall(cpu) {
       // x86_64 `syscall` reaches its UC_HOOK_INSN with RIP still at the instruction.
-      return is64 ? cpu.regRead(pcReg) + 2n : cpu.regRead(pcReg);
+      return is64 ? cpu.regReadAddr(pcReg) + 2 : cpu.regReadAddr(pcReg);
     },
     classifyIntr(intno, cpu) {
       return classify(intno, cpu, pcReg, is64);
@@ -333,15 +334,15 @@ function makeX86(is64: boolean): IsaSpec {
     untranslatable(code, vaddr, start, end) {
       // ff /3 and ff /5 with a register operand (far call/jmp through a register) are #UD on
       // a CPU; QEMU's translator in Unicorn 2.0.1 aborts on them instead (found by fuzzing).
-      const out: { addr: bigint; bytes: Uint8Array }[] = [];
+      const out: { addr: GuestAddr; bytes: Uint8Array }[] = [];
       for (let at = start; at < end;) {
-        const off = Number(at - vaddr);
+        const off = at - vaddr;
         if (off < 0 || off >= code.length) break;
         let insn;
         try {
           insn = decodeX86(code.subarray(off, off + 15), is64 ? 64 : 32);
         } catch {
-          at += 1n;
+          at += 1;
           continue;
         }
         const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
@@ -351,8 +352,8 @@ function makeX86(is64: boolean): IsaSpec {
           insn.modrm >> 6 === 3 &&
           (reg === 3 || reg === 5)
         )
-          out.push({ addr: at + BigInt(insn.opcodeOffset), bytes: Uint8Array.of(0x0f, 0x0b) });
-        at += BigInt(insn.len);
+          out.push({ addr: at + insn.opcodeOffset, bytes: Uint8Array.of(0x0f, 0x0b) });
+        at += insn.len;
       }
       return out;
     },
@@ -361,7 +362,7 @@ function makeX86(is64: boolean): IsaSpec {
         cpu.regWrite(R.fs_base, tls);
         return 0n;
       }
-      const entry = setThreadArea(cpu, tls, gdt);
+      const entry = setThreadArea(cpu, addrOf(tls), gdt);
       if (entry >= 0n) cpu.regWrite(R.gs, (entry << 3n) | 3n);
       return entry < 0n ? entry : 0n;
     },
@@ -370,13 +371,13 @@ function makeX86(is64: boolean): IsaSpec {
         const [code, addr] = args;
         if (code === ARCH_SET_FS) ctx.cpu.regWrite(R.fs_base, addr!);
         else if (code === ARCH_SET_GS) ctx.cpu.regWrite(R.gs_base, addr!);
-        else if (code === ARCH_GET_FS) ctx.writeWord(addr!, ctx.cpu.regRead(R.fs_base));
-        else if (code === ARCH_GET_GS) ctx.writeWord(addr!, ctx.cpu.regRead(R.gs_base));
+        else if (code === ARCH_GET_FS) ctx.writeWord(addrOf(addr!), ctx.cpu.regRead(R.fs_base));
+        else if (code === ARCH_GET_GS) ctx.writeWord(addrOf(addr!), ctx.cpu.regRead(R.gs_base));
         else return -22n;
         return 0n;
       }
       if (!is64 && name === 'set_thread_area') {
-        const r = setThreadArea(ctx.cpu, args[0]!, gdt);
+        const r = setThreadArea(ctx.cpu, addrOf(args[0]!), gdt);
         return r < 0n ? r : 0n;
       }
       return undefined;

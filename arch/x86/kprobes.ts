@@ -6,6 +6,7 @@
 // Stepping: the copy runs in its slot with EFLAGS.TF set, so Unicorn raises a debug trap
 // after exactly one instruction wherever it went (a taken jcc, a call, a ret). An int3
 // after the copy catches what leaves no TF trap (int 0x80, whose exception path skips it).
+import type { GuestAddr } from '../../emu/addr.js';
 import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
 import { decodeX86, DecodeError, type X86Insn } from './decode.js';
@@ -111,19 +112,23 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
   const flagsReg = mode === 64 ? X86_REG.rflags : X86_REG.eflags;
   const { read: readWord, write: writeWord } = x86StackWords(mode === 64);
   const wordSize = mode === 64 ? 8 : 4;
-  const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
+  /** An address as the CPU computes it: i386 addresses wrap at 4 GB. */
+  const wrap =
+    mode === 64
+      ? (a: GuestAddr): GuestAddr => a
+      : (a: GuestAddr): GuestAddr => ((a % 2 ** 32) + 2 ** 32) % 2 ** 32;
   /** Instruction boundaries found so far, per function start (in address order). */
-  const boundaries = new Map<bigint, { list: bigint[]; set: Set<bigint> }>();
+  const boundaries = new Map<GuestAddr, { list: GuestAddr[]; set: Set<GuestAddr> }>();
 
   return {
     breakpoint: Uint8Array.of(0xcc),
-    slotSize: 32,
-    slotReach: mode === 64 ? (1n << 31n) - 0x10000n : 1n << 32n,
+    insnSlotSize: 32,
+    insnSlotReach: mode === 64 ? 2 ** 31 - 0x10000 : 2 ** 32,
     trapNumber(signal) {
       return signal === 11 ? 14 : signal === 8 ? 0 : signal === 4 ? 6 : signal === 5 ? 3 : 13;
     },
 
-    prepare(ctx: PrepareContext, addr: bigint): X86Ainsn {
+    prepare(ctx: PrepareContext, addr: GuestAddr): X86Ainsn {
       const hit = ctx.symbols.resolve(addr);
       if (!hit || hit.symbol.kind !== 'func')
         throw new ProbeError(
@@ -134,10 +139,10 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       // where the function was decoded before, resume from the last boundary at or below
       // addr (boundaries are cached per function, so N probes in one function cost O(N)).
       const fn = hit.symbol.addr;
-      const end = fn + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
+      const end = fn + (hit.symbol.size > 0 ? hit.symbol.size : 16);
       let known = boundaries.get(fn);
       if (!known) boundaries.set(fn, (known = { list: [fn], set: new Set([fn]) }));
-      let at = known.list[known.list.length - 1]!;
+      let at = known.list.at(-1) ?? fn;
       if (at > addr) {
         if (!known.set.has(addr))
           throw new ProbeError(
@@ -164,8 +169,8 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           const cls = classify(insn, own);
           return { insn, cls, bytes: own, boost: canBoost(insn, cls) };
         }
-        at += BigInt(insn.len);
-        if (at < end && at > known.list[known.list.length - 1]!) {
+        at += insn.len;
+        if (at < end && at > (known.list.at(-1) ?? fn)) {
           known.list.push(at);
           known.set.add(at);
         }
@@ -177,7 +182,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       }
     },
 
-    slotBytes(a, addr, slot) {
+    insnSlotBytes(a, addr, slot) {
       // The copy, then for a boostable one `jmp addr+len` (the TF trap fires before it when
       // stepping), else an int3 catcher.
       const out = new Uint8Array(a.insn.len + (a.boost ? 5 : 1));
@@ -186,21 +191,21 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         // RIP-relative operand: the copy must reach the same target from the slot.
         const off = a.insn.ripDispOffset;
         const dv = new DataView(out.buffer);
-        const disp = BigInt(dv.getInt32(off, true)) + (addr - slot);
-        if (disp < -(1n << 31n) || disp >= 1n << 31n)
+        const disp = dv.getInt32(off, true) + (addr - slot);
+        if (disp < -(2 ** 31) || disp >= 2 ** 31)
           throw new ProbeError(
             'EINVAL',
             'the out-of-line slot is out of rel32 reach of the RIP-relative operand',
           );
-        dv.setInt32(off, Number(disp), true);
+        dv.setInt32(off, disp, true);
       }
       if (a.boost) {
         // i386 addresses wrap at 4 GB, so any distance is a rel32; x86_64 slots are within 2 GB.
-        const rel = mode === 32 ? BigInt.asIntN(32, addr - slot - 5n) : addr - slot - 5n;
-        if (rel < -(1n << 31n) || rel >= 1n << 31n)
+        const rel = mode === 32 ? (addr - slot - 5) | 0 : addr - slot - 5;
+        if (rel < -(2 ** 31) || rel >= 2 ** 31)
           throw new ProbeError('EINVAL', 'the out-of-line slot is out of rel32 reach of the probed code');
         out[a.insn.len] = 0xe9;
-        new DataView(out.buffer).setInt32(a.insn.len + 1, Number(BigInt.asIntN(32, rel)), true);
+        new DataView(out.buffer).setInt32(a.insn.len + 1, rel, true);
       } else out[a.insn.len] = 0xcc;
       return out;
     },
@@ -212,11 +217,11 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       cpu.regWrite(pcReg, slot);
     },
     originalPc(a, addr, slot, pc) {
-      return pc - slot < BigInt(a.insn.len) ? addr + (pc - slot) : addr + BigInt(a.insn.len);
+      return pc - slot < a.insn.len ? addr + (pc - slot) : addr + a.insn.len;
     },
 
     stepEndAddr(a, slot) {
-      return slot + BigInt(a.insn.len);
+      return slot + a.insn.len;
     },
 
     setupSinglestep(cpu, a, _addr, slot, st: StepState): StepPlan {
@@ -242,14 +247,14 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     resumeExecution(cpu, a, addr, slot, st, completed) {
       const flags = cpu.regRead(flagsReg);
       cpu.regWrite(flagsReg, (flags & ~TF) | (st.savedFlags & TF));
-      const pc = cpu.regRead(pcReg);
+      const pc = cpu.regReadAddr(pcReg);
       if (!completed) {
         // A syscall stepped in the slot (clone's child) has completed its instruction.
-        const after = slot + BigInt(a.insn.len);
-        cpu.regWrite(pcReg, pc === after ? addr + BigInt(a.insn.len) : addr);
+        const after = slot + a.insn.len;
+        cpu.regWrite(pcReg, pc === after ? addr + a.insn.len : addr);
         return;
       }
-      const sp = cpu.regRead(spReg);
+      const sp = cpu.regReadAddr(spReg);
       switch (a.cls) {
         case 'pushf': {
           const tos = readWord(cpu, sp);
@@ -261,15 +266,15 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           return;
         case 'call-rel':
         case 'call-ind': {
-          const tos = readWord(cpu, sp);
-          writeWord(cpu, sp, (addr + (tos - slot)) & mask);
+          const tos = cpu.memReadAddr(sp, wordSize, true);
+          writeWord(cpu, sp, wrap(addr + (tos - slot)));
           if (a.cls === 'call-ind') return;
           break;
         }
         default:
           break;
       }
-      cpu.regWrite(pcReg, (addr + (pc - slot)) & mask);
+      cpu.regWrite(pcReg, wrap(addr + (pc - slot)));
     },
 
     describe(a) {
@@ -277,14 +282,14 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     trampolineInsn: Uint8Array.of(0x90),
-    // Addresses as Ints (numbers where exact): the entry of a return probe makes no BigInt.
+    // No BigInt is made at a return probe's entry.
     returnAddress(cpu, sp) {
-      return cpu.memReadInt(sp, wordSize, true);
+      return cpu.memReadAddr(sp, wordSize, true);
     },
     setReturnAddress(cpu, sp, addr) {
       cpu.memWriteWord(sp, wordSize, addr, true);
     },
-    returnSlot(sp) {
+    returnAddressAt(sp) {
       return sp;
     },
     returnEntryRegs: [],
@@ -310,39 +315,37 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         if (op === 0xff && (reg === 4 || reg === 5)) return true;
         if (op === 0xea) return true;
         const dv = new DataView(bytes.buffer, bytes.byteOffset);
-        let rel: bigint | undefined;
+        let rel: number | undefined;
         if (op === 0xeb || (op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3))
-          rel = BigInt(dv.getInt8(insn.len - 1));
+          rel = dv.getInt8(insn.len - 1);
         else if (op === 0xe9 || (op >= 0x0f80 && op <= 0x0f8f))
           rel =
-            insn.opsize16 && mode === 32
-              ? BigInt(dv.getInt16(insn.len - 2, true))
-              : BigInt(dv.getInt32(insn.len - 4, true));
+            insn.opsize16 && mode === 32 ? dv.getInt16(insn.len - 2, true) : dv.getInt32(insn.len - 4, true);
         if (rel !== undefined) {
-          const target = (at + BigInt(insn.len) + rel) & mask;
+          const target = wrap(at + insn.len + rel);
           if (target < start || target >= end) return true;
         }
-        at += BigInt(insn.len);
+        at += insn.len;
       }
       return false;
     },
 
     unwind(cpu, read, max) {
       // Frame pointers: [bp] is the caller's bp, [bp + word] the return address.
-      const out: bigint[] = [];
-      const word = BigInt(mode / 8);
-      let bp = cpu.regRead(mode === 64 ? X86_REG.rbp : X86_REG.ebp);
-      let sp = cpu.regRead(spReg);
-      while (out.length < max && bp !== 0n && bp >= sp) {
-        let next: bigint;
-        let ret: bigint;
+      const out: GuestAddr[] = [];
+      const word = mode / 8;
+      let bp = cpu.regReadAddr(mode === 64 ? X86_REG.rbp : X86_REG.ebp);
+      let sp = cpu.regReadAddr(spReg);
+      while (out.length < max && bp !== 0 && bp >= sp) {
+        let next: GuestAddr;
+        let ret: GuestAddr;
         try {
           next = read(bp);
           ret = read(bp + word);
         } catch {
           break;
         }
-        if (ret === 0n) break;
+        if (ret === 0) break;
         out.push(ret);
         if (next <= bp) break;
         sp = bp;

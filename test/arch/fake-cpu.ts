@@ -1,6 +1,5 @@
 // A CPU of registers only, for testing arch code that reads and writes registers.
 import type { Cpu } from '../../emu/isa.js';
-import { narrowInt } from '../../emu/int.js';
 
 export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number, bigint> } {
   const regs = new Map<number, bigint>(Object.entries(init).map(([k, v]) => [Number(k), v]));
@@ -14,7 +13,7 @@ export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number,
       const v = BigInt.asUintN(64, regs.get(id) ?? 0n);
       return Uint32Array.of(Number(v & 0xffffffffn), Number(v >> 32n));
     },
-    regReadInt: (id) => narrowInt(BigInt.asUintN(64, regs.get(id) ?? 0n)),
+    regReadAddr: (id) => Number(BigInt.asUintN(64, regs.get(id) ?? 0n)),
     regWrite: (id, v) => void regs.set(id, BigInt(v)),
     regWriteBytes: none,
     // Registers are read from the map: nothing to read ahead.
@@ -23,7 +22,7 @@ export function fakeCpu(init: Record<number, bigint>): Cpu & { regs: Map<number,
     memRead: none,
     memReadWord: none,
     memReadHalves: none,
-    memReadInt: none,
+    memReadAddr: none,
     memWriteWord: none,
     memWrite: none,
     contextSave: none,

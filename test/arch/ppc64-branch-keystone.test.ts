@@ -53,7 +53,7 @@ describe('ppc64 branch emulation against keystone', () => {
           if (target < 0) return;
           const insn = assemble(`b${lk ? 'l' : ''}${aa ? 'a' : ''} 0x${target.toString(16)}`);
           const c = cpu(CTR0);
-          emulateBranch(c, insn, BigInt(ADDR));
+          emulateBranch(c, insn, ADDR);
           expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
           expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
           expect(c.r.get(PPC_REG.ctr)).toBe(CTR0);
@@ -76,7 +76,7 @@ describe('ppc64 branch emulation against keystone', () => {
           const bo = dnz ? 16 : 20;
           const insn = assemble(`bc${lk ? 'l' : ''}${aa ? 'a' : ''} ${bo}, ${bi}, 0x${target.toString(16)}`);
           const c = cpu(5n);
-          emulateBranch(c, insn, BigInt(ADDR));
+          emulateBranch(c, insn, ADDR);
           expect(c.r.get(PPC_REG.pc)).toBe(BigInt(target));
           expect(c.r.get(PPC_REG.lr)).toBe(lk ? BigInt(ADDR + 4) : LR0);
           expect(c.r.get(PPC_REG.ctr)).toBe(dnz ? 4n : 5n);
@@ -94,7 +94,7 @@ describe('ppc64 branch emulation against keystone', () => {
       ['bcctrl 20, 0', CTR0, BigInt(ADDR + 4)],
     ] as const) {
       const c = cpu(CTR0);
-      emulateBranch(c, assemble(text), BigInt(ADDR));
+      emulateBranch(c, assemble(text), ADDR);
       expect([text, c.r.get(PPC_REG.pc), c.r.get(PPC_REG.lr)]).toEqual([text, pc, lr]);
     }
   });

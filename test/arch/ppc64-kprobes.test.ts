@@ -142,7 +142,7 @@ describe('ppc64 branch emulation', () => {
     const names = named.map((c) => {
       const bytes = new Uint8Array(4);
       new DataView(bytes.buffer).setUint32(0, c.insn, false);
-      return d.decode(bytes, ADDR, 1)[0]?.mnemonic;
+      return d.decode(bytes, Number(ADDR), 1)[0]?.mnemonic;
     });
     expect(names).toEqual(named.map((c) => c.mnemonic));
   });
@@ -155,7 +155,7 @@ describe('ppc64 branch emulation', () => {
       [PPC_REG.ctr]: c.ctr ?? CTR,
       [PPC_REG.cr]: c.cr ?? 0n,
     });
-    emulateBranch(cpu, c.insn, ADDR);
+    emulateBranch(cpu, c.insn, Number(ADDR));
     expect(cpu.regRead(PPC_REG.pc)).toBe(c.pc);
     expect(cpu.regRead(PPC_REG.lr)).toBe(c.lr ?? initLr);
     expect(cpu.regRead(PPC_REG.ctr)).toBe(c.ctrAfter ?? c.ctr ?? CTR);
@@ -199,7 +199,7 @@ describe('ppc64 registration', () => {
     words.forEach((w, i) => new DataView(bytes.buffer).setUint32(4 * i, w, false));
     m.mem.patchCode(fn.addr, bytes);
     try {
-      e.registerKprobe({ addr: fn.addr + BigInt(4 * at) });
+      e.registerKprobe({ addr: fn.addr + 4 * at });
     } catch (err) {
       expect(err).toBeInstanceOf(ProbeError);
       expect(e.checkInvariants()).toEqual([]);
@@ -239,7 +239,7 @@ describe('ppc64 registration', () => {
   it('refuses a misaligned address and one outside any function', () => {
     const { m, e } = probed('ppc64', 'fib', ['3']);
     const fib = m.symbols.lookup('fib')!;
-    expect(() => e.registerKprobe({ addr: fib.addr + 2n })).toThrow(/0x[0-9a-f]+ is not 4-byte aligned/);
+    expect(() => e.registerKprobe({ addr: fib.addr + 2 })).toThrow(/0x[0-9a-f]+ is not 4-byte aligned/);
     // The descriptor in .opd is data, not code.
     expect(() => e.registerKprobe({ addr: fib.descriptor! })).toThrow(
       /is not inside a known function's code/,
@@ -283,7 +283,7 @@ describe('ppc64 user state', () => {
   it('mfpvr is emulated as Linux does for user mode: the POWER8 version', () => {
     const { m, e, fn, out } = runWith(0x7d3f42a6); // mfpvr r9
     let pvr = -1n;
-    e.registerKprobe({ addr: fn.addr + 4n }, { preHandler: (_p, regs) => void (pvr = regs.get('r9')) });
+    e.registerKprobe({ addr: fn.addr + 4 }, { preHandler: (_p, regs) => void (pvr = regs.get('r9')) });
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(pvr).toBe(0x004d0200n);
     expect(out()).toBe('executing an illegal instruction\nnot reached\n');

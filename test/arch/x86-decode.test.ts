@@ -18,12 +18,12 @@ describe('decodeX86', () => {
       if (f.includes('.') || f === 'obj') continue;
       const img = parseElf(readFileSync(`fixtures/build/${isa}/${f}`));
       const text = img.segments.find((s) => s.executable)!;
-      for (const s of img.symbols.filter((x) => x.kind === 'func' && x.size > 0n)) {
-        let off = Number(s.addr - text.vaddr);
-        const end = off + Number(s.size);
+      for (const s of img.symbols.filter((x) => x.kind === 'func' && x.size > 0)) {
+        let off = s.addr - text.vaddr;
+        const end = off + s.size;
         while (off < end) {
           const bytes = text.data.subarray(off, off + 15);
-          const cs = d.decode(bytes, text.vaddr + BigInt(off), 1)[0];
+          const cs = d.decode(bytes, text.vaddr + off, 1)[0];
           const mine = decodeX86(bytes, mode).len;
           n++;
           if (!cs || cs.size !== mine)

@@ -86,7 +86,7 @@ describe.each(ISAS)('%s machine', (isa) => {
     const { m } = machineFor(isa, 'heap');
     const atStart = m.mem.totalMapped;
     m.close();
-    const r = await runCaptured(fixture(isa, 'heap'), [], { maxMemory: atStart + 4n * 4096n });
+    const r = await runCaptured(fixture(isa, 'heap'), [], { maxMemory: atStart + 4 * 4096 });
     expect(r.stdout).toContain('brk grow 3 pages, new memory zeroed: ok');
     expect(r.stdout).toMatch(/FAIL mmap/);
     expect(r.status).not.toBe(0);

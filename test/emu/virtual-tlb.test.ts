@@ -63,7 +63,7 @@ describe('x86_64 under the virtual TLB', () => {
         expect(m.run()).toMatchObject({
           kind: 'signal',
           signal: 11,
-          pc: m.image.entry + 10n,
+          pc: m.image.entry + 10,
           detail: `invalid read at 0x${addr.toString(16)} (not mapped)`,
         });
       } finally {
@@ -82,7 +82,7 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
       expect(hooks.filter((h) => h.kind === 'TLB_FILL')).toHaveLength(1);
       const mem = hooks.filter((h) => h.kind.startsWith('MEM'));
       const page = m.isa.layout.faultPage;
-      expect(mem).toEqual([{ kind: 'MEM_UNMAPPED', begin: page, end: page + 0xfffn }]);
+      expect(mem).toEqual([{ kind: 'MEM_UNMAPPED', begin: BigInt(page), end: BigInt(page) + 0xfffn }]);
       // The fault page lies beyond every address the guest can map.
       expect(page).toBeGreaterThan(m.isa.layout.stackTop);
       expect(m.mem.list().every((a) => a.end <= page)).toBe(true);
@@ -135,15 +135,15 @@ describe.each(ISAS)('%s under the virtual TLB', (isa) => {
         PROT_READ | PROT_WRITE,
       ]);
       expect(m.mem.pagePerms(Number(m.isa.layout.faultPage))).toBe(-1);
-      expect(m.mem.protect(at + 0x1000n, at + 0x2000n, PROT_READ | PROT_EXEC)).toBe(true);
+      expect(m.mem.protect(at + 0x1000, at + 0x2000, PROT_READ | PROT_EXEC)).toBe(true);
       expect([m.mem.pagePerms(page), m.mem.pagePerms(page + 0x1000), m.mem.pagePerms(page + 0x2000)]).toEqual(
         [PROT_READ | PROT_WRITE, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE],
       );
-      m.mem.unmap(at + 0x2000n, at + 0x3000n);
+      m.mem.unmap(at + 0x2000, at + 0x3000);
       expect(m.mem.pagePerms(page + 0x2000)).toBe(-1);
       // The host still writes a page the guest may only read and execute (as text_poke does).
-      m.mem.patchCode(at + 0x1000n, Uint8Array.of(1, 2, 3));
-      expect([...m.mem.read(at + 0x1000n, 3)]).toEqual([1, 2, 3]);
+      m.mem.patchCode(at + 0x1000, Uint8Array.of(1, 2, 3));
+      expect([...m.mem.read(at + 0x1000, 3)]).toEqual([1, 2, 3]);
     } finally {
       m.close();
     }

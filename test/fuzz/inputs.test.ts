@@ -149,7 +149,7 @@ describe.each(ISAS)('%s', (isa) => {
               stderr: quiet,
               warn: quiet,
               maxInsns: 200_000,
-              maxMemory: 64n << 20n,
+              maxMemory: 64 << 20,
             });
           } catch (e) {
             if (!(e instanceof LoadError)) throw e;

@@ -15,7 +15,7 @@ afterEach(checkAndClose);
 const V = KTEST_ARG;
 const KTEST_OUT = `target = ${V / 3n}\ntarget2 = ${V / 3n + 1n}\nrecursed_target = ${V / 3n}\n`;
 /** No mapping of any fixture, the engine's or the guest's, reaches it; 4-byte aligned for ppc64. */
-const UNMAPPED = 0xdead0000n;
+const UNMAPPED = 0xdead0000;
 
 /**
  * Per ISA: the stack pointer's name and the return value's; where a stack pointer set to 0x10
@@ -47,7 +47,7 @@ const ISA = {
  * `write_bad` faults on, and the first instruction of `target` at least four bytes long, with
  * its last byte (on ppc64 the breakpoint covers all four).
  */
-const OFF = {} as Record<IsaName, { targetRet: bigint; store: bigint; long: { at: bigint; last: bigint } }>;
+const OFF = {} as Record<IsaName, { targetRet: number; store: number; long: { at: number; last: number } }>;
 beforeAll(async () => {
   for (const isa of ISAS) {
     const target = await functionInsns(isa, 'ktest', 'target');
@@ -60,22 +60,22 @@ beforeAll(async () => {
     OFF[isa] = {
       targetRet: ret.off,
       store: store.off,
-      long: { at: long.off, last: long.off + BigInt(long.size) - 1n },
+      long: { at: long.off, last: long.off + long.size - 1 },
     };
   }
 });
 
 const hexBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
-const addrOf = (p: Probed, sym: string, off = 0n): bigint => p.m.symbols.lookup(sym)!.addr + off;
+const addrOf = (p: Probed, sym: string, off = 0): number => p.m.symbols.lookup(sym)!.addr + off;
 
 /** The bytes at each address now (hex), to compare with after the engine let go of them. */
-function snapshot(p: Probed, addrs: bigint[]): Map<bigint, string> {
+function snapshot(p: Probed, addrs: number[]): Map<number, string> {
   return new Map(addrs.map((a) => [a, hexBytes(p.m.mem.read(a, 4))]));
 }
 
 /** Every probe unregistered (the run's end or ours) and the code as it was before. */
-function expectUnpatched(p: Probed, before: Map<bigint, string>): void {
+function expectUnpatched(p: Probed, before: Map<number, string>): void {
   p.e.unregisterAll();
   expect(p.e.all.filter((k) => k.registered).map((k) => k.symOffset)).toEqual([]);
   for (const [a, bytes] of before)
@@ -83,17 +83,17 @@ function expectUnpatched(p: Probed, before: Map<bigint, string>): void {
 }
 
 /** A guest word in the guest's byte order, for Regs.write. */
-function wordBytes(m: Machine, v: bigint): Uint8Array {
+function wordBytes(m: Machine, v: number): Uint8Array {
   const b = new Uint8Array(m.isa.wordSize);
   const dv = new DataView(b.buffer);
-  if (m.isa.wordSize === 8) dv.setBigUint64(0, v, m.mem.littleEndian);
+  if (m.isa.wordSize === 8) dv.setBigUint64(0, BigInt(v), m.mem.littleEndian);
   else dv.setUint32(0, Number(v), m.mem.littleEndian);
   return b;
 }
 
 /** The first stack word at or above sp that holds `value` (a return address hijacked to the trampoline). */
-function stackWordHolding(regs: Regs, value: bigint, wordSize: number): bigint {
-  for (let a = regs.sp; a < regs.sp + 0x400n; a += BigInt(wordSize)) if (regs.readWord(a) === value) return a;
+function stackWordHolding(regs: Regs, value: number, wordSize: number): number {
+  for (let a = regs.sp; a < regs.sp + 0x400; a += wordSize) if (regs.readWord(a) === BigInt(value)) return a;
   throw new Error(`no stack word within 1 KB of sp holds 0x${value.toString(16)}`);
 }
 
@@ -429,7 +429,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const nop = e.arch.trampolineInsn; // one nop, as long as the breakpoint on both ISAs
       e.registerKprobe({ symbol: 'fib' }, { preHandler: (_p, regs) => regs.write(fib, nop) });
       const stop = m.run();
-      const end = fib + BigInt(nop.length);
+      const end = fib + nop.length;
       expect(stop).toMatchObject({
         kind: 'error',
         message: `the pre_handler of the probe at fib+0x0 threw: a handler may not write [0x${fib.toString(16)}, 0x${end.toString(16)}): it overlaps the probed instruction at ${m.symbols.format(fib)} (unregister its probes first)`,
@@ -442,10 +442,10 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const pr = probed(isa, 'ktest');
       const { m, e, out } = pr;
       const long = addrOf(pr, 'target', OFF[isa].long.at);
-      const after = long + OFF[isa].long.last + 1n - OFF[isa].long.at;
+      const after = long + OFF[isa].long.last + 1 - OFF[isa].long.at;
       const before = snapshot(pr, [long]);
       const refused: string[] = [];
-      const tryWrite = (regs: Regs, what: string, at: bigint, bytes: Uint8Array) => {
+      const tryWrite = (regs: Regs, what: string, at: number, bytes: Uint8Array) => {
         try {
           regs.write(at, bytes);
         } catch (err) {
@@ -459,7 +459,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
           preHandler: (_p, regs) => {
             tryWrite(regs, 'first byte', long, new Uint8Array([0]));
             tryWrite(regs, 'last byte', long + OFF[isa].long.last - OFF[isa].long.at, new Uint8Array([0]));
-            tryWrite(regs, 'straddling the start', long - 2n, new Uint8Array(4));
+            tryWrite(regs, 'straddling the start', long - 2, new Uint8Array(4));
             tryWrite(regs, 'past the end', after, regs.read(after, 2)); // allowed: the same bytes back
           },
         },
@@ -482,7 +482,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
         { handler: boom('no return handler expected'), dropHandler: (_ri, why) => void drops.push(why) },
       );
       const tramp = e.kretprobes().trampoline;
-      let slot = 0n;
+      let slot = 0;
       // leaf_sum is called from inner: inner's return address (the trampoline) is on the stack
       // on every ISA by then (ppc64 saved LR in its caller's frame).
       e.registerKprobe(
@@ -495,7 +495,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
         },
       );
       const stop = m.run();
-      expect(slot).not.toBe(0n);
+      expect(slot).not.toBe(0);
       expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: UNMAPPED });
       expect(out()).toBe('');
       expect([rp.nhit, rp.used, rp.free.length]).toEqual([0, 0, rp.maxactive]);
@@ -661,7 +661,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib'), addrOf(pr, 'print_udec')]);
       const refusals: string[] = [];
-      const tryRegister = (point: { symbol: string } | { addr: bigint }) => {
+      const tryRegister = (point: { symbol: string } | { addr: number }) => {
         try {
           e.registerKprobe(point, handlers);
         } catch (err) {

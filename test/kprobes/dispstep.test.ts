@@ -73,7 +73,7 @@ describe.each(ISAS)('%s', (isa) => {
   const CASES = cases(name);
   // How often each case's first instruction runs (loops run it several times a pass).
   const { counts } = executionCounts(isa, name, []);
-  const runs = (m: { symbols: { lookup(n: string): { addr: bigint } | undefined } }, c: string) =>
+  const runs = (m: { symbols: { lookup(n: string): { addr: number } | undefined } }, c: string) =>
     counts.get(m.symbols.lookup(c)!.addr) ?? 0;
   it('the fixture names every class', () => {
     for (const c of MUST_HAVE[isa]) expect(CASES).toContain(c);
@@ -131,7 +131,7 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
       'LR pointing into the slot (slot + 4)',
       broken((cpu, a, addr, slot, st) => {
         const plan = good.setupSinglestep(cpu, a, addr, slot, st);
-        if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4n);
+        if (lk(a)) cpu.regWrite(PPC_REG.lr, slot + 4);
         return plan;
       }),
       ['test_bl', 'test_lbl', 'test_lbl_not_taken', 'test_bclrl', 'test_bctrl', 'test_bcl'],
@@ -154,8 +154,8 @@ describe('ppc64: each broken branch fix-up is caught by its case', () => {
       broken((cpu, a, addr, slot, st) => {
         const plan = good.setupSinglestep(cpu, a, addr, slot, st);
         const relative = (a.insn & 2) === 0 && (a.insn >>> 26 === 18 || a.insn >>> 26 === 16);
-        const pc = cpu.regRead(PPC_REG.pc);
-        if (relative && pc !== addr + 4n) cpu.regWrite(PPC_REG.pc, pc - addr + slot);
+        const pc = cpu.regReadAddr(PPC_REG.pc);
+        if (relative && pc !== addr + 4) cpu.regWrite(PPC_REG.pc, pc - addr + slot);
         return plan;
       }),
       [

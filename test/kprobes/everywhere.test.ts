@@ -60,7 +60,7 @@ describe.each(ISAS)('%s', (isa) => {
             {
               preHandler: (_p, regs) => {
                 hits++;
-                hash = BigInt.asUintN(64, hash * 1000003n + addr * 31n + BigInt(regs.tid));
+                hash = BigInt.asUintN(64, hash * 1000003n + BigInt(addr) * 31n + BigInt(regs.tid));
               },
             },
           );

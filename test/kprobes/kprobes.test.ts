@@ -26,19 +26,19 @@ const ISA = {
 /** `return value` at a function's first instruction: pop the return address (x86). */
 function x86Return(regs: Regs, value: bigint, wordSize: number): void {
   const ret = regs.readWord(regs.sp);
-  regs.set('sp', regs.sp + BigInt(wordSize));
+  regs.set('sp', BigInt(regs.sp + wordSize));
   regs.set('ax', value);
-  regs.pc = ret;
+  regs.pc = Number(ret);
 }
 
 /** `return value` at a function's first instruction: branch to LR (ppc64). */
 function ppcReturn(regs: Regs, value: bigint): void {
   regs.set('r3', value);
-  regs.pc = regs.get('lr');
+  regs.pc = Number(regs.get('lr'));
 }
 
 /** The probed address reads back the arch's breakpoint instruction. */
-const armed = (p: Probed, addr: bigint): boolean => {
+const armed = (p: Probed, addr: number): boolean => {
   const bp = p.e.arch.breakpoint;
   return p.m.mem.read(addr, bp.length).every((b, i) => b === bp[i]);
 };
@@ -149,7 +149,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
   it('refuses a mid-instruction address, an unknown symbol and an offset past the function', () => {
     const { m, e } = probed(isa, 'ktest');
     const t = m.symbols.lookup('target')!;
-    expect(() => e.registerKprobe({ addr: t.addr + 1n })).toThrow(ISA[isa].midInsn);
+    expect(() => e.registerKprobe({ addr: t.addr + 1 })).toThrow(ISA[isa].midInsn);
     expect(() => e.registerKprobe({ symbol: 'no_such_function' })).toThrow(
       /no function named 'no_such_function'/,
     );

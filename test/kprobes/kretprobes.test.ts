@@ -38,7 +38,7 @@ function poolModel(n: number, maxactive: number): { hits: number; misses: number
 }
 
 /** The function containing `addr`, by name. */
-const funcAt = (p: Probed, addr: bigint) => p.m.symbols.resolve(addr)?.symbol.name;
+const funcAt = (p: Probed, addr: number) => p.m.symbols.resolve(addr)?.symbol.name;
 
 describe.each(ISAS)('kretprobes on %s', (isa) => {
   it('test_kretprobe: the entry handler runs before the return handler, which sees v/3', () => {
@@ -83,8 +83,8 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
   it('test_stacktrace_on_kretprobe: a stack trace from the return handler starts at the real return address', () => {
     const p = probed(isa, 'rettest', ['nested']);
     const { m, e } = p;
-    let trace: bigint[] = [];
-    let real = 0n;
+    let trace: number[] = [];
+    let real = 0;
     e.registerKretprobe(
       { symbol: 'inner' },
       {
@@ -105,8 +105,8 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     const p = probed(isa, 'rettest', ['nested']);
     const { m, e } = p;
     const traces: Record<string, string[]> = {};
-    let outerRet = 0n;
-    let innerRet = 0n;
+    let outerRet = 0;
+    let innerRet = 0;
     for (const f of ['outer', 'inner'])
       e.registerKretprobe(
         { symbol: f },
@@ -117,7 +117,7 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
             else {
               innerRet = ri.retAddr;
               // outer's return address is the trampoline while inner returns: the unwinder maps it.
-              const raw = e.arch.unwind(m.cpu, (a) => m.mem.readWord(a), 2);
+              const raw = e.arch.unwind(m.cpu, (a) => m.mem.readAddr(a), 2);
               expect(raw).toContain(e.kretprobes().trampoline);
             }
           },
@@ -292,9 +292,9 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     const { m, e } = probed(isa, 'fib', ['7']);
     const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 50 });
     const k = e.kretprobes();
-    const slot = e.slotOf(k.trampoline)!;
-    const after = k.trampoline + BigInt(e.arch.trampolineInsn.length);
-    const runs = new Map<bigint, number>();
+    const slot = e.insnSlotOf(k.trampoline)!;
+    const after = k.trampoline + e.arch.trampolineInsn.length;
+    const runs = new Map<number, number>();
     const inner = m.engine.handlers.code;
     m.engine.handlers.code = (a) => {
       runs.set(a, (runs.get(a) ?? 0) + 1);
@@ -373,7 +373,7 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     expect(() => e.registerKretprobe({ symbol: 'inner', offset: 4 })).toThrow(
       /a return probe goes on a function entry: inner\+0x4 is not one/,
     );
-    expect(() => e.registerKretprobe({ addr: inner.addr + 4n })).toThrow(/is not one/);
+    expect(() => e.registerKretprobe({ addr: inner.addr + 4 })).toThrow(/is not one/);
     expect(() => e.registerKretprobe({ symbol: 'die' })).toThrow(/die never returns/);
     expect(() => e.registerKretprobe({ symbol: 'inner' }, { maxactive: 0 })).toThrow(
       /maxactive must be a positive integer/,

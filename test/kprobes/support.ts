@@ -11,7 +11,7 @@ import { fixture, type IsaName } from '../helpers.js';
 
 /** An instruction of a fixture function, decoded by capstone: its offset in the function. */
 export interface FunctionInsn {
-  off: bigint;
+  off: number;
   size: number;
   mnemonic: string;
   opStr: string;
@@ -30,7 +30,7 @@ export async function functionInsns(isa: IsaName, name: string, sym: string): Pr
     if (!f) throw new Error(`${name} has no ${sym}`);
     const d = await loadDisassembler(m.isa.cpuKind);
     return d
-      .decode(m.mem.read(f.addr, Number(f.size)), f.addr)
+      .decode(m.mem.read(f.addr, f.size), f.addr)
       .map((i) => ({ off: i.address - f.addr, size: i.size, mnemonic: i.mnemonic, opStr: i.opStr }));
   } finally {
     m.close();
@@ -111,14 +111,14 @@ export async function checkAndClose(): Promise<void> {
  * Every instruction boundary of every sized function: decoded from the function start on
  * x86, every word on ppc64 (fixed-width; the fixtures carry no traceback tables).
  */
-export function instructionBoundaries(m: Machine): bigint[] {
+export function instructionBoundaries(m: Machine): number[] {
   const mode = m.isa.wordSize === 8 ? 64 : 32;
-  const out: bigint[] = [];
+  const out: number[] = [];
   for (const f of m.symbols.functions()) {
-    if (f.size === 0n) continue;
+    if (f.size === 0) continue;
     for (let a = f.addr; a < f.addr + f.size;) {
       out.push(a);
-      a += m.isa.name === 'ppc64' ? 4n : BigInt(decodeX86(m.mem.read(a, 15), mode).len);
+      a += m.isa.name === 'ppc64' ? 4 : decodeX86(m.mem.read(a, 15), mode).len;
     }
   }
   return out;
@@ -130,9 +130,9 @@ export function executionCounts(
   name: string,
   args: string[],
   opts: Record<string, unknown> = {},
-): { counts: Map<bigint, number>; stdout: string; stop: StopReason } {
+): { counts: Map<number, number>; stdout: string; stop: StopReason } {
   const { m, out } = fixtureMachine(isa, name, args, opts);
-  const counts = new Map<bigint, number>();
+  const counts = new Map<number, number>();
   const inner = m.engine.handlers.code;
   m.engine.handlers.code = (a) => {
     counts.set(a, (counts.get(a) ?? 0) + 1);
@@ -146,10 +146,10 @@ export function executionCounts(
     const end = s.vaddr + s.memsz;
     for (const at of m.codeHooks()) {
       if (at < from || at >= end) continue;
-      if (at > from) m.engine.traceCode(from, at - 1n);
-      from = at + 1n;
+      if (at > from) m.engine.traceCode(from, at - 1);
+      from = at + 1;
     }
-    if (from < end) m.engine.traceCode(from, end - 1n);
+    if (from < end) m.engine.traceCode(from, end - 1);
   }
   const stop = m.run();
   m.close();

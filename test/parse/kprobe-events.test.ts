@@ -48,8 +48,8 @@ const KERNEL = new SymbolTable(
     'eventfs_add_dir',
     'vfs_read.isra.0',
   ]
-    .map((name, i) => ({ name, addr: 0x1000n * BigInt(i + 1), size: 0x800n, kind: 'func' as const }))
-    .concat([{ name: 'name_show', addr: 0x90000n, size: 0x40n, kind: 'func' }]),
+    .map((name, i) => ({ name, addr: 0x1000 * (i + 1), size: 0x800, kind: 'func' as const }))
+    .concat([{ name: 'name_show', addr: 0x90000, size: 0x40, kind: 'func' }]),
 );
 
 /**
