@@ -15,8 +15,10 @@ export type Int = number | bigint;
 
 /** The Int of a 64-bit word given as two 32-bit halves, [low, high]: a BigInt only at 2^53 and above. */
 export function intOfHalves(h: Uint32Array): Int {
-  const hi = h[1]!;
-  return hi < 0x200000 ? hi * 0x100000000 + h[0]! : (BigInt(hi) << 32n) | BigInt(h[0]!);
+  const lo = h[0];
+  const hi = h[1];
+  if (lo === undefined || hi === undefined) throw new Error(`intOfHalves: ${h.length} halves, not 2`);
+  return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** `v` as a number where that is exact (below 2^53 in magnitude, as user addresses are), else itself. */

@@ -30,17 +30,18 @@ export function mapImage(mem: Memory, image: ElfImage): void {
     for (let a = alignDown(s.vaddr); a < alignUp(s.vaddr + s.memsz); a += PAGE)
       pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
   }
-  const pages = [...pagePerms.keys()].sort((a, b) => (a < b ? -1 : 1));
-  let i = 0;
-  while (i < pages.length) {
-    const start = pages[i]!;
-    const p = pagePerms.get(start)!;
-    let j = i + 1;
-    while (j < pages.length && pages[j] === start + BigInt(j - i) * PAGE && pagePerms.get(pages[j]!) === p)
-      j++;
-    mem.map(start, BigInt(j - i) * PAGE, p, 'image');
-    i = j;
+  // One mapping per run of adjacent pages with the same permissions.
+  const pages = [...pagePerms].sort(([a], [b]) => (a < b ? -1 : 1));
+  let run: { start: bigint; end: bigint; perms: number } | undefined;
+  for (const [page, p] of pages) {
+    if (run && page === run.end && p === run.perms) {
+      run.end += PAGE;
+      continue;
+    }
+    if (run) mem.map(run.start, run.end - run.start, run.perms, 'image');
+    run = { start: page, end: page + PAGE, perms: p };
   }
+  if (run) mem.map(run.start, run.end - run.start, run.perms, 'image');
   // File bytes; the rest of memsz stays zero (.bss): fresh Unicorn pages are zero-filled.
   for (const s of image.segments) mem.write(s.vaddr, s.data);
 }

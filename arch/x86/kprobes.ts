@@ -112,8 +112,8 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
   const { read: readWord, write: writeWord } = x86StackWords(mode === 64);
   const wordSize = mode === 64 ? 8 : 4;
   const mask = mode === 64 ? (1n << 64n) - 1n : (1n << 32n) - 1n;
-  /** Instruction boundaries found so far, per function start (in address order). */
-  const boundaries = new Map<bigint, { list: bigint[]; set: Set<bigint> }>();
+  /** Instruction boundaries found so far, per function start, and the highest of them. */
+  const boundaries = new Map<bigint, { last: bigint; set: Set<bigint> }>();
 
   return {
     breakpoint: Uint8Array.of(0xcc),
@@ -136,14 +136,16 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       const fn = hit.symbol.addr;
       const end = fn + (hit.symbol.size > 0n ? hit.symbol.size : 16n);
       let known = boundaries.get(fn);
-      if (!known) boundaries.set(fn, (known = { list: [fn], set: new Set([fn]) }));
-      let at = known.list[known.list.length - 1]!;
+      if (!known) boundaries.set(fn, (known = { last: fn, set: new Set([fn]) }));
+      const notBoundary = (): ProbeError =>
+        new ProbeError(
+          'EILSEQ',
+          `${ctx.symbols.format(addr)} is not an instruction boundary ` +
+            `(an instruction of ${hit.symbol.name} spans it)`,
+        );
+      let at = known.last;
       if (at > addr) {
-        if (!known.set.has(addr))
-          throw new ProbeError(
-            'EILSEQ',
-            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
-          );
+        if (!known.set.has(addr)) throw notBoundary();
         at = addr;
       }
       for (;;) {
@@ -165,15 +167,11 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           return { insn, cls, bytes: own, boost: canBoost(insn, cls) };
         }
         at += BigInt(insn.len);
-        if (at < end && at > known.list[known.list.length - 1]!) {
-          known.list.push(at);
+        if (at < end && at > known.last) {
+          known.last = at;
           known.set.add(at);
         }
-        if (at > addr || at >= end)
-          throw new ProbeError(
-            'EILSEQ',
-            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
-          );
+        if (at > addr || at >= end) throw notBoundary();
       }
     },
 
