@@ -150,7 +150,7 @@ describe('guest memory', () => {
     });
   });
 
-  it('words as Ints: numbers where exact, BigInts past 2^53, the same words as with BigInts, in both byte orders, inside an area and across two', () => {
+  it('Int words: numbers where exact, BigInts past 2^53, same as BigInts, both byte orders, one area or two', () => {
     withMemory((_e, mem) => {
       mem.map(0x24000n, 0x1000n, 3, 'mmap');
       const values: bigint[] = [
@@ -190,7 +190,7 @@ describe('guest memory', () => {
     });
   });
 
-  it('a refused unmap or protect changes nothing; a page mapped again starts zeroed; past the limit nothing is mapped', () => {
+  it('a refused unmap or protect changes nothing; a page mapped again is zeroed; none is mapped past the limit', () => {
     withMemory((e, mem) => {
       expect(() => e.unmap(0x20800n, 0x800)).toThrow(/uc_mem_unmap\(0x20800, 0x800\)/);
       expect(() => e.protect(0x20800n, 0x800, 1)).toThrow(/uc_mem_protect\(0x20800, 0x800\)/);

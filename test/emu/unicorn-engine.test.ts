@@ -114,7 +114,7 @@ describe('Unicorn engine', () => {
       );
     });
 
-    it('registers as Ints: numbers written in the hook arrive as BigInts would, and read back as numbers where exact', () => {
+    it('registers as Ints: numbers written in the hook arrive as BigInts would, read back as numbers if exact', () => {
       const seen: (number | bigint)[] = [];
       withHook(
         (u) => {
