@@ -51,14 +51,23 @@ function quantile(xs: number[], q: number): number {
   const at = (s.length - 1) * q;
   const lo = Math.floor(at);
   const hi = Math.min(lo + 1, s.length - 1);
-  return s[lo]! + (s[hi]! - s[lo]!) * (at - lo);
+  const below = s[lo];
+  const above = s[hi];
+  if (below === undefined || above === undefined)
+    throw new Error(`quantile ${q} of ${xs.length} values: none at ${lo} or ${hi}`);
+  return below + (above - below) * (at - lo);
 }
 
-/** Best of `repeat` interleaved rounds of each variant. */
-export function bestOfSync(repeat: number, variants: (() => number)[]): number[] {
-  const mins = variants.map(() => Infinity);
-  for (let i = 0; i < repeat; i++) for (const [k, v] of variants.entries()) mins[k] = Math.min(mins[k]!, v());
-  return mins;
+/** A run to time, and its best (least) time so far, ms. */
+export interface Variant {
+  run: () => number;
+  best: number;
+}
+export const variant = (run: () => number): Variant => ({ run, best: Infinity });
+
+/** Best of `repeat` interleaved rounds of each variant, kept in its `best`. */
+export function bestOfSync(repeat: number, variants: readonly Variant[]): void {
+  for (let i = 0; i < repeat; i++) for (const v of variants) v.best = Math.min(v.best, v.run());
 }
 
 function median(xs: number[]): number {
@@ -138,20 +147,19 @@ export function engineCosts(
       u.close();
     }
   };
-  const [nop, trap, hook, read] = bestOfSync(repeat, [
-    () => loop('nop'),
-    () => loop('trap'),
-    () => loop('code'),
-    reads,
-  ]);
+  const nop = variant(() => loop('nop'));
+  const trap = variant(() => loop('trap'));
+  const hook = variant(() => loop('code'));
+  const read = variant(reads);
+  bestOfSync(repeat, [nop, trap, hook, read]);
   const probe = bareEngine(isa, {});
   const contextBytes = probe.contextBytes(probe.contextSave()).length;
   probe.close();
   return {
-    bareTrapUs: per(trap!, nop!, n),
-    codeHookUs: per(hook!, nop!, n),
-    loopMs: nop!,
-    regReadUs: per(read!, 0, n),
+    bareTrapUs: per(trap.best, nop.best, n),
+    codeHookUs: per(hook.best, nop.best, n),
+    loopMs: nop.best,
+    regReadUs: per(read.best, 0, n),
     contextBytes,
   };
 }
@@ -226,7 +234,8 @@ export function timed(
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (stop.kind !== 'exit' || stop.status !== 0)
       throw new Error(
-        `${isa} ${name} ${args.join(' ')}: ${JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))}`,
+        `${isa} ${name} ${args.join(' ')}: ` +
+          JSON.stringify(stop, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v)),
       );
     return ms;
   } finally {
@@ -238,7 +247,8 @@ export function timed(
 export function coldAddresses(isa: Isa, count: number): number[] {
   const m = machine(isa, 'scale', []);
   try {
-    const f = m.symbols.lookup('cold')!;
+    const f = m.symbols.lookup('cold');
+    if (!f) throw new Error(`the scale fixture has no cold() on ${isa}`);
     const out: number[] = [];
     for (let a = f.addr; a < f.addr + f.size && out.length < count;) {
       out.push(a);
@@ -291,9 +301,9 @@ export interface ProbeCosts {
   regReadUs: number;
   /** One JSON line of the traced kprobe formatted and written, alone. */
   lineUs: number;
-  startupRatio: number | undefined;
-  startupMs: number | undefined;
-  nodeMs: number | undefined;
+  startupRatio: number;
+  startupMs: number;
+  nodeMs: number;
   cliKprobeUs: number;
   cliKretUs: number;
   /** The quartiles over rounds of each goal's figure: how far this run's own rounds spread. */
@@ -388,17 +398,17 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
   // heap before and after registering it (instances are made at registration).
   const DEEP = 100_000;
   let bytes = 0;
-  const [deepPlain, deepProbed] = bestOfSync(Math.max(1, Math.ceil(repeat / 2)), [
-    () => timed(isa, 'scale', ['deep', String(DEEP)]),
-    () =>
-      timed(isa, 'scale', ['deep', String(DEEP)], (e) => {
-        globalThis.gc?.();
-        const before = process.memoryUsage().heapUsed;
-        e.registerKretprobe({ symbol: 'deep' }, { maxactive: DEEP + 1, handler: sink });
-        globalThis.gc?.();
-        bytes = (process.memoryUsage().heapUsed - before) / (DEEP + 1);
-      }),
-  ]);
+  const deepPlain = variant(() => timed(isa, 'scale', ['deep', String(DEEP)]));
+  const deepProbed = variant(() =>
+    timed(isa, 'scale', ['deep', String(DEEP)], (e) => {
+      globalThis.gc?.();
+      const before = process.memoryUsage().heapUsed;
+      e.registerKretprobe({ symbol: 'deep' }, { maxactive: DEEP + 1, handler: sink });
+      globalThis.gc?.();
+      bytes = (process.memoryUsage().heapUsed - before) / (DEEP + 1);
+    }),
+  );
+  bestOfSync(Math.max(1, Math.ceil(repeat / 2)), [deepPlain, deepProbed]);
 
   // 1,000 tasks inside one probed function at once (20 rounds each) vs one task making the
   // same 20,000 calls: the same work, yields included, with 1,000 instances live or one.
@@ -455,7 +465,9 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     cli([...traced, '-e', TRACED.kprobe, fx, ...cliHot]),
     cli([...traced, '-e', TRACED.kretprobe, fx, ...cliHot]),
   ]);
-  const [hello, nodeMs] = bestOfSync(repeat, [cli([`fixtures/build/${isa}/hello`]), node]);
+  const hello = variant(cli([`fixtures/build/${isa}/hello`]));
+  const nodeAlone = variant(node);
+  bestOfSync(repeat, [hello, nodeAlone]);
 
   // The runs of each round, in the order given above.
   type Hits = [
@@ -510,21 +522,30 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
       hits,
       (nop, trap, plain, _k, _s, kret) => per(kret, plain, N) / bare(nop, trap),
     ),
-    reoptimizeMs: reopt.median(([kept, fresh]) => fresh! - kept!),
+    reoptimizeMs: reopt.median(([kept, fresh]) => {
+      if (kept === undefined || fresh === undefined) throw new Error('reoptimizeMs: a round lacks a run');
+      return fresh - kept;
+    }),
     idle100Ratio: goal<[plain: number, probed: number]>(
       'idle100Ratio',
       idle,
       (plain, probed) => probed / plain,
     ),
-    plainMs: idle.median(([plain]) => plain!),
-    idle100Ms: idle.median(([, probed]) => probed!),
+    plainMs: idle.median(([plain]) => {
+      if (plain === undefined) throw new Error('plainMs: a round lacks its unprobed run');
+      return plain;
+    }),
+    idle100Ms: idle.median(([, probed]) => {
+      if (probed === undefined) throw new Error('idle100Ms: a round lacks its probed run');
+      return probed;
+    }),
     many10kRatio: goal<Hits>(
       'many10kRatio',
       hits,
       (_n, _t, plain, kp, _s, _r, many) => per(many, plain, N) / per(kp, plain, N),
     ),
     registerUs: (registerMs * 1000) / cold10k.length,
-    deepReturnUs: per(deepProbed!, deepPlain!, DEEP),
+    deepReturnUs: per(deepProbed.best, deepPlain.best, DEEP),
     bytesPerInstance: bytes,
     tasks1000Us: task((plain, probed) => per(probed, plain, T * R)),
     tasksRatio: goal<Tasks>(
@@ -545,9 +566,9 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
     contextBytes: engine.contextBytes,
     regReadUs: engine.regReadUs,
     lineUs: jsonLineUs(1_000_000, repeat),
-    startupRatio: hello! / nodeMs!,
-    startupMs: hello,
-    nodeMs,
+    startupRatio: hello.best / nodeAlone.best,
+    startupMs: hello.best,
+    nodeMs: nodeAlone.best,
     cliKprobeUs: trace((_n, _t, plain, kp) => per(kp, plain, NCLI)),
     cliKprobeRatio: goal<Traced>(
       'cliKprobeRatio',
@@ -572,26 +593,25 @@ export function probeCosts(isa: Isa, repeat: number): ProbeCosts {
 export function jsonLineUs(n: number, repeat: number): number {
   const fd = openSync('/dev/null', 'w');
   try {
-    const [ms] = bestOfSync(repeat, [
-      () => {
-        const out = blockWriter(fd);
-        const sink = new TraceSink('json', out, 'scale');
-        const parts = sink.jsonParts(
-          { type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' },
-          ['x'],
-        );
-        const halves = new Uint32Array(2);
-        const hex = { reads: [() => halves], bits: [64] };
-        const t = process.hrtime.bigint();
-        for (let i = 0; i < n; i++) {
-          halves[0] = i;
-          sink.json(parts, 1000, [], hex);
-        }
-        out.flush();
-        return Number(process.hrtime.bigint() - t) / 1e6;
-      },
-    ]);
-    return per(ms!, 0, n);
+    const line = variant(() => {
+      const out = blockWriter(fd);
+      const sink = new TraceSink('json', out, 'scale');
+      const parts = sink.jsonParts(
+        { type: 'kprobe', group: 'kprobes', event: 'p_leaf_0', pc: '0x4002e0', at: 'leaf+0x0' },
+        ['x'],
+      );
+      const halves = new Uint32Array(2);
+      const hex = { reads: [() => halves], bits: [64] };
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        halves[0] = i;
+        sink.json(parts, 1000, [], hex);
+      }
+      out.flush();
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    });
+    bestOfSync(repeat, [line]);
+    return per(line.best, 0, n);
   } finally {
     closeSync(fd);
   }
@@ -664,7 +684,9 @@ export function probeTable(rows: ProbeCosts[]): string[] {
   );
   line(
     '5',
-    `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function (${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), a switch every ${TASKS.D + 1} returns: per return vs 1 task`,
+    `1,000 tasks each ${TASKS.D + 1} calls deep in one probed function ` +
+      `(${((TASKS.D + 1) * TASKS.T).toLocaleString('en-US')} instances live), ` +
+      `a switch every ${TASKS.D + 1} returns: per return vs 1 task`,
     '<= 1.1',
     (r) => `${f(r.nestRatio)}x (${f(r.nestUs)} us)`,
   );
@@ -674,10 +696,11 @@ export function probeTable(rows: ProbeCosts[]): string[] {
     '',
     (r) => `${(r.contextBytes / 1024).toFixed(1)} KB`,
   );
-  line('6', '`kprobe-emu run hello` vs `node -e 0`', '', (r) =>
-    r.startupRatio === undefined
-      ? 'n/a'
-      : `${f(r.startupRatio)}x (${f(r.startupMs!, 0)} / ${f(r.nodeMs!, 0)} ms)`,
+  line(
+    '6',
+    '`kprobe-emu run hello` vs `node -e 0`',
+    '',
+    (r) => `${f(r.startupRatio)}x (${f(r.startupMs, 0)} / ${f(r.nodeMs, 0)} ms)`,
   );
   line(
     '6b',

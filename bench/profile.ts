@@ -109,7 +109,8 @@ export function selfTimes(p: CpuProfile): ProfileLine[] {
   const self = new Map<string, { us: number; name: string; where: string }>();
   let total = 0;
   p.samples.forEach((id, i) => {
-    const n = byId.get(id)!;
+    const n = byId.get(id);
+    if (!n) throw new Error(`sample ${i} of the profile names node ${id}, which it lacks`);
     // Native frames have no script: koffi's bound C functions (Unicorn running the guest, its
     // register and memory calls) show under whatever name V8 gave their shared template.
     const fn = n.callFrame.functionName;
@@ -118,7 +119,8 @@ export function selfTimes(p: CpuProfile): ProfileLine[] {
     if (name === '(idle)' || name === '(program)') return;
     const dt = p.timeDeltas[i] ?? 0;
     const where = n.callFrame.url
-      ? `${n.callFrame.url.replace(/^.*?\/(dist\/)?(src|emu|arch|bench|node_modules)\//, '$2/')}:${n.callFrame.lineNumber + 1}`
+      ? n.callFrame.url.replace(/^.*?\/(dist\/)?(src|emu|arch|bench|node_modules)\//, '$2/') +
+        `:${n.callFrame.lineNumber + 1}`
       : '';
     const key = `${name} ${where}`;
     const e = self.get(key) ?? { us: 0, name, where };

@@ -157,7 +157,9 @@ export async function unprobedRun(f: SoakFixture): Promise<Oracle> {
       throw new Error(`${f.isa}/${f.name}: the unprobed run ended with ${show(stop)}`);
     if (f.expected && (stdout !== f.expected.stdout || shellStatus(stop) !== f.expected.status))
       throw new Error(
-        `${f.isa}/${f.name}: the unprobed run differs from fixtures/expected: status ${shellStatus(stop)} (want ${f.expected.status}), stdout ${JSON.stringify(stdout)} (want ${JSON.stringify(f.expected.stdout)})`,
+        `${f.isa}/${f.name}: the unprobed run differs from fixtures/expected: ` +
+          `status ${shellStatus(stop)} (want ${f.expected.status}), ` +
+          `stdout ${JSON.stringify(stdout)} (want ${JSON.stringify(f.expected.stdout)})`,
       );
     const dis = await loadDisassembler(m.isa.cpuKind);
     const targets: ProbeTarget[] = [];
@@ -219,7 +221,9 @@ export const seedOf = (f: SoakFixture, iteration: number): number =>
   (SEED + iteration * 7919 + fixtureHash(f)) | 0;
 
 export function planFor(seed: number): ProbePlan {
-  return fc.sample(planArb, { seed, numRuns: 1 })[0]!;
+  const [plan] = fc.sample(planArb, { seed, numRuns: 1 });
+  if (!plan) throw new Error(`fast-check gave no probe plan for seed ${seed}`);
+  return plan;
 }
 
 /** Totals over the runs of a soak. */
@@ -257,17 +261,34 @@ export const show = (v: unknown): string =>
 function firstDifference(a: string, b: string): string {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return `stdout differs at byte ${i}: expected ${JSON.stringify(a.slice(i, i + 40))}, got ${JSON.stringify(b.slice(i, i + 40))}`;
+  return (
+    `stdout differs at byte ${i}: ` +
+    `expected ${JSON.stringify(a.slice(i, i + 40))}, got ${JSON.stringify(b.slice(i, i + 40))}`
+  );
 }
+
+/** A byte as the text checks print it; a read past a segment's end has none. */
+const hexByte = (b: number | undefined): string => (b === undefined ? 'nothing' : `0x${b.toString(16)}`);
 
 function textDifference(want: Uint8Array[], got: Uint8Array[]): string | undefined {
   for (const [s, w] of want.entries()) {
-    const g = got[s]!;
+    const g = got[s];
+    if (!g) return `text segment ${s} is missing after unregistering`;
     const i = w.findIndex((x, k) => x !== g[k]);
     if (i >= 0)
-      return `text segment ${s} byte 0x${i.toString(16)} reads 0x${g[i]!.toString(16)} after unregistering, not 0x${w[i]!.toString(16)}`;
+      return (
+        `text segment ${s} byte 0x${i.toString(16)} reads ${hexByte(g[i])} after unregistering, ` +
+        `not ${hexByte(w[i])}`
+      );
   }
   return undefined;
+}
+
+/** The element of `xs` that `n` picks (modulo their count), for a plan's random indices. */
+function pick<T>(xs: readonly T[], n: number, what: string): T {
+  const x = xs[n % xs.length];
+  if (x === undefined) throw new Error(`no ${what} to pick from`);
+  return x;
 }
 
 function kprobeHandlers(kind: KprobeKind, counter: { n: number }): KprobeHandlers {
@@ -334,11 +355,11 @@ export function probedRun(f: SoakFixture, o: Oracle, seed: number, totals: SoakT
     const { targets, returnTargets } = o;
     const kps = [];
     for (const k of plan.kprobes) {
-      const t = targets[k.fn % targets.length]!;
+      const t = pick(targets, k.fn, 'probe targets');
       try {
         kps.push(
           e.registerKprobe(
-            { addr: t.boundaries[k.at % t.boundaries.length]! },
+            { addr: pick(t.boundaries, k.at, `instruction boundaries in ${t.name}`) },
             kprobeHandlers(k.kind, counter),
           ),
         );
@@ -352,7 +373,7 @@ export function probedRun(f: SoakFixture, o: Oracle, seed: number, totals: SoakT
       try {
         rps.push(
           e.registerKretprobe(
-            { addr: returnTargets[r.fn % returnTargets.length]!.addr },
+            { addr: pick(returnTargets, r.fn, 'return-probe targets').addr },
             kretOptions(r.kind, r.maxactive, counter),
           ),
         );
@@ -425,12 +446,15 @@ export class Soak {
   iteration(i: number, which: (f: SoakFixture) => boolean = () => true): void {
     for (const f of this.fixtures) {
       if (!which(f)) continue;
-      probedRun(f, this.oracles.get(f)!, seedOf(f, i), this.totals);
+      const oracle = this.oracles.get(f);
+      if (!oracle) throw new Error(`${f.isa}/${f.name}: no unprobed run to compare with (prepare() first)`);
+      probedRun(f, oracle, seedOf(f, i), this.totals);
       const n = registeredCallbackCount();
       this.callbacks ??= n;
       if (n !== this.callbacks)
         this.totals.failures.push(
-          `${f.isa}/${f.name} iteration ${i}: ${n} koffi callbacks registered, ${this.callbacks} after the first run`,
+          `${f.isa}/${f.name} iteration ${i}: ` +
+            `${n} koffi callbacks registered, ${this.callbacks} after the first run`,
         );
     }
   }
@@ -456,8 +480,9 @@ export function verdict(s: Soak, start: MemorySample, end: MemorySample): string
 /** The summary table (markdown). */
 export function table(s: Soak, iterations: number, samples: MemorySample[], seconds: number): string {
   const t = s.totals;
-  const start = samples[0]!;
-  const end = samples[samples.length - 1]!;
+  const start = samples.at(0);
+  const end = samples.at(-1);
+  if (!start || !end) throw new Error('the soak table needs at least one memory sample');
   const max = Math.max(...samples.map((x) => x.rss));
   const refused =
     Object.entries(t.refused)
@@ -497,19 +522,22 @@ async function main(): Promise<void> {
   const s = new Soak(soakFixtures());
   await s.prepare();
   s.iteration(0);
-  const samples = [sampleMemory(gc)];
+  const first = sampleMemory(gc);
+  const samples = [first];
+  let last = first;
   for (let i = 1; i <= iterations; i++) {
     s.iteration(i);
-    samples.push(sampleMemory(gc));
-    const m = samples[samples.length - 1]!;
+    last = sampleMemory(gc);
+    samples.push(last);
     process.stderr.write(
-      `iteration ${i}/${iterations}: RSS ${MB(m.rss)} MB, heap ${MB(m.heapUsed)} MB, ${s.totals.failures.length} mismatches\n`,
+      `iteration ${i}/${iterations}: RSS ${MB(last.rss)} MB, heap ${MB(last.heapUsed)} MB, ` +
+        `${s.totals.failures.length} mismatches\n`,
     );
   }
   process.stdout.write(table(s, iterations, samples, (performance.now() - t0) / 1000));
   for (const f of s.totals.failures.slice(0, 20)) process.stdout.write(`mismatch: ${f}\n`);
   if (s.totals.failures.length > 20) process.stdout.write(`... and ${s.totals.failures.length - 20} more\n`);
-  const bad = verdict(s, samples[0]!, samples[samples.length - 1]!);
+  const bad = verdict(s, first, last);
   for (const b of bad) process.stdout.write(`FAIL: ${b}\n`);
   process.exitCode = bad.length > 0 ? 1 : 0;
 }

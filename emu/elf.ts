@@ -224,7 +224,8 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       throw new ElfError(`p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${memsz.toString(16)}`, where);
     if (offset + filesz > BigInt(bytes.length))
       throw new ElfError(
-        `segment at 0x${vaddr.toString(16)} extends beyond the end of the file (offset 0x${offset.toString(16)} + 0x${filesz.toString(16)} > 0x${bytes.length.toString(16)})`,
+        `segment at 0x${vaddr.toString(16)} extends beyond the end of the file ` +
+          `(offset 0x${offset.toString(16)} + 0x${filesz.toString(16)} > 0x${bytes.length.toString(16)})`,
         where,
       );
     if (vaddr + memsz > limit || vaddr + memsz < vaddr)

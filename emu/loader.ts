@@ -31,11 +31,11 @@ export function mapImage(mem: Memory, image: ElfImage): void {
     for (let a = pageDown(s.vaddr); a < pageUp(s.vaddr + s.memsz); a += PAGE)
       pagePerms.set(a, (pagePerms.get(a) ?? 0) | p);
   }
-  // Runs of neighbouring pages with the same permissions, one mapping each.
-  const pages = [...pagePerms.entries()].sort((a, b) => a[0] - b[0]);
+  // One mapping per run of adjacent pages with the same permissions.
+  const pages = [...pagePerms].sort(([a], [b]) => a - b);
   let run: { start: GuestAddr; end: GuestAddr; perms: number } | undefined;
   for (const [page, p] of pages) {
-    if (run && run.end === page && run.perms === p) {
+    if (run && page === run.end && p === run.perms) {
       run.end += PAGE;
       continue;
     }

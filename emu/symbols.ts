@@ -60,14 +60,17 @@ export class SymbolTable {
     let idx = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.sorted[mid]!.addr <= addr) {
+      const s = this.sorted[mid];
+      if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${mid} of ${this.sorted.length}`);
+      if (s.addr <= addr) {
         idx = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
     let best: ElfSymbol | undefined;
     for (let i = idx; i >= 0 && i > idx - 8; i--) {
-      const s = this.sorted[i]!;
+      const s = this.sorted[i];
+      if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${i} of ${this.sorted.length}`);
       const inside = addr < s.addr + (s.size === 0 ? 1 : s.size);
       if (inside && (!best || (best.kind !== 'func' && s.kind === 'func'))) best = s;
     }

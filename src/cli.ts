@@ -28,12 +28,13 @@ function positiveInt(name: string) {
 }
 
 function byteSize(v: string): bigint {
-  const m = /^(\d+)([kKmMgG]?)$/.exec(v);
-  if (!m) throw new InvalidArgumentError(`expected a size such as 512M, got '${v}'`);
+  const [, digits, suffix] = /^(\d+)([kKmMgG]?)$/.exec(v) ?? [];
+  if (digits === undefined || suffix === undefined)
+    throw new InvalidArgumentError(`expected a size such as 512M, got '${v}'`);
   const unit = { '': 1n, k: 1n << 10n, m: 1n << 20n, g: 1n << 30n }[
-    m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'
+    suffix.toLowerCase() as '' | 'k' | 'm' | 'g'
   ];
-  return BigInt(m[1]!) * unit;
+  return BigInt(digits) * unit;
 }
 
 /** A --max-memory size as the machine takes it (bytes below 2^53: past that is no limit). */
@@ -192,7 +193,8 @@ Each command has its own --help.`,
     .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
     .option(
       '-e, --event <definition>',
-      "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', 'r[MAXACTIVE][:[GRP/]EVENT] SYM [$retval...]' or 'p:... SYM%return' (repeatable)",
+      "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', " +
+        "'r[MAXACTIVE][:[GRP/]EVENT] SYM [$retval...]' or 'p:... SYM%return' (repeatable)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
@@ -228,7 +230,8 @@ Each command has its own --help.`,
     .addOption(
       new Option(
         '--kretprobe-keying <keying>',
-        'key return-probe instances by task (2005 redesign) or by the stack address of the return slot (before it; not on ppc64)',
+        'key return-probe instances by task (2005 redesign) ' +
+          'or by the stack address of the return slot (before it; not on ppc64)',
       )
         .choices(['task', 'stack'])
         .default('task'),
@@ -299,7 +302,8 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       if (sink.lost > 0)
         line(
           2,
-          `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ${sink.lost} later events were not written`,
+          `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ` +
+            `${sink.lost} later events were not written`,
         );
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
@@ -328,7 +332,9 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
     )
     .addHelpText(
       'after',
-      "\nExamples:\n  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'",
+      '\nExamples:\n' +
+        '  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n' +
+        "  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'",
     )
     .action(async (elf: string, where: string, opts: { event?: string[] }) => {
       let lines: string[] = [];

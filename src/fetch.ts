@@ -43,7 +43,11 @@ function readMem(m: Machine, addr: bigint, size: number): Uint8Array {
 function toNumber(m: Machine, b: Uint8Array): bigint {
   let v = 0n;
   const n = b.length;
-  for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[m.isa.littleEndian ? n - 1 - i : i]!);
+  for (let i = 0; i < n; i++) {
+    const byte = b[m.isa.littleEndian ? n - 1 - i : i];
+    if (byte === undefined) throw new Error(`toNumber: byte ${i} of ${n} is missing`);
+    v = (v << 8n) | BigInt(byte);
+  }
   return v;
 }
 
@@ -106,7 +110,9 @@ function memAddress(
 function readString(m: Machine, at: bigint): string {
   const bytes: number[] = [];
   for (let i = 0; i < MAX_STRING - 1; i++) {
-    const c = readMem(m, at + BigInt(i), 1)[0]!;
+    const c = readMem(m, at + BigInt(i), 1)[0];
+    if (c === undefined)
+      throw new Error(`readString: a 1-byte read at 0x${(at + BigInt(i)).toString(16)} gave none`);
     if (c === 0) break;
     bytes.push(c);
   }
@@ -119,6 +125,14 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryAr
     if (s.kind === 'comm') return { kind: 'str', s: comm };
     if (s.kind === 'immstr') return { kind: 'str', s: s.value };
     const at = memAddress(m, regs, s, entry);
+    if (at === undefined) {
+      // The parser gives string and array types to memory sources only.
+      if (t.kind === 'string' || ('array' in t && t.array !== undefined))
+        throw new Error(
+          `fetch: argument ${a.name} has a ${t.kind} type but its source (${s.kind}) is not memory`,
+        );
+      return { kind: 'num', v: value(m, regs, s, entry) };
+    }
     if (t.kind === 'string') {
       // A string array: N pointers at the address, each to a string.
       if (t.array !== undefined) {
@@ -126,23 +140,22 @@ function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryAr
         return {
           kind: 'strs',
           ss: Array.from({ length: t.array }, (_, i) =>
-            readString(m, toNumber(m, readMem(m, at! + BigInt(i * ws), ws))),
+            readString(m, toNumber(m, readMem(m, at + BigInt(i * ws), ws))),
           ),
         };
       }
       // String of memory: the bytes at the address, up to NUL.
-      return { kind: 'str', s: readString(m, at!) };
+      return { kind: 'str', s: readString(m, at) };
     }
     const size = t.bits / 8;
     if ('array' in t && t.array !== undefined) {
-      const b = readMem(m, at!, size * t.array);
+      const b = readMem(m, at, size * t.array);
       return {
         kind: 'array',
         vs: Array.from({ length: t.array }, (_, i) => toNumber(m, b.subarray(i * size, (i + 1) * size))),
       };
     }
-    if (at !== undefined) return { kind: 'num', v: toNumber(m, readMem(m, at, size)) };
-    return { kind: 'num', v: value(m, regs, s, entry) };
+    return { kind: 'num', v: toNumber(m, readMem(m, at, size)) };
   } catch (e) {
     if (e instanceof FetchFault) return { kind: 'fault' };
     throw e;
@@ -207,9 +220,10 @@ export function fetchArgs(
   const json: Record<string, string> = {};
   for (const a of args) {
     const f = fetch(m, regs, a, comm, entry);
-    json[a.name] = jsonForm(m, f, a.type);
+    const j = jsonForm(m, f, a.type);
+    json[a.name] = j;
     if (f.kind === 'strs') text[a.name] = `{${f.ss.map((x) => `"${x}"`).join(',')}}`;
-    else text[a.name] = f.kind === 'str' ? `"${f.s}"` : json[a.name]!;
+    else text[a.name] = f.kind === 'str' ? `"${f.s}"` : j;
   }
   return { text, json };
 }

@@ -59,10 +59,11 @@ export async function disasmLines(
   const insns = dis.decode(code, fn.addr);
   const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);
   const out = [
-    `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); return probes: ${returns ? 'yes' : 'no (it never returns)'}`,
+    `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); ` +
+      `return probes: ${returns ? 'yes' : 'no (it never returns)'}`,
   ];
   let at = fn.addr;
-  const rows: string[][] = [];
+  const rows: [address: string, place: string, bytes: string, insn: string, note: string][] = [];
   for (const i of insns) {
     at = i.address + i.size;
     let how: string;
@@ -92,13 +93,11 @@ export async function disasmLines(
       '(bytes capstone does not decode)',
       '',
     ]);
-  const width = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
-  for (const r of rows)
+  const width = (c: 0 | 1 | 2 | 3): number => Math.max(...rows.map((r) => r[c].length));
+  const [w0, w1, w2, w3] = [width(0), width(1), width(2), width(3)];
+  for (const [address, place, bytes, insn, note] of rows)
     out.push(
-      `  ${r
-        .slice(0, 4)
-        .map((c, k) => c.padEnd(width[k]!))
-        .join('  ')}  ${r[4]}`.trimEnd(),
+      `  ${address.padEnd(w0)}  ${place.padEnd(w1)}  ${bytes.padEnd(w2)}  ${insn.padEnd(w3)}  ${note}`.trimEnd(),
     );
   return out;
 }

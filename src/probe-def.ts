@@ -164,10 +164,10 @@ function parseType(ctx: Ctx, t: string, column: number): FetchType {
 
 /** A signed number: decimal or 0x hex. */
 function parseNumber(s: string): bigint | undefined {
-  const m = /^([+-]?)(0x[0-9a-fA-F]+|\d+)$/.exec(s);
-  if (!m) return undefined;
-  const v = BigInt(m[2]!);
-  return m[1] === '-' ? -v : v;
+  const [, sign, digits] = /^([+-]?)(0x[0-9a-fA-F]+|\d+)$/.exec(s) ?? [];
+  if (digits === undefined) return undefined;
+  const v = BigInt(digits);
+  return sign === '-' ? -v : v;
 }
 
 /** parse_probe_arg: one fetch source (no name, no type). */
@@ -221,11 +221,11 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
           throw err(ctx, `bad memory address '${body}'`, col, 'BAD_MEM_ADDR');
         return { kind: 'mem', addr: BigInt(rest) };
       }
-      const m = /^([A-Za-z_.][\w.]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(rest);
-      if (!m || /^\d/.test(rest))
+      const [, symbol, sign, digits] = /^([A-Za-z_.][\w.]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?$/.exec(rest) ?? [];
+      if (symbol === undefined || /^\d/.test(rest))
         throw err(ctx, `bad memory address '${body}' (@ADDR or @SYM[+|-offs])`, col, 'BAD_MEM_ADDR');
-      const off = m[3] ? BigInt(m[3]) * (m[2] === '-' ? -1n : 1n) : 0n;
-      return { kind: 'symmem', symbol: m[1]!, offset: off };
+      const off = digits ? BigInt(digits) * (sign === '-' ? -1n : 1n) : 0n;
+      return { kind: 'symmem', symbol, offset: off };
     }
     case '\\': {
       const rest = body.slice(1);
@@ -266,7 +266,8 @@ function parseSource(ctx: Ctx, body: string, col: number, depth: number): FetchS
     default:
       throw err(
         ctx,
-        `unknown fetch argument '${body}' (%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)`,
+        `unknown fetch argument '${body}' ` +
+          '(%REG, $argN, $stackN, $stack, $retval, $comm, @ADDR, @SYM, +|-OFFS(ARG), \\IMM)',
         col,
         'BAD_FETCH_ARG',
       );
@@ -371,23 +372,23 @@ export function parseLine(
   defaultBits: 32 | 64,
 ): ProbeDefinition | ProbeRemoval {
   const toks = tokenize(text);
-  if (toks.length === 0) throw new DefinitionError('empty probe definition', 0, text, 'NO_EVENT_INFO');
-  const head = toks[0]!;
-  const hm = /^([pr-])([^:]*)(?::(.*))?$/.exec(head.text);
-  if (!hm)
+  const head = toks[0];
+  if (!head) throw new DefinitionError('empty probe definition', 0, text, 'NO_EVENT_INFO');
+  // TYPE, then MAXACTIVE (or junk after '-'), then :[GRP/]EVENT.
+  const [, type, suffix, full] = /^([pr-])([^:]*)(?::(.*))?$/.exec(head.text) ?? [];
+  if (type === undefined || suffix === undefined)
     throw new DefinitionError(
       `a definition starts with 'p', 'r' or '-:'`,
       head.column,
       text,
       'BAD_PROBE_TYPE',
     );
-  let kind = hm[1] as 'p' | 'r' | '-';
+  let kind = type as 'p' | 'r' | '-';
   const ctx0 = { text, registers, wordBits: defaultBits };
   let group: string | undefined;
   let event = '';
-  const nameCol = head.column + 1 + hm[2]!.length + 1;
-  if (hm[3] !== undefined) {
-    const full = hm[3];
+  const nameCol = head.column + 1 + suffix.length + 1;
+  if (full !== undefined) {
     const slash = full.indexOf('/');
     if (slash >= 0) {
       group = full.slice(0, slash);
@@ -418,21 +419,17 @@ export function parseLine(
       throw new DefinitionError(`bad event name '${event}'`, eventCol, text, 'BAD_EVENT_NAME');
   }
   if (kind === '-') {
-    if (hm[2])
+    if (suffix)
       throw new DefinitionError(`'-' is followed by ':[GRP/]EVENT'`, head.column + 1, text, 'BAD_PROBE_TYPE');
-    if (hm[3] === undefined)
+    if (full === undefined)
       throw new DefinitionError('-:EVENT needs the event name', head.column + 1, text, 'NO_EVENT_NAME');
-    if (toks.length > 2)
-      throw new DefinitionError(
-        '-:EVENT takes at most a probe point',
-        toks[2]!.column,
-        text,
-        'BAD_FETCH_ARG',
-      );
+    const extra = toks[2];
+    if (extra)
+      throw new DefinitionError('-:EVENT takes at most a probe point', extra.column, text, 'BAD_FETCH_ARG');
     return { kind: '-', group, event, ...(toks[1] ? { point: toks[1].text } : {}), text };
   }
   let maxactive: number | undefined;
-  if (hm[2]) {
+  if (suffix) {
     if (kind !== 'r')
       throw new DefinitionError(
         'MAXACTIVE is only valid for return probes',
@@ -440,9 +437,9 @@ export function parseLine(
         text,
         'BAD_MAXACT_TYPE',
       );
-    if (!/^\d+$/.test(hm[2]))
-      throw new DefinitionError(`bad MAXACTIVE '${hm[2]}'`, head.column + 1, text, 'BAD_MAXACT');
-    maxactive = Number(hm[2]);
+    if (!/^\d+$/.test(suffix))
+      throw new DefinitionError(`bad MAXACTIVE '${suffix}'`, head.column + 1, text, 'BAD_MAXACT');
+    maxactive = Number(suffix);
     if (maxactive === 0)
       throw new DefinitionError('MAXACTIVE must be at least 1', head.column + 1, text, 'BAD_MAXACT');
     if (maxactive > MAXACTIVE_MAX)
@@ -467,30 +464,31 @@ export function parseLine(
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `${kind}_0x${point.addr.toString(16)}`;
   } else {
-    const sm = /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text);
-    if (!sm)
+    const [, symbol, sign, digits, pointSuffix] =
+      /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text) ?? [];
+    if (symbol === undefined)
       throw new DefinitionError(
         `bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`,
         target.column,
         text,
         'BAD_PROBE_ADDR',
       );
-    if (sm[4] !== undefined && sm[4] !== '%return')
+    if (pointSuffix !== undefined && pointSuffix !== '%return')
       throw new DefinitionError(
-        `unknown suffix '${sm[4]}' (only %return)`,
-        target.column + target.text.length - sm[4].length,
+        `unknown suffix '${pointSuffix}' (only %return)`,
+        target.column + target.text.length - pointSuffix.length,
         text,
         'BAD_ADDR_SUFFIX',
       );
-    const offset = sm[3] ? BigInt(sm[3]) : 0n;
-    if (sm[2] === '-' || offset >= 1n << 63n)
+    const offset = digits ? BigInt(digits) : 0n;
+    if (sign === '-' || offset >= 1n << 63n)
       throw new DefinitionError(
         'a negative offset is not allowed',
-        target.column + sm[1]!.length,
+        target.column + symbol.length,
         text,
         'BAD_PROBE_ADDR',
       );
-    if (sm[4]) {
+    if (pointSuffix) {
       // p:... SYM%return is the same as r:... SYM
       if (kind === 'r')
         throw new DefinitionError(
@@ -501,9 +499,9 @@ export function parseLine(
         );
       kind = 'r';
     }
-    point = { symbol: sm[1]!, offset, column: target.column };
+    point = { symbol, offset, column: target.column };
     // The automatic name: '.' in a symbol (vfs_read.isra.0) becomes '_'.
-    event ||= `${kind}_${sm[1]!.replace(/\./g, '_')}_${offset}`;
+    event ||= `${kind}_${symbol.replace(/\./g, '_')}_${offset}`;
   }
   if (kind === 'r' && ('addr' in point || point.offset !== 0n))
     throw new DefinitionError(
@@ -515,13 +513,9 @@ export function parseLine(
 
   const ctx: Ctx = { ...ctx0, kind };
   const argToks = toks.slice(2);
-  if (argToks.length > MAX_TRACE_ARGS)
-    throw new DefinitionError(
-      `at most ${MAX_TRACE_ARGS} arguments`,
-      argToks[MAX_TRACE_ARGS]!.column,
-      text,
-      'TOO_MANY_ARGS',
-    );
+  const extra = argToks[MAX_TRACE_ARGS];
+  if (extra)
+    throw new DefinitionError(`at most ${MAX_TRACE_ARGS} arguments`, extra.column, text, 'TOO_MANY_ARGS');
   const args: FetchArg[] = [];
   const names = new Set<string>();
   for (const [i, tok] of argToks.entries()) {
@@ -562,22 +556,22 @@ export function collectEvents(
   for (const text of lines) {
     const d = parseLine(text, registers, defaultBits);
     if (d.kind === '-') {
-      const key = [...events.keys()].find(
-        (k) =>
+      const found = [...events].find(
+        ([k]) =>
           k === `${d.group ?? 'kprobes'}/${d.event}` || (d.group === undefined && k.endsWith(`/${d.event}`)),
       );
-      if (!key)
+      if (!found)
         throw new DefinitionError(
           `no event ${d.group ? `${d.group}/` : ''}${d.event} to remove`,
           2,
           text,
           'NO_EVENT_INFO',
         );
+      const [key, list] = found;
       if (d.point === undefined) {
         events.delete(key);
         continue;
       }
-      const list = events.get(key)!;
       const pm = /^([A-Za-z_.$][\w.$]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(d.point);
       const norm = pm
         ? `${pm[1]}+${pm[2] ? BigInt(pm[2]) : 0n}`
@@ -602,7 +596,9 @@ export function collectEvents(
       events.set(key, [d]);
       continue;
     }
-    const first = list[0]!;
+    // An event whose last probe point went was deleted, so a list kept has a first point.
+    const first = list[0];
+    if (!first) throw new Error(`collectEvents: event ${key} is kept with no probe points`);
     if (first.kind !== d.kind)
       throw new DefinitionError(
         `event ${key} has ${first.kind === 'r' ? 'return' : 'entry'} probes: a probe of the other kind cannot join it`,

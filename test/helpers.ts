@@ -1,6 +1,7 @@
 // Shared test helpers: fixture paths, in-process runs with captured output, qemu-user runs.
 import { spawnSync } from 'node:child_process';
 import { runProgram, type RunOutcome } from '../src/run.js';
+import type { ElfSymbol } from '../emu/elf.js';
 import type { MachineOptions } from '../emu/machine.js';
 
 export { expected, fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../fixtures/catalog.js';
@@ -52,3 +53,36 @@ export function cli(args: string[], input?: string) {
 
 /** Hex dump for failure messages. */
 export const hex = (b: bigint | number): string => `0x${b.toString(16)}`;
+
+/** `x`, which the test goes on with: throws naming `what` when it is missing. */
+export function present<T>(x: T | null | undefined, what: string): T {
+  if (x === undefined || x === null) throw new Error(`${what} is missing`);
+  return x;
+}
+
+/** The first of `xs` that `pick` accepts: throws naming `what` when none does. */
+export function findOne<T>(xs: readonly T[], what: string, pick: (x: T) => boolean): T {
+  const x = xs.find(pick);
+  if (x === undefined) throw new Error(`no ${what} among ${xs.length}`);
+  return x;
+}
+
+/** Symbol `name` of a symbol table (a machine's `m.symbols`): throws naming it when there is none. */
+export function symbol<S = ElfSymbol>(table: { lookup(name: string): S | undefined }, name: string): S {
+  const s = table.lookup(name);
+  if (!s) throw new Error(`no symbol named '${name}'`);
+  return s;
+}
+
+/** Capture group `n` of the first match of `re` in `s`: throws showing both when there is none. */
+export function group(re: RegExp, s: string, n = 1): string {
+  const g = re.exec(s)?.[n];
+  if (g === undefined) throw new Error(`${re} has no group ${n} in ${JSON.stringify(s)}`);
+  return g;
+}
+
+/** One pattern made of the parts' patterns in order: a regular expression too long for a line. */
+export function joinedRegExp(...parts: RegExp[]): RegExp {
+  if (parts.some((p) => p.flags !== '')) throw new Error('joinedRegExp: the parts may not have flags');
+  return new RegExp(parts.map((p) => p.source).join(''));
+}

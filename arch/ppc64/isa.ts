@@ -198,9 +198,8 @@ export function ppc64(): IsaSpec {
     argumentRegister: (n) => (n >= 1 && n <= 8 ? gpr(2 + n) : undefined),
     argumentOffset,
     argument(cpu, n) {
-      if (n <= 8) return cpu.regRead(gpr(2 + n));
       const off = argumentOffset(n);
-      if (off === undefined) throw new RangeError(`argument ${n} is not on the stack`);
+      if (off === undefined) return cpu.regRead(gpr(2 + n));
       return cpu.memReadWord(cpu.regReadAddr(gpr(1)) + off, 8, false);
     },
     setupCall(cpu, fn, args, ret, toc) {
@@ -375,12 +374,14 @@ export function locateDataFault(
     const ra = (insn >>> 16) & 31;
     let load: boolean | undefined;
     let ea: bigint | undefined;
-    if (D_FORM.has(op)) {
-      load = D_FORM.get(op)!;
+    const dLoad = D_FORM.get(op);
+    const xLoad = op === 31 ? X_FORM.get((insn >>> 1) & 0x3ff) : undefined;
+    if (dLoad !== undefined) {
+      load = dLoad;
       const d = op === 58 || op === 62 ? insn & 0xfffc : insn & 0xffff;
       ea = BigInt.asUintN(64, reg(ra) + BigInt((d << 16) >> 16));
-    } else if (op === 31 && X_FORM.has((insn >>> 1) & 0x3ff)) {
-      load = X_FORM.get((insn >>> 1) & 0x3ff)!;
+    } else if (xLoad !== undefined) {
+      load = xLoad;
       ea = BigInt.asUintN(64, reg(ra) + cpu.regRead(gpr((insn >>> 11) & 31)));
     }
     if (ea !== undefined && load === !write && faultAddr >= ea && faultAddr < ea + 16n) return pc;

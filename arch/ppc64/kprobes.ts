@@ -59,7 +59,10 @@ function refusal(insn: number): string | undefined {
   const o = op(insn);
   const x = xo(insn);
   if (o === 19 && (x === 18 || x === 274 || x === 50))
-    return `${x === 18 ? 'rfid' : x === 274 ? 'hrfid' : 'rfi'} returns from an interrupt: it cannot be stepped out of line`;
+    return (
+      `${x === 18 ? 'rfid' : x === 274 ? 'hrfid' : 'rfi'} returns from an interrupt: ` +
+      'it cannot be stepped out of line'
+    );
   if (o === 31 && (x === 178 || x === 146))
     return `${x === 178 ? 'mtmsrd' : 'mtmsr'} changes the machine state: it cannot be stepped out of line`;
   if (o === 19 && x === 560) return 'bctar branches through TAR, which the emulator does not expose';
@@ -167,7 +170,11 @@ function atomicSequence(
   for (let a = addr; a < end && a < open + 4 * ATOMIC_SEQUENCE_LENGTH; a += 4) {
     const w = word(ctx.read(a, 4));
     if (stcx(w))
-      return `${ctx.symbols.format(addr)} is inside the load-reserve/store-conditional sequence ${larx(word(ctx.read(open, 4)))} at ${ctx.symbols.format(open)} .. ${stcx(w)} at ${ctx.symbols.format(a)}: a trap there loses the reservation`;
+      return (
+        `${ctx.symbols.format(addr)} is inside the load-reserve/store-conditional sequence ` +
+        `${larx(word(ctx.read(open, 4)))} at ${ctx.symbols.format(open)} .. ${stcx(w)} at ${ctx.symbols.format(a)}: ` +
+        'a trap there loses the reservation'
+      );
   }
   return undefined;
 }

@@ -54,9 +54,9 @@ const IMM8_2 = new Set([0x0f, 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac, 0xba, 0xc2, 0x
 export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   let i = 0;
   const at = (k: number): number => {
-    if (k >= bytes.length || k >= 15)
-      throw new DecodeError('instruction runs past 15 bytes or the end of the code');
-    return bytes[k]!;
+    const b = k < 15 ? bytes[k] : undefined;
+    if (b === undefined) throw new DecodeError('instruction runs past 15 bytes or the end of the code');
+    return b;
   };
   const prefixes: number[] = [];
   while (PREFIXES.has(at(i))) prefixes.push(at(i++));
@@ -96,7 +96,10 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
       ].includes(b0)
     )
       throw new DecodeError(
-        `opcode 0x${b0.toString(16)} is ${b0 === 0x62 || b0 === 0xc4 || b0 === 0xc5 ? 'a VEX/EVEX prefix (not supported)' : 'invalid in 64-bit mode'}`,
+        `opcode 0x${b0.toString(16)} is ` +
+          (b0 === 0x62 || b0 === 0xc4 || b0 === 0xc5
+            ? 'a VEX/EVEX prefix (not supported)'
+            : 'invalid in 64-bit mode'),
       );
     hasModrm = MODRM1.has(b0);
     if (

@@ -240,8 +240,11 @@ function makeX86(is64: boolean): IsaSpec {
   // then on the stack above it; i386 cdecl passes all on the stack.
   const argumentOffset = (n: number): number | undefined =>
     is64 && n <= 6 ? undefined : Number(w) * (is64 ? n - 6 : n);
+  const argumentRegister = (n: number): number | undefined =>
+    is64 && n >= 1 && n <= 6 ? callArgRegs[n - 1] : undefined;
+  const isaName = is64 ? 'x86_64' : 'i386';
   const spec: IsaSpec = {
-    name: is64 ? 'x86_64' : 'i386',
+    name: isaName,
     elfMachine: is64 ? EM_X86_64 : EM_386,
     wordSize: is64 ? 8 : 4,
     littleEndian: true,
@@ -281,12 +284,14 @@ function makeX86(is64: boolean): IsaSpec {
     memHooksSyncPc: true,
 
     returnReg: retReg,
-    argumentRegister: (n) => (is64 && n >= 1 && n <= 6 ? callArgRegs[n - 1] : undefined),
+    argumentRegister,
     argumentOffset,
     argument(cpu, n) {
-      if (is64 && n <= 6) return cpu.regRead(callArgRegs[n - 1]!);
+      const reg = argumentRegister(n);
+      if (reg !== undefined) return cpu.regRead(reg);
       const off = argumentOffset(n);
-      if (off === undefined) throw new RangeError(`argument ${n} is not on the stack`);
+      if (off === undefined)
+        throw new Error(`${isaName}: argument ${n} is neither in a register nor on the stack`);
       return readStack(cpu, cpu.regReadAddr(spReg) + off);
     },
     setupCall(cpu, fn, args, ret) {
@@ -297,7 +302,12 @@ function makeX86(is64: boolean): IsaSpec {
       sp -= w * stackArgs.length;
       sp -= sp % 16;
       stackArgs.forEach((v, i) => writeStack(cpu, sp + w * i, v));
-      if (is64) for (const [i, v] of args.slice(0, 6).entries()) cpu.regWrite(callArgRegs[i] ?? 0, v);
+      if (is64)
+        for (const [i, reg] of callArgRegs.entries()) {
+          const v = args[i];
+          if (v === undefined) break;
+          cpu.regWrite(reg, v);
+        }
       sp -= w;
       writeStack(cpu, sp, ret);
       cpu.regWrite(spReg, sp);
@@ -319,7 +329,11 @@ function makeX86(is64: boolean): IsaSpec {
       return Number(cpu.regRead(retReg) & 0xffffffffn);
     },
     syscallArgs(cpu, out) {
-      for (let i = 0; i < 6; i++) out[i] = cpu.regRead(argRegs[i]!);
+      for (let i = 0; i < argRegs.length; i++) {
+        const reg = argRegs[i];
+        if (reg === undefined) throw new Error(`${isaName}: no register for system call argument ${i}`);
+        out[i] = cpu.regRead(reg);
+      }
     },
     setSyscallResult(cpu, value) {
       cpu.regWrite(retReg, is64 ? BigInt.asUintN(64, value) : BigInt.asUintN(32, value));
@@ -369,15 +383,18 @@ function makeX86(is64: boolean): IsaSpec {
     archSyscall(name, args, ctx) {
       if (is64 && name === 'arch_prctl') {
         const [code, addr] = args;
-        if (code === ARCH_SET_FS) ctx.cpu.regWrite(R.fs_base, addr!);
-        else if (code === ARCH_SET_GS) ctx.cpu.regWrite(R.gs_base, addr!);
-        else if (code === ARCH_GET_FS) ctx.writeWord(addrOf(addr!), ctx.cpu.regRead(R.fs_base));
-        else if (code === ARCH_GET_GS) ctx.writeWord(addrOf(addr!), ctx.cpu.regRead(R.gs_base));
+        if (addr === undefined) throw new Error('arch_prctl: no address argument');
+        if (code === ARCH_SET_FS) ctx.cpu.regWrite(R.fs_base, addr);
+        else if (code === ARCH_SET_GS) ctx.cpu.regWrite(R.gs_base, addr);
+        else if (code === ARCH_GET_FS) ctx.writeWord(addrOf(addr), ctx.cpu.regRead(R.fs_base));
+        else if (code === ARCH_GET_GS) ctx.writeWord(addrOf(addr), ctx.cpu.regRead(R.gs_base));
         else return -22n;
         return 0n;
       }
       if (!is64 && name === 'set_thread_area') {
-        const r = setThreadArea(ctx.cpu, addrOf(args[0]!), gdt);
+        const [uinfo] = args;
+        if (uinfo === undefined) throw new Error('set_thread_area: no user_desc argument');
+        const r = setThreadArea(ctx.cpu, addrOf(uinfo), gdt);
         return r < 0n ? r : 0n;
       }
       return undefined;

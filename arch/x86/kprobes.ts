@@ -117,8 +117,8 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     mode === 64
       ? (a: GuestAddr): GuestAddr => a
       : (a: GuestAddr): GuestAddr => ((a % 2 ** 32) + 2 ** 32) % 2 ** 32;
-  /** Instruction boundaries found so far, per function start (in address order). */
-  const boundaries = new Map<GuestAddr, { list: GuestAddr[]; set: Set<GuestAddr> }>();
+  /** Instruction boundaries found so far, per function start, and the highest of them. */
+  const boundaries = new Map<GuestAddr, { last: GuestAddr; set: Set<GuestAddr> }>();
 
   return {
     breakpoint: Uint8Array.of(0xcc),
@@ -141,14 +141,16 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       const fn = hit.symbol.addr;
       const end = fn + (hit.symbol.size > 0 ? hit.symbol.size : 16);
       let known = boundaries.get(fn);
-      if (!known) boundaries.set(fn, (known = { list: [fn], set: new Set([fn]) }));
-      let at = known.list.at(-1) ?? fn;
+      if (!known) boundaries.set(fn, (known = { last: fn, set: new Set([fn]) }));
+      const notBoundary = (): ProbeError =>
+        new ProbeError(
+          'EILSEQ',
+          `${ctx.symbols.format(addr)} is not an instruction boundary ` +
+            `(an instruction of ${hit.symbol.name} spans it)`,
+        );
+      let at = known.last;
       if (at > addr) {
-        if (!known.set.has(addr))
-          throw new ProbeError(
-            'EILSEQ',
-            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
-          );
+        if (!known.set.has(addr)) throw notBoundary();
         at = addr;
       }
       for (;;) {
@@ -170,15 +172,11 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
           return { insn, cls, bytes: own, boost: canBoost(insn, cls) };
         }
         at += insn.len;
-        if (at < end && at > (known.list.at(-1) ?? fn)) {
-          known.list.push(at);
+        if (at < end && at > known.last) {
+          known.last = at;
           known.set.add(at);
         }
-        if (at > addr || at >= end)
-          throw new ProbeError(
-            'EILSEQ',
-            `${ctx.symbols.format(addr)} is not an instruction boundary (an instruction of ${hit.symbol.name} spans it)`,
-          );
+        if (at > addr || at >= end) throw notBoundary();
       }
     },
 

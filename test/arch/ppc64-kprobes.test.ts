@@ -8,6 +8,7 @@ import { fakeCpu } from './fake-cpu.js';
 import { loadDisassembler } from '../../emu/disasm.js';
 import { ProbeError } from '../../src/kprobes.js';
 import { checkAndClose, probed } from '../kprobes/support.js';
+import { joinedRegExp, present, symbol } from '../helpers.js';
 
 afterEach(checkAndClose);
 
@@ -194,7 +195,7 @@ describe('ppc64 registration', () => {
   /** Register a probe on a word written into do_illegal's code (never run). */
   function refusalOf(words: number[], at = 0): string {
     const { m, e } = probed('ppc64', 'fib', ['3']);
-    const fn = m.symbols.lookup('fib')!;
+    const fn = symbol(m.symbols, 'fib');
     const bytes = new Uint8Array(4 * words.length);
     words.forEach((w, i) => new DataView(bytes.buffer).setUint32(4 * i, w, false));
     m.mem.patchCode(fn.addr, bytes);
@@ -225,7 +226,10 @@ describe('ppc64 registration', () => {
       'inside lwarx .. stwcx.',
       [LWARX, ADDI, STWCX, BNE],
       1,
-      /fib\+0x4\/0x[0-9a-f]+ is inside the load-reserve\/store-conditional sequence lwarx at fib\+0x0\/0x[0-9a-f]+ \.\. stwcx\. at fib\+0x8/,
+      joinedRegExp(
+        /fib\+0x4\/0x[0-9a-f]+ is inside the load-reserve\/store-conditional sequence /,
+        /lwarx at fib\+0x0\/0x[0-9a-f]+ \.\. stwcx\. at fib\+0x8/,
+      ),
     ],
   ] as const)('refuses %s, saying why', (_n, words, at, why) => {
     expect(refusalOf([...words], at)).toMatch(why);
@@ -238,17 +242,16 @@ describe('ppc64 registration', () => {
 
   it('refuses a misaligned address and one outside any function', () => {
     const { m, e } = probed('ppc64', 'fib', ['3']);
-    const fib = m.symbols.lookup('fib')!;
+    const fib = symbol(m.symbols, 'fib');
     expect(() => e.registerKprobe({ addr: fib.addr + 2 })).toThrow(/0x[0-9a-f]+ is not 4-byte aligned/);
     // The descriptor in .opd is data, not code.
-    expect(() => e.registerKprobe({ addr: fib.descriptor! })).toThrow(
-      /is not inside a known function's code/,
-    );
+    const descriptor = present(fib.descriptor, "fib's .opd descriptor");
+    expect(() => e.registerKprobe({ addr: descriptor })).toThrow(/is not inside a known function's code/);
   });
 
   it("a symbol means the function code, not its .opd descriptor (as the kernel's .fib)", () => {
     const { m, e } = probed('ppc64', 'fib', ['3']);
-    const fib = m.symbols.lookup('fib')!;
+    const fib = symbol(m.symbols, 'fib');
     const p = e.registerKprobe({ symbol: 'fib' });
     expect(p.addr).toBe(fib.addr);
     expect(p.addr).not.toBe(fib.descriptor);
@@ -261,7 +264,7 @@ describe('ppc64 user state', () => {
   /** Run `illegal` with do_illegal's first word replaced. */
   function runWith(insn: number) {
     const pr = probed('ppc64', 'illegal');
-    const fn = pr.m.symbols.lookup('do_illegal')!;
+    const fn = symbol(pr.m.symbols, 'do_illegal');
     const bytes = new Uint8Array(4);
     new DataView(bytes.buffer).setUint32(0, insn, false);
     pr.m.mem.patchCode(fn.addr, bytes);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeX86 } from '../../arch/x86/decode.js';
 import { loadDisassembler } from '../../emu/disasm.js';
 import { parseElf } from '../../emu/elf.js';
+import { findOne, present } from '../helpers.js';
 
 describe('decodeX86', () => {
   it.each([
@@ -17,7 +18,7 @@ describe('decodeX86', () => {
     for (const f of readdirSync(`fixtures/build/${isa}`)) {
       if (f.includes('.') || f === 'obj') continue;
       const img = parseElf(readFileSync(`fixtures/build/${isa}/${f}`));
-      const text = img.segments.find((s) => s.executable)!;
+      const text = findOne(img.segments, `executable segment in ${f}`, (s) => s.executable);
       for (const s of img.symbols.filter((x) => x.kind === 'func' && x.size > 0)) {
         let off = s.addr - text.vaddr;
         const end = off + s.size;
@@ -62,7 +63,7 @@ describe('decodeX86', () => {
     // ff 15 ca 1a 00 00    call qword ptr [rip + 0x1aca]: ff /2 by the ModRM reg field
     const call = decodeX86(Uint8Array.of(0xff, 0x15, 0xca, 0x1a, 0, 0), 64);
     expect(call.opcode).toBe(0xff);
-    expect((call.modrm! >> 3) & 7).toBe(2);
+    expect((present(call.modrm, 'the ModRM byte') >> 3) & 7).toBe(2);
     // 66 c7 05 1f 19 00 00 34 12    mov word ptr [rip + 0x191f], 0x1234 (16-bit immediate)
     expect(decodeX86(Uint8Array.of(0x66, 0xc7, 0x05, 0x1f, 0x19, 0, 0, 0x34, 0x12), 64)).toMatchObject({
       len: 9,

@@ -12,7 +12,7 @@ import type { Machine, StopReason } from '../../emu/machine.js';
 import type { KretDropReason } from '../../src/kretprobes.js';
 import { describeStop } from '../../emu/stop-report.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
-import { cli, fixture, hasCommand, hex, ISAS, type IsaName } from '../helpers.js';
+import { cli, fixture, group, hasCommand, hex, ISAS, present, type IsaName } from '../helpers.js';
 import { checkAndClose, probed } from '../kprobes/support.js';
 
 const KINDS = ['read', 'code', 'exec', 'stack', 'null'] as const;
@@ -165,8 +165,8 @@ function plainStop(isa: IsaName, kind: Kind): StopReason {
  * in the slot; either way it is reported at the probed instruction.
  */
 function faultingInsn(isa: IsaName, kind: Kind): { symbol: string; offset: number } | undefined {
-  const at = /^(fault_\w+)\+(0x[0-9a-f]+)\//.exec(REPORT[isa][kind]);
-  return at && Number(at[2]) > 0 ? { symbol: at[1]!, offset: Number(at[2]) } : undefined;
+  const [, symbol, offset] = /^(fault_\w+)\+(0x[0-9a-f]+)\//.exec(REPORT[isa][kind]) ?? [];
+  return symbol !== undefined && Number(offset) > 0 ? { symbol, offset: Number(offset) } : undefined;
 }
 
 describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
@@ -179,21 +179,22 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
     let entries = 0;
     let insnHits = 0;
     const returns: string[] = [];
-    const drops: Record<string, KretDropReason[]> = { main: [], [fn(kind)]: [] };
+    const mainDrops: KretDropReason[] = [];
+    const fnDrops: KretDropReason[] = [];
     const kps = [e.registerKprobe({ symbol: fn(kind) }, { preHandler: () => void entries++ })];
     // A probe on the faulting instruction: it faults while stepped out of line.
     const insn = faultingInsn(isa, kind);
     if (insn) kps.push(e.registerKprobe(insn, { preHandler: () => void insnHits++ }));
-    const rps = ['main', fn(kind)].map((f) =>
+    const retprobe = (f: string, drops: KretDropReason[]) =>
       e.registerKretprobe(
         { symbol: f },
         {
           maxactive: 1000, // every call of the recursion is tracked
           handler: () => void returns.push(f),
-          dropHandler: (_ri, why) => void drops[f]!.push(why),
+          dropHandler: (_ri, why) => void drops.push(why),
         },
-      ),
-    );
+      );
+    const rps = [retprobe('main', mainDrops), retprobe(fn(kind), fnDrops)];
 
     const stop = m.run();
     expect(out()).toBe(before(kind));
@@ -202,18 +203,18 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
     if (kind === 'stack' && stop.kind === 'signal') {
       // The overflow faults just below the stack's end.
       const bottom = m.isa.layout.stackTop - m.isa.layout.stackSize;
-      const addr = Number(/at (0x[0-9a-f]+)/.exec(stop.detail)![1]!);
+      const addr = Number(group(/at (0x[0-9a-f]+)/, stop.detail));
       expect(addr < bottom && addr >= bottom - 0x20000, `${hex(addr)} just below ${hex(bottom)}`).toBe(true);
     }
 
     // Hits: one entry per call, the faulting instruction once, and no call returned.
-    expect(entries).toBe(kind === 'stack' ? drops[fn(kind)]!.length : 1);
+    expect(entries).toBe(kind === 'stack' ? fnDrops.length : 1);
     if (insn) expect(insnHits).toBe(kind === 'stack' ? entries : 1); // stack: once a frame
     expect(returns).toEqual([]);
     // The task died: each call in flight is dropped as a task exit, none is left.
-    expect(drops.main).toEqual(['task-exit']);
-    expect(drops[fn(kind)]!.length).toBeGreaterThan(0);
-    expect(new Set(drops[fn(kind)])).toEqual(new Set(['task-exit']));
+    expect(mainDrops).toEqual(['task-exit']);
+    expect(fnDrops.length).toBeGreaterThan(0);
+    expect(new Set(fnDrops)).toEqual(new Set(['task-exit']));
     const kret = e.kretprobes();
     expect(m.sched.live()).toEqual([]);
     expect([kret.inFlight(), kret.instances(1000).length, ...rps.map((rp) => rp.used)]).toEqual([0, 0, 0, 0]);
@@ -226,7 +227,10 @@ describe.each(ISAS)('faults on %s: probe state after the task died', (isa) => {
     const now = text(m);
     expect(now.length).toBe(original.length);
     now.forEach((seg, i) =>
-      expect(Buffer.from(seg).equals(Buffer.from(original[i]!)), `segment ${i} unpatched`).toBe(true),
+      expect(
+        Buffer.from(seg).equals(Buffer.from(present(original[i], `segment ${i} before`))),
+        `segment ${i} unpatched`,
+      ).toBe(true),
     );
     expect(e.checkInvariants()).toEqual([]);
     expect(await describeStop(m, stop)).toMatch(reportLine(isa, kind));

@@ -12,7 +12,7 @@ import { blockWriter } from '../../src/output.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
 import { TraceSink, traceDefinitions, type Sink, type TraceEvent } from '../../src/tracing.js';
 import { fakeCpu } from '../arch/fake-cpu.js';
-import { fixture, ISAS } from '../helpers.js';
+import { findOne, fixture, ISAS, present } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-jsonl-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +65,15 @@ function trace(
   return fd >= 0 ? readFileSync(path, 'utf8').split('\n').slice(0, -1) : lines;
 }
 
-const WAYS: Way[] = ['bytes', 'text', 'record', 'stringify'];
+const WAYS: [Way, ...Way[]] = ['bytes', 'text', 'record', 'stringify'];
+
+/** The lines of `run` the first way, checked equal to those of every other way. */
+function everyWay(run: (way: Way) => string[]): string[] {
+  const [first, ...others] = WAYS;
+  const lines = run(first);
+  for (const w of others) expect(run(w)).toEqual(lines);
+  return lines;
+}
 
 describe.each(ISAS)('%s', (isa) => {
   it('strings with quotes, backslashes, controls and non-ASCII; chars, arrays, symbols, faults, $comm', () => {
@@ -84,16 +92,15 @@ describe.each(ISAS)('%s', (isa) => {
       'p:m main $comm argc=$arg1:u64 f=@0x10:u32 n=$arg1:s8 bf=$arg1:b3@1/32',
       'r:pr print_arg $retval i=$arg1 s=+0($arg2):string',
     ];
-    const ways = WAYS.map((w) => trace(isa, 'args', argv, defs, w));
-    expect(ways[0]!.length).toBe(2 * (argv.length + 1) + 1);
-    for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
-    const evs = ways[0]!.map((l) => JSON.parse(l) as TraceEvent);
+    const lines = everyWay((w) => trace(isa, 'args', argv, defs, w));
+    expect(lines.length).toBe(2 * (argv.length + 1) + 1);
+    const evs = lines.map((l) => JSON.parse(l) as TraceEvent);
     // What the guest got as argv, back from its memory through the trace (bytes as latin1).
     const strings = evs
       .filter((e) => e.event === 'pa')
-      .map((e) => Buffer.from(e.args.s!, 'latin1').toString('utf8'));
+      .map((e) => Buffer.from(present(e.args.s, `argument s of event ${e.seq}`), 'latin1').toString('utf8'));
     expect(strings).toEqual(['args', ...argv]);
-    expect(evs.find((e) => e.event === 'm')!.args).toMatchObject({
+    expect(findOne(evs, 'event m', (e) => e.event === 'm').args).toMatchObject({
       arg1: 'args',
       f: '(fault)',
       argc: String(argv.length + 1),
@@ -104,24 +111,23 @@ describe.each(ISAS)('%s', (isa) => {
   it('a line longer than a block, and several tasks', () => {
     const long = 'x'.repeat(5000);
     const big = ['p:big print_arg a=+0($arg2):string b=+0($arg2):string c=+0($arg2):string'];
-    const ways = WAYS.map((w) => trace(isa, 'args', [long], big, w));
-    for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
-    expect(ways[0]!.map((l) => (JSON.parse(l) as TraceEvent).args.a!.length)).toEqual([4, 4095]);
+    const lines = everyWay((w) => trace(isa, 'args', [long], big, w));
+    expect(lines.map((l) => present((JSON.parse(l) as TraceEvent).args.a, 'argument a').length)).toEqual([
+      4, 4095,
+    ]);
 
     const threads = ['p:w work_thread id=$arg1', 'r:wr work_thread $retval'];
-    const tw = WAYS.map((w) => trace(isa, 'rettest', ['threads'], threads, w, { quantum: 5000 }));
-    for (const w of tw.slice(1)) expect(w).toEqual(tw[0]);
-    expect(new Set(tw[0]!.map((l) => (JSON.parse(l) as TraceEvent).task)).size).toBeGreaterThan(2);
+    const tw = everyWay((w) => trace(isa, 'rettest', ['threads'], threads, w, { quantum: 5000 }));
+    expect(new Set(tw.map((l) => (JSON.parse(l) as TraceEvent).task)).size).toBeGreaterThan(2);
   });
 
   it('seq across 9, 99 and 999 (its digits are counted up in place), more lines than a block holds', () => {
-    const ways = WAYS.map((w) =>
+    const lines = everyWay((w) =>
       trace(isa, 'fib', ['15'], ['p:f fib n=$arg1:s32', 'r:fr fib $retval:u32'], w),
     );
-    for (const w of ways.slice(1)) expect(w).toEqual(ways[0]);
-    expect(ways[0]!.map((l) => (JSON.parse(l) as TraceEvent).seq)).toEqual(ways[0]!.map((_, i) => i + 1));
-    expect(ways[0]!.length).toBeGreaterThan(2000);
-    expect(ways[0]!.join('\n').length).toBeGreaterThan(2 * 65536);
+    expect(lines.map((l) => (JSON.parse(l) as TraceEvent).seq)).toEqual(lines.map((_, i) => i + 1));
+    expect(lines.length).toBeGreaterThan(2000);
+    expect(lines.join('\n').length).toBeGreaterThan(2 * 65536);
   });
 });
 
@@ -152,10 +158,15 @@ describe('register values the JSON writer renders itself', () => {
     const bytes = new TraceSink('json', out, 'hex');
     const lines: string[] = [];
     const text = new TraceSink('json', (l: string) => void lines.push(l), 'hex');
-    const names = widths.flatMap((b) => values.map((_, i) => `r${i}_${b}`));
-    const ids = widths.flatMap(() => values.map((_, i) => i));
-    const bits = widths.flatMap((b) => values.map(() => b));
-    const hex = { reads: ids.map((id) => () => cpu.regReadHalves(id)), bits };
+    // One argument per register and width: r<register>_<width>.
+    const columns = widths.flatMap((bits) =>
+      values.map((value, id) => ({ name: `r${id}_${bits}`, id, bits, value })),
+    );
+    const names = columns.map((c) => c.name);
+    const hex = {
+      reads: columns.map((c) => () => cpu.regReadHalves(c.id)),
+      bits: columns.map((c) => c.bits),
+    };
     for (const sink of [bytes, text]) {
       const parts = sink.jsonParts({ type: 'kprobe', group: 'g', event: 'e', pc: '0x1', at: 'f+0x0' }, names);
       sink.json(parts, 1000, [], hex);
@@ -165,9 +176,7 @@ describe('register values the JSON writer renders itself', () => {
     closeSync(fd);
     const written = readFileSync(path, 'utf8').split('\n').slice(0, -1);
     expect(written).toEqual(lines);
-    const args = (JSON.parse(written[1]!) as TraceEvent).args;
-    names.forEach((name, k) =>
-      expect(args[name]).toBe(`0x${BigInt.asUintN(bits[k]!, values[ids[k]!]!).toString(16)}`),
-    );
+    const args = (JSON.parse(present(written[1], 'the second line written')) as TraceEvent).args;
+    for (const c of columns) expect(args[c.name]).toBe(`0x${BigInt.asUintN(c.bits, c.value).toString(16)}`);
   });
 });

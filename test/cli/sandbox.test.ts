@@ -60,9 +60,10 @@ function results(stdout: string): [string, number][] {
     .trimEnd()
     .split('\n')
     .map((l) => {
-      const m = /^(.+): (-?\d+)$/.exec(l);
-      if (!m) throw new Error(`not a NAME: RESULT line: ${JSON.stringify(l)}`);
-      return [m[1]!, Number(m[2])];
+      const [, name, result] = /^(.+): (-?\d+)$/.exec(l) ?? [];
+      if (name === undefined || result === undefined)
+        throw new Error(`not a NAME: RESULT line: ${JSON.stringify(l)}`);
+      return [name, Number(result)];
     });
 }
 

@@ -6,14 +6,17 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cli, fixture, ISAS } from '../helpers.js';
+import { cli, findOne, fixture, group, ISAS, joinedRegExp, present } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-formats-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** TASK-TID [CPU] FLAGS TIMESTAMP: EVENT: (SYM+0xOFF/0xSIZE[ <- FUNC]) name=value... */
-const FTRACE_LINE =
-  /^ *(\S+)-(\d+) +\[(\d{3})\] (\S{5}) +(\d+\.\d{6}): (\w+): \((\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: <- (\w+))?\)((?: \w+=(?:"[^"]*"|'.'|\{[^}]*\}|\S+))*)$/;
+const FTRACE_LINE = joinedRegExp(
+  /^ *(\S+)-(\d+) +\[(\d{3})\] (\S{5}) +(\d+\.\d{6}): (\w+): /,
+  /\((\S+\+0x[0-9a-f]+\/0x[0-9a-f]+)(?: <- (\w+))?\)/,
+  /((?: \w+=(?:"[^"]*"|'.'|\{[^}]*\}|\S+))*)$/,
+);
 
 /** The first argument register of each ISA, by pt_regs name. */
 const ARG0 = { x86_64: 'di', i386: 'ax', ppc64: 'r3' } as const;
@@ -42,12 +45,12 @@ describe.each(ISAS)('%s', (isa) => {
     for (const l of lines) expect(l).toMatch(FTRACE_LINE);
     const ev = (name: string) =>
       lines
-        .map((l) => FTRACE_LINE.exec(l)!)
+        .map((l) => present(FTRACE_LINE.exec(l), `an ftrace line in ${JSON.stringify(l)}`))
         .filter((m) => m[6] === name)
-        .map((m) => m[9]!.trim());
+        .map((m) => present(m[9], `the arguments of ${JSON.stringify(m[0])}`).trim());
     // The strings print_str printed, in order, as the guest wrote them (the numbers and
     // newlines come from print_udec and print_nl).
-    const strings = ev('ps').map((a) => /^s="([^"]*)"/.exec(a)![1]);
+    const strings = ev('ps').map((a) => group(/^s="([^"]*)"/, a));
     expect(strings).toEqual(
       r.stdout
         .split('\n')
@@ -98,14 +101,14 @@ describe.each(ISAS)('%s', (isa) => {
     const slices = evs.filter((e) => e.ph === 'X');
     expect(slices).toHaveLength(3);
     expect(new Set(slices.map((e) => e.tid)).size).toBe(3);
-    expect(slices.map((e) => BigInt(e.args.arg1!)).sort((a, b) => Number(a - b))).toEqual([107n, 207n, 307n]);
+    const arg1s = slices.map((e) => BigInt(present(e.args.arg1, `arg1 of slice ${e.name}`)));
+    expect(arg1s.sort((a, b) => Number(a - b))).toEqual([107n, 207n, 307n]);
     for (const s of slices) {
-      expect(s.dur).toBeGreaterThanOrEqual(0);
+      const dur = present(s.dur, `the duration of slice ${s.name}`);
+      expect(dur).toBeGreaterThanOrEqual(0);
       expect(meta.some((m) => m.name === 'thread_name' && m.tid === s.tid)).toBe(true);
       // The task's yields happened inside its slice.
-      const inside = evs.filter(
-        (e) => e.ph === 'i' && e.tid === s.tid && e.ts >= s.ts && e.ts <= s.ts + s.dur!,
-      );
+      const inside = evs.filter((e) => e.ph === 'i' && e.tid === s.tid && e.ts >= s.ts && e.ts <= s.ts + dur);
       expect(inside.length).toBeGreaterThan(0);
     }
     expect(evs.every((e) => ['M', 'X', 'i'].includes(e.ph))).toBe(true);
@@ -151,7 +154,7 @@ describe('symbols and disasm', () => {
   it('symbols lists code addresses and sizes, ppc64 included', () => {
     const r = cli(['symbols', fixture('ppc64', 'fib')]);
     expect(r.status).toBe(0);
-    const fib = r.stdout.split('\n').find((l) => l.endsWith(' fib'))!;
+    const fib = findOne(r.stdout.split('\n'), 'symbol line of fib', (l) => l.endsWith(' fib'));
     expect(fib).toMatch(/^0000000010[0-9a-f]{6} +5c fib$/);
   });
 
@@ -165,7 +168,10 @@ describe('symbols and disasm', () => {
     ]);
     expect(x.status).toBe(0);
     expect(x.stdout).toMatch(
-      /test_call_indirect_mem\+0x0 +ff 15 [0-9a-f ]+ +call qword ptr \[rip \+ 0x[0-9a-f]+\] +6-byte call-ind {2}<= probe here/,
+      joinedRegExp(
+        /test_call_indirect_mem\+0x0 +ff 15 [0-9a-f ]+ +/,
+        /call qword ptr \[rip \+ 0x[0-9a-f]+\] +6-byte call-ind {2}<= probe here/,
+      ),
     );
     expect(x.stdout).toMatch(/ret +1-byte ret/);
     const p = cli(['disasm', fixture('ppc64', 'fib'), 'fib', '-e', 'r fib']);
@@ -216,7 +222,8 @@ describe('--max-output', () => {
     expect(cut.slice(0, -1).join('\n').length).toBeLessThan(2048);
     expect(cut).toEqual(all.slice(0, cut.length));
     expect(r.stderr).toBe(
-      `kprobe-emu: the trace reached --max-output (2048 bytes): ${all.length - cut.length} later events were not written\n`,
+      'kprobe-emu: the trace reached --max-output (2048 bytes): ' +
+        `${all.length - cut.length} later events were not written\n`,
     );
 
     const c = cli([

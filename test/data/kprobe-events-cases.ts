@@ -69,7 +69,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 1,
     kernelError: 'BAD_MAXACT_TYPE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment BAD_MAXACT_TYPE (called MAXACT_NO_KPROBE in kernels before the rename); only if README has 'r[maxactive]'",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment BAD_MAXACT_TYPE (called ' +
+      "MAXACT_NO_KPROBE in kernels before the rename); only if README has 'r[maxactive]'",
   },
   {
     def: 'r1a111 vfs_read',
@@ -84,7 +85,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 1,
     kernelError: 'MAXACT_TOO_BIG',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): only if README has 'r[maxactive]'; limit KRETPROBE_MAXACTIVE_MAX=4096",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): only if README has 'r[maxactive]'; limit " +
+      'KRETPROBE_MAXACTIVE_MAX=4096',
   },
   {
     def: 'p non_exist_func',
@@ -145,7 +147,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 2,
     kernelError: 'NO_EVENT_NAME',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): was 'p:foo/^ vfs_read' before GRP/ without EVENT became valid (2022)",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): was 'p:foo/^ vfs_read' before GRP/ without " +
+      'EVENT became valid (2022)',
     needs: ['eventname'],
   },
   {
@@ -170,7 +173,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 11,
     kernelError: 'RETVAL_ON_PROBE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c) | also kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Retval access on a non-return probe",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c) | also kprobe_args_syntax.tc ' +
+      '(torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; ' +
+      "only if README has 'x8/16/32/64': Retval access on a non-return probe",
   },
   {
     def: 'p vfs_read $stack10000',
@@ -223,7 +228,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 17,
     kernelError: 'BAD_IMM',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): shell text 'p vfs_read arg1=\\^x'; only if README has 'imm-value'",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): shell text 'p vfs_read arg1=\\^x'; only if " +
+      "README has 'imm-value'",
     needs: ['imm'],
   },
   {
@@ -232,7 +238,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 22,
     kernelError: 'IMMSTR_NO_CLOSE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): shell text 'p vfs_read arg1=\\\"abcd^'; only if README has 'imm-string'",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): shell text 'p vfs_read arg1=\\\"abcd^'; only " +
+      "if README has 'imm-string'",
     needs: ['imm', 'string'],
   },
   {
@@ -281,7 +288,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 14,
     kernelError: 'TOO_MANY_OPS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment reads 'TOO_MANY_OPS?'; only if README has ' <type>\\[<array-size>\\]'",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment reads 'TOO_MANY_OPS?'; only if README " +
+      "has ' <type>\\[<array-size>\\]'",
     needs: ['deref', 'memaddr'],
   },
   {
@@ -347,7 +355,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 11,
     kernelError: 'ARG_NAME_TOO_LONG',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment misspelt 'ARG_NAME_TOO_LOG'; MAX_ARG_NAME_LEN is 32",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): comment misspelt 'ARG_NAME_TOO_LOG'; " +
+      'MAX_ARG_NAME_LEN is 32',
     needs: ['memaddr'],
   },
   {
@@ -395,7 +404,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 2,
     kernelError: 'BAD_INSN_BNDRY',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): arch x86_64|i[3456]86 only (case $(uname -m)), and only when ../kprobes/list shows the vfs_read probe as FTRACE-based (set up by first writing 'p vfs_read')",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): arch x86_64|i[3456]86 only (case $(uname ' +
+      '-m)), and only when ../kprobes/list shows the vfs_read probe as FTRACE-based (set up by first ' +
+      "writing 'p vfs_read')",
     needs: ['probe-on-offset'],
     setup: ['p vfs_read'],
   },
@@ -405,7 +416,10 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 0,
     kernelError: 'DIFF_PROBE_TYPE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has 'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older kernels); $FUNCTION_EXIT expanded to do_exit (task_exit where that exists); older copies had literal do_exit",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has ' +
+      "'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older " +
+      'kernels); $FUNCTION_EXIT expanded to do_exit (task_exit where that exists); older copies had ' +
+      'literal do_exit',
     setup: ['p:kprobes/testevent kernel_clone'],
   },
   {
@@ -414,7 +428,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 33,
     kernelError: 'DIFF_ARG_TYPE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has 'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older kernels) (setup written with printf \"%s\" so \\1 stays literal)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has ' +
+      "'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older " +
+      'kernels) (setup written with printf "%s" so \\1 stays literal)',
     needs: ['imm'],
     setup: ['p:kprobes/testevent kernel_clone abcd=\\1'],
   },
@@ -424,7 +440,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 33,
     kernelError: 'DIFF_ARG_TYPE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has 'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older kernels) (setup written with printf \"%s\" so \\1 stays literal)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has ' +
+      "'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older " +
+      'kernels) (setup written with printf "%s" so \\1 stays literal)',
     needs: ['imm'],
     setup: ['p:kprobes/testevent kernel_clone abcd=\\1'],
   },
@@ -434,7 +452,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 33,
     kernelError: 'DIFF_ARG_TYPE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has 'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older kernels) (setup written with printf \"%s\" so \\1 stays literal)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has ' +
+      "'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older " +
+      'kernels) (setup written with printf "%s" so \\1 stays literal)',
     needs: ['imm', 'string'],
     setup: ['p:kprobes/testevent kernel_clone abcd=\\1'],
   },
@@ -444,7 +464,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 0,
     kernelError: 'SAME_PROBE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has 'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older kernels) (setup written with printf \"%s\" so \\1 stays literal)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): multiprobe errors, only if README has ' +
+      "'Create/append/' and 'imm-value'; $FUNCTION_FORK expanded to kernel_clone (_do_fork on older " +
+      'kernels) (setup written with printf "%s" so \\1 stays literal)',
     needs: ['imm'],
     setup: ['p:kprobes/testevent kernel_clone abcd=\\1'],
   },
@@ -454,7 +476,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 10,
     kernelError: 'BAD_ADDR_SUFFIX',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): %return suffix errors, only if README has 'place (kretprobe): ...%return'",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): %return suffix errors, only if README has ' +
+      "'place (kretprobe): ...%return'",
   },
   {
     def: 'p vfs_read+10%return',
@@ -462,7 +485,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 2,
     kernelError: 'BAD_RETPROBE',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): %return suffix errors, only if README has 'place (kretprobe): ...%return'",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): %return suffix errors, only if README has ' +
+      "'place (kretprobe): ...%return'",
     needs: ['probe-on-offset'],
   },
   {
@@ -471,7 +495,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 16,
     kernelError: 'BAD_VAR_ARGS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported)",
     needs: ['btf'],
   },
   {
@@ -480,7 +505,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 14,
     kernelError: 'BAD_VAR_ARGS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported)",
     needs: ['btf'],
   },
   {
@@ -489,7 +515,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 17,
     kernelError: 'DOUBLE_ARGS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported)",
     needs: ['btf'],
   },
   {
@@ -498,7 +525,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 14,
     kernelError: 'NOFENTRY_ARGS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported); offset was +8 before ppc64le fix (see KPROBE_EVENT_CASES_HISTORICAL)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported); offset was +8 before ppc64le fix (see " +
+      'KPROBE_EVENT_CASES_HISTORICAL)',
     needs: ['btf'],
   },
   {
@@ -507,7 +536,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 11,
     kernelError: 'NO_BTFARG',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported)",
     needs: ['btf'],
   },
   {
@@ -516,7 +546,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 8,
     kernelError: 'NO_BTFARG',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported) (exceed the number of parameters)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported) (exceed the number of parameters)",
     needs: ['btf'],
   },
   {
@@ -525,7 +556,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 8,
     kernelError: 'NO_RETVAL',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has '<argname>' (BTF args supported) (kfree returns void)",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): BTF argument errors, only if README has ' +
+      "'<argname>' (BTF args supported) (kfree returns void)",
     needs: ['btf'],
   },
   {
@@ -534,26 +566,32 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 11,
     kernelError: 'NOSUP_BTFARG',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): else-branch, the expected error on a kernel WITHOUT BTF argument support (README lacks '<argname>'); with BTF this definition is accepted",
+      'kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): else-branch, the expected error on a kernel ' +
+      "WITHOUT BTF argument support (README lacks '<argname>'); with BTF this definition is accepted",
   },
   {
     def: 'p:myprobe do_sys_open dfd=%ax filename=%dx flags=%cx mode=+4($stack)',
     outcome: 'ok',
     source:
-      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and kprobetrace.txt@03b22057): Usage examples (also Kernel Boot Parameter section); x86 register names, the %ax/%dx/%cx order being the i386 regparm convention',
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and ' +
+      'kprobetrace.txt@03b22057): Usage examples (also Kernel Boot Parameter section); x86 register names, ' +
+      'the %ax/%dx/%cx order being the i386 regparm convention',
     needs: ['deref', 'stack'],
   },
   {
     def: 'r:myretprobe do_sys_open $retval',
     outcome: 'ok',
     source:
-      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and kprobetrace.txt@03b22057): Usage examples',
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and ' +
+      'kprobetrace.txt@03b22057): Usage examples',
   },
   {
     def: '-:myprobe',
     outcome: 'ok',
     source:
-      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and kprobetrace.txt@03b22057): Usage examples ("clears probe points selectively"), after the p:myprobe definition',
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6; same examples in torvalds/linux@010e85f9 and ' +
+      'kprobetrace.txt@03b22057): Usage examples ("clears probe points selectively"), after the p:myprobe ' +
+      'definition',
     needs: ['remove'],
     setup: ['p:myprobe do_sys_open dfd=%ax filename=%dx flags=%cx mode=+4($stack)'],
   },
@@ -561,91 +599,114 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:myprobe do_sys_open $stack1:x8[8]',
     outcome: 'error',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe do_sys_open <fetcharg>' by this file: \"'$stack1:x8[8]' is wrong\" (arrays only on memory fetchargs)",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      "do_sys_open <fetcharg>' by this file: \"'$stack1:x8[8]' is wrong\" (arrays only on memory fetchargs)",
     needs: ['array', 'stack'],
   },
   {
     def: 'p:myprobe do_sys_open +8($stack):x8[8]',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe do_sys_open <fetcharg>' by this file: \"'+8($stack):x8[8]' is OK\"",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      "do_sys_open <fetcharg>' by this file: \"'+8($stack):x8[8]' is OK\"",
     needs: ['array', 'stack', 'deref'],
   },
   {
     def: 'p:myprobe do_sys_open +0(%di):x32[1]',
     outcome: 'ok',
     source:
-      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as \'p:myprobe do_sys_open <fetcharg>\' by this file: x86_64 register; "is same as +0(%di):x32"',
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      'do_sys_open <fetcharg>\' by this file: x86_64 register; "is same as +0(%di):x32"',
     needs: ['array', 'deref'],
   },
   {
     def: 'p:myprobe do_sys_open +0(%di):x32',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe do_sys_open <fetcharg>' by this file: x86_64 register",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      "do_sys_open <fetcharg>' by this file: x86_64 register",
     needs: ['deref'],
   },
   {
     def: 'p:myprobe do_sys_open +0(%di):string[1]',
     outcome: 'ok',
     source:
-      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as \'p:myprobe do_sys_open <fetcharg>\' by this file: x86_64 register; "is equal to +0(+0(%di)):string"',
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      'do_sys_open <fetcharg>\' by this file: x86_64 register; "is equal to +0(+0(%di)):string"',
     needs: ['array', 'string', 'deref'],
   },
   {
     def: 'p:myprobe do_sys_open +0(+0(%di)):string',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe do_sys_open <fetcharg>' by this file: x86_64 register",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): Types section, fetcharg written inline in prose; wrapped here as 'p:myprobe " +
+      "do_sys_open <fetcharg>' by this file: x86_64 register",
     needs: ['string', 'deref'],
   },
   {
     def: 'p:myprobe do_sys_open +u4(%si)',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open <fetcharg>' by this file; x86_64 register",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open " +
+      "<fetcharg>' by this file; x86_64 register",
     needs: ['user', 'deref'],
   },
   {
     def: 'p:myprobe do_sys_open +u0(%si):string',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open <fetcharg>' by this file; x86_64 register; equivalent to +0(%si):ustring",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open " +
+      "<fetcharg>' by this file; x86_64 register; equivalent to +0(%si):ustring",
     needs: ['user', 'deref', 'string'],
   },
   {
     def: 'p:myprobe do_sys_open +0(%si):ustring',
     outcome: 'ok',
     source:
-      "kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open <fetcharg>' by this file; x86_64 register",
+      'kprobetrace.rst (Kingxukai/linux@9b44fff6, torvalds/linux@010e85f9; not in the older ' +
+      "kprobetrace.txt): User Memory Access section, fetcharg in prose; wrapped as 'p:myprobe do_sys_open " +
+      "<fetcharg>' by this file; x86_64 register",
     needs: ['user', 'deref', 'string'],
   },
   {
     def: 'p:foo/ vfs_read',
     outcome: 'ok',
     source:
-      "LKML 2022-07 '[PATCH] selftests/kprobe: Do not test for GRP/ without event failures' (Rostedt, acked by Hiramatsu): now creates p:foo/p_vfs_read_0; matches the p[:[GRP/][EVENT]] synopsis in newer kprobetrace.rst",
+      "LKML 2022-07 '[PATCH] selftests/kprobe: Do not test for GRP/ without event failures' (Rostedt, " +
+      'acked by Hiramatsu): now creates p:foo/p_vfs_read_0; matches the p[:[GRP/][EVENT]] synopsis in ' +
+      'newer kprobetrace.rst',
     needs: ['eventname'],
   },
   {
     def: 'a:myprobeaccept inet_csk_accept',
     outcome: 'error',
     source:
-      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject unknown messages" (not a kprobe command; no error_log entry expected)',
+      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject unknown ' +
+      'messages" (not a kprobe command; no error_log entry expected)',
   },
   {
     def: 'r1000000:myprobeaccept inet_csk_accept',
     outcome: 'error',
     kernelError: 'MAXACT_TOO_BIG',
     source:
-      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject too big maxactive"; error name from trace_kprobe.c (maxactive > KRETPROBE_MAXACTIVE_MAX, logged at column 1)',
+      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject too big ' +
+      'maxactive"; error name from trace_kprobe.c (maxactive > KRETPROBE_MAXACTIVE_MAX, logged at column 1)',
   },
   {
     def: 'r10fuzz:myprobeaccept inet_csk_accept',
     outcome: 'error',
     kernelError: 'BAD_MAXACT',
     source:
-      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject unparsable numbers for maxactive"; error name from trace_kprobe.c (kstrtouint fails, logged at column 1)',
+      'kretprobe_maxactive.tc (torvalds/linux@0e42d52e, mhiramat/linux@ac0f6278): "reject unparsable ' +
+      'numbers for maxactive"; error name from trace_kprobe.c (kstrtouint fails, logged at column 1)',
   },
   {
     def: 'r:myprobeaccept inet_csk_accept',
@@ -683,7 +744,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'r4096:myprobeaccept inet_csk_accept',
     outcome: 'ok',
     source:
-      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; "if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", both logged at column 1): the limit itself is accepted',
+      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; ' +
+      '"if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", ' +
+      'both logged at column 1): the limit itself is accepted',
   },
   {
     def: 'r4097:myprobeaccept inet_csk_accept',
@@ -691,7 +754,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 1,
     kernelError: 'MAXACT_TOO_BIG',
     source:
-      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; "if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", both logged at column 1): one past the limit',
+      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; ' +
+      '"if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", ' +
+      'both logged at column 1): one past the limit',
   },
   {
     def: 'r0:myprobeaccept inet_csk_accept',
@@ -699,88 +764,108 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     column: 1,
     kernelError: 'BAD_MAXACT',
     source:
-      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; "if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", both logged at column 1): zero is rejected by the code even though kprobetrace.rst says "or 0 for the default value"',
+      'NOT in any test: derived from kernel/trace/trace_kprobe.c (#define KRETPROBE_MAXACTIVE_MAX 4096; ' +
+      '"if (ret || !maxactive) BAD_MAXACT"; "if (maxactive > KRETPROBE_MAXACTIVE_MAX) MAXACT_TOO_BIG", ' +
+      'both logged at column 1): zero is rejected by the code even though kprobetrace.rst says "or 0 for ' +
+      'the default value"',
   },
   {
     def: 'r:myprobeaccept vfs_read',
     outcome: 'ok',
     source:
-      "kretprobe_return_suffix.tc (torvalds/linux@9695e7a8): only if README has '<symbol>[+<offset>]%return': reference r-command",
+      'kretprobe_return_suffix.tc (torvalds/linux@9695e7a8): only if README has ' +
+      "'<symbol>[+<offset>]%return': reference r-command",
   },
   {
     def: 'p:myprobeaccept vfs_read%return',
     outcome: 'ok',
     source:
-      "kretprobe_return_suffix.tc (torvalds/linux@9695e7a8): only if README has '<symbol>[+<offset>]%return': kprobe_events must read back exactly as for 'r:myprobeaccept vfs_read'",
+      'kretprobe_return_suffix.tc (torvalds/linux@9695e7a8): only if README has ' +
+      "'<symbol>[+<offset>]%return': kprobe_events must read back exactly as for 'r:myprobeaccept vfs_read'",
     equivalent: 'r:myprobeaccept vfs_read',
   },
   {
     def: 'p:testprobe tracefs_create_dir',
     outcome: 'ok',
     source:
-      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: plain symbol',
+      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are ' +
+      'computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: plain symbol',
   },
   {
     def: 'p:testprobe 0xffffffff81234560',
     outcome: 'ok',
     source:
-      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: TARGET = 0x<address of tracefs_create_dir>',
+      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are ' +
+      'computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: TARGET = 0x<address of ' +
+      'tracefs_create_dir>',
     needs: ['memaddr'],
   },
   {
     def: 'p:testprobe tracefs_create_dir+96',
     outcome: 'ok',
     source:
-      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: NEXT = +(address of next symbol - address of tracefs_create_dir)',
+      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are ' +
+      'computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: NEXT = +(address of next symbol - ' +
+      'address of tracefs_create_dir)',
     needs: ['probe-on-offset'],
   },
   {
     def: 'p:testprobe tracefs_create_dir-64',
     outcome: 'error',
     source:
-      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: PREV = (address of previous symbol - address of tracefs_create_dir), a negative offset',
+      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are ' +
+      'computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: PREV = (address of previous symbol ' +
+      '- address of tracefs_create_dir), a negative offset',
     needs: ['probe-on-offset'],
   },
   {
     def: 'p:testprobe tracefs_create_dir+0xffffffffffffffc0',
     outcome: 'error',
     source:
-      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: OVERFLOW = +printf 0x%x of PREV (unsigned wrap of the negative offset); only run when printf "%x" -1 is not 8 hex digits (64-bit shell arithmetic)',
+      'probepoint.tc (Kingxukai/linux@9b44fff6): TARGET_FUNC=tracefs_create_dir; addresses/offsets are ' +
+      'computed from /proc/kallsyms, the numbers here are PLACEHOLDERS: OVERFLOW = +printf 0x%x of PREV ' +
+      '(unsigned wrap of the negative offset); only run when printf "%x" -1 is not 8 hex digits (64-bit ' +
+      'shell arithmetic)',
     needs: ['probe-on-offset'],
   },
   {
     def: 'p:testprobe kernel_clone $stack0:s64 $stack0:u64 $stack0:x64 $stack0:b4@4/64',
     outcome: 'ok',
     source:
-      "kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded to kernel_clone; only if README has 'x8/16/32/64': width 64",
+      'kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded ' +
+      "to kernel_clone; only if README has 'x8/16/32/64': width 64",
     needs: ['stack', 'bitfield'],
   },
   {
     def: 'p:testprobe kernel_clone $stack0:s32 $stack0:u32 $stack0:x32 $stack0:b4@4/32',
     outcome: 'ok',
     source:
-      "kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded to kernel_clone; only if README has 'x8/16/32/64': width 32",
+      'kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded ' +
+      "to kernel_clone; only if README has 'x8/16/32/64': width 32",
     needs: ['stack', 'bitfield'],
   },
   {
     def: 'p:testprobe kernel_clone $stack0:s16 $stack0:u16 $stack0:x16 $stack0:b4@4/16',
     outcome: 'ok',
     source:
-      "kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded to kernel_clone; only if README has 'x8/16/32/64': width 16",
+      'kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded ' +
+      "to kernel_clone; only if README has 'x8/16/32/64': width 16",
     needs: ['stack', 'bitfield'],
   },
   {
     def: 'p:testprobe kernel_clone $stack0:s8 $stack0:u8 $stack0:x8 $stack0:b4@4/8',
     outcome: 'ok',
     source:
-      "kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded to kernel_clone; only if README has 'x8/16/32/64': width 8",
+      'kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded ' +
+      "to kernel_clone; only if README has 'x8/16/32/64': width 8",
     needs: ['stack', 'bitfield'],
   },
   {
     def: '-:testprobe',
     outcome: 'ok',
     source:
-      "kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded to kernel_clone; only if README has 'x8/16/32/64': removal between widths",
+      'kprobe_args_type.tc (Kingxukai/linux@9b44fff6): gen_event for each width, $FUNCTION_FORK expanded ' +
+      "to kernel_clone; only if README has 'x8/16/32/64': removal between widths",
     needs: ['remove'],
     setup: ['p:testprobe kernel_clone $stack0:s8 $stack0:u8 $stack0:x8 $stack0:b4@4/8'],
   },
@@ -872,520 +957,638 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:test kernel_clone',
     outcome: 'ok',
     source:
-      'kprobe_args_string.tc (torvalds/linux@0604aa87): appended with >> to trigger the probe ($FUNCTION_FORK expanded to kernel_clone)',
+      'kprobe_args_string.tc (torvalds/linux@0604aa87): appended with >> to trigger the probe ' +
+      '($FUNCTION_FORK expanded to kernel_clone)',
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%di):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch x86_64 (ARG1=%di)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch x86_64 (ARG1=%di)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%di):char arg2=+0(%di):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch x86_64 (ARG1=%di)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch x86_64 (ARG1=%di)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%ax):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch i[3456]86 (ARG1=%ax)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch i[3456]86 (ARG1=%ax)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%ax):char arg2=+0(%ax):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch i[3456]86 (ARG1=%ax)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch i[3456]86 (ARG1=%ax)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%x0):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch aarch64 (ARG1=%x0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch aarch64 (ARG1=%x0)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%x0):char arg2=+0(%x0):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch aarch64 (ARG1=%x0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch aarch64 (ARG1=%x0)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r0):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch arm* (ARG1=%r0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch arm* (ARG1=%r0)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r0):char arg2=+0(%r0):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch arm* (ARG1=%r0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch arm* (ARG1=%r0)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r3):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch ppc64* and ppc* (ARG1=%r3)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch ppc64* and ppc* (ARG1=%r3)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r3):char arg2=+0(%r3):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch ppc64* and ppc* (ARG1=%r3)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch ppc64* and ppc* (ARG1=%r3)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r2):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch s390* (ARG1=%r2)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch s390* (ARG1=%r2)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r2):char arg2=+0(%r2):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch s390* (ARG1=%r2)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch s390* (ARG1=%r2)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r4):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch mips* and loongarch* (ARG1=%r4)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch mips* and loongarch* (ARG1=%r4)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%r4):char arg2=+0(%r4):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch mips* and loongarch* (ARG1=%r4)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch mips* and loongarch* (ARG1=%r4)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%a0):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch riscv* (ARG1=%a0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch riscv* (ARG1=%a0)',
     needs: ['deref', 'char'],
   },
   {
     def: 'p:testprobe tracefs_create_dir arg1=+0(%a0):char arg2=+0(%a0):char[4]',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch riscv* (ARG1=%a0)',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch riscv* (ARG1=%a0)',
     needs: ['deref', 'char', 'array'],
   },
   {
     def: 'p:testprobe eventfs_add_dir arg1=+0(%di):char',
     outcome: 'ok',
     source:
-      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else tracefs_create_dir: arch x86_64, eventfs_add_dir variant',
+      'kprobe_args_char.tc (torvalds/linux@11df2885): DIR_NAME is eventfs_add_dir when available, else ' +
+      'tracefs_create_dir: arch x86_64, eventfs_add_dir variant',
     needs: ['deref', 'char'],
   },
   {
     def: 'p vfs_read %ax',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch x86_64|i[3456]86",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch " +
+      'x86_64|i[3456]86',
   },
   {
     def: 'p vfs_read %ex',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch x86_64|i[3456]86",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch " +
+      'x86_64|i[3456]86',
   },
   {
     def: 'p vfs_read %x0',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch aarch64",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch aarch64",
   },
   {
     def: 'p vfs_read %r0',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch arm*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch arm*",
   },
   {
     def: 'p vfs_read %r3',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch ppc*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch ppc*",
   },
   {
     def: 'p vfs_read %msr',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch ppc*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch ppc*",
   },
   {
     def: 'p vfs_read %r2',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch s390*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch s390*",
   },
   {
     def: 'p vfs_read %s2',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch s390*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch s390*",
   },
   {
     def: 'p vfs_read %r4',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch mips* and loongarch*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, GOODREG on arch mips* and " +
+      'loongarch*',
   },
   {
     def: 'p vfs_read %r12',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch mips* and loongarch*",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch mips* and " +
+      'loongarch*',
   },
   {
     def: 'p vfs_read %ax',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch aarch64 and arm* (x86 register name; on x86 it is GOODREG)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Register access, BADREG on arch aarch64 and " +
+      'arm* (x86 register name; on x86 it is GOODREG)',
   },
   {
     def: 'p vfs_read @_sdata',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata+10',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata-10',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @0xffffffff82200000',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; SYMADDR = 0x<address of _sdata from /proc/kallsyms>, the number here is a PLACEHOLDER",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; SYMADDR = 0x<address of _sdata " +
+      'from /proc/kallsyms>, the number here is a PLACEHOLDER',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @deaqswdefr',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata*10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata/10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata%10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata&10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read @_sdata|10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if _sdata is absent), BADSYM=deaqswdefr",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Symbol access; GOODSYM=_sdata (vfs_read if " +
+      '_sdata is absent), BADSYM=deaqswdefr',
     needs: ['memaddr'],
   },
   {
     def: 'p vfs_read $stack',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'p vfs_read $stack0',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'p vfs_read $stack1',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'p vfs_read $stackp',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'p vfs_read $stack0+10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'p vfs_read $stack1-10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Stack access",
     needs: ['stack'],
   },
   {
     def: 'r vfs_read $retval',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Retval access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Retval access",
   },
   {
     def: 'p vfs_read $comm',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Comm access (only if README lists $comm)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Comm access (only if README lists $comm)",
     needs: ['comm'],
   },
   {
     def: 'p vfs_read +0(%ax)',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read -0(%ax)',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read +10($stack)',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
     needs: ['deref', 'stack'],
   },
   {
     def: 'p vfs_read +0($stack1)',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
     needs: ['deref', 'stack'],
   },
   {
     def: 'p vfs_read +0(+10(+20($stack)))',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
     needs: ['deref', 'stack'],
   },
   {
     def: 'p vfs_read +10(@_sdata-10)',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
     needs: ['deref', 'memaddr'],
   },
   {
     def: 'p vfs_read +(%ax)',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read (%ax+10)',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read -(%ax)',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read (%ax)',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read +0(%ax)+10',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Indirect " +
+      'memory access',
     needs: ['deref'],
   },
   {
     def: 'p vfs_read +10($comm)',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Indirect memory access",
     needs: ['deref', 'comm'],
   },
   {
     def: 'p vfs_read varname=%ax',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Name assignment",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Name " +
+      'assignment',
   },
   {
     def: 'p vfs_read varname=varname2=%ax',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Name assignment",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Name " +
+      'assignment',
   },
   {
     def: 'p vfs_read %ax:x16',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type syntax (GOODTYPE=x16)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type " +
+      'syntax (GOODTYPE=x16)',
   },
   {
     def: 'p vfs_read %ax::x16',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type syntax (BADTYPE=y16)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type " +
+      'syntax (BADTYPE=y16)',
   },
   {
     def: 'p vfs_read %ax:y16',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type syntax (BADTYPE=y16)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type " +
+      'syntax (BADTYPE=y16)',
   },
   {
     def: 'p vfs_read x16:%ax',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type syntax (BADTYPE=y16)",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Type " +
+      'syntax (BADTYPE=y16)',
   },
   {
     def: 'p vfs_read $comm:string',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
     needs: ['comm', 'string'],
   },
   {
     def: 'p vfs_read +0($stack):string',
     outcome: 'ok',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
     needs: ['deref', 'stack', 'string'],
   },
   {
     def: 'p vfs_read $comm:x64',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
     needs: ['comm'],
   },
   {
     def: 'p vfs_read $stack:string',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': Combination check",
     needs: ['stack', 'string'],
   },
   {
     def: 'p vfs_read %ax:string',
     outcome: 'error',
     source:
-      "kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): Combination check",
+      'kprobe_args_syntax.tc (torvalds/linux@2700cf83, delta-one/linux@ffe1311c for s390/mips/loongarch): ' +
+      "PROBEFUNC=vfs_read; only if README has 'x8/16/32/64': arch x86_64|i[3456]86 (GOODREG=%ax): " +
+      'Combination check',
     needs: ['string'],
   },
   {
-    def: 'p:testprobe_u kernel_clone arg1=@linux_proc_banner:u64 arg2=@linux_proc_banner:u32 arg3=@linux_proc_banner:u16 arg4=@linux_proc_banner:u8',
+    def:
+      'p:testprobe_u kernel_clone arg1=@linux_proc_banner:u64 arg2=@linux_proc_banner:u32 ' +
+      'arg3=@linux_proc_banner:u16 arg4=@linux_proc_banner:u8',
     outcome: 'ok',
     source:
-      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms (CONFIG_KALLSYMS_ALL)',
+      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; ' +
+      'torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms ' +
+      '(CONFIG_KALLSYMS_ALL)',
     needs: ['memaddr'],
   },
   {
-    def: 'p:testprobe_s kernel_clone arg1=@linux_proc_banner:s64 arg2=@linux_proc_banner:s32 arg3=@linux_proc_banner:s16 arg4=@linux_proc_banner:s8',
+    def:
+      'p:testprobe_s kernel_clone arg1=@linux_proc_banner:s64 arg2=@linux_proc_banner:s32 ' +
+      'arg3=@linux_proc_banner:s16 arg4=@linux_proc_banner:s8',
     outcome: 'ok',
     source:
-      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms (CONFIG_KALLSYMS_ALL)',
+      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; ' +
+      'torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms ' +
+      '(CONFIG_KALLSYMS_ALL)',
     needs: ['memaddr'],
   },
   {
-    def: 'p:testprobe_x kernel_clone arg1=@linux_proc_banner:x64 arg2=@linux_proc_banner:x32 arg3=@linux_proc_banner:x16 arg4=@linux_proc_banner:x8',
+    def:
+      'p:testprobe_x kernel_clone arg1=@linux_proc_banner:x64 arg2=@linux_proc_banner:x32 ' +
+      'arg3=@linux_proc_banner:x16 arg4=@linux_proc_banner:x8',
     outcome: 'ok',
     source:
-      "kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms (CONFIG_KALLSYMS_ALL); only if README has 'x8/16/32/64'",
+      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; ' +
+      'torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms ' +
+      "(CONFIG_KALLSYMS_ALL); only if README has 'x8/16/32/64'",
     needs: ['memaddr'],
   },
   {
     def: 'p:testprobe_bf kernel_clone arg1=@linux_proc_banner:b8@4/32',
     outcome: 'ok',
     source:
-      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms (CONFIG_KALLSYMS_ALL)',
+      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; ' +
+      'torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms ' +
+      '(CONFIG_KALLSYMS_ALL)',
     needs: ['memaddr', 'bitfield'],
   },
   {
     def: 'p:testprobe_str kernel_clone arg1=@linux_proc_banner:string',
     outcome: 'ok',
     source:
-      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms (CONFIG_KALLSYMS_ALL)',
+      'kprobe_args_symbol.tc (Kingxukai/linux@9b44fff6, $FUNCTION_FORK expanded to kernel_clone; ' +
+      'torvalds/linux@031616c4 has literal kernel_clone): needs linux_proc_banner in kallsyms ' +
+      '(CONFIG_KALLSYMS_ALL)',
     needs: ['memaddr', 'string'],
   },
   {
     def: 'p:testprobe _do_fork comm=$comm ',
     outcome: 'ok',
     source:
-      "kprobe_args_comm.tc (torvalds/linux@0b77b970): note the trailing space in the shell text; kprobe_events reads back 'comm=$comm'",
+      'kprobe_args_comm.tc (torvalds/linux@0b77b970): note the trailing space in the shell text; ' +
+      "kprobe_events reads back 'comm=$comm'",
     needs: ['comm'],
   },
   {
@@ -1399,14 +1602,16 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:myevent2 do_sys_openat2 path=+0($arg2):ustring path2=+u0($arg2):string',
     outcome: 'ok',
     source:
-      "kprobe_args_user.tc (torvalds/linux@03f0f5ad): only if README has '$arg<N>', 'ustring' and '[u]<offset>'; appended with >>",
+      "kprobe_args_user.tc (torvalds/linux@03f0f5ad): only if README has '$arg<N>', 'ustring' and " +
+      "'[u]<offset>'; appended with >>",
     needs: ['user', 'deref', 'string'],
   },
   {
     def: 'p:myevent vfs_symlink path=+0($arg3):ustring path2=+u0($arg3):string',
     outcome: 'ok',
     source:
-      "kprobe_args_user.tc (torvalds/linux@03f0f5ad): only if README has '$arg<N>', 'ustring' and '[u]<offset>'; accepted, but records (fault) on kernel memory",
+      "kprobe_args_user.tc (torvalds/linux@03f0f5ad): only if README has '$arg<N>', 'ustring' and " +
+      "'[u]<offset>'; accepted, but records (fault) on kernel memory",
     needs: ['user', 'deref', 'string'],
   },
   {
@@ -1445,7 +1650,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'r:myevent2 vfs_open arg=$arg1',
     outcome: 'ok',
     source:
-      "kretprobe_entry_arg.tc (torvalds/linux@a23e1966): $argN on a kretprobe (function entry arguments at return), only if README has 'kernel return probes support:'",
+      'kretprobe_entry_arg.tc (torvalds/linux@a23e1966): $argN on a kretprobe (function entry arguments at ' +
+      "return), only if README has 'kernel return probes support:'",
   },
   {
     def: 'p:myevent kernel_clone',
@@ -1462,42 +1668,50 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p vfs_read',
     outcome: 'ok',
     source:
-      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in /proc/kallsyms: auto-named event kprobes/p_vfs_read_0',
+      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in ' +
+      '/proc/kallsyms: auto-named event kprobes/p_vfs_read_0',
     needs: ['eventname'],
   },
   {
     def: 'p:event1 vfs_read',
     outcome: 'ok',
     source:
-      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in /proc/kallsyms: named event',
+      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in ' +
+      '/proc/kallsyms: named event',
     needs: ['eventname'],
   },
   {
     def: 'p:kprobes2/event2 vfs_read',
     outcome: 'ok',
     source:
-      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in /proc/kallsyms: named event and group',
+      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in ' +
+      '/proc/kallsyms: named event and group',
     needs: ['eventname'],
   },
   {
     def: 'p vfs_read.isra.0',
     outcome: 'ok',
     source:
-      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in /proc/kallsyms: "dot function" = some .isra. symbol from kallsyms (name here is a PLACEHOLDER); auto name has \'.\' turned into \'_\'',
+      'kprobe_eventname.tc (torvalds/linux@30c09233): FUNC = last " [tT] .*vfs_read$" symbol in ' +
+      '/proc/kallsyms: "dot function" = some .isra. symbol from kallsyms (name here is a PLACEHOLDER); ' +
+      "auto name has '.' turned into '_'",
     needs: ['eventname'],
   },
   {
     def: 'p:event0 trace_printk_irq_work',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work: module function without module name (torvalds@1a416ae4 only)',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work: module function without module name (torvalds@1a416ae4 ' +
+      'only)',
     needs: ['module'],
   },
   {
     def: '-:kprobes/event0',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work: removal with group (torvalds@1a416ae4 only)',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work: removal with group (torvalds@1a416ae4 only)',
     needs: ['remove'],
     setup: ['p:event0 trace_printk_irq_work'],
   },
@@ -1505,35 +1719,42 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p trace_printk:trace_printk_irq_work',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work: MOD:SYM without event name, auto name p_trace_printk_trace_printk_irq_work_0',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work: MOD:SYM without event name, auto name ' +
+      'p_trace_printk_trace_printk_irq_work_0',
     needs: ['module', 'eventname'],
   },
   {
     def: 'p:event1 trace_printk:trace_printk_irq_work',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work',
     needs: ['module'],
   },
   {
     def: 'p:kprobes1/event1 trace_printk:trace_printk_irq_work',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work',
     needs: ['module'],
   },
   {
     def: 'p:event2 trace_printk:trace_printk_irq_work',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work: accepted even after the module is unloaded (pending probe)',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work: accepted even after the module is unloaded (pending ' +
+      'probe)',
     needs: ['module'],
   },
   {
     def: '-:kprobes1/event1',
     outcome: 'ok',
     source:
-      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, MOD=trace_printk FUNC=trace_printk_irq_work: removal',
+      'kprobe_module.tc (Kingxukai/linux@9b44fff6, torvalds/linux@1a416ae4): sample module trace-printk, ' +
+      'MOD=trace_printk FUNC=trace_printk_irq_work: removal',
     needs: ['remove'],
     setup: ['p:kprobes1/event1 trace_printk:trace_printk_irq_work'],
   },
@@ -1541,20 +1762,23 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:kprobes/testevent kernel_clone',
     outcome: 'ok',
     source:
-      "kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), SYM2=do_exit; only if README has 'Create/append/': DEF1",
+      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), ' +
+      "SYM2=do_exit; only if README has 'Create/append/': DEF1",
   },
   {
     def: 'p:kprobes/testevent do_exit',
     outcome: 'ok',
     source:
-      "kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), SYM2=do_exit; only if README has 'Create/append/': DEF2 appended to the same event (multiprobe)",
+      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), ' +
+      "SYM2=do_exit; only if README has 'Create/append/': DEF2 appended to the same event (multiprobe)",
     setup: ['p:kprobes/testevent kernel_clone'],
   },
   {
     def: '-:kprobes/testevent',
     outcome: 'ok',
     source:
-      "kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), SYM2=do_exit; only if README has 'Create/append/': removes both probes of the event",
+      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), ' +
+      "SYM2=do_exit; only if README has 'Create/append/': removes both probes of the event",
     needs: ['remove'],
     setup: ['p:kprobes/testevent kernel_clone', 'p:kprobes/testevent do_exit'],
   },
@@ -1562,7 +1786,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: '-:kprobes/testevent kernel_clone',
     outcome: 'ok',
     source:
-      "kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), SYM2=do_exit; only if README has 'Create/append/': removes only the probe matching the given definition",
+      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), ' +
+      "SYM2=do_exit; only if README has 'Create/append/': removes only the probe matching the given " +
+      'definition',
     needs: ['remove'],
     setup: ['p:kprobes/testevent kernel_clone', 'p:kprobes/testevent do_exit'],
   },
@@ -1570,7 +1796,9 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:kprobes/testevent kernel_clone $stack',
     outcome: 'error',
     source:
-      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), SYM2=do_exit; only if README has \'Create/append/\': "Appending different type must fail" (existing event has no arguments)',
+      'kprobe_multiprobe.tc (Kingxukai/linux@9b44fff6): SYM1=$FUNCTION_FORK (expanded to kernel_clone), ' +
+      'SYM2=do_exit; only if README has \'Create/append/\': "Appending different type must fail" (existing ' +
+      'event has no arguments)',
     needs: ['stack'],
     setup: ['p:kprobes/testevent do_exit'],
   },
@@ -1578,7 +1806,8 @@ export const KPROBE_EVENT_CASES: EventCase[] = [
     def: 'p:test_non_unique name_show',
     outcome: 'error',
     source:
-      'kprobe_non_uniq_symbol.tc (torvalds/linux@ba3bdbe0): name_show has several local text symbols; the ERRORS list names this NON_UNIQ_SYMBOL but the test only checks that the write fails',
+      'kprobe_non_uniq_symbol.tc (torvalds/linux@ba3bdbe0): name_show has several local text symbols; the ' +
+      'ERRORS list names this NON_UNIQ_SYMBOL but the test only checks that the write fails',
   },
 ];
 
@@ -1590,7 +1819,8 @@ export const KPROBE_EVENT_CASES_HISTORICAL: EventCase[] = [
     column: 6,
     kernelError: 'NO_EVENT_NAME',
     source:
-      "kprobe_syntax_errors.tc (torvalds/linux@6870112c, mhiramat/linux@b5561de6 column 7 1-based): kernels before July 2022; now accepted (see 'p:foo/ vfs_read' in KPROBE_EVENT_CASES)",
+      'kprobe_syntax_errors.tc (torvalds/linux@6870112c, mhiramat/linux@b5561de6 column 7 1-based): ' +
+      "kernels before July 2022; now accepted (see 'p:foo/ vfs_read' in KPROBE_EVENT_CASES)",
     needs: ['eventname'],
   },
   {
@@ -1599,7 +1829,8 @@ export const KPROBE_EVENT_CASES_HISTORICAL: EventCase[] = [
     column: 13,
     kernelError: 'NOFENTRY_ARGS',
     source:
-      "kprobe_syntax_errors.tc (kernel-patches/bpf era, Kingxukai shows later +20): replaced by 'p vfs_read+20 $arg*' because vfs_read+8 is still the function entry on powerpc",
+      "kprobe_syntax_errors.tc (kernel-patches/bpf era, Kingxukai shows later +20): replaced by 'p " +
+      "vfs_read+20 $arg*' because vfs_read+8 is still the function entry on powerpc",
     needs: ['btf'],
   },
   {
@@ -1608,7 +1839,8 @@ export const KPROBE_EVENT_CASES_HISTORICAL: EventCase[] = [
     column: 11,
     kernelError: 'NOFENTRY_ARGS',
     source:
-      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): only checked when README lacks 'kernel return probes support:'; kernels with entry-argument access at kretprobe accept it",
+      "kprobe_syntax_errors.tc (linux-fsdevel/vfs@f1acde9c): only checked when README lacks 'kernel return " +
+      "probes support:'; kernels with entry-argument access at kretprobe accept it",
     needs: ['btf'],
   },
   {
@@ -1617,7 +1849,8 @@ export const KPROBE_EVENT_CASES_HISTORICAL: EventCase[] = [
     column: 1,
     kernelError: 'MAXACT_NO_KPROBE',
     source:
-      'kprobe_syntax_errors.tc (torvalds/linux@6870112c): same definition as the current BAD_MAXACT_TYPE case, older error name ("Maxactive is not for kprobe")',
+      'kprobe_syntax_errors.tc (torvalds/linux@6870112c): same definition as the current BAD_MAXACT_TYPE ' +
+      'case, older error name ("Maxactive is not for kprobe")',
   },
 ];
 
@@ -1629,7 +1862,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 33,
     kernelError: 'TYPECAST_REQ_FIELD',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1638,7 +1872,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 28,
     kernelError: 'TOO_MANY_NESTED',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1647,7 +1882,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 29,
     kernelError: 'TYPECAST_NOT_ALIGNED',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1656,7 +1892,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 29,
     kernelError: 'NO_BTF_FIELD',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1665,7 +1902,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 17,
     kernelError: 'NO_PTR_STRCT',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1674,7 +1912,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 31,
     kernelError: 'TYPECAST_BAD_ARROW',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1683,7 +1922,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 29,
     kernelError: 'NO_BTF_FIELD',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1692,7 +1932,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 29,
     kernelError: 'NO_BTF_FIELD',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
   {
@@ -1701,7 +1942,8 @@ export const KPROBE_EVENT_CASES_UNMERGED: EventCase[] = [
     column: 29,
     kernelError: 'NO_BTF_FIELD',
     source:
-      "kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline copies read): only if README has '[(structname'",
+      'kprobe_syntax_errors.tc (intel-lab-lkp/linux@6a53f810, typecast patch series, not in the mainline ' +
+      "copies read): only if README has '[(structname'",
     needs: ['btf'],
   },
 ];

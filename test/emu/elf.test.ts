@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EM_386, EM_PPC64, EM_X86_64, ElfError, parseElf } from '../../emu/elf.js';
 import { SymbolTable } from '../../emu/symbols.js';
-import { fixture, hex, ISAS } from '../helpers.js';
+import { findOne, fixture, hex, ISAS, symbol } from '../helpers.js';
 
 const load = (isa: 'x86_64' | 'i386' | 'ppc64', name: string) =>
   Buffer.from(readFileSync(fixture(isa, name)));
@@ -30,11 +30,11 @@ describe('parseElf', () => {
     const img = parseElf(load('ppc64', 'fib'));
     expect(img.rawEntry).not.toBe(img.entry);
     expect(img.entryToc).toBeGreaterThan(0n);
-    const fib = img.symbols.find((s) => s.name === 'fib')!;
+    const fib = findOne(img.symbols, 'symbol fib', (s) => s.name === 'fib');
     expect(fib.descriptor).toBeDefined();
     expect(fib.addr).not.toBe(fib.descriptor);
     expect(fib.toc).toBe(img.entryToc);
-    const text = img.segments.find((s) => s.executable)!;
+    const text = findOne(img.segments, 'executable segment', (s) => s.executable);
     expect(fib.addr >= text.vaddr && fib.addr < text.vaddr + text.memsz).toBe(true);
     // The code address holds the function's first instruction, not descriptor words.
     const off = fib.addr - text.vaddr;
@@ -45,7 +45,7 @@ describe('parseElf', () => {
   it('symbol+offset lookups both ways, sizes included', () => {
     for (const isa of ISAS) {
       const t = new SymbolTable(parseElf(load(isa, 'nested')).symbols);
-      const b = t.lookup('b')!;
+      const b = symbol(t, 'b');
       expect(b.size).toBeGreaterThan(0n);
       expect(t.resolve(b.addr + 4)).toEqual({ symbol: b, offset: 4 });
       expect(t.format(b.addr + 4)).toBe(`b+0x4/0x${b.size.toString(16)}`);

@@ -4,7 +4,7 @@
 // expected values are what qemu-ppc64 and the Power ISA give (fcmpo: VXVC for any NaN,
 // VXSNAN for a signalling one; fcmpu: VXSNAN only).
 import { describe, expect, it } from 'vitest';
-import { expected, fixture, ISAS, runCaptured } from '../helpers.js';
+import { expected, fixture, ISAS, joinedRegExp, present, runCaptured } from '../helpers.js';
 
 /** CR field bits of a compare: FL (lt), FG (gt), FE (eq), FU (unordered). */
 const LT = 8;
@@ -38,18 +38,22 @@ describe('ppc64 fcmpu and fcmpo', () => {
     async (pair, cr, nan, snan) => {
       const r = await runCaptured(fixture('ppc64', 'fpcmp'), ['raw']);
       expect(r.status).toBe(0);
-      const line = r.stdout.split('\n').find((l) => l.startsWith(`${pair}: `));
-      expect(line, `fpcmp raw printed:\n${r.stdout}`).toBeDefined();
-      const m =
-        /fcmpu cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d) \| fcmpo cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d)/.exec(
-          line!,
-        );
-      expect(m, line).not.toBeNull();
-      const [, ucr, ufpscr, usnan, uvc, ocr, ofpscr, osnan, ovc] = m!;
+      const line = present(
+        r.stdout.split('\n').find((l) => l.startsWith(`${pair}: `)),
+        `the ${pair} line of fpcmp raw:\n${r.stdout}`,
+      );
+      const [, ucr, ufpscr, usnan, uvc, ocr, ofpscr, osnan, ovc] = present(
+        joinedRegExp(
+          /fcmpu cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d) \| /,
+          /fcmpo cr1=0x(\w) fpscr=0x(\w+) vxsnan=(\d) vxvc=(\d)/,
+        ).exec(line),
+        `the fcmpu and fcmpo fields in ${JSON.stringify(line)}`,
+      );
       const hex = (v: number) => v.toString(16);
       expect({ fcmpu: ucr, fcmpo: ocr }).toEqual({ fcmpu: hex(cr), fcmpo: hex(cr) });
       // FPCC (FPSCR bits 16-19, counted from the right at 12-15) holds the same four bits.
-      expect([(parseInt(ufpscr!, 16) >>> 12) & 0xf, (parseInt(ofpscr!, 16) >>> 12) & 0xf]).toEqual([cr, cr]);
+      const fpcc = (fpscr: string | undefined) => (parseInt(present(fpscr, 'an FPSCR'), 16) >>> 12) & 0xf;
+      expect([fpcc(ufpscr), fpcc(ofpscr)]).toEqual([cr, cr]);
       expect({ fcmpu: [usnan, uvc], fcmpo: [osnan, ovc] }).toEqual({
         fcmpu: [snan ? '1' : '0', '0'],
         fcmpo: [snan ? '1' : '0', nan ? '1' : '0'],

@@ -189,7 +189,7 @@ describe('guest memory', () => {
     });
   });
 
-  it('a refused unmap or protect changes nothing; a page mapped again starts zeroed; past the limit nothing is mapped', () => {
+  it('a refused unmap or protect changes nothing; a page mapped again is zeroed; none is mapped past the limit', () => {
     withMemory((e, mem) => {
       expect(() => e.unmap(0x20800, 0x800)).toThrow(/uc_mem_unmap\(0x20800, 0x800\)/);
       expect(() => e.protect(0x20800, 0x800, 1)).toThrow(/uc_mem_protect\(0x20800, 0x800\)/);

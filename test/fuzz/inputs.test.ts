@@ -11,7 +11,7 @@ import { x86_64 } from '../../arch/x86/isa.js';
 import { ProbeError } from '../../src/kprobes.js';
 import { DefinitionError, parseLine } from '../../src/probe-def.js';
 import { createMachine, LoadError } from '../../src/run.js';
-import { fixture, ISAS } from '../helpers.js';
+import { findOne, fixture, ISAS, present } from '../helpers.js';
 import { kprobes } from '../../src/kprobes.js';
 import { loadElfFile } from '../../src/run.js';
 import { instructionBoundaries, executionCounts } from '../kprobes/support.js';
@@ -32,8 +32,8 @@ afterEach(() => new Promise((resolve) => setImmediate(resolve)));
 const SEED = 20051129;
 const counts: Record<string, Record<string, number>> = {};
 const count = (suite: string, outcome: string) => {
-  counts[suite] ??= {};
-  counts[suite]![outcome] = (counts[suite]![outcome] ?? 0) + 1;
+  const c = (counts[suite] ??= {});
+  c[outcome] = (c[outcome] ?? 0) + 1;
 };
 afterAll(() => {
   // The counts, for the record (make fuzz prints them).
@@ -52,6 +52,23 @@ const FIELDS64: [number, number][] = [
   [0x3a, 2],
   [0x3c, 2],
   [0x3e, 2],
+];
+/** Program header fields (flags, offset, addresses, sizes), as [offset, size] for ELF64 / ELF32. */
+const PHDR_FIELDS64: [number, number][] = [
+  [4, 4],
+  [8, 8],
+  [16, 8],
+  [32, 8],
+  [40, 8],
+  [48, 8],
+];
+const PHDR_FIELDS32: [number, number][] = [
+  [4, 4],
+  [8, 4],
+  [16, 4],
+  [20, 4],
+  [24, 4],
+  [28, 4],
 ];
 const FIELDS32: [number, number][] = [
   [0x18, 4],
@@ -106,31 +123,19 @@ describe.each(ISAS)('%s', (isa) => {
           };
           if (mu.kind === 'bytes') for (const [at, v] of mu.edits) b[at] = v;
           if (mu.kind === 'field') {
-            const [off, size] = (is64 ? FIELDS64 : FIELDS32)[mu.f]!;
+            const [off, size] = present((is64 ? FIELDS64 : FIELDS32)[mu.f], `header field ${mu.f}`);
             put(off, size, mu.v);
           }
           if (mu.kind === 'phdr') {
             // A field of one program header (offsets, addresses, sizes, flags).
             const phoff = Number(is64 ? dv.getBigUint64(0x20, le) : BigInt(dv.getUint32(0x1c, le)));
             const entsize = is64 ? 56 : 32;
-            const field = is64
-              ? [
-                  [4, 4],
-                  [8, 8],
-                  [16, 8],
-                  [32, 8],
-                  [40, 8],
-                  [48, 8],
-                ][mu.field % 6]!
-              : [
-                  [4, 4],
-                  [8, 4],
-                  [16, 4],
-                  [20, 4],
-                  [24, 4],
-                  [28, 4],
-                ][mu.field % 6]!;
-            put(phoff + mu.ph * entsize + field[0]!, field[1]!, mu.v);
+            const fields = is64 ? PHDR_FIELDS64 : PHDR_FIELDS32;
+            const [off, size] = present(
+              fields[mu.field % fields.length],
+              `program header field ${mu.field % fields.length}`,
+            );
+            put(phoff + mu.ph * entsize + off, size, mu.v);
           }
           let img;
           try {
@@ -183,8 +188,8 @@ describe('fuzz findings', () => {
         [0x66, 0xff, 0xdd],
       ]) {
         const img = parseElf(new Uint8Array(readFileSync(fixture(isa, 'hello'))));
-        const main = img.symbols.find((f) => f.name === 'main')!;
-        const seg = img.segments.find((g) => g.executable)!;
+        const main = findOne(img.symbols, 'symbol main', (f) => f.name === 'main');
+        const seg = findOne(img.segments, 'executable segment', (g) => g.executable);
         seg.data.set(insn, Number(main.addr - seg.vaddr));
         const warnings: string[] = [];
         const m = createMachine(img, {
@@ -338,10 +343,17 @@ describe('probe placement', () => {
             const out = () => Buffer.concat(chunks).toString('latin1');
             const addrs = instructionBoundaries(m);
             const funcs = m.symbols.functions().filter((f) => f.size > 0n);
-            for (const i of kp) e.registerKprobe({ addr: addrs[i % addrs.length]! }, { preHandler: () => 0 });
+            for (const i of kp)
+              e.registerKprobe(
+                { addr: present(addrs[i % addrs.length], 'an instruction boundary') },
+                { preHandler: () => 0 },
+              );
             for (const i of kr) {
               try {
-                e.registerKretprobe({ addr: funcs[i % funcs.length]!.addr }, { maxactive: 1 + (i % 20) });
+                e.registerKretprobe(
+                  { addr: present(funcs[i % funcs.length], 'a sized function').addr },
+                  { maxactive: 1 + (i % 20) },
+                );
                 count('placement', 'kretprobe registered');
               } catch (err) {
                 if (!(err instanceof ProbeError)) throw err;

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ISA_NAMES } from '../../arch/index.js';
 import { openContextCount, openEngineCount, registeredCallbackCount } from '../../emu/unicorn.js';
 import { getGc, sampleMemory, Soak, soakFixtures, type MemorySample } from '../../bench/soak.js';
+import { present } from '../helpers.js';
 
 const ITERATIONS = Number(process.env.SOAK_ITERATIONS ?? 2);
 const MB = (n: number): string => (n / 2 ** 20).toFixed(1);
@@ -46,11 +47,12 @@ describe('soak: every fixture under random probe sets, in one process', () => {
   });
 
   it('memory after the iterations', () => {
-    const start = samples[0]!;
-    const end = samples[samples.length - 1]!;
+    const start = present(samples.at(0), 'a memory sample before the iterations');
+    const end = present(samples.at(-1), 'a memory sample after them');
     const t = soak.totals;
     console.log(
-      `soak: ${ITERATIONS} iterations, ${t.runs} probed runs, ${t.kprobes} kprobes + ${t.kretprobes} kretprobes, ${t.hits} hits; ` +
+      `soak: ${ITERATIONS} iterations, ${t.runs} probed runs, ` +
+        `${t.kprobes} kprobes + ${t.kretprobes} kretprobes, ${t.hits} hits; ` +
         `RSS ${MB(start.rss)} -> ${MB(end.rss)} MB, heap used ${MB(start.heapUsed)} -> ${MB(end.heapUsed)} MB`,
     );
     noLeaks();

@@ -2,7 +2,7 @@
 // and memory, and (un)register probes in the middle of a hit. The kernel forbids most of this
 // (unregister_kprobe from a handler deadlocks in synchronize_sched); here each case has a
 // defined outcome, asserted below, and every test ends with the shared invariant check.
-import { ISAS, type IsaName } from '../helpers.js';
+import { ISAS, present, symbol, type IsaName } from '../helpers.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shellStatus, type Machine } from '../../emu/machine.js';
 import { ProbeError, type Kprobe, type KprobeHandlers } from '../../src/kprobes.js';
@@ -67,7 +67,7 @@ beforeAll(async () => {
 
 const hexBytes = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
-const addrOf = (p: Probed, sym: string, off = 0): number => p.m.symbols.lookup(sym)!.addr + off;
+const addrOf = (p: Probed, sym: string, off = 0): number => symbol(p.m.symbols, sym).addr + off;
 
 /** The bytes at each address now (hex), to compare with after the engine let go of them. */
 function snapshot(p: Probed, addrs: number[]): Map<number, string> {
@@ -205,7 +205,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a fault_handler throwing on a guest fault in the step: asked once, probes removed, the fault ends the program', () => {
+    it('a throwing fault_handler on a guest fault in the step: asked once, probes removed, the program ends', () => {
       const warnings: string[] = [];
       const pr = probed(isa, 'segv_write', [], { warn: (l: string) => warnings.push(l) });
       const { m, e, out } = pr;
@@ -227,7 +227,8 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(stop).toMatchObject({ kind: 'signal', signal: 11, pc: store });
       expect(shellStatus(stop)).toBe(139);
       expect(warnings).toEqual([
-        `kprobe-emu: the fault handler of the probe at write_bad+0x${OFF[isa].store.toString(16)} threw: fault handler boom; the fault it was given ends the program`,
+        `kprobe-emu: the fault handler of the probe at write_bad+0x${OFF[isa].store.toString(16)} threw: ` +
+          'fault handler boom; the fault it was given ends the program',
       ]);
       expect([asked, p.nhit, p.registered]).toEqual([1, 1, false]);
       expect(out()).toBe('writing to 0x8\n');
@@ -262,7 +263,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a kretprobe return handler: the run stops (exit 125) at the first return, its message not wrapped by the trampoline', () => {
+    it('a kretprobe return handler: exit 125 at the first return, its message not wrapped by the trampoline', () => {
       const pr = probed(isa, 'fib', ['5']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
@@ -287,7 +288,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a drop handler throwing under a pre_handler whose fault_handler would take anything: the run still stops', () => {
+    it('a drop handler throwing under a pre_handler whose fault_handler takes anything: the run still stops', () => {
       const pr = probed(isa, 'fib', ['10']);
       const { m, e } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
@@ -421,7 +422,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
   });
 
   describe('a handler writing garbage to guest memory', () => {
-    it('over its own breakpoint: refused with a ProbeError, which ends the run (exit 125) with the code unpatched', () => {
+    it('over its own breakpoint: refused with a ProbeError, ending the run (exit 125) with the code unpatched', () => {
       const pr = probed(isa, 'fib', ['5']);
       const { m, e } = pr;
       const fib = addrOf(pr, 'fib');
@@ -432,7 +433,10 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const end = fib + nop.length;
       expect(stop).toMatchObject({
         kind: 'error',
-        message: `the pre_handler of the probe at fib+0x0 threw: a handler may not write [0x${fib.toString(16)}, 0x${end.toString(16)}): it overlaps the probed instruction at ${m.symbols.format(fib)} (unregister its probes first)`,
+        message:
+          'the pre_handler of the probe at fib+0x0 threw: ' +
+          `a handler may not write [0x${fib.toString(16)}, 0x${end.toString(16)}): ` +
+          `it overlaps the probed instruction at ${m.symbols.format(fib)} (unregister its probes first)`,
       });
       // Neither the nop nor the breakpoint: the original bytes.
       expectUnpatched(pr, before);
@@ -472,7 +476,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('over the hijacked return address on the stack (the trampoline) with garbage: SIGSEGV there, the instance dropped at task exit', () => {
+    it('over the hijacked return address (the trampoline) with garbage: SIGSEGV, the instance dropped at exit', () => {
       const pr = probed(isa, 'rettest', ['nested']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
@@ -504,7 +508,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a drop handler throwing when a guest fault kills its task: the run stops with an error (exit 125), not an exception', () => {
+    it('a drop handler throwing as a guest fault kills its task: the run stops in error (exit 125), no throw', () => {
       const pr = probed(isa, 'rettest', ['nested']);
       const { m, e } = pr;
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
@@ -536,7 +540,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('over the hijacked return address with the real one: the call bypasses the trampoline, its instance is dropped at task exit', () => {
+    it('over the hijacked return address with the real one: the trampoline bypassed, instance dropped at exit', () => {
       const pr = probed(isa, 'rettest', ['nested']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'inner'), addrOf(pr, 'leaf_sum')]);
@@ -551,7 +555,8 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
         {
           preHandler: (_p, regs) => {
             const slot = stackWordHolding(regs, k.trampoline, m.isa.wordSize);
-            regs.write(slot, wordBytes(m, k.instances(regs.tid)[0]!.retAddr));
+            const [newest] = k.instances(regs.tid);
+            regs.write(slot, wordBytes(m, present(newest, `an instance of task ${regs.tid}`).retAddr));
           },
         },
       );
@@ -608,7 +613,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a pre_handler unregistering the next probe of its aggregate: its handlers do not run on that hit either', () => {
+    it("a pre_handler unregistering the next probe of its aggregate: that one's handlers skip that hit too", () => {
       const pr = probed(isa, 'fib', ['5']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
@@ -652,11 +657,15 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(out()).toBe('fib(5) = 5\n');
       const [elsewhere, same] = made;
       // The hit that registered them ran p's handler once, not the new probe's.
-      expect([p.nhit, same!.nhit, elsewhere!.nhit]).toEqual([15, 14, 1]);
+      expect([
+        p.nhit,
+        present(same, 'the probe at fib').nhit,
+        present(elsewhere, 'the probe elsewhere').nhit,
+      ]).toEqual([15, 14, 1]);
       expectUnpatched(pr, before);
     });
 
-    it('registering the same probe twice is refused (EEXIST), from a handler or not; a twin with its own handlers is an aggregate', () => {
+    it('registering the same probe twice: EEXIST, from a handler or not; with its own handlers, an aggregate', () => {
       const pr = probed(isa, 'fib', ['5']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib'), addrOf(pr, 'print_udec')]);
@@ -681,7 +690,8 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(m.run()).toEqual({ kind: 'exit', status: 0 });
       expect(out()).toBe('fib(5) = 5\n');
       const msg =
-        'EEXIST: a probe with these handlers is already registered at fib+0x0: unregister it before registering it again';
+        'EEXIST: a probe with these handlers is already registered at fib+0x0: ' +
+        'unregister it before registering it again';
       expect(refusals).toEqual([msg, msg]);
       expect([p.nhit, twin.nhit, elsewhere.nhit]).toEqual([15, 15, 2]);
       // Once unregistered, the same handlers may come back.
@@ -694,7 +704,8 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       const { m, e, out } = probed(isa, 'fib', ['5']);
       e.maxProbes = 2;
       const a = e.registerKprobe({ symbol: 'fib' }, {});
-      const rp = e.registerKretprobe({ symbol: 'main' }, {}); // its entry probe is the second; the trampoline's is not counted
+      // Its entry probe is the second; the trampoline's is not counted.
+      const rp = e.registerKretprobe({ symbol: 'main' }, {});
       expect(() => e.registerKprobe({ symbol: 'fib', offset: 1 }, {})).toThrow(
         expect.objectContaining({ code: 'ENOSPC' }),
       );
@@ -761,7 +772,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a return handler unregistering its return probe: the calls in flight are dropped and return to their callers', () => {
+    it('a return handler unregistering its own return probe: calls in flight dropped, return to their callers', () => {
       const pr = probed(isa, 'fib', ['10']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
@@ -785,7 +796,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expectUnpatched(pr, before);
     });
 
-    it('a return handler unregistering the other return probe of its chain: that one is dropped, not skipped silently', () => {
+    it('a return handler unregistering the other return probe of its chain: that one is dropped, not skipped', () => {
       const pr = probed(isa, 'fib', ['5']);
       const { m, e, out } = pr;
       const before = snapshot(pr, [addrOf(pr, 'fib')]);
@@ -801,7 +812,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
         );
       let b: Kretprobe | undefined;
       const a = mk('a', () => {
-        if (a.nhit === 1) e.unregisterKretprobe(b!);
+        if (a.nhit === 1) e.unregisterKretprobe(present(b, 'probe b'));
       });
       // Newest first: b's entry takes the real return address, a's the trampoline b put
       // there, so a's instance chains to b's and a's handler runs first at each return.

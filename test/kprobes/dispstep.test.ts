@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ppc64KprobeArch, type PpcAinsn } from '../../arch/ppc64/kprobes.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import type { KprobeArch } from '../../arch/kprobe-arch.js';
-import { expected, ISAS } from '../helpers.js';
+import { expected, ISAS, present, symbol } from '../helpers.js';
 import { checkAndClose, executionCounts, probed } from './support.js';
 
 afterEach(checkAndClose);
@@ -21,7 +21,7 @@ afterEach(checkAndClose);
 const FIXTURE = { x86_64: 'dispstep', i386: 'dispstep', ppc64: 'branches' } as const;
 const cases = (name: string) =>
   [...expected(name).stdout.matchAll(/^(test_\w+) ok$/gm)]
-    .map((m) => m[1]!)
+    .map((m) => present(m[1], `the case name in ${JSON.stringify(m[0])}`))
     .filter((c, i, a) => a.indexOf(c) === i);
 const MUST_HAVE = {
   x86_64: [
@@ -74,7 +74,7 @@ describe.each(ISAS)('%s', (isa) => {
   // How often each case's first instruction runs (loops run it several times a pass).
   const { counts } = executionCounts(isa, name, []);
   const runs = (m: { symbols: { lookup(n: string): { addr: number } | undefined } }, c: string) =>
-    counts.get(m.symbols.lookup(c)!.addr) ?? 0;
+    counts.get(symbol(m.symbols, c).addr) ?? 0;
   it('the fixture names every class', () => {
     for (const c of MUST_HAVE[isa]) expect(CASES).toContain(c);
   });

@@ -1,6 +1,6 @@
 // Ports of the kernel's kprobe self-tests (lib/test_kprobes.c: test_kprobe, test_kprobes,
 // test_kprobe_missed) and the registration contracts, on i386, x86_64 and ppc64.
-import { ISAS } from '../helpers.js';
+import { ISAS, present, symbol } from '../helpers.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
 import type { Regs } from '../../src/regs.js';
@@ -47,7 +47,9 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
   it("a second probe engine on one machine is refused: it would take the first one's traps", () => {
     const { m, e, out } = probed(isa, 'ktest');
     const p = e.registerKprobe({ symbol: 'target' }, {});
-    expect(() => new KprobeEngine(m, kprobeArchFor(m.isa)!)).toThrow(/already has a trap listener/);
+    expect(
+      () => new KprobeEngine(m, present(kprobeArchFor(m.isa), `a kprobe arch for ${m.isa.name}`)),
+    ).toThrow(/already has a trap listener/);
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
     expect(p.nhit).toBe(1);
     expect(out()).toContain('target');
@@ -136,7 +138,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
   it('reads back the breakpoint while armed and the original bytes after unregister', () => {
     const pr = probed(isa, 'ktest');
     const { m, e } = pr;
-    const addr = m.symbols.lookup('target2')!.addr;
+    const addr = symbol(m.symbols, 'target2').addr;
     const before = m.mem.read(addr, 4);
     expect(armed(pr, addr)).toBe(false);
     const p = e.registerKprobe({ symbol: 'target2' });
@@ -148,7 +150,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
 
   it('refuses a mid-instruction address, an unknown symbol and an offset past the function', () => {
     const { m, e } = probed(isa, 'ktest');
-    const t = m.symbols.lookup('target')!;
+    const t = symbol(m.symbols, 'target');
     expect(() => e.registerKprobe({ addr: t.addr + 1 })).toThrow(ISA[isa].midInsn);
     expect(() => e.registerKprobe({ symbol: 'no_such_function' })).toThrow(
       /no function named 'no_such_function'/,
@@ -157,7 +159,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
     expect(e.checkInvariants()).toEqual([]);
   });
 
-  it('an aggregate of three probes at one address runs newest first; one removed; all removed restores the code', () => {
+  it('an aggregate of three probes at one address: newest first; one removed; all removed restores the code', () => {
     const pr = probed(isa, 'fib', ['5']);
     const { m, e, out } = pr;
     const order: string[] = [];
@@ -166,7 +168,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
         { symbol: 'fib' },
         { preHandler: () => void order.push(n), postHandler: () => void order.push(`${n}.post`) },
       );
-    const addr = m.symbols.lookup('fib')!.addr;
+    const addr = symbol(m.symbols, 'fib').addr;
     const orig = m.mem.read(addr, 4);
     const a = mk('a');
     const b = mk('b');
@@ -212,13 +214,13 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
     expect(hits).toBe(5);
     expect(p.registered).toBe(false);
     expect(out()).toBe('fib(10) = 55\n');
-    const addr = m.symbols.lookup('fib')!.addr;
+    const addr = symbol(m.symbols, 'fib').addr;
     expect(armed(pr, addr)).toBe(true); // re-registered: armed again
   });
 
   it('a throwing handler with no fault_handler stops the run (exit 125), probes removed, code unpatched', () => {
     const { m, e } = probed(isa, 'fib', ['10']);
-    const addr = m.symbols.lookup('fib')!.addr;
+    const addr = symbol(m.symbols, 'fib').addr;
     const orig = m.mem.read(addr, 4);
     e.registerKprobe(
       { symbol: 'fib' },

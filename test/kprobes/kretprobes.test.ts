@@ -4,7 +4,7 @@
 // longjmp with and without the stack-pointer check, the trampoline's nop, and the
 // pre-2005 stack keying where it differs from the redesign.
 import { afterEach, describe, expect, it } from 'vitest';
-import { expected, ISAS } from '../helpers.js';
+import { expected, ISAS, present, symbol } from '../helpers.js';
 import { DEFAULT_MAXACTIVE, type KretprobeInstance } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
 import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
@@ -124,11 +124,13 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
         },
       );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
-    expect(traces.inner!.slice(0, 2)).toEqual(['outer', 'main']);
-    expect(traces.outer![0]).toBe('main');
+    const inner = present(traces.inner, "inner's stack trace");
+    const outer = present(traces.outer, "outer's stack trace");
+    expect(inner.slice(0, 2)).toEqual(['outer', 'main']);
+    expect(outer[0]).toBe('main');
     expect(funcAt(p, innerRet)).toBe('outer');
     expect(funcAt(p, outerRet)).toBe('main');
-    expect([...traces.inner!, ...traces.outer!]).not.toContain('kretprobe_trampoline');
+    expect([...inner, ...outer]).not.toContain('kretprobe_trampoline');
   });
 
   it('fib(15) with maxactive 100: 1973 returns, each with fib(n) of its own n (kept in the instance data)', () => {
@@ -204,7 +206,7 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     expect(out()).toBe('outer(5) = 1011\n');
   });
 
-  it('a tail call from a probed function into a probed one: one trampoline hit, inner handler first, both with its value', () => {
+  it('a tail call between two probed functions: one trampoline hit, inner handler first, both with its value', () => {
     const { m, e, out } = probed(isa, 'tailcall');
     const seen: string[] = [];
     const g = e.registerKretprobe(
@@ -292,7 +294,7 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     const { m, e } = probed(isa, 'fib', ['7']);
     const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 50 });
     const k = e.kretprobes();
-    const slot = e.insnSlotOf(k.trampoline)!;
+    const slot = present(e.insnSlotOf(k.trampoline), "the trampoline's instruction slot");
     const after = k.trampoline + e.arch.trampolineInsn.length;
     const runs = new Map<number, number>();
     const inner = m.engine.handlers.code;
@@ -367,9 +369,9 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     });
   });
 
-  it('refuses a return probe off a function entry, on a function that never returns, on the blacklist, and on the trampoline', () => {
+  it('refuses a return probe off an entry, on a function that never returns, blacklisted, or on the trampoline', () => {
     const { m, e } = probed(isa, 'rettest', ['noreturn']);
-    const inner = m.symbols.lookup('inner')!;
+    const inner = symbol(m.symbols, 'inner');
     expect(() => e.registerKretprobe({ symbol: 'inner', offset: 4 })).toThrow(
       /a return probe goes on a function entry: inner\+0x4 is not one/,
     );
@@ -428,7 +430,7 @@ describe('stack keying (before the 2005 redesign)', () => {
       expect(vals.at(-1)).toBe(55n);
     });
 
-    it('differs on task death: the instance of a thread that died inside the function leaks, the next call is missed', () => {
+    it('differs on task death: a thread dying inside the function leaks its instance, the next call is missed', () => {
       const results = (['task', 'stack'] as const).map((keying) => {
         const { m, e } = probed(isa, 'rettest', ['exit']);
         e.kretprobeKeying = keying;
