@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { blockWriter } from '../../src/output.js';
 import { createMachine, loadElfFile } from '../../src/run.js';
-import { TraceSink, traceDefinitions, type Sink, type TraceEvent } from '../../src/tracing.js';
+import { traceDefinitions, type Sink } from '../../src/trace/definitions.js';
+import { TraceSink, type TraceEvent } from '../../src/trace/sink.js';
 import { fakeCpu } from '../arch/fake-cpu.js';
 import { fixture, ISAS } from '../helpers.js';
 

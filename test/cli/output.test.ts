@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { blockWriter } from '../../src/output.js';
-import { jsonString } from '../../src/tracing.js';
+import { jsonString } from '../../src/trace/json-encoder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-output-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
