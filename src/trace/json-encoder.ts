@@ -1,8 +1,15 @@
-// The trace's byte-level JSON encoder: what JSON.stringify writes, put as UTF-8 bytes straight
-// into a buffer, so that a probe's hit formats its line without building strings or objects.
+// The trace's one JSON writer: what JSON.stringify writes, put as UTF-8 bytes straight into a
+// buffer, so that a probe's hit formats its line without building strings or objects.
 
 const utf8 = new TextEncoder();
 const HEX = utf8.encode('0123456789abcdef');
+
+/** A value as the trace formats hold them: a string, a number, or an object of them. */
+export type JsonValue = string | number | JsonObject;
+/** An object; its undefined members are left out, as JSON.stringify leaves them out. */
+export interface JsonObject {
+  readonly [key: string]: JsonValue | undefined;
+}
 
 /** A string's UTF-8 bytes, for the constant parts of a line, made once. */
 export const utf8Bytes = (s: string): Uint8Array => utf8.encode(s);
@@ -73,4 +80,70 @@ export function putJsonString(buf: Buffer, n: number, s: string): number {
   }
   buf[n + 1 + len] = 0x22;
   return n + len + 2;
+}
+
+/** The most bytes a number takes: -0.0000012345678901234567. */
+export const NUMBER_SIZE = 25;
+
+/** JSON.stringify of a number into `buf` at `n`; the offset after it. */
+export function putNumber(buf: Uint8Array, n: number, v: number): number {
+  if (v >= 0 && Number.isSafeInteger(v)) return putDecimal(buf, n, v);
+  const s = Number.isFinite(v) ? String(v) : 'null';
+  for (let i = 0; i < s.length; i++) buf[n + i] = s.charCodeAt(i);
+  return n + s.length;
+}
+
+/**
+ * JSON.stringify(ns / 1000) of a whole number of nanoseconds, without the general conversion
+ * of a fraction to text: below 10^15 the quotient's shortest form is its exact decimal (no two
+ * decimals of 15 significant digits are one double), the 3 digits of the fraction less its
+ * trailing zeros.
+ */
+export function putMicros(buf: Uint8Array, n: number, ns: number): number {
+  if (!(ns >= 0 && ns < 1e15 && Number.isInteger(ns))) return putNumber(buf, n, ns / 1000);
+  const whole = Math.floor(ns / 1000);
+  let frac = ns - whole * 1000;
+  n = putDecimal(buf, n, whole);
+  if (frac === 0) return n;
+  buf[n++] = 0x2e; // .
+  for (let unit = 100; frac !== 0; unit /= 10) {
+    const d = Math.floor(frac / unit);
+    buf[n++] = 0x30 + d;
+    frac -= d * unit;
+  }
+  return n;
+}
+
+/** The most bytes putJson writes for `v`. */
+export function jsonSize(v: JsonValue): number {
+  if (typeof v === 'string') return 6 * v.length + 2;
+  if (typeof v === 'number') return NUMBER_SIZE;
+  let size = 2;
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    size += 6 * k.length + 4 + (x === undefined ? 0 : jsonSize(x));
+  }
+  return size;
+}
+
+/**
+ * JSON.stringify(v), UTF-8, into `buf` at `n` (room for jsonSize(v)); the offset after it.
+ * An object's members are its own keys in their order, the undefined ones left out.
+ */
+export function putJson(buf: Buffer, n: number, v: JsonValue): number {
+  if (typeof v === 'string') return putJsonString(buf, n, v);
+  if (typeof v === 'number') return putNumber(buf, n, v);
+  buf[n++] = 0x7b; // {
+  let first = true;
+  for (const k of Object.keys(v)) {
+    const x = v[k];
+    if (x === undefined) continue;
+    if (!first) buf[n++] = 0x2c; // ,
+    first = false;
+    n = putJsonString(buf, n, k);
+    buf[n++] = 0x3a; // :
+    n = putJson(buf, n, x);
+  }
+  buf[n++] = 0x7d; // }
+  return n;
 }
