@@ -13,7 +13,7 @@ import { decodeX86 } from '../arch/x86/decode.js';
 import { kprobes, type KprobeEngine } from '../src/kprobes.js';
 import { blockWriter } from '../src/output.js';
 import { createMachine, loadElfFile } from '../src/run.js';
-import { TraceSink } from '../src/tracing.js';
+import { TraceSink } from '../src/trace/sink.js';
 
 export type Isa = 'x86_64' | 'i386' | 'ppc64';
 const sink = (): void => {};

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ISAS } from '../fixtures/catalog.js';
 import { blockWriter } from '../src/output.js';
-import { TraceSink, traceDefinitions } from '../src/tracing.js';
+import { traceDefinitions } from '../src/trace/definitions.js';
+import { TraceSink } from '../src/trace/sink.js';
 import {
   coldAddresses,
   emptyKprobe,

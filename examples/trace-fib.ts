@@ -81,6 +81,7 @@ if (process.argv[1]?.endsWith('trace-fib.ts')) {
   });
   process.stdout.write(summary.stdout);
   console.log(
-    `${summary.calls} calls, ${summary.returns} returns traced (${summary.missed} missed), ${ones} returned 1; ${summary.status}`,
+    `${summary.calls} calls, ${summary.returns} returns traced (${summary.missed} missed), ` +
+      `${ones} returned 1; ${summary.status}`,
   );
 }

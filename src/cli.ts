@@ -11,7 +11,8 @@ import { disasmLines, symbolLines } from './inspect.js';
 import type { Machine } from '../emu/machine.js';
 import { DefinitionError } from './probe-def.js';
 import { DEFAULT_MAX_PROBES } from './kprobes.js';
-import { profileLines, traceDefinitions, TraceSink, type TracedProbe } from './tracing.js';
+import { profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
+import { TraceSink } from './trace/sink.js';
 import { blockWriter, writeAll } from './output.js';
 
 const EXIT_USAGE = 2;

@@ -24,7 +24,8 @@ export {
 } from './kretprobes.js';
 export { Regs } from './regs.js';
 export { parseDefinition, DefinitionError, type ProbeDefinition } from './probe-def.js';
-export { traceDefinitions, TraceSink, type TraceEvent } from './tracing.js';
+export { traceDefinitions } from './trace/definitions.js';
+export { TraceSink, type TraceEvent } from './trace/sink.js';
 
 import type { Machine } from '../emu/machine.js';
 import { kprobes, type Kprobe, type KprobeHandlers, type ProbePoint } from './kprobes.js';

@@ -15,7 +15,7 @@ import {
   type FetchSource,
   type ProbeDefinition,
 } from '../../src/probe-def.js';
-import { checkSymbols } from '../../src/tracing.js';
+import { checkSymbols } from '../../src/trace/definitions.js';
 import { KPROBE_EVENT_CASES, type EventCase } from '../data/kprobe-events-cases.js';
 import { findOne, present } from '../helpers.js';
 

@@ -1,0 +1,364 @@
+// Counterpart: the event side of kernel/trace/trace_kprobe.c (register_trace_kprobe,
+// kprobe_trace_func, kretprobe_trace_func) and kprobe_profile: definitions turned into
+// registered probes whose hits are recorded to a trace writer (sink.ts).
+import type { Machine } from '../../emu/machine.js';
+import type { SymbolTable } from '../../emu/symbols.js';
+import { addrOf, type GuestAddr } from '../../emu/addr.js';
+import {
+  argNumbers,
+  fetchArgs,
+  jsonFetcher,
+  resolveSymbols,
+  type EntryArgs,
+  type JsonFetcher,
+} from '../fetch.js';
+import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from '../kprobes.js';
+import { type Kretprobe, type KretprobeInstance, type KretprobeKeying } from '../kretprobes.js';
+import { collectEvents, DefinitionError, type ProbeDefinition } from '../probe-def.js';
+import type { Regs } from '../regs.js';
+import { TraceSink, type HexArgs, type JsonParts, type TraceWriter } from './sink.js';
+
+/**
+ * The symbol checks the kernel makes when it creates an event: the probe point names one
+ * function (BAD_PROBE_ADDR when none, NON_UNIQ_SYMBOL when several), and every @SYM names a
+ * symbol (BAD_MEM_ADDR).
+ */
+export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): DefinitionError | undefined {
+  if ('symbol' in d.point) {
+    const s = symbols.lookup(d.point.symbol);
+    if (!s || s.kind !== 'func')
+      return new DefinitionError(
+        `no function named '${d.point.symbol}'`,
+        d.point.column,
+        d.text,
+        'BAD_PROBE_ADDR',
+      );
+    const n = symbols.ambiguity(d.point.symbol);
+    if (n !== undefined)
+      return new DefinitionError(
+        `'${d.point.symbol}' is not unique (${n} functions have that name): probe one by its address`,
+        d.point.column,
+        d.text,
+        'NON_UNIQ_SYMBOL',
+      );
+  }
+  for (const a of d.args) {
+    const why = resolveSymbols(symbols, a);
+    if (why) return new DefinitionError(why, a.column, d.text, 'BAD_MEM_ADDR');
+  }
+  return undefined;
+}
+
+/** A writer with what the recorders need: the task name and the event sequence. */
+export type Sink = TraceWriter & { readonly taskName: string; nextSeq(): number };
+
+/** A definition registered on a machine, with its probe. */
+export type TracedProbe =
+  | { def: ProbeDefinition; probe: Kprobe; ret?: undefined }
+  | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
+
+/** How the CLI set the engine up for return probes. */
+export interface TraceOptions {
+  blacklist?: readonly string[];
+  kretprobeSpCheck?: boolean;
+  kretprobeKeying?: KretprobeKeying;
+  maxProbes?: number;
+}
+
+/**
+ * Parse every line first (nothing registers if one is bad; see collectEvents for multi-probe
+ * events and `-:` removals), then register them all.
+ */
+export function traceDefinitions(
+  m: Machine,
+  texts: readonly string[],
+  sink: Sink,
+  options: TraceOptions = {},
+): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
+  const registers = new Set(Object.keys(m.isa.registers));
+  const bits = m.isa.wordSize === 8 ? 64 : 32;
+  const defs = collectEvents(texts, registers, bits);
+  for (const d of defs) {
+    const bad = checkSymbols(d, m.symbols);
+    if (bad) throw bad;
+  }
+  let engine: KprobeEngine<unknown>;
+  try {
+    engine = kprobes(m);
+  } catch (e) {
+    if (e instanceof ProbeError && defs[0])
+      throw new DefinitionError(e.message, defs[0].point.column, defs[0].text);
+    throw e;
+  }
+  for (const b of options.blacklist ?? []) engine.blacklist.add(b);
+  if (options.kretprobeSpCheck !== undefined) engine.kretprobeSpCheck = options.kretprobeSpCheck;
+  if (options.kretprobeKeying !== undefined) engine.kretprobeKeying = options.kretprobeKeying;
+  if (options.maxProbes !== undefined) engine.maxProbes = options.maxProbes;
+  // The built-in JSON writer is fed lines straight from the fetched values.
+  const direct = sink instanceof TraceSink && sink.format === 'json' ? sink : undefined;
+  const conventionRegs = new Set([m.isa.spReg, m.isa.returnReg]);
+  for (let n = 1; n <= 8; n++) {
+    const r = m.isa.argumentRegister(n);
+    if (r !== undefined) conventionRegs.add(r);
+  }
+  const jsonWay = (sink: TraceSink, def: ProbeDefinition, atReturn: boolean): JsonWay => {
+    const fetchers = def.args.map((a) => jsonFetcher(m, a, sink.taskName));
+    // The registers the hits read come with PC at each trap, in the same call: those of the
+    // calling convention, none of which is part of another (a definition may name %eax on
+    // x86_64, which is part of rax: that one is read when asked).
+    m.readAheadAtTraps(
+      fetchers.flatMap((f) =>
+        f.register !== undefined && conventionRegs.has(f.register) ? [f.register] : [],
+      ),
+    );
+    return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
+  };
+  const start = m.process.guestNanoseconds();
+  const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
+  const probes: TracedProbe[] = [];
+  try {
+    for (const def of defs) {
+      const point =
+        'addr' in def.point
+          ? { addr: addrOf(def.point.addr) }
+          : { symbol: def.point.symbol, offset: Number(def.point.offset) };
+      try {
+        if (def.kind === 'r') {
+          /** Where return addresses are, found once per address (and record key). */
+          const places = new Map<GuestAddr, ReturnPlace>();
+          const json = direct && jsonWay(direct, def, true);
+          // $argN in a return probe: the arguments as they were at the entry.
+          const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
+          const ret: Kretprobe = engine.registerKretprobe(point, {
+            ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
+            entryHandler: (ri, regs) => {
+              ri.user =
+                wanted.length === 0
+                  ? now()
+                  : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
+            },
+            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places, json),
+            dropHandler: (ri, why) => {
+              const entryNs = entryNsOf(ri);
+              if (entryNs !== undefined)
+                sink.dropped?.({
+                  event: def.event,
+                  group: def.group,
+                  task: ri.task,
+                  func: ret.func,
+                  entryNs,
+                  ns: now(),
+                  why,
+                });
+            },
+          });
+          probes.push({ def, ret });
+        } else {
+          let where: { at: string; sym: string; pc: string } | undefined;
+          let preHandler = (p: Kprobe, regs: Regs) =>
+            record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
+          if (direct) {
+            const values: string[] = [];
+            const { fetchers, hex } = jsonWay(direct, def, false);
+            let parts: JsonParts | undefined;
+            preHandler = (p, regs) => {
+              fetchValues(fetchers, regs, undefined, values, hex);
+              direct.json(
+                (parts ??= direct.jsonParts(
+                  { type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) },
+                  argNames(def),
+                )),
+                regs.tid,
+                values,
+                hex,
+              );
+              return 0;
+            };
+          }
+          const probe = engine.registerKprobe(point, { preHandler });
+          probes.push({ def, probe });
+        }
+      } catch (e) {
+        if (e instanceof ProbeError)
+          throw new DefinitionError(
+            `cannot probe here: ${e.message} (${e.code})`,
+            def.point.column,
+            def.text,
+          );
+        throw e;
+      }
+    }
+  } catch (e) {
+    engine.unregisterAll();
+    throw e;
+  }
+  return { engine, probes };
+}
+
+/**
+ * print_kretprobe_event: `(caller+0xoff/0xsize <- func)`. The return address is PC, the
+ * real one even for an instance of a chain (a tail call, a second probe) whose own saved
+ * address is the trampoline.
+ */
+function recordReturn(
+  m: Machine,
+  sink: Sink,
+  def: ProbeDefinition,
+  ri: KretprobeInstance,
+  regs: Regs,
+  ns: bigint,
+  places: Map<GuestAddr, ReturnPlace>,
+  direct: JsonWay | undefined,
+): void {
+  const u = ri.user as EntryState | undefined;
+  const entry = (typeof u === 'object' ? u.args : undefined) ?? NO_ARGS;
+  // An instance of a chain holds the trampoline; PC is the real address then. Places are
+  // kept by address.
+  const to = ri.chained ? regs.pc : ri.retAddr;
+  const func = ri.rp?.func ?? '?';
+  let place = places.get(to);
+  if (!place) {
+    const p = locate(m, to);
+    places.set(to, (place = { ...p, where: `${p.sym} <- ${func}`, values: [] }));
+  }
+  if (direct) {
+    fetchValues(direct.fetchers, regs, entry, place.values, direct.hex);
+    // The parts name the function: not kept for a call whose probe has gone meanwhile.
+    const parts = ri.rp
+      ? (place.json ??= returnParts(direct.sink, def, func, place))
+      : returnParts(direct.sink, def, func, place);
+    direct.sink.json(parts, regs.tid, place.values, direct.hex);
+    return;
+  }
+  const entryNs = entryNsOf(ri);
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entry);
+  sink.record({
+    event: {
+      seq: sink.nextSeq(),
+      type: 'kretprobe',
+      group: def.group,
+      event: def.event,
+      task: regs.tid,
+      pc: place.pc,
+      at: func,
+      ret: place.at,
+      args: json,
+    },
+    textArgs: text,
+    where: ri.rp ? place.where : `${place.sym} <- ${func}`,
+    ns,
+    ...(entryNs !== undefined ? { entryNs } : {}),
+    key: place,
+  });
+}
+
+/**
+ * Where a traced return probe returned to, with its `(caller+0xoff/0xsize <- func)` text
+ * and, for the JSON writer, its line parts and the array its values are fetched into.
+ */
+type ReturnPlace = { at: string; sym: string; pc: string; where: string; json?: JsonParts; values: string[] };
+
+const returnParts = (sink: TraceSink, def: ProbeDefinition, func: string, place: ReturnPlace): JsonParts =>
+  sink.jsonParts(
+    { type: 'kretprobe', group: def.group, event: def.event, pc: place.pc, at: func, ret: place.at },
+    argNames(def),
+  );
+
+/**
+ * How a probe's hits go straight to the JSON writer: its sink, its argument fetchers, the
+ * registers the writer reads.
+ */
+type JsonWay = { sink: TraceSink; fetchers: JsonFetcher[]; hex: HexArgs | undefined };
+
+/** Every argument of a hit into `out`, in definition order, but those the writer reads itself. */
+function fetchValues(
+  fetchers: readonly JsonFetcher[],
+  regs: Regs,
+  entry: EntryArgs | undefined,
+  out: string[],
+  hex: HexArgs | undefined,
+): void {
+  for (let i = 0; i < fetchers.length; i++) {
+    const f = fetchers[i];
+    if (f && (!hex || !hex.reads[i])) out[i] = f(regs, entry);
+  }
+}
+
+/**
+ * The arguments the JSON writer can read itself; undefined when none. In a return probe an
+ * `$argN` is the value at the entry, not what its register or stack slot holds now.
+ */
+function hexArgs(fetchers: readonly JsonFetcher[], atReturn: boolean): HexArgs | undefined {
+  const reads = fetchers.map((f) => (f.hex && !(atReturn && f.hex.argument) ? f.hex.halves : undefined));
+  if (reads.every((r) => r === undefined)) return undefined;
+  return { reads, bits: fetchers.map((f) => f.hex?.bits ?? 0) };
+}
+
+const argNames = (def: ProbeDefinition): string[] => def.args.map((a) => a.name);
+
+/** What the entry handler of a traced return probe leaves in `ri.user`: its time, with $argN when asked. */
+type EntryState = bigint | { ns: bigint; args: ReadonlyMap<number, bigint> };
+
+/** The entry time of a traced call, if its entry was seen. */
+const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
+  const u = ri.user as EntryState | undefined;
+  return typeof u === 'bigint' ? u : u?.ns;
+};
+
+const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
+
+/** `sym+0xoff`, `sym+0xoff/0xsize` and the hex address of a probe, made once per probe. */
+function locate(m: Machine, addr: GuestAddr): { at: string; sym: string; pc: string } {
+  return { ...m.symbols.place(addr), pc: `0x${addr.toString(16)}` };
+}
+
+function record(
+  m: Machine,
+  sink: Sink,
+  def: ProbeDefinition,
+  _p: Kprobe,
+  regs: Regs,
+  ns: bigint,
+  where: { at: string; sym: string; pc: string },
+): number {
+  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
+  sink.record({
+    event: {
+      seq: sink.nextSeq(),
+      type: 'kprobe',
+      group: def.group,
+      event: def.event,
+      task: regs.tid,
+      pc: where.pc,
+      at: where.at,
+      args: json,
+    },
+    textArgs: text,
+    where: where.sym,
+    ns,
+    key: where,
+  });
+  return 0;
+}
+
+/**
+ * kprobe_profile: `EVENT HITS MISSES` lines. For a return probe, hits are returns handled
+ * and misses are calls not tracked (no free instance) plus missed hits of its entry kprobe.
+ */
+export function profileLines(probes: readonly TracedProbe[]): string[] {
+  // One line per event: a multi-probe event sums its probe points.
+  const rows = new Map<string, { event: string; hits: number; misses: number }>();
+  for (const t of probes) {
+    const key = `${t.def.group}/${t.def.event}`;
+    const row = rows.get(key) ?? { event: t.def.event, hits: 0, misses: 0 };
+    if (t.ret) {
+      row.hits += t.ret.nhit;
+      row.misses += t.ret.nmissed + t.ret.kp.nmissed;
+    } else {
+      row.hits += t.probe.nhit;
+      row.misses += t.probe.nmissed;
+    }
+    rows.set(key, row);
+  }
+  return [...rows.values()].map((r) => `${r.event} ${r.hits} ${r.misses}`);
+}

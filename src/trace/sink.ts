@@ -1,0 +1,431 @@
+// Counterpart: the print side of kernel/trace/trace_kprobe.c (print_kprobe_event,
+// print_kretprobe_event): recorded hits written as ftrace text, JSON lines, or Chrome's
+// Trace Event Format, the JSON of both by the writer of json-encoder.ts.
+import { GUEST_PID } from '../../emu/machine.js';
+import type { KretDropReason } from '../kretprobes.js';
+import type { BlockWriter } from '../output.js';
+import {
+  jsonSize,
+  jsonString,
+  putBytes,
+  putDecimal,
+  putHex,
+  putJson,
+  putJsonString,
+  putMicros,
+  putNumber,
+  NUMBER_SIZE,
+  utf8Bytes,
+  type JsonObject,
+} from './json-encoder.js';
+
+/** The bytes of nothing (an index past a list's end, which the callers never reach). */
+const NO_BYTES = new Uint8Array(0);
+
+/** One recorded hit, with the fields of the JSON output. */
+export interface TraceEvent {
+  seq: number;
+  type: 'kprobe' | 'kretprobe';
+  group: string;
+  event: string;
+  task: number;
+  /** kprobe: the probed address; kretprobe: the real return address. */
+  pc: string;
+  /** kprobe: `sym+0xoff` of the probe; kretprobe: the function's name. */
+  at: string;
+  /** kretprobe: where it returned to, `sym+0xoff`. */
+  ret?: string;
+  args: Record<string, string>;
+}
+
+/** What a sink gets for each hit: the JSON event plus what the other formats need. */
+export interface TraceRecord {
+  event: TraceEvent;
+  /** The arguments as ftrace prints them (strings quoted). */
+  textArgs: Record<string, string>;
+  /** `(sym+0xoff/0xsize)` or `(caller+0xoff/0xsize <- func)` without the parentheses. */
+  where: string;
+  /** Guest time of the hit, nanoseconds since the program started (0 for a writer not `timed`). */
+  ns: bigint;
+  /** Return probes: guest time of the call's entry. */
+  entryNs?: bigint;
+  /**
+   * The same object for every record of one probe at one place: type, group, event, pc, at,
+   * ret, where and the argument names are then the same, so a sink may cache their rendering.
+   */
+  key?: object;
+}
+
+/** A tracked call that ended without its return. */
+export interface DroppedCall {
+  event: string;
+  group: string;
+  task: number;
+  func: string;
+  entryNs: bigint;
+  ns: bigint;
+  why: KretDropReason;
+}
+
+/** What TraceSink.jsonParts renders once for a probe's events at one place. */
+export interface JsonParts {
+  /** What follows seq, up to the task: `,"type":…,"task":`. */
+  head: string;
+  /** What follows the task, up to the arguments: `,"pc":…,"args":{`. */
+  tail: string;
+  /** head, task and tail in UTF-8, for the task of the last line put as bytes. */
+  task: number;
+  midBytes: Uint8Array;
+  /** The names, UTF-8, each as `"name":` with the comma before all but the first. */
+  nameBytes: Uint8Array[];
+}
+
+/** Arguments of a JSON line the writer reads itself: per argument the read of its halves (or none) and the width. */
+export interface HexArgs {
+  reads: ((() => Uint32Array) | undefined)[];
+  bits: number[];
+}
+
+export type TraceFormat = 'text' | 'json' | 'chrome';
+
+/** Where trace records go: the three built-in formats, or anything with this shape. */
+export interface TraceWriter {
+  /** False when the writer shows no times (JSON lines): hits then leave `ns` at 0. */
+  readonly timed?: boolean;
+  record(r: TraceRecord): void;
+  /** A tracked call that ended without its return (Chrome: a marked end). */
+  dropped?(r: DroppedCall): void;
+  close(): void;
+}
+
+/** `SECONDS.MICROSECONDS` as ftrace prints timestamps. */
+function timestamp(ns: bigint): string {
+  return `${ns / 1_000_000_000n}.${((ns / 1000n) % 1_000_000n).toString().padStart(6, '0')}`;
+}
+
+const SEQ = utf8Bytes('{"seq":');
+const CHROME_HEAD = '{"displayTimeUnit":"ns","traceEvents":[';
+
+/** Formats records: ftrace-like text lines, one JSON object a line, or Trace Event Format. */
+export class TraceSink implements TraceWriter {
+  private seq = 0;
+  private readonly tasks = new Set<number>();
+  private first = true;
+  /** Characters written so far (one a byte for the ASCII the formats write). */
+  private written = 0;
+  /** Events not written because the output reached `limit`. */
+  lost = 0;
+  readonly timed: boolean;
+  /** The output's block, when it has one: the JSON lines of `json()` are put there as bytes. */
+  private readonly block: BlockWriter | undefined;
+  /** Where the JSON writer puts a line that is written as text. */
+  private scratch = Buffer.alloc(0);
+  constructor(
+    readonly format: TraceFormat,
+    private readonly out: ((line: string) => void) & { block?: BlockWriter },
+    private readonly comm: string,
+    /** Once this many bytes are written, later events are counted in `lost`, not written. */
+    readonly limit = Infinity,
+  ) {
+    this.timed = format !== 'json';
+    this.block = out.block;
+  }
+
+  private write(line: string): void {
+    this.written += line.length + 1;
+    this.out(line);
+  }
+
+  /** Whether an event may still be written; counts it as lost when not. */
+  private room(): boolean {
+    if (this.written < this.limit) return true;
+    this.lost++;
+    return false;
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** The task name ftrace shows (`comm`, at most 15 characters). */
+  get taskName(): string {
+    return this.comm;
+  }
+
+  record(r: TraceRecord): void {
+    if (!this.room()) return;
+    const ev = r.event;
+    if (this.format === 'json') {
+      // The object JSON.stringify(ev) would write, its constant parts rendered once a key.
+      let c = r.key && this.jsonByKey.get(r.key);
+      if (!c) {
+        c = this.jsonParts(ev, Object.keys(ev.args));
+        if (r.key) this.jsonByKey.set(r.key, c);
+      }
+      // As a text line, as the other formats write records: the limit counts its characters.
+      this.jsonLine(c, ev.seq, ev.task, Object.values(ev.args), undefined, undefined);
+      return;
+    }
+    if (this.format === 'chrome') {
+      this.chromeTask(ev.task);
+      let c = r.key && this.chromeByKey.get(r.key);
+      if (!c) {
+        c = chromeParts(ev);
+        if (r.key) this.chromeByKey.set(r.key, c);
+      }
+      this.chromeEvent(c, Number(r.entryNs ?? r.ns), Number(r.ns), ev.task, Object.values(ev.args));
+      return;
+    }
+    const args = Object.entries(r.textArgs)
+      .map(([k, v]) => ` ${k}=${v}`)
+      .join('');
+    const task = `${this.comm}-${ev.task}`.padStart(16);
+    this.write(`${task} [000] ..... ${timestamp(r.ns).padStart(12)}: ${ev.event}: (${r.where})${args}`);
+  }
+
+  dropped(d: DroppedCall): void {
+    if (this.format !== 'chrome' || !this.room()) return;
+    this.chromeTask(d.task);
+    const start = Number(d.entryNs) / 1000;
+    this.chrome({
+      name: d.event,
+      cat: d.group,
+      ph: 'X',
+      ts: start,
+      dur: Number(d.ns) / 1000 - start,
+      pid: GUEST_PID,
+      tid: d.task,
+      args: { func: d.func, dropped: d.why },
+    });
+  }
+
+  private readonly jsonByKey = new WeakMap<object, JsonParts>();
+  private readonly chromeByKey = new WeakMap<object, ChromeParts>();
+
+  /**
+   * The constant parts of the JSON lines of one probe at one place, rendered once: with
+   * them a recorder writes its events by `json()`, making no record objects.
+   */
+  jsonParts(
+    ev: Pick<TraceEvent, 'type' | 'group' | 'event' | 'pc' | 'at' | 'ret'>,
+    names: readonly string[],
+  ): JsonParts {
+    const ret = ev.ret === undefined ? '' : `,"ret":${jsonString(ev.ret)}`;
+    return {
+      head: `,"type":"${ev.type}","group":${jsonString(ev.group)},"event":${jsonString(ev.event)},"task":`,
+      tail: `,"pc":"${ev.pc}","at":${jsonString(ev.at)}${ret},"args":{`,
+      task: -1,
+      midBytes: new Uint8Array(0),
+      nameBytes: names.map((k, i) => utf8Bytes(`${i > 0 ? ',' : ''}${jsonString(k)}:`)),
+    };
+  }
+
+  /**
+   * One JSON-lines event from its parts (the line record() writes for it); a new seq. The
+   * arguments `hex` names are read from their registers here, not taken from `values`.
+   */
+  json(parts: JsonParts, task: number, values: readonly string[], hex?: HexArgs): void {
+    const seq = ++this.seq;
+    if (!this.room()) return;
+    this.jsonLine(parts, seq, task, values, hex, this.block);
+  }
+
+  /**
+   * A JSON line, as bytes into `block` when it has room for them, else into the scratch
+   * buffer and written as a text line.
+   */
+  private jsonLine(
+    parts: JsonParts,
+    seq: number,
+    task: number,
+    values: readonly string[],
+    hex: HexArgs | undefined,
+    block: BlockWriter | undefined,
+  ): void {
+    if (parts.task !== task) {
+      parts.task = task;
+      parts.midBytes = utf8Bytes(`${parts.head}${task}${parts.tail}`);
+    }
+    const { nameBytes, midBytes } = parts;
+    const reads = hex?.reads;
+    // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded;
+    // "0x" and 16 digits for a value the writer reads.
+    let size = SEQ.length + 16 + midBytes.length + 3;
+    for (let i = 0; i < nameBytes.length; i++)
+      size += (nameBytes[i]?.length ?? 0) + (reads && reads[i] ? 18 : 6 * (values[i]?.length ?? 0)) + 2;
+    const inBlock = block !== undefined && block.reserve(size);
+    const buf = inBlock ? block.buf : this.scratchOf(size);
+    const start = inBlock ? block.n : 0;
+    let n = putBytes(buf, start, this.seqText(seq));
+    buf.set(midBytes, n);
+    n += midBytes.length;
+    for (let i = 0; i < nameBytes.length; i++) {
+      n = putBytes(buf, n, nameBytes[i] ?? NO_BYTES);
+      const read = reads && reads[i];
+      n = read ? putHex(buf, n, read(), hex.bits[i] ?? 64) : putJsonString(buf, n, values[i] ?? '');
+    }
+    buf[n++] = 0x7d; // }}
+    buf[n++] = 0x7d;
+    if (inBlock) {
+      buf[n++] = 0x0a;
+      block.n = n;
+      this.written += n - start;
+    } else this.write(buf.toString('utf8', 0, n));
+  }
+
+  /** `{"seq":` and the digits of seq, UTF-8: the last one's digits counted up when seq follows it. */
+  private seqText(seq: number): Uint8Array {
+    const t = this.seqBytes;
+    if (seq === this.seqOf + 1) {
+      let i = t.length - 1;
+      while (i >= SEQ.length && t[i] === 0x39) t[i--] = 0x30;
+      if (i >= SEQ.length) {
+        t[i] = (t[i] ?? 0x30) + 1;
+        this.seqOf = seq;
+        return t;
+      }
+    }
+    const b = new Uint8Array(SEQ.length + 17);
+    b.set(SEQ);
+    this.seqBytes = b.subarray(0, putDecimal(b, SEQ.length, seq));
+    this.seqOf = seq;
+    return this.seqBytes;
+  }
+
+  private seqBytes = new Uint8Array(0);
+  /** The seq whose digits `seqBytes` holds. */
+  private seqOf = -2;
+
+  /** The scratch buffer, with room for `size` bytes. */
+  private scratchOf(size: number): Buffer {
+    if (this.scratch.length < size)
+      this.scratch = Buffer.allocUnsafe(Math.max(size, 2 * this.scratch.length));
+    return this.scratch;
+  }
+
+  /** End the output (Chrome: the closing brackets; the header if nothing was written). */
+  close(): void {
+    if (this.format !== 'chrome') return;
+    if (this.first) this.write(CHROME_HEAD);
+    this.write(']}');
+  }
+
+  private chromeTask(tid: number): void {
+    if (this.tasks.has(tid)) return;
+    if (this.tasks.size === 0)
+      this.chrome({ name: 'process_name', ph: 'M', pid: GUEST_PID, tid, args: { name: this.comm } });
+    this.tasks.add(tid);
+    this.chrome({ name: 'thread_name', ph: 'M', pid: GUEST_PID, tid, args: { name: `${this.comm}-${tid}` } });
+  }
+
+  /** A Trace Event, as a text line of its own (a comma before all but the first). */
+  private chrome(o: JsonObject): void {
+    const buf = this.chromeStart(1 + jsonSize(o));
+    this.chromeEnd(buf, putJson(buf, this.first ? 0 : 1, o));
+  }
+
+  /**
+   * A hit's Trace Event from its parts: an instant at `endNs`, or a slice from `startNs` to
+   * `endNs`; in microseconds, as the ts and dur of a slice are `endNs / 1000` less `startNs / 1000`.
+   */
+  private chromeEvent(
+    c: ChromeParts,
+    startNs: number,
+    endNs: number,
+    tid: number,
+    values: readonly string[],
+  ): void {
+    const { head, around, slots } = c;
+    // The most the event can take: a comma; ts, dur and tid; 6 bytes a UTF-16 unit of a value.
+    let size = 1 + head.length + 2 * NUMBER_SIZE + CHROME_DUR.length + CHROME_TID.length + 16;
+    for (let i = 0; i < around.length; i++) size += around[i]?.length ?? 0;
+    for (let i = 0; i < slots.length; i++) size += 6 * (values[slots[i] ?? 0]?.length ?? 0) + 2;
+    const buf = this.chromeStart(size);
+    let n = putBytes(buf, this.first ? 0 : 1, head);
+    if (c.slice) {
+      n = putMicros(buf, n, startNs);
+      n = putBytes(buf, n, CHROME_DUR);
+      const dur = endNs / 1000 - startNs / 1000;
+      // Two rounded quotients apart: the times' difference over 1000, unless their roundings differ.
+      n = dur === (endNs - startNs) / 1000 ? putMicros(buf, n, endNs - startNs) : putNumber(buf, n, dur);
+    } else n = putMicros(buf, n, endNs);
+    n = putBytes(buf, n, CHROME_TID);
+    n = putDecimal(buf, n, tid);
+    n = putBytes(buf, n, around[0] ?? NO_BYTES);
+    for (let i = 0; i < slots.length; i++) {
+      n = putJsonString(buf, n, values[slots[i] ?? 0] ?? '');
+      n = putBytes(buf, n, around[i + 1] ?? NO_BYTES);
+    }
+    this.chromeEnd(buf, n);
+  }
+
+  /**
+   * The scratch buffer for an event of at most `size` bytes, with the comma that separates
+   * events at 0: the first event is put at 0, over it, and any other at 1.
+   */
+  private chromeStart(size: number): Buffer {
+    if (this.first) this.write(CHROME_HEAD);
+    const buf = this.scratchOf(size);
+    buf[0] = 0x2c;
+    return buf;
+  }
+
+  /** The event put in `buf` up to `n`, its comma included, as a line of text. */
+  private chromeEnd(buf: Buffer, n: number): void {
+    this.write(buf.toString('utf8', 0, n));
+    this.first = false;
+  }
+}
+
+const CHROME_DUR = utf8Bytes(',"dur":');
+const CHROME_TID = utf8Bytes(`,"pid":${GUEST_PID},"tid":`);
+
+/**
+ * What a hit's Trace Event takes from its probe and place, rendered once: the bytes up to
+ * `"ts":`, and the args object with a slot for each argument value, `around` the slots.
+ */
+interface ChromeParts {
+  slice: boolean;
+  head: Uint8Array;
+  /** The bytes before the first slot, between two, and after the last. */
+  around: Uint8Array[];
+  /** The index in the event's args of the value each slot takes. */
+  slots: number[];
+}
+
+/**
+ * The parts of `ev`'s Trace Events: an instant with the place as `args.at`, or a slice with
+ * the function and the return place as `args.func` and `args.ret`; the arguments follow, one
+ * of the same name taking that member's value in its place.
+ */
+function chromeParts(ev: Pick<TraceEvent, 'type' | 'group' | 'event' | 'at' | 'ret' | 'args'>): ChromeParts {
+  const slice = ev.type === 'kretprobe';
+  const own = slice ? { func: ev.at, ret: ev.ret } : { at: ev.at };
+  const members: Record<string, string | number | undefined> = {
+    ...own,
+    ...Object.fromEntries(Object.keys(ev.args).map((k, i) => [k, i])),
+  };
+  const around: Uint8Array[] = [];
+  const slots: number[] = [];
+  let text = ',"args":{';
+  let first = true;
+  for (const [k, v] of Object.entries(members)) {
+    if (v === undefined) continue;
+    text += `${first ? '' : ','}${jsonString(k)}:`;
+    first = false;
+    if (typeof v === 'string') text += jsonString(v);
+    else {
+      around.push(utf8Bytes(text));
+      slots.push(v);
+      text = '';
+    }
+  }
+  around.push(utf8Bytes(`${text}}}`));
+  const ph = slice ? '"ph":"X"' : '"ph":"i","s":"t"';
+  return {
+    slice,
+    head: utf8Bytes(`{"name":${jsonString(ev.event)},"cat":${jsonString(ev.group)},${ph},"ts":`),
+    around,
+    slots,
+  };
+}
