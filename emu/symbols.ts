@@ -79,15 +79,18 @@ export class SymbolTable {
 
   /** `sym+0xoff/0xsize` as the kernel prints it, or the bare hex address. */
   format(addr: GuestAddr): string {
-    return this.place(addr).sym;
+    return this.describe(addr).symOffsetSize;
   }
 
-  /** `sym+0xoff` (at) and `sym+0xoff/0xsize` (sym) of an address; both the bare hex address when no symbol holds it. */
-  place(addr: GuestAddr): { at: string; sym: string } {
+  /**
+   * An address as the kernel prints it: `sym+0xoff` and `sym+0xoff/0xsize` (%pS); both the
+   * bare hex address when no symbol holds it.
+   */
+  describe(addr: GuestAddr): { symOffset: string; symOffsetSize: string } {
     const hit = this.resolve(addr);
-    if (!hit) return { at: `0x${addr.toString(16)}`, sym: `0x${addr.toString(16)}` };
-    const at = `${hit.symbol.name}+0x${hit.offset.toString(16)}`;
-    return { at, sym: `${at}/0x${hit.symbol.size.toString(16)}` };
+    if (!hit) return { symOffset: `0x${addr.toString(16)}`, symOffsetSize: `0x${addr.toString(16)}` };
+    const symOffset = `${hit.symbol.name}+0x${hit.offset.toString(16)}`;
+    return { symOffset, symOffsetSize: `${symOffset}/0x${hit.symbol.size.toString(16)}` };
   }
 
   /** Register an engine-made symbol (e.g. kretprobe_trampoline). */

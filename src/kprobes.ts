@@ -144,7 +144,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   /** Resolve a probe point to an address, checking the symbol and offset. */
   resolve(point: ProbePoint): { addr: GuestAddr; symOffset: string } {
     const syms = this.machine.symbols;
-    if ('addr' in point) return { addr: point.addr, symOffset: syms.place(point.addr).at };
+    if ('addr' in point) return { addr: point.addr, symOffset: syms.describe(point.addr).symOffset };
     const s = syms.lookup(point.symbol);
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
     const n = syms.ambiguity(point.symbol);

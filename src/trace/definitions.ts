@@ -154,9 +154,9 @@ export function traceDefinitions(
           });
           probes.push({ def, ret });
         } else {
-          let where: { at: string; sym: string; pc: string } | undefined;
+          let location: Location | undefined;
           let preHandler = (p: Kprobe, regs: Regs) =>
-            record(m, sink, def, p, regs, now(), (where ??= locate(m, p.addr)));
+            record(m, sink, def, p, regs, now(), (location ??= locate(m, p.addr)));
           if (direct) {
             const values: string[] = [];
             const { fetchers, hex } = jsonWay(direct, def, false);
@@ -307,9 +307,13 @@ const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
 
 const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
 
-/** `sym+0xoff`, `sym+0xoff/0xsize` and the hex address of a probe, made once per probe. */
-function locate(m: Machine, addr: GuestAddr): { at: string; sym: string; pc: string } {
-  return { ...m.symbols.place(addr), pc: `0x${addr.toString(16)}` };
+/** A probe's place in a trace: `sym+0xoff` (at), `sym+0xoff/0xsize` (sym) and the hex address. */
+type Location = { at: string; sym: string; pc: string };
+
+/** The Location of an address, made once per probe. */
+function locate(m: Machine, addr: GuestAddr): Location {
+  const d = m.symbols.describe(addr);
+  return { at: d.symOffset, sym: d.symOffsetSize, pc: `0x${addr.toString(16)}` };
 }
 
 function record(
@@ -319,7 +323,7 @@ function record(
   _p: Kprobe,
   regs: Regs,
   ns: bigint,
-  where: { at: string; sym: string; pc: string },
+  location: Location,
 ): number {
   const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
   sink.record({
@@ -329,14 +333,14 @@ function record(
       group: def.group,
       event: def.event,
       task: regs.tid,
-      pc: where.pc,
-      at: where.at,
+      pc: location.pc,
+      at: location.at,
       args: json,
     },
     textArgs: text,
-    where: where.sym,
+    where: location.sym,
     ns,
-    key: where,
+    key: location,
   });
   return 0;
 }
