@@ -514,8 +514,9 @@ export class Unicorn {
   regReadBatch(ids: Int32Array, count: number): Uint32Array {
     if (count > BATCH) throw new RangeError(`uc_reg_read_batch: ${count} registers; at most ${BATCH}`);
     const b = batchScratch();
-    // Unicorn stores only each register's own width.
-    b.halves.fill(0, 0, 2 * count);
+    // Unicorn stores only each register's own width. (A loop: a few elements cost less than fill's call.)
+    const h = b.halves;
+    for (let i = 0; i < 2 * count; i++) h[i] = 0;
     check(lib().uc_reg_read_batch(this.uc, ids, b.ptrs, count), 'uc_reg_read_batch');
     return b.halves;
   }
@@ -523,7 +524,9 @@ export class Unicorn {
   regWriteBatch(ids: Int32Array, halves: Uint32Array, count: number): void {
     if (count > BATCH) throw new RangeError(`uc_reg_write_batch: ${count} registers; at most ${BATCH}`);
     const b = batchScratch();
-    b.halves.set(halves.subarray(0, 2 * count));
+    // Element by element: a subarray for set() would be a new object per call (a trap's cost).
+    const h = b.halves;
+    for (let i = 0; i < 2 * count; i++) h[i] = halves[i] ?? 0;
     check(lib().uc_reg_write_batch(this.uc, ids, b.ptrs, count), 'uc_reg_write_batch');
   }
 
