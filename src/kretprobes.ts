@@ -123,14 +123,20 @@ class InstanceTable {
 
   /** The newest instance of `key`. */
   head(key: number): Instance | undefined {
-    return this.byTask ? this.byTask.get(key) : this.byStack?.get(key);
+    // Each map at its own call site, so that each stays monomorphic on the hit path.
+    if (this.byTask) return this.byTask.get(key);
+    return this.byStack?.get(key);
   }
 
   /** Make `ri` the head of `key` (undefined: `key` has none left). */
   setHead(key: number, ri: Instance | undefined): void {
-    const map = this.byTask ?? this.byStack;
-    if (ri) map?.set(key, ri);
-    else map?.delete(key);
+    if (this.byTask) {
+      if (ri) this.byTask.set(key, ri);
+      else this.byTask.delete(key);
+    } else if (this.byStack) {
+      if (ri) this.byStack.set(key, ri);
+      else this.byStack.delete(key);
+    }
   }
 
   push(key: number, ri: Instance): void {
