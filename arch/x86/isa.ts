@@ -45,7 +45,21 @@ export const X86_REG = {
   fs_base: 250,
   gs_base: 251,
   gdtr: 243,
+  fpsw: 31,
+  fpcw: 246,
+  fptag: 247,
+  mxcsr: 249,
 } as const;
+
+/**
+ * The FPU and SSE state Linux gives a new process (fpstate_init, arch/x86/kernel/fpu/core.c,
+ * with the defaults of arch/x86/include/asm/fpu/types.h): x87 control word 0x37f (every
+ * exception masked, 64-bit precision, round to nearest), status word 0, every x87 register
+ * empty (tag word 0xffff), MXCSR 0x1f80 (every SSE exception masked, round to nearest). A
+ * clone copies its parent's state, as Linux's fpu_clone does (the child starts from the
+ * parent's saved context).
+ */
+const FPU_INIT = { fpcw: 0x37f, fpsw: 0, fptag: 0xffff, mxcsr: 0x1f80 } as const;
 
 const SIGILL = 4;
 const SIGFPE = 8;
@@ -320,6 +334,8 @@ function makeX86(is64: boolean): IsaSpec {
       if (!is64) setUpGdt(cpu, ctx, gdt);
     },
     setEntryState(cpu, entry, sp) {
+      for (const [reg, value] of Object.entries(FPU_INIT))
+        cpu.regWrite(R[reg as keyof typeof FPU_INIT], value);
       cpu.regWrite(spReg, sp);
       // ELF_PLAT_INIT: edx/rdx = 0 (no atexit function from a dynamic linker).
       cpu.regWrite(is64 ? R.rdx : R.edx, 0n);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadElfFile, createMachine } from '../../src/run.js';
 import { openEngineCount } from '../../emu/unicorn.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
+import { X86_REG } from '../../arch/x86/isa.js';
 import { fixture, ISAS, joinedRegExp, runCaptured, type IsaName } from '../helpers.js';
 
 function machineFor(isa: IsaName, name: string, opts: Record<string, unknown> = {}) {
@@ -111,3 +112,14 @@ it('ppc64: the engine runs in hypervisor state with FP/VEC/VSX enabled (MSR work
   expect(msr & (1n << 13n)).not.toBe(0n);
   expect(msr & (1n << 23n)).not.toBe(0n);
 });
+
+it.each(['x86_64', 'i386'] as const)(
+  '%s: a process starts with the FPU and SSE state Linux gives it (fpstate_init)',
+  (isa) => {
+    const { m } = machineFor(isa, 'hello');
+    const state = [X86_REG.fpcw, X86_REG.fpsw, X86_REG.fptag, X86_REG.mxcsr].map((r) => m.cpu.regRead(r));
+    m.close();
+    // Control word 0x37f, status word 0, every x87 register empty, MXCSR 0x1f80.
+    expect(state.map((v) => `0x${v.toString(16)}`)).toEqual(['0x37f', '0x0', '0xffff', '0x1f80']);
+  },
+);
