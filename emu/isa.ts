@@ -183,8 +183,13 @@ export interface IsaSpec {
     end: GuestAddr,
   ): { addr: GuestAddr; bytes: Uint8Array }[];
 
-  /** Set the thread pointer (CLONE_SETTLS); i386 reads a user_desc at `tls`. */
-  setTls(cpu: Cpu, tls: bigint, ctx: SyscallContext): bigint;
+  /**
+   * CLONE_SETTLS, at the clone itself (as Linux's copy_thread reads it): what `tls` names is
+   * read now (i386: a user_desc, which the caller may reuse at once), and the returned
+   * function sets the child's thread pointer when the child first runs; a negative errno
+   * when `tls` is refused.
+   */
+  cloneTls(tls: bigint, ctx: SyscallContext): ((cpu: Cpu) => void) | bigint;
   /** System calls that exist on this ISA only (arch_prctl, set_thread_area). */
   archSyscall?(name: string, args: readonly bigint[], ctx: SyscallContext): bigint | undefined;
 }

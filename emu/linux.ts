@@ -257,6 +257,9 @@ const handlers: Record<string, Handler> = {
     const tls = a[o.tls];
     const ctid = a[o.childTid];
     const ptid = a[o.parentTid];
+    // CLONE_SETTLS is read now, as the kernel does; the child's thread pointer is set when it runs.
+    const setTls = (flags & CLONE_SETTLS) !== 0n ? p.isa.cloneTls(tls, p.syscallContext) : undefined;
+    if (typeof setTls === 'bigint') return setTls;
     const child = p.sched.spawn();
     const pc = p.isa.pcAfterSyscall(p.cpu);
     child.context = p.cpu.contextSave();
@@ -267,7 +270,7 @@ const handlers: Record<string, Handler> = {
     child.resume = (cpu) => {
       isa.setSyscallResult(cpu, 0n);
       if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
-      if ((flags & CLONE_SETTLS) !== 0n) isa.setTls(cpu, tls, p.syscallContext);
+      setTls?.(cpu);
       cpu.regWrite(isa.pcReg, pc);
     };
     p.control.notifyClone(child);

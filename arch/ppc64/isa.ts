@@ -269,10 +269,9 @@ export function ppc64(): IsaSpec {
       );
       cpu.regWrite(PPC_REG.pc, addr + 4);
     },
-    setTls(cpu, tls) {
+    cloneTls(tls) {
       // The ppc64 thread pointer is r13.
-      cpu.regWrite(gpr(13), tls);
-      return 0n;
+      return (cpu) => cpu.regWrite(gpr(13), tls);
     },
   };
 }

@@ -172,25 +172,47 @@ function setUpGdt(cpu: Cpu, ctx: SyscallContext, gdt: { base: GuestAddr | undefi
   cpu.regWrite(X86_REG.ss, BigInt(GDT_ENTRY_STACK << 3));
 }
 
+/** struct user_desc (asm/ldt.h), the fields set_thread_area and CLONE_SETTLS use. */
+interface UserDesc {
+  entry: number;
+  base: number;
+  limit: number;
+  flags: number;
+}
+
+function readUserDesc(cpu: Cpu, uinfo: GuestAddr): UserDesc {
+  const v = new DataView(cpu.memRead(uinfo, 16).buffer);
+  return {
+    entry: v.getInt32(0, true),
+    base: v.getUint32(4, true),
+    limit: v.getUint32(8, true),
+    flags: v.getUint32(12, true),
+  };
+}
+
+/** The GDT entry a user_desc names (-1: the first TLS entry), or a negative errno. */
+function threadAreaEntry(d: UserDesc, gdt: { base: GuestAddr | undefined }): number {
+  const entry = d.entry === -1 ? GDT_ENTRY_TLS_MIN : d.entry;
+  if (entry < GDT_ENTRY_TLS_MIN || entry > GDT_ENTRY_TLS_MIN + 2) return -22;
+  if (gdt.base === undefined) return -38;
+  return entry;
+}
+
+/** Present, DPL 3, read/write data, with the user's base, limit, size and granularity. */
+function writeThreadArea(cpu: Cpu, d: UserDesc, entry: number, gdt: { base: GuestAddr | undefined }): void {
+  if (gdt.base === undefined) return;
+  const seg32 = d.flags & 1;
+  const limitInPages = (d.flags >> 4) & 1;
+  cpu.memWrite(gdt.base + entry * 8, descriptor(d.base, d.limit, 0xf3, (seg32 << 2) | (limitInPages << 3)));
+}
+
 /** i386 set_thread_area: write a flat 32-bit data descriptor for user_desc at `uinfo`. */
 function setThreadArea(cpu: Cpu, uinfo: GuestAddr, gdt: { base: GuestAddr | undefined }): bigint {
-  const d = cpu.memRead(uinfo, 16);
-  const v = new DataView(d.buffer);
-  let entry = v.getInt32(0, true);
-  const base = v.getUint32(4, true);
-  const limit = v.getUint32(8, true);
-  const flags = v.getUint32(12, true);
-  if (entry === -1) {
-    entry = GDT_ENTRY_TLS_MIN;
-    v.setInt32(0, entry, true);
-    cpu.memWrite(uinfo, d);
-  }
-  if (entry < GDT_ENTRY_TLS_MIN || entry > GDT_ENTRY_TLS_MIN + 2) return -22n;
-  if (gdt.base === undefined) return -38n;
-  const seg32 = flags & 1;
-  const limitInPages = (flags >> 4) & 1;
-  // Present, DPL 3, read/write data, with the user's size and granularity flags.
-  cpu.memWrite(gdt.base + entry * 8, descriptor(base, limit, 0xf3, (seg32 << 2) | (limitInPages << 3)));
+  const d = readUserDesc(cpu, uinfo);
+  const entry = threadAreaEntry(d, gdt);
+  if (entry < 0) return BigInt(entry);
+  if (d.entry === -1) cpu.memWrite(uinfo, Uint8Array.from(new Uint8Array(Int32Array.of(entry).buffer)));
+  writeThreadArea(cpu, d, entry, gdt);
   return BigInt(entry);
 }
 
@@ -387,14 +409,17 @@ function makeX86(is64: boolean): IsaSpec {
       }
       return out;
     },
-    setTls(cpu, tls) {
-      if (is64) {
-        cpu.regWrite(R.fs_base, tls);
-        return 0n;
-      }
-      const entry = setThreadArea(cpu, addrOf(tls), gdt);
-      if (entry >= 0n) cpu.regWrite(R.gs, (entry << 3n) | 3n);
-      return entry < 0n ? entry : 0n;
+    cloneTls(tls, ctx) {
+      if (is64) return (cpu) => cpu.regWrite(R.fs_base, tls);
+      // The user_desc is read now: glibc builds it in pthread_create's frame and builds the
+      // next thread's there once clone returns.
+      const desc = readUserDesc(ctx.cpu, addrOf(tls));
+      const entry = threadAreaEntry(desc, gdt);
+      if (entry < 0) return BigInt(entry);
+      return (cpu) => {
+        writeThreadArea(cpu, desc, entry, gdt);
+        cpu.regWrite(R.gs, (entry << 3) | 3);
+      };
     },
     archSyscall(name, args, ctx) {
       if (is64 && name === 'arch_prctl') {
