@@ -31,6 +31,14 @@ const FUTEX_WAKE = 1n;
 const FUTEX_WAIT_BITSET = 9n;
 const FUTEX_WAKE_BITSET = 10n;
 
+/**
+ * Calls a C library makes at start and falls back from when the kernel lacks them: answered
+ * with ENOSYS and not reported (qemu-user answers them so too). set_robust_list: the
+ * kernel's walk of a dead thread's robust mutexes is not emulated, so glibc uses plain
+ * futexes; rseq: glibc runs without restartable sequences; clone3: glibc falls back to clone.
+ */
+export const QUIET_ENOSYS = new Set(['set_robust_list', 'rseq', 'clone3']);
+
 /** Calls that would reach the host: refused with EACCES and reported once. */
 export const HOST_CALLS = new Set([
   'open',
@@ -331,6 +339,7 @@ export function doSyscall(p: LinuxProcess): void {
   } else {
     const arch = name !== undefined ? p.isa.archSyscall?.(name, args, p.syscallContext) : undefined;
     if (arch !== undefined) result = arch;
+    else if (name !== undefined && QUIET_ENOSYS.has(name)) result = neg(ENOSYS);
     else if (name !== undefined && HOST_CALLS.has(name)) {
       p.reportOnce(`sys-${nr}`, `system call ${name} would reach the host: refused with -EACCES`);
       result = neg(EACCES);

@@ -4,6 +4,7 @@ import { loadElfFile, createMachine } from '../../src/run.js';
 import { openEngineCount } from '../../emu/unicorn.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import { X86_REG } from '../../arch/x86/isa.js';
+import { doSyscall, ENOSYS } from '../../emu/linux.js';
 import { fixture, ISAS, joinedRegExp, runCaptured, type IsaName } from '../helpers.js';
 
 function machineFor(isa: IsaName, name: string, opts: Record<string, unknown> = {}) {
@@ -123,3 +124,45 @@ it.each(['x86_64', 'i386'] as const)(
     expect(state.map((v) => `0x${v.toString(16)}`)).toEqual(['0x37f', '0x0', '0xffff', '0x1f80']);
   },
 );
+
+describe.each(ISAS)('%s: calls a C library falls back from', (isa) => {
+  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
+
+  /** Run system call `name` (or number `nr`) in the machine's process, as its trap would. */
+  function call(m: ReturnType<typeof machineFor>['m'], nr: number): void {
+    const reg = m.isa.registers[NR_REG[isa]];
+    if (reg === undefined) throw new Error(`no ${NR_REG[isa]} on ${isa}`);
+    m.cpu.regWrite(reg, nr);
+    doSyscall(m.process);
+  }
+
+  it.each(['set_robust_list', 'rseq', 'clone3'])('%s gets ENOSYS with no report', (name) => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const nr = [...m.isa.syscalls].find(([, n]) => n === name)?.[0];
+      if (nr === undefined) throw new Error(`${isa} has no ${name}`);
+      call(m, nr);
+      // x86: -ENOSYS in the return register; ppc64: ENOSYS in r3 with CR0.SO set.
+      const ret = m.cpu.regRead(m.isa.returnReg);
+      expect(isa === 'ppc64' ? ret : -BigInt.asIntN(m.isa.wordSize * 8, ret)).toBe(BigInt(ENOSYS));
+      // A call with no name is still reported, so the check above can tell.
+      call(m, 999);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('number 999');
+    } finally {
+      m.close();
+    }
+  });
+
+  it('every number of the kernel table has its name (Linux 6.1 headers)', () => {
+    const { m } = machineFor(isa, 'hello');
+    m.close();
+    const want = {
+      x86_64: [0, 'read', 334, 'rseq', 435, 'clone3'],
+      i386: [1, 'exit', 386, 'rseq', 435, 'clone3'],
+      ppc64: [1, 'exit', 387, 'rseq', 435, 'clone3'],
+    }[isa];
+    for (let i = 0; i < want.length; i += 2) expect(m.isa.syscalls.get(want[i] as number)).toBe(want[i + 1]);
+    expect(m.isa.syscalls.size).toBeGreaterThan(350);
+  });
+});
