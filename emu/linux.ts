@@ -301,6 +301,12 @@ const handlers: Record<string, Handler> = {
     }
     return 0n;
   },
+  // time(2): the seconds of the same guest clock, also stored at `tloc` when it is given.
+  time: (p, [tloc]) => {
+    const s = p.guestNanoseconds() / 1_000_000_000n;
+    if (tloc !== 0n) p.mem.writeWord(addrOf(tloc), s);
+    return s;
+  },
   getrandom: (p, [buf, len]) => {
     const n = Number(len > 256n ? 256n : len);
     p.mem.write(addrOf(buf), p.randomBytes(n));

@@ -166,3 +166,35 @@ describe.each(ISAS)('%s: calls a C library falls back from', (isa) => {
     expect(m.isa.syscalls.size).toBeGreaterThan(350);
   });
 });
+
+describe.each(ISAS)('%s: time', (isa) => {
+  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
+  const ARG1 = { x86_64: 'rdi', i386: 'ebx', ppc64: 'r3' } as const;
+
+  it('time() gives the seconds of the guest clock, and stores them where asked', () => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const reg = (name: string): number => {
+        const id = m.isa.registers[name];
+        if (id === undefined) throw new Error(`no ${name} on ${isa}`);
+        return id;
+      };
+      const nr = [...m.isa.syscalls].find(([, n]) => n === 'time')?.[0];
+      if (nr === undefined) throw new Error(`${isa} has no time`);
+      const want = m.process.guestNanoseconds() / 1_000_000_000n;
+      // 2005-08-27, the guest clock's start (emu/process.ts), not 1970.
+      expect(want).toBeGreaterThan(1_100_000_000n);
+      const tloc = m.mapEngineMemory(0x1000, 3);
+      for (const at of [0n, BigInt(tloc)]) {
+        m.cpu.regWrite(reg(NR_REG[isa]), nr);
+        m.cpu.regWrite(reg(ARG1[isa]), at);
+        doSyscall(m.process);
+        expect(m.cpu.regRead(m.isa.returnReg)).toBe(want);
+      }
+      expect(m.mem.readWord(tloc)).toBe(want);
+      expect(warnings).toEqual([]);
+    } finally {
+      m.close();
+    }
+  });
+});
