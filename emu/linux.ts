@@ -3,10 +3,11 @@
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
-import type { LinuxProcess, SyscallArgs } from './process.js';
+import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
 export const EBADF = 9;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
@@ -301,6 +302,20 @@ const handlers: Record<string, Handler> = {
     }
     return 0n;
   },
+  // The word-sized struct rlimit: a limit past the word is RLIM_INFINITY of that width.
+  getrlimit: (p, [resource, rlim]) => getRlimit(p, resource, rlim, p.mem.wordSize),
+  ugetrlimit: (p, [resource, rlim]) => getRlimit(p, resource, rlim, p.mem.wordSize),
+  setrlimit: (p, [resource, rlim]) => setRlimit(p, resource, rlim, p.mem.wordSize),
+  // prlimit64 on this process (pid 0 or its own): struct rlimit64, two u64.
+  prlimit64: (p, [pid, resource, next, old]) => {
+    if (pid !== 0n && pid !== BigInt(p.sched.tgid)) return neg(ESRCH);
+    if (resource >= RLIM_NLIMITS) return neg(EINVAL);
+    if (old !== 0n) {
+      const r = getRlimit(p, resource, old, 8);
+      if (r !== 0n) return r;
+    }
+    return next !== 0n ? setRlimit(p, resource, next, 8) : 0n;
+  },
   // time(2): the seconds of the same guest clock, also stored at `tloc` when it is given.
   time: (p, [tloc]) => {
     const s = p.guestNanoseconds() / 1_000_000_000n;
@@ -313,6 +328,36 @@ const handlers: Record<string, Handler> = {
     return BigInt(n);
   },
 };
+
+/** RLIMIT_NLIMITS: the resources there are (asm-generic/resource.h). */
+const RLIM_NLIMITS = 16n;
+
+/** Store resource's [soft, hard] at `rlim` as two words of `size` bytes. */
+function getRlimit(p: LinuxProcess, resource: bigint, rlim: bigint, size: 4 | 8): bigint {
+  if (resource >= RLIM_NLIMITS) return neg(EINVAL);
+  const [soft, hard] = p.rlimits.get(Number(resource)) ?? [RLIM_INFINITY, RLIM_INFINITY];
+  const max = (1n << BigInt(8 * size)) - 1n;
+  const at = addrOf(rlim);
+  p.mem.memWriteWord(at, size, soft > max ? max : soft, p.mem.littleEndian);
+  p.mem.memWriteWord(at + size, size, hard > max ? max : hard, p.mem.littleEndian);
+  return 0n;
+}
+
+/** New limits from `rlim` (two words of `size` bytes); the soft one may not pass the hard one. */
+function setRlimit(p: LinuxProcess, resource: bigint, rlim: bigint, size: 4 | 8): bigint {
+  if (resource >= RLIM_NLIMITS) return neg(EINVAL);
+  const at = addrOf(rlim);
+  const max = (1n << BigInt(8 * size)) - 1n;
+  const word = (a: number): bigint => {
+    const v = p.mem.memReadWord(a, size, p.mem.littleEndian);
+    return v === max ? RLIM_INFINITY : v;
+  };
+  const soft = word(at);
+  const hard = word(at + size);
+  if (soft > hard) return neg(EINVAL);
+  p.rlimits.set(Number(resource), [soft, hard]);
+  return 0n;
+}
 
 function signalSelf(p: LinuxProcess, tgid: bigint, tid: bigint, sig: bigint): bigint | undefined {
   if (tgid !== BigInt(p.sched.tgid) || !p.sched.get(Number(tid))) return neg(EPERM);

@@ -35,6 +35,9 @@ export interface ProcessOptions {
   readonly maxTasks: number;
 }
 
+/** RLIM_INFINITY: no limit (as rlimit64 holds it; a word-sized rlimit holds all ones of its width). */
+export const RLIM_INFINITY = (1n << 64n) - 1n;
+
 /** 2005-08-27, the week Linux 2.6.13 came out: where every guest clock starts. */
 const CLOCK_START_NS = 1125100800n * 1_000_000_000n;
 
@@ -51,6 +54,16 @@ export class LinuxProcess {
   private readonly brkStart: GuestAddr;
   private brkCur: GuestAddr;
   private readonly reported = new Set<string>();
+  /**
+   * Resource limits (getrlimit/setrlimit/prlimit64), [soft, hard], by RLIMIT_* number; an
+   * unlisted resource is unlimited. The defaults of a Debian 12 login: an 8 MiB stack, no
+   * core files, 1024 open files (hard 1048576).
+   */
+  readonly rlimits = new Map<number, [bigint, bigint]>([
+    [3, [8n << 20n, RLIM_INFINITY]],
+    [4, [0n, RLIM_INFINITY]],
+    [7, [1024n, 1048576n]],
+  ]);
 
   constructor(
     readonly isa: IsaSpec,

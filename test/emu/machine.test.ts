@@ -198,3 +198,52 @@ describe.each(ISAS)('%s: time', (isa) => {
     }
   });
 });
+
+describe.each(ISAS)('%s: resource limits', (isa) => {
+  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
+  const ARGS = {
+    x86_64: ['rdi', 'rsi', 'rdx', 'r10'],
+    i386: ['ebx', 'ecx', 'edx', 'esi'],
+    ppc64: ['r3', 'r4', 'r5', 'r6'],
+  } as const;
+  const GET = { x86_64: 'getrlimit', i386: 'ugetrlimit', ppc64: 'ugetrlimit' } as const;
+
+  it('getrlimit and prlimit64 give the defaults, prlimit64 sets them, soft past hard is refused', () => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const call = (name: string, args: bigint[]): bigint => {
+        const nr = [...m.isa.syscalls].find(([, n]) => n === name)?.[0];
+        const nrReg = m.isa.registers[NR_REG[isa]];
+        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no ${name}`);
+        m.cpu.regWrite(nrReg, nr);
+        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
+        doSyscall(m.process);
+        const ret = m.cpu.regRead(m.isa.returnReg);
+        // ppc64 reports an error as a positive errno with CR0.SO set; x86 as -errno.
+        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
+      };
+      const buf = m.mapEngineMemory(0x1000, 3);
+      const w = m.isa.wordSize;
+      const inf = (1n << BigInt(8 * w)) - 1n;
+      const RLIMIT_STACK = 3n;
+      const RLIMIT_NOFILE = 7n;
+      expect(call(GET[isa], [RLIMIT_STACK, BigInt(buf)])).toBe(0n);
+      expect([m.mem.readWord(buf), m.mem.readWord(buf + w)]).toEqual([8n << 20n, inf]);
+      // prlimit64: struct rlimit64, new limits at buf + 16, the old ones back at buf.
+      m.mem.writeU64(buf + 16, 256n);
+      m.mem.writeU64(buf + 24, 4096n);
+      expect(call('prlimit64', [0n, RLIMIT_NOFILE, BigInt(buf + 16), BigInt(buf)])).toBe(0n);
+      expect([m.mem.readU64(buf), m.mem.readU64(buf + 8)]).toEqual([1024n, 1048576n]);
+      expect(call(GET[isa], [RLIMIT_NOFILE, BigInt(buf)])).toBe(0n);
+      expect([m.mem.readWord(buf), m.mem.readWord(buf + w)]).toEqual([256n, 4096n]);
+      m.mem.writeU64(buf + 16, 8192n);
+      const EINVAL = 22n;
+      expect(call('prlimit64', [0n, RLIMIT_NOFILE, BigInt(buf + 16), 0n])).toBe(
+        isa === 'ppc64' ? EINVAL : -EINVAL,
+      );
+      expect(warnings).toEqual([]);
+    } finally {
+      m.close();
+    }
+  });
+});
