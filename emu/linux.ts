@@ -25,6 +25,7 @@ const CLONE_CHILD_CLEARTID = 0x200000n;
 const CLONE_CHILD_SETTID = 0x1000000n;
 
 const MAP_FIXED = 0x10n;
+const MADV_DONTNEED = 4n;
 const MAP_ANONYMOUS = 0x20n;
 
 const FUTEX_WAIT = 0n;
@@ -315,6 +316,17 @@ const handlers: Record<string, Handler> = {
       if (r !== 0n) return r;
     }
     return next !== 0n ? setRlimit(p, resource, next, 8) : 0n;
+  },
+  // madvise: advice is only advice, except MADV_DONTNEED, after which private anonymous
+  // pages read as zero (glibc gives a dead thread's stack back with it).
+  madvise: (p, [addr, len, advice]) => {
+    if (addr % 4096n !== 0n) return neg(EINVAL);
+    if (len > BigInt(p.isa.layout.mmapTop)) return neg(EINVAL);
+    const at = addrOf(addr);
+    const end = at + pageUp(Number(len));
+    if (!p.mem.covered(at, end)) return neg(ENOMEM);
+    if (advice === MADV_DONTNEED && end > at) p.mem.write(at, new Uint8Array(end - at));
+    return 0n;
   },
   // time(2): the seconds of the same guest clock, also stored at `tloc` when it is given.
   time: (p, [tloc]) => {

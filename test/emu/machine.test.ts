@@ -247,3 +247,48 @@ describe.each(ISAS)('%s: resource limits', (isa) => {
     }
   });
 });
+
+describe.each(ISAS)('%s: madvise', (isa) => {
+  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
+  const ARGS = {
+    x86_64: ['rdi', 'rsi', 'rdx'],
+    i386: ['ebx', 'ecx', 'edx'],
+    ppc64: ['r3', 'r4', 'r5'],
+  } as const;
+
+  it('MADV_DONTNEED zeroes the pages, other advice changes nothing, unmapped or unaligned is refused', () => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const call = (args: bigint[]): bigint => {
+        const nr = [...m.isa.syscalls].find(([, n]) => n === 'madvise')?.[0];
+        const nrReg = m.isa.registers[NR_REG[isa]];
+        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no madvise`);
+        m.cpu.regWrite(nrReg, nr);
+        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
+        doSyscall(m.process);
+        const ret = m.cpu.regRead(m.isa.returnReg);
+        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
+      };
+      const at = m.mapEngineMemory(0x3000, 3);
+      m.mem.write(at, new Uint8Array(0x3000).fill(0xab));
+      const MADV_WILLNEED = 3n;
+      const MADV_DONTNEED = 4n;
+      expect(call([BigInt(at), 0x3000n, MADV_WILLNEED])).toBe(0n);
+      expect(m.mem.readU8(at + 0x1000)).toBe(0xab);
+      expect(call([BigInt(at + 0x1000), 0x1000n, MADV_DONTNEED])).toBe(0n);
+      expect([
+        m.mem.readU8(at + 0xfff),
+        m.mem.readU8(at + 0x1000),
+        m.mem.readU8(at + 0x1fff),
+        m.mem.readU8(at + 0x2000),
+      ]).toEqual([0xab, 0, 0, 0xab]);
+      const [EINVAL, ENOMEM] = isa === 'ppc64' ? [22n, 12n] : [-22n, -12n];
+      expect(call([BigInt(at + 1), 0x1000n, MADV_DONTNEED])).toBe(EINVAL);
+      // Page 1 is never mapped.
+      expect(call([0x1000n, 0x1000n, MADV_DONTNEED])).toBe(ENOMEM);
+      expect(warnings).toEqual([]);
+    } finally {
+      m.close();
+    }
+  });
+});
