@@ -37,6 +37,9 @@ export const SIGTRAP = 5;
 export const SIGBUS = 7;
 export const SIGSEGV = 11;
 
+/** The system call helpers of i386 C libraries, whose callers a report names instead. */
+const SYSCALL_HELPERS = new Set(['_dl_sysinfo_int80', '__kernel_vsyscall']);
+
 /** Process id of every guest: fixed so runs and traces are reproducible. */
 export const GUEST_PID = 1000;
 
@@ -303,7 +306,19 @@ export class Machine implements ProcessControl {
 
   /** The current PC, as symbol+offset. */
   where(): string {
-    return this.symbols.format(this.cpu.regReadAddr(this.isa.pcReg));
+    const pc = this.cpu.regReadAddr(this.isa.pcReg);
+    const hit = this.symbols.resolve(pc);
+    // i386 C libraries make every system call through one helper (`call *%gs:0x10` into
+    // `int $0x80; ret`): name its caller, the return address on top of the stack.
+    if (hit && SYSCALL_HELPERS.has(hit.symbol.name)) {
+      try {
+        const ret = this.mem.readAddr(this.cpu.regReadAddr(this.isa.spReg));
+        return `${this.symbols.format(ret)} (through ${hit.symbol.name})`;
+      } catch {
+        // An unreadable stack: the helper itself is all there is to say.
+      }
+    }
+    return this.symbols.format(pc);
   }
 
   /** The current task gives up the CPU; the switch happens when its system call returns. */

@@ -292,3 +292,25 @@ describe.each(ISAS)('%s: madvise', (isa) => {
     }
   });
 });
+
+it("i386: a report made in the C library's system call helper names the helper's caller", () => {
+  const { m, warnings } = machineFor('i386', 'hello');
+  try {
+    const main = m.symbols.lookup('main');
+    if (!main) throw new Error('hello has no main');
+    // A helper where glibc has it, and a stack whose top word returns into main.
+    const page = m.mapEngineMemory(0x2000, 3);
+    m.symbols.add({ name: '_dl_sysinfo_int80', addr: page, size: 3, kind: 'func' });
+    m.mem.writeWord(page + 0x1000, BigInt(main.addr + 5));
+    m.cpu.regWrite(X86_REG.eip, page + 2);
+    m.cpu.regWrite(X86_REG.esp, page + 0x1000);
+    m.process.reportOnce('test', 'a note');
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^kprobe-emu: a note \(task 1000, pc main\+0x5\/0x[0-9a-f]+ \(through _dl_sysinfo_int80\)\)$/,
+      ),
+    ]);
+  } finally {
+    m.close();
+  }
+});
