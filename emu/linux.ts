@@ -1,6 +1,7 @@
 // Counterpart: the Linux system calls that small static programs make (kernel/exit.c,
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
+import { resolve } from 'node:path';
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
@@ -328,6 +329,8 @@ const handlers: Record<string, Handler> = {
     if (advice === MADV_DONTNEED && end > at) p.mem.write(at, new Uint8Array(end - at));
     return 0n;
   },
+  readlink: (p, [path, buf, size]) => readlink(p, path, buf, size),
+  readlinkat: (p, [, path, buf, size]) => readlink(p, path, buf, size),
   // time(2): the seconds of the same guest clock, also stored at `tloc` when it is given.
   time: (p, [tloc]) => {
     const s = p.guestNanoseconds() / 1_000_000_000n;
@@ -340,6 +343,24 @@ const handlers: Record<string, Handler> = {
     return BigInt(n);
   },
 };
+
+/**
+ * readlink of /proc/self/exe (glibc asks it at start): the program as it was started, made
+ * absolute, as qemu-user answers; every other path is the host's, refused as open is.
+ */
+function readlink(p: LinuxProcess, path: bigint, buf: bigint, size: bigint): bigint {
+  const name = p.mem.readCString(addrOf(path));
+  if (name === undefined) return neg(EFAULT);
+  if (name !== '/proc/self/exe' && name !== `/proc/${p.sched.tgid}/exe`) {
+    p.reportOnce('sys-readlink', `system call readlink would reach the host: refused with -EACCES`);
+    return neg(EACCES);
+  }
+  if (size <= 0n || size >= 1n << 31n) return neg(EINVAL);
+  const target = Buffer.from(resolve(p.options.argv[0] ?? ''), 'latin1');
+  const n = Math.min(target.length, Number(size));
+  p.mem.write(addrOf(buf), target.subarray(0, n));
+  return BigInt(n);
+}
 
 /** RLIMIT_NLIMITS: the resources there are (asm-generic/resource.h). */
 const RLIM_NLIMITS = 16n;

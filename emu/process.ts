@@ -33,6 +33,8 @@ export interface ProcessOptions {
   /** Emulator notes, one line each. */
   readonly warn: (line: string) => void;
   readonly maxTasks: number;
+  /** argv[0]: what the program was started as (/proc/self/exe names it). */
+  readonly argv: readonly string[];
 }
 
 /** RLIM_INFINITY: no limit (as rlimit64 holds it; a word-sized rlimit holds all ones of its width). */

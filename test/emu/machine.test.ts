@@ -1,4 +1,5 @@
 // The machine: tasks and scheduling, system calls, limits, engine set-up per ISA.
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadElfFile, createMachine } from '../../src/run.js';
 import { openEngineCount } from '../../emu/unicorn.js';
@@ -313,4 +314,48 @@ it("i386: a report made in the C library's system call helper names the helper's
   } finally {
     m.close();
   }
+});
+
+describe.each(ISAS)('%s: readlink', (isa) => {
+  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
+  const ARGS = {
+    x86_64: ['rdi', 'rsi', 'rdx'],
+    i386: ['ebx', 'ecx', 'edx'],
+    ppc64: ['r3', 'r4', 'r5'],
+  } as const;
+
+  it('/proc/self/exe is the program as started, made absolute; any other path is refused as open is', () => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const call = (args: bigint[]): bigint => {
+        const nr = [...m.isa.syscalls].find(([, n]) => n === 'readlink')?.[0];
+        const nrReg = m.isa.registers[NR_REG[isa]];
+        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no readlink`);
+        m.cpu.regWrite(nrReg, nr);
+        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
+        doSyscall(m.process);
+        const ret = m.cpu.regRead(m.isa.returnReg);
+        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
+      };
+      const page = m.mapEngineMemory(0x1000, 3);
+      const want = resolve('hello');
+      for (const [path, at] of [
+        ['/proc/self/exe', 0x100],
+        ['/proc/1000/exe', 0x400],
+      ] as const) {
+        m.mem.write(page, Buffer.from(`${path}\0`, 'latin1'));
+        expect(call([BigInt(page), BigInt(page + at), 0x200n])).toBe(BigInt(want.length));
+        expect(Buffer.from(m.mem.read(page + at, want.length)).toString('latin1')).toBe(want);
+      }
+      // A buffer too short gets as much as fits, with no NUL, as Linux writes it.
+      expect(call([BigInt(page), BigInt(page + 0x800), 3n])).toBe(3n);
+      m.mem.write(page, Buffer.from('/etc/hostname\0', 'latin1'));
+      expect(call([BigInt(page), BigInt(page + 0x100), 0x200n])).toBe(isa === 'ppc64' ? 13n : -13n);
+      expect(warnings).toEqual([
+        expect.stringContaining('readlink would reach the host: refused with -EACCES'),
+      ]);
+    } finally {
+      m.close();
+    }
+  });
 });
