@@ -6,6 +6,7 @@ import { openEngineCount } from '../../emu/unicorn.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import { X86_REG } from '../../arch/x86/isa.js';
 import { doSyscall, ENOSYS } from '../../emu/linux.js';
+import type { Machine } from '../../emu/machine.js';
 import { fixture, ISAS, joinedRegExp, runCaptured, type IsaName } from '../helpers.js';
 
 function machineFor(isa: IsaName, name: string, opts: Record<string, unknown> = {}) {
@@ -126,28 +127,42 @@ it.each(['x86_64', 'i386'] as const)(
   },
 );
 
+/** Where a system call's number and first four arguments go, per ISA. */
+const SYSCALL_REGS = {
+  x86_64: ['rax', 'rdi', 'rsi', 'rdx', 'r10'],
+  i386: ['eax', 'ebx', 'ecx', 'edx', 'esi'],
+  ppc64: ['r0', 'r3', 'r4', 'r5', 'r6'],
+} as const;
+
+/**
+ * Run system call `call` (a name or a number) with `args` in the machine's process, as its
+ * trap would, and give its result as the kernel leaves it: x86 -errno, ppc64 errno with
+ * CR0.SO set.
+ */
+function syscallIn(m: Machine, isa: IsaName, call: string | number, args: bigint[] = []): bigint {
+  const nr = typeof call === 'number' ? call : [...m.isa.syscalls].find(([, n]) => n === call)?.[0];
+  if (nr === undefined) throw new Error(`${isa} has no ${call}`);
+  const reg = (name: string | undefined): number => {
+    const id = name === undefined ? undefined : m.isa.registers[name];
+    if (id === undefined) throw new Error(`no register ${name} for a system call on ${isa}`);
+    return id;
+  };
+  const [nrReg, ...argRegs] = SYSCALL_REGS[isa];
+  m.cpu.regWrite(reg(nrReg), nr);
+  args.forEach((a, i) => m.cpu.regWrite(reg(argRegs[i]), a));
+  doSyscall(m.process);
+  const ret = m.cpu.regRead(m.isa.returnReg);
+  return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
+}
+
 describe.each(ISAS)('%s: calls a C library falls back from', (isa) => {
-  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
-
-  /** Run system call `name` (or number `nr`) in the machine's process, as its trap would. */
-  function call(m: ReturnType<typeof machineFor>['m'], nr: number): void {
-    const reg = m.isa.registers[NR_REG[isa]];
-    if (reg === undefined) throw new Error(`no ${NR_REG[isa]} on ${isa}`);
-    m.cpu.regWrite(reg, nr);
-    doSyscall(m.process);
-  }
-
   it.each(['set_robust_list', 'rseq', 'clone3'])('%s gets ENOSYS with no report', (name) => {
     const { m, warnings } = machineFor(isa, 'hello');
     try {
-      const nr = [...m.isa.syscalls].find(([, n]) => n === name)?.[0];
-      if (nr === undefined) throw new Error(`${isa} has no ${name}`);
-      call(m, nr);
-      // x86: -ENOSYS in the return register; ppc64: ENOSYS in r3 with CR0.SO set.
-      const ret = m.cpu.regRead(m.isa.returnReg);
-      expect(isa === 'ppc64' ? ret : -BigInt.asIntN(m.isa.wordSize * 8, ret)).toBe(BigInt(ENOSYS));
+      const ret = syscallIn(m, isa, name);
+      expect(isa === 'ppc64' ? ret : -ret).toBe(BigInt(ENOSYS));
       // A call with no name is still reported, so the check above can tell.
-      call(m, 999);
+      syscallIn(m, isa, 999);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain('number 999');
     } finally {
@@ -169,29 +184,14 @@ describe.each(ISAS)('%s: calls a C library falls back from', (isa) => {
 });
 
 describe.each(ISAS)('%s: time', (isa) => {
-  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
-  const ARG1 = { x86_64: 'rdi', i386: 'ebx', ppc64: 'r3' } as const;
-
   it('time() gives the seconds of the guest clock, and stores them where asked', () => {
     const { m, warnings } = machineFor(isa, 'hello');
     try {
-      const reg = (name: string): number => {
-        const id = m.isa.registers[name];
-        if (id === undefined) throw new Error(`no ${name} on ${isa}`);
-        return id;
-      };
-      const nr = [...m.isa.syscalls].find(([, n]) => n === 'time')?.[0];
-      if (nr === undefined) throw new Error(`${isa} has no time`);
       const want = m.process.guestNanoseconds() / 1_000_000_000n;
       // 2005-08-27, the guest clock's start (emu/process.ts), not 1970.
       expect(want).toBeGreaterThan(1_100_000_000n);
       const tloc = m.mapEngineMemory(0x1000, 3);
-      for (const at of [0n, BigInt(tloc)]) {
-        m.cpu.regWrite(reg(NR_REG[isa]), nr);
-        m.cpu.regWrite(reg(ARG1[isa]), at);
-        doSyscall(m.process);
-        expect(m.cpu.regRead(m.isa.returnReg)).toBe(want);
-      }
+      for (const at of [0n, BigInt(tloc)]) expect(syscallIn(m, isa, 'time', [at])).toBe(want);
       expect(m.mem.readWord(tloc)).toBe(want);
       expect(warnings).toEqual([]);
     } finally {
@@ -201,28 +201,12 @@ describe.each(ISAS)('%s: time', (isa) => {
 });
 
 describe.each(ISAS)('%s: resource limits', (isa) => {
-  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
-  const ARGS = {
-    x86_64: ['rdi', 'rsi', 'rdx', 'r10'],
-    i386: ['ebx', 'ecx', 'edx', 'esi'],
-    ppc64: ['r3', 'r4', 'r5', 'r6'],
-  } as const;
   const GET = { x86_64: 'getrlimit', i386: 'ugetrlimit', ppc64: 'ugetrlimit' } as const;
 
   it('getrlimit and prlimit64 give the defaults, prlimit64 sets them, soft past hard is refused', () => {
     const { m, warnings } = machineFor(isa, 'hello');
     try {
-      const call = (name: string, args: bigint[]): bigint => {
-        const nr = [...m.isa.syscalls].find(([, n]) => n === name)?.[0];
-        const nrReg = m.isa.registers[NR_REG[isa]];
-        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no ${name}`);
-        m.cpu.regWrite(nrReg, nr);
-        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
-        doSyscall(m.process);
-        const ret = m.cpu.regRead(m.isa.returnReg);
-        // ppc64 reports an error as a positive errno with CR0.SO set; x86 as -errno.
-        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
-      };
+      const call = (name: string, args: bigint[]): bigint => syscallIn(m, isa, name, args);
       const buf = m.mapEngineMemory(0x1000, 3);
       const w = m.isa.wordSize;
       const inf = (1n << BigInt(8 * w)) - 1n;
@@ -250,26 +234,10 @@ describe.each(ISAS)('%s: resource limits', (isa) => {
 });
 
 describe.each(ISAS)('%s: madvise', (isa) => {
-  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
-  const ARGS = {
-    x86_64: ['rdi', 'rsi', 'rdx'],
-    i386: ['ebx', 'ecx', 'edx'],
-    ppc64: ['r3', 'r4', 'r5'],
-  } as const;
-
   it('MADV_DONTNEED zeroes the pages, other advice changes nothing, unmapped or unaligned is refused', () => {
     const { m, warnings } = machineFor(isa, 'hello');
     try {
-      const call = (args: bigint[]): bigint => {
-        const nr = [...m.isa.syscalls].find(([, n]) => n === 'madvise')?.[0];
-        const nrReg = m.isa.registers[NR_REG[isa]];
-        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no madvise`);
-        m.cpu.regWrite(nrReg, nr);
-        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
-        doSyscall(m.process);
-        const ret = m.cpu.regRead(m.isa.returnReg);
-        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
-      };
+      const call = (args: bigint[]): bigint => syscallIn(m, isa, 'madvise', args);
       const at = m.mapEngineMemory(0x3000, 3);
       m.mem.write(at, new Uint8Array(0x3000).fill(0xab));
       const MADV_WILLNEED = 3n;
@@ -317,26 +285,10 @@ it("i386: a report made in the C library's system call helper names the helper's
 });
 
 describe.each(ISAS)('%s: readlink', (isa) => {
-  const NR_REG = { x86_64: 'rax', i386: 'eax', ppc64: 'r0' } as const;
-  const ARGS = {
-    x86_64: ['rdi', 'rsi', 'rdx'],
-    i386: ['ebx', 'ecx', 'edx'],
-    ppc64: ['r3', 'r4', 'r5'],
-  } as const;
-
   it('/proc/self/exe is the program as started, made absolute; any other path is refused as open is', () => {
     const { m, warnings } = machineFor(isa, 'hello');
     try {
-      const call = (args: bigint[]): bigint => {
-        const nr = [...m.isa.syscalls].find(([, n]) => n === 'readlink')?.[0];
-        const nrReg = m.isa.registers[NR_REG[isa]];
-        if (nr === undefined || nrReg === undefined) throw new Error(`${isa} has no readlink`);
-        m.cpu.regWrite(nrReg, nr);
-        args.forEach((a, i) => m.cpu.regWrite(m.isa.registers[ARGS[isa][i] ?? ''] ?? 0, a));
-        doSyscall(m.process);
-        const ret = m.cpu.regRead(m.isa.returnReg);
-        return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
-      };
+      const call = (args: bigint[]): bigint => syscallIn(m, isa, 'readlink', args);
       const page = m.mapEngineMemory(0x1000, 3);
       const want = resolve('hello');
       for (const [path, at] of [
