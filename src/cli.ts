@@ -191,7 +191,14 @@ Each command has its own --help.`,
         positiveInt('--max-tasks'),
       ),
     )
-    .option('--env <KEY=VALUE...>', 'environment for the guest (empty by default)')
+    .option(
+      '--env <KEY=VALUE>',
+      'one variable of the guest environment (repeatable; empty by default)',
+      (v: string, prev: string[] = []) => {
+        if (!/^[^=]+=/.test(v)) throw new InvalidArgumentError(`expected KEY=VALUE, got '${v}'`);
+        return [...prev, v];
+      },
+    )
     .option(
       '-e, --event <definition>',
       "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', " +

@@ -174,9 +174,16 @@ describe('limits and usage', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('argv[1] = -x\nargv[2] = --max-insns\nargv[3] = 5\n');
   });
+  it('--env takes one KEY=VALUE each time, and the program path after it stays the program', () => {
+    const r = cli(['run', '--env', 'HOME=/root', '--env', 'LANG=C', fixture('x86_64', 'args'), 'x']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('argc = 2\n');
+    expect(r.stdout).toContain('argv[1] = x\n');
+  });
   it.each([
     [['bogus']],
     [['run']],
+    [['run', '--env', 'HOME', 'x']],
     [['run', '--max-insns', 'abc', 'x']],
     [['run', '--quantum', '0', 'x']],
     [['run', '--no-such-option', 'x']],
