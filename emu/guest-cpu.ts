@@ -49,7 +49,7 @@ export class GuestCpu implements Cpu {
     this.engine.setContextBytes(ctx, bytes);
   }
   memRead(addr: GuestAddr, size: number): Uint8Array {
-    return this.mem.memRead(addr, size);
+    return this.mem.read(addr, size);
   }
   memReadWord(addr: GuestAddr, size: 4 | 8, littleEndian: boolean): bigint {
     return this.mem.memReadWord(addr, size, littleEndian);
@@ -64,6 +64,6 @@ export class GuestCpu implements Cpu {
     this.mem.memWriteWord(addr, size, value, littleEndian);
   }
   memWrite(addr: GuestAddr, bytes: Uint8Array): void {
-    this.mem.memWrite(addr, bytes);
+    this.mem.write(addr, bytes);
   }
 }

@@ -189,7 +189,7 @@ export class Memory {
   }
 
   /** Bytes of [addr, addr+size), copied; across areas too. Throws MemoryFault on a hole. */
-  memRead(addr: GuestAddr, size: number): Uint8Array {
+  read(addr: GuestAddr, size: number): Uint8Array {
     const h = this.find(addr, size);
     if (h) return h.bytes.slice(this.off, this.off + size);
     const out = new Uint8Array(size);
@@ -201,18 +201,28 @@ export class Memory {
    * Host writes take the bytes in place, whatever the guest's permissions; what they write
    * in executable areas drops the engine's translations of it.
    */
-  memWrite(addr: GuestAddr, bytes: Uint8Array): void {
+  write(addr: GuestAddr, bytes: Uint8Array): void {
+    this.store(addr, bytes, false);
+  }
+
+  /**
+   * The bytes into the areas; translations dropped for what lands in executable areas, or
+   * for the whole range at once when `allCode` (patchCode: the caller says it is code).
+   */
+  private store(addr: GuestAddr, bytes: Uint8Array, allCode: boolean): void {
     const h = this.find(addr, bytes.length);
     if (h) {
       h.bytes.set(bytes, this.off);
-      if ((h.perms & PROT_EXEC) !== 0 && bytes.length > 0)
+      if ((allCode || (h.perms & PROT_EXEC) !== 0) && bytes.length > 0)
         this.engine.invalidateCode(addr, addr + bytes.length);
       return;
     }
     this.spans(addr, bytes.length, 'write', (r, off, at, n) => {
       r.bytes.set(bytes.subarray(at, at + n), off);
-      if ((r.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(r.start + off, r.start + off + n);
+      if (!allCode && (r.perms & PROT_EXEC) !== 0)
+        this.engine.invalidateCode(r.start + off, r.start + off + n);
     });
+    if (allCode && bytes.length > 0) this.engine.invalidateCode(addr, addr + bytes.length);
   }
 
   /**
@@ -254,7 +264,7 @@ export class Memory {
     if (h) {
       view = h.view;
       at = this.off;
-    } else this.scratch.set(this.memRead(addr, size));
+    } else this.scratch.set(this.read(addr, size));
     const out = this.halves;
     if (size === 4) {
       out[0] = view.getUint32(at, littleEndian);
@@ -297,15 +307,7 @@ export class Memory {
       if ((h.perms & PROT_EXEC) !== 0) this.engine.invalidateCode(addr, addr + size);
       return;
     }
-    this.memWrite(addr, this.scratch.subarray(0, size));
-  }
-
-  read(addr: GuestAddr, size: number): Uint8Array {
-    return this.memRead(addr, size);
-  }
-
-  write(addr: GuestAddr, bytes: Uint8Array): void {
-    this.memWrite(addr, bytes);
+    this.write(addr, this.scratch.subarray(0, size));
   }
 
   /**
@@ -314,8 +316,7 @@ export class Memory {
    * through read-only pages as the kernel's text_poke does.
    */
   patchCode(addr: GuestAddr, bytes: Uint8Array): void {
-    this.memWrite(addr, bytes);
-    this.engine.invalidateCode(addr, addr + bytes.length);
+    this.store(addr, bytes, true);
   }
 
   readU8(addr: GuestAddr): number {
