@@ -3,6 +3,7 @@
 // them: data per ISA behind one interface. The implementations live in arch/<isa>/.
 import type { CpuContexts, CpuRegisters } from './engine.js';
 import type { GuestAddr } from './addr.js';
+import type { StatLayout } from './stat.js';
 
 /** Guest memory as the ISA descriptions and probes read and write it, in either byte order. */
 export interface GuestMemoryAccess {
@@ -88,6 +89,12 @@ export interface IsaSpec {
   /** System call number -> Linux name. */
   readonly syscalls: ReadonlyMap<number, string>;
   readonly cloneArgs: CloneArgOrder;
+  /** Which struct stat, stat64 and statx layouts the ISA's kernel fills. */
+  readonly statLayout: StatLayout;
+  /** ioctl request number -> name, for the requests answered (TCGETS, TIOCGWINSZ, FIONREAD...). */
+  readonly ioctls: ReadonlyMap<number, string>;
+  /** struct termios as TCGETS gives it for a terminal in the kernel's default modes (tty_std_termios). */
+  readonly termios: Uint8Array;
   /**
    * Address layout of a new process. `faultPage`: a page-aligned address above everything a
    * guest can map, never mapped, where the virtual TLB sends denied accesses (emu/unicorn-engine.ts).

@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
+import { ioHandlers, MAX_RW, writeFd } from './linux-io.js';
+import { timeHandlers } from './linux-time.js';
+import { HOST_CALLS, refuseHostCall } from './host-reach.js';
 
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -15,6 +18,7 @@ export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
 export const EINVAL = 22;
+export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ETIMEDOUT = 110;
 
@@ -29,6 +33,10 @@ const MAP_FIXED = 0x10n;
 const MADV_DONTNEED = 4n;
 const MAP_ANONYMOUS = 0x20n;
 
+const SIG_BLOCK = 0n;
+const SIG_UNBLOCK = 1n;
+const SIG_SETMASK = 2n;
+
 const FUTEX_WAIT = 0n;
 const FUTEX_WAKE = 1n;
 const FUTEX_WAIT_BITSET = 9n;
@@ -42,39 +50,6 @@ const FUTEX_WAKE_BITSET = 10n;
  */
 export const QUIET_ENOSYS = new Set(['set_robust_list', 'rseq', 'clone3']);
 
-/** Calls that would reach the host: refused with EACCES and reported once. */
-export const HOST_CALLS = new Set([
-  'open',
-  'openat',
-  'openat2',
-  'creat',
-  'unlink',
-  'unlinkat',
-  'rename',
-  'renameat',
-  'mkdir',
-  'mkdirat',
-  'rmdir',
-  'execve',
-  'execveat',
-  'fork',
-  'vfork',
-  'socket',
-  'socketcall',
-  'connect',
-  'bind',
-  'ptrace',
-  'chdir',
-  'chmod',
-  'chown',
-  'truncate',
-  'link',
-  'symlink',
-  'mount',
-  'process_vm_writev',
-  'process_vm_readv',
-]);
-
 const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
@@ -82,13 +57,6 @@ type Handler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
 
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
-
-function write(p: LinuxProcess, fd: bigint, bytes: Uint8Array): bigint {
-  if (fd === 1n) p.options.stdout(bytes);
-  else if (fd === 2n) p.options.stderr(bytes);
-  else return neg(EBADF);
-  return BigInt(bytes.length);
-}
 
 function mmap(p: LinuxProcess, hint: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
   if (len === 0n) return neg(EINVAL);
@@ -149,17 +117,18 @@ export function exitTask(p: LinuxProcess, code: number): void {
   p.control.requestSwitch();
 }
 
-/** The most one write moves here (the kernel's MAX_RW_COUNT is about 2 GB). */
-const MAX_WRITE = 1n << 24n;
+/** The most one write moves here, as a bigint. */
+const MAX_WRITE = BigInt(MAX_RW);
 
 const handlers: Record<string, Handler> = {
-  read: (_m, [fd]) => (fd === 0n ? 0n : neg(EBADF)),
+  ...ioHandlers,
+  ...timeHandlers,
   write: (p, [fd, buf, count]) => {
     // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
     // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
     if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
     const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
-    return write(p, fd, p.mem.read(addrOf(buf), n));
+    return writeFd(p, s32(fd), p.mem.read(addrOf(buf), n));
   },
   writev: (p, [fd, iov, cnt]) => {
     // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
@@ -176,9 +145,8 @@ const handlers: Record<string, Handler> = {
       if (total > MAX_WRITE) break;
       parts.push(p.mem.read(addrOf(base), Number(len)));
     }
-    return write(p, fd, Buffer.concat(parts));
+    return writeFd(p, s32(fd), Buffer.concat(parts));
   },
-  close: (_m, [fd]) => (fd <= 2n ? 0n : neg(EBADF)),
   exit: (p, [code]) => {
     exitTask(p, Number(code & 0xffn));
     return undefined;
@@ -188,7 +156,20 @@ const handlers: Record<string, Handler> = {
     return undefined;
   },
   getpid: (p) => BigInt(p.sched.tgid),
+  // The guest's parent is init, and it leads its own process group and session.
   getppid: () => 1n,
+  getpgrp: (p) => BigInt(p.sched.tgid),
+  getpgid: (p, [pid]) => (pid === 0n || pid === BigInt(p.sched.tgid) ? BigInt(p.sched.tgid) : neg(ESRCH)),
+  getsid: (p, [pid]) => (pid === 0n || pid === BigInt(p.sched.tgid) ? BigInt(p.sched.tgid) : neg(ESRCH)),
+  setpgid: (p, [pid, pgid]) =>
+    (pid === 0n || pid === BigInt(p.sched.tgid)) && (pgid === 0n || pgid === BigInt(p.sched.tgid))
+      ? 0n
+      : neg(EPERM),
+  umask: (p, [mask]) => {
+    const old = p.umask;
+    p.umask = Number(mask & 0o777n);
+    return BigInt(old);
+  },
   gettid: (p) => BigInt(p.sched.current.tid),
   getuid: () => 0n,
   geteuid: () => 0n,
@@ -198,6 +179,30 @@ const handlers: Record<string, Handler> = {
   geteuid32: () => 0n,
   getgid32: () => 0n,
   getegid32: () => 0n,
+  // Root, as the guest sees itself: real, effective and saved ids are all 0, no extra groups.
+  getresuid: (p, a) => zeroes(p, a.slice(0, 3), 4),
+  getresgid: (p, a) => zeroes(p, a.slice(0, 3), 4),
+  getresuid32: (p, a) => zeroes(p, a.slice(0, 3), 4),
+  getresgid32: (p, a) => zeroes(p, a.slice(0, 3), 4),
+  getgroups: () => 0n,
+  getgroups32: () => 0n,
+  getcwd: (p, [buf, size]) => {
+    // The guest sees no host directory: it is at the root.
+    if (size < 2n) return neg(ERANGE);
+    p.mem.write(addrOf(buf), Uint8Array.from([0x2f, 0]));
+    return 2n;
+  },
+  sysinfo: (p, [info]) => sysinfo(p, info),
+  prctl: (p, [option, arg2]) => prctl(p, option, arg2),
+  sched_getaffinity: (p, [pid, len, mask]) => {
+    // One CPU: the mask is one word with bit 0 set (the kernel's cpumask_size() here).
+    if (pid !== 0n && !p.sched.get(Number(pid))) return neg(ESRCH);
+    const w = BigInt(p.mem.wordSize);
+    if (len < w || len % w !== 0n) return neg(EINVAL);
+    p.mem.writeWord(addrOf(mask), 1n);
+    return w;
+  },
+  sched_setaffinity: (p, [pid]) => (pid === 0n || p.sched.get(Number(pid)) ? 0n : neg(ESRCH)),
   sched_yield: (p) => {
     p.control.requestYield();
     return 0n;
@@ -206,9 +211,32 @@ const handlers: Record<string, Handler> = {
     p.sched.current.clearChildTid = addrOf(ptr);
     return BigInt(p.sched.current.tid);
   },
-  rt_sigaction: () => 0n,
-  rt_sigprocmask: () => 0n,
-  sigprocmask: () => 0n,
+  rt_sigaction: (p, [sig, act, old, size]) => {
+    if (sig < 1n || sig > 64n || size !== 8n) return neg(EINVAL);
+    // SIGKILL and SIGSTOP keep their actions (EINVAL when asked to change them).
+    if (act !== 0n && (sig === 9n || sig === 19n)) return neg(EINVAL);
+    // struct sigaction as the kernel takes it: handler, flags, restorer, then the mask.
+    const n = 3 * p.mem.wordSize + 8;
+    const prev = p.sigactions.get(Number(sig)) ?? new Uint8Array(n);
+    if (act !== 0n) p.sigactions.set(Number(sig), p.mem.read(addrOf(act), n));
+    if (old !== 0n) p.mem.write(addrOf(old), prev);
+    return 0n;
+  },
+  rt_sigprocmask: (p, [how, set, old, size]) => {
+    if (size !== 8n) return neg(EINVAL);
+    const t = p.sched.current;
+    const prev = t.sigmask;
+    if (set !== 0n) {
+      // SIGKILL and SIGSTOP cannot be blocked (the kernel drops them from the set silently).
+      const s = p.mem.readU64(addrOf(set)) & ~((1n << 8n) | (1n << 18n));
+      if (how === SIG_BLOCK) t.sigmask = prev | s;
+      else if (how === SIG_UNBLOCK) t.sigmask = prev & ~s;
+      else if (how === SIG_SETMASK) t.sigmask = s;
+      else return neg(EINVAL);
+    }
+    if (old !== 0n) p.mem.writeU64(addrOf(old), prev);
+    return 0n;
+  },
   sigaltstack: () => 0n,
   brk: (p, [addr]) => BigInt(p.brk(addrOf(addr))),
   mmap: (p, a) => {
@@ -239,71 +267,12 @@ const handlers: Record<string, Handler> = {
     p.mem.write(addrOf(buf), out);
     return 0n;
   },
-  futex: (p, [uaddr, opRaw, val, timeout]) => {
-    const op = opRaw & 0x7fn;
-    if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
-      if (BigInt(p.mem.readU32(addrOf(uaddr))) !== u32(val)) return neg(EAGAIN);
-      const t = p.sched.current;
-      p.sched.block(t, addrOf(uaddr));
-      if (timeout !== 0n) p.timedWaiters.add(t);
-      p.control.requestSwitch();
-      return undefined;
-    }
-    if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, addrOf(uaddr), u32(val));
-    p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
-    return neg(ENOSYS);
-  },
-  clone: (p, a) => {
-    const o = p.isa.cloneArgs;
-    const flags = a[o.flags];
-    if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) {
-      p.reportOnce(
-        'fork',
-        'clone without CLONE_VM|CLONE_THREAD (a new process) is not supported: answered with -ENOSYS',
-      );
-      return neg(ENOSYS);
-    }
-    if (p.sched.liveCount() >= p.options.maxTasks) return neg(EAGAIN);
-    const stack = a[o.stack];
-    const tls = a[o.tls];
-    const ctid = a[o.childTid];
-    const ptid = a[o.parentTid];
-    // CLONE_SETTLS is read now, as the kernel does; the child's thread pointer is set when it runs.
-    const setTls = (flags & CLONE_SETTLS) !== 0n ? p.isa.cloneTls(tls, p.syscallContext) : undefined;
-    if (typeof setTls === 'bigint') return setTls;
-    const child = p.sched.spawn();
-    const pc = p.isa.pcAfterSyscall(p.cpu);
-    child.context = p.cpu.contextSave();
-    if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = addrOf(ctid);
-    if ((flags & CLONE_PARENT_SETTID) !== 0n) p.mem.writeU32(addrOf(ptid), child.tid);
-    if ((flags & CLONE_CHILD_SETTID) !== 0n) p.mem.writeU32(addrOf(ctid), child.tid);
-    const isa = p.isa;
-    child.resume = (cpu) => {
-      isa.setSyscallResult(cpu, 0n);
-      if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
-      setTls?.(cpu);
-      cpu.regWrite(isa.pcReg, pc);
-    };
-    p.control.notifyClone(child);
-    return BigInt(child.tid);
-  },
+  futex_time64: (p, a) => futex(p, a),
+  futex: (p, a) => futex(p, a),
+  clone: (p, a) => clone(p, a),
   tgkill: (p, [tgid, tid, sig]) => signalSelf(p, tgid, tid, sig),
   tkill: (p, [tid, sig]) => signalSelf(p, BigInt(p.sched.tgid), tid, sig),
   kill: (p, [pid, sig]) => signalSelf(p, pid, BigInt(p.sched.current.tid), sig),
-  clock_gettime: (p, [, ts]) => {
-    const ns = p.guestNanoseconds();
-    p.mem.writeWord(addrOf(ts), ns / 1_000_000_000n);
-    p.mem.writeWord(addrOf(ts) + p.mem.wordSize, ns % 1_000_000_000n);
-    return 0n;
-  },
-  gettimeofday: (p, [tv]) => {
-    const ns = p.guestNanoseconds();
-    if (tv !== 0n) {
-      p.mem.writeWord(addrOf(tv), ns / 1_000_000_000n);
-      p.mem.writeWord(addrOf(tv) + p.mem.wordSize, (ns % 1_000_000_000n) / 1000n);
-    }
-    return 0n;
-  },
   // The word-sized struct rlimit: a limit past the word is RLIM_INFINITY of that width.
   getrlimit: (p, [resource, rlim]) => getRlimit(p, resource, rlim, p.mem.wordSize),
   ugetrlimit: (p, [resource, rlim]) => getRlimit(p, resource, rlim, p.mem.wordSize),
@@ -331,18 +300,112 @@ const handlers: Record<string, Handler> = {
   },
   readlink: (p, [path, buf, size]) => readlink(p, path, buf, size),
   readlinkat: (p, [, path, buf, size]) => readlink(p, path, buf, size),
-  // time(2): the seconds of the same guest clock, also stored at `tloc` when it is given.
-  time: (p, [tloc]) => {
-    const s = p.guestNanoseconds() / 1_000_000_000n;
-    if (tloc !== 0n) p.mem.writeWord(addrOf(tloc), s);
-    return s;
-  },
   getrandom: (p, [buf, len]) => {
     const n = Number(len > 256n ? 256n : len);
     p.mem.write(addrOf(buf), p.randomBytes(n));
     return BigInt(n);
   },
 };
+
+function futex(p: LinuxProcess, [uaddr, opRaw, val, timeout]: SyscallArgs): bigint | undefined {
+  const op = opRaw & 0x7fn;
+  if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
+    if (BigInt(p.mem.readU32(addrOf(uaddr))) !== u32(val)) return neg(EAGAIN);
+    const t = p.sched.current;
+    p.sched.block(t, addrOf(uaddr));
+    if (timeout !== 0n) p.timedWaiters.add(t);
+    p.control.requestSwitch();
+    return undefined;
+  }
+  if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, addrOf(uaddr), u32(val));
+  p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
+  return neg(ENOSYS);
+}
+
+/** clone: a new thread of this process. */
+function clone(p: LinuxProcess, a: SyscallArgs): bigint | undefined {
+  const o = p.isa.cloneArgs;
+  const flags = a[o.flags];
+  // A new process (fork through clone) is refused as fork is.
+  if ((flags & CLONE_VM) === 0n || (flags & CLONE_THREAD) === 0n) return refuseHostCall(p, 'clone', a);
+  if (p.sched.liveCount() >= p.options.maxTasks) return neg(EAGAIN);
+  const stack = a[o.stack];
+  const tls = a[o.tls];
+  const ctid = a[o.childTid];
+  const ptid = a[o.parentTid];
+  // CLONE_SETTLS is read now, as the kernel does; the child's thread pointer is set when it runs.
+  const setTls = (flags & CLONE_SETTLS) !== 0n ? p.isa.cloneTls(tls, p.syscallContext) : undefined;
+  if (typeof setTls === 'bigint') return setTls;
+  const child = p.sched.spawn();
+  const pc = p.isa.pcAfterSyscall(p.cpu);
+  child.context = p.cpu.contextSave();
+  if ((flags & CLONE_CHILD_CLEARTID) !== 0n) child.clearChildTid = addrOf(ctid);
+  if ((flags & CLONE_PARENT_SETTID) !== 0n) p.mem.writeU32(addrOf(ptid), child.tid);
+  if ((flags & CLONE_CHILD_SETTID) !== 0n) p.mem.writeU32(addrOf(ctid), child.tid);
+  const isa = p.isa;
+  child.resume = (cpu) => {
+    isa.setSyscallResult(cpu, 0n);
+    if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
+    setTls?.(cpu);
+    cpu.regWrite(isa.pcReg, pc);
+  };
+  p.control.notifyClone(child);
+  return BigInt(child.tid);
+}
+
+/** Store `n`-byte zeroes at each of `ptrs` (getresuid and friends). */
+function zeroes(p: LinuxProcess, ptrs: readonly bigint[], n: number): bigint {
+  for (const at of ptrs) p.mem.write(addrOf(at), new Uint8Array(n));
+  return 0n;
+}
+
+/**
+ * sysinfo: uptime from the monotonic clock, the memory limit as the machine's RAM (what is
+ * not mapped is free), the live tasks as processes, no swap, no load.
+ */
+function sysinfo(p: LinuxProcess, info: bigint): bigint {
+  const w = p.mem.wordSize;
+  const out = new Uint8Array(w === 8 ? 112 : 64);
+  const v = new DataView(out.buffer);
+  const put = (i: number, x: bigint) =>
+    w === 8
+      ? v.setBigUint64(i * 8, x, p.mem.littleEndian)
+      : v.setUint32(i * 4, Number(x), p.mem.littleEndian);
+  const max = BigInt(Math.min(p.mem.maxBytes, 2 ** 31 - 1));
+  const total = w === 8 ? BigInt(p.mem.maxBytes) : max;
+  const used = BigInt(p.mem.list().reduce((n, a) => n + (a.end - a.start), 0));
+  put(0, (p.clock.read(1) ?? 0n) / 1_000_000_000n);
+  put(4, total);
+  put(5, total > used ? total - used : 0n);
+  // procs (u16) follows the ten words of uptime, loads, RAM and swap; mem_unit (1) comes
+  // after totalhigh and freehigh (include/uapi/linux/sysinfo.h).
+  v.setUint16(10 * w, p.sched.liveCount(), p.mem.littleEndian);
+  v.setUint32(w === 8 ? 104 : 52, 1, p.mem.littleEndian);
+  p.mem.write(addrOf(info), out);
+  return 0n;
+}
+
+const PR_SET_NAME = 15n;
+const PR_GET_NAME = 16n;
+
+/** prctl: the task's name (comm, 16 bytes with its NUL); other options are refused with EINVAL. */
+function prctl(p: LinuxProcess, option: bigint, arg2: bigint): bigint {
+  const t = p.sched.current;
+  if (option === PR_SET_NAME) {
+    const bytes = p.mem.read(addrOf(arg2), 16);
+    const end = bytes.indexOf(0);
+    t.comm = Buffer.from(bytes.subarray(0, end < 0 ? 15 : Math.min(end, 15))).toString('latin1');
+    return 0n;
+  }
+  if (option === PR_GET_NAME) {
+    const out = new Uint8Array(16);
+    out.set(Buffer.from(t.comm ?? p.comm, 'latin1').subarray(0, 15));
+    p.mem.write(addrOf(arg2), out);
+    return 0n;
+  }
+  p.reportOnce(`prctl-${option}`, `prctl option ${option} is not supported: answered with -EINVAL`);
+  return neg(EINVAL);
+}
 
 /**
  * readlink of /proc/self/exe (glibc asks it at start): the program as it was started, made
@@ -424,10 +487,8 @@ export function doSyscall(p: LinuxProcess): void {
     const arch = name !== undefined ? p.isa.archSyscall?.(name, args, p.syscallContext) : undefined;
     if (arch !== undefined) result = arch;
     else if (name !== undefined && QUIET_ENOSYS.has(name)) result = neg(ENOSYS);
-    else if (name !== undefined && HOST_CALLS.has(name)) {
-      p.reportOnce(`sys-${nr}`, `system call ${name} would reach the host: refused with -EACCES`);
-      result = neg(EACCES);
-    } else {
+    else if (name !== undefined && HOST_CALLS.has(name)) result = refuseHostCall(p, name, args);
+    else {
       p.reportOnce(`sys-${nr}`, `unsupported system call ${name ?? 'number ' + nr}: answered with -ENOSYS`);
       result = neg(ENOSYS);
     }

@@ -14,6 +14,8 @@ import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
 import { openEngine } from './engines.js';
 import { GuestCpu } from './guest-cpu.js';
 import { addrOf, pageUp, type GuestAddr } from './addr.js';
+import type { HostStdio } from './files.js';
+import type { ClockMode } from './clock.js';
 
 export const SIGNAL_NAMES: Record<number, string> = {
   1: 'SIGHUP',
@@ -36,6 +38,7 @@ export const SIGILL = 4;
 export const SIGTRAP = 5;
 export const SIGBUS = 7;
 export const SIGSEGV = 11;
+export const SIGPIPE = 13;
 
 /** The system call helpers of i386 C libraries, whose callers a report names instead. */
 const SYSCALL_HELPERS = new Set(['_dl_sysinfo_int80', '__kernel_vsyscall']);
@@ -51,6 +54,10 @@ export interface MachineOptions {
   stderr: (bytes: Uint8Array) => void;
   /** Emulator notes (unsupported system calls...), one line each. */
   warn: (line: string) => void;
+  /** Standard input and what fds 0-2 are (default: pipes, with an empty stdin). */
+  stdio?: HostStdio;
+  /** Guest clocks: 'guest' (default) deterministic, advancing with guest work; 'host' the host's. */
+  clock?: ClockMode;
   /** Stop with reason 'budget' after this many guest instructions (0 = no limit). */
   maxInsns?: number;
   /** Preempt the running task every N instructions (0 = only at yield, block, exit). */
@@ -126,7 +133,8 @@ export class Machine implements ProcessControl {
   readonly mem: Memory;
   readonly sched: Scheduler;
   readonly symbols: SymbolTable;
-  readonly options: Required<Omit<MachineOptions, 'envp'>> & { envp: readonly string[] };
+  readonly options: Required<Omit<MachineOptions, 'envp' | 'stdio' | 'clock'>> &
+    Pick<MachineOptions, 'stdio' | 'clock'> & { envp: readonly string[] };
   /** The Linux process the guest is: what its system calls work on. */
   readonly process: LinuxProcess;
   /** The one listener of this machine's traps (attachTrapListener). */
@@ -551,7 +559,12 @@ export class Machine implements ProcessControl {
   private switchTask(): Task | undefined {
     const prev = this.sched.current;
     if (this.action === 'yield') this.sched.yieldCurrent();
+    // Reads of stdin that wait get what input came meanwhile.
+    if (this.process.stdinWaiters.length > 0) this.process.pollStdin(false);
     let next = this.sched.pickNext();
+    // Nothing else can run: wait on the host for the input a task waits for.
+    if (!next && this.process.stdinWaiters.length > 0 && this.process.pollStdin(true) > 0)
+      next = this.sched.pickNext();
     if (!next) {
       if (this.sched.liveCount() === 0) {
         this.final = { kind: 'exit', status: prev.exitCode ?? 0 };

@@ -325,6 +325,11 @@ export class Memory {
     throw new MemoryFault('read', addr, 1);
   }
 
+  readU16(addr: GuestAddr): number {
+    const b = this.read(addr, 2);
+    return this.littleEndian ? (b[0] ?? 0) | ((b[1] ?? 0) << 8) : ((b[0] ?? 0) << 8) | (b[1] ?? 0);
+  }
+
   readU32(addr: GuestAddr): number {
     return this.memReadHalves(addr, 4, this.littleEndian)[0] ?? 0;
   }
@@ -340,6 +345,11 @@ export class Memory {
   /** A pointer-sized word holding an address, in the guest's byte order. */
   readAddr(addr: GuestAddr): GuestAddr {
     return this.memReadAddr(addr, this.wordSize, this.littleEndian);
+  }
+
+  writeU16(addr: GuestAddr, v: number): void {
+    const b = this.littleEndian ? [v & 0xff, (v >> 8) & 0xff] : [(v >> 8) & 0xff, v & 0xff];
+    this.write(addr, Uint8Array.from(b));
   }
 
   writeU32(addr: GuestAddr, v: number): void {

@@ -2,10 +2,13 @@
 // futex waiters, the clock it reads, its random pool, the current system call's arguments),
 // and the part of the scheduler and signal paths a system call may ask for. emu/linux.ts
 // answers system calls on this object; the machine's run loop is the `control` it asks.
+import { basename } from 'node:path';
 import type { Cpu, IsaSpec, SyscallContext } from './isa.js';
 import { pageUp, type GuestAddr } from './addr.js';
 import { OutOfMemory, PROT_READ, PROT_WRITE, type Memory } from './memory.js';
 import type { Scheduler, Task } from './tasks.js';
+import { FdTable, pipeStdio, type HostStdio, type PendingRead } from './files.js';
+import { CLOCK_REALTIME, GuestClock, type ClockMode } from './clock.js';
 
 /** What a system call asks of the machine that runs the process. */
 export interface ProcessControl {
@@ -35,13 +38,14 @@ export interface ProcessOptions {
   readonly maxTasks: number;
   /** argv[0]: what the program was started as (/proc/self/exe names it). */
   readonly argv: readonly string[];
+  /** Standard input and what fds 0-2 are (default: pipes, stdin empty). */
+  readonly stdio?: HostStdio;
+  /** 'guest' (default): deterministic clocks that advance with guest work; 'host': the host's. */
+  readonly clock?: ClockMode;
 }
 
 /** RLIM_INFINITY: no limit (as rlimit64 holds it; a word-sized rlimit holds all ones of its width). */
 export const RLIM_INFINITY = (1n << 64n) - 1n;
-
-/** 2005-08-27, the week Linux 2.6.13 came out: where every guest clock starts. */
-const CLOCK_START_NS = 1125100800n * 1_000_000_000n;
 
 export class LinuxProcess {
   /** The current system call's arguments, filled by the ISA before a handler runs. */
@@ -49,6 +53,22 @@ export class LinuxProcess {
   /** Tasks blocked in a futex wait with a timeout. */
   readonly timedWaiters = new Set<Task>();
   readonly syscallContext: SyscallContext;
+  /** The file table: the host's three standard streams, and pipes. */
+  readonly files = new FdTable();
+  readonly stdio: HostStdio;
+  readonly clock: GuestClock;
+  /** Reads of stdin waiting for input, oldest first (pollStdin completes them). */
+  readonly stdinWaiters: PendingRead[] = [];
+  /** Input read from the host ahead of the guest (by poll and select), given out first. */
+  private stdinAhead: Uint8Array = new Uint8Array(0);
+  /** poll saw the end of stdin (no more input will come). */
+  private stdinEnded = false;
+  /** rt_sigaction's struct sigaction by signal, as the guest last set it (its handler is the first word). */
+  readonly sigactions = new Map<number, Uint8Array>();
+  /** The task name a thread starts with: the program's file name, at most 15 bytes (TASK_COMM_LEN). */
+  readonly comm: string;
+  /** The file mode creation mask (umask): 022, as a login shell sets it. */
+  umask = 0o022;
   private syscallCount = 0n;
   /** Time base reads emulated (they advance guest time like system calls). */
   private timeReads = 0n;
@@ -79,6 +99,9 @@ export class LinuxProcess {
     /** Map memory the engine owns (the trampoline, the call stop page). */
     mapEngineMemory: (size: number, perms: number) => GuestAddr,
   ) {
+    this.stdio = options.stdio ?? pipeStdio();
+    this.comm = basename(options.argv[0] ?? '').slice(0, 15);
+    this.clock = new GuestClock(options.clock ?? 'guest', () => this.work());
     this.brkStart = pageUp(imageEnd);
     this.brkCur = this.brkStart;
     this.syscallContext = {
@@ -123,11 +146,81 @@ export class LinuxProcess {
     return this.brkCur;
   }
 
-  /** Guest time: deterministic, advanced by executed work rather than the host clock. */
-  guestNanoseconds(): bigint {
+  /**
+   * Guest work in nanoseconds: one an executed instruction where they are counted (a budget
+   * or quantum), else a microsecond a system call; a time base read counts as a system call.
+   */
+  private work(): bigint {
     const insns = this.control.executed();
     const work = insns !== undefined ? BigInt(insns) : this.syscallCount * 1000n;
-    return CLOCK_START_NS + work + this.timeReads * 1000n;
+    return work + this.timeReads * 1000n;
+  }
+
+  /** The guest's wall clock (CLOCK_REALTIME) in nanoseconds. */
+  guestNanoseconds(): bigint {
+    return this.clock.read(CLOCK_REALTIME) ?? 0n;
+  }
+
+  /**
+   * Up to `max` bytes of standard input: what was read ahead first, then the host's;
+   * 'again' when nothing is there and `wait` is false.
+   */
+  readStdin(max: number, wait: boolean): Uint8Array | 'again' {
+    if (this.stdinAhead.length > 0) {
+      const out = this.stdinAhead.subarray(0, max);
+      this.stdinAhead = this.stdinAhead.subarray(out.length);
+      return out;
+    }
+    return this.stdio.readStdin(max, wait);
+  }
+
+  /** True when a read of stdin would not wait now (input is there, or its end); poll asks it. */
+  stdinReady(): boolean {
+    if (this.stdinAhead.length > 0 || this.stdinEnded) return true;
+    const got = this.stdio.readStdin(65536, false);
+    if (got === 'again') return false;
+    if (got.length === 0) this.stdinEnded = true;
+    else this.stdinAhead = got.slice();
+    return true;
+  }
+
+  /** Wait until stdin has input or has ended (poll and select without a timeout, nothing else runnable). */
+  waitStdin(): void {
+    if (this.stdinAhead.length > 0 || this.stdinEnded) return;
+    const got = this.stdio.readStdin(65536, true);
+    if (got === 'again' || got.length === 0) this.stdinEnded = got !== 'again';
+    else this.stdinAhead = got.slice();
+  }
+
+  /**
+   * Complete the reads of stdin that wait, oldest first, with what input there is now;
+   * with `wait`, wait for the first one's input (nothing else can run). Returns how many
+   * completed.
+   */
+  pollStdin(wait: boolean): number {
+    let done = 0;
+    while (this.stdinWaiters.length > 0) {
+      const w = this.stdinWaiters[0] as PendingRead;
+      const got = this.readStdin(w.count, wait && done === 0);
+      if (got === 'again') break;
+      this.stdinWaiters.shift();
+      let result = BigInt(got.length);
+      try {
+        this.mem.write(w.buf, got);
+      } catch {
+        result = -14n; // EFAULT: the buffer went away while the task waited
+      }
+      this.complete(w.task, result);
+      done++;
+    }
+    return done;
+  }
+
+  /** Wake a task blocked in a system call with that call's result. */
+  complete(t: Task, result: bigint): void {
+    const isa = this.isa;
+    t.resume = (cpu) => isa.setSyscallResult(cpu, result);
+    this.sched.wake(t);
   }
 
   randomBytes(n: number): Uint8Array {

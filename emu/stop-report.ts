@@ -9,7 +9,7 @@ import type { Machine, StopReason } from './machine.js';
 export async function describeStop(m: Machine, r: StopReason): Promise<string> {
   if (r.kind === 'exit') return `exited with status ${r.status}`;
   if (r.kind === 'deadlock')
-    return `kprobe-emu: deadlock: every task is blocked in futex wait (tasks ${r.tids.join(', ')})`;
+    return `kprobe-emu: deadlock: every task waits (on a futex or a pipe) and none can wake it (tasks ${r.tids.join(', ')})`;
   if (r.kind === 'error')
     return `kprobe-emu: run stopped at ${await describePc(m, r.pc)} (task ${r.tid}): ${r.message}`;
   const where = await describePc(m, r.pc);

@@ -17,6 +17,10 @@ export class Task {
   /** Futex word the task waits on while blocked. */
   futexWait: GuestAddr | undefined;
   exitCode: number | undefined;
+  /** Blocked signals (rt_sigprocmask), bit N-1 for signal N; a clone child inherits it. */
+  sigmask = 0n;
+  /** The name prctl(PR_SET_NAME) gave the task; undefined: the program's own (LinuxProcess.comm). */
+  comm: string | undefined;
 
   constructor(
     readonly tid: number,
@@ -91,7 +95,8 @@ export class Scheduler {
     }
   }
 
-  block(t: Task, futex: GuestAddr): void {
+  /** The task waits: on a futex word, or (no word) in a read, write or sleep someone completes. */
+  block(t: Task, futex?: GuestAddr): void {
     t.state = 'blocked';
     t.futexWait = futex;
   }

@@ -14,6 +14,7 @@ import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
 import { TraceSink } from './trace/sink.js';
 import { blockWriter, writeAll } from './output.js';
+import { guestWriter, hostStdio } from './host-stdio.js';
 
 const EXIT_USAGE = 2;
 const EXIT_REFUSED = 125;
@@ -59,6 +60,9 @@ interface RunOpts {
   blacklist?: string[];
   kretprobeSpCheck: boolean;
   kretprobeKeying: 'task' | 'stack';
+  stdin?: string;
+  clock: 'guest' | 'host';
+  quiet?: boolean;
 }
 
 /** Wrong usage found after parsing: exit 2 with a message. */
@@ -199,6 +203,16 @@ Each command has its own --help.`,
         return [...prev, v];
       },
     )
+    .option('--stdin <file>', "the guest's standard input (default: kprobe-emu's own)")
+    .addOption(
+      new Option(
+        '--clock <clock>',
+        "guest clocks: deterministic, starting 2005-08-27 and advancing with guest work, or the host's",
+      )
+        .choices(['guest', 'host'])
+        .default('guest'),
+    )
+    .option('-q, --quiet', 'no notes about unsupported system calls or refused host access on stderr')
     .option(
       '-e, --event <definition>',
       "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', " +
@@ -255,34 +269,43 @@ Examples:
   kprobe-emu run --format chrome -o trace.json -e 'r work' fixtures/build/x86_64/rettest threads
   kprobe-emu run --quantum 10000 --max-insns 100000000 fixtures/build/ppc64/spinwait
 
+The guest's fds 0, 1 and 2 are kprobe-emu's own stdin, stdout and stderr (a read of stdin
+waits only when no other guest task can run; a write to a closed pipe raises SIGPIPE). The
+guest reaches no other host file: paths, new processes and sockets get EACCES.
+
 Exit status: the guest's own; 128+N when a signal N killed it; 125 when the emulator refused
 or stopped the run (budget, deadlock, a handler error); 2 for usage and definition errors.`,
     )
     .passThroughOptions()
     .action(async (elf: string, args: string[], opts: RunOpts) => {
       const defs = [...(opts.event ?? []), ...readEventsFile(opts.eventsFile)];
-      let outFd = 2;
-      if (opts.output) {
+      let stdinFd = 0;
+      if (opts.stdin !== undefined) {
         try {
-          outFd = openSync(opts.output, 'w');
+          stdinFd = openSync(opts.stdin, 'r');
         } catch (e) {
           throw new UsageError(
-            `cannot open ${opts.output} for the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            `cannot open ${opts.stdin} for the guest's stdin: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
           );
         }
       }
+      const stdio = hostStdio(stdinFd);
       let traced: TracedProbe[] = [];
-      // To a file the trace is written in blocks of 64 KiB (BlockWriter.SIZE); to stderr line by line, in order
-      // with what the guest writes there.
-      const out: ((l: string) => void) & { flush?: () => void } =
-        outFd === 2 ? (l: string) => line(2, l) : blockWriter(outFd);
+      // The trace file is made only once the guest is loaded and its probes registered, so a
+      // refused run leaves no file behind. To a file the trace is written in blocks of 64 KiB
+      // (BlockWriter.SIZE); to stderr line by line, in order with what the guest writes there.
+      const trace = opts.output !== undefined ? blockWriter(-1) : undefined;
+      const out = trace ?? ((l: string) => line(2, l));
       const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15), Number(opts.maxOutput));
+      const warn = opts.quiet ? () => {} : (l: string) => line(2, l);
       const runOpts = {
         argv: [elf, ...args],
         envp: opts.env ?? [],
-        stdout: (b: Uint8Array) => writeAll(1, b),
-        stderr: (b: Uint8Array) => writeAll(2, b),
-        warn: (l: string) => line(2, l),
+        stdout: guestWriter(1),
+        stderr: guestWriter(2),
+        stdio,
+        clock: opts.clock,
+        warn,
         ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
         ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
         ...(opts.maxMemory !== undefined ? { maxMemory: memoryLimit(opts.maxMemory) } : {}),
@@ -296,6 +319,16 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
             kretprobeKeying: opts.kretprobeKeying,
             maxProbes: opts.maxProbes,
           }).probes;
+        // The trace file is made only now, as the guest starts: a refused run leaves none.
+        if (trace && opts.output !== undefined) {
+          try {
+            trace.block.fd = openSync(opts.output, 'w');
+          } catch (e) {
+            throw new UsageError(
+              `cannot open ${opts.output} for the trace: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+            );
+          }
+        }
       };
       let r;
       try {
@@ -303,8 +336,11 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         sink.close();
       } finally {
         // Whatever happened, what was traced reaches the file.
-        out.flush?.();
-        if (outFd !== 2) closeSync(outFd);
+        if (trace && trace.block.fd >= 0) {
+          trace.flush();
+          closeSync(trace.block.fd);
+        }
+        stdio.close();
       }
       if (r.report) line(2, r.report);
       if (sink.lost > 0)

@@ -14,7 +14,8 @@ export class BlockWriter {
   readonly buf = Buffer.allocUnsafe(BlockWriter.SIZE);
   n = 0;
   private text = '';
-  constructor(readonly fd: number) {}
+  /** `fd` may be set later (a file opened only once a run starts); nothing is written before. */
+  constructor(public fd: number) {}
 
   /** A line of text (the newline is added). */
   line(l: string): void {

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isaForMachine } from '../arch/index.js';
 import { ElfError, machineName, parseElf, type ElfImage } from '../emu/elf.js';
-import { Machine, shellStatus, type MachineOptions, type StopReason } from '../emu/machine.js';
+import { Machine, shellStatus, SIGPIPE, type MachineOptions, type StopReason } from '../emu/machine.js';
 import { describeStop } from '../emu/stop-report.js';
 import { existingKprobes } from './kprobes.js';
 
@@ -58,7 +58,7 @@ export interface RunOutcome {
   stop: StopReason;
   /** Exit status a shell would show. */
   status: number;
-  /** The one-line report for a signal, budget or deadlock stop; undefined for a plain exit. */
+  /** The one-line report for a signal, budget or deadlock stop; undefined for a plain exit or SIGPIPE. */
   report: string | undefined;
   insns: number;
 }
@@ -81,7 +81,9 @@ export async function runProgram(
     hooks.after?.(m);
     // Reports disassemble guest code: show it as the program has it, without breakpoints.
     existingKprobes(m)?.unregisterAll();
-    const report = stop.kind === 'exit' ? undefined : await describeStop(m, stop);
+    // A shell says nothing when SIGPIPE ends a writer in a pipeline (`yes | head`): neither does this.
+    const quiet = stop.kind === 'exit' || (stop.kind === 'signal' && stop.signal === SIGPIPE);
+    const report = quiet ? undefined : await describeStop(m, stop);
     return { stop, status: shellStatus(stop), report, insns: m.insns };
   } finally {
     m.close();

@@ -5,6 +5,50 @@ import type { GuestAddr } from '../../emu/addr.js';
 import { EM_PPC64 } from '../../emu/elf.js';
 import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
 import { PPC64_SYSCALLS } from './syscalls.js';
+import { defaultTermios } from '../../emu/termios.js';
+
+/** The terminal and pipe ioctls answered (arch/powerpc/include/uapi/asm/ioctls.h: _IOR/_IOW numbers). */
+const PPC64_IOCTLS = new Map<number, string>([
+  [0x402c7413, 'TCGETS'],
+  [0x802c7414, 'TCSETS'],
+  [0x802c7415, 'TCSETSW'],
+  [0x802c7416, 'TCSETSF'],
+  [0x40047477, 'TIOCGPGRP'],
+  [0x40087468, 'TIOCGWINSZ'],
+  [0x4004667f, 'FIONREAD'],
+  [0x8004667e, 'FIONBIO'],
+]);
+
+/**
+ * tty_std_termios in arch/powerpc/include/uapi/asm/termbits.h's values (the same modes as
+ * on x86, other bits); c_cc comes first, then c_line and the two speeds.
+ */
+const PPC64_TERMIOS = defaultTermios({
+  littleEndian: false,
+  flags: [0x300, 0x3, 0x4b0f, 0x5cf],
+  ccIndex: {
+    VINTR: 0,
+    VQUIT: 1,
+    VERASE: 2,
+    VKILL: 3,
+    VEOF: 4,
+    VMIN: 5,
+    VEOL: 6,
+    VTIME: 7,
+    VEOL2: 8,
+    VSWTC: 9,
+    VWERASE: 10,
+    VREPRINT: 11,
+    VSUSP: 12,
+    VSTART: 13,
+    VSTOP: 14,
+    VLNEXT: 15,
+    VDISCARD: 16,
+  },
+  ccOffset: 16,
+  size: 44,
+  speedOffset: 36,
+});
 
 /** Unicorn register ids (unicorn/ppc.h, 2.0.1): rN is 2+N. */
 export const PPC_REG = { pc: 1, lr: 74, xer: 75, ctr: 76, msr: 77, fpscr: 78, cr: 79 } as const;
@@ -177,6 +221,9 @@ export function ppc64(): IsaSpec {
     registers,
     syscallInsn: false,
     syscalls: PPC64_SYSCALLS,
+    statLayout: 'ppc64',
+    ioctls: PPC64_IOCTLS,
+    termios: PPC64_TERMIOS,
     // CLONE_BACKWARDS: clone(flags, stack, ptid, tls, ctid) in r3..r7.
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, tls: 3, childTid: 4 },
     // faultPage, 2^52: above the 4 PiB a ppc64 Linux process can reach at most.

@@ -1,26 +1,12 @@
 // The machine: tasks and scheduling, system calls, limits, engine set-up per ISA.
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadElfFile, createMachine } from '../../src/run.js';
 import { openEngineCount } from '../../emu/unicorn.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import { X86_REG } from '../../arch/x86/isa.js';
-import { doSyscall, ENOSYS } from '../../emu/linux.js';
-import type { Machine } from '../../emu/machine.js';
-import { fixture, ISAS, joinedRegExp, runCaptured, type IsaName } from '../helpers.js';
-
-function machineFor(isa: IsaName, name: string, opts: Record<string, unknown> = {}) {
-  const out: Buffer[] = [];
-  const warnings: string[] = [];
-  const m = createMachine(loadElfFile(fixture(isa, name)), {
-    argv: [name],
-    stdout: (b) => out.push(Buffer.from(b)),
-    stderr: () => {},
-    warn: (l) => warnings.push(l),
-    ...opts,
-  });
-  return { m, out: () => Buffer.concat(out).toString('latin1'), warnings };
-}
+import { ENOSYS } from '../../emu/linux.js';
+import { fixture, ISAS, joinedRegExp, runCaptured } from '../helpers.js';
+import { machineFor, syscallIn } from './guest-calls.js';
 
 describe.each(ISAS)('%s machine', (isa) => {
   it('announces every task exit once, threads first and the main task last', async () => {
@@ -126,34 +112,6 @@ it.each(['x86_64', 'i386'] as const)(
     expect(state.map((v) => `0x${v.toString(16)}`)).toEqual(['0x37f', '0x0', '0xffff', '0x1f80']);
   },
 );
-
-/** Where a system call's number and first four arguments go, per ISA. */
-const SYSCALL_REGS = {
-  x86_64: ['rax', 'rdi', 'rsi', 'rdx', 'r10'],
-  i386: ['eax', 'ebx', 'ecx', 'edx', 'esi'],
-  ppc64: ['r0', 'r3', 'r4', 'r5', 'r6'],
-} as const;
-
-/**
- * Run system call `call` (a name or a number) with `args` in the machine's process, as its
- * trap would, and give its result as the kernel leaves it: x86 -errno, ppc64 errno with
- * CR0.SO set.
- */
-function syscallIn(m: Machine, isa: IsaName, call: string | number, args: bigint[] = []): bigint {
-  const nr = typeof call === 'number' ? call : [...m.isa.syscalls].find(([, n]) => n === call)?.[0];
-  if (nr === undefined) throw new Error(`${isa} has no ${call}`);
-  const reg = (name: string | undefined): number => {
-    const id = name === undefined ? undefined : m.isa.registers[name];
-    if (id === undefined) throw new Error(`no register ${name} for a system call on ${isa}`);
-    return id;
-  };
-  const [nrReg, ...argRegs] = SYSCALL_REGS[isa];
-  m.cpu.regWrite(reg(nrReg), nr);
-  args.forEach((a, i) => m.cpu.regWrite(reg(argRegs[i]), a));
-  doSyscall(m.process);
-  const ret = m.cpu.regRead(m.isa.returnReg);
-  return isa === 'ppc64' ? ret : BigInt.asIntN(m.isa.wordSize * 8, ret);
-}
 
 describe.each(ISAS)('%s: calls a C library falls back from', (isa) => {
   it.each(['set_robust_list', 'rseq', 'clone3'])('%s gets ENOSYS with no report', (name) => {
