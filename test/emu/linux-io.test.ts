@@ -167,6 +167,34 @@ describe.each(ISAS)('%s: file descriptors', (isa) => {
     }
   });
 
+  it('a read of stdin waits (the task blocks) while other tasks can run, and completes when input comes', () => {
+    const chunks: (Uint8Array | 'again')[] = ['again', text('late')];
+    const waits: boolean[] = [];
+    const stdio: HostStdio = {
+      ...pipeStdio(),
+      readStdin: (_max, wait) => {
+        waits.push(wait);
+        return chunks.shift() ?? new Uint8Array(0);
+      },
+    };
+    const { m } = machineFor(isa, 'hello', { stdio });
+    try {
+      const b = scratch(m, isa);
+      const reader = m.sched.current;
+      m.sched.spawn(); // another runnable task: the host read must not wait
+      sys(m, isa, 'read', [0, b, 16]);
+      expect(waits).toEqual([false]);
+      expect(reader.state).toBe('blocked');
+      expect(m.process.stdinWaiters).toHaveLength(1);
+      // Between switches the machine looks again: the input has come.
+      expect(m.process.pollStdin(false)).toBe(1);
+      expect(reader.state).toBe('ready');
+      expect(get(m, b, 4)).toBe('late');
+    } finally {
+      m.close();
+    }
+  });
+
   it('fstat says what the host fd is; ioctl TCGETS is ENOTTY on a pipe and works on a terminal', () => {
     const chr: FileStat = { ...pipeStdio().stat(1), mode: 0o020620, rdev: (136n << 8n) | 3n };
     const tty: HostStdio = {
