@@ -122,7 +122,7 @@ function readString(m: Machine, at: bigint): string {
 function fetch(m: Machine, regs: Regs, a: FetchArg, comm: string, entry: EntryArgs | undefined): Fetched {
   const { source: s, type: t } = a;
   try {
-    if (s.kind === 'comm') return { kind: 'str', s: comm };
+    if (s.kind === 'comm') return { kind: 'str', s: m.sched.current.comm ?? comm };
     if (s.kind === 'immstr') return { kind: 'str', s: s.value };
     const at = memAddress(m, regs, s, entry);
     if (at === undefined) {

@@ -113,6 +113,8 @@ export function traceDefinitions(
     );
     return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
+  // A task renamed with prctl(PR_SET_NAME) shows under its own name, as in ftrace.
+  if (sink instanceof TraceSink) sink.commOf = (tid) => m.sched.get(tid)?.comm;
   const start = m.process.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];

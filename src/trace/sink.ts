@@ -152,6 +152,12 @@ export class TraceSink implements TraceWriter {
     return this.comm;
   }
 
+  /**
+   * The name of task `tid` where it has one of its own (prctl PR_SET_NAME); set by whoever
+   * knows the tasks (traceDefinitions), else every task has the program's name.
+   */
+  commOf: (tid: number) => string | undefined = () => undefined;
+
   record(r: TraceRecord): void {
     if (!this.room()) return;
     const ev = r.event;
@@ -179,7 +185,7 @@ export class TraceSink implements TraceWriter {
     const args = Object.entries(r.textArgs)
       .map(([k, v]) => ` ${k}=${v}`)
       .join('');
-    const task = `${this.comm}-${ev.task}`.padStart(16);
+    const task = `${this.commOf(ev.task) ?? this.comm}-${ev.task}`.padStart(16);
     this.write(`${task} [000] ..... ${timestamp(r.ns).padStart(12)}: ${ev.event}: (${r.where})${args}`);
   }
 
@@ -315,7 +321,8 @@ export class TraceSink implements TraceWriter {
     if (this.tasks.size === 0)
       this.chrome({ name: 'process_name', ph: 'M', pid: GUEST_PID, tid, args: { name: this.comm } });
     this.tasks.add(tid);
-    this.chrome({ name: 'thread_name', ph: 'M', pid: GUEST_PID, tid, args: { name: `${this.comm}-${tid}` } });
+    const name = `${this.commOf(tid) ?? this.comm}-${tid}`;
+    this.chrome({ name: 'thread_name', ph: 'M', pid: GUEST_PID, tid, args: { name } });
   }
 
   /** A Trace Event, as a text line of its own (a comma before all but the first). */

@@ -84,6 +84,14 @@ describe('standard streams through the CLI', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toBeTypeOf('object');
   });
 
+  it('a task renamed with prctl(PR_SET_NAME) shows under its new name in traces and $comm', () => {
+    const r = cli(['run', '-e', 'p:aff sched_getaffinity name=$comm', `${CORPUS}/x86_64/syscalls`], '');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(
+      /^ *a-very-long-thr-1000 \[000\] .*: aff: \(sched_getaffinity\+0x0\/0x[0-9a-f]+\) name="a-very-long-thr"$/m,
+    );
+  });
+
   it('--clock host gives the host wall clock; the default starts at 2005-08-27', () => {
     const guest = cli(['run', `${CORPUS}/busybox-x86_64/busybox`, 'date', '-u', '+%Y-%m-%d']);
     expect(guest.stdout).toBe('2005-08-27\n');
