@@ -52,3 +52,29 @@ export function registerKretprobe(m: Machine, point: ProbePoint, options: Kretpr
 export function unregisterKretprobe(m: Machine, rp: Kretprobe): void {
   kprobes(m).unregisterKretprobe(rp);
 }
+
+/** register_kprobes: all or nothing (a refusal unregisters the ones before it and throws). */
+export function registerKprobes(
+  m: Machine,
+  batch: readonly { point: ProbePoint; handlers?: KprobeHandlers }[],
+): Kprobe[] {
+  return kprobes(m).registerKprobes(batch);
+}
+
+/** unregister_kprobes. */
+export function unregisterKprobes(m: Machine, ps: readonly Kprobe[]): void {
+  kprobes(m).unregisterKprobes(ps);
+}
+
+/** register_kretprobes: all or nothing, as register_kprobes. */
+export function registerKretprobes(
+  m: Machine,
+  batch: readonly { point: ProbePoint; options?: KretprobeOptions }[],
+): Kretprobe[] {
+  return kprobes(m).registerKretprobes(batch);
+}
+
+/** unregister_kretprobes. */
+export function unregisterKretprobes(m: Machine, rps: readonly Kretprobe[]): void {
+  kprobes(m).unregisterKretprobes(rps);
+}

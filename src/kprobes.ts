@@ -212,6 +212,38 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     return p;
   }
 
+  /**
+   * register_kprobes: all or nothing, as kernel/kprobes.c has it. The probes are registered
+   * in order; when one is refused, the ones before it are unregistered and its error is
+   * thrown, so nothing of the batch stays. An empty batch is EINVAL.
+   */
+  registerKprobes(batch: readonly { point: ProbePoint; handlers?: KprobeHandlers }[]): Kprobe[] {
+    return allOrNothing(
+      batch,
+      (b) => this.registerKprobe(b.point, b.handlers ?? {}),
+      (p) => this.unregisterKprobe(p),
+    );
+  }
+
+  /** register_kretprobes: all or nothing, like registerKprobes. */
+  registerKretprobes(batch: readonly { point: ProbePoint; options?: KretprobeOptions }[]): Kretprobe[] {
+    return allOrNothing(
+      batch,
+      (b) => this.registerKretprobe(b.point, b.options ?? {}),
+      (rp) => this.unregisterKretprobe(rp),
+    );
+  }
+
+  /** unregister_kprobes. */
+  unregisterKprobes(ps: readonly Kprobe[]): void {
+    for (const p of ps) this.unregisterKprobe(p);
+  }
+
+  /** unregister_kretprobes. */
+  unregisterKretprobes(rps: readonly Kretprobe[]): void {
+    for (const rp of rps) this.unregisterKretprobe(rp);
+  }
+
   private registered(p: Kprobe): void {
     this.all.push(p);
     if (!p.internal) this.nlive++;
@@ -709,6 +741,19 @@ function hexBytes(b: Uint8Array): string {
 const engines = new WeakMap<Machine, KprobeEngine<unknown>>();
 
 /** The machine's kprobe engine if one was made. */
+/** Register each of `batch` in order; on a refusal, unregister those done and rethrow. */
+function allOrNothing<B, P>(batch: readonly B[], register: (b: B) => P, unregister: (p: P) => void): P[] {
+  if (batch.length === 0) throw new ProbeError('EINVAL', 'an empty batch: there is nothing to register');
+  const done: P[] = [];
+  try {
+    for (const b of batch) done.push(register(b));
+  } catch (e) {
+    for (const p of done.reverse()) unregister(p);
+    throw e;
+  }
+  return done;
+}
+
 export function existingKprobes(m: Machine): KprobeEngine<unknown> | undefined {
   return engines.get(m);
 }
