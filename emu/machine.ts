@@ -541,7 +541,9 @@ export class Machine implements ProcessControl {
       // The slice's count ran out.
       this.insns += slice;
       if (maxInsns > 0 && this.insns >= maxInsns) {
-        return this.finish({ kind: 'budget', insns: maxInsns, pc: at, tid: this.sched.current.tid });
+        // A stop inside an out-of-line slot is reported at the guest instruction it stands for.
+        const pc = this.listener?.originalPc(at) ?? at;
+        return this.finish({ kind: 'budget', insns: maxInsns, pc, tid: this.sched.current.tid });
       }
       // A timer tick in the middle of a probe's step does not preempt: the step finishes
       // first (one instruction at a time), then the tick takes effect.
@@ -667,7 +669,8 @@ export class Machine implements ProcessControl {
       this.close();
       throw e;
     }
-    const at = this.cpu.regReadAddr(this.isa.pcReg);
+    const pc = this.cpu.regReadAddr(this.isa.pcReg);
+    const at = this.listener?.originalPc(pc) ?? pc;
     const tid = this.sched.current.tid;
     for (const t of this.sched.live()) this.sched.kill(t, 125);
     return this.finish({ kind: 'error', message: e.message, pc: at, tid });

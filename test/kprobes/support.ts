@@ -60,7 +60,7 @@ export interface Probed {
 const open: Probed[] = [];
 
 /** A machine for a fixture with its stdout captured. */
-function fixtureMachine(
+export function fixtureMachine(
   isa: IsaName,
   name: string,
   args: string[],
