@@ -162,6 +162,14 @@ export class Machine implements ProcessControl {
   /** Addresses with an unsafe-instruction code hook. */
   private readonly unsafeHooked = new Set<GuestAddr>();
   private readonly cloneListeners: ((t: Task) => void)[] = [];
+  /** Engine-owned code ranges [begin, end) traced for counting (traceEngineCode). */
+  private readonly engineCode: [GuestAddr, GuestAddr][] = [];
+  /** Instructions the engine ran of its own code, where instructions are counted. */
+  private engineInsns = 0;
+  /** The slot address where the copy of a probed instruction runs next (it counts as the guest's). */
+  private guestInsnAt: GuestAddr | undefined;
+  /** Guest instructions left until the next timer tick (0: a new tick starts). */
+  private tickLeft = 0;
 
   constructor(
     readonly isa: IsaSpec,
@@ -242,7 +250,7 @@ export class Machine implements ProcessControl {
     for (const addr of find(code, vaddr)) {
       if (this.unsafeHooked.has(addr)) continue;
       this.unsafeHooked.add(addr);
-      this.engine.handlers.code ??= (at) => this.onUnsafe(at);
+      this.engine.handlers.code ??= (at) => this.onTracedCode(at);
       this.engine.traceCode(addr, addr);
     }
   }
@@ -275,6 +283,49 @@ export class Machine implements ProcessControl {
   /** Addresses the machine has a code hook on (instructions it emulates), in ascending order. */
   codeHooks(): GuestAddr[] {
     return [...this.unsafeHooked].sort((a, b) => a - b);
+  }
+
+  /**
+   * Code the engine runs of its own (a probe's out-of-line slots and the return-probe
+   * trampoline), [begin, end): where instructions are counted, each one run there is the
+   * engine's, not the guest's, and does not count (run() gives the slice that much more).
+   * The breakpoint that sends a task there counts once, for the probed instruction it
+   * stands for; the copy in the slot and the jump back are the engine's.
+   */
+  traceEngineCode(begin: GuestAddr, end: GuestAddr): void {
+    if (!this.counting || end <= begin) return;
+    this.engineCode.push([begin, end]);
+    this.engine.handlers.code ??= (at) => this.onTracedCode(at);
+    this.engine.traceCode(begin, end - 1);
+  }
+
+  private inEngineCode(at: GuestAddr): boolean {
+    for (const [b, e] of this.engineCode) if (at >= b && at < e) return true;
+    return false;
+  }
+
+  /**
+   * A probe's breakpoint at guest address `addr` was taken. When the task goes on in a
+   * slot, the copy there is the probed instruction (it counts) and the breakpoint the
+   * engine's; when the probe emulated the instruction (PC back in guest code), the
+   * breakpoint stands for it and counts. A breakpoint in engine code (the trampoline) was
+   * counted as engine code already.
+   */
+  private countTrap(addr: GuestAddr): void {
+    if (this.inEngineCode(addr)) return;
+    const next = this.cpu.regReadAddr(this.isa.pcReg);
+    if (!this.inEngineCode(next)) return;
+    this.engineInsns++;
+    this.guestInsnAt = next;
+  }
+
+  private onTracedCode(at: GuestAddr): void {
+    if (!this.inEngineCode(at)) {
+      this.onUnsafe(at);
+      return;
+    }
+    if (at === this.guestInsnAt) this.guestInsnAt = undefined;
+    else this.engineInsns++;
   }
 
   private onUnsafe(addr: GuestAddr): void {
@@ -472,7 +523,10 @@ export class Machine implements ProcessControl {
       if (this.trapRegs) this.cpu.regPrefetch(this.trapRegs);
       // PC as an address: no BigInt is made on a probe hit.
       const addr = this.cpu.regReadAddr(this.isa.pcReg) - this.breakpointBytes;
-      if (listener.breakpoint(addr, this.sched.current)) return;
+      if (listener.breakpoint(addr, this.sched.current)) {
+        if (this.engineCode.length > 0) this.countTrap(addr);
+        return;
+      }
     }
     const ev = this.isa.classifyIntr(intno, this.cpu);
     if (ev.kind === 'syscall') {
@@ -507,9 +561,12 @@ export class Machine implements ProcessControl {
       const pc = this.cpu.regReadAddr(this.isa.pcReg);
       let slice = 0;
       if (this.counting) {
-        slice = this.preemptPending ? 1 : quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
+        if (this.tickLeft <= 0) this.tickLeft = quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
+        // A tick fell inside a probe's step: one instruction at a time until the step is over.
+        slice = this.preemptPending ? 1 : this.tickLeft;
         if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
       }
+      const engineBefore = this.engineInsns;
       let end: RunEnd;
       try {
         end = this.engine.run(pc, until, slice);
@@ -538,13 +595,17 @@ export class Machine implements ProcessControl {
       if (at === until || !this.counting) {
         return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
       }
-      // The slice's count ran out.
-      this.insns += slice;
+      // The slice's count ran out: of it, the instructions of the engine's own code were not
+      // the guest's, so the tick and the budget go on for that many more.
+      const guest = slice - (this.engineInsns - engineBefore);
+      this.insns += guest;
+      this.tickLeft -= guest;
       if (maxInsns > 0 && this.insns >= maxInsns) {
         // A stop inside an out-of-line slot is reported at the guest instruction it stands for.
         const pc = this.listener?.originalPc(at) ?? at;
         return this.finish({ kind: 'budget', insns: maxInsns, pc, tid: this.sched.current.tid });
       }
+      if (this.tickLeft > 0 && !this.preemptPending) continue;
       // A timer tick in the middle of a probe's step does not preempt: the step finishes
       // first (one instruction at a time), then the tick takes effect.
       if (this.switchHold > 0) {
@@ -552,6 +613,7 @@ export class Machine implements ProcessControl {
         continue;
       }
       this.preemptPending = false;
+      this.tickLeft = 0;
       this.action = 'yield';
       if (!this.switchTask()) return this.finish(this.final ?? { kind: 'exit', status: 0 });
     }

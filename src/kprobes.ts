@@ -465,6 +465,8 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       if (base === undefined)
         throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
       mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
+      // What runs in slots is the engine's: it does not count as guest instructions.
+      this.machine.traceEngineCode(base, base + AREA);
       page = { base, used: 0 };
       this.insnSlotPages.push(page);
     }

@@ -1,0 +1,109 @@
+// Probes leave no trace in the guest: under a quantum or a budget, a run with probes on
+// every instruction of its functions and return probes on them has the same schedule, the
+// same output, the same guest instruction count and clock as the run without; the
+// instructions the engine runs of its own (slots, jumps back, the trampoline) do not count.
+import { describe, expect, it } from 'vitest';
+import { kprobes } from '../../src/kprobes.js';
+import type { Machine, MachineOptions } from '../../emu/machine.js';
+import { createMachine, loadElfFile } from '../../src/run.js';
+import { fixture, ISAS, symbol, type IsaName } from '../helpers.js';
+
+/** A machine on the program at `path`, its stdout captured. */
+function pathMachine(path: string, args: string[], opts: Partial<MachineOptions>) {
+  const out: Buffer[] = [];
+  const m = createMachine(loadElfFile(path), {
+    argv: [path, ...args],
+    stdout: (b) => out.push(Buffer.from(b)),
+    stderr: () => {},
+    warn: () => {},
+    ...opts,
+  });
+  return { m, out: () => Buffer.concat(out).toString('latin1') };
+}
+
+/** Probes on every instruction of `fns` (those the arch can take) and a return probe on each. */
+function probeEverything(m: Machine, fns: string[]): number {
+  const e = kprobes(m);
+  let n = 0;
+  for (const name of fns) {
+    const f = symbol(m.symbols, name);
+    for (let a = f.addr; a < f.addr + f.size; a++) {
+      try {
+        e.registerKprobe({ addr: a }, {});
+        n++;
+      } catch {
+        // not an instruction boundary, or an instruction the arch does not probe
+      }
+    }
+    try {
+      e.registerKretprobe({ symbol: name }, { handler: () => {} });
+    } catch (err) {
+      // A function that never returns (it ends in pthread_exit) takes no return probe.
+      expect(String(err)).toMatch(/never returns/);
+    }
+  }
+  return n;
+}
+
+/** One run: the task that made each system call, the output, the stop, the count and the clock. */
+function observe(path: string, opts: Partial<MachineOptions>, probe?: string[], args: string[] = []) {
+  const { m, out } = pathMachine(path, args, opts);
+  try {
+    const probes = probe ? probeEverything(m, probe) : 0;
+    const seen: number[] = [];
+    const orig = m.isa.syscallNumber.bind(m.isa);
+    m.isa.syscallNumber = (cpu) => {
+      seen.push(m.sched.current.tid);
+      return orig(cpu);
+    };
+    const stop = m.run();
+    return {
+      probes,
+      run: { stop, out: out(), seen: seen.join(','), insns: m.insns, ns: m.process.guestNanoseconds() },
+    };
+  } finally {
+    m.close();
+  }
+}
+
+/** Programs whose tasks interleave, and the functions probed in them. */
+const SCHEDULED: { path: (isa: IsaName) => string; fns: string[]; label: string; quanta: number[] }[] = [
+  { label: 'threads', path: (isa) => fixture(isa, 'threads'), fns: ['worker', 'step'], quanta: [1, 7, 1000] },
+  {
+    label: 'thread_exit',
+    path: (isa) => fixture(isa, 'thread_exit'),
+    fns: ['inner', 'thread_main'],
+    quanta: [1, 7, 1000],
+  },
+  // glibc's start-up alone is some 100,000 instructions: a quantum of 1 would take a minute.
+  {
+    label: 'corpus pthreads',
+    path: (isa) => `fixtures/corpus/build/${isa}/pthreads`,
+    fns: ['worker', 'producer', 'consumer', 'deep2', 'deep3'],
+    quanta: [97, 1000],
+  },
+];
+
+describe.each(ISAS)('%s: probes leave no trace', (isa) => {
+  describe.each(SCHEDULED)('$label', ({ path, fns, quanta }) => {
+    it.each(quanta)('under --quantum %i: the same schedule, output, count and clock', (quantum) => {
+      const plain = observe(path(isa), { quantum });
+      const probed = observe(path(isa), { quantum }, fns);
+      expect(probed.probes).toBeGreaterThan(10);
+      expect(plain.run.stop).toEqual({ kind: 'exit', status: 0 });
+      expect(probed.run).toEqual(plain.run);
+    });
+  });
+
+  it('a budget just below the program count stops at the same guest instruction', () => {
+    // One instruction a slice: the count of every instruction but the last.
+    const count = observe(fixture(isa, 'fib'), { quantum: 1 }, undefined, ['10']).run.insns;
+    expect(count).toBeGreaterThan(1000);
+    for (const n of [count - 1, count - 37, Math.floor(count / 2)]) {
+      const plain = observe(fixture(isa, 'fib'), { maxInsns: n }, undefined, ['10']);
+      const probed = observe(fixture(isa, 'fib'), { maxInsns: n }, ['fib', 'main'], ['10']);
+      expect(plain.run.stop.kind).toBe('budget');
+      expect(probed.run).toEqual(plain.run);
+    }
+  });
+});
