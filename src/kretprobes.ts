@@ -39,7 +39,7 @@ export type KretHandler = (ri: KretprobeInstance, regs: Regs) => void;
 export type KretEntryHandler = (ri: KretprobeInstance, regs: Regs) => number | boolean | void;
 
 /** Why a tracked call ends without its return handler. */
-export type KretDropReason = 'longjmp' | 'task-exit' | 'unregistered';
+export type KretDropReason = 'longjmp' | 'task-exit' | 'unregistered' | 'exception';
 
 export interface KretprobeOptions {
   handler?: KretHandler;
@@ -61,6 +61,12 @@ export interface KretprobeOptions {
  * max(10, 2 * NR_CPUS); the emulated machine has one CPU.
  */
 export const DEFAULT_MAXACTIVE = 10;
+
+/**
+ * The entry points of libgcc's unwinder that start walking a stack (a C++ throw and
+ * rethrow, pthread_exit and pthread_cancel): return-probed frames are made unwindable there.
+ */
+const UNWINDERS = ['_Unwind_RaiseException', '_Unwind_ForcedUnwind', '_Unwind_Resume_or_Rethrow'];
 
 /** A registered return probe (struct kretprobe). */
 export class Kretprobe {
@@ -209,6 +215,81 @@ export class Kretprobes<A> {
     );
     m.readAheadAtTraps(arch.returnEntryRegs);
     m.sched.onExit((t) => this.flushTask(t));
+    for (const name of UNWINDERS) {
+      const s = m.symbols.lookup(name);
+      if (s?.kind !== 'func') continue;
+      engine.registerKprobe(
+        { addr: s.addr },
+        {
+          preHandler: (_p, regs) => {
+            this.exceptionUnwind(regs.tid, name);
+            return 0;
+          },
+        },
+        { internal: true },
+      );
+    }
+  }
+
+  /**
+   * An exception starts unwinding the task's stack (UNWINDERS). The unwinder reads each
+   * frame's return address to find its unwind table and call site, and the trampoline has
+   * neither: unwinding through a return-probed frame would end in std::terminate. So every
+   * return address of the task that points at the trampoline is put back, innermost first
+   * (each one is the next call in flight that holds a real return address, as mapTrace
+   * maps them), and the task's instances are dropped ('exception'): their calls return or
+   * are unwound without the probe. Uprobes have the same problem and leave it.
+   */
+  private exceptionUnwind(task: number, via: string): void {
+    const list = this.takeInstances(task);
+    if (list.length === 0) return;
+    const m = this.engine.machine;
+    const real = list.filter((ri) => !ri.chained);
+    const w = m.isa.wordSize;
+    const sp = m.cpu.regReadAddr(m.isa.spReg);
+    const end = m.mem.list().find((a) => a.start <= sp && sp < a.end)?.end ?? sp;
+    // Where the return address is in memory at entry (x86), its word is known; where it was
+    // in a register (ppc64 LR), the function saved it in its frame: the next trampoline word
+    // up the stack, innermost frame first. (A copy, as i386's main makes when it realigns the
+    // stack, is left: the unwinder reads the original.)
+    let at = sp - (sp % w);
+    let i = 0;
+    for (const ri of real) {
+      let slot = ri.retAddrAt;
+      if (slot === undefined) {
+        while (at + w <= end && m.mem.readAddr(at) !== this.trampoline) at += w;
+        if (at + w > end) break;
+        slot = at;
+        at += w;
+      } else if (m.mem.readAddr(slot) !== this.trampoline) continue;
+      m.mem.writeWord(slot, ri.retAddr);
+      i++;
+    }
+    if (i < real.length)
+      m.options.warn(
+        `kprobe-emu: ${via} unwinds task ${task} through ${real.length} return-probed calls, but only ` +
+          `${i} of their return addresses were found on its stack: the unwinder may stop at the trampoline`,
+      );
+    for (const ri of list) this.release(ri, 'exception');
+  }
+
+  /** Every instance of `task`, newest first, out of the table. */
+  private takeInstances(task: number): Instance[] {
+    if (this.keying === 'task') {
+      const list = chainOf(this.table.head(task));
+      this.table.setHead(task, undefined);
+      return list;
+    }
+    const out: Instance[] = [];
+    for (const [key, list] of [...this.table.lists()]) {
+      const keep = list.filter((ri) => ri.task !== task);
+      if (keep.length === list.length) continue;
+      out.push(...list.filter((ri) => ri.task === task));
+      keep.forEach((ri, j) => (ri.next = keep[j + 1]));
+      this.table.setHead(key, keep[0]);
+    }
+    // Newest first: the deepest frames have the lowest return slots.
+    return out.sort((a, b) => (a.retAddrAt ?? 0) - (b.retAddrAt ?? 0));
   }
 
   /** register_kretprobe: an entry kprobe whose pre_handler hijacks the return address. */

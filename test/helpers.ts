@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { runProgram, type RunOutcome } from '../src/run.js';
 import type { ElfSymbol } from '../emu/elf.js';
-import type { MachineOptions } from '../emu/machine.js';
+import type { Machine, MachineOptions } from '../emu/machine.js';
 
 export { expected, fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../fixtures/catalog.js';
 
@@ -12,23 +12,28 @@ export interface Captured extends RunOutcome {
   warnings: string[];
 }
 
-/** Run a guest in-process with stdout/stderr captured. */
+/** Run a guest in-process with stdout/stderr captured; `setup` runs before it (register probes there). */
 export async function runCaptured(
   path: string,
   args: string[] = [],
   opts: Partial<MachineOptions> = {},
+  setup?: (m: Machine) => void,
 ): Promise<Captured> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const warnings: string[] = [];
   const argv0 = opts.argv?.[0] ?? path;
-  const r = await runProgram(path, {
-    stdout: (b) => out.push(Buffer.from(b)),
-    stderr: (b) => err.push(Buffer.from(b)),
-    warn: (l) => warnings.push(l),
-    ...opts,
-    argv: [argv0, ...args],
-  });
+  const r = await runProgram(
+    path,
+    {
+      stdout: (b) => out.push(Buffer.from(b)),
+      stderr: (b) => err.push(Buffer.from(b)),
+      warn: (l) => warnings.push(l),
+      ...opts,
+      argv: [argv0, ...args],
+    },
+    setup ? { setup } : {},
+  );
   return {
     ...r,
     stdout: Buffer.concat(out).toString('latin1'),
