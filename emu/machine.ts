@@ -168,6 +168,8 @@ export class Machine implements ProcessControl {
   private engineInsns = 0;
   /** The slot address where the copy of a probed instruction runs next (it counts as the guest's). */
   private guestInsnAt: GuestAddr | undefined;
+  /** `insns` as of the last completed tick: what the guest clock counts. */
+  private clockInsns = 0;
   /** Guest instructions left until the next timer tick (0: a new tick starts). */
   private tickLeft = 0;
 
@@ -358,9 +360,12 @@ export class Machine implements ProcessControl {
     this.listener = l;
   }
 
-  /** Guest instructions executed so far, where they are counted; else undefined. */
+  /**
+   * Guest instructions executed so far, where they are counted, as of the last timer tick
+   * (or the budget's single slice); else undefined. The guest clock reads it.
+   */
   executed(): number | undefined {
-    return this.counting ? this.insns : undefined;
+    return this.counting ? this.clockInsns : undefined;
   }
 
   /** The current PC, as symbol+offset. */
@@ -600,6 +605,8 @@ export class Machine implements ProcessControl {
       const guest = slice - (this.engineInsns - engineBefore);
       this.insns += guest;
       this.tickLeft -= guest;
+      // The guest clock moves at whole ticks, as it does where no engine code ran.
+      if (this.tickLeft <= 0) this.clockInsns = this.insns;
       if (maxInsns > 0 && this.insns >= maxInsns) {
         // A stop inside an out-of-line slot is reported at the guest instruction it stands for.
         const pc = this.listener?.originalPc(at) ?? at;
