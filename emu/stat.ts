@@ -116,6 +116,21 @@ class Fields {
   u64(offset: number, v: number | bigint): void {
     this.view.setBigUint64(offset, BigInt.asUintN(64, BigInt(v)), this.little);
   }
+
+  /** st_atime, st_mtime, st_ctime from `offset`, each as seconds then nanoseconds of `width` bytes. */
+  times(offset: number, width: 4 | 8, s: FileStat): void {
+    [s.atimeNs, s.mtimeNs, s.ctimeNs].forEach((ns, i) => {
+      const t = splitTime(ns);
+      const at = offset + 2 * width * i;
+      if (width === 8) {
+        this.u64(at, t.sec);
+        this.u64(at + 8, t.nsec);
+      } else {
+        this.u32(at, t.sec);
+        this.u32(at + 4, t.nsec);
+      }
+    });
+  }
 }
 
 /**
@@ -159,15 +174,7 @@ function encodeStat64Bit(layout: StatLayout, s: FileStat): Uint8Array {
   f.u64(48, s.size);
   f.u64(56, s.blksize);
   f.u64(64, s.blocks);
-  const a = splitTime(s.atimeNs);
-  const m = splitTime(s.mtimeNs);
-  const c = splitTime(s.ctimeNs);
-  f.u64(72, a.sec);
-  f.u64(80, a.nsec);
-  f.u64(88, m.sec);
-  f.u64(96, m.nsec);
-  f.u64(104, c.sec);
-  f.u64(112, c.nsec);
+  f.times(72, 8, s);
   return f.bytes;
 }
 
@@ -188,15 +195,7 @@ function encodeStatI386(s: FileStat): Uint8Array | undefined {
   f.u32(20, s.size);
   f.u32(24, s.blksize);
   f.u32(28, s.blocks);
-  const a = splitTime(s.atimeNs);
-  const m = splitTime(s.mtimeNs);
-  const c = splitTime(s.ctimeNs);
-  f.u32(32, a.sec);
-  f.u32(36, a.nsec);
-  f.u32(40, m.sec);
-  f.u32(44, m.nsec);
-  f.u32(48, c.sec);
-  f.u32(52, c.nsec);
+  f.times(32, 4, s);
   return f.bytes;
 }
 
@@ -219,15 +218,7 @@ export function encodeStat64(layout: StatLayout, s: FileStat): Uint8Array {
   f.u64(44, s.size);
   f.u32(52, s.blksize);
   f.u64(56, s.blocks);
-  const a = splitTime(s.atimeNs);
-  const m = splitTime(s.mtimeNs);
-  const c = splitTime(s.ctimeNs);
-  f.u32(64, a.sec);
-  f.u32(68, a.nsec);
-  f.u32(72, m.sec);
-  f.u32(76, m.nsec);
-  f.u32(80, c.sec);
-  f.u32(84, c.nsec);
+  f.times(64, 4, s);
   f.u64(88, s.ino);
   return f.bytes;
 }
