@@ -2,8 +2,7 @@
 // and sockets: nothing of them is reached, and every such call gets one errno (EACCES).
 import { addrOf } from './addr.js';
 import type { LinuxProcess } from './process.js';
-
-const EACCES = 13;
+import { EACCES, neg } from './errno.js';
 
 /**
  * Calls that would reach the host (a path, a new process, a socket): refused with EACCES
@@ -118,5 +117,5 @@ export function refuseHostCall(p: LinuxProcess, name: string, args: readonly big
   const path = i === undefined ? undefined : p.mem.readCString(addrOf(args[i] ?? 0n));
   if (path === undefined || !QUIET_PATHS.has(path))
     p.reportOnce(`sys-${name}`, `system call ${name} would reach the host: refused with -EACCES`);
-  return BigInt(-EACCES);
+  return neg(EACCES);
 }

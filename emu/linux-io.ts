@@ -15,17 +15,7 @@ import {
 import { encodeStat, encodeStat64, encodeStatx, type FileStat } from './stat.js';
 import type { LinuxProcess } from './process.js';
 import { refuseHostCall } from './host-reach.js';
-
-export const EBADF = 9;
-export const EAGAIN = 11;
-export const EFAULT = 14;
-export const EINVAL = 22;
-export const EMFILE = 24;
-export const ENOTTY = 25;
-export const ESPIPE = 29;
-export const EPIPE = 32;
-export const ERANGE = 34;
-export const EOVERFLOW = 75;
+import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOTTY, EOVERFLOW, EPIPE, ESPIPE, neg } from './errno.js';
 
 const SIGPIPE = 13;
 const SIG_DFL = 0n;
@@ -60,8 +50,6 @@ const POLLWRNORM = 0x100;
 
 /** The most one read or write moves here (the kernel's MAX_RW_COUNT is about 2 GB). */
 export const MAX_RW = 1 << 24;
-
-const neg = (errno: number): bigint => BigInt(-errno);
 
 /** The open file of `fd`, or undefined (EBADF). */
 function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {

@@ -4,15 +4,12 @@ import { addrOf } from './addr.js';
 import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME } from './clock.js';
 import { readTimespec } from './linux-io.js';
 import type { LinuxProcess } from './process.js';
+import { EFAULT, EINVAL, neg } from './errno.js';
 
-const EFAULT = 14;
-const EINVAL = 22;
 const NS = 1_000_000_000n;
 /** USER_HZ: the unit of times(2)'s clock ticks. */
 const USER_HZ = 100n;
 const TIMER_ABSTIME = 1n;
-
-const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Store `ns` as a struct timespec of `size`-byte fields at `at`. */
 function writeTimespec(p: LinuxProcess, at: bigint, ns: bigint, size: 4 | 8): void {

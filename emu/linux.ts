@@ -8,19 +8,7 @@ import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js
 import { ioHandlers, MAX_RW, writeFd } from './linux-io.js';
 import { timeHandlers } from './linux-time.js';
 import { HOST_CALLS, refuseHostCall } from './host-reach.js';
-
-export const EPERM = 1;
-export const ENOENT = 2;
-export const ESRCH = 3;
-export const EBADF = 9;
-export const EAGAIN = 11;
-export const ENOMEM = 12;
-export const EACCES = 13;
-export const EFAULT = 14;
-export const EINVAL = 22;
-export const ERANGE = 34;
-export const ENOSYS = 38;
-export const ETIMEDOUT = 110;
+import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ERANGE, ESRCH, ENOSYS, neg } from './errno.js';
 
 const CLONE_VM = 0x100n;
 const CLONE_THREAD = 0x10000n;
@@ -49,8 +37,6 @@ const FUTEX_WAKE_BITSET = 10n;
  * futexes; rseq: glibc runs without restartable sequences; clone3: glibc falls back to clone.
  */
 export const QUIET_ENOSYS = new Set(['set_robust_list', 'rseq', 'clone3']);
-
-const neg = (errno: number): bigint => BigInt(-errno);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
 type Handler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;

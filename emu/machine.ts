@@ -4,7 +4,8 @@
 // trap listener if one is attached (attachTrapListener), else ends the program with SIGTRAP.
 import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec } from './isa.js';
-import { doSyscall, ETIMEDOUT } from './linux.js';
+import { doSyscall } from './linux.js';
+import { ETIMEDOUT } from './errno.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack } from './loader.js';
 import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';

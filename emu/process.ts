@@ -9,6 +9,7 @@ import { OutOfMemory, PROT_READ, PROT_WRITE, type Memory } from './memory.js';
 import type { Scheduler, Task } from './tasks.js';
 import { FdTable, pipeStdio, type HostStdio, type PendingRead } from './files.js';
 import { CLOCK_REALTIME, GuestClock, type ClockMode } from './clock.js';
+import { EFAULT, neg } from './errno.js';
 
 /** What a system call asks of the machine that runs the process. */
 export interface ProcessControl {
@@ -208,7 +209,7 @@ export class LinuxProcess {
       try {
         this.mem.write(w.buf, got);
       } catch {
-        result = -14n; // EFAULT: the buffer went away while the task waited
+        result = neg(EFAULT); // the buffer went away while the task waited
       }
       this.complete(w.task, result);
       done++;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { openEngineCount } from '../../emu/unicorn.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import { X86_REG } from '../../arch/x86/isa.js';
-import { ENOSYS } from '../../emu/linux.js';
+import { ENOSYS } from '../../emu/errno.js';
 import { fixture, ISAS, joinedRegExp, runCaptured } from '../helpers.js';
 import { machineFor, syscallIn } from './guest-calls.js';
 
