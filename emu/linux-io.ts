@@ -13,7 +13,7 @@ import {
   type StdFd,
 } from './files.js';
 import { encodeStat, encodeStat64, encodeStatx, type FileStat } from './stat.js';
-import type { LinuxProcess } from './process.js';
+import type { LinuxProcess, SyscallArgs } from './process.js';
 import { refuseHostCall } from './host-reach.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOTTY, EOVERFLOW, EPIPE, ESPIPE, neg } from './errno.js';
 
@@ -505,20 +505,21 @@ function readTimeval(p: LinuxProcess, at: bigint): bigint | undefined {
   return sec * 1_000_000_000n + usec * 1000n;
 }
 
-type IoHandler = (p: LinuxProcess, a: readonly bigint[]) => bigint | undefined;
+type IoHandler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
 
-const u32 = (v: bigint | undefined): bigint => BigInt.asUintN(32, v ?? 0n);
-const s32 = (v: bigint | undefined): bigint => BigInt.asIntN(32, v ?? 0n);
+/** An int argument, as the kernel reads it from its register (sign-extended, or unsigned). */
+export const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
+export const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 
 /** The handlers of emu/linux.ts for files, by the kernel's names. */
 export const ioHandlers: Record<string, IoHandler> = {
-  read: (p, [fd, buf, count]) => readFd(p, s32(fd), buf ?? 0n, count ?? 0n),
+  read: (p, [fd, buf, count]) => readFd(p, s32(fd), buf, count),
   readv: (p, [fd, iov, cnt]) => {
     // The first buffer with room gets what one read gives (a short read, as readv may return).
     const w = BigInt(p.mem.wordSize);
-    for (let i = 0n; i < (cnt ?? 0n) && i < 1024n; i++) {
-      const base = p.mem.readWord(addrOf((iov ?? 0n) + i * 2n * w));
-      const len = p.mem.readWord(addrOf((iov ?? 0n) + i * 2n * w + w));
+    for (let i = 0n; i < cnt && i < 1024n; i++) {
+      const base = p.mem.readWord(addrOf(iov + i * 2n * w));
+      const len = p.mem.readWord(addrOf(iov + i * 2n * w + w));
       if (len > 0n) return readFd(p, s32(fd), base, len);
     }
     return fileOf(p, s32(fd)) ? 0n : neg(EBADF);
@@ -533,35 +534,26 @@ export const ioHandlers: Record<string, IoHandler> = {
     if (s32(oldFd) === s32(newFd) || (u32(flags) & ~BigInt(O_CLOEXEC)) !== 0n) return neg(EINVAL);
     return dupTo(p, s32(oldFd), s32(newFd), (u32(flags) & BigInt(O_CLOEXEC)) !== 0n);
   },
-  fcntl: (p, [fd, cmd, arg]) => fcntl(p, s32(fd), u32(cmd), arg ?? 0n),
-  fcntl64: (p, [fd, cmd, arg]) => fcntl(p, s32(fd), u32(cmd), arg ?? 0n),
-  pipe: (p, [fds]) => pipe2(p, fds ?? 0n, 0n),
-  pipe2: (p, [fds, flags]) => pipe2(p, fds ?? 0n, u32(flags)),
+  fcntl: (p, [fd, cmd, arg]) => fcntl(p, s32(fd), u32(cmd), arg),
+  fcntl64: (p, [fd, cmd, arg]) => fcntl(p, s32(fd), u32(cmd), arg),
+  pipe: (p, [fds]) => pipe2(p, fds, 0n),
+  pipe2: (p, [fds, flags]) => pipe2(p, fds, u32(flags)),
   lseek: (p, [fd]) => (fileOf(p, s32(fd)) ? neg(ESPIPE) : neg(EBADF)),
   _llseek: (p, [fd]) => (fileOf(p, s32(fd)) ? neg(ESPIPE) : neg(EBADF)),
-  fstat: (p, [fd, buf]) => putStat(p, s32(fd), buf ?? 0n, (s) => encodeStat(p.isa.statLayout, s)),
-  fstat64: (p, [fd, buf]) => putStat(p, s32(fd), buf ?? 0n, (s) => encodeStat64(p.isa.statLayout, s)),
+  fstat: (p, [fd, buf]) => putStat(p, s32(fd), buf, (s) => encodeStat(p.isa.statLayout, s)),
+  fstat64: (p, [fd, buf]) => putStat(p, s32(fd), buf, (s) => encodeStat64(p.isa.statLayout, s)),
   newfstatat: (p, [dirfd, path, buf, flags]) =>
-    statAt(p, 'newfstatat', dirfd ?? 0n, path ?? 0n, flags ?? 0n, buf ?? 0n, (s) =>
-      encodeStat(p.isa.statLayout, s),
-    ),
+    statAt(p, 'newfstatat', dirfd, path, flags, buf, (s) => encodeStat(p.isa.statLayout, s)),
   fstatat64: (p, [dirfd, path, buf, flags]) =>
-    statAt(p, 'fstatat64', dirfd ?? 0n, path ?? 0n, flags ?? 0n, buf ?? 0n, (s) =>
-      encodeStat64(p.isa.statLayout, s),
-    ),
+    statAt(p, 'fstatat64', dirfd, path, flags, buf, (s) => encodeStat64(p.isa.statLayout, s)),
   statx: (p, [dirfd, path, flags, , buf]) =>
-    statAt(p, 'statx', dirfd ?? 0n, path ?? 0n, flags ?? 0n, buf ?? 0n, (s) =>
-      encodeStatx(p.isa.statLayout, s),
-    ),
-  ioctl: (p, [fd, req, arg]) => ioctl(p, s32(fd), req ?? 0n, arg ?? 0n),
-  poll: (p, [fds, nfds, timeout]) => poll(p, fds ?? 0n, u32(nfds), msTimeout(timeout ?? 0n)),
-  ppoll: (p, [fds, nfds, ts]) => poll(p, fds ?? 0n, u32(nfds), readTimespec(p, ts ?? 0n, p.mem.wordSize)),
-  ppoll_time64: (p, [fds, nfds, ts]) => poll(p, fds ?? 0n, u32(nfds), readTimespec(p, ts ?? 0n, 8)),
-  select: (p, [n, r, w, e, tv]) => select(p, s32(n), [r ?? 0n, w ?? 0n, e ?? 0n], readTimeval(p, tv ?? 0n)),
-  _newselect: (p, [n, r, w, e, tv]) =>
-    select(p, s32(n), [r ?? 0n, w ?? 0n, e ?? 0n], readTimeval(p, tv ?? 0n)),
-  pselect6: (p, [n, r, w, e, ts]) =>
-    select(p, s32(n), [r ?? 0n, w ?? 0n, e ?? 0n], readTimespec(p, ts ?? 0n, p.mem.wordSize)),
-  pselect6_time64: (p, [n, r, w, e, ts]) =>
-    select(p, s32(n), [r ?? 0n, w ?? 0n, e ?? 0n], readTimespec(p, ts ?? 0n, 8)),
+    statAt(p, 'statx', dirfd, path, flags, buf, (s) => encodeStatx(p.isa.statLayout, s)),
+  ioctl: (p, [fd, req, arg]) => ioctl(p, s32(fd), req, arg),
+  poll: (p, [fds, nfds, timeout]) => poll(p, fds, u32(nfds), msTimeout(timeout)),
+  ppoll: (p, [fds, nfds, ts]) => poll(p, fds, u32(nfds), readTimespec(p, ts, p.mem.wordSize)),
+  ppoll_time64: (p, [fds, nfds, ts]) => poll(p, fds, u32(nfds), readTimespec(p, ts, 8)),
+  select: (p, [n, r, w, e, tv]) => select(p, s32(n), [r, w, e], readTimeval(p, tv)),
+  _newselect: (p, [n, r, w, e, tv]) => select(p, s32(n), [r, w, e], readTimeval(p, tv)),
+  pselect6: (p, [n, r, w, e, ts]) => select(p, s32(n), [r, w, e], readTimespec(p, ts, p.mem.wordSize)),
+  pselect6_time64: (p, [n, r, w, e, ts]) => select(p, s32(n), [r, w, e], readTimespec(p, ts, 8)),
 };

@@ -2,8 +2,7 @@
 // nanosleep, sys.c's times), answered from the process's one guest clock (emu/clock.ts).
 import { addrOf } from './addr.js';
 import { CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME } from './clock.js';
-import { readTimespec } from './linux-io.js';
-import type { LinuxProcess } from './process.js';
+import type { LinuxProcess, SyscallArgs } from './process.js';
 import { EFAULT, EINVAL, neg } from './errno.js';
 
 const NS = 1_000_000_000n;
@@ -45,12 +44,14 @@ function sleep(p: LinuxProcess, ns: bigint | undefined): bigint {
   return 0n;
 }
 
+/** A sleep's struct timespec in nanoseconds: undefined for a null pointer, -1n when it is invalid (EINVAL). */
 function validRequest(p: LinuxProcess, req: bigint, size: 4 | 8): bigint | undefined {
   if (req === 0n) return undefined;
-  const nsec = BigInt.asIntN(size * 8, p.mem.memReadWord(addrOf(req) + size, size, p.mem.littleEndian));
-  const ns = readTimespec(p, req, size);
-  if (ns === undefined || nsec < 0n || nsec >= NS || ns < 0n) return -1n;
-  return ns;
+  const at = addrOf(req);
+  const sec = BigInt.asIntN(size * 8, p.mem.memReadWord(at, size, p.mem.littleEndian));
+  const nsec = BigInt.asIntN(size * 8, p.mem.memReadWord(at + size, size, p.mem.littleEndian));
+  if (sec < 0n || nsec < 0n || nsec >= NS) return -1n;
+  return sec * NS + nsec;
 }
 
 function nanosleep(p: LinuxProcess, req: bigint, size: 4 | 8): bigint {
@@ -70,43 +71,42 @@ function clockNanosleep(p: LinuxProcess, id: bigint, flags: bigint, req: bigint,
   return sleep(p, (flags & TIMER_ABSTIME) !== 0n ? (ns > now ? ns - now : 0n) : ns);
 }
 
-type TimeHandler = (p: LinuxProcess, a: readonly bigint[]) => bigint | undefined;
+type TimeHandler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
 
 /** The handlers of emu/linux.ts for time, by the kernel's names. */
 export const timeHandlers: Record<string, TimeHandler> = {
-  clock_gettime: (p, [id, ts]) => clockGettime(p, id ?? 0n, ts ?? 0n, p.mem.wordSize),
-  clock_gettime64: (p, [id, ts]) => clockGettime(p, id ?? 0n, ts ?? 0n, 8),
-  clock_getres: (p, [id, ts]) => clockGetres(p, id ?? 0n, ts ?? 0n, p.mem.wordSize),
-  clock_getres_time64: (p, [id, ts]) => clockGetres(p, id ?? 0n, ts ?? 0n, 8),
+  clock_gettime: (p, [id, ts]) => clockGettime(p, id, ts, p.mem.wordSize),
+  clock_gettime64: (p, [id, ts]) => clockGettime(p, id, ts, 8),
+  clock_getres: (p, [id, ts]) => clockGetres(p, id, ts, p.mem.wordSize),
+  clock_getres_time64: (p, [id, ts]) => clockGetres(p, id, ts, 8),
   gettimeofday: (p, [tv, tz]) => {
     const ns = p.clock.read(CLOCK_REALTIME) ?? 0n;
     const w = p.mem.wordSize;
-    if (tv !== undefined && tv !== 0n) {
+    if (tv !== 0n) {
       p.mem.writeWord(addrOf(tv), ns / NS);
       p.mem.writeWord(addrOf(tv) + w, (ns % NS) / 1000n);
     }
     // struct timezone: UTC, no daylight saving time.
-    if (tz !== undefined && tz !== 0n) p.mem.write(addrOf(tz), new Uint8Array(8));
+    if (tz !== 0n) p.mem.write(addrOf(tz), new Uint8Array(8));
     return 0n;
   },
   // time(2): the seconds of the same clock, also stored at `tloc` when it is given.
   time: (p, [tloc]) => {
     const s = (p.clock.read(CLOCK_REALTIME) ?? 0n) / NS;
-    if (tloc !== undefined && tloc !== 0n) p.mem.writeWord(addrOf(tloc), s);
+    if (tloc !== 0n) p.mem.writeWord(addrOf(tloc), s);
     return s;
   },
   // times(2): the process's CPU time as user time, in USER_HZ ticks; returns ticks since boot.
   times: (p, [buf]) => {
     const cpu = p.clock.read(CLOCK_PROCESS_CPUTIME_ID) ?? 0n;
-    if (buf !== undefined && buf !== 0n) {
+    if (buf !== 0n) {
       const w = p.mem.wordSize;
       p.mem.writeWord(addrOf(buf), (cpu * USER_HZ) / NS);
       for (let i = 1; i < 4; i++) p.mem.writeWord(addrOf(buf) + i * w, 0n);
     }
     return ((p.clock.read(CLOCK_MONOTONIC) ?? 0n) * USER_HZ) / NS;
   },
-  nanosleep: (p, [req]) => nanosleep(p, req ?? 0n, p.mem.wordSize),
-  clock_nanosleep: (p, [id, flags, req]) =>
-    clockNanosleep(p, id ?? 0n, flags ?? 0n, req ?? 0n, p.mem.wordSize),
-  clock_nanosleep_time64: (p, [id, flags, req]) => clockNanosleep(p, id ?? 0n, flags ?? 0n, req ?? 0n, 8),
+  nanosleep: (p, [req]) => nanosleep(p, req, p.mem.wordSize),
+  clock_nanosleep: (p, [id, flags, req]) => clockNanosleep(p, id, flags, req, p.mem.wordSize),
+  clock_nanosleep_time64: (p, [id, flags, req]) => clockNanosleep(p, id, flags, req, 8),
 };

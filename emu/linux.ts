@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
-import { ioHandlers, MAX_RW, writeFd } from './linux-io.js';
+import { ioHandlers, MAX_RW, s32, u32, writeFd } from './linux-io.js';
 import { timeHandlers } from './linux-time.js';
 import { HOST_CALLS, refuseHostCall } from './host-reach.js';
 import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ERANGE, ESRCH, ENOSYS, neg } from './errno.js';
@@ -40,9 +40,6 @@ export const QUIET_ENOSYS = new Set(['set_robust_list', 'rseq', 'clone3']);
 
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
 type Handler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
-
-const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
-const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 
 function mmap(p: LinuxProcess, hint: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
   if (len === 0n) return neg(EINVAL);
