@@ -4,14 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { GUEST_EPOCH_NS, GUEST_UPTIME_NS } from '../../emu/clock.js';
 import type { Machine } from '../../emu/machine.js';
 import { ISAS, type IsaName } from '../helpers.js';
-import { machineFor, sys } from './guest-calls.js';
+import { machineFor, scratch, sys } from './guest-calls.js';
 
 const EINVAL = 22;
 const NS = 1_000_000_000n;
-
-function scratch(m: Machine, isa: IsaName): number {
-  return sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 3, 0x22, -1, 0]);
-}
 
 /** clock_gettime(id) in nanoseconds, through the ISA's own call and timespec. */
 function gettime(m: Machine, isa: IsaName, at: number, id: number): bigint {

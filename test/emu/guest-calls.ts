@@ -61,3 +61,10 @@ export function sys(m: Machine, isa: IsaName, call: string, args: (bigint | numb
   // -4095..-1 are errors; anything else (an i386 address above 2 GiB) is a value.
   return Number(signed < 0n && signed >= -4095n ? signed : BigInt.asUintN(m.isa.wordSize * 8, ret));
 }
+
+/** One anonymous read-write page of the guest's (mmap through the ISA's own call), for buffers. */
+export function scratch(m: Machine, isa: IsaName): number {
+  const at = sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 3, 0x22, -1, 0]);
+  if (at <= 0) throw new Error(`mmap of a scratch page failed on ${isa}: ${at}`);
+  return at;
+}

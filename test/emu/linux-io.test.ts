@@ -5,7 +5,7 @@ import { pipeStdio, BrokenPipe, type HostStdio } from '../../emu/files.js';
 import type { FileStat } from '../../emu/stat.js';
 import type { Machine } from '../../emu/machine.js';
 import { ISAS, type IsaName } from '../helpers.js';
-import { machineFor, sys } from './guest-calls.js';
+import { machineFor, scratch, sys } from './guest-calls.js';
 
 const EBADF = 9;
 const EAGAIN = 11;
@@ -14,14 +14,6 @@ const ENOTTY = 25;
 const EPIPE = 32;
 const ESPIPE = 29;
 const EACCES = 13;
-
-/** One anonymous read-write page of the guest's, for buffers. */
-function scratch(m: Machine, isa: IsaName): number {
-  const mmap = isa === 'i386' ? 'mmap2' : 'mmap';
-  const at = sys(m, isa, mmap, [0, 4096, 3, 0x22, -1, 0]);
-  expect(at).toBeGreaterThan(0);
-  return at;
-}
 
 const text = (s: string) => new TextEncoder().encode(s);
 
