@@ -59,6 +59,24 @@ export interface Probed {
 
 const open: Probed[] = [];
 
+/** A machine for the program at `path` (started as `argv0`) with its stdout captured. */
+export function programMachine(
+  path: string,
+  args: string[],
+  opts: Record<string, unknown>,
+  argv0 = path,
+): { m: Machine; out: () => string } {
+  const chunks: Buffer[] = [];
+  const m = createMachine(loadElfFile(path), {
+    argv: [argv0, ...args],
+    stdout: (b) => chunks.push(Buffer.from(b)),
+    stderr: () => {},
+    warn: () => {},
+    ...opts,
+  });
+  return { m, out: () => Buffer.concat(chunks).toString('latin1') };
+}
+
 /** A machine for a fixture with its stdout captured. */
 export function fixtureMachine(
   isa: IsaName,
@@ -66,15 +84,7 @@ export function fixtureMachine(
   args: string[],
   opts: Record<string, unknown>,
 ): { m: Machine; out: () => string } {
-  const chunks: Buffer[] = [];
-  const m = createMachine(loadElfFile(fixture(isa, name)), {
-    argv: [`./${name}`, ...args],
-    stdout: (b) => chunks.push(Buffer.from(b)),
-    stderr: () => {},
-    warn: () => {},
-    ...opts,
-  });
-  return { m, out: () => Buffer.concat(chunks).toString('latin1') };
+  return programMachine(fixture(isa, name), args, opts, `./${name}`);
 }
 
 /** A fixture machine with a kprobe engine: the ISA's own, or one built on `arch` (mutants). */

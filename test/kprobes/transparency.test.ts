@@ -5,21 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { kprobes } from '../../src/kprobes.js';
 import type { Machine, MachineOptions } from '../../emu/machine.js';
-import { createMachine, loadElfFile } from '../../src/run.js';
 import { fixture, fixtureArgs, fixtureNames, ISAS, symbol, type IsaName } from '../helpers.js';
-
-/** A machine on the program at `path`, its stdout captured. */
-function pathMachine(path: string, args: string[], opts: Partial<MachineOptions>) {
-  const out: Buffer[] = [];
-  const m = createMachine(loadElfFile(path), {
-    argv: [path, ...args],
-    stdout: (b) => out.push(Buffer.from(b)),
-    stderr: () => {},
-    warn: () => {},
-    ...opts,
-  });
-  return { m, out: () => Buffer.concat(out).toString('latin1') };
-}
+import { programMachine } from './support.js';
 
 /** Probes on every instruction of `fns` (those the arch can take) and a return probe on each. */
 function probeEverything(m: Machine, which: string[] | ((m: Machine) => string[])): number {
@@ -54,7 +41,7 @@ function observe(
   probe?: string[] | ((m: Machine) => string[]),
   args: string[] = [],
 ) {
-  const { m, out } = pathMachine(path, args, opts);
+  const { m, out } = programMachine(path, args, opts);
   try {
     const probes = probe ? probeEverything(m, probe) : 0;
     // At each system call: the task making it and the guest clock it would read. (The count
@@ -141,7 +128,7 @@ describe.each(ISAS)('%s: probes leave no trace', (isa) => {
 
   it('a budget just below the program count stops at the same guest instruction', () => {
     // One instruction a slice: the count of every instruction but the last.
-    const { m } = pathMachine(fixture(isa, 'fib'), ['10'], { quantum: 1 });
+    const { m } = programMachine(fixture(isa, 'fib'), ['10'], { quantum: 1 });
     m.run();
     const count = m.insns;
     m.close();
