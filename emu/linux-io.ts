@@ -49,7 +49,8 @@ const POLLRDNORM = 0x40;
 const POLLWRNORM = 0x100;
 
 /** The most one read or write moves here (the kernel's MAX_RW_COUNT is about 2 GB). */
-export const MAX_RW = 1 << 24;
+const MAX_RW = 1 << 24;
+const MAX_WRITE = BigInt(MAX_RW);
 
 /** The open file of `fd`, or undefined (EBADF). */
 function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {
@@ -523,6 +524,30 @@ export const ioHandlers: Record<string, IoHandler> = {
       if (len > 0n) return readFd(p, s32(fd), base, len);
     }
     return fileOf(p, s32(fd)) ? 0n : neg(EBADF);
+  },
+  write: (p, [fd, buf, count]) => {
+    // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
+    // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
+    if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
+    const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
+    return writeFd(p, s32(fd), p.mem.read(addrOf(buf), n));
+  },
+  writev: (p, [fd, iov, cnt]) => {
+    // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
+    if (cnt > 1024n) return neg(EINVAL);
+    const w = BigInt(p.mem.wordSize);
+    const parts: Uint8Array[] = [];
+    let total = 0n;
+    for (let i = 0n; i < cnt; i++) {
+      const base = p.mem.readWord(addrOf(iov + i * 2n * w));
+      const len = p.mem.readWord(addrOf(iov + i * 2n * w + w));
+      total += len;
+      if (len >= 1n << BigInt(p.mem.wordSize * 8 - 1) || total >= 1n << BigInt(p.mem.wordSize * 8 - 1))
+        return neg(EINVAL);
+      if (total > MAX_WRITE) break;
+      parts.push(p.mem.read(addrOf(base), Number(len)));
+    }
+    return writeFd(p, s32(fd), Buffer.concat(parts));
   },
   close: (p, [fd]) => closeFd(p, s32(fd)),
   dup: (p, [fd]) => dupLowest(p, s32(fd), 0n, false),

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
-import { ioHandlers, MAX_RW, s32, u32, writeFd } from './linux-io.js';
+import { ioHandlers, s32, u32 } from './linux-io.js';
 import { timeHandlers } from './linux-time.js';
 import { HOST_CALLS, refuseHostCall } from './host-reach.js';
 import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ERANGE, ESRCH, ENOSYS, neg } from './errno.js';
@@ -100,36 +100,9 @@ export function exitTask(p: LinuxProcess, code: number): void {
   p.control.requestSwitch();
 }
 
-/** The most one write moves here, as a bigint. */
-const MAX_WRITE = BigInt(MAX_RW);
-
 const handlers: Record<string, Handler> = {
   ...ioHandlers,
   ...timeHandlers,
-  write: (p, [fd, buf, count]) => {
-    // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
-    // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
-    if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
-    const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
-    return writeFd(p, s32(fd), p.mem.read(addrOf(buf), n));
-  },
-  writev: (p, [fd, iov, cnt]) => {
-    // UIO_MAXIOV and a total that must fit in ssize_t, as import_iovec checks.
-    if (cnt > 1024n) return neg(EINVAL);
-    const w = BigInt(p.mem.wordSize);
-    const parts: Uint8Array[] = [];
-    let total = 0n;
-    for (let i = 0n; i < cnt; i++) {
-      const base = p.mem.readWord(addrOf(iov + i * 2n * w));
-      const len = p.mem.readWord(addrOf(iov + i * 2n * w + w));
-      total += len;
-      if (len >= 1n << BigInt(p.mem.wordSize * 8 - 1) || total >= 1n << BigInt(p.mem.wordSize * 8 - 1))
-        return neg(EINVAL);
-      if (total > MAX_WRITE) break;
-      parts.push(p.mem.read(addrOf(base), Number(len)));
-    }
-    return writeFd(p, s32(fd), Buffer.concat(parts));
-  },
   exit: (p, [code]) => {
     exitTask(p, Number(code & 0xffn));
     return undefined;
