@@ -4,11 +4,15 @@
 // installed), with stdin piped in, and nothing of kprobe-emu's own on stderr.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { BrokenPipe, pipeStdio } from '../emu/files.js';
 import { hasCommand, runCaptured } from './helpers.js';
 
 const CORPUS = 'fixtures/corpus';
+
+// Each run is synchronous inside: a turn of the event loop after each lets vitest's worker
+// answer its RPC (a file that never yields trips its 60 s timeout on a slow machine).
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 interface Case {
   name: string;

@@ -2,11 +2,14 @@
 // every instruction of its functions and return probes on them has the same schedule, the
 // same output, the same guest instruction count and clock as the run without; the
 // instructions the engine runs of its own (slots, jumps back, the trampoline) do not count.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { kprobes } from '../../src/kprobes.js';
 import type { Machine, MachineOptions } from '../../emu/machine.js';
 import { fixture, fixtureArgs, fixtureNames, ISAS, symbol, type IsaName } from '../helpers.js';
-import { programMachine } from './support.js';
+import { checkAndClose, programMachine } from './support.js';
+
+// Runs are synchronous: a turn of the event loop after each lets vitest's worker answer its RPC.
+afterEach(checkAndClose);
 
 /** Probes on every instruction of `fns` (those the arch can take) and a return probe on each. */
 function probeEverything(m: Machine, which: string[] | ((m: Machine) => string[])): number {
