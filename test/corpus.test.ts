@@ -133,7 +133,9 @@ describe.each(CASES)('corpus case $name', (c) => {
       // Pipes on fds 0-2, as the in-process run has (Node's own stdio would be sockets).
       const reader = c.pipeTo ?? 'cat';
       const line = `printf %s "$INPUT" | ${run} 2> >(cat >&2) | ${reader}; exit \${PIPESTATUS[1]}`;
-      const q = spawnSync('bash', ['--norc', '--noprofile', '-c', line], {
+      // A session of its own, as run.py gives: in a container whose session leader lies outside the
+      // pid namespace, getsid and getpgrp would otherwise return 0 (syscalls prints whether they are > 0).
+      const q = spawnSync('setsid', ['--wait', 'bash', '--norc', '--noprofile', '-c', line], {
         encoding: 'latin1',
         env: { INPUT: c.stdin ?? '' },
         timeout: 60_000,
