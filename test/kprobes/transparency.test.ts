@@ -3,68 +3,13 @@
 // same output, the same guest instruction count and clock as the run without; the
 // instructions the engine runs of its own (slots, jumps back, the trampoline) do not count.
 import { afterEach, describe, expect, it } from 'vitest';
-import { kprobes } from '../../src/kprobes.js';
-import type { Machine, MachineOptions } from '../../emu/machine.js';
-import { fixture, fixtureArgs, fixtureNames, ISAS, symbol, type IsaName } from '../helpers.js';
+import type { Machine } from '../../emu/machine.js';
+import { fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../helpers.js';
+import { observe } from './observe.js';
 import { checkAndClose, programMachine } from './support.js';
 
 // Runs are synchronous: a turn of the event loop after each lets vitest's worker answer its RPC.
 afterEach(checkAndClose);
-
-/** Probes on every instruction of `fns` (those the arch can take) and a return probe on each. */
-function probeEverything(m: Machine, which: string[] | ((m: Machine) => string[])): number {
-  const fns = typeof which === 'function' ? which(m) : which;
-  const e = kprobes(m);
-  let n = 0;
-  for (const name of fns) {
-    const f = symbol(m.symbols, name);
-    for (let a = f.addr; a < f.addr + f.size; a++) {
-      try {
-        e.registerKprobe({ addr: a }, {});
-        n++;
-      } catch {
-        // not an instruction boundary, or an instruction the arch does not probe
-      }
-    }
-    try {
-      e.registerKretprobe({ symbol: name }, { handler: () => {} });
-    } catch (err) {
-      // A function that never returns (it ends in exit or pthread_exit) takes no return
-      // probe, nor does one the blacklist or the arch refuses.
-      expect(String(err)).toMatch(/never returns|blacklist|not a function|cannot/);
-    }
-  }
-  return n;
-}
-
-/** One run: the task and guest clock at each system call, the output, the stop (and the count at a budget stop). */
-function observe(
-  path: string,
-  opts: Partial<MachineOptions>,
-  probe?: string[] | ((m: Machine) => string[]),
-  args: string[] = [],
-) {
-  const { m, out } = programMachine(path, args, opts);
-  try {
-    const probes = probe ? probeEverything(m, probe) : 0;
-    // At each system call: the task making it and the guest clock it would read. (The count
-    // at exit is not compared: it is exact only at slice ends, and a run's last slice ends
-    // with the program.)
-    const seen: string[] = [];
-    const orig = m.isa.syscallNumber.bind(m.isa);
-    m.isa.syscallNumber = (cpu) => {
-      seen.push(`${m.sched.current.tid}@${m.process.guestNanoseconds()}`);
-      return orig(cpu);
-    };
-    const stop = m.run();
-    return {
-      probes,
-      run: { stop, out: out(), seen: seen.join(','), insns: stop.kind === 'budget' ? m.insns : 0 },
-    };
-  } finally {
-    m.close();
-  }
-}
 
 /** Programs whose tasks interleave, and the functions probed in them. */
 const SCHEDULED: { path: (isa: IsaName) => string; fns: string[]; label: string; quanta: number[] }[] = [

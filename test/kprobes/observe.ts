@@ -1,0 +1,84 @@
+// What a transparency test compares between a run with probes and one without: the task
+// and guest clock at each system call, the output, how the run stopped (and where a budget
+// stopped it).
+import { expect } from 'vitest';
+import { kprobes } from '../../src/kprobes.js';
+import type { Machine, MachineOptions } from '../../emu/machine.js';
+import { symbol } from '../helpers.js';
+import { programMachine } from './support.js';
+
+/** Probes on every instruction of `fns` (those the arch can take) and a return probe on each. */
+export function probeEverything(m: Machine, which: string[] | ((m: Machine) => string[])): number {
+  const fns = typeof which === 'function' ? which(m) : which;
+  const e = kprobes(m);
+  let n = 0;
+  for (const name of fns) {
+    const f = symbol(m.symbols, name);
+    for (let a = f.addr; a < f.addr + f.size; a++) {
+      try {
+        e.registerKprobe({ addr: a }, {});
+        n++;
+      } catch {
+        // not an instruction boundary, or an instruction the arch does not probe
+      }
+    }
+    try {
+      e.registerKretprobe({ symbol: name }, { handler: () => {} });
+    } catch (err) {
+      // A function that never returns (it ends in exit or pthread_exit) takes no return
+      // probe, nor does one the blacklist or the arch refuses.
+      expect(String(err)).toMatch(/never returns|blacklist|not a function|cannot/);
+    }
+  }
+  return n;
+}
+
+/** How a run went, as the transparency tests compare it. */
+export interface Observed {
+  /** What the probe set-up returned (the number of probes, say). */
+  probes: number;
+  run: { stop: ReturnType<Machine['run']>; out: string; seen: string; insns: number };
+}
+
+/**
+ * One run of `path`: `probe` (function names to probe everywhere, or a set-up of its own that
+ * returns a number) runs before it. The count at exit is not compared: it is exact only at
+ * slice ends, and a run's last slice ends with the program.
+ */
+export function observe(
+  path: string,
+  opts: Partial<MachineOptions>,
+  probe?: string[] | ((m: Machine) => string[]) | { setUp: (m: Machine) => number },
+  args: string[] = [],
+): Observed {
+  const { m, out } = programMachine(path, args, opts);
+  try {
+    let probes = 0;
+    if (probe && 'setUp' in probe) probes = probe.setUp(m);
+    else if (probe) probes = probeEverything(m, probe);
+    // The guest's system calls, not those of functions a handler calls (callGuest).
+    const seen: string[] = [];
+    let calling = 0;
+    const call = m.callGuest.bind(m);
+    m.callGuest = (...a) => {
+      calling++;
+      try {
+        return call(...a);
+      } finally {
+        calling--;
+      }
+    };
+    const orig = m.isa.syscallNumber.bind(m.isa);
+    m.isa.syscallNumber = (cpu) => {
+      if (calling === 0) seen.push(`${m.sched.current.tid}@${m.process.guestNanoseconds()}`);
+      return orig(cpu);
+    };
+    const stop = m.run();
+    return {
+      probes,
+      run: { stop, out: out(), seen: seen.join(','), insns: stop.kind === 'budget' ? m.insns : 0 },
+    };
+  } finally {
+    m.close();
+  }
+}
