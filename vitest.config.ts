@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Memory tests collect garbage before they measure (global.gc).
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

@@ -145,8 +145,6 @@ export class Machine implements ProcessControl {
   private trapRegs: Int32Array | undefined;
   /** While set, task switches a system call asks for wait (a step is in progress). */
   private switchHold = 0;
-  /** A nested run (callGuest) made the outer uc_emu_start return early: restart it. */
-  private nestedRun = false;
   /** A timer tick fell inside a step: preempt as soon as the step is over. */
   private preemptPending = false;
   private callStop: GuestAddr | undefined;
@@ -454,7 +452,6 @@ export class Machine implements ProcessControl {
     } finally {
       this.cpu.contextRestore(saved);
       this.cpu.freeContext(saved);
-      this.nestedRun = true;
       this.switchHold--;
     }
   }
@@ -593,11 +590,6 @@ export class Machine implements ProcessControl {
         return this.finish(stop);
       }
       const at = this.cpu.regReadAddr(this.isa.pcReg);
-      if (this.nestedRun) {
-        // A handler ran guest code (callGuest): the outer run returned early; go on.
-        this.nestedRun = false;
-        continue;
-      }
       if (at === until || !this.counting) {
         return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
       }

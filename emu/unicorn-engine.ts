@@ -103,6 +103,9 @@ export interface UnicornEngineOptions {
   preciseFaultsAt?: bigint;
 }
 
+/** A count a nested run never reaches (size_t; exact as a double). */
+const NEVER = 2 ** 52;
+
 /** The CPU engine on Unicorn. */
 export class UnicornEngine implements CpuEngine {
   private readonly uc: Unicorn;
@@ -114,6 +117,8 @@ export class UnicornEngine implements CpuEngine {
   /** The address of the last fault reported, and whether its page is mapped. */
   private lastFaultMapped = false;
   pageLookups = 0;
+  /** The count of each uc_emu_start running now, outermost first (0: not counted). */
+  private readonly counts: number[] = [];
   /** Fills since the TLB was last flushed, and how many make growTlb flush it. */
   private fillsSinceFlush = 0;
   private growAt = 2 * TLB_FIRST_SIZE;
@@ -343,10 +348,40 @@ export class UnicornEngine implements CpuEngine {
   }
 
   run(begin: GuestAddr, until: GuestAddr, count = 0): RunEnd {
+    return this.counts.length > 0 ? this.runNested(begin, until, count) : this.runOnce(begin, until, count);
+  }
+
+  /**
+   * A run from inside a hook (a handler's guest call). While the outer run counts, uc_emu_start
+   * would reset the outer count, and with no count of its own delete the count hook and flush
+   * every translation: it runs with a count it never reaches instead, and the outer count is
+   * put back after it, so the outer run stops where it would have stopped.
+   */
+  private runNested(begin: GuestAddr, until: GuestAddr, count: number): RunEnd {
+    const counted = (this.counts.at(-1) ?? 0) > 0;
+    const outer = counted ? this.uc.countState() : undefined;
+    if (counted && outer === undefined)
+      throw new Error(
+        `${this.description}: a guest call inside a counted run (under a budget or quantum) needs this library's instruction count, which was not found in its uc_struct`,
+      );
+    try {
+      return this.runOnce(begin, until, outer !== undefined && count === 0 ? NEVER : count);
+    } finally {
+      if (outer !== undefined) this.uc.setCountState(outer);
+    }
+  }
+
+  private runOnce(begin: GuestAddr, until: GuestAddr, count: number): RunEnd {
     this.regs.settle();
     this.regs.forget();
     this.lastFaultMapped = false;
-    const err = this.uc.emuStart(BigInt(begin), BigInt(until), count);
+    this.counts.push(count);
+    let err: number;
+    try {
+      err = this.uc.emuStart(BigInt(begin), BigInt(until), count);
+    } finally {
+      this.counts.pop();
+    }
     this.regs.forget();
     let end = RUN_ENDS.get(err);
     if (end === undefined) throw new UnicornError(err, 'uc_emu_start');

@@ -623,6 +623,53 @@ export class Unicorn {
     return err;
   }
 
+  /**
+   * The running uc_emu_start's instruction count: [instructions counted, count asked]
+   * (uc_struct's emu_counter and emu_count); undefined where this build's layout is unknown.
+   * uc_emu_start resets both, so a nested call keeps the outer call's with these two.
+   */
+  countState(): [number, number] | undefined {
+    const at = countStateOffset();
+    if (at === undefined) return undefined;
+    const w = koffi.decode(this.uc as never, at, countPairType()) as BigUint64Array;
+    return [Number(w[0]), Number(w[1])];
+  }
+
+  setCountState(state: readonly [number, number]): void {
+    const at = countStateOffset();
+    if (at === undefined) throw new Error('internal error: the count state of this Unicorn build is unknown');
+    koffi.encode(
+      this.uc as never,
+      at,
+      countPairType(),
+      BigUint64Array.of(BigInt(state[0]), BigInt(state[1])),
+    );
+  }
+
+  /** countStateOffset's search (static: it reads a scratch engine's uc_struct). */
+  static findCountState(): number | null {
+    const u = new Unicorn(UC_ARCH_X86, UC_MODE_32, {});
+    try {
+      u.memMap(0x1000n, 0x1000, UC_PROT_ALL);
+      u.memWrite(0x1000n, new Uint8Array(0x1000).fill(0x90));
+      let found: number[] | undefined;
+      for (const n of [37, 53]) {
+        u.emuStart(0x1000n, 0x2000n, n);
+        const words = Array.from(
+          koffi.decode(u.uc as never, koffi.array('uint64_t', 512)) as BigUint64Array,
+          Number,
+        );
+        const here: number[] = [];
+        for (let i = 0; i + 1 < words.length; i++)
+          if (words[i] === n + 1 && words[i + 1] === n) here.push(8 * i);
+        found = found ? found.filter((o) => here.includes(o)) : here;
+      }
+      return found?.length === 1 ? (found[0] as number) : null;
+    } finally {
+      u.close();
+    }
+  }
+
   emuStop(): void {
     check(lib().uc_emu_stop(this.uc), 'uc_emu_stop');
   }
@@ -684,6 +731,27 @@ export class Unicorn {
     lib().uc_close(this.uc);
     this.uc = null;
   }
+}
+
+/** uint64_t[2], made once: koffi keeps every type it is asked to make. */
+let pairType: unknown;
+function countPairType(): never {
+  pairType ??= koffi.array('uint64_t', 2);
+  return pairType as never;
+}
+
+/** Where uc_struct keeps emu_counter and emu_count: found once (countStateOffset); null: not found. */
+let countAt: number | null | undefined;
+
+/**
+ * The offset in uc_struct of emu_counter and the emu_count after it (two size_t). The layout
+ * is the library build's own, so it is found by running: a counted uc_emu_start over nops
+ * stops when its hook counts instruction N + 1, leaving the pair (N + 1, N). The one offset
+ * holding that pair for two values of N is the answer.
+ */
+function countStateOffset(): number | undefined {
+  if (countAt === undefined) countAt = Unicorn.findCountState();
+  return countAt ?? undefined;
 }
 
 function hexRange(addr: bigint, size: number): string {

@@ -74,6 +74,30 @@ describe('Unicorn binding', () => {
     }
   });
 
+  it("a counted run's instruction count is read and written where this build keeps it", () => {
+    // Five nops, an int3 whose hook runs a nested counted run, then nops to the end.
+    const code = new Uint8Array(0x100).fill(0x90);
+    code[5] = 0xcc;
+    let inner: [number, number] | undefined;
+    const u = withCode(UC_MODE_32, code, (e) => {
+      const outer = e.countState();
+      e.emuStart(0x1080n, 0x1090n, 1000);
+      inner = e.countState();
+      if (outer) e.setCountState(outer);
+      write(e, EIP, 0x1006n);
+    });
+    try {
+      u.emuStart(0x1000n, 0x2000n, 20);
+      // The nested run ran 16 nops of its 1000; the outer run, given its count back, stopped
+      // after its 20th instruction (the int3 among them) as it would have with no nested run.
+      expect(inner).toEqual([16, 1000]);
+      expect(u.countState()).toEqual([21, 20]);
+      expect(read(u, EIP)).toBe(0x1014n);
+    } finally {
+      u.close();
+    }
+  });
+
   it('failing calls throw UnicornError naming the call', () => {
     const u = new Unicorn(UC_ARCH_X86, UC_MODE_64, {});
     try {
