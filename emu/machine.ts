@@ -559,7 +559,9 @@ export class Machine implements ProcessControl {
     const { until } = this.isa.layout;
     const { maxInsns, quantum } = this.options;
     for (;;) {
-      this.action = 'none';
+      // A switch a system call asked for while a probe's step held it (a thread's exit in an
+      // out-of-line slot, with the tick inside the step) is still to come when the step ends.
+      if (this.switchHold === 0) this.action = 'none';
       this.lastFault = undefined;
       const pc = this.cpu.regReadAddr(this.isa.pcReg);
       let slice = 0;
