@@ -252,7 +252,9 @@ export class Machine implements ProcessControl {
       if (this.unsafeHooked.has(addr)) continue;
       this.unsafeHooked.add(addr);
       this.engine.handlers.code ??= (at) => this.onTracedCode(at);
-      this.engine.traceCode(addr, addr);
+      // Engine code traced for counting (a slot) has a hook over it already, and Unicorn calls
+      // every hook covering an address: a second one would count the instruction twice.
+      if (!this.inEngineCode(addr)) this.engine.traceCode(addr, addr);
     }
   }
 
@@ -321,10 +323,10 @@ export class Machine implements ProcessControl {
   }
 
   private onTracedCode(at: GuestAddr): void {
-    if (!this.inEngineCode(at)) {
-      this.onUnsafe(at);
-      return;
-    }
+    // A slot's copy of an instruction the machine emulates (a ppc64 time base read) is
+    // emulated there too, with the guest's time.
+    this.onUnsafe(at);
+    if (!this.inEngineCode(at)) return;
     if (at === this.guestInsnAt) this.guestInsnAt = undefined;
     else this.engineInsns++;
   }
