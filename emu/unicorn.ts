@@ -653,6 +653,8 @@ export class Unicorn {
       u.memMap(0x1000n, 0x1000, UC_PROT_ALL);
       u.memWrite(0x1000n, new Uint8Array(0x1000).fill(0x90));
       let found: number[] | undefined;
+      // 4 KiB from its start stay inside uc_struct, which holds 64 exits and 64 sigjmp_bufs
+      // (uc_priv.h): over 13 KiB.
       for (const n of [37, 53]) {
         u.emuStart(0x1000n, 0x2000n, n);
         const words = Array.from(
