@@ -10,8 +10,11 @@ export interface SymbolHit {
 /** Symbol lookups both ways: name -> symbol, address -> symbol+offset. */
 export class SymbolTable {
   private readonly byName = new Map<string, ElfSymbol>();
-  /** Sized functions and objects sorted by address, for binary search. */
+  /** Functions and objects sorted by address, for binary search: every function, one of each object name. */
   private readonly sorted: ElfSymbol[];
+  /** `sorted` split: functions, and the rest (objects, labels), each sorted by address. */
+  private readonly funcs: ElfSymbol[];
+  private readonly others: ElfSymbol[];
 
   /** Function names that more than one function symbol carries (static functions). */
   private readonly duplicates = new Map<string, number>();
@@ -30,7 +33,15 @@ export class SymbolTable {
       // Prefer a function over another kind with the same name (ppc64 has both `f` and `.f` styles).
       if (!prev || (prev.kind !== 'func' && s.kind === 'func')) this.byName.set(s.name, s);
     }
-    this.sorted = [...this.byName.values()].sort((a, b) => a.addr - b.addr);
+    // Addresses resolve in every function, as kallsyms' do: a static function whose name
+    // another one carries too is found by address, though not by name.
+    const named = new Set(this.byName.values());
+    const others = symbols.filter((s) => s.kind === 'func' && !named.has(s) && this.duplicates.has(s.name));
+    const distinct = new Map(others.map((s) => [`${s.name}@${s.addr}`, s]));
+    for (const s of named) distinct.delete(`${s.name}@${s.addr}`);
+    this.sorted = [...named, ...distinct.values()].sort((a, b) => a.addr - b.addr);
+    this.funcs = this.sorted.filter((f) => f.kind === 'func');
+    this.others = this.sorted.filter((f) => f.kind !== 'func');
   }
 
   get all(): readonly ElfSymbol[] {
@@ -38,7 +49,7 @@ export class SymbolTable {
   }
 
   functions(): ElfSymbol[] {
-    return this.sorted.filter((s) => s.kind === 'func');
+    return [...this.funcs];
   }
 
   /** How many functions carry `name` when more than one does (the kernel's non-unique symbols). */
@@ -55,25 +66,7 @@ export class SymbolTable {
    * symbol matches only its own address. Undefined when no symbol contains it.
    */
   resolve(addr: GuestAddr): SymbolHit | undefined {
-    let lo = 0;
-    let hi = this.sorted.length - 1;
-    let idx = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const s = this.sorted[mid];
-      if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${mid} of ${this.sorted.length}`);
-      if (s.addr <= addr) {
-        idx = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    let best: ElfSymbol | undefined;
-    for (let i = idx; i >= 0 && i > idx - 8; i--) {
-      const s = this.sorted[i];
-      if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${i} of ${this.sorted.length}`);
-      const inside = addr < s.addr + (s.size === 0 ? 1 : s.size);
-      if (inside && (!best || (best.kind !== 'func' && s.kind === 'func'))) best = s;
-    }
+    const best = containing(this.funcs, addr) ?? containing(this.others, addr);
     return best ? { symbol: best, offset: addr - best.addr } : undefined;
   }
 
@@ -96,8 +89,38 @@ export class SymbolTable {
   /** Register an engine-made symbol (e.g. kretprobe_trampoline). */
   add(sym: ElfSymbol): void {
     this.byName.set(sym.name, sym);
-    let i = this.sorted.findIndex((s) => s.addr > sym.addr);
-    if (i < 0) i = this.sorted.length;
-    this.sorted.splice(i, 0, sym);
+    insertSorted(this.sorted, sym);
+    insertSorted(sym.kind === 'func' ? this.funcs : this.others, sym);
   }
+}
+
+function insertSorted(list: ElfSymbol[], sym: ElfSymbol): void {
+  let i = list.findIndex((s) => s.addr > sym.addr);
+  if (i < 0) i = list.length;
+  list.splice(i, 0, sym);
+}
+
+/**
+ * The symbol of `sorted` (by address) that contains `addr`: the nearest start at or below it,
+ * or one of the few before that (aliases, a zero-sized symbol at a function's start).
+ */
+function containing(sorted: readonly ElfSymbol[], addr: GuestAddr): ElfSymbol | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let idx = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sorted[mid];
+    if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${mid} of ${sorted.length}`);
+    if (s.addr <= addr) {
+      idx = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  for (let i = idx; i >= 0 && i > idx - 8; i--) {
+    const s = sorted[i];
+    if (!s) throw new Error(`SymbolTable.resolve: no symbol at index ${i} of ${sorted.length}`);
+    if (addr < s.addr + (s.size === 0 ? 1 : s.size)) return s;
+  }
+  return undefined;
 }

@@ -120,3 +120,19 @@ describe('parseElf', () => {
     expect(() => parseElf(v2)).toThrow(/ELFv2 ABI is not supported .*\(e_flags\)/);
   });
 });
+
+describe('SymbolTable: static functions that share a name', () => {
+  // glibc has several static round_and_return (strtod, strtof, strtold): by name a probe
+  // must say which (its address), by address each is found, as kallsyms finds it.
+  it.each(['x86_64', 'i386', 'ppc64'])('%s glibc: every function resolves at each of its bytes', (isa) => {
+    const syms = parseElf(readFileSync(`fixtures/corpus/build/${isa}/clock`)).symbols;
+    const t = new SymbolTable(syms);
+    const fns = syms.filter((s) => s.kind === 'func' && s.size > 0);
+    const shared = fns.filter((f) => (t.ambiguity(f.name) ?? 0) > 1);
+    expect(shared.length).toBeGreaterThan(3);
+    for (const f of fns)
+      for (const at of [f.addr, f.addr + f.size - 1])
+        expect(t.resolve(at)?.symbol.kind, `${f.name} at ${hex(at)}`).toBe('func');
+    for (const f of shared) expect(t.resolve(f.addr)?.symbol.addr, f.name).toBe(f.addr);
+  });
+});
