@@ -121,6 +121,11 @@ export interface CpuEngine extends CpuRegisters, CpuContexts {
    * Rethrows what a handler threw.
    */
   run(begin: GuestAddr, until: GuestAddr, count?: number): RunEnd;
+  /**
+   * How many instructions the last counted run (a `count` > 0) began before it ended, the
+   * one it stopped in included; undefined where the engine cannot tell.
+   */
+  ranInsns(): number | undefined;
   /** End the current run once the running handler returns. */
   stop(): void;
 

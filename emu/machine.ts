@@ -580,7 +580,12 @@ export class Machine implements ProcessControl {
       } catch (e) {
         return this.hostFailure(e);
       }
-      if (this.final) return this.finish(this.final);
+      if (this.final) {
+        // The program ended inside the slice: the count is exact up to its last instruction.
+        const ran = this.counting ? this.engine.ranInsns() : undefined;
+        if (ran !== undefined) this.insns += ran - (this.engineInsns - engineBefore);
+        return this.finish(this.final);
+      }
       if (end !== 'ok') {
         // The fault goes to the probes' fault handler and kills the tasks (their exit
         // listeners run): what a handler throws there ends the run as inside the engine.

@@ -60,6 +60,10 @@ export interface RunOutcome {
   status: number;
   /** The one-line report for a signal, budget or deadlock stop; undefined for a plain exit or SIGPIPE. */
   report: string | undefined;
+  /**
+   * Guest instructions run, when counting (a budget or quantum), else 0: exact at an exit or a
+   * budget stop; at a fault, as of the last slice end.
+   */
   insns: number;
 }
 

@@ -61,6 +61,20 @@ describe.each(ISAS)('%s machine', (isa) => {
     expect(withQ.stdout).toContain('flag seen');
   });
 
+  it('a counted run knows its exact count at exit, whatever the slice: a budget of it exits, one less stops', async () => {
+    // One instruction a slice: the count is exact at every instruction.
+    const one = await runCaptured(fixture(isa, 'fib'), ['10'], { quantum: 1 });
+    expect(one.stop).toEqual({ kind: 'exit', status: 0 });
+    expect(one.insns).toBeGreaterThan(1000);
+    for (const opts of [{ quantum: 7 }, { quantum: 1000 }, { maxInsns: one.insns }]) {
+      const r = await runCaptured(fixture(isa, 'fib'), ['10'], opts);
+      expect(r.stop, JSON.stringify(opts)).toEqual({ kind: 'exit', status: 0 });
+      expect(r.insns, JSON.stringify(opts)).toBe(one.insns);
+    }
+    const below = await runCaptured(fixture(isa, 'fib'), ['10'], { maxInsns: one.insns - 1 });
+    expect(below.stop).toMatchObject({ kind: 'budget', insns: one.insns - 1 });
+  });
+
   it('reports an unknown system call once, answered with -ENOSYS', async () => {
     const r = await runCaptured(fixture(isa, 'heap'));
     expect(r.status).toBe(0);

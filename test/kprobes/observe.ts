@@ -42,8 +42,8 @@ export interface Observed {
 
 /**
  * One run of `path`: `probe` (function names to probe everywhere, or a set-up of its own that
- * returns a number) runs before it. The count at exit is not compared: it is exact only at
- * slice ends, and a run's last slice ends with the program.
+ * returns a number) runs before it. The count is compared at an exit or budget stop, where it
+ * is exact; at a fault it is that of the last slice end, and a probe's step ends slices early.
  */
 export function observe(
   path: string,
@@ -76,7 +76,7 @@ export function observe(
     const stop = m.run();
     return {
       probes,
-      run: { stop, out: out(), seen: seen.join(','), insns: stop.kind === 'budget' ? m.insns : 0 },
+      run: { stop, out: out(), seen: seen.join(','), insns: stop.kind === 'signal' ? 0 : m.insns },
     };
   } finally {
     m.close();
