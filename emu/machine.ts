@@ -165,7 +165,7 @@ export class Machine implements ProcessControl {
   private readonly engineCode: [GuestAddr, GuestAddr][] = [];
   /** Instructions the engine ran of its own code, where instructions are counted. */
   private engineInsns = 0;
-  /** The slot address where the copy of a probed instruction runs next (it counts as the guest's). */
+  /** The slot address where the copy of a probed instruction runs (it counts as the guest's). */
   private guestInsnAt: GuestAddr | undefined;
   /** `insns` as of the last completed tick: what the guest clock counts. */
   private clockInsns = 0;
@@ -327,8 +327,11 @@ export class Machine implements ProcessControl {
     // emulated there too, with the guest's time.
     this.onUnsafe(at);
     if (!this.inEngineCode(at)) return;
-    if (at === this.guestInsnAt) this.guestInsnAt = undefined;
-    else this.engineInsns++;
+    // The copy is the guest's instruction each time it begins: a REP string instruction
+    // begins again at the same address for every iteration, as it does unprobed.
+    if (at === this.guestInsnAt) return;
+    this.guestInsnAt = undefined;
+    this.engineInsns++;
   }
 
   private onUnsafe(addr: GuestAddr): void {

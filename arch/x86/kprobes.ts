@@ -23,6 +23,7 @@ export type X86Class =
   | 'call-ind' //   ff /2: fix the pushed return address; PC absolute, keep
   | 'jmp-ind' //    ff /4: PC absolute, keep
   | 'pushf' //      9c: the pushed flags get the original TF back
+  | 'rep-string' // f2/f3 + movs/cmps/stos/lods/scas/ins/outs: run whole, no TF (see setupSinglestep)
   | 'int3'; //      cc: the guest's own breakpoint, delivered in place
 
 export interface X86Ainsn {
@@ -64,9 +65,15 @@ function canBoost(insn: X86Insn, cls: X86Class): boolean {
   return true;
 }
 
+/** The string instructions a REP prefix repeats: ins, outs, movs, cmps, stos, lods, scas. */
+function isString(op: number): boolean {
+  return (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
+}
+
 function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
   const op = insn.opcode;
   const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
+  if (isString(op) && insn.prefixes.some((p) => p === 0xf2 || p === 0xf3)) return 'rep-string';
   switch (op) {
     case 0xc3:
     case 0xc2:
@@ -226,7 +233,11 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       if (a.cls === 'int3') return 'guest-trap';
       const flags = cpu.regRead(flagsReg);
       st.savedFlags = flags & (TF | IF);
-      cpu.regWrite(flagsReg, flags | TF);
+      // With TF a REP string instruction traps after one iteration with PC still on it, as
+      // the CPU does: Linux 2.6.13's resume_execution then sent it back to the breakpoint, a
+      // hit per iteration. Without TF the copy runs every iteration and the int3 after it
+      // ends the step: one hit per execution, and the count of the unprobed run.
+      if (a.cls !== 'rep-string') cpu.regWrite(flagsReg, flags | TF);
       cpu.regWrite(pcReg, slot);
       return 'step';
     },

@@ -3,7 +3,8 @@
 // prints FAIL or crashes.
 // - x86 (fixtures/src/dispstep_*.S, after gdb's amd64-disp-step.S): call rel32 (pushed return
 //   address), jcc taken / not taken, jcxz, jmp rel8/rel32, loop, ret imm16, indirect call/jmp
-//   through memory and through a register, pushf/popf, rep ret, RIP-relative loads and
+//   through memory and through a register, pushf/popf, rep ret, REP string instructions (run
+//   whole in one step, one hit per execution), RIP-relative loads and
 //   stores (absolute on i386, which must not be adjusted), 66/segment prefixes, REX, and the
 //   system call instruction.
 // - ppc64 (fixtures/src/branches_ppc64.S): every branch class emulated at the hit (bl, b,
@@ -13,7 +14,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ppc64KprobeArch, type PpcAinsn } from '../../arch/ppc64/kprobes.js';
 import { PPC_REG } from '../../arch/ppc64/isa.js';
 import type { KprobeArch } from '../../arch/kprobe-arch.js';
-import { expected, ISAS, present, symbol } from '../helpers.js';
+import type { Machine } from '../../emu/machine.js';
+import type { Kprobe } from '../../src/kprobe.js';
+import { kprobes } from '../../src/kprobes.js';
+import { expected, fixture, ISAS, present, symbol } from '../helpers.js';
+import { observe } from './observe.js';
 import { checkAndClose, executionCounts, probed } from './support.js';
 
 afterEach(checkAndClose);
@@ -37,7 +42,12 @@ const X86_MUST_HAVE = [
   'test_rip_load',
   'test_rip_store',
   'test_syscall',
+  'test_rep_stos',
+  'test_rep_movs',
+  'test_repe_cmps',
 ];
+/** The REP string cases: a probe hits them once an execution, not once an iteration. */
+const REP_CASES = ['test_rep_stos', 'test_rep_movs', 'test_repe_cmps'];
 const MUST_HAVE = {
   x86_64: X86_MUST_HAVE,
   i386: X86_MUST_HAVE,
@@ -78,6 +88,20 @@ describe.each(ISAS)('%s', (isa) => {
     expect(p.nhit).toBeGreaterThanOrEqual(2);
     expect(post).toBe(p.nhit);
   });
+
+  it.runIf(isa !== 'ppc64').each(REP_CASES)(
+    '%s probed: every iteration in one step, the count and clock of the unprobed run',
+    (c) => {
+      const path = fixture(isa, name);
+      const plain = observe(path, { quantum: 1000 });
+      let p: Kprobe | undefined;
+      const setUp = (m: Machine) => ((p = kprobes(m).registerKprobe({ symbol: c }, {})), 1);
+      const once = observe(path, { quantum: 1000 }, { setUp });
+      expect(once.run).toEqual(plain.run);
+      // Two calls a pass (a count of bytes, then 0), two passes.
+      expect(p?.nhit).toBe(4);
+    },
+  );
 
   it('all cases probed at once', () => {
     const { m, e, out } = probed(isa, name);

@@ -1,7 +1,7 @@
 // Shared set-up for the kprobe suites: a machine with an engine, captured output, and the
 // invariants every test ends with.
 import { expect } from 'vitest';
-import { decodeX86 } from '../../arch/x86/decode.js';
+import { DecodeError, decodeX86 } from '../../arch/x86/decode.js';
 import { loadDisassembler } from '../../emu/disasm.js';
 import type { Machine, StopReason } from '../../emu/machine.js';
 import { KprobeEngine, kprobes } from '../../src/kprobes.js';
@@ -118,20 +118,45 @@ export async function checkAndClose(): Promise<void> {
 }
 
 /**
- * Every instruction boundary of every sized function: decoded from the function start on
- * x86, every word on ppc64 (fixed-width; the fixtures carry no traceback tables).
+ * Where each instruction of function `f` starts: decoded from its start on x86 (up to what
+ * the decoder does not take: data, or an instruction it does not know), every word on ppc64
+ * (fixed-width; the fixtures carry no traceback tables).
  */
-export function instructionBoundaries(m: Machine): number[] {
+export function functionBoundaries(m: Machine, f: { addr: number; size: number }): number[] {
   const mode = m.isa.wordSize === 8 ? 64 : 32;
   const out: number[] = [];
-  for (const f of m.symbols.functions()) {
-    if (f.size === 0) continue;
-    for (let a = f.addr; a < f.addr + f.size;) {
-      out.push(a);
-      a += m.isa.name === 'ppc64' ? 4 : decodeX86(m.mem.read(a, 15), mode).len;
+  const end = f.addr + f.size;
+  for (let a = f.addr; m.isa.name === 'ppc64' ? a + 4 <= end : a < end;) {
+    out.push(a);
+    if (m.isa.name === 'ppc64') a += 4;
+    else {
+      try {
+        a += decodeX86(m.mem.read(a, Math.min(15, end - a)), mode).len;
+      } catch (e) {
+        if (e instanceof DecodeError) break;
+        throw e;
+      }
     }
   }
   return out;
+}
+
+/** Every instruction boundary of every sized function (functionBoundaries). */
+export function instructionBoundaries(m: Machine): number[] {
+  return m.symbols.functions().flatMap((f) => (f.size === 0 ? [] : functionBoundaries(m, f)));
+}
+
+/** A REP-prefixed string instruction: a code hook sees it once an iteration. */
+function isRepString(m: Machine, a: number): boolean {
+  if (m.isa.name === 'ppc64') return false;
+  try {
+    const insn = decodeX86(m.mem.read(a, 15), m.isa.wordSize === 8 ? 64 : 32);
+    const op = insn.opcode;
+    const string = (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
+    return string && insn.prefixes.some((p) => p === 0xf2 || p === 0xf3);
+  } catch {
+    return false;
+  }
 }
 
 /** Independent oracle: how often each address executed, from a UC_HOOK_CODE in its own run. */
@@ -144,8 +169,16 @@ export function executionCounts(
   const { m, out } = fixtureMachine(isa, name, args, opts);
   const counts = new Map<number, number>();
   const inner = m.engine.handlers.code;
+  // A REP string instruction executes once however many iterations it runs: each iteration
+  // after its first comes straight after the one before, in the same task.
+  const rep = new Map<number, boolean>();
+  const last = new Map<number, number>();
   m.engine.handlers.code = (a) => {
-    counts.set(a, (counts.get(a) ?? 0) + 1);
+    const tid = m.sched.current.tid;
+    let isRep = rep.get(a);
+    if (isRep === undefined) rep.set(a, (isRep = isRepString(m, a)));
+    if (!(isRep && last.get(tid) === a)) counts.set(a, (counts.get(a) ?? 0) + 1);
+    last.set(tid, a);
     inner?.(a);
   };
   // Around the machine's own code hooks (emulated instructions): Unicorn 2.1 calls every
