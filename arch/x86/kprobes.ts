@@ -283,7 +283,11 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
         default:
           break;
       }
-      cpu.regWrite(pcReg, wrap(addr + (pc - slot)));
+      // How far the copy moved PC, as the CPU computes addresses: a relative branch from a slot
+      // low in memory to code further below wraps past 0 (and a 64-bit PC there is no exact
+      // Number), so the distance is taken from the full register, modulo the address width.
+      const moved = Number(BigInt.asIntN(mode, cpu.regRead(pcReg) - BigInt(slot)));
+      cpu.regWrite(pcReg, wrap(addr + moved));
     },
 
     describe(a) {
