@@ -110,6 +110,12 @@ export interface KprobeArch<A> {
    */
   hasReturnPath(ctx: PrepareContext, start: GuestAddr, end: GuestAddr): boolean;
   /**
+   * Whether the function at `start` reads its own return address as data first thing (i386's
+   * `__x86.get_pc_thunk.bx`: `mov (%esp),%ebx; ret`): where a return probe put the
+   * trampoline's address, it would compute from that one.
+   */
+  readsReturnAddress?(ctx: PrepareContext, start: GuestAddr): boolean;
+  /**
    * Return addresses of the caller chain, innermost first, from the current registers:
    * frame pointers on x86, the back chain on ppc64. Stops at a broken or looping chain.
    */

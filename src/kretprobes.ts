@@ -68,6 +68,43 @@ export const DEFAULT_MAXACTIVE = 10;
  */
 const UNWINDERS = ['_Unwind_RaiseException', '_Unwind_ForcedUnwind', '_Unwind_Resume_or_Rethrow'];
 
+/**
+ * The C libraries' non-local jumps (glibc, with ppc64's __vmx variants, and musl), which take
+ * no return probe. A longjmp ends in a computed jump to the context a setjmp saved, which the
+ * return-path analysis takes for a way out, and never returns. A setjmp saves its return
+ * address for a longjmp: with the trampoline's there, the longjmp comes back through the
+ * trampoline with the setjmp's call returned long ago, and at the frame pointer of whatever
+ * call its caller made next: no return to be told from that call's own. (Linux's uretprobes
+ * take both and lose the jump: the trampoline finds the wrong instance, or none.)
+ */
+const LONGJMPS = new Set([
+  'longjmp',
+  '_longjmp',
+  '__longjmp',
+  'siglongjmp',
+  '__libc_longjmp',
+  '__libc_siglongjmp',
+  '__longjmp_chk',
+  '____longjmp_chk',
+  '__longjmp_cancel',
+  '__vmx__longjmp',
+  '__vmx__libc_longjmp',
+  '__vmx__libc_siglongjmp',
+]);
+const SETJMPS = new Set([
+  'setjmp',
+  '_setjmp',
+  '__setjmp',
+  'sigsetjmp',
+  '__sigsetjmp',
+  '__sigsetjmp_tail',
+  '__vmx_setjmp',
+  '__vmx__setjmp',
+  '__vmxsetjmp',
+  '__vmx__sigsetjmp',
+  '__vmx__sigsetjmp_ent',
+]);
+
 /** A registered return probe (struct kretprobe). */
 export class Kretprobe {
   /** Returns handled (a handler ran, or would have with none given). */
@@ -312,16 +349,35 @@ export class Kretprobes<A> {
     const dataSize = options.dataSize ?? 0;
     if (!Number.isInteger(dataSize) || dataSize < 0)
       throw new ProbeError('EINVAL', `dataSize must be a non-negative integer, got ${dataSize}`);
+    if (addr === engine.machine.image.entry)
+      throw new ProbeError(
+        'EINVAL',
+        `${name} is the program's entry point: nothing calls it, and where a return address would be the stack holds argc`,
+      );
+    const ctx = {
+      read: (a: GuestAddr, n: number) => engine.readOriginal(a, n),
+      symbols: engine.machine.symbols,
+    };
+    if (engine.arch.readsReturnAddress?.(ctx, addr))
+      throw new ProbeError(
+        'EINVAL',
+        `${name} reads its own return address as data first thing: with the trampoline's there, ` +
+          `it would compute from that one`,
+      );
+    if (LONGJMPS.has(name))
+      throw new ProbeError(
+        'EINVAL',
+        `${name} never returns (it jumps to the context a setjmp saved): its instances could only leak`,
+      );
+    if (SETJMPS.has(name))
+      throw new ProbeError(
+        'EINVAL',
+        `${name} saves its return address for a longjmp: with the trampoline's there, the longjmp ` +
+          `could not be told from a return of the next call its caller makes`,
+      );
     const start = fn.symbol.addr;
     const end = start + (fn.symbol.size > 0 ? fn.symbol.size : 1);
-    if (
-      fn.symbol.size > 0 &&
-      !engine.arch.hasReturnPath(
-        { read: (a, n) => engine.readOriginal(a, n), symbols: engine.machine.symbols },
-        start,
-        end,
-      )
-    )
+    if (fn.symbol.size > 0 && !engine.arch.hasReturnPath(ctx, start, end))
       throw new ProbeError(
         'EINVAL',
         `${name} never returns (no return and no jump out of its body): its instances could only leak`,

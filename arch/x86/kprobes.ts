@@ -313,6 +313,19 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       return ctx === 'call' ? sp < stack : sp <= stack;
     },
 
+    readsReturnAddress(ctx, start) {
+      try {
+        const bytes = ctx.read(start, 15);
+        const insn = decodeX86(bytes, mode);
+        // mov (%esp|%rsp), reg: 8b with ModRM mod 00 rm 100 and a SIB of base and no index (24).
+        const modrm = insn.modrm ?? 0;
+        return insn.opcode === 0x8b && (modrm & 0xc7) === 0x04 && bytes[insn.opcodeOffset + 2] === 0x24;
+      } catch (e) {
+        if (e instanceof DecodeError) return false;
+        throw e;
+      }
+    },
+
     hasReturnPath(ctx, start, end) {
       for (let at = start; at < end;) {
         const bytes = ctx.read(at, 15);

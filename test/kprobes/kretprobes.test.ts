@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expected, ISAS, present, symbol } from '../helpers.js';
 import { DEFAULT_MAXACTIVE, type KretprobeInstance } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
-import { checkAndClose, probed, type Probed, KTEST_ARG } from './support.js';
+import { kprobes } from '../../src/kprobes.js';
+import { checkAndClose, probed, programMachine, type Probed, KTEST_ARG } from './support.js';
 
 afterEach(checkAndClose);
 
@@ -461,3 +462,36 @@ describe('stack keying (before the 2005 redesign)', () => {
     });
   });
 });
+
+describe.each(['x86_64', 'i386', 'ppc64', 'musl-x86_64'])(
+  '%s C library: return probes that could not return right',
+  (variant) => {
+    // glibc's or musl's setjmp saves its return address for a longjmp, a longjmp never returns,
+    // the entry point was never called, and i386's PIC thunk reads its return address as data.
+    it('setjmp, longjmp, the entry point and the PC thunk are refused with the reason', () => {
+      const { m, out } = programMachine(`fixtures/corpus/build/${variant}/jmp`, [], {});
+      const e = kprobes(m);
+      const refuse = (name: string, why: RegExp) => {
+        if (!m.symbols.lookup(name)) return 0;
+        expect(() => e.registerKretprobe({ symbol: name }), name).toThrow(why);
+        return 1;
+      };
+      let n = 0;
+      for (const name of ['setjmp', '_setjmp', '__sigsetjmp', 'sigsetjmp'])
+        n += refuse(name, /saves its return address for a longjmp/);
+      for (const name of ['longjmp', '_longjmp', 'siglongjmp', '__libc_longjmp'])
+        n += refuse(name, /never returns \(it jumps to the context a setjmp saved\)/);
+      expect(() => e.registerKretprobe({ addr: m.image.entry })).toThrow(
+        /is the program's entry point|never returns|goes on a function entry/,
+      );
+      if (variant === 'i386')
+        expect(refuse('__x86.get_pc_thunk.bx', /reads its own return address as data/)).toBe(1);
+      expect(n).toBeGreaterThanOrEqual(3);
+      // The program around them takes one, and the run is unchanged.
+      const main = e.registerKretprobe({ symbol: 'main' });
+      expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+      expect(out()).toContain('longjmp 42 after 2 round(s)');
+      expect(main.nhit).toBe(1);
+    });
+  },
+);
