@@ -58,6 +58,10 @@ const stcx = (insn: number): string | undefined =>
 function refusal(insn: number): string | undefined {
   const o = op(insn);
   const x = xo(insn);
+  // No instruction has primary opcode 0 (it traps as illegal): a word of data in the text,
+  // such as a switch's jump table. A trap written there would be read as an offset.
+  if (o === 0)
+    return `0x${insn.toString(16).padStart(8, '0')} is no instruction (primary opcode 0): data in the code, such as a jump table`;
   if (o === 19 && (x === 18 || x === 274 || x === 50))
     return (
       `${x === 18 ? 'rfid' : x === 274 ? 'hrfid' : 'rfi'} returns from an interrupt: ` +

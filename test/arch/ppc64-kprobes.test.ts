@@ -6,8 +6,8 @@ import { emulateBranch, trapTaken } from '../../arch/ppc64/kprobes.js';
 import { gpr, PPC_REG } from '../../arch/ppc64/isa.js';
 import { fakeCpu } from './fake-cpu.js';
 import { loadDisassembler } from '../../emu/disasm.js';
-import { ProbeError } from '../../src/kprobes.js';
-import { checkAndClose, probed } from '../kprobes/support.js';
+import { kprobes, ProbeError } from '../../src/kprobes.js';
+import { checkAndClose, probed, programMachine } from '../kprobes/support.js';
 import { joinedRegExp, present, symbol } from '../helpers.js';
 
 afterEach(checkAndClose);
@@ -247,6 +247,22 @@ describe('ppc64 registration', () => {
     // The descriptor in .opd is data, not code.
     const descriptor = present(fib.descriptor, "fib's .opd descriptor");
     expect(() => e.registerKprobe({ addr: descriptor })).toThrow(/is not inside a known function's code/);
+  });
+
+  it("refuses a word of data in a function's code: a switch's jump table", () => {
+    // glibc-built syscalls: ename's switch jumps through offsets stored after its bctr.
+    const { m } = programMachine('fixtures/corpus/build/ppc64/syscalls', [], {});
+    const e = kprobes(m);
+    const ename = symbol(m.symbols, 'ename');
+    const words = Array.from({ length: ename.size / 4 }, (_, i) => ename.addr + 4 * i);
+    const bctr = words.find((a) => m.mem.read(a, 4).every((b, i) => b === [0x4e, 0x80, 0x04, 0x20][i]));
+    const table = present(bctr, "ename's bctr") + 4;
+    expect(m.mem.read(table, 4)[0]).toBe(0);
+    expect(() => e.registerKprobe({ addr: table })).toThrow(
+      /is no instruction \(primary opcode 0\): data in the code, such as a jump table/,
+    );
+    expect(() => e.registerKprobe({ addr: table - 4 })).not.toThrow();
+    m.close();
   });
 
   it("a symbol means the function code, not its .opd descriptor (as the kernel's .fib)", () => {
