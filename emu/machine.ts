@@ -571,7 +571,10 @@ export class Machine implements ProcessControl {
       const pc = this.cpu.regReadAddr(this.isa.pcReg);
       let slice = 0;
       if (this.counting) {
-        if (this.tickLeft <= 0) this.tickLeft = quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
+        // The next tick is a quantum after the last one, wherever that one took effect: ticks
+        // stay where the unprobed run has them. Ticks a probe's step covered are one tick.
+        while (this.tickLeft <= 0 && !this.preemptPending)
+          this.tickLeft += quantum > 0 ? quantum : Number.MAX_SAFE_INTEGER;
         // A tick fell inside a probe's step: one instruction at a time until the step is over.
         slice = this.preemptPending ? 1 : this.tickLeft;
         if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
@@ -610,8 +613,9 @@ export class Machine implements ProcessControl {
       const guest = slice - (this.engineInsns - engineBefore);
       this.insns += guest;
       this.tickLeft -= guest;
-      // The guest clock moves at whole ticks, as it does where no engine code ran.
-      if (this.tickLeft <= 0) this.clockInsns = this.insns;
+      // The guest clock moves at whole ticks, as it does where no engine code ran: at the
+      // tick's own instruction, also when it takes effect after a probe's step.
+      if (this.tickLeft <= 0) this.clockInsns = this.insns + this.tickLeft;
       if (maxInsns > 0 && this.insns >= maxInsns) {
         // A stop inside an out-of-line slot is reported at the guest instruction it stands for.
         const pc = this.listener?.originalPc(at) ?? at;
@@ -625,7 +629,6 @@ export class Machine implements ProcessControl {
         continue;
       }
       this.preemptPending = false;
-      this.tickLeft = 0;
       this.action = 'yield';
       if (!this.switchTask()) return this.finish(this.final ?? { kind: 'exit', status: 0 });
     }
