@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 NODE_OK := $(shell node -e 'process.exit(+process.versions.node.split(".")[0] < 20 ? 1 : 0)' 2>/dev/null && echo yes)
 
-.PHONY: demo test build deps check-node fuzz soak bench fixtures clean distclean
+.PHONY: demo test build deps check-node fuzz soak sweep bench fixtures clean distclean
 
 # What the tool needs at run time: the npm packages, and Unicorn 2.1 (Debian's
 # libunicorn2t64, fetched into lib/unicorn/ by scripts/fetch-unicorn.sh without installing
@@ -53,6 +53,11 @@ fuzz: build
 # Every fixture under random probe sets, 20 rounds in one process: outputs, leaks, memory.
 soak: build
 	@node --expose-gc dist/bench/soak.js
+
+# The corpus under probes on every instruction: each case and variant at quanta 1, 7 and 1000
+# and under a budget of its own count, against its unprobed run (make test runs x86_64 at 1000).
+sweep: build
+	@KPROBE_EMU_SWEEP=full npx vitest run test/kprobes/corpus-transparency.test.ts
 
 # Rebuild the guest fixtures (needs gcc, gcc-i686-linux-gnu, gcc-powerpc64-linux-gnu).
 fixtures:

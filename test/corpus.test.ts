@@ -5,27 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BrokenPipe, pipeStdio } from '../emu/files.js';
+import { pipeStdio } from '../emu/files.js';
+import { CASES, CORPUS, type Case, headReader } from './corpus-cases.js';
 import { hasCommand, runCaptured } from './helpers.js';
-
-const CORPUS = 'fixtures/corpus';
 
 // Each run is synchronous inside: a turn of the event loop after each lets vitest's worker
 // answer its RPC (a file that never yields trips its 60 s timeout on a slow machine).
 afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
-
-interface Case {
-  name: string;
-  program: string;
-  variants: string[];
-  args: string[];
-  /** Standard input (null: none, an empty one). */
-  stdin: string | null;
-  /** A reader of stdout that stops early: 'head -c N' or 'head -N'. */
-  pipeTo: string | null;
-}
-
-const CASES = JSON.parse(readFileSync(`${CORPUS}/cases.json`, 'utf8')) as Case[];
 
 const QEMU: Record<string, string> = {
   x86_64: 'qemu-x86_64',
@@ -69,29 +55,6 @@ function expectedOf(c: Case): { stdout: string; stderr: string; status: number }
     stdout: readFileSync(f('out'), 'latin1'),
     stderr: existsSync(f('err')) ? readFileSync(f('err'), 'latin1') : '',
     status: Number(readFileSync(f('status'), 'utf8').trim()),
-  };
-}
-
-/**
- * A stdout whose reader goes away as `head` does: writes are taken until the reader has
- * what it wants (N bytes, or N lines), later ones find the pipe closed.
- */
-function headReader(pipeTo: string): { write: (b: Uint8Array) => void; text: () => string } {
-  const m = /^head -(c )?(\d+)$/.exec(pipeTo);
-  if (!m) throw new Error(`pipeTo '${pipeTo}' is not head -c N or head -N`);
-  const bytes = m[1] !== undefined;
-  const want = Number(m[2]);
-  let got = Buffer.alloc(0);
-  const enough = () => (bytes ? got.length >= want : got.toString('latin1').split('\n').length > want);
-  return {
-    write: (b) => {
-      if (enough()) throw new BrokenPipe();
-      got = Buffer.concat([got, b]);
-    },
-    text: () => {
-      const s = got.toString('latin1');
-      return bytes ? s.slice(0, want) : s.split('\n').slice(0, want).join('\n') + '\n';
-    },
   };
 }
 

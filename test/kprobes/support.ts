@@ -120,16 +120,20 @@ export async function checkAndClose(): Promise<void> {
 /**
  * Where each instruction of function `f` starts: decoded from its start on x86 (up to what
  * the decoder does not take: data, or an instruction it does not know), every word on ppc64
- * (fixed-width; the fixtures carry no traceback tables).
+ * but those with primary opcode 0 (fixed-width; the fixtures carry no traceback tables).
  */
 export function functionBoundaries(m: Machine, f: { addr: number; size: number }): number[] {
   const mode = m.isa.wordSize === 8 ? 64 : 32;
   const out: number[] = [];
   const end = f.addr + f.size;
   for (let a = f.addr; m.isa.name === 'ppc64' ? a + 4 <= end : a < end;) {
-    out.push(a);
-    if (m.isa.name === 'ppc64') a += 4;
-    else {
+    if (m.isa.name === 'ppc64') {
+      // A word with primary opcode 0 is no instruction (a jump table, or a fixture's illegal
+      // word): the arch refuses a probe there.
+      if ((m.mem.read(a, 1)[0] ?? 0) >>> 2 !== 0) out.push(a);
+      a += 4;
+    } else {
+      out.push(a);
       try {
         a += decodeX86(m.mem.read(a, Math.min(15, end - a)), mode).len;
       } catch (e) {
