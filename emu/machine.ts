@@ -169,7 +169,10 @@ export class Machine implements ProcessControl {
   private guestInsnAt: GuestAddr | undefined;
   /** `insns` as of the last completed tick: what the guest clock counts. */
   private clockInsns = 0;
-  /** Guest instructions left until the next timer tick (0: a new tick starts). */
+  /**
+   * Guest instructions left until the next timer tick: 0 or less when it is due (less when it
+   * fell inside a probe's step: by how far the step went past it).
+   */
   private tickLeft = 0;
 
   constructor(

@@ -73,7 +73,7 @@ const UNWINDERS = ['_Unwind_RaiseException', '_Unwind_ForcedUnwind', '_Unwind_Re
  * no return probe. A longjmp ends in a computed jump to the context a setjmp saved, which the
  * return-path analysis takes for a way out, and never returns. A setjmp saves its return
  * address for a longjmp: with the trampoline's there, the longjmp comes back through the
- * trampoline with the setjmp's call returned long ago, and at the frame pointer of whatever
+ * trampoline with the setjmp's call returned long ago, and at the stack pointer of whatever
  * call its caller made next: no return to be told from that call's own. (Linux's uretprobes
  * take both and lose the jump: the trampoline finds the wrong instance, or none.)
  */
