@@ -10,7 +10,12 @@ describe('x86 resume_execution: a relative branch whose copy wraps past address 
   // uw_init_context_1+0x52 in static glibc: `jne rel32` to its .cold part 0x87ef0 bytes
   // below, copied to a slot lower than that distance.
   const bytes = Uint8Array.of(0x0f, 0x85, 0x10, 0x81, 0xf7, 0xff);
-  const ainsn = (mode: 32 | 64): X86Ainsn => ({ insn: decodeX86(bytes, mode), cls: 'default', bytes, boost: false });
+  const ainsn = (mode: 32 | 64): X86Ainsn => ({
+    insn: decodeX86(bytes, mode),
+    cls: 'default',
+    bytes,
+    boost: false,
+  });
   const [addr, slot] = [0x4863e0, 0x863e0];
   const target = addr + 6 - 0x87ef0;
   it.each([
