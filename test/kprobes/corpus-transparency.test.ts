@@ -42,16 +42,21 @@ const SWEPT = CASES.filter((c) => (FULL || QUICK.has(c.name)) && probedVariants(
 describe.each(SWEPT)('corpus $name', (c) => {
   it.each(probedVariants(c))(
     '%s: probed everywhere, the same run under each quantum and under a budget of its count',
-    (variant) => {
+    async (variant) => {
       const path = `${CORPUS}/build/${variant}/${c.program}`;
       // A new stdin and reader for each run.
       const io = () => ({
         stdio: pipeStdio(Buffer.from(c.stdin ?? '', 'latin1')),
         ...(c.pipeTo ? { stdout: headReader(c.pipeTo).write } : {}),
       });
-      const compare = (opts: { quantum: number; maxInsns: number }) => {
+      // Each run is synchronous: a turn of the event loop between runs lets vitest's worker
+      // answer its RPC (a case of the full sweep runs for minutes).
+      const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+      const compare = async (opts: { quantum: number; maxInsns: number }) => {
         const plain = observe(path, { ...opts, ...io() }, undefined, c.args);
+        await turn();
         const probed = observe(path, { ...opts, ...io() }, everyFunction, c.args);
+        await turn();
         expect(probed.probes, JSON.stringify(opts)).toBeGreaterThan(1000);
         expect(probed.run, JSON.stringify(opts)).toEqual(plain.run);
         return plain.run;
@@ -59,10 +64,11 @@ describe.each(SWEPT)('corpus $name', (c) => {
       // The program's own count (exact at its end), then a budget of it: it ends as unprobed.
       const count = observe(path, { quantum: 1000, ...io() }, undefined, c.args).count;
       expect(count).toBeGreaterThan(1000);
-      if (count <= WINDOW) expect(compare({ quantum: 1000, maxInsns: count }).stop.kind).not.toBe('budget');
+      if (count <= WINDOW)
+        expect((await compare({ quantum: 1000, maxInsns: count })).stop.kind).not.toBe('budget');
       for (const quantum of QUANTA) {
         const maxInsns = Math.min(count - 1, quantum === 1 ? WINDOW_1 : WINDOW);
-        const run = compare({ quantum, maxInsns });
+        const run = await compare({ quantum, maxInsns });
         expect(run.stop).toMatchObject({ kind: 'budget', insns: maxInsns });
       }
     },
