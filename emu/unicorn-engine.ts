@@ -119,8 +119,8 @@ export class UnicornEngine implements CpuEngine {
   pageLookups = 0;
   /** The count of each uc_emu_start running now, outermost first (0: not counted). */
   private readonly counts: number[] = [];
-  /** What ranInsns says: the last counted run's instructions. */
-  private ran: number | undefined;
+  /** The count the last run to end was given (0: not counted), for ranInsns. */
+  private lastCount = 0;
   /** Fills since the TLB was last flushed, and how many make growTlb flush it. */
   private fillsSinceFlush = 0;
   private growAt = 2 * TLB_FIRST_SIZE;
@@ -374,7 +374,11 @@ export class UnicornEngine implements CpuEngine {
   }
 
   ranInsns(): number | undefined {
-    return this.ran;
+    // Unicorn's count hook adds one before each instruction and stops the run when it passes
+    // the count (uc.c, hook_count_cb): the counter says how many instructions began. It stays
+    // until the next uc_emu_start, and a nested run puts the outer one's back when it ends.
+    const state = this.lastCount > 0 ? this.uc.countState() : undefined;
+    return state === undefined ? undefined : Math.min(state[0], this.lastCount);
   }
 
   private runOnce(begin: GuestAddr, until: GuestAddr, count: number): RunEnd {
@@ -388,10 +392,7 @@ export class UnicornEngine implements CpuEngine {
     } finally {
       this.counts.pop();
     }
-    // Unicorn's count hook adds one before each instruction and stops the run when it passes
-    // the count (uc.c, hook_count_cb): the counter says how many instructions began.
-    const state = count > 0 ? this.uc.countState() : undefined;
-    this.ran = state === undefined ? undefined : Math.min(state[0], count);
+    this.lastCount = count;
     this.regs.forget();
     let end = RUN_ENDS.get(err);
     if (end === undefined) throw new UnicornError(err, 'uc_emu_start');
