@@ -164,3 +164,13 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   if (i > bytes.length) throw new DecodeError('instruction runs past the end of the code');
   return { len: i, prefixes, rex, opcode, opcodeOffset, modrm, ripDispOffset, opsize16 };
 }
+
+/**
+ * A string instruction (ins, outs, movs, cmps, stos, lods, scas) with a REP prefix: it runs
+ * once an iteration, beginning again at its own address each time.
+ */
+export function isRepString(insn: X86Insn): boolean {
+  const op = insn.opcode;
+  const string = (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
+  return string && insn.prefixes.some((p) => p === 0xf2 || p === 0xf3);
+}

@@ -9,7 +9,7 @@
 import type { GuestAddr } from '../../emu/addr.js';
 import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
-import { decodeX86, DecodeError, type X86Insn } from './decode.js';
+import { decodeX86, DecodeError, isRepString, type X86Insn } from './decode.js';
 import { X86_REG, x86StackWords } from './isa.js';
 
 const TF = 0x100n;
@@ -65,15 +65,10 @@ function canBoost(insn: X86Insn, cls: X86Class): boolean {
   return true;
 }
 
-/** The string instructions a REP prefix repeats: ins, outs, movs, cmps, stos, lods, scas. */
-function isString(op: number): boolean {
-  return (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
-}
-
 function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
   const op = insn.opcode;
   const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
-  if (isString(op) && insn.prefixes.some((p) => p === 0xf2 || p === 0xf3)) return 'rep-string';
+  if (isRepString(insn)) return 'rep-string';
   switch (op) {
     case 0xc3:
     case 0xc2:

@@ -1,7 +1,7 @@
 // Shared set-up for the kprobe suites: a machine with an engine, captured output, and the
 // invariants every test ends with.
 import { expect } from 'vitest';
-import { DecodeError, decodeX86 } from '../../arch/x86/decode.js';
+import { DecodeError, decodeX86, isRepString } from '../../arch/x86/decode.js';
 import { loadDisassembler } from '../../emu/disasm.js';
 import type { Machine, StopReason } from '../../emu/machine.js';
 import { KprobeEngine, kprobes } from '../../src/kprobes.js';
@@ -151,15 +151,13 @@ export function instructionBoundaries(m: Machine): number[] {
 }
 
 /** A REP-prefixed string instruction: a code hook sees it once an iteration. */
-function isRepString(m: Machine, a: number): boolean {
+function repStringAt(m: Machine, a: number): boolean {
   if (m.isa.name === 'ppc64') return false;
   try {
-    const insn = decodeX86(m.mem.read(a, 15), m.isa.wordSize === 8 ? 64 : 32);
-    const op = insn.opcode;
-    const string = (op >= 0x6c && op <= 0x6f) || (op >= 0xa4 && op <= 0xa7) || (op >= 0xaa && op <= 0xaf);
-    return string && insn.prefixes.some((p) => p === 0xf2 || p === 0xf3);
-  } catch {
-    return false;
+    return isRepString(decodeX86(m.mem.read(a, 15), m.isa.wordSize === 8 ? 64 : 32));
+  } catch (e) {
+    if (e instanceof DecodeError) return false;
+    throw e;
   }
 }
 
@@ -180,7 +178,7 @@ export function executionCounts(
   m.engine.handlers.code = (a) => {
     const tid = m.sched.current.tid;
     let isRep = rep.get(a);
-    if (isRep === undefined) rep.set(a, (isRep = isRepString(m, a)));
+    if (isRep === undefined) rep.set(a, (isRep = repStringAt(m, a)));
     if (!(isRep && last.get(tid) === a)) counts.set(a, (counts.get(a) ?? 0) + 1);
     last.set(tid, a);
     inner?.(a);
