@@ -10,9 +10,10 @@ export interface SymbolHit {
 /** Symbol lookups both ways: name -> symbol, address -> symbol+offset. */
 export class SymbolTable {
   private readonly byName = new Map<string, ElfSymbol>();
-  /** Functions and objects sorted by address, for binary search: every function, one of each object name. */
-  private readonly sorted: ElfSymbol[];
-  /** `sorted` split: functions, and the rest (objects, labels), each sorted by address. */
+  /**
+   * Sorted by address for binary search: every function, and apart from them the other
+   * symbols (objects, labels), one of each name.
+   */
   private readonly funcs: ElfSymbol[];
   private readonly others: ElfSymbol[];
 
@@ -36,16 +37,17 @@ export class SymbolTable {
     // Addresses resolve in every function, as kallsyms' do: a static function whose name
     // another one carries too is found by address, though not by name.
     const named = new Set(this.byName.values());
-    const others = symbols.filter((s) => s.kind === 'func' && !named.has(s) && this.duplicates.has(s.name));
-    const distinct = new Map(others.map((s) => [`${s.name}@${s.addr}`, s]));
+    const shadowed = symbols.filter((s) => s.kind === 'func' && !named.has(s) && this.duplicates.has(s.name));
+    const distinct = new Map(shadowed.map((s) => [`${s.name}@${s.addr}`, s]));
     for (const s of named) distinct.delete(`${s.name}@${s.addr}`);
-    this.sorted = [...named, ...distinct.values()].sort((a, b) => a.addr - b.addr);
-    this.funcs = this.sorted.filter((f) => f.kind === 'func');
-    this.others = this.sorted.filter((f) => f.kind !== 'func');
+    const sorted = [...named, ...distinct.values()].sort((a, b) => a.addr - b.addr);
+    this.funcs = sorted.filter((f) => f.kind === 'func');
+    this.others = sorted.filter((f) => f.kind !== 'func');
   }
 
+  /** Every symbol by address. */
   get all(): readonly ElfSymbol[] {
-    return this.sorted;
+    return [...this.funcs, ...this.others].sort((a, b) => a.addr - b.addr);
   }
 
   functions(): ElfSymbol[] {
@@ -89,15 +91,11 @@ export class SymbolTable {
   /** Register an engine-made symbol (e.g. kretprobe_trampoline). */
   add(sym: ElfSymbol): void {
     this.byName.set(sym.name, sym);
-    insertSorted(this.sorted, sym);
-    insertSorted(sym.kind === 'func' ? this.funcs : this.others, sym);
+    const list = sym.kind === 'func' ? this.funcs : this.others;
+    let i = list.findIndex((s) => s.addr > sym.addr);
+    if (i < 0) i = list.length;
+    list.splice(i, 0, sym);
   }
-}
-
-function insertSorted(list: ElfSymbol[], sym: ElfSymbol): void {
-  let i = list.findIndex((s) => s.addr > sym.addr);
-  if (i < 0) i = list.length;
-  list.splice(i, 0, sym);
 }
 
 /**
