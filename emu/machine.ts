@@ -162,7 +162,7 @@ export class Machine implements ProcessControl {
   private readonly unsafeHooked = new Set<GuestAddr>();
   private readonly cloneListeners: ((t: Task) => void)[] = [];
   /** Engine-owned code ranges [begin, end) traced for counting (traceEngineCode). */
-  private readonly engineCode: [GuestAddr, GuestAddr][] = [];
+  private readonly engineCode: [GuestAddr, GuestAddr, boolean][] = [];
   /** Instructions the engine ran of its own code, where instructions are counted. */
   private engineInsns = 0;
   /** The slot address where the copy of a probed instruction runs (it counts as the guest's). */
@@ -295,32 +295,34 @@ export class Machine implements ProcessControl {
    * Code the engine runs of its own (a probe's out-of-line slots and the return-probe
    * trampoline), [begin, end): where instructions are counted, each one run there is the
    * engine's, not the guest's, and does not count (run() gives the slice that much more).
-   * The breakpoint that sends a task there counts once, for the probed instruction it
-   * stands for; the copy in the slot and the jump back are the engine's.
+   * The breakpoint that sends a task to a slot (`slots`: code holding copies of guest
+   * instructions) counts once, for the probed instruction it stands for; the copy in the
+   * slot and the jump back are the engine's.
    */
-  traceEngineCode(begin: GuestAddr, end: GuestAddr): void {
+  traceEngineCode(begin: GuestAddr, end: GuestAddr, slots: boolean): void {
     if (!this.counting || end <= begin) return;
-    this.engineCode.push([begin, end]);
+    this.engineCode.push([begin, end, slots]);
     this.engine.handlers.code ??= (at) => this.onTracedCode(at);
     this.engine.traceCode(begin, end - 1);
   }
 
-  private inEngineCode(at: GuestAddr): boolean {
-    for (const [b, e] of this.engineCode) if (at >= b && at < e) return true;
+  /** Whether `at` is engine code: any, or (`slots`) code holding copies of guest instructions. */
+  private inEngineCode(at: GuestAddr, slots = false): boolean {
+    for (const [b, e, s] of this.engineCode) if (at >= b && at < e && (s || !slots)) return true;
     return false;
   }
 
   /**
    * A probe's breakpoint at guest address `addr` was taken. When the task goes on in a
    * slot, the copy there is the probed instruction (it counts) and the breakpoint the
-   * engine's; when the probe emulated the instruction (PC back in guest code), the
-   * breakpoint stands for it and counts. A breakpoint in engine code (the trampoline) was
-   * counted as engine code already.
+   * engine's; when the probe emulated the instruction (PC back in guest code, or at the
+   * trampoline after a return), the breakpoint stands for it and counts. A breakpoint in
+   * engine code (the trampoline) was counted as engine code already.
    */
   private countTrap(addr: GuestAddr): void {
     if (this.inEngineCode(addr)) return;
     const next = this.cpu.regReadAddr(this.isa.pcReg);
-    if (!this.inEngineCode(next)) return;
+    if (!this.inEngineCode(next, true)) return;
     this.engineInsns++;
     this.guestInsnAt = next;
   }

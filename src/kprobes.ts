@@ -466,7 +466,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
         throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
       mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
       // What runs in slots is the engine's: it does not count as guest instructions.
-      this.machine.traceEngineCode(base, base + AREA);
+      this.machine.traceEngineCode(base, base + AREA, true);
       page = { base, used: 0 };
       this.insnSlotPages.push(page);
     }

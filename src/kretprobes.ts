@@ -237,7 +237,7 @@ export class Kretprobes<A> {
     // arch_init: a page of the engine's with the trampoline's nop, and a kprobe on it.
     const page = m.mapEngineMemory(0x1000, PROT_READ | PROT_EXEC);
     m.mem.patchCode(page, arch.trampolineInsn);
-    m.traceEngineCode(page, page + 0x1000);
+    m.traceEngineCode(page, page + 0x1000, false);
     this.trampoline = page;
     m.symbols.add({
       name: 'kretprobe_trampoline',

@@ -4,6 +4,7 @@
 // instructions the engine runs of its own (slots, jumps back, the trampoline) do not count.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Machine } from '../../emu/machine.js';
+import { kprobes } from '../../src/kprobes.js';
 import { fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../helpers.js';
 import { observe } from './observe.js';
 import { checkAndClose, programMachine } from './support.js';
@@ -80,5 +81,27 @@ describe.each(ISAS)('%s: probes leave no trace', (isa) => {
       expect(plain.run.stop.kind).toBe('budget');
       expect(probed.run).toEqual(plain.run);
     }
+  });
+});
+
+describe('ppc64: a return the entry probe emulates', () => {
+  it("goes to the trampoline, whose instructions stay the engine's: the same count as unprobed", () => {
+    // std::exception's destructor is one blr, which its return probe's entry probe emulates
+    // (into the trampoline); __cxa_end_catch, which calls it, then returns there by itself.
+    const path = 'fixtures/corpus/build/ppc64/throw';
+    const plain = observe(path, { quantum: 1000 });
+    const probed = observe(
+      path,
+      { quantum: 1000 },
+      {
+        setUp: (m) => {
+          const e = kprobes(m);
+          for (const f of ['_ZNSt9exceptionD1Ev', '__cxa_end_catch']) e.registerKretprobe({ symbol: f }, {});
+          return 2;
+        },
+      },
+    );
+    expect(plain.run.stop).toEqual({ kind: 'exit', status: 0 });
+    expect(probed.run).toEqual(plain.run);
   });
 });
