@@ -700,11 +700,18 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     return { pc: this.originalPc(pc) };
   }
 
-  /** A PC inside a slot stands for the same offset of its probed instruction. */
+  /**
+   * A PC inside a slot stands for the same offset of its probed instruction; at the
+   * trampoline, for the real return address of the current task's returning call.
+   */
   private originalPc(pc: GuestAddr): GuestAddr {
     for (const s of this.sites.values())
       if (pc >= s.insnSlot && pc < s.insnSlot + this.arch.insnSlotSize)
         return this.arch.originalPc(s.ainsn, s.addr, s.insnSlot, pc);
+    if (this.kret && pc === this.kret.trampoline) {
+      const [real] = this.kret.mapTrace(this.machine.sched.current.tid, [pc]);
+      return real ?? pc;
+    }
     return pc;
   }
 

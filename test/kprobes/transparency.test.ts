@@ -82,6 +82,17 @@ describe.each(ISAS)('%s: probes leave no trace', (isa) => {
       expect(probed.run).toEqual(plain.run);
     }
   });
+
+  it('a budget that ends at a return into the trampoline stops at the real return address', () => {
+    // fib's body is some 15 instructions: 40 budgets in a row end after each of its
+    // instructions, a return among them, whose next one is the trampoline's when probed.
+    const start = 3000;
+    for (let n = start; n < start + 40; n++) {
+      const plain = observe(fixture(isa, 'fib'), { maxInsns: n }, undefined, ['10']);
+      const probed = observe(fixture(isa, 'fib'), { maxInsns: n }, ['fib'], ['10']);
+      expect(probed.run, `budget ${n}`).toEqual(plain.run);
+    }
+  });
 });
 
 describe('ppc64: a return the entry probe emulates', () => {
