@@ -98,6 +98,12 @@ export interface KprobeArch<A> {
   /** Where that return address is kept in memory, or undefined where it is in a register. */
   returnAddressAt(sp: GuestAddr): GuestAddr | undefined;
   /**
+   * Where the return address kept in a register goes once the function makes a call: the
+   * ABI's save word relative to the stack pointer at entry (ppc64: the LR save doubleword,
+   * 16(r1) of the caller's frame). Undefined where it is in memory from the start.
+   */
+  savedReturnAddressAt(sp: GuestAddr): GuestAddr | undefined;
+  /**
    * Whether the frame of a call that entered with stack pointer `stack` is still live at
    * stack pointer `sp` (uretprobes' arch_uretprobe_is_alive): at a new call's entry
    * ('call'), at a tail call's entry ('chain': same sp as the caller's entry), at a return

@@ -280,25 +280,23 @@ export class Kretprobes<A> {
   private exceptionUnwind(task: number, via: string): void {
     const list = this.takeInstances(task);
     if (list.length === 0) return;
-    const m = this.engine.machine;
+    const { machine: m, arch } = this.engine;
     const real = list.filter((ri) => !ri.chained);
-    const w = m.isa.wordSize;
     const sp = m.cpu.regReadAddr(m.isa.spReg);
-    const end = m.mem.list().find((a) => a.start <= sp && sp < a.end)?.end ?? sp;
-    // Where the return address is in memory at entry (x86), its word is known; where it was
-    // in a register (ppc64 LR), the function saved it in its frame: the next trampoline word
-    // up the stack, innermost frame first. (A copy, as i386's main makes when it realigns the
-    // stack, is left: the unwinder reads the original.)
-    let at = sp - (sp % w);
     let i = 0;
-    for (const ri of real) {
-      let slot = ri.retAddrAt;
-      if (slot === undefined) {
-        while (at + w <= end && m.mem.readAddr(at) !== this.trampoline) at += w;
-        if (at + w > end) break;
-        slot = at;
-        at += w;
-      } else if (m.mem.readAddr(slot) !== this.trampoline) continue;
+    // The unwinder's own call, where it is return-probed and keeps its return address in a
+    // register: that register holds the trampoline (its prologue has not saved it yet).
+    const own = real[0];
+    if (own && own.retAddrAt === undefined && arch.returnAddress(m.cpu, sp) === this.trampoline) {
+      arch.setReturnAddress(m.cpu, sp, own.retAddr);
+      i++;
+    }
+    // The others made a call: where the return address was in a register (ppc64 LR), it is
+    // in the ABI's save word of the frame by now. (A copy, as i386's main makes when it
+    // realigns the stack, is left: the unwinder reads the original.)
+    for (const ri of real.slice(i)) {
+      const slot = ri.retAddrAt ?? arch.savedReturnAddressAt(ri.stack);
+      if (slot === undefined || m.mem.readAddr(slot) !== this.trampoline) continue;
       m.mem.writeWord(slot, ri.retAddr);
       i++;
     }

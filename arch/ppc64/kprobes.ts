@@ -303,6 +303,11 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
     returnAddressAt() {
       return undefined; // in LR until the prologue's mflr/std
     },
+    savedReturnAddressAt(sp) {
+      // The 64-bit PowerPC ELF ABI (v1 and v2): a non-leaf function saves LR at 16(r1) of
+      // its caller's frame, whose back chain r1 points at on entry.
+      return sp + 16;
+    },
 
     frameAlive(stack, sp, ctx) {
       // r1 at entry is the caller's sp; a call from inside a frame is below it, a tail call

@@ -300,6 +300,9 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     returnAddressAt(sp) {
       return sp;
     },
+    savedReturnAddressAt() {
+      return undefined; // on the stack from the call on
+    },
     returnEntryRegs: [],
 
     frameAlive(stack, sp, ctx) {
