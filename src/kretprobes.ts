@@ -63,10 +63,17 @@ export interface KretprobeOptions {
 export const DEFAULT_MAXACTIVE = 10;
 
 /**
- * The entry points of libgcc's unwinder that start walking a stack (a C++ throw and
- * rethrow, pthread_exit and pthread_cancel): return-probed frames are made unwindable there.
+ * The entry points of libgcc's unwinder that start walking a stack (a C++ throw, the resume
+ * after a cleanup, a rethrow, pthread_exit and pthread_cancel, glibc's backtrace): return-
+ * probed frames are made unwindable there, and calls made inside them take no return probe.
  */
-const UNWINDERS = ['_Unwind_RaiseException', '_Unwind_ForcedUnwind', '_Unwind_Resume_or_Rethrow'];
+const UNWINDERS = [
+  '_Unwind_RaiseException',
+  '_Unwind_Resume',
+  '_Unwind_ForcedUnwind',
+  '_Unwind_Resume_or_Rethrow',
+  '_Unwind_Backtrace',
+];
 
 /**
  * The C libraries' non-local jumps (glibc, with ppc64's __vmx variants, and musl), which take
@@ -109,7 +116,10 @@ const SETJMPS = new Set([
 export class Kretprobe {
   /** Returns handled (a handler ran, or would have with none given). */
   nhit = 0;
-  /** Calls not tracked because no instance was free. */
+  /**
+   * Calls not tracked: no instance was free, or the call was made inside an unwinder's
+   * frame walk (UNWINDERS), where the trampoline would stand for a frame it cannot find.
+   */
   nmissed = 0;
   registered = true;
   /** Free instances; `used` are in flight. free.length + used === maxactive while registered. */
@@ -220,6 +230,8 @@ export class Kretprobes<A> {
   readonly all: Kretprobe[] = [];
   /** Instances dropped because a longjmp skipped their frames (sp check). */
   nstale = 0;
+  /** Tasks inside an unwinder (UNWINDERS), with the stack pointer at its entry. */
+  private readonly unwinding = new Map<number, GuestAddr>();
 
   constructor(
     private readonly engine: KprobeCore<A>,
@@ -260,6 +272,7 @@ export class Kretprobes<A> {
         {
           preHandler: (_p, regs) => {
             this.exceptionUnwind(regs.tid, name);
+            this.enterUnwinder(regs.tid);
             return 0;
           },
         },
@@ -306,6 +319,30 @@ export class Kretprobes<A> {
           `${i} of their return addresses were found on its stack: the unwinder may stop at the trampoline`,
       );
     for (const ri of list) this.release(ri, 'exception');
+  }
+
+  /**
+   * The task is inside an unwinder until a call is made outside its frame. An unwinder
+   * finds the frame it starts from through a helper's own return address (libgcc's
+   * uw_init_context_1 reads it and looks up the unwind table of the code it returns to).
+   * Which helpers those are is the unwinder's own business (static functions, inlined or
+   * not), so no call made in there takes a return probe. The outermost unwinder's entry
+   * counts (a rethrow starts a throw). The frame is known gone at the next call the task
+   * makes from outside it: a landing pad's, or one after the unwinder returned to its caller.
+   */
+  private enterUnwinder(task: number): void {
+    const sp = this.engine.machine.cpu.regReadAddr(this.engine.machine.isa.spReg);
+    const outer = this.unwinding.get(task);
+    if (outer === undefined || !this.engine.arch.frameAlive(outer, sp, 'call')) this.unwinding.set(task, sp);
+  }
+
+  /** Whether a call entering at `sp` is made inside an unwinder (enterUnwinder); forgets one left. */
+  private inUnwinder(task: number, sp: GuestAddr): boolean {
+    const entry = this.unwinding.get(task);
+    if (entry === undefined) return false;
+    if (this.engine.arch.frameAlive(entry, sp, 'call')) return true;
+    this.unwinding.delete(task);
+    return false;
   }
 
   /** Every instance of `task`, newest first, out of the table. */
@@ -473,6 +510,10 @@ export class Kretprobes<A> {
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);
     const chained = ret === this.trampoline;
+    if (this.unwinding.size > 0 && this.inUnwinder(task, sp)) {
+      rp.nmissed++;
+      return 0;
+    }
     if (this.keying === 'task' && this.engine.kretprobeSpCheck)
       this.dropDead(task, sp, chained ? 'chain' : 'call');
     // The pool holds only instances made by register(), which the table can link.
@@ -642,6 +683,7 @@ export class Kretprobes<A> {
 
   /** A task died: its instances go back (on death only, as since 2.6.15; not on exec). */
   private flushTask(t: Task): void {
+    this.unwinding.delete(t.tid);
     if (this.keying !== 'task') return;
     const head = this.table.head(t.tid);
     if (!head) return;
