@@ -526,6 +526,11 @@ export class Kretprobes<A> {
     ri.task = task;
     if (ri.data !== NO_DATA) ri.data.fill(0);
     ri.user = undefined;
+    // The call's own addresses before the entry handler runs (the kernel fills ret_addr after
+    // it, so a handler there reads what the instance's last call left).
+    const at = arch.returnAddressAt(sp);
+    ri.enter(ret, sp, at);
+    ri.chained = chained;
     const eh = rp.options.entryHandler;
     let skip = false;
     if (eh) {
@@ -547,9 +552,6 @@ export class Kretprobes<A> {
       rp.free.push(ri);
       return 0;
     }
-    const at = arch.returnAddressAt(sp);
-    ri.enter(ret, sp, at);
-    ri.chained = chained;
     arch.setReturnAddress(cpu, sp, this.trampoline);
     this.table.push(this.key(task, at), ri);
     rp.used++;

@@ -154,6 +154,26 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     expect(wrong).toEqual([]);
   });
 
+  it("the entry handler sees its own call's return address and stack pointer, not a reused instance's", () => {
+    const { m, e } = probed(isa, 'fib', ['10']);
+    const seen = new Map<KretprobeInstance, string>();
+    const differ: string[] = [];
+    e.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 3,
+        entryHandler: (ri) => void seen.set(ri, `${ri.retAddr}@${ri.stack}`),
+        handler: (ri, regs) => {
+          const at = `${ri.retAddr}@${ri.stack}`;
+          if (seen.get(ri) !== at || regs.pc !== ri.retAddr) differ.push(`${seen.get(ri)} then ${at}`);
+        },
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(seen.size).toBe(3);
+    expect(differ).toEqual([]);
+  });
+
   it('fib(15) with maxactive 2: exactly 3 returns reported, 1970 calls missed', () => {
     const { m, e } = probed(isa, 'fib', ['15']);
     const rp = e.registerKretprobe({ symbol: 'fib' }, { maxactive: 2 });
