@@ -1,6 +1,8 @@
 // Counterpart: a process's file table and its pipes (fs/file.c's files_struct, fs/pipe.c),
 // as a user-mode emulator keeps them: the three standard streams the host lends the guest,
-// and pipes the guest makes between its own threads. No host file is ever opened here.
+// pipes the guest makes between its own threads, and files and directories of the root
+// (--root, emu/rootfs.ts) it opens for reading.
+import type { DirEntry, Resolved } from './rootfs.js';
 import type { FileStat } from './stat.js';
 import type { Task } from './tasks.js';
 
@@ -132,7 +134,11 @@ export class Pipe {
 /** An open file description: what dup'd fds share (the kernel's struct file). */
 export type OpenFile =
   | { kind: 'std'; fd: StdFd; flags: number; refs: number }
-  | { kind: 'pipe'; end: 'read' | 'write'; pipe: Pipe; flags: number; refs: number };
+  | { kind: 'pipe'; end: 'read' | 'write'; pipe: Pipe; flags: number; refs: number }
+  /** A file of the root, read through the host's fd `host` (opened read-only), at `pos`. */
+  | { kind: 'file'; host: number; pos: bigint; path: string; flags: number; refs: number }
+  /** A directory of the root: its entries, read on the first getdents, and the next one's index. */
+  | { kind: 'dir'; at: Resolved; entries: DirEntry[] | undefined; pos: number; flags: number; refs: number };
 
 interface FdEntry {
   file: OpenFile;

@@ -1,6 +1,7 @@
 // Counterpart: the file system calls of fs/read_write.c, fs/pipe.c, fs/fcntl.c, fs/file.c,
 // fs/stat.c, fs/ioctl.c and fs/select.c, over the file table of emu/files.ts: the host's
-// three standard streams and the guest's own pipes. A path never reaches the host.
+// three standard streams, the guest's own pipes, and files of the root (emu/linux-fs.ts
+// opens them).
 import { addrOf } from './addr.js';
 import {
   BrokenPipe,
@@ -12,9 +13,9 @@ import {
   type Pipe,
   type StdFd,
 } from './files.js';
-import { encodeStat, encodeStat64, encodeStatx, type FileStat } from './stat.js';
+import { EISDIR, fileStat, RootFs } from './rootfs.js';
+import { encodeStat, encodeStat64, type FileStat } from './stat.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
-import { refuseHostCall } from './host-reach.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOTTY, EOVERFLOW, EPIPE, ESPIPE, neg } from './errno.js';
 
 const SIGPIPE = 13;
@@ -37,8 +38,6 @@ const F_DUPFD_CLOEXEC = 1030n;
 const F_SETPIPE_SZ = 1031n;
 const F_GETPIPE_SZ = 1032n;
 const FD_CLOEXEC = 1n;
-
-const AT_EMPTY_PATH = 0x1000n;
 
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
@@ -99,6 +98,8 @@ export function writeFd(p: LinuxProcess, fd: bigint, bytes: Uint8Array): bigint 
     }
     return BigInt(bytes.length);
   }
+  // Files of the root are open for reading only (their flags said so above).
+  if (f.kind !== 'pipe') return neg(EBADF);
   const pipe = f.pipe;
   if (pipe.readers === 0) return brokenPipe(p);
   if (bytes.length === 0) return 0n;
@@ -176,6 +177,12 @@ export function readFd(p: LinuxProcess, fd: bigint, buf: bigint, count: bigint):
     p.control.requestSwitch();
     return undefined;
   }
+  if (f.kind === 'dir') return neg(EISDIR);
+  if (f.kind === 'file') {
+    const got = RootFs.pread(f.host, n, f.pos);
+    f.pos += BigInt(got.length);
+    return deliver(p, at, got);
+  }
   const pipe = f.pipe;
   if (n === 0) return 0n;
   if (pipe.size > 0) {
@@ -201,6 +208,7 @@ export function closeFd(p: LinuxProcess, fd: bigint): bigint {
 }
 
 function releaseFile(p: LinuxProcess, f: OpenFile): void {
+  if (f.kind === 'file') RootFs.close(f.host);
   if (f.kind !== 'pipe') return;
   const pipe = f.pipe;
   if (f.end === 'read') {
@@ -292,12 +300,59 @@ function pipe2(p: LinuxProcess, fds: bigint, flags: bigint): bigint {
   return 0n;
 }
 
-/** What fstat reports for an open file. */
-function statOf(p: LinuxProcess, f: OpenFile): FileStat {
-  return f.kind === 'std' ? p.stdio.stat(f.fd) : pipeStat(f.pipe.ino);
+const SEEK_SET = 0n;
+const SEEK_CUR = 1n;
+const SEEK_END = 2n;
+
+/**
+ * lseek: a file of the root moves its offset (past its end too); a directory goes back to
+ * an entry by its index (what getdents64 gave as d_off); the standard streams and pipes
+ * cannot seek.
+ */
+function lseek(p: LinuxProcess, fd: bigint, off: bigint, whence: bigint): bigint {
+  const f = fileOf(p, fd);
+  if (!f) return neg(EBADF);
+  if (f.kind === 'dir') {
+    if (u32(whence) !== SEEK_SET || off < 0n) return neg(EINVAL);
+    f.pos = Number(off);
+    return off;
+  }
+  if (f.kind !== 'file') return neg(ESPIPE);
+  let base: bigint;
+  switch (u32(whence)) {
+    case SEEK_SET:
+      base = 0n;
+      break;
+    case SEEK_CUR:
+      base = f.pos;
+      break;
+    case SEEK_END:
+      base = RootFs.fstat(f.host).size;
+      break;
+    default:
+      return neg(EINVAL);
+  }
+  const to = base + off;
+  if (to < 0n) return neg(EINVAL);
+  f.pos = to;
+  return to;
 }
 
-function putStat(
+/** What fstat reports for an open file. */
+function statOf(p: LinuxProcess, f: OpenFile): FileStat {
+  switch (f.kind) {
+    case 'std':
+      return p.stdio.stat(f.fd);
+    case 'pipe':
+      return pipeStat(f.pipe.ino);
+    case 'file':
+      return fileStat(RootFs.fstat(f.host));
+    case 'dir':
+      return fileStat(RootFs.lstat(f.at));
+  }
+}
+
+export function putStat(
   p: LinuxProcess,
   fd: bigint,
   buf: bigint,
@@ -309,22 +364,6 @@ function putStat(
   if (!bytes) return neg(EOVERFLOW);
   p.mem.write(addrOf(buf), bytes);
   return 0n;
-}
-
-/** fstatat and statx with AT_EMPTY_PATH and "" stat the fd; any other path is the host's. */
-function statAt(
-  p: LinuxProcess,
-  name: string,
-  dirfd: bigint,
-  path: bigint,
-  flags: bigint,
-  buf: bigint,
-  encode: (s: FileStat) => Uint8Array | undefined,
-): bigint {
-  const s = p.mem.readCString(addrOf(path));
-  if (s === undefined) return neg(EFAULT);
-  if (s !== '' || (flags & AT_EMPTY_PATH) === 0n) return refuseHostCall(p, name, [dirfd, path]);
-  return putStat(p, BigInt.asIntN(32, dirfd), buf, encode);
 }
 
 /** ioctl on a standard stream or a pipe: terminal requests work where the host's fd is a terminal. */
@@ -381,6 +420,8 @@ function readiness(p: LinuxProcess, f: OpenFile | undefined, events: number): nu
     } else r |= wantOut;
     return r;
   }
+  // A file of the root is always ready (as regular files are).
+  if (f.kind !== 'pipe') return wantIn | wantOut;
   const pipe = f.pipe;
   if (f.end === 'read') {
     if (pipe.size > 0) r |= wantIn;
@@ -563,16 +604,16 @@ export const ioHandlers: Record<string, IoHandler> = {
   fcntl64: (p, [fd, cmd, arg]) => fcntl(p, s32(fd), u32(cmd), arg),
   pipe: (p, [fds]) => pipe2(p, fds, 0n),
   pipe2: (p, [fds, flags]) => pipe2(p, fds, u32(flags)),
-  lseek: (p, [fd]) => (fileOf(p, s32(fd)) ? neg(ESPIPE) : neg(EBADF)),
-  _llseek: (p, [fd]) => (fileOf(p, s32(fd)) ? neg(ESPIPE) : neg(EBADF)),
+  lseek: (p, [fd, off, whence]) =>
+    lseek(p, s32(fd), p.mem.wordSize === 4 ? s32(off) : BigInt.asIntN(64, off), whence),
+  _llseek: (p, [fd, high, low, result, whence]) => {
+    const to = lseek(p, s32(fd), BigInt.asIntN(64, (u32(high) << 32n) | u32(low)), whence);
+    if (to < 0n) return to;
+    p.mem.memWriteWord(addrOf(result), 8, to, p.mem.littleEndian);
+    return 0n;
+  },
   fstat: (p, [fd, buf]) => putStat(p, s32(fd), buf, (s) => encodeStat(p.isa.statLayout, s)),
   fstat64: (p, [fd, buf]) => putStat(p, s32(fd), buf, (s) => encodeStat64(p.isa.statLayout, s)),
-  newfstatat: (p, [dirfd, path, buf, flags]) =>
-    statAt(p, 'newfstatat', dirfd, path, flags, buf, (s) => encodeStat(p.isa.statLayout, s)),
-  fstatat64: (p, [dirfd, path, buf, flags]) =>
-    statAt(p, 'fstatat64', dirfd, path, flags, buf, (s) => encodeStat64(p.isa.statLayout, s)),
-  statx: (p, [dirfd, path, flags, , buf]) =>
-    statAt(p, 'statx', dirfd, path, flags, buf, (s) => encodeStatx(p.isa.statLayout, s)),
   ioctl: (p, [fd, req, arg]) => ioctl(p, s32(fd), req, arg),
   poll: (p, [fds, nfds, timeout]) => poll(p, fds, u32(nfds), msTimeout(timeout)),
   ppoll: (p, [fds, nfds, ts]) => poll(p, fds, u32(nfds), readTimespec(p, ts, p.mem.wordSize)),

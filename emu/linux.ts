@@ -1,14 +1,15 @@
 // Counterpart: the Linux system calls that small static programs make (kernel/exit.c,
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
-import { resolve } from 'node:path';
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
 import { MemoryFault, OutOfMemory } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
 import { ioHandlers, s32, u32 } from './linux-io.js';
+import { fsHandlers } from './linux-fs.js';
+import { RootFs } from './rootfs.js';
 import { timeHandlers } from './linux-time.js';
 import { HOST_CALLS, refuseHostCall } from './host-reach.js';
-import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ERANGE, ESRCH, ENOSYS, neg } from './errno.js';
+import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH, ENOSYS, neg } from './errno.js';
 
 const CLONE_VM = 0x100n;
 const CLONE_THREAD = 0x10000n;
@@ -20,6 +21,10 @@ const CLONE_CHILD_SETTID = 0x1000000n;
 const MAP_FIXED = 0x10n;
 const MADV_DONTNEED = 4n;
 const MAP_ANONYMOUS = 0x20n;
+const MAP_SHARED = 0x01n;
+const MAP_TYPE = 0x0fn;
+const PROT_WRITE_BIT = 0x2n;
+const ENODEV = 19;
 
 const SIG_BLOCK = 0n;
 const SIG_UNBLOCK = 1n;
@@ -41,11 +46,35 @@ export const QUIET_ENOSYS = new Set(['set_robust_list', 'rseq', 'clone3']);
 /** Result of a handler: a value to return now, or undefined when the call does not return (yet). */
 type Handler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
 
-function mmap(p: LinuxProcess, hint: bigint, len: bigint, prot: bigint, flags: bigint, fd: bigint): bigint {
+/**
+ * mmap: anonymous memory, or a file of the root copied into fresh pages at `offset` (a
+ * private mapping; a shared one may not be written, as for any fd open read-only). Pages
+ * past the file's end read as zeroes.
+ */
+function mmap(
+  p: LinuxProcess,
+  hint: bigint,
+  len: bigint,
+  prot: bigint,
+  flags: bigint,
+  fd: bigint,
+  offset: bigint,
+): bigint {
   if (len === 0n) return neg(EINVAL);
+  let file: Uint8Array | undefined;
   if ((flags & MAP_ANONYMOUS) === 0n) {
-    p.reportOnce('mmap-file', `file-backed mmap (fd ${s32(fd)}) refused: the guest has no host files`);
-    return neg(EBADF);
+    if (!p.root) {
+      p.reportOnce('mmap-file', `file-backed mmap (fd ${fd}) refused: the guest has no host files`);
+      return neg(EBADF);
+    }
+    const f = p.files.get(fd);
+    if (!f) return neg(EBADF);
+    // A stream or a pipe cannot be mapped (Linux: ENODEV), nor can the root's directories.
+    if (f.kind !== 'file') return neg(ENODEV);
+    if (offset % 4096n !== 0n) return neg(EINVAL);
+    if ((flags & MAP_TYPE) === MAP_SHARED && (prot & PROT_WRITE_BIT) !== 0n) return neg(EACCES);
+    if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
+    file = RootFs.pread(f.host, Number(len), offset);
   }
   // Past the user address space nothing can be mapped: no page-rounding of a length past 2^53.
   if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
@@ -66,11 +95,12 @@ function mmap(p: LinuxProcess, hint: bigint, len: bigint, prot: bigint, flags: b
     if (at === undefined) return neg(ENOMEM);
   }
   try {
-    p.mem.map(at, size, Number(prot & 7n), 'mmap');
+    p.mem.map(at, size, Number(prot & 7n), file ? 'mmap-file' : 'mmap');
   } catch (e) {
     if (e instanceof OutOfMemory) return neg(ENOMEM);
     throw e;
   }
+  if (file && file.length > 0) p.mem.write(at, file);
   return BigInt(at);
 }
 
@@ -102,6 +132,7 @@ export function exitTask(p: LinuxProcess, code: number): void {
 
 const handlers: Record<string, Handler> = {
   ...ioHandlers,
+  ...fsHandlers,
   ...timeHandlers,
   exit: (p, [code]) => {
     exitTask(p, Number(code & 0xffn));
@@ -142,12 +173,6 @@ const handlers: Record<string, Handler> = {
   getresgid32: (p, a) => zeroes(p, a.slice(0, 3), 4),
   getgroups: () => 0n,
   getgroups32: () => 0n,
-  getcwd: (p, [buf, size]) => {
-    // The guest sees no host directory: it is at the root.
-    if (size < 2n) return neg(ERANGE);
-    p.mem.write(addrOf(buf), Uint8Array.from([0x2f, 0]));
-    return 2n;
-  },
   sysinfo: (p, [info]) => sysinfo(p, info),
   prctl: (p, [option, arg2]) => prctl(p, option, arg2),
   sched_getaffinity: (p, [pid, len, mask]) => {
@@ -199,11 +224,12 @@ const handlers: Record<string, Handler> = {
     if (p.isa.wordSize === 4) {
       // i386 old_mmap: one pointer to six words.
       const w = (i: number) => BigInt(p.mem.readU32(addrOf(a[0]) + 4 * i));
-      return mmap(p, w(0), w(1), w(2), w(3), s32(w(4)));
+      return mmap(p, w(0), w(1), w(2), w(3), s32(w(4)), w(5));
     }
-    return mmap(p, a[0], a[1], a[2], a[3], a[4]);
+    return mmap(p, a[0], a[1], a[2], a[3], s32(a[4]), a[5] ?? 0n);
   },
-  mmap2: (p, a) => mmap(p, a[0], a[1], a[2], a[3], s32(a[4])),
+  // The offset in 4096-byte units.
+  mmap2: (p, a) => mmap(p, a[0], a[1], a[2], a[3], s32(a[4]), u32(a[5] ?? 0n) * 4096n),
   munmap: (p, [addr, len]) => {
     if (addr % 4096n !== 0n || len === 0n) return neg(EINVAL);
     if (len > BigInt(p.isa.layout.mmapTop)) return neg(EINVAL);
@@ -254,8 +280,6 @@ const handlers: Record<string, Handler> = {
     if (advice === MADV_DONTNEED && end > at) p.mem.write(at, new Uint8Array(end - at));
     return 0n;
   },
-  readlink: (p, [path, buf, size]) => readlink(p, path, buf, size),
-  readlinkat: (p, [, path, buf, size]) => readlink(p, path, buf, size),
   getrandom: (p, [buf, len]) => {
     const n = Number(len > 256n ? 256n : len);
     p.mem.write(addrOf(buf), p.randomBytes(n));
@@ -361,24 +385,6 @@ function prctl(p: LinuxProcess, option: bigint, arg2: bigint): bigint {
   }
   p.reportOnce(`prctl-${option}`, `prctl option ${option} is not supported: answered with -EINVAL`);
   return neg(EINVAL);
-}
-
-/**
- * readlink of /proc/self/exe (glibc asks it at start): the program as it was started, made
- * absolute, as qemu-user answers; every other path is the host's, refused as open is.
- */
-function readlink(p: LinuxProcess, path: bigint, buf: bigint, size: bigint): bigint {
-  const name = p.mem.readCString(addrOf(path));
-  if (name === undefined) return neg(EFAULT);
-  if (name !== '/proc/self/exe' && name !== `/proc/${p.sched.tgid}/exe`) {
-    p.reportOnce('sys-readlink', `system call readlink would reach the host: refused with -EACCES`);
-    return neg(EACCES);
-  }
-  if (size <= 0n || size >= 1n << 31n) return neg(EINVAL);
-  const target = Buffer.from(resolve(p.options.argv[0] ?? ''), 'latin1');
-  const n = Math.min(target.length, Number(size));
-  p.mem.write(addrOf(buf), target.subarray(0, n));
-  return BigInt(n);
 }
 
 /** RLIMIT_NLIMITS: the resources there are (asm-generic/resource.h). */

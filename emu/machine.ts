@@ -6,6 +6,7 @@ import type { ElfImage } from './elf.js';
 import type { Cpu, IsaSpec } from './isa.js';
 import { doSyscall } from './linux.js';
 import { ETIMEDOUT } from './errno.js';
+import { RootFs } from './rootfs.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack } from './loader.js';
 import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
@@ -74,6 +75,11 @@ export interface MachineOptions {
    * where the library has one); false runs on the flat MMU, as Unicorn 2.0.1 does.
    */
   virtualTlb?: boolean;
+  /**
+   * A host directory the guest sees as its "/", read-only (--root): its files can be opened,
+   * read, mapped, listed and stat'ed; nothing is written. Without it the guest has no files.
+   */
+  root?: string;
 }
 
 export type StopReason =
@@ -134,8 +140,8 @@ export class Machine implements ProcessControl {
   readonly mem: Memory;
   readonly sched: Scheduler;
   readonly symbols: SymbolTable;
-  readonly options: Required<Omit<MachineOptions, 'envp' | 'stdio' | 'clock'>> &
-    Pick<MachineOptions, 'stdio' | 'clock'> & { envp: readonly string[] };
+  readonly options: Required<Omit<MachineOptions, 'envp' | 'stdio' | 'clock' | 'root'>> &
+    Pick<MachineOptions, 'stdio' | 'clock' | 'root'> & { envp: readonly string[] };
   /** The Linux process the guest is: what its system calls work on. */
   readonly process: LinuxProcess;
   /** The one listener of this machine's traps (attachTrapListener). */
@@ -216,7 +222,7 @@ export class Machine implements ProcessControl {
         this.cpu,
         this.mem,
         this.sched,
-        this.options,
+        { ...this.options, rootFs: options.root !== undefined ? new RootFs(options.root) : undefined },
         this,
         image.end,
         (size, perms) => this.mapEngineMemory(size, perms),
@@ -775,6 +781,7 @@ export class Machine implements ProcessControl {
 
   /** Free the engine. The machine cannot run afterwards. */
   close(): void {
+    this.process.closeFiles();
     this.engine.close();
   }
 }

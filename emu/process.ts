@@ -10,6 +10,7 @@ import type { Scheduler, Task } from './tasks.js';
 import { FdTable, pipeStdio, type HostStdio, type PendingRead } from './files.js';
 import { CLOCK_REALTIME, GuestClock, type ClockMode } from './clock.js';
 import { EFAULT, neg } from './errno.js';
+import { RootFs } from './rootfs.js';
 
 /** What a system call asks of the machine that runs the process. */
 export interface ProcessControl {
@@ -43,6 +44,8 @@ export interface ProcessOptions {
   readonly stdio?: HostStdio;
   /** 'guest' (default): deterministic clocks that advance with guest work; 'host': the host's. */
   readonly clock?: ClockMode;
+  /** The guest's "/": a read-only view of a host directory (--root); none, no files at all. */
+  readonly rootFs?: RootFs;
 }
 
 /** RLIM_INFINITY: no limit (as rlimit64 holds it; a word-sized rlimit holds all ones of its width). */
@@ -56,6 +59,10 @@ export class LinuxProcess {
   readonly syscallContext: SyscallContext;
   /** The file table: the host's three standard streams, and pipes. */
   readonly files = new FdTable();
+  /** The read-only root the guest's paths walk in (--root), if any. */
+  readonly root: RootFs | undefined;
+  /** The working directory: a guest path of the root ("/" without one). */
+  cwd = '/';
   readonly stdio: HostStdio;
   readonly clock: GuestClock;
   /** Reads of stdin waiting for input, oldest first (pollStdin completes them). */
@@ -101,6 +108,7 @@ export class LinuxProcess {
     mapEngineMemory: (size: number, perms: number) => GuestAddr,
   ) {
     this.stdio = options.stdio ?? pipeStdio();
+    this.root = options.rootFs;
     this.comm = basename(options.argv[0] ?? '').slice(0, 15);
     this.clock = new GuestClock(options.clock ?? 'guest', () => this.work());
     this.brkStart = pageUp(imageEnd);
@@ -111,6 +119,14 @@ export class LinuxProcess {
       writeWord: (a, v) => mem.writeWord(a, v),
       mapEngineMemory,
     };
+  }
+
+  /** The host's fds of the root's files the guest left open: closed when the machine is. */
+  closeFiles(): void {
+    for (const fd of this.files.open()) {
+      const f = this.files.remove(fd);
+      if (f?.kind === 'file' && f.refs === 0) RootFs.close(f.host);
+    }
   }
 
   /** A system call entered (it advances the guest clock where instructions are not counted). */

@@ -2,7 +2,7 @@
 // The command line: `kprobe-emu run [options] <elf> [guest args...]`.
 // Exit status: the guest's own; 128+signal when a fault ends it; 125 when the emulator
 // refuses (bad ELF, budget, deadlock, internal error); 2 for wrong usage.
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -61,12 +61,25 @@ interface RunOpts {
   kretprobeSpCheck: boolean;
   kretprobeKeying: 'task' | 'stack';
   stdin?: string;
+  root?: string;
   clock: 'guest' | 'host';
   quiet?: boolean;
 }
 
 /** Wrong usage found after parsing: exit 2 with a message. */
 class UsageError extends Error {}
+
+/** A --root that is a directory the emulator can read. */
+function checkedRoot(dir: string): string {
+  let ok: boolean;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new UsageError(`--root ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!ok) throw new UsageError(`--root ${dir}: not a directory`);
+  return dir;
+}
 
 function readEventsFile(path: string | undefined): string[] {
   if (!path) return [];
@@ -204,6 +217,10 @@ Each command has its own --help.`,
       },
     )
     .option('--stdin <file>', "the guest's standard input (default: kprobe-emu's own)")
+    .option(
+      '--root <dir>',
+      'a host directory the guest sees as its /, read-only (default: the guest has no files)',
+    )
     .addOption(
       new Option(
         '--clock <clock>',
@@ -306,6 +323,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         stdio,
         clock: opts.clock,
         warn,
+        ...(opts.root !== undefined ? { root: checkedRoot(opts.root) } : {}),
         ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
         ...(opts.quantum !== undefined ? { quantum: opts.quantum } : {}),
         ...(opts.maxMemory !== undefined ? { maxMemory: memoryLimit(opts.maxMemory) } : {}),

@@ -1,0 +1,153 @@
+// The root's files through the system calls of each ISA (--root): open, read, pread64,
+// lseek, fstat, getdents64 (its records in the guest's byte order), readlinkat, mmap of a
+// file, chdir and getcwd, and the errors Linux gives on a read-only file system.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Machine } from '../../emu/machine.js';
+import { ISAS, type IsaName } from '../helpers.js';
+import { machineFor, scratch, sys } from './guest-calls.js';
+
+const ENOENT = 2;
+const EBADF = 9;
+const ENODEV = 19;
+const EACCES = 13;
+const ENOTDIR = 20;
+const EISDIR = 21;
+const EINVAL = 22;
+const EROFS = 30;
+const AT_FDCWD = -100;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_TRUNC = 0o1000;
+/** O_DIRECTORY: powerpc has its own value. */
+const O_DIRECTORY = (isa: IsaName) => (isa === 'ppc64' ? 0o40000 : 0o200000);
+
+let dir: string;
+const BODY = Array.from({ length: 3000 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-fs-'));
+  mkdirSync(join(dir, 'd/e'), { recursive: true });
+  writeFileSync(join(dir, 'd/file'), BODY);
+  writeFileSync(join(dir, 'd/e/x'), 'x');
+  symlinkSync('file', join(dir, 'd/link'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `s` NUL-terminated at `at` in guest memory. */
+function cstr(m: Machine, at: number, s: string): number {
+  m.mem.write(at, Buffer.from(s + '\0', 'latin1'));
+  return at;
+}
+
+const text = (m: Machine, at: number, n: number) => Buffer.from(m.mem.read(at, n)).toString('latin1');
+
+/** The names of getdents64 records at `at` (`n` bytes), read in the guest's byte order. */
+function dirents(m: Machine, at: number, n: number): string[] {
+  const b = Buffer.from(m.mem.read(at, n));
+  const names: string[] = [];
+  for (let off = 0; off < n;) {
+    const reclen = m.mem.littleEndian ? b.readUInt16LE(off + 16) : b.readUInt16BE(off + 16);
+    const name = b.subarray(off + 19, off + reclen);
+    names.push(name.subarray(0, name.indexOf(0)).toString('latin1'));
+    off += reclen;
+  }
+  return names;
+}
+
+describe.each(ISAS)('%s: files of the root', (isa) => {
+  const open = (m: Machine, path: number, flags: number) => sys(m, isa, 'openat', [AT_FDCWD, path, flags, 0]);
+
+  it('opens, reads, preads and seeks a file, and fstat gives its size', () => {
+    const { m } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      const fd = open(m, cstr(m, b, '/d/./e/../link'), 0);
+      expect(fd).toBe(3);
+      expect(sys(m, isa, 'read', [fd, b + 1024, 10])).toBe(10);
+      expect(text(m, b + 1024, 10)).toBe(BODY.slice(0, 10));
+      // pread64 leaves the offset; i386 passes its 64-bit position in two words.
+      const pos = isa === 'i386' ? [2990, 0] : [2990];
+      expect(sys(m, isa, 'pread64', [fd, b + 1024, 100, ...pos])).toBe(10);
+      expect(text(m, b + 1024, 10)).toBe(BODY.slice(2990));
+      expect(sys(m, isa, 'read', [fd, b + 1024, 5])).toBe(5);
+      expect(text(m, b + 1024, 5)).toBe(BODY.slice(10, 15));
+      expect(sys(m, isa, 'lseek', [fd, -3, 2])).toBe(2997);
+      expect(sys(m, isa, 'read', [fd, b + 1024, 100])).toBe(3);
+      expect(sys(m, isa, 'read', [fd, b + 1024, 100])).toBe(0);
+      expect(sys(m, isa, isa === 'i386' ? 'fstat64' : 'fstat', [fd, b + 2048])).toBe(0);
+      expect(sys(m, isa, 'close', [fd])).toBe(0);
+      expect(sys(m, isa, 'read', [fd, b + 1024, 1])).toBe(-EBADF);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('lists a directory with getdents64 and moves about with chdir, getcwd and readlinkat', () => {
+    const { m } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      const fd = open(m, cstr(m, b, '/d'), O_DIRECTORY(isa));
+      expect(fd).toBeGreaterThan(2);
+      expect(sys(m, isa, 'read', [fd, b + 1024, 10])).toBe(-EISDIR);
+      const n = sys(m, isa, 'getdents64', [fd, b + 1024, 2048]);
+      expect(n).toBeGreaterThan(0);
+      expect(dirents(m, b + 1024, n).sort()).toEqual(['.', '..', 'e', 'file', 'link']);
+      expect(sys(m, isa, 'getdents64', [fd, b + 1024, 2048])).toBe(0);
+      // Too small a buffer for one record.
+      expect(sys(m, isa, 'lseek', [fd, 0, 0])).toBe(0);
+      expect(sys(m, isa, 'getdents64', [fd, b + 1024, 8])).toBe(-EINVAL);
+      expect(sys(m, isa, 'chdir', [cstr(m, b, '/d/e')])).toBe(0);
+      expect(sys(m, isa, 'getcwd', [b + 1024, 100])).toBe(5);
+      expect(text(m, b + 1024, 5)).toBe('/d/e\0');
+      expect(open(m, cstr(m, b, 'x'), 0)).toBeGreaterThan(2);
+      expect(sys(m, isa, 'readlinkat', [AT_FDCWD, cstr(m, b, '../link'), b + 1024, 100])).toBe(4);
+      expect(text(m, b + 1024, 4)).toBe('file');
+      expect(sys(m, isa, 'readlinkat', [AT_FDCWD, cstr(m, b, '/d/file'), b + 1024, 100])).toBe(-EINVAL);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('maps a file privately: its bytes, then zeroes to the page end; the file is not touched', () => {
+    const { m } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      const fd = open(m, cstr(m, b, '/d/file'), 0);
+      // PROT_READ|PROT_WRITE, MAP_PRIVATE; i386's mmap2 takes the offset in pages.
+      const at = sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 8192, 3, 0x02, fd, 0]);
+      expect(at).toBeGreaterThan(0);
+      expect(text(m, at, 3000)).toBe(BODY);
+      expect(text(m, at + 3000, 16)).toBe('\0'.repeat(16));
+      m.mem.write(at, Buffer.from('changed'));
+      const again = sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 1, 0x02, fd, 0]);
+      expect(text(m, again, 7)).toBe(BODY.slice(0, 7));
+      // Standard input (a pipe) cannot be mapped.
+      expect(sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 1, 0x02, 0, 0])).toBe(-ENODEV);
+      // A shared writable mapping of an fd opened for reading: EACCES.
+      expect(sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 3, 0x01, fd, 0])).toBe(-EACCES);
+    } finally {
+      m.close();
+    }
+  });
+
+  it("gives a read-only file system's errors, and ENOENT for the host's /proc", () => {
+    const { m, warnings } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      expect(open(m, cstr(m, b, '/d/file'), O_WRONLY)).toBe(-EROFS);
+      expect(open(m, cstr(m, b, '/d/file'), O_TRUNC)).toBe(-EROFS);
+      expect(open(m, cstr(m, b, '/d/new'), O_CREAT | O_WRONLY)).toBe(-EROFS);
+      expect(open(m, cstr(m, b, '/d'), O_WRONLY)).toBe(-EISDIR);
+      expect(open(m, cstr(m, b, '/d/new'), 0)).toBe(-ENOENT);
+      expect(open(m, cstr(m, b, '/d/file'), O_DIRECTORY(isa))).toBe(-ENOTDIR);
+      expect(open(m, cstr(m, b, '/d/file/x'), 0)).toBe(-ENOTDIR);
+      expect(open(m, cstr(m, b, '/proc/self/status'), 0)).toBe(-ENOENT);
+      expect(warnings.join('\n')).toMatch(/\/proc, \/sys and \/dev are not read/);
+    } finally {
+      m.close();
+    }
+  });
+});
