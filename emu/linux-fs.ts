@@ -21,7 +21,6 @@ const O_EXCL = 0o200n;
 const O_TRUNC = 0o1000n;
 const O_NONBLOCK = 0o4000n;
 const O_CLOEXEC = 0o2000000n;
-const O_PATH = 0o10000000n;
 /** O_DIRECTORY and O_NOFOLLOW of each ISA (asm-generic/fcntl.h; powerpc's uapi fcntl.h). */
 const DIR_FLAGS = {
   x86_64: { directory: 0o200000n, nofollow: 0o400000n },
@@ -107,7 +106,7 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
   let file: OpenFile;
   const kept = Number(fl & O_NONBLOCK);
   if (dir) file = { kind: 'dir', at: r, entries: undefined, pos: 0, flags: kept, refs: 0 };
-  else if (mode === S_IFREG && (fl & O_PATH) === 0n) {
+  else if (mode === S_IFREG) {
     file = { kind: 'file', host: root.openRead(r), pos: 0n, path: r.guest, flags: kept, refs: 0 };
   } else {
     // A FIFO, a device or a socket inside the root would reach the host's own.
@@ -126,6 +125,9 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
   return BigInt(fd);
 }
 
+/** The stat calls whose path is their first argument (the others take a dirfd first). */
+const PATH_FIRST = new Set(['stat', 'lstat', 'stat64', 'lstat64']);
+
 /** stat, lstat, fstatat, statx: a path of the root (or, with AT_EMPTY_PATH and "", the fd). */
 function statPath(
   p: LinuxProcess,
@@ -140,12 +142,7 @@ function statPath(
   if (typeof path !== 'string') return path;
   if (path === '' && (flags & AT_EMPTY_PATH) !== 0n) return putStat(p, s32(dirfd), buf, encode);
   const root = p.root;
-  if (!root)
-    return refuseHostCall(
-      p,
-      name,
-      name.startsWith('stat') || name.startsWith('lstat') ? [pathAt] : [dirfd, pathAt],
-    );
+  if (!root) return refuseHostCall(p, name, PATH_FIRST.has(name) ? [pathAt] : [dirfd, pathAt]);
   const r = walk(p, root, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0n);
   if (typeof r === 'bigint') return r;
   if (!r.stat) return neg(ENOENT);

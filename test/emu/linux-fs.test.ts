@@ -151,3 +151,25 @@ describe.each(ISAS)('%s: files of the root', (isa) => {
     }
   });
 });
+
+describe.each(ISAS)('%s: without a root', (isa) => {
+  it('every path is refused with EACCES, reported once but for the files C libraries probe', () => {
+    const { m, warnings } = machineFor(isa, 'hello');
+    try {
+      const b = scratch(m, isa);
+      const statAt = isa === 'i386' ? 'fstatat64' : 'newfstatat';
+      cstr(m, b, '/etc/localtime');
+      expect(sys(m, isa, 'statx', [AT_FDCWD, b, 0, 0x7ff, b + 1024])).toBe(-EACCES);
+      expect(sys(m, isa, statAt, [AT_FDCWD, b, b + 1024, 0])).toBe(-EACCES);
+      expect(sys(m, isa, 'openat', [AT_FDCWD, b, 0, 0])).toBe(-EACCES);
+      expect(warnings).toEqual([]);
+      cstr(m, b, '/etc/passwd');
+      expect(sys(m, isa, 'statx', [AT_FDCWD, b, 0, 0x7ff, b + 1024])).toBe(-EACCES);
+      expect(sys(m, isa, 'statx', [AT_FDCWD, b, 0, 0x7ff, b + 1024])).toBe(-EACCES);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/system call statx would reach the host: refused with -EACCES/);
+    } finally {
+      m.close();
+    }
+  });
+});
