@@ -69,6 +69,8 @@ export interface ElfImage {
   symbols: ElfSymbol[];
   /** Highest address occupied by a PT_LOAD segment (start of brk). */
   end: GuestAddr;
+  /** Where a position-independent executable was put (DYN_BASE); 0 for ET_EXEC. */
+  loadBias: number;
   /** PT_TLS, if any (static programs with libc use it; ours may not). */
   tls?: { vaddr: GuestAddr; filesz: number; memsz: number; align: number };
 }
@@ -121,6 +123,17 @@ class Reader {
   }
 }
 
+/**
+ * Where Linux loads a static-pie with address randomization off: ELF_ET_DYN_BASE as the
+ * x86 kernel has it since 4.13 for a 64-bit task (2/3 of the 47-bit space, page-aligned as
+ * the mapping of the first segment leaves it), and the base a 32-bit task gets on a 64-bit
+ * kernel (as gdb and /proc/PID/maps show it with randomization off).
+ */
+const DYN_BASE: Record<number, bigint | undefined> = {
+  [EM_X86_64]: 0x555555554000n,
+  [EM_386]: 0x56555000n,
+};
+
 /** Guest addresses lie below this (emu/addr.ts). */
 const EXACT = 1n << 53n;
 
@@ -161,18 +174,22 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       'e_ident[EI_DATA]',
     );
   if (machine !== EM_PPC64 && data !== 1) throw new ElfError('big-endian x86 ELF', 'e_ident[EI_DATA]');
-  if (type === 3)
+  if (type !== 2 && type !== 3) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
+  // A position-independent executable with no interpreter (static-pie) goes where Linux
+  // puts it with address randomization off.
+  const bias = type === 3 ? DYN_BASE[machine] : 0n;
+  if (bias === undefined)
     throw new ElfError(
-      'position-independent or dynamic executable (ET_DYN): only static ET_EXEC is supported',
+      `position-independent ${machineName(machine)} executables (ET_DYN) are not supported: ` +
+        `they need their function descriptors relocated (ELFv1 .opd)`,
       'e_type',
     );
-  if (type !== 2) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
   if (machine === EM_PPC64) {
     const flags = r.u32(is64 ? 48 : 36);
     if ((flags & 3) === 2) throw new ElfError('ppc64 ELFv2 ABI is not supported (ELFv1 only)', 'e_flags');
   }
   const word = (off: number): bigint => (is64 ? r.u64(off) : BigInt(r.u32(off)));
-  const rawEntry = word(24);
+  const rawEntry = word(24) + bias;
   const phoff = toNumber(word(is64 ? 32 : 28), 'e_phoff');
   const shoff = toNumber(word(is64 ? 40 : 32), 'e_shoff');
   const phentsize = r.u16(is64 ? 54 : 42);
@@ -197,13 +214,13 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     if (is64) {
       flags = r.u32(o + 4);
       offset = r.u64(o + 8);
-      vaddr = r.u64(o + 16);
+      vaddr = r.u64(o + 16) + bias;
       filesz = r.u64(o + 32);
       memsz = r.u64(o + 40);
       align = r.u64(o + 48);
     } else {
       offset = BigInt(r.u32(o + 4));
-      vaddr = BigInt(r.u32(o + 8));
+      vaddr = BigInt(r.u32(o + 8)) + bias;
       filesz = BigInt(r.u32(o + 16));
       memsz = BigInt(r.u32(o + 20));
       flags = r.u32(o + 24);
@@ -287,7 +304,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   if (!inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
-  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, descriptors, readWord);
+  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, descriptors, readWord, bias);
   return {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
@@ -301,6 +318,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     phentsize,
     symbols,
     end: Number(end),
+    loadBias: Number(bias),
     ...(tls ? { tls } : {}),
   };
 }
@@ -313,6 +331,7 @@ function readSymbols(
   shentsize: number,
   descriptors: boolean,
   readWord: (a: bigint) => bigint | undefined,
+  bias: bigint,
 ): ElfSymbol[] {
   if (shoff === 0 || shnum === 0) return [];
   const wantSh = is64 ? 64 : 40;
@@ -373,6 +392,7 @@ function readSymbols(
       }
       const t = info & 0xf;
       if (shndx === SHN_UNDEF || shndx === SHN_ABS || name === 0) continue;
+      value += bias;
       if (t !== STT_FUNC && t !== STT_OBJECT && t !== 0) continue;
       const sname = nameAt(name);
       if (sname === '' || sname.startsWith('$')) continue;

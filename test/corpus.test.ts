@@ -19,6 +19,8 @@ const QEMU: Record<string, string> = {
   ppc64: 'qemu-ppc64',
   'musl-x86_64': 'qemu-x86_64',
   'busybox-x86_64': 'qemu-x86_64',
+  'x86_64-pie': 'qemu-x86_64',
+  'i386-pie': 'qemu-i386',
 };
 
 /**

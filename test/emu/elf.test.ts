@@ -56,7 +56,11 @@ describe('parseElf', () => {
   const bad: [string, (b: Buffer) => Buffer, RegExp][] = [
     ['empty', () => Buffer.alloc(0), /file too short to be ELF/],
     ['bad class', (b) => ((b[4] = 7), b), /bad ELF class 7 \(e_ident\[EI_CLASS\]\)/],
-    ['ET_DYN', (b) => (b.writeUInt16LE(3, 16), b), /ET_DYN.*\(e_type\)/],
+    [
+      'PT_INTERP (dynamically linked)',
+      (b) => (b.writeUInt32LE(3, Number(b.readBigUInt64LE(32))), b),
+      /dynamically linked \(PT_INTERP\).*\(program header 0\)/,
+    ],
     ['ET_REL', (b) => (b.writeUInt16LE(1, 16), b), /not an executable \(e_type 1\)/],
     [
       'filesz > memsz',
@@ -107,6 +111,22 @@ describe('parseElf', () => {
     const b = mutate(load('x86_64', 'nested'));
     expect(() => parseElf(b)).toThrow(ElfError);
     expect(() => parseElf(b)).toThrow(pattern);
+  });
+
+  it('loads a position-independent x86 executable at its base and refuses a ppc64 one', () => {
+    const pie = load('x86_64', 'nested');
+    pie.writeUInt16LE(3, 16);
+    const plain = parseElf(load('x86_64', 'nested'));
+    const moved = parseElf(pie);
+    expect(moved.loadBias).toBe(0x555555554000);
+    expect(moved.entry).toBe(plain.entry + 0x555555554000);
+    expect(moved.segments.map((g) => g.vaddr)).toEqual(plain.segments.map((g) => g.vaddr + 0x555555554000));
+    expect(symbol(new SymbolTable(moved.symbols), 'b').addr).toBe(
+      symbol(new SymbolTable(plain.symbols), 'b').addr + 0x555555554000,
+    );
+    const ppc = load('ppc64', 'hello');
+    ppc.writeUInt16BE(3, 16);
+    expect(() => parseElf(ppc)).toThrow(/position-independent PowerPC64 executables .*\(e_type\)/);
   });
 
   it('refuses little-endian ppc64 (ELFv2) and ppc64 binaries that claim ELFv2', () => {

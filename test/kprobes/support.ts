@@ -168,7 +168,15 @@ export function executionCounts(
   args: string[],
   opts: Record<string, unknown> = {},
 ): { counts: Map<number, number>; stdout: string; stop: StopReason } {
-  const { m, out } = fixtureMachine(isa, name, args, opts);
+  return executionCountsOf(fixtureMachine(isa, name, args, opts));
+}
+
+/** The same oracle for any program's machine (before it ran). */
+export function executionCountsOf({ m, out }: { m: Machine; out: () => string }): {
+  counts: Map<number, number>;
+  stdout: string;
+  stop: StopReason;
+} {
   const counts = new Map<number, number>();
   const inner = m.engine.handlers.code;
   // A REP string instruction executes once however many iterations it runs: each iteration
