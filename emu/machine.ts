@@ -15,7 +15,7 @@ import { Scheduler, type Task } from './tasks.js';
 import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
 import { openEngine } from './engines.js';
 import { GuestCpu } from './guest-cpu.js';
-import { addrOf, pageUp, type GuestAddr } from './addr.js';
+import { addrOf, pageDown, pageUp, type GuestAddr } from './addr.js';
 import type { HostStdio } from './files.js';
 import type { ClockMode } from './clock.js';
 
@@ -44,6 +44,8 @@ export const SIGPIPE = 13;
 
 /** The system call helpers of i386 C libraries, whose callers a report names instead. */
 const SYSCALL_HELPERS = new Set(['_dl_sysinfo_int80', '__kernel_vsyscall']);
+/** The lowest address the engine maps its own pages at: Linux's default mmap_min_addr. */
+const ENGINE_BOTTOM = 0x10000;
 
 /** Process id of every guest: fixed so runs and traces are reproducible. */
 export const GUEST_PID = 1000;
@@ -508,7 +510,10 @@ export class Machine implements ProcessControl {
   /** Map memory the engine owns (not the program's): the call stop page, the trampoline. */
   mapEngineMemory(size: number, perms: number): GuestAddr {
     const len = pageUp(size);
-    const at = this.mem.findFree(len, this.isa.layout.mmapBottom, this.isa.layout.mmapTop);
+    // Below the program and the mmap area, where the guest maps nothing by itself: the
+    // engine's pages do not move where the guest's mmaps land.
+    const lowest = Math.min(this.isa.layout.mmapBottom, ...this.image.segments.map((s) => s.vaddr));
+    const at = this.mem.findFree(len, ENGINE_BOTTOM, pageDown(lowest));
     if (at === undefined) throw new OutOfMemory('no room for engine memory');
     this.mem.map(at, len, perms, 'engine');
     return at;

@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Machine } from '../../emu/machine.js';
 import { kprobes } from '../../src/kprobes.js';
-import { fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../helpers.js';
+import { machineFor, scratch } from '../emu/guest-calls.js';
+import { fixture, fixtureArgs, fixtureNames, ISAS, symbol, type IsaName } from '../helpers.js';
 import { observe } from './observe.js';
 import { checkAndClose, programMachine } from './support.js';
 
@@ -114,5 +115,25 @@ describe('ppc64: a return the entry probe emulates', () => {
     );
     expect(plain.run.stop).toEqual({ kind: 'exit', status: 0 });
     expect(probed.run).toEqual(plain.run);
+  });
+});
+
+describe.each(ISAS)('%s: the engine maps its pages where the guest does not', (isa) => {
+  it("a guest mmap lands where it lands unprobed, with the trampoline and a guest call's page mapped", () => {
+    const mmapAt = (probe: boolean): number => {
+      const { m } = machineFor(isa, 'fib');
+      try {
+        if (probe) {
+          const e = kprobes(m);
+          e.registerKretprobe({ symbol: 'fib' }, {});
+          e.registerKprobe({ symbol: 'main' }, {});
+          m.callGuest(symbol(m.symbols, 'fib').addr, [3n], symbol(m.symbols, 'fib').toc);
+        }
+        return scratch(m, isa);
+      } finally {
+        m.close();
+      }
+    };
+    expect(mmapAt(true)).toBe(mmapAt(false));
   });
 });
