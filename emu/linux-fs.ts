@@ -6,7 +6,7 @@ import { resolve as hostResolve } from 'node:path';
 import { addrOf } from './addr.js';
 import { EACCES, EBADF, EFAULT, EINVAL, ERANGE, ESPIPE, neg } from './errno.js';
 import type { OpenFile } from './files.js';
-import { refuseHostCall } from './host-reach.js';
+import { QUIET_PATHS, refuseHostCall } from './host-reach.js';
 import { putStat, s32, u32, writeFd } from './linux-io.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
 import { EISDIR, ENOENT, ENOTDIR, EROFS, ELOOP, fileStat, isDir, RootFs, type Resolved } from './rootfs.js';
@@ -51,7 +51,8 @@ function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {
 /**
  * Walk a guest path from `dirfd` (AT_FDCWD: the working directory) in the root: the
  * resolved path, or a negative errno. A path into the root's /proc, /sys or /dev is not
- * there (ENOENT) and reported once: those describe the host.
+ * there (ENOENT) and reported once (not for the files C libraries look for by themselves):
+ * those describe the host.
  */
 function walk(
   p: LinuxProcess,
@@ -69,7 +70,7 @@ function walk(
   }
   const r = root.resolve(path, cwd, follow);
   if (typeof r === 'number') {
-    if (r === ENOENT && root.hostOnlyReached)
+    if (r === ENOENT && root.hostOnlyReached && !QUIET_PATHS.has(path))
       p.reportOnce(
         'root-host-only',
         `the root's /proc, /sys and /dev are not read (they describe the host): ${path} is not there`,
@@ -282,6 +283,42 @@ function sendfile(
   return r;
 }
 
+/** posix_fadvise: advice taken and ignored for a file of the root; a pipe or stream cannot seek. */
+function fadvise(p: LinuxProcess, fd: bigint): bigint {
+  const f = fileOf(p, fd);
+  if (!f) return neg(EBADF);
+  return f.kind === 'file' || f.kind === 'dir' ? 0n : neg(ESPIPE);
+}
+
+const EOPNOTSUPP = 95;
+
+/**
+ * The getxattr and listxattr family: the root keeps no extended attributes for the guest
+ * (coreutils' ls asks for ACLs and security labels). Without a root, a path is the host's.
+ */
+function xattr(p: LinuxProcess, name: string, a: SyscallArgs, byFd: boolean): bigint {
+  if (byFd) return fileOf(p, a[0] ?? 0n) ? neg(EOPNOTSUPP) : neg(EBADF);
+  const root = p.root;
+  if (!root) return refuseHostCall(p, name, a);
+  const path = pathArg(p, a[0] ?? 0n);
+  if (typeof path !== 'string') return path;
+  const r = walk(p, root, AT_FDCWD, path, !name.startsWith('l'));
+  if (typeof r === 'bigint') return r;
+  return r.stat ? neg(EOPNOTSUPP) : neg(ENOENT);
+}
+
+/**
+ * copy_file_range: the root is read-only, so the only writable fds are streams and pipes,
+ * which it does not take (EINVAL; cat then reads and writes).
+ */
+function copyFileRange(p: LinuxProcess, inFd: bigint, outFd: bigint): bigint {
+  const i = fileOf(p, inFd);
+  const o = fileOf(p, outFd);
+  if (!i || !o) return neg(EBADF);
+  if (o.kind === 'file' || o.kind === 'dir') return neg(EBADF);
+  return neg(EINVAL);
+}
+
 /** chdir and fchdir: the working directory is a directory of the root. */
 function chdirTo(p: LinuxProcess, r: Resolved | bigint): bigint {
   if (typeof r === 'bigint') return r;
@@ -326,6 +363,15 @@ export const fsHandlers: Record<string, FsHandler> = {
   sendfile: (p, [out, inFd, offp, count]) =>
     sendfile(p, out, inFd, offp, count, p.mem.wordSize === 4 ? 4 : 8),
   sendfile64: (p, [out, inFd, offp, count]) => sendfile(p, out, inFd, offp, count, 8),
+  fadvise64: (p, [fd]) => fadvise(p, fd),
+  fadvise64_64: (p, [fd]) => fadvise(p, fd),
+  copy_file_range: (p, [inFd, , outFd]) => copyFileRange(p, inFd, outFd),
+  getxattr: (p, a) => xattr(p, 'getxattr', a, false),
+  lgetxattr: (p, a) => xattr(p, 'lgetxattr', a, false),
+  listxattr: (p, a) => xattr(p, 'listxattr', a, false),
+  llistxattr: (p, a) => xattr(p, 'llistxattr', a, false),
+  fgetxattr: (p, a) => xattr(p, 'fgetxattr', a, true),
+  flistxattr: (p, a) => xattr(p, 'flistxattr', a, true),
   chdir: (p, a) => {
     const root = p.root;
     if (!root) return refuseHostCall(p, 'chdir', a);

@@ -17,6 +17,8 @@ const ENOTDIR = 20;
 const EISDIR = 21;
 const EINVAL = 22;
 const EROFS = 30;
+const ESPIPE = 29;
+const EOPNOTSUPP = 95;
 const AT_FDCWD = -100;
 const O_WRONLY = 1;
 const O_CREAT = 0o100;
@@ -168,6 +170,26 @@ describe.each(ISAS)('%s: without a root', (isa) => {
       expect(sys(m, isa, 'statx', [AT_FDCWD, b, 0, 0x7ff, b + 1024])).toBe(-EACCES);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/system call statx would reach the host: refused with -EACCES/);
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe.each(ISAS)('%s: calls real programs make on the root', (isa) => {
+  it('fadvise is taken for a file and ESPIPE for a pipe; xattrs are not supported; copy_file_range to a stream is EINVAL', () => {
+    const { m, warnings } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      const fd = sys(m, isa, 'openat', [AT_FDCWD, cstr(m, b, '/d/file'), 0, 0]);
+      expect(sys(m, isa, 'fadvise64', [fd, 0, 0, 0, 0, 0])).toBe(0);
+      expect(sys(m, isa, 'fadvise64', [0, 0, 0, 0, 0, 0])).toBe(-ESPIPE);
+      expect(sys(m, isa, 'lgetxattr', [cstr(m, b, '/d/link'), b + 512, b + 1024, 64])).toBe(-EOPNOTSUPP);
+      expect(sys(m, isa, 'getxattr', [cstr(m, b, '/d/none'), b + 512, b + 1024, 64])).toBe(-ENOENT);
+      expect(sys(m, isa, 'flistxattr', [fd, b + 1024, 64])).toBe(-EOPNOTSUPP);
+      expect(sys(m, isa, 'copy_file_range', [fd, 0, 1, 0, 100, 0])).toBe(-EINVAL);
+      expect(sys(m, isa, 'copy_file_range', [fd, 0, 99, 0, 100, 0])).toBe(-EBADF);
+      expect(warnings).toEqual([]);
     } finally {
       m.close();
     }
