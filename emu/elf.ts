@@ -71,6 +71,8 @@ export interface ElfImage {
   end: GuestAddr;
   /** Where a position-independent executable was put (DYN_BASE); 0 for ET_EXEC. */
   loadBias: number;
+  /** PT_INTERP: the dynamic loader a dynamically linked program names. */
+  interp?: string;
   /** PT_TLS, if any (static programs with libc use it; ours may not). */
   tls?: { vaddr: GuestAddr; filesz: number; memsz: number; align: number };
 }
@@ -132,7 +134,33 @@ class Reader {
 const DYN_BASE: Record<number, bigint | undefined> = {
   [EM_X86_64]: 0x555555554000n,
   [EM_386]: 0x56555000n,
+  // arch/powerpc's ELF_ET_DYN_BASE for a 64-bit task.
+  [EM_PPC64]: 0x100000000n,
 };
+
+/** `a + b` where `a` is known (a word read from a segment). */
+const plus = (a: bigint | undefined, b: bigint): bigint | undefined => (a === undefined ? undefined : a + b);
+
+/** The path PT_INTERP names, if the program has one. */
+function findInterp(r: Reader, is64: boolean, fileSize: number): string | undefined {
+  const phoff = Number(is64 ? r.u64(32) : BigInt(r.u32(28)));
+  const phentsize = r.u16(is64 ? 54 : 42);
+  const phnum = r.u16(is64 ? 56 : 44);
+  for (let i = 0; i < phnum; i++) {
+    const o = phoff + i * phentsize;
+    if (o + phentsize > fileSize || r.u32(o) !== PT_INTERP) continue;
+    const off = Number(is64 ? r.u64(o + 8) : BigInt(r.u32(o + 4)));
+    const size = Number(is64 ? r.u64(o + 32) : BigInt(r.u32(o + 16)));
+    r.need(off, size, `PT_INTERP (program header ${i})`);
+    const raw = Buffer.from(r.bytes.subarray(off, off + size));
+    const nul = raw.indexOf(0);
+    const path = raw.subarray(0, nul < 0 ? raw.length : nul).toString('latin1');
+    if (!path.startsWith('/'))
+      throw new ElfError(`interpreter '${path}' is not an absolute path`, `program header ${i}`);
+    return path;
+  }
+  return undefined;
+}
 
 /** Guest addresses lie below this (emu/addr.ts). */
 const EXACT = 1n << 53n;
@@ -143,7 +171,7 @@ function toNumber(v: bigint, what: string): number {
 }
 
 /** Parse and check a static executable. Throws ElfError with what and where. */
-export function parseElf(bytes: Uint8Array): ElfImage {
+export function parseElf(bytes: Uint8Array, opts: { base?: number } = {}): ElfImage {
   if (bytes.length < 16) throw new ElfError('file too short to be ELF', `${bytes.length} bytes`);
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     throw new ElfError('not an ELF file: bad magic', 'offset 0');
@@ -175,15 +203,21 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     );
   if (machine !== EM_PPC64 && data !== 1) throw new ElfError('big-endian x86 ELF', 'e_ident[EI_DATA]');
   if (type !== 2 && type !== 3) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
-  // A position-independent executable with no interpreter (static-pie) goes where Linux
-  // puts it with address randomization off.
-  const bias = type === 3 ? DYN_BASE[machine] : 0n;
-  if (bias === undefined)
-    throw new ElfError(
-      `position-independent ${machineName(machine)} executables (ET_DYN) are not supported: ` +
-        `they need their function descriptors relocated (ELFv1 .opd)`,
-      'e_type',
-    );
+  const interp = findInterp(r, is64, bytes.length);
+  // A position-independent executable goes where Linux puts it with address randomization
+  // off, or where the caller says (an interpreter). Without an interpreter to relocate
+  // them, ppc64 ELFv1's function descriptors would hold unrelocated addresses.
+  let bias = 0n;
+  if (type === 3) {
+    const at = opts.base !== undefined ? BigInt(opts.base) : DYN_BASE[machine];
+    if (at === undefined || (machine === EM_PPC64 && interp === undefined && opts.base === undefined))
+      throw new ElfError(
+        `position-independent ${machineName(machine)} executables with no interpreter (static-pie) ` +
+          `are not supported: their function descriptors (ELFv1 .opd) need relocating`,
+        'e_type',
+      );
+    bias = at;
+  }
   if (machine === EM_PPC64) {
     const flags = r.u32(is64 ? 48 : 36);
     if ((flags & 3) === 2) throw new ElfError('ppc64 ELFv2 ABI is not supported (ELFv1 only)', 'e_flags');
@@ -227,8 +261,6 @@ export function parseElf(bytes: Uint8Array): ElfImage {
       align = BigInt(r.u32(o + 28));
     }
     const where = `program header ${i}`;
-    if (ptype === PT_INTERP)
-      throw new ElfError('dynamically linked (PT_INTERP): only static executables are supported', where);
     if (ptype === PT_TLS)
       tls = {
         vaddr: toNumber(vaddr, 'p_vaddr'),
@@ -291,8 +323,10 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   let entry = rawEntry;
   let entryToc: bigint | undefined;
   if (descriptors) {
-    const code = readWord(rawEntry);
-    const toc = readWord(rawEntry + 8n);
+    // The file's descriptors hold link-time addresses: the kernel adds the load bias
+    // (start_thread), as ld.so's relocation of .opd later does.
+    const code = plus(readWord(rawEntry), bias);
+    const toc = plus(readWord(rawEntry + 8n), bias);
     if (code === undefined || toc === undefined)
       throw new ElfError(
         `entry descriptor 0x${rawEntry.toString(16)} is not inside a loadable segment`,
@@ -304,7 +338,16 @@ export function parseElf(bytes: Uint8Array): ElfImage {
   if (!inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
-  const symbols = readSymbols(r, is64, shoff, shnum, shentsize, descriptors, readWord, bias);
+  const symbols = readSymbols(
+    r,
+    is64,
+    shoff,
+    shnum,
+    shentsize,
+    descriptors,
+    (a) => plus(readWord(a), bias),
+    bias,
+  );
   return {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
@@ -319,6 +362,7 @@ export function parseElf(bytes: Uint8Array): ElfImage {
     symbols,
     end: Number(end),
     loadBias: Number(bias),
+    ...(interp !== undefined ? { interp } : {}),
     ...(tls ? { tls } : {}),
   };
 }

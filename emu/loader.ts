@@ -1,8 +1,9 @@
 // Counterpart: Linux fs/binfmt_elf.c load_elf_binary and create_elf_tables: map PT_LOAD
 // segments, zero .bss, lay out argc/argv/envp/auxv on a new stack.
-import type { ElfImage } from './elf.js';
+import { ElfError, parseElf, type ElfImage } from './elf.js';
 import { PAGE, pageDown, pageUp, type GuestAddr } from './addr.js';
 import { perms, type Memory } from './memory.js';
+import type { RootFs } from './rootfs.js';
 
 const AT_NULL = 0n;
 const AT_PHDR = 3n;
@@ -54,6 +55,54 @@ export interface StackSpec {
   hwcap: bigint;
   /** 16 bytes for AT_RANDOM; fixed by default so runs are reproducible. */
   random: Uint8Array;
+  /** AT_BASE: where the interpreter was loaded (0: none). */
+  interpBase: GuestAddr;
+}
+
+/**
+ * The dynamic loader a program names (PT_INTERP), read from the root and mapped as
+ * load_elf_binary maps it: an ET_DYN of the program's machine, placed at the top of the
+ * mmap area (where Linux's first mmap lands with randomization off).
+ */
+export function loadInterpreter(
+  mem: Memory,
+  root: RootFs | undefined,
+  main: ElfImage,
+  area: { mmapBottom: GuestAddr; mmapTop: GuestAddr },
+): ElfImage {
+  const path = main.interp as string;
+  if (!root)
+    throw new ElfError(
+      `dynamically linked (interpreter ${path}): give --root DIR holding its loader and libraries ` +
+        `(--root / for the host's own programs, a cross sysroot such as /usr/i686-linux-gnu for others)`,
+      'PT_INTERP',
+    );
+  const r = root.resolve(path, '/', true);
+  if (typeof r === 'number' || !r.stat)
+    throw new ElfError(`the interpreter ${path} is not in the root ${root.dir}`, 'PT_INTERP');
+  const bytes = root.readAll(r);
+  const where = `interpreter ${root.dir.replace(/\/$/, '')}${r.guest}`;
+  // Parsed once at a trial base for its size (it must be position-independent), then where it goes.
+  const parse = (base: number): ElfImage => {
+    try {
+      return parseElf(bytes, { base });
+    } catch (e) {
+      if (e instanceof ElfError) throw new Error(`${where}: ${e.message}`);
+      throw e;
+    }
+  };
+  const trial = parse(PAGE);
+  if (trial.machine !== main.machine || trial.interp !== undefined || trial.loadBias !== PAGE)
+    throw new ElfError(
+      `${where} is not a dynamic loader for this program (an ET_DYN of its machine with no interpreter)`,
+      'PT_INTERP',
+    );
+  const span = pageUp(Math.max(...trial.segments.map((g) => g.vaddr + g.memsz)) - PAGE);
+  const base = mem.findFree(span, area.mmapBottom, area.mmapTop);
+  if (base === undefined) throw new ElfError(`${where}: no room for its ${span} bytes`, 'PT_INTERP');
+  const image = parse(base);
+  mapImage(mem, image);
+  return image;
 }
 
 /**
@@ -90,7 +139,7 @@ export function buildStack(mem: Memory, image: ElfImage, top: GuestAddr, spec: S
     [AT_PHDR, BigInt(image.phdrAddr)],
     [AT_PHENT, BigInt(image.phentsize)],
     [AT_PHNUM, BigInt(image.phnum)],
-    [AT_BASE, 0n],
+    [AT_BASE, BigInt(spec.interpBase)],
     [AT_FLAGS, 0n],
     [AT_ENTRY, BigInt(image.rawEntry)],
     [AT_UID, 0n],

@@ -8,7 +8,7 @@ import { doSyscall } from './linux.js';
 import { ETIMEDOUT } from './errno.js';
 import { RootFs } from './rootfs.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
-import { mapImage, buildStack } from './loader.js';
+import { mapImage, buildStack, loadInterpreter } from './loader.js';
 import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
 import { Scheduler, type Task } from './tasks.js';
@@ -219,12 +219,13 @@ export class Machine implements ProcessControl {
       this.cpu = new GuestCpu(this.engine, this.mem);
       this.sched = new Scheduler(GUEST_PID);
       this.symbols = new SymbolTable(image.symbols);
+      const rootFs = options.root !== undefined ? new RootFs(options.root) : undefined;
       this.process = new LinuxProcess(
         isa,
         this.cpu,
         this.mem,
         this.sched,
-        { ...this.options, rootFs: options.root !== undefined ? new RootFs(options.root) : undefined },
+        { ...this.options, rootFs },
         this,
         image.end,
         (size, perms) => this.mapEngineMemory(size, perms),
@@ -233,6 +234,13 @@ export class Machine implements ProcessControl {
       mapImage(this.mem, image);
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
       this.defuseUntranslatable(image);
+      // A dynamically linked program starts in its interpreter, which loads the rest.
+      const interp =
+        image.interp !== undefined ? loadInterpreter(this.mem, rootFs, image, isa.layout) : undefined;
+      if (interp) {
+        for (const seg of interp.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
+        this.defuseUntranslatable(interp);
+      }
       const { stackTop, stackSize } = isa.layout;
       this.mem.map(stackTop - stackSize, stackSize, PROT_READ | PROT_WRITE, 'stack');
       const sp = buildStack(this.mem, image, stackTop, {
@@ -241,8 +249,10 @@ export class Machine implements ProcessControl {
         platform: isa.platform,
         hwcap: 0n,
         random: Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 11) & 0xff),
+        interpBase: interp?.loadBias ?? 0,
       });
-      isa.setEntryState(this.cpu, image.entry, sp, image.entryToc);
+      const start = interp ?? image;
+      isa.setEntryState(this.cpu, start.entry, sp, start.entryToc);
     } catch (e) {
       this.engine.close();
       if (e instanceof OutOfMemory)

@@ -190,6 +190,16 @@ export class RootFs {
     return fs.fstatSync(fd, { bigint: true });
   }
 
+  /** A whole file of the root (a program's interpreter). */
+  readAll(r: Resolved): Uint8Array {
+    const fd = this.openRead(r);
+    try {
+      return fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   /** The target of a symbolic link, as stored. */
   readlink(r: Resolved): Buffer {
     return fs.readlinkSync(r.host, { encoding: 'buffer' });

@@ -1,6 +1,6 @@
 // The corpus of real programs (fixtures/corpus): its cases, and a stdout that stops reading
 // as `head` does.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { BrokenPipe } from '../emu/files.js';
 
 export const CORPUS = 'fixtures/corpus';
@@ -17,6 +17,31 @@ export interface Case {
 }
 
 export const CASES = JSON.parse(readFileSync(`${CORPUS}/cases.json`, 'utf8')) as Case[];
+
+/**
+ * The root a dynamically linked variant runs in (--root, qemu-user's -L): the host's own
+ * for x86_64, Debian's cross sysroots (libc6-i386-cross, libc6-ppc64-cross) for the others.
+ */
+const ROOTS: Record<string, string> = {
+  'x86_64-dyn': '/',
+  'i386-dyn': '/usr/i686-linux-gnu',
+  'ppc64-dyn': '/usr/powerpc64-linux-gnu',
+};
+
+/** The root of `variant`, if it is dynamically linked. */
+export const rootOf = (variant: string): string | undefined => ROOTS[variant];
+
+/** Why `variant` cannot run here (its root has no dynamic loader), or undefined when it can. */
+export function missingRoot(variant: string): string | undefined {
+  const root = ROOTS[variant];
+  if (root === undefined) return undefined;
+  const loader = {
+    'x86_64-dyn': 'lib64/ld-linux-x86-64.so.2',
+    'i386-dyn': 'lib/ld-linux.so.2',
+    'ppc64-dyn': 'lib/ld64.so.1',
+  }[variant];
+  return existsSync(`${root}/${loader}`) ? undefined : `${root}/${loader} is not installed`;
+}
 
 /**
  * A stdout whose reader goes away as `head` does: writes are taken until the reader has

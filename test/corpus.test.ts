@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pipeStdio } from '../emu/files.js';
-import { CASES, CORPUS, type Case, headReader } from './corpus-cases.js';
+import { CASES, CORPUS, type Case, headReader, missingRoot, rootOf } from './corpus-cases.js';
 import { hasCommand, runCaptured } from './helpers.js';
 
 // Each run is synchronous inside: a turn of the event loop after each lets vitest's worker
@@ -21,6 +21,9 @@ const QEMU: Record<string, string> = {
   'busybox-x86_64': 'qemu-x86_64',
   'x86_64-pie': 'qemu-x86_64',
   'i386-pie': 'qemu-i386',
+  'x86_64-dyn': 'qemu-x86_64',
+  'i386-dyn': 'qemu-i386',
+  'ppc64-dyn': 'qemu-ppc64',
 };
 
 /**
@@ -73,9 +76,16 @@ function withEngineDifferences(key: string, stdout: string): string {
 describe.each(CASES)('corpus case $name', (c) => {
   const want = expectedOf(c);
   it.each(c.variants)('%s: same stdout, stderr and status as qemu-user, no notes', async (variant) => {
+    const missing = missingRoot(variant);
+    if (missing) {
+      console.warn(`corpus ${c.name} ${variant} skipped: ${missing}`);
+      return;
+    }
     const prog = `${CORPUS}/build/${variant}/${c.program}`;
     const head = c.pipeTo ? headReader(c.pipeTo) : undefined;
+    const root = rootOf(variant);
     const r = await runCaptured(prog, c.args, {
+      ...(root !== undefined ? { root } : {}),
       stdio: pipeStdio(Buffer.from(c.stdin ?? '', 'latin1')),
       ...(head ? { stdout: head.write } : {}),
       // Threads that wait for each other by spinning need preemption, as qemu-user's real threads have.
@@ -94,7 +104,11 @@ describe.each(CASES)('corpus case $name', (c) => {
     (variant) => {
       const qemu = QEMU[variant] ?? '';
       const prog = `${CORPUS}/build/${variant}/${c.program}`;
-      const run = [qemu, prog, ...c.args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const root = rootOf(variant);
+      if (missingRoot(variant)) return;
+      const run = [qemu, ...(root !== undefined ? ['-L', root] : []), prog, ...c.args]
+        .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(' ');
       // Pipes on fds 0-2, as the in-process run has (Node's own stdio would be sockets).
       const reader = c.pipeTo ?? 'cat';
       const line = `printf %s "$INPUT" | ${run} 2> >(cat >&2) | ${reader}; exit \${PIPESTATUS[1]}`;

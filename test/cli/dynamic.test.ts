@@ -1,0 +1,74 @@
+// Dynamically linked programs: the host's own x86_64 programs under --root / (their loader
+// and libraries are the host's), as qemu-user runs them with -L /: the same output and
+// status, on stdin, on files of a directory, and refused with the reason without a root.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, hasCommand } from '../helpers.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kprobe-emu-dyn-'));
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'a.txt'), 'alpha\nbeta\ngamma\n');
+  writeFileSync(join(dir, 'sub/b.txt'), 'b\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Host programs, their arguments (`DIR` is the test directory) and stdin. */
+const PROGRAMS: [string, string[], string][] = [
+  ['/bin/true', [], ''],
+  ['/bin/echo', ['hello', 'dynamic', 'world'], ''],
+  ['/usr/bin/seq', ['2', '3', '20'], ''],
+  ['/usr/bin/sort', ['-r'], 'pear\napple\nfig\n'],
+  ['/usr/bin/md5sum', [], 'the quick brown fox\n'],
+  ['/bin/cat', ['DIR/a.txt', 'DIR/sub/b.txt'], ''],
+  ['/bin/ls', ['-1', 'DIR', 'DIR/sub'], ''],
+  ['/bin/ls', ['-ln', '--time-style=+%s', 'DIR'], ''],
+  ['/usr/bin/wc', ['DIR/a.txt'], ''],
+  ['/bin/cat', ['DIR/missing'], ''],
+];
+
+const withDir = (args: string[]) => args.map((a) => a.replace('DIR', dir));
+
+describe.each(PROGRAMS.map(([p, a, i]) => [`${p} ${a.join(' ')}`, p, a, i] as const))(
+  'host program %s',
+  (_, program, args, input) => {
+    it('runs with --root / as under qemu-user -L /', () => {
+      const got = cli(['run', '-q', '--root', '/', program, ...withDir(args)], input);
+      if (!hasCommand('qemu-x86_64')) {
+        console.warn('qemu-x86_64 is not installed: checked without its reference');
+        expect(got.status).toBeLessThan(2);
+        return;
+      }
+      const want = spawnSync('qemu-x86_64', ['-L', '/', program, ...withDir(args)], {
+        input,
+        encoding: 'latin1',
+        env: {},
+      });
+      expect({ status: got.status, stdout: got.stdout, stderr: got.stderr }).toEqual({
+        status: want.status,
+        stdout: want.stdout,
+        stderr: want.stderr,
+      });
+    });
+  },
+);
+
+describe('a dynamically linked program', () => {
+  it('without --root is refused before it starts, saying what to give', () => {
+    const got = cli(['run', '/bin/true']);
+    expect(got.status).toBe(125);
+    expect(got.stderr).toMatch(
+      /dynamically linked \(interpreter \/lib64\/ld-linux-x86-64\.so\.2\): give --root DIR/,
+    );
+  });
+
+  it('whose interpreter is not in the root is refused with the path', () => {
+    const got = cli(['run', '--root', dir, '/bin/true']);
+    expect(got.status).toBe(125);
+    expect(got.stderr).toContain(`the interpreter /lib64/ld-linux-x86-64.so.2 is not in the root ${dir}`);
+  });
+});
