@@ -98,13 +98,24 @@ function readEventsFile(path: string | undefined): string[] {
 }
 
 /** A machine for looking at a program without running it. */
-function openMachine(elf: string): Machine {
+/** A machine on `elf` to inspect (a dynamically linked one needs its root for its loader). */
+function openMachine(elf: string, root?: string): Machine {
   const quiet = () => {};
-  return createMachine(loadElfFile(elf), { argv: [elf], stdout: quiet, stderr: quiet, warn: quiet }, elf);
+  return createMachine(
+    loadElfFile(elf),
+    {
+      argv: [elf],
+      stdout: quiet,
+      stderr: quiet,
+      warn: quiet,
+      ...(root !== undefined ? { root: checkedRoot(root) } : {}),
+    },
+    elf,
+  );
 }
 
-function withMachine(elf: string, fn: (m: Machine) => void): void {
-  const m = openMachine(elf);
+function withMachine(elf: string, root: string | undefined, fn: (m: Machine) => void): void {
+  const m = openMachine(elf, root);
   try {
     fn(m);
   } finally {
@@ -112,8 +123,12 @@ function withMachine(elf: string, fn: (m: Machine) => void): void {
   }
 }
 
-async function withMachineAsync(elf: string, fn: (m: Machine) => Promise<void>): Promise<void> {
-  const m = openMachine(elf);
+async function withMachineAsync(
+  elf: string,
+  root: string | undefined,
+  fn: (m: Machine) => Promise<void>,
+): Promise<void> {
+  const m = openMachine(elf, root);
   try {
     await fn(m);
   } finally {
@@ -374,19 +389,27 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
   program
     .command('symbols')
     .description('list the function symbols: ADDRESS SIZE NAME (hex; code addresses, also on ppc64)')
-    .argument('<elf>', 'static ELF executable')
+    .argument('<elf>', 'ELF executable')
+    .option('--root <dir>', "the root a dynamically linked program's loader is in (as for run)")
     .addHelpText('after', '\nExample:\n  kprobe-emu symbols fixtures/build/ppc64/fib')
-    .action((elf: string) => {
-      withMachine(elf, (m) => {
-        for (const l of symbolLines(m)) line(1, l);
+    .action((elf: string, opts: { root?: string }) => {
+      withMachine(elf, opts.root, (m) => {
+        const lines = symbolLines(m);
+        if (lines.length === 0) {
+          // A stripped program (every Debian binary): nothing to list is not success.
+          line(2, `kprobe-emu: ${elf} has no function symbols (stripped: no .symtab)`);
+          status = 1;
+        }
+        for (const l of lines) line(1, l);
       });
     });
 
   program
     .command('disasm')
     .description('disassemble a function, showing for each instruction whether and how a kprobe goes there')
-    .argument('<elf>', 'static ELF executable')
+    .argument('<elf>', 'ELF executable')
     .argument('<where>', 'a function name or an address inside one')
+    .option('--root <dir>', "the root a dynamically linked program's loader is in (as for run)")
     .option(
       '-e, --event <definition>',
       'mark where this probe definition would go (repeatable)',
@@ -398,9 +421,9 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         '  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n' +
         "  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'",
     )
-    .action(async (elf: string, where: string, opts: { event?: string[] }) => {
+    .action(async (elf: string, where: string, opts: { event?: string[]; root?: string }) => {
       let lines: string[] = [];
-      await withMachineAsync(elf, async (m) => {
+      await withMachineAsync(elf, opts.root, async (m) => {
         try {
           lines = await disasmLines(m, where, opts.event ?? []);
         } catch (e) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, hasCommand } from '../helpers.js';
+import { missingRoot } from '../corpus-cases.js';
 
 let dir: string;
 beforeAll(() => {
@@ -70,5 +71,37 @@ describe('a dynamically linked program', () => {
     const got = cli(['run', '--root', dir, '/bin/true']);
     expect(got.status).toBe(125);
     expect(got.stderr).toContain(`the interpreter /lib64/ld-linux-x86-64.so.2 is not in the root ${dir}`);
+  });
+});
+
+describe('symbols and disasm', () => {
+  it('list a dynamically linked program with its root, and say so without one', () => {
+    const got = cli(['symbols', '--root', '/', 'fixtures/corpus/build/x86_64-dyn/lines']);
+    expect(got.status).toBe(0);
+    // The program's own functions, where a PIE is placed.
+    expect(got.stdout).toMatch(/^0000555555[0-9a-f]{6} +[0-9a-f]+ main$/m);
+    const missing = missingRoot('ppc64-dyn');
+    if (missing) console.warn(`disasm of a ppc64 dynamically linked program skipped: ${missing}`);
+    else {
+      const dis = cli([
+        'disasm',
+        '--root',
+        '/usr/powerpc64-linux-gnu',
+        'fixtures/corpus/build/ppc64-dyn/lines',
+        'main',
+      ]);
+      expect(dis.status).toBe(0);
+      expect(dis.stdout).toMatch(/^main: 0x1000[0-9a-f]{5}\.\./);
+    }
+    const bare = cli(['symbols', 'fixtures/corpus/build/x86_64-dyn/lines']);
+    expect(bare.status).toBe(125);
+    expect(bare.stderr).toMatch(/give --root DIR/);
+  });
+
+  it('say that a stripped program has no symbols, with a failing status', () => {
+    const got = cli(['symbols', 'fixtures/corpus/build/busybox-x86_64/busybox']);
+    expect(got.status).toBe(1);
+    expect(got.stdout).toBe('');
+    expect(got.stderr).toMatch(/busybox has no function symbols \(stripped: no \.symtab\)/);
   });
 });
