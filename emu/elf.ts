@@ -13,6 +13,7 @@ const PT_LOAD = 1;
 const PT_INTERP = 3;
 const PT_TLS = 7;
 const SHT_SYMTAB = 2;
+const SHT_DYNSYM = 11;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
 const SHN_UNDEF = 0;
@@ -171,7 +172,7 @@ function toNumber(v: bigint, what: string): number {
 }
 
 /** Parse and check a static executable. Throws ElfError with what and where. */
-export function parseElf(bytes: Uint8Array, opts: { base?: number } = {}): ElfImage {
+export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: boolean } = {}): ElfImage {
   if (bytes.length < 16) throw new ElfError('file too short to be ELF', `${bytes.length} bytes`);
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     throw new ElfError('not an ELF file: bad magic', 'offset 0');
@@ -322,7 +323,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number } = {}): ElfIm
   const descriptors = machine === EM_PPC64;
   let entry = rawEntry;
   let entryToc: bigint | undefined;
-  if (descriptors) {
+  if (descriptors && !(opts.shared && rawEntry === bias)) {
     // The file's descriptors hold link-time addresses: the kernel adds the load bias
     // (start_thread), as ld.so's relocation of .opd later does.
     const code = plus(readWord(rawEntry), bias);
@@ -335,7 +336,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number } = {}): ElfIm
     entry = code;
     entryToc = toc;
   }
-  if (!inSegment(entry, true))
+  if (!opts.shared && !inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
   const symbols = readSymbols(
@@ -401,10 +402,13 @@ function readSymbols(
         };
   };
   const out: ElfSymbol[] = [];
+  // The full table; where it was stripped, the dynamic one (a shared object's exports).
+  let want = SHT_SYMTAB;
+  if (![...Array(shnum).keys()].some((i) => sec(i).type === SHT_SYMTAB)) want = SHT_DYNSYM;
   for (let i = 0; i < shnum; i++) {
     const s = sec(i);
-    if (s.type !== SHT_SYMTAB) continue;
-    const where = `section ${i} (SHT_SYMTAB)`;
+    if (s.type !== want) continue;
+    const where = `section ${i} (${want === SHT_SYMTAB ? 'SHT_SYMTAB' : 'SHT_DYNSYM'})`;
     const entsize = is64 ? 24 : 16;
     if (s.entsize !== entsize) throw new ElfError(`symbol size ${s.entsize}, expected ${entsize}`, where);
     r.need(s.offset, s.size, 'symbol table');

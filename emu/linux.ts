@@ -62,6 +62,7 @@ function mmap(
 ): bigint {
   if (len === 0n) return neg(EINVAL);
   let file: Uint8Array | undefined;
+  let mapped: { path: string; host: number } | undefined;
   if ((flags & MAP_ANONYMOUS) === 0n) {
     if (!p.root) {
       p.reportOnce('mmap-file', `file-backed mmap (fd ${fd}) refused: the guest has no host files`);
@@ -75,6 +76,7 @@ function mmap(
     if ((flags & MAP_TYPE) === MAP_SHARED && (prot & PROT_WRITE_BIT) !== 0n) return neg(EACCES);
     if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
     file = RootFs.pread(f.host, Number(len), offset);
+    mapped = { path: f.path, host: f.host };
   }
   // Past the user address space nothing can be mapped: no page-rounding of a length past 2^53.
   if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
@@ -101,6 +103,17 @@ function mmap(
     throw e;
   }
   if (file && file.length > 0) p.mem.write(at, file);
+  if (mapped) {
+    const { path, host } = mapped;
+    p.fileMapped?.({
+      path,
+      offset: Number(offset),
+      addr: at,
+      len: size,
+      prot: Number(prot & 7n),
+      read: () => RootFs.pread(host, Number(RootFs.fstat(host).size), 0n),
+    });
+  }
   return BigInt(at);
 }
 

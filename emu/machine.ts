@@ -7,6 +7,7 @@ import type { Cpu, IsaSpec } from './isa.js';
 import { doSyscall } from './linux.js';
 import { ETIMEDOUT } from './errno.js';
 import { RootFs } from './rootfs.js';
+import { Modules } from './modules.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack, loadInterpreter } from './loader.js';
 import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
@@ -144,6 +145,8 @@ export class Machine implements ProcessControl {
   readonly symbols: SymbolTable;
   readonly options: Required<Omit<MachineOptions, 'envp' | 'stdio' | 'clock' | 'root'>> &
     Pick<MachineOptions, 'stdio' | 'clock' | 'root'> & { envp: readonly string[] };
+  /** The shared objects the guest's dynamic loader mapped, with their symbols (MOD:SYM). */
+  readonly modules: Modules;
   /** The Linux process the guest is: what its system calls work on. */
   readonly process: LinuxProcess;
   /** The one listener of this machine's traps (attachTrapListener). */
@@ -230,6 +233,8 @@ export class Machine implements ProcessControl {
         image.end,
         (size, perms) => this.mapEngineMemory(size, perms),
       );
+      this.modules = new Modules(this.symbols);
+      this.process.fileMapped = (fm) => this.modules.mapped(fm);
       isa.initCpu(this.cpu, this.process.syscallContext);
       mapImage(this.mem, image);
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);

@@ -11,6 +11,7 @@ import { FdTable, pipeStdio, type HostStdio, type PendingRead } from './files.js
 import { CLOCK_REALTIME, GuestClock, type ClockMode } from './clock.js';
 import { EFAULT, neg } from './errno.js';
 import { RootFs } from './rootfs.js';
+import type { FileMapping } from './modules.js';
 
 /** What a system call asks of the machine that runs the process. */
 export interface ProcessControl {
@@ -63,6 +64,8 @@ export class LinuxProcess {
   readonly root: RootFs | undefined;
   /** The working directory: a guest path of the root ("/" without one). */
   cwd = '/';
+  /** Told of every mapping of a file of the root (the machine's modules). */
+  fileMapped: ((m: FileMapping) => void) | undefined;
   readonly stdio: HostStdio;
   readonly clock: GuestClock;
   /** Reads of stdin waiting for input, oldest first (pollStdin completes them). */

@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
 import { disasmLines, symbolLines } from './inspect.js';
 import type { Machine } from '../emu/machine.js';
-import { DefinitionError } from './probe-def.js';
+import { DefinitionError, type ProbeDefinition } from './probe-def.js';
 import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
 import { TraceSink } from './trace/sink.js';
@@ -323,6 +323,8 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       }
       const stdio = hostStdio(stdinFd);
       let traced: TracedProbe[] = [];
+      let pending: ProbeDefinition[] = [];
+      let machine: Machine | undefined;
       // The trace file is made only once the guest is loaded and its probes registered, so a
       // refused run leaves no file behind. To a file the trace is written in blocks of 64 KiB
       // (BlockWriter.SIZE); to stderr line by line, in order with what the guest writes there.
@@ -345,13 +347,14 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         ...(opts.maxTasks !== undefined ? { maxTasks: opts.maxTasks } : {}),
       };
       const setup = (m: Machine) => {
+        machine = m;
         if (defs.length > 0)
-          traced = traceDefinitions(m, defs, sink, {
+          ({ probes: traced, pending } = traceDefinitions(m, defs, sink, {
             blacklist: opts.blacklist ?? [],
             kretprobeSpCheck: opts.kretprobeSpCheck,
             kretprobeKeying: opts.kretprobeKeying,
             maxProbes: opts.maxProbes,
-          }).probes;
+          }));
         // The trace file is made only now, as the guest starts: a refused run leaves none.
         if (trace && opts.output !== undefined) {
           try {
@@ -382,6 +385,14 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
           `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ` +
             `${sink.lost} later events were not written`,
         );
+      // A probe on a shared object the program never mapped was never placed: say so.
+      for (const d of pending) {
+        const [mod = '', fn = ''] = 'symbol' in d.point ? d.point.symbol.split(':') : [];
+        const why = machine?.modules.loaded.some((x) => x.name === mod)
+          ? `${mod} was mapped but has no function '${fn}'`
+          : `the program mapped no object named ${mod}`;
+        line(2, `kprobe-emu: ${d.text}: not placed: ${why}`);
+      }
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
     });

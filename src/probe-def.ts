@@ -464,11 +464,12 @@ export function parseLine(
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `${kind}_0x${point.addr.toString(16)}`;
   } else {
+    // MOD:SYM names a symbol of a shared object (kprobe_events' module syntax).
     const [, symbol, sign, digits, pointSuffix] =
-      /^([A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text) ?? [];
+      /^((?:[\w.+-]+:)?[A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text) ?? [];
     if (symbol === undefined)
       throw new DefinitionError(
-        `bad probe point '${target.text}' (expected SYM[+offs], SYM%return or an address)`,
+        `bad probe point '${target.text}' (expected [MOD:]SYM[+offs], SYM%return or an address)`,
         target.column,
         text,
         'BAD_PROBE_ADDR',
@@ -500,8 +501,8 @@ export function parseLine(
       kind = 'r';
     }
     point = { symbol, offset, column: target.column };
-    // The automatic name: '.' in a symbol (vfs_read.isra.0) becomes '_'.
-    event ||= `${kind}_${symbol.replace(/\./g, '_')}_${offset}`;
+    // The automatic name: '.' in a symbol (vfs_read.isra.0) and ':' after a module become '_'.
+    event ||= `${kind}_${symbol.replace(/[.:]/g, '_')}_${offset}`;
   }
   if (kind === 'r' && ('addr' in point || point.offset !== 0n))
     throw new DefinitionError(

@@ -1,6 +1,7 @@
 // Counterpart: the event side of kernel/trace/trace_kprobe.c (register_trace_kprobe,
 // kprobe_trace_func, kretprobe_trace_func) and kprobe_profile: definitions turned into
 // registered probes whose hits are recorded to a trace writer (sink.ts).
+import { Modules } from '../../emu/modules.js';
 import type { Machine } from '../../emu/machine.js';
 import type { SymbolTable } from '../../emu/symbols.js';
 import { addrOf, type GuestAddr } from '../../emu/addr.js';
@@ -74,11 +75,21 @@ export function traceDefinitions(
   texts: readonly string[],
   sink: Sink,
   options: TraceOptions = {},
-): { engine: KprobeEngine<unknown>; probes: TracedProbe[] } {
+): {
+  engine: KprobeEngine<unknown>;
+  probes: TracedProbe[];
+  /** Definitions on shared objects still waiting for their object (none mapped it yet). */
+  pending: ProbeDefinition[];
+} {
   const registers = new Set(Object.keys(m.isa.registers));
   const bits = m.isa.wordSize === 8 ? 64 : 32;
   const defs = collectEvents(texts, registers, bits);
+  // A probe on a shared object that is not mapped yet waits for it (as trace_kprobe waits
+  // for a module); its name is checked when the object comes.
+  const waits = (d: ProbeDefinition) =>
+    'symbol' in d.point && d.point.symbol.includes(':') && !m.symbols.lookup(d.point.symbol);
   for (const d of defs) {
+    if (waits(d)) continue;
     const bad = checkSymbols(d, m.symbols);
     if (bad) throw bad;
   }
@@ -118,83 +129,98 @@ export function traceDefinitions(
   const start = m.process.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
-  try {
-    for (const def of defs) {
-      const point =
-        'addr' in def.point
-          ? { addr: addrOf(def.point.addr) }
-          : { symbol: def.point.symbol, offset: Number(def.point.offset) };
-      try {
-        if (def.kind === 'r') {
-          /** Where return addresses are, found once per address (and record key). */
-          const places = new Map<GuestAddr, ReturnPlace>();
-          const json = direct && jsonWay(direct, def, true);
-          // $argN in a return probe: the arguments as they were at the entry.
-          const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
-          const ret: Kretprobe = engine.registerKretprobe(point, {
-            ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
-            entryHandler: (ri, regs) => {
-              ri.user =
-                wanted.length === 0
-                  ? now()
-                  : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
-            },
-            handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places, json),
-            dropHandler: (ri, why) => {
-              const entryNs = entryNsOf(ri);
-              if (entryNs !== undefined)
-                sink.dropped?.({
-                  event: def.event,
-                  group: def.group,
-                  task: ri.task,
-                  func: ret.func,
-                  entryNs,
-                  ns: now(),
-                  why,
-                });
-            },
-          });
-          probes.push({ def, ret });
-        } else {
-          let location: Location | undefined;
-          let preHandler = (p: Kprobe, regs: Regs) =>
-            record(m, sink, def, p, regs, now(), (location ??= locate(m, p.addr)));
-          if (direct) {
-            const values: string[] = [];
-            const { fetchers, hex } = jsonWay(direct, def, false);
-            let parts: JsonParts | undefined;
-            preHandler = (p, regs) => {
-              fetchValues(fetchers, regs, undefined, values, hex);
-              direct.json(
-                (parts ??= direct.jsonParts(
-                  { type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) },
-                  argNames(def),
-                )),
-                regs.tid,
-                values,
-                hex,
-              );
-              return 0;
-            };
-          }
-          const probe = engine.registerKprobe(point, { preHandler });
-          probes.push({ def, probe });
+  const register = (def: ProbeDefinition): void => {
+    const point =
+      'addr' in def.point
+        ? { addr: addrOf(def.point.addr) }
+        : { symbol: def.point.symbol, offset: Number(def.point.offset) };
+    try {
+      if (def.kind === 'r') {
+        /** Where return addresses are, found once per address (and record key). */
+        const places = new Map<GuestAddr, ReturnPlace>();
+        const json = direct && jsonWay(direct, def, true);
+        // $argN in a return probe: the arguments as they were at the entry.
+        const wanted = [...new Set(def.args.flatMap((a) => [...argNumbers(a.source, new Set<number>())]))];
+        const ret: Kretprobe = engine.registerKretprobe(point, {
+          ...(def.maxactive !== undefined ? { maxactive: def.maxactive } : {}),
+          entryHandler: (ri, regs) => {
+            ri.user =
+              wanted.length === 0 ? now() : { ns: now(), args: new Map(wanted.map((n) => [n, regs.arg(n)])) };
+          },
+          handler: (ri, regs) => recordReturn(m, sink, def, ri, regs, now(), places, json),
+          dropHandler: (ri, why) => {
+            const entryNs = entryNsOf(ri);
+            if (entryNs !== undefined)
+              sink.dropped?.({
+                event: def.event,
+                group: def.group,
+                task: ri.task,
+                func: ret.func,
+                entryNs,
+                ns: now(),
+                why,
+              });
+          },
+        });
+        probes.push({ def, ret });
+      } else {
+        let location: Location | undefined;
+        let preHandler = (p: Kprobe, regs: Regs) =>
+          record(m, sink, def, p, regs, now(), (location ??= locate(m, p.addr)));
+        if (direct) {
+          const values: string[] = [];
+          const { fetchers, hex } = jsonWay(direct, def, false);
+          let parts: JsonParts | undefined;
+          preHandler = (p, regs) => {
+            fetchValues(fetchers, regs, undefined, values, hex);
+            direct.json(
+              (parts ??= direct.jsonParts(
+                { type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) },
+                argNames(def),
+              )),
+              regs.tid,
+              values,
+              hex,
+            );
+            return 0;
+          };
         }
-      } catch (e) {
-        if (e instanceof ProbeError)
-          throw new DefinitionError(
-            `cannot probe here: ${e.message} (${e.code})`,
-            def.point.column,
-            def.text,
-          );
-        throw e;
+        const probe = engine.registerKprobe(point, { preHandler });
+        probes.push({ def, probe });
       }
+    } catch (e) {
+      if (e instanceof ProbeError)
+        throw new DefinitionError(`cannot probe here: ${e.message} (${e.code})`, def.point.column, def.text);
+      throw e;
     }
+  };
+  const pending = defs.filter(waits);
+  try {
+    for (const def of defs) if (!pending.includes(def)) register(def);
   } catch (e) {
     engine.unregisterAll();
     throw e;
   }
-  return { engine, probes };
+  if (pending.length > 0) {
+    // Each waits for the mapping that makes its function executable (the object's text:
+    // a breakpoint written into an earlier mapping of the file would be mapped over).
+    m.modules.onMapped((fm) => {
+      for (const def of [...pending]) {
+        const sym = 'symbol' in def.point ? m.symbols.lookup(def.point.symbol) : undefined;
+        if (!sym || !Modules.executes(fm, sym.addr)) continue;
+        pending.splice(pending.indexOf(def), 1);
+        const bad = checkSymbols(def, m.symbols);
+        try {
+          if (bad) throw bad;
+          register(def);
+        } catch (e) {
+          if (!(e instanceof DefinitionError)) throw e;
+          m.options.warn(`kprobe-emu: ${def.text}: ${e.message}`);
+        }
+      }
+    });
+  }
+  return { engine, probes, pending };
 }
 
 /**

@@ -153,6 +153,15 @@ describe('the kernel cases', () => {
     });
     expect(strip(a)).toEqual(strip(b));
   });
+
+  it("MOD:SYM[+offs] names a shared object's symbol, and the automatic name has no ':' or '.'", () => {
+    const d = parseDefinition('p libc.so.6:malloc+4 size=$arg1', REGS.x86, 64);
+    expect(d.point).toMatchObject({ symbol: 'libc.so.6:malloc', offset: 4n });
+    expect(d.event).toBe('p_libc_so_6_malloc_4');
+    const r = parseDefinition('r libstdc++.so.6:_Znwm $retval', REGS.x86, 64);
+    expect(r.point).toMatchObject({ symbol: 'libstdc++.so.6:_Znwm', offset: 0n });
+    expect(() => parseDefinition('p :malloc', REGS.x86, 64)).toThrow(/bad probe point ':malloc'/);
+  });
 });
 
 /** Parse on x86_64, or return the error. */

@@ -1,0 +1,90 @@
+// Counterpart: what the kernel's uprobes learn from mmap (uprobe_mmap: a file's pages coming
+// into a process) and what /proc/PID/maps shows: the shared objects a dynamic loader maps
+// from the root, each with its symbols, named as kprobe_events names module symbols
+// (MOD:SYM, the module being the object's file name, libc.so.6).
+import { basename } from 'node:path';
+import { ElfError, parseElf, type ElfImage, type ElfSymbol } from './elf.js';
+import type { GuestAddr } from './addr.js';
+import type { SymbolTable } from './symbols.js';
+
+/** A file of the root the guest mapped (mmap of an fd). */
+export interface FileMapping {
+  /** The file's path in the guest's tree. */
+  readonly path: string;
+  readonly offset: number;
+  readonly addr: GuestAddr;
+  readonly len: number;
+  /** PROT_* bits. */
+  readonly prot: number;
+  /** The whole file. */
+  read(): Uint8Array;
+}
+
+/** A shared object in the guest's memory. */
+export interface Module {
+  /** Its file name (libc.so.6): the MOD of MOD:SYM. */
+  readonly name: string;
+  readonly path: string;
+  /** Where its offset 0 (its first segment) was mapped: the load bias of an ET_DYN. */
+  readonly base: GuestAddr;
+  readonly end: GuestAddr;
+  readonly image: ElfImage;
+}
+
+const PROT_EXEC = 4;
+
+export class Modules {
+  readonly loaded: Module[] = [];
+  private readonly listeners: ((m: FileMapping, mod: Module | undefined) => void)[] = [];
+
+  constructor(private readonly symbols: SymbolTable) {}
+
+  /** Call `fn` at every file mapping, with the module it belongs to (if it is one). */
+  onMapped(fn: (m: FileMapping, mod: Module | undefined) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The module containing `addr`. */
+  at(addr: GuestAddr): Module | undefined {
+    return this.loaded.find((x) => addr >= x.base && addr < x.end);
+  }
+
+  /** A mapping of a file: its offset 0 of an ELF shared object loads it; listeners hear of it. */
+  mapped(fm: FileMapping): void {
+    let mod = this.at(fm.addr);
+    if (mod && mod.path !== fm.path) mod = undefined;
+    if (!mod && fm.offset === 0) mod = this.load(fm);
+    for (const l of this.listeners) l(fm, mod);
+  }
+
+  /** Whether `addr` lies in an executable mapping of `fm`. */
+  static executes(fm: FileMapping, addr: GuestAddr): boolean {
+    return (fm.prot & PROT_EXEC) !== 0 && addr >= fm.addr && addr < fm.addr + fm.len;
+  }
+
+  private load(fm: FileMapping): Module | undefined {
+    const bytes = fm.read();
+    // Not an ELF shared object (a data file, a locale archive): no module.
+    if (bytes.length < 18 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+      return undefined;
+    let image: ElfImage;
+    try {
+      image = parseElf(bytes, { base: fm.addr, shared: true });
+    } catch (e) {
+      if (e instanceof ElfError) return undefined;
+      throw e;
+    }
+    if (image.loadBias !== fm.addr) return undefined;
+    const name = basename(fm.path);
+    const end = Math.max(...image.segments.map((g) => g.vaddr + g.memsz));
+    const mod: Module = { name, path: fm.path, base: fm.addr, end, image };
+    this.loaded.push(mod);
+    for (const s of image.symbols) this.symbols.add(qualified(name, s));
+    return mod;
+  }
+}
+
+/** A module's symbol under its MOD:SYM name. */
+function qualified(mod: string, s: ElfSymbol): ElfSymbol {
+  return { ...s, name: `${mod}:${s.name}` };
+}

@@ -1,0 +1,89 @@
+// Probes in shared objects (MOD:SYM, kprobe_events' module syntax): on a dynamically linked
+// program, `p libc.so.6:malloc` and `r libc.so.6:malloc` wait for the dynamic loader to map
+// libc, then hit as often as malloc's first instruction runs, which a code hook counts in a
+// separate unprobed run; on all three ISAs.
+import { describe, expect, it } from 'vitest';
+import { Modules } from '../../emu/modules.js';
+import { CORPUS, missingRoot, rootOf } from '../corpus-cases.js';
+import { cli } from '../helpers.js';
+import { programMachine } from './support.js';
+
+const QUANTUM = 100_000;
+
+/** How often `sym` of `mod` starts in an unprobed run: a code hook at its address once mapped. */
+function oracle(path: string, root: string, mod: string, sym: string): { count: number; stdout: string } {
+  const { m, out } = programMachine(path, [], { root, quantum: QUANTUM });
+  let count = 0;
+  let at: number | undefined;
+  const inner = m.engine.handlers.code;
+  m.engine.handlers.code = (a) => {
+    if (a === at) count++;
+    inner?.(a);
+  };
+  m.modules.onMapped((fm, loaded) => {
+    const s = loaded?.name === mod ? m.symbols.lookup(`${mod}:${sym}`) : undefined;
+    if (s && at === undefined && Modules.executes(fm, s.addr)) {
+      at = s.addr;
+      m.engine.traceCode(at, at);
+    }
+  });
+  const stop = m.run();
+  m.close();
+  expect(stop).toEqual({ kind: 'exit', status: 0 });
+  expect(at).toBeDefined();
+  return { count, stdout: out() };
+}
+
+describe.each(['x86_64-dyn', 'i386-dyn', 'ppc64-dyn'])('%s pthreads', (variant) => {
+  it('p and r libc.so.6:malloc hit as often as malloc runs, the output unchanged', () => {
+    const missing = missingRoot(variant);
+    if (missing) {
+      console.warn(`${variant} skipped: ${missing}`);
+      return;
+    }
+    const root = rootOf(variant) as string;
+    const path = `${CORPUS}/build/${variant}/pthreads`;
+    const want = oracle(path, root, 'libc.so.6', 'malloc');
+    expect(want.count).toBeGreaterThan(0);
+    const got = cli([
+      'run',
+      '--root',
+      root,
+      '--quantum',
+      String(QUANTUM),
+      '-o',
+      '/dev/null',
+      '--profile',
+      '-e',
+      'p:m libc.so.6:malloc size=$arg1',
+      '-e',
+      'r:rm libc.so.6:malloc $retval',
+      path,
+    ]);
+    expect(got.status).toBe(0);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stderr).toContain(`m ${want.count} 0\n`);
+    expect(got.stderr).toContain(`rm ${want.count} 0\n`);
+  });
+
+  it('a probe on an object or function the program never maps is reported, not placed', () => {
+    if (missingRoot(variant)) return;
+    const got = cli([
+      'run',
+      '--root',
+      rootOf(variant) as string,
+      '-e',
+      'p libc.so.6:no_such_function',
+      '-e',
+      'p libnothere.so.1:f',
+      `${CORPUS}/build/${variant}/lines`,
+    ]);
+    expect(got.status).toBe(0);
+    expect(got.stderr).toMatch(
+      /p libc\.so\.6:no_such_function: not placed: libc\.so\.6 was mapped but has no function 'no_such_function'/,
+    );
+    expect(got.stderr).toMatch(
+      /p libnothere\.so\.1:f: not placed: the program mapped no object named libnothere\.so\.1/,
+    );
+  });
+});
