@@ -111,7 +111,7 @@ function mmap(
       addr: at,
       len: size,
       prot: Number(prot & 7n),
-      read: () => RootFs.pread(host, Number(RootFs.fstat(host).size), 0n),
+      read: (max) => RootFs.pread(host, max ?? Number(RootFs.fstat(host).size), 0n),
     });
   }
   return BigInt(at);

@@ -16,8 +16,8 @@ export interface FileMapping {
   readonly len: number;
   /** PROT_* bits. */
   readonly prot: number;
-  /** The whole file. */
-  read(): Uint8Array;
+  /** The file's first `max` bytes (all of it without `max`). */
+  read(max?: number): Uint8Array;
 }
 
 /** A shared object in the guest's memory. */
@@ -63,10 +63,11 @@ export class Modules {
   }
 
   private load(fm: FileMapping): Module | undefined {
-    const bytes = fm.read();
-    // Not an ELF shared object (a data file, a locale archive): no module.
-    if (bytes.length < 18 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+    // Not an ELF shared object (a data file, a locale archive): no module, and not read whole.
+    const head = fm.read(18);
+    if (head.length < 18 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46)
       return undefined;
+    const bytes = fm.read();
     let image: ElfImage;
     try {
       image = parseElf(bytes, { base: fm.addr, shared: true });
