@@ -2,7 +2,7 @@
 // as a user-mode emulator keeps them: the three standard streams the host lends the guest,
 // pipes the guest makes between its own threads, and files and directories of the root
 // (--root, emu/rootfs.ts) it opens for reading.
-import type { DirEntry, Resolved } from './rootfs.js';
+import type { DeviceName, DirEntry, Resolved } from './rootfs.js';
 import type { FileStat } from './stat.js';
 import type { Task } from './tasks.js';
 
@@ -137,6 +137,8 @@ export type OpenFile =
   | { kind: 'pipe'; end: 'read' | 'write'; pipe: Pipe; flags: number; refs: number }
   /** A file of the root, read through the host's fd `host` (opened read-only), at `pos`. */
   | { kind: 'file'; host: number; pos: bigint; path: string; flags: number; refs: number }
+  /** /dev/null, /dev/zero or /dev/urandom of a root: served here, never the host's. */
+  | { kind: 'dev'; dev: DeviceName; flags: number; refs: number }
   /** A directory of the root: its entries, read on the first getdents, and the next one's index. */
   | { kind: 'dir'; at: Resolved; entries: DirEntry[] | undefined; pos: number; flags: number; refs: number };
 

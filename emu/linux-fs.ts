@@ -2,14 +2,27 @@
 // fs/readdir.c (getdents64), fs/read_write.c (pread64, sendfile) and the working
 // directory of fs/d_path.c, over the read-only root of emu/rootfs.ts (--root). Without a
 // root the guest has no files: every path is refused as it would reach the host.
-import { resolve as hostResolve } from 'node:path';
+import { posix, resolve as hostResolve } from 'node:path';
 import { addrOf } from './addr.js';
 import { EACCES, EBADF, EFAULT, EINVAL, ERANGE, ESPIPE, neg } from './errno.js';
 import type { OpenFile } from './files.js';
 import { QUIET_PATHS, refuseHostCall } from './host-reach.js';
 import { putStat, s32, u32, writeFd } from './linux-io.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
-import { EISDIR, ENOENT, ENOTDIR, EROFS, ELOOP, fileStat, isDir, RootFs, type Resolved } from './rootfs.js';
+import {
+  deviceOf,
+  deviceStat,
+  EISDIR,
+  ENOENT,
+  ENOTDIR,
+  EROFS,
+  ELOOP,
+  fileStat,
+  isDir,
+  RootFs,
+  type DeviceName,
+  type Resolved,
+} from './rootfs.js';
 import { encodeStat, encodeStat64, encodeStatx, type FileStat } from './stat.js';
 
 const EEXIST = 17;
@@ -80,6 +93,20 @@ function walk(
   return r;
 }
 
+/**
+ * The device a path names (/dev/null, /dev/zero, /dev/urandom), taken lexically from the
+ * working directory or `dirfd`: the root's /dev is never read, so no link can lead there.
+ */
+function deviceAt(p: LinuxProcess, dirfd: bigint, path: string): DeviceName | undefined {
+  let base = p.cwd;
+  if (!path.startsWith('/') && s32(dirfd) !== AT_FDCWD) {
+    const f = fileOf(p, dirfd);
+    if (f?.kind !== 'dir') return undefined;
+    base = f.at.guest;
+  }
+  return deviceOf(posix.resolve(base, path));
+}
+
 /** The path argument: a guest string, or EFAULT. */
 function pathArg(p: LinuxProcess, at: bigint): string | bigint {
   return p.mem.readCString(addrOf(at)) ?? neg(EFAULT);
@@ -93,6 +120,11 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
   if (typeof path !== 'string') return path;
   const fl = u32(flags);
   const bits = DIR_FLAGS[p.isa.statLayout];
+  const dev = deviceAt(p, dirfd, path);
+  if (dev) {
+    if ((fl & bits.directory) !== 0n) return neg(ENOTDIR);
+    return install(p, { kind: 'dev', dev, flags: Number(fl & (O_ACCMODE | O_NONBLOCK)), refs: 0 }, fl);
+  }
   const nofollow = (fl & bits.nofollow) !== 0n;
   const r = walk(p, root, dirfd, path, !nofollow);
   if (typeof r === 'bigint') return r;
@@ -117,6 +149,11 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
     );
     return neg(EACCES);
   }
+  return install(p, file, fl);
+}
+
+/** A new open file at the lowest free fd (EMFILE past RLIMIT_NOFILE). */
+function install(p: LinuxProcess, file: OpenFile, fl: bigint): bigint {
   const limit = Number(p.rlimits.get(7)?.[0] ?? 1024n);
   const fd = p.files.install(file, (fl & O_CLOEXEC) !== 0n, limit);
   if (fd === undefined) {
@@ -144,10 +181,16 @@ function statPath(
   if (path === '' && (flags & AT_EMPTY_PATH) !== 0n) return putStat(p, s32(dirfd), buf, encode);
   const root = p.root;
   if (!root) return refuseHostCall(p, name, PATH_FIRST.has(name) ? [pathAt] : [dirfd, pathAt]);
-  const r = walk(p, root, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0n);
-  if (typeof r === 'bigint') return r;
-  if (!r.stat) return neg(ENOENT);
-  const bytes = encode(fileStat(r.stat));
+  const dev = deviceAt(p, dirfd, path);
+  let st: FileStat;
+  if (dev) st = deviceStat(dev);
+  else {
+    const r = walk(p, root, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0n);
+    if (typeof r === 'bigint') return r;
+    if (!r.stat) return neg(ENOENT);
+    st = fileStat(r.stat);
+  }
+  const bytes = encode(st);
   if (!bytes) return neg(75); // EOVERFLOW
   p.mem.write(addrOf(buf), bytes);
   return 0n;
@@ -166,6 +209,8 @@ function accessAt(
   if (!root) return refuseHostCall(p, name, name === 'access' ? [pathAt] : [dirfd, pathAt]);
   const path = pathArg(p, pathAt);
   if (typeof path !== 'string') return path;
+  // The devices are read and written by anyone, executed by no one.
+  if (deviceAt(p, dirfd, path)) return (mode & X_OK) !== 0n ? neg(EACCES) : 0n;
   const r = walk(p, root, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0n);
   if (typeof r === 'bigint') return r;
   if (!r.stat) return neg(ENOENT);

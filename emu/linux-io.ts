@@ -13,7 +13,7 @@ import {
   type Pipe,
   type StdFd,
 } from './files.js';
-import { EISDIR, fileStat, RootFs } from './rootfs.js';
+import { deviceStat, EISDIR, fileStat, RootFs } from './rootfs.js';
 import { encodeStat, encodeStat64, type FileStat } from './stat.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
 import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOTTY, EOVERFLOW, EPIPE, ESPIPE, neg } from './errno.js';
@@ -98,6 +98,8 @@ export function writeFd(p: LinuxProcess, fd: bigint, bytes: Uint8Array): bigint 
     }
     return BigInt(bytes.length);
   }
+  // Writes to the devices go nowhere (to /dev/urandom they would only stir the pool).
+  if (f.kind === 'dev') return BigInt(bytes.length);
   // Files of the root are open for reading only (their flags said so above).
   if (f.kind !== 'pipe') return neg(EBADF);
   const pipe = f.pipe;
@@ -178,6 +180,10 @@ export function readFd(p: LinuxProcess, fd: bigint, buf: bigint, count: bigint):
     return undefined;
   }
   if (f.kind === 'dir') return neg(EISDIR);
+  if (f.kind === 'dev') {
+    if (f.dev === 'null') return 0n;
+    return deliver(p, at, f.dev === 'zero' ? new Uint8Array(n) : p.randomBytes(n));
+  }
   if (f.kind === 'file') {
     const got = RootFs.pread(f.host, n, f.pos);
     f.pos += BigInt(got.length);
@@ -317,6 +323,8 @@ function lseek(p: LinuxProcess, fd: bigint, off: bigint, whence: bigint): bigint
     f.pos = Number(off);
     return off;
   }
+  // The devices keep no offset (null_lseek, noop_llseek).
+  if (f.kind === 'dev') return 0n;
   if (f.kind !== 'file') return neg(ESPIPE);
   let base: bigint;
   switch (u32(whence)) {
@@ -349,6 +357,8 @@ function statOf(p: LinuxProcess, f: OpenFile): FileStat {
       return fileStat(RootFs.fstat(f.host));
     case 'dir':
       return fileStat(RootFs.lstat(f.at));
+    case 'dev':
+      return deviceStat(f.dev);
   }
 }
 

@@ -70,13 +70,18 @@ function mmap(
     }
     const f = p.files.get(fd);
     if (!f) return neg(EBADF);
-    // A stream or a pipe cannot be mapped (Linux: ENODEV), nor can the root's directories.
-    if (f.kind !== 'file') return neg(ENODEV);
-    if (offset % 4096n !== 0n) return neg(EINVAL);
-    if ((flags & MAP_TYPE) === MAP_SHARED && (prot & PROT_WRITE_BIT) !== 0n) return neg(EACCES);
-    if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
-    file = RootFs.pread(f.host, Number(len), offset);
-    mapped = { path: f.path, host: f.host };
+    if (f.kind === 'dev' && f.dev === 'zero') {
+      // /dev/zero maps fresh zero pages, as an anonymous mapping does.
+    } else if (f.kind !== 'file') {
+      // A stream, a pipe or another device cannot be mapped (Linux: ENODEV), nor a directory.
+      return neg(ENODEV);
+    } else {
+      if (offset % 4096n !== 0n) return neg(EINVAL);
+      if ((flags & MAP_TYPE) === MAP_SHARED && (prot & PROT_WRITE_BIT) !== 0n) return neg(EACCES);
+      if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
+      file = RootFs.pread(f.host, Number(len), offset);
+      mapped = { path: f.path, host: f.host };
+    }
   }
   // Past the user address space nothing can be mapped: no page-rounding of a length past 2^53.
   if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);

@@ -52,6 +52,44 @@ export const dtype = (mode: number): number => (mode & S_IFMT) >> 12;
 export const isDir = (s: { mode: bigint | number }): boolean => (Number(s.mode) & S_IFMT) === S_IFDIR;
 const isLink = (s: fs.BigIntStats): boolean => (Number(s.mode) & S_IFMT) === S_IFLNK;
 
+/** The devices a root serves itself (its own /dev is never read). */
+export type DeviceName = 'null' | 'zero' | 'urandom';
+
+/** Where a root's devices are: Linux's misc character devices (major 1) on devtmpfs. */
+const DEVICES: Record<DeviceName, { minor: number; ino: bigint }> = {
+  null: { minor: 3, ino: 4n },
+  zero: { minor: 5, ino: 8n },
+  urandom: { minor: 9, ino: 11n },
+};
+
+/** The device a guest path names, if it is one a root serves (/dev/null, /dev/zero, /dev/urandom). */
+export function deviceOf(guest: string): DeviceName | undefined {
+  const m = /^\/dev\/(null|zero|urandom|random)$/.exec(guest);
+  if (!m) return undefined;
+  return m[1] === 'random' ? 'urandom' : (m[1] as DeviceName);
+}
+
+/** fstat of a served device: a character device of mode 0666, as a host's. */
+export function deviceStat(dev: DeviceName): FileStat {
+  const { minor, ino } = DEVICES[dev];
+  return {
+    dev: 5n,
+    ino,
+    mode: 0o020000 | 0o666,
+    nlink: 1n,
+    uid: 0,
+    gid: 0,
+    // new_encode_dev: minor's low byte, the major above it.
+    rdev: BigInt((1 << 8) | minor),
+    size: 0n,
+    blksize: 4096n,
+    blocks: 0n,
+    atimeNs: 0n,
+    mtimeNs: 0n,
+    ctimeNs: 0n,
+  };
+}
+
 /** A host stat as the guest's stat calls report it. */
 export function fileStat(s: fs.BigIntStats): FileStat {
   return {

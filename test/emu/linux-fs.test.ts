@@ -195,3 +195,40 @@ describe.each(ISAS)('%s: calls real programs make on the root', (isa) => {
     }
   });
 });
+
+describe.each(ISAS)('%s: the devices a root serves', (isa) => {
+  it('/dev/null, /dev/zero and /dev/urandom read, write, stat and map as on Linux', () => {
+    const { m, warnings } = machineFor(isa, 'hello', { root: dir });
+    try {
+      const b = scratch(m, isa);
+      const open = (path: string, flags = 2) => sys(m, isa, 'openat', [AT_FDCWD, cstr(m, b, path), flags, 0]);
+      const nul = open('/dev/null');
+      expect(sys(m, isa, 'read', [nul, b + 1024, 16])).toBe(0);
+      expect(sys(m, isa, 'write', [nul, b, 100])).toBe(100);
+      const zero = open('/dev/../dev/zero');
+      m.mem.write(b + 1024, Buffer.alloc(16, 0xff));
+      expect(sys(m, isa, 'read', [zero, b + 1024, 16])).toBe(16);
+      expect(text(m, b + 1024, 16)).toBe('\0'.repeat(16));
+      const rnd = open('/dev/urandom', 0);
+      expect(sys(m, isa, 'read', [rnd, b + 1024, 32])).toBe(32);
+      expect(text(m, b + 1024, 32)).not.toBe('\0'.repeat(32));
+      // A character device, major 1 minor 3, mode 0666.
+      expect(sys(m, isa, 'statx', [AT_FDCWD, cstr(m, b, '/dev/null'), 0, 0x7ff, b + 1024])).toBe(0);
+      const le = m.mem.littleEndian;
+      const u32 = (off: number) =>
+        Buffer.from(m.mem.read(b + 1024 + off, 4))[le ? 'readUInt32LE' : 'readUInt32BE'](0);
+      const mode = Buffer.from(m.mem.read(b + 1024 + 0x1c, 2))[le ? 'readUInt16LE' : 'readUInt16BE'](0);
+      expect(mode).toBe(0o020666);
+      expect([u32(0x80), u32(0x84)]).toEqual([1, 3]);
+      // A private mapping of /dev/zero is zero pages.
+      const at = sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 8192, 3, 0x02, zero, 0]);
+      expect(text(m, at, 8192)).toBe('\0'.repeat(8192));
+      expect(sys(m, isa, isa === 'i386' ? 'mmap2' : 'mmap', [0, 4096, 1, 0x02, nul, 0])).toBe(-ENODEV);
+      // Anything else under /dev is not there.
+      expect(open('/dev/sda', 0)).toBe(-ENOENT);
+      expect(warnings.join('\n')).toMatch(/\/proc, \/sys and \/dev are not read/);
+    } finally {
+      m.close();
+    }
+  });
+});
