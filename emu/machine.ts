@@ -10,7 +10,7 @@ import { RootFs } from './rootfs.js';
 import { Modules } from './modules.js';
 import { LinuxProcess, type ProcessControl } from './process.js';
 import { mapImage, buildStack, loadInterpreter } from './loader.js';
-import { Memory, OutOfMemory, PROT_READ, PROT_WRITE } from './memory.js';
+import { Memory, OutOfMemory, PROT_EXEC, PROT_READ, PROT_WRITE } from './memory.js';
 import { SymbolTable } from './symbols.js';
 import { Scheduler, type Task } from './tasks.js';
 import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
@@ -234,7 +234,11 @@ export class Machine implements ProcessControl {
         (size, perms) => this.mapEngineMemory(size, perms),
       );
       this.modules = new Modules(this.symbols);
-      this.process.fileMapped = (fm) => this.modules.mapped(fm);
+      this.process.fileMapped = (fm) => {
+        // A library's code, as the program's: instructions the engine cannot run get their hooks.
+        if ((fm.prot & PROT_EXEC) !== 0) this.guardUnsafe(fm.addr, this.mem.read(fm.addr, fm.len));
+        this.modules.mapped(fm);
+      };
       isa.initCpu(this.cpu, this.process.syscallContext);
       mapImage(this.mem, image);
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);

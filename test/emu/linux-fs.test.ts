@@ -232,3 +232,24 @@ describe.each(ISAS)('%s: the devices a root serves', (isa) => {
     }
   });
 });
+
+describe('ppc64: code mapped from a file of the root', () => {
+  it('gets its time base reads guarded, as the program and its loader do', () => {
+    // nop; mftb r3 (mfspr r3, 268); blr
+    writeFileSync(
+      join(dir, 'code.bin'),
+      Buffer.from([0x60, 0, 0, 0, 0x7c, 0x6c, 0x42, 0xa6, 0x4e, 0x80, 0, 0x20]),
+    );
+    const { m } = machineFor('ppc64', 'hello', { root: dir });
+    try {
+      const b = scratch(m, 'ppc64');
+      const fd = sys(m, 'ppc64', 'openat', [AT_FDCWD, cstr(m, b, '/code.bin'), 0, 0]);
+      const before = m.codeHooks();
+      const at = sys(m, 'ppc64', 'mmap', [0, 4096, 5, 0x02, fd, 0]);
+      expect(at).toBeGreaterThan(0);
+      expect(m.codeHooks().filter((a) => !before.includes(a))).toEqual([at + 4]);
+    } finally {
+      m.close();
+    }
+  });
+});
