@@ -200,7 +200,10 @@ Each command has its own --help.`,
   program
     .command('run')
     .description('run a guest program; its stdout, stderr and exit status pass through')
-    .argument('<elf>', 'static ELF executable (i386, x86_64 or big-endian ppc64 ELFv1)')
+    .argument(
+      '<elf>',
+      'ELF executable (i386, x86_64 or big-endian ppc64 ELFv1; a dynamically linked one needs --root)',
+    )
     .argument('[args...]', 'arguments for the guest program')
     .addOption(
       new Option('--max-insns <n>', 'stop with status 125 after N guest instructions').argParser(
