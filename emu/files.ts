@@ -151,6 +151,10 @@ interface FdEntry {
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
+export const O_ACCMODE = 3;
+export const O_APPEND = 0o2000;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
 
 /** The file table: fds 0-2 are the host's streams at start; pipes come from pipe/pipe2. */
 export class FdTable {

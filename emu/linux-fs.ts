@@ -4,41 +4,40 @@
 // root the guest has no files: every path is refused as it would reach the host.
 import { posix, resolve as hostResolve } from 'node:path';
 import { addrOf } from './addr.js';
-import { EACCES, EBADF, EFAULT, EINVAL, ERANGE, ESPIPE, neg } from './errno.js';
-import type { OpenFile } from './files.js';
-import { QUIET_PATHS, refuseHostCall } from './host-reach.js';
-import { putStat, s32, u32, writeFd } from './linux-io.js';
-import type { LinuxProcess, SyscallArgs } from './process.js';
 import {
-  deviceOf,
-  deviceStat,
+  EACCES,
+  EBADF,
+  EEXIST,
+  EFAULT,
+  EINVAL,
   EISDIR,
+  ELOOP,
+  EMFILE,
   ENOENT,
   ENOTDIR,
+  EOPNOTSUPP,
+  EOVERFLOW,
+  ERANGE,
   EROFS,
-  ELOOP,
-  fileStat,
-  isDir,
-  RootFs,
-  type DeviceName,
-  type Resolved,
-} from './rootfs.js';
-import { encodeStat, encodeStat64, encodeStatx, type FileStat } from './stat.js';
+  ESPIPE,
+  neg,
+} from './errno.js';
+import { O_ACCMODE, O_CLOEXEC, O_NONBLOCK, type OpenFile } from './files.js';
+import { QUIET_PATHS, refuseHostCall } from './host-reach.js';
+import { fileOf, putStat, rwCount, s32, u32, writeFd } from './linux-io.js';
+import type { LinuxProcess, SyscallArgs } from './process.js';
+import { deviceOf, deviceStat, isDir, RootFs, type DeviceName, type Resolved } from './rootfs.js';
+import { encodeStat, encodeStat64, encodeStatx, fileStat, type FileStat } from './stat.js';
 
-const EEXIST = 17;
-
-// open(2) flags: the same on x86 and ppc64 but for O_DIRECTORY and O_NOFOLLOW.
-const O_ACCMODE = 3n;
-const O_CREAT = 0o100n;
-const O_EXCL = 0o200n;
-const O_TRUNC = 0o1000n;
-const O_NONBLOCK = 0o4000n;
-const O_CLOEXEC = 0o2000000n;
+// open(2) flags besides files.ts's: the same on x86 and ppc64 but for O_DIRECTORY and O_NOFOLLOW.
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_TRUNC = 0o1000;
 /** O_DIRECTORY and O_NOFOLLOW of each ISA (asm-generic/fcntl.h; powerpc's uapi fcntl.h). */
 const DIR_FLAGS = {
-  x86_64: { directory: 0o200000n, nofollow: 0o400000n },
-  i386: { directory: 0o200000n, nofollow: 0o400000n },
-  ppc64: { directory: 0o40000n, nofollow: 0o100000n },
+  x86_64: { directory: 0o200000, nofollow: 0o400000 },
+  i386: { directory: 0o200000, nofollow: 0o400000 },
+  ppc64: { directory: 0o40000, nofollow: 0o100000 },
 };
 
 const AT_FDCWD = -100n;
@@ -52,14 +51,7 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 
-/** What one pread, sendfile or getdents moves at most (MAX_RW_COUNT, as read does here). */
-const MAX_RW = 1 << 24;
-
 type FsHandler = (p: LinuxProcess, a: SyscallArgs) => bigint | undefined;
-
-function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {
-  return p.files.get(s32(fd));
-}
 
 /**
  * Walk a guest path from `dirfd` (AT_FDCWD: the working directory) in the root: the
@@ -76,7 +68,7 @@ function walk(
 ): Resolved | bigint {
   let cwd = p.cwd;
   if (!path.startsWith('/') && s32(dirfd) !== AT_FDCWD) {
-    const f = fileOf(p, dirfd);
+    const f = fileOf(p, s32(dirfd));
     if (!f) return neg(EBADF);
     if (f.kind !== 'dir') return neg(ENOTDIR);
     cwd = f.at.guest;
@@ -100,7 +92,7 @@ function walk(
 function deviceAt(p: LinuxProcess, dirfd: bigint, path: string): DeviceName | undefined {
   let base = p.cwd;
   if (!path.startsWith('/') && s32(dirfd) !== AT_FDCWD) {
-    const f = fileOf(p, dirfd);
+    const f = fileOf(p, s32(dirfd));
     if (f?.kind !== 'dir') return undefined;
     base = f.at.guest;
   }
@@ -118,26 +110,26 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
   if (!root) return refuseHostCall(p, name, name === 'open' ? [pathAt] : [dirfd, pathAt]);
   const path = pathArg(p, pathAt);
   if (typeof path !== 'string') return path;
-  const fl = u32(flags);
+  const fl = Number(u32(flags));
   const bits = DIR_FLAGS[p.isa.statLayout];
   const dev = deviceAt(p, dirfd, path);
   if (dev) {
-    if ((fl & bits.directory) !== 0n) return neg(ENOTDIR);
-    return install(p, { kind: 'dev', dev, flags: Number(fl & (O_ACCMODE | O_NONBLOCK)), refs: 0 }, fl);
+    if ((fl & bits.directory) !== 0) return neg(ENOTDIR);
+    return install(p, { kind: 'dev', dev, flags: fl & (O_ACCMODE | O_NONBLOCK), refs: 0 }, fl);
   }
-  const nofollow = (fl & bits.nofollow) !== 0n;
+  const nofollow = (fl & bits.nofollow) !== 0;
   const r = walk(p, root, dirfd, path, !nofollow);
   if (typeof r === 'bigint') return r;
-  const writes = (fl & O_ACCMODE) !== 0n || (fl & O_TRUNC) !== 0n;
-  if (!r.stat) return neg((fl & O_CREAT) !== 0n ? EROFS : ENOENT);
-  if ((fl & O_CREAT) !== 0n && (fl & O_EXCL) !== 0n) return neg(EEXIST);
+  const writes = (fl & O_ACCMODE) !== 0 || (fl & O_TRUNC) !== 0;
+  if (!r.stat) return neg((fl & O_CREAT) !== 0 ? EROFS : ENOENT);
+  if ((fl & O_CREAT) !== 0 && (fl & O_EXCL) !== 0) return neg(EEXIST);
   const mode = Number(r.stat.mode) & S_IFMT;
   if (mode === S_IFLNK) return neg(ELOOP);
   const dir = isDir(r.stat);
   if (writes) return neg(dir ? EISDIR : EROFS);
-  if ((fl & bits.directory) !== 0n && !dir) return neg(ENOTDIR);
+  if ((fl & bits.directory) !== 0 && !dir) return neg(ENOTDIR);
   let file: OpenFile;
-  const kept = Number(fl & O_NONBLOCK);
+  const kept = fl & O_NONBLOCK;
   if (dir) file = { kind: 'dir', at: r, entries: undefined, pos: 0, flags: kept, refs: 0 };
   else if (mode === S_IFREG) {
     file = { kind: 'file', host: root.openRead(r), pos: 0n, path: r.guest, flags: kept, refs: 0 };
@@ -153,12 +145,12 @@ function openAt(p: LinuxProcess, name: string, dirfd: bigint, pathAt: bigint, fl
 }
 
 /** A new open file at the lowest free fd (EMFILE past RLIMIT_NOFILE). */
-function install(p: LinuxProcess, file: OpenFile, fl: bigint): bigint {
+function install(p: LinuxProcess, file: OpenFile, fl: number): bigint {
   const limit = Number(p.rlimits.get(7)?.[0] ?? 1024n);
-  const fd = p.files.install(file, (fl & O_CLOEXEC) !== 0n, limit);
+  const fd = p.files.install(file, (fl & O_CLOEXEC) !== 0, limit);
   if (fd === undefined) {
     if (file.kind === 'file') RootFs.close(file.host);
-    return neg(24); // EMFILE
+    return neg(EMFILE);
   }
   return BigInt(fd);
 }
@@ -191,7 +183,7 @@ function statPath(
     st = fileStat(r.stat);
   }
   const bytes = encode(st);
-  if (!bytes) return neg(75); // EOVERFLOW
+  if (!bytes) return neg(EOVERFLOW);
   p.mem.write(addrOf(buf), bytes);
   return 0n;
 }
@@ -254,12 +246,12 @@ function readlinkAt(
 
 /** getdents64: struct linux_dirent64 records (d_ino, d_off, d_reclen, d_type, d_name) from the next entry on. */
 function getdents64(p: LinuxProcess, fd: bigint, dirp: bigint, count: bigint): bigint {
-  const f = fileOf(p, fd);
+  const f = fileOf(p, s32(fd));
   if (!f) return neg(EBADF);
   if (f.kind !== 'dir') return neg(ENOTDIR);
   const root = p.root as RootFs;
   f.entries ??= root.entries(f.at);
-  const room = Number(u32(count) < BigInt(MAX_RW) ? u32(count) : BigInt(MAX_RW));
+  const room = rwCount(u32(count));
   const out: Buffer[] = [];
   let used = 0;
   const le = p.mem.littleEndian;
@@ -290,12 +282,12 @@ function getdents64(p: LinuxProcess, fd: bigint, dirp: bigint, count: bigint): b
 
 /** pread64: at `pos`, leaving the file's offset where it is. */
 function pread(p: LinuxProcess, fd: bigint, buf: bigint, count: bigint, pos: bigint): bigint {
-  const f = fileOf(p, fd);
+  const f = fileOf(p, s32(fd));
   if (!f) return neg(EBADF);
   if (f.kind === 'dir') return neg(EISDIR);
   if (f.kind !== 'file') return neg(ESPIPE);
   if (pos < 0n) return neg(EINVAL);
-  const n = Number(count < BigInt(MAX_RW) ? count : BigInt(MAX_RW));
+  const n = rwCount(count);
   const got = RootFs.pread(f.host, n, pos);
   p.mem.write(addrOf(buf), got);
   return BigInt(got.length);
@@ -310,13 +302,13 @@ function sendfile(
   count: bigint,
   offSize: 4 | 8,
 ): bigint | undefined {
-  const f = fileOf(p, inFd);
+  const f = fileOf(p, s32(inFd));
   if (!f) return neg(EBADF);
   if (f.kind !== 'file') return neg(EINVAL);
   const le = p.mem.littleEndian;
   const pos = offp === 0n ? f.pos : BigInt.asIntN(offSize * 8, p.mem.memReadWord(addrOf(offp), offSize, le));
   if (pos < 0n) return neg(EINVAL);
-  const n = Number(count < BigInt(MAX_RW) ? count : BigInt(MAX_RW));
+  const n = rwCount(count);
   const bytes = RootFs.pread(f.host, n, pos);
   const r = writeFd(p, out, bytes);
   // A write that waits (a full pipe) puts all of its bytes in the end.
@@ -330,19 +322,17 @@ function sendfile(
 
 /** posix_fadvise: advice taken and ignored for a file of the root; a pipe or stream cannot seek. */
 function fadvise(p: LinuxProcess, fd: bigint): bigint {
-  const f = fileOf(p, fd);
+  const f = fileOf(p, s32(fd));
   if (!f) return neg(EBADF);
   return f.kind === 'file' || f.kind === 'dir' ? 0n : neg(ESPIPE);
 }
-
-const EOPNOTSUPP = 95;
 
 /**
  * The getxattr and listxattr family: the root keeps no extended attributes for the guest
  * (coreutils' ls asks for ACLs and security labels). Without a root, a path is the host's.
  */
 function xattr(p: LinuxProcess, name: string, a: SyscallArgs, byFd: boolean): bigint {
-  if (byFd) return fileOf(p, a[0] ?? 0n) ? neg(EOPNOTSUPP) : neg(EBADF);
+  if (byFd) return fileOf(p, s32(a[0] ?? 0n)) ? neg(EOPNOTSUPP) : neg(EBADF);
   const root = p.root;
   if (!root) return refuseHostCall(p, name, a);
   const path = pathArg(p, a[0] ?? 0n);
@@ -357,8 +347,8 @@ function xattr(p: LinuxProcess, name: string, a: SyscallArgs, byFd: boolean): bi
  * which it does not take (EINVAL; cat then reads and writes).
  */
 function copyFileRange(p: LinuxProcess, inFd: bigint, outFd: bigint): bigint {
-  const i = fileOf(p, inFd);
-  const o = fileOf(p, outFd);
+  const i = fileOf(p, s32(inFd));
+  const o = fileOf(p, s32(outFd));
   if (!i || !o) return neg(EBADF);
   if (o.kind === 'file' || o.kind === 'dir') return neg(EBADF);
   return neg(EINVAL);
@@ -424,7 +414,7 @@ export const fsHandlers: Record<string, FsHandler> = {
     return typeof path === 'string' ? chdirTo(p, walk(p, root, AT_FDCWD, path, true)) : path;
   },
   fchdir: (p, [fd]) => {
-    const f = fileOf(p, fd);
+    const f = fileOf(p, s32(fd));
     if (!f) return neg(EBADF);
     return f.kind === 'dir' ? chdirTo(p, f.at) : neg(ENOTDIR);
   },

@@ -5,6 +5,10 @@
 import { addrOf } from './addr.js';
 import {
   BrokenPipe,
+  O_ACCMODE,
+  O_APPEND,
+  O_CLOEXEC,
+  O_NONBLOCK,
   O_RDONLY,
   O_WRONLY,
   PIPE_BUF,
@@ -13,19 +17,27 @@ import {
   type Pipe,
   type StdFd,
 } from './files.js';
-import { deviceStat, EISDIR, fileStat, RootFs } from './rootfs.js';
-import { encodeStat, encodeStat64, type FileStat } from './stat.js';
+import { deviceStat, RootFs } from './rootfs.js';
+import { encodeStat, encodeStat64, fileStat, type FileStat } from './stat.js';
 import type { LinuxProcess, SyscallArgs } from './process.js';
-import { EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOTTY, EOVERFLOW, EPIPE, ESPIPE, neg } from './errno.js';
+import {
+  EAGAIN,
+  EBADF,
+  EFAULT,
+  EINVAL,
+  EISDIR,
+  EMFILE,
+  ENOTTY,
+  EOVERFLOW,
+  EPIPE,
+  ESPIPE,
+  neg,
+} from './errno.js';
 
 const SIGPIPE = 13;
 const SIG_DFL = 0n;
 const SIG_IGN = 1n;
 
-const O_ACCMODE = 3;
-const O_APPEND = 0o2000;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
 /** The status flags F_SETFL may change (fs/fcntl.c SETFL_MASK, those that mean something here). */
 const SETFL_MASK = O_APPEND | O_NONBLOCK;
 
@@ -52,7 +64,10 @@ const MAX_RW = 1 << 24;
 const MAX_WRITE = BigInt(MAX_RW);
 
 /** The open file of `fd`, or undefined (EBADF). */
-function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {
+/** A count a read or write moves at once: at most MAX_RW. */
+export const rwCount = (count: bigint): number => Number(count < MAX_WRITE ? count : MAX_WRITE);
+
+export function fileOf(p: LinuxProcess, fd: bigint): OpenFile | undefined {
   return fd < 0n || fd > 0xffffffffn ? undefined : p.files.get(fd);
 }
 
@@ -163,7 +178,7 @@ export function readFd(p: LinuxProcess, fd: bigint, buf: bigint, count: bigint):
   const f = fileOf(p, fd);
   if (!f || (f.flags & O_ACCMODE) === O_WRONLY) return neg(EBADF);
   if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
-  const n = Number(count < BigInt(MAX_RW) ? count : BigInt(MAX_RW));
+  const n = rwCount(count);
   const at = addrOf(buf);
   const nonblock = (f.flags & O_NONBLOCK) !== 0;
   const t = p.sched.current;
@@ -580,7 +595,7 @@ export const ioHandlers: Record<string, IoHandler> = {
     // A count with the sign bit set is EINVAL for the kernel (rw_verify_area); larger ones
     // are cut to what one call moves (MAX_RW_COUNT), here 16 MB.
     if (count >= 1n << BigInt(p.mem.wordSize * 8 - 1)) return neg(EINVAL);
-    const n = Number(count < MAX_WRITE ? count : MAX_WRITE);
+    const n = rwCount(count);
     return writeFd(p, s32(fd), p.mem.read(addrOf(buf), n));
   },
   writev: (p, [fd, iov, cnt]) => {

@@ -2,14 +2,14 @@
 // kernel/fork.c copy_process for threads, kernel/futex.c, mm/mmap.c, mm/brk), as a
 // user-mode emulator answers them. Nothing here reaches a host file, process or socket.
 import { addrOf, pageAligned, pageUp, type GuestAddr } from './addr.js';
-import { MemoryFault, OutOfMemory } from './memory.js';
+import { MemoryFault, OutOfMemory, PROT_WRITE } from './memory.js';
 import { RLIM_INFINITY, type LinuxProcess, type SyscallArgs } from './process.js';
 import { ioHandlers, s32, u32 } from './linux-io.js';
 import { fsHandlers } from './linux-fs.js';
 import { RootFs } from './rootfs.js';
 import { timeHandlers } from './linux-time.js';
 import { HOST_CALLS, refuseHostCall } from './host-reach.js';
-import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENOMEM, EPERM, ESRCH, ENOSYS, neg } from './errno.js';
+import { EACCES, EAGAIN, EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EPERM, ESRCH, ENOSYS, neg } from './errno.js';
 
 const CLONE_VM = 0x100n;
 const CLONE_THREAD = 0x10000n;
@@ -23,8 +23,6 @@ const MADV_DONTNEED = 4n;
 const MAP_ANONYMOUS = 0x20n;
 const MAP_SHARED = 0x01n;
 const MAP_TYPE = 0x0fn;
-const PROT_WRITE_BIT = 0x2n;
-const ENODEV = 19;
 
 const SIG_BLOCK = 0n;
 const SIG_UNBLOCK = 1n;
@@ -77,7 +75,7 @@ function mmap(
       return neg(ENODEV);
     } else {
       if (offset % 4096n !== 0n) return neg(EINVAL);
-      if ((flags & MAP_TYPE) === MAP_SHARED && (prot & PROT_WRITE_BIT) !== 0n) return neg(EACCES);
+      if ((flags & MAP_TYPE) === MAP_SHARED && (Number(prot & 7n) & PROT_WRITE) !== 0) return neg(EACCES);
       if (len > BigInt(p.isa.layout.mmapTop)) return neg(ENOMEM);
       file = RootFs.pread(f.host, Number(len), offset);
       mapped = { path: f.path, host: f.host };

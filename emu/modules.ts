@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { ElfError, parseElf, type ElfImage, type ElfSymbol } from './elf.js';
 import type { GuestAddr } from './addr.js';
+import { PROT_EXEC } from './engine.js';
 import type { SymbolTable } from './symbols.js';
 
 /** A file of the root the guest mapped (mmap of an fd). */
@@ -30,8 +31,6 @@ export interface Module {
   readonly end: GuestAddr;
   readonly image: ElfImage;
 }
-
-const PROT_EXEC = 4;
 
 export class Modules {
   readonly loaded: Module[] = [];

@@ -3,20 +3,13 @@
 // "/", read-only. Every component is looked at with lstat and every symbolic link is read
 // and walked here, against the root: the host follows none, so no path leaves the directory.
 import * as fs from 'node:fs';
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR } from './errno.js';
 import type { FileStat } from './stat.js';
 
 /** MAXSYMLINKS (include/linux/namei.h): links followed in one walk before ELOOP. */
 export const MAXSYMLINKS = 40;
 /** PATH_MAX: a longer path is ENAMETOOLONG. */
 export const PATH_MAX = 4096;
-
-// The errors a walk gives (the same numbers on x86 and ppc64).
-export const ENOENT = 2;
-export const ENOTDIR = 20;
-export const EISDIR = 21;
-export const EROFS = 30;
-export const ENAMETOOLONG = 36;
-export const ELOOP = 40;
 
 /**
  * Top-level directories of the root that are never read: on a host they describe the host
@@ -87,25 +80,6 @@ export function deviceStat(dev: DeviceName): FileStat {
     atimeNs: 0n,
     mtimeNs: 0n,
     ctimeNs: 0n,
-  };
-}
-
-/** A host stat as the guest's stat calls report it. */
-export function fileStat(s: fs.BigIntStats): FileStat {
-  return {
-    dev: s.dev,
-    ino: s.ino,
-    mode: Number(s.mode),
-    nlink: s.nlink,
-    uid: Number(s.uid),
-    gid: Number(s.gid),
-    rdev: s.rdev,
-    size: s.size,
-    blksize: s.blksize,
-    blocks: s.blocks,
-    atimeNs: s.atimeNs,
-    mtimeNs: s.mtimeNs,
-    ctimeNs: s.ctimeNs,
   };
 }
 

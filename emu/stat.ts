@@ -1,5 +1,6 @@
 // Counterpart: arch/x86/include/uapi/asm/stat.h, arch/powerpc/include/uapi/asm/stat.h, include/uapi/linux/stat.h.
 // The stat structures the guest receives, filled as fs/stat.c (cp_new_stat, cp_new_stat64, cp_statx) fills them.
+import type { BigIntStats } from 'node:fs';
 
 /** What a stat call reports of a file, as the host's fstat gives it (times in nanoseconds since the epoch). */
 export interface FileStat {
@@ -16,6 +17,25 @@ export interface FileStat {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+}
+
+/** A host stat as the guest's stat calls report it. */
+export function fileStat(s: BigIntStats): FileStat {
+  return {
+    dev: s.dev,
+    ino: s.ino,
+    mode: Number(s.mode),
+    nlink: s.nlink,
+    uid: Number(s.uid),
+    gid: Number(s.gid),
+    rdev: s.rdev,
+    size: s.size,
+    blksize: s.blksize,
+    blocks: s.blocks,
+    atimeNs: s.atimeNs,
+    mtimeNs: s.mtimeNs,
+    ctimeNs: s.ctimeNs,
+  };
 }
 
 /** Which kernel's structures: x86_64 and i386 are little-endian, ppc64 (not ppc64le) big-endian. */

@@ -3,7 +3,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { BrokenPipe, type HostStdio, type StdFd, type WindowSize } from '../emu/files.js';
-import type { FileStat } from '../emu/stat.js';
+import { fileStat, type FileStat } from '../emu/stat.js';
 
 const sleepMs = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -65,22 +65,7 @@ export function hostStdio(stdinFd = 0): HostStdio & { close(): void } {
       }
     },
     stat(fd: StdFd): FileStat {
-      const s = fstatSync(fd === 0 ? stdinFd : fd, { bigint: true });
-      return {
-        dev: s.dev,
-        ino: s.ino,
-        mode: Number(s.mode),
-        nlink: s.nlink,
-        uid: Number(s.uid),
-        gid: Number(s.gid),
-        rdev: s.rdev,
-        size: s.size,
-        blksize: s.blksize,
-        blocks: s.blocks,
-        atimeNs: s.atimeNs,
-        mtimeNs: s.mtimeNs,
-        ctimeNs: s.ctimeNs,
-      };
+      return fileStat(fstatSync(fd === 0 ? stdinFd : fd, { bigint: true }));
     },
     terminal(fd: StdFd): WindowSize | undefined {
       if (!isatty(fd === 0 ? stdinFd : fd)) return undefined;

@@ -5,7 +5,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ELOOP, ENOENT, ENOTDIR, MAXSYMLINKS, RootFs, type Resolved } from '../../emu/rootfs.js';
+import { ELOOP, ENOENT, ENOTDIR } from '../../emu/errno.js';
+import { MAXSYMLINKS, RootFs, type Resolved } from '../../emu/rootfs.js';
 
 let dir: string;
 let outside: string;
