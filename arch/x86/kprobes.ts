@@ -24,6 +24,7 @@ export type X86Class =
   | 'jmp-ind' //    ff /4: PC absolute, keep
   | 'pushf' //      9c: the pushed flags get the original TF back
   | 'rep-string' // f2/f3 + movs/cmps/stos/lods/scas/ins/outs: run whole, no TF (see setupSinglestep)
+  | 'pause' //      f3 90: emulated at the hit (see setupSinglestep)
   | 'int3'; //      cc: the guest's own breakpoint, delivered in place
 
 export interface X86Ainsn {
@@ -69,6 +70,8 @@ function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
   const op = insn.opcode;
   const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
   if (isRepString(insn)) return 'rep-string';
+  // f3 90 is pause; with REX.B, 90 is xchg r8, rax.
+  if (op === 0x90 && (insn.rex & 1) === 0 && insn.prefixes.includes(0xf3)) return 'pause';
   switch (op) {
     case 0xc3:
     case 0xc2:
@@ -224,8 +227,15 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       return slot + a.insn.len;
     },
 
-    setupSinglestep(cpu, a, _addr, slot, st: StepState): StepPlan {
+    setupSinglestep(cpu, a, addr, slot, st: StepState): StepPlan {
       if (a.cls === 'int3') return 'guest-trap';
+      // Unicorn (QEMU's helper_pause) leaves the CPU loop after pause without raising the
+      // trap TF asks for, so a stepped copy would run on past the slot. pause only hints
+      // that the task spins: its effect is PC past it.
+      if (a.cls === 'pause') {
+        cpu.regWrite(pcReg, wrap(addr + a.insn.len));
+        return 'emulated';
+      }
       const flags = cpu.regRead(flagsReg);
       st.savedFlags = flags & (TF | IF);
       // With TF a REP string instruction traps after one iteration with PC still on it, as
@@ -239,7 +249,7 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
 
     /*
      * resume_execution, by class (decided at prepare time):
-     * 0) every class: TF comes back as it was before the step.
+     * 0) every stepped class: TF comes back as it was before the step (pause is emulated).
      * 1) pushf: the pushed copy gets the original TF (our TF must not leak into guest data).
      * 2) ret: PC already came from the stack.
      * 3) call rel32: the pushed return address points into the slot: move it to the original.
@@ -249,6 +259,8 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
      * An abandoned step (fault, clone child) puts PC back at the original address.
      */
     resumeExecution(cpu, a, addr, slot, st, completed) {
+      // An emulated pause set PC itself and never touched the flags.
+      if (a.cls === 'pause') return;
       const flags = cpu.regRead(flagsReg);
       cpu.regWrite(flagsReg, (flags & ~TF) | (st.savedFlags & TF));
       const pc = cpu.regReadAddr(pcReg);

@@ -3,7 +3,7 @@
 // prints FAIL or crashes.
 // - x86 (fixtures/src/dispstep_*.S, after gdb's amd64-disp-step.S): call rel32 (pushed return
 //   address), jcc taken / not taken, jcxz, jmp rel8/rel32, loop, ret imm16, indirect call/jmp
-//   through memory and through a register, pushf/popf, rep ret, REP string instructions (run
+//   through memory and through a register, pushf/popf, pause, rep ret, REP string instructions (run
 //   whole in one step, one hit per execution), RIP-relative loads and
 //   stores (absolute on i386, which must not be adjusted), 66/segment prefixes, REX, and the
 //   system call instruction.
@@ -38,6 +38,7 @@ const X86_MUST_HAVE = [
   'test_call_indirect_mem',
   'test_jmp_indirect_mem',
   'test_pushf',
+  'test_pause',
   'test_rep_ret',
   'test_rip_load',
   'test_rip_store',
