@@ -30,6 +30,9 @@ const SIG_SETMASK = 2n;
 
 const FUTEX_WAIT = 0n;
 const FUTEX_WAKE = 1n;
+const FUTEX_REQUEUE = 3n;
+const FUTEX_CMP_REQUEUE = 4n;
+const FUTEX_WAKE_OP = 5n;
 const FUTEX_WAIT_BITSET = 9n;
 const FUTEX_WAKE_BITSET = 10n;
 
@@ -303,7 +306,65 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-function futex(p: LinuxProcess, [uaddr, opRaw, val, timeout]: SyscallArgs): bigint | undefined {
+/**
+ * FUTEX_REQUEUE and FUTEX_CMP_REQUEUE (kernel/futex.c futex_requeue): wake `nrWake` waiters
+ * of `from`, move up to `nrRequeue` more to `to`; the number woken and moved. CMP_REQUEUE
+ * first checks that `from` still holds `expect`.
+ */
+function futexRequeue(
+  p: LinuxProcess,
+  from: GuestAddr,
+  to: GuestAddr,
+  nrWake: bigint,
+  nrRequeue: bigint,
+  expect: bigint | undefined,
+): bigint {
+  // The counts are C ints.
+  if (BigInt.asIntN(32, nrWake) < 0n || BigInt.asIntN(32, nrRequeue) < 0n) return neg(EINVAL);
+  if (expect !== undefined && BigInt(p.mem.readU32(from)) !== u32(expect)) return neg(EAGAIN);
+  const woken = futexWake(p, from, u32(nrWake));
+  let moved = 0n;
+  for (const t of p.sched.waitingOn(from)) {
+    if (moved >= u32(nrRequeue)) break;
+    p.sched.requeue(t, to);
+    moved++;
+  }
+  return woken + moved;
+}
+
+/**
+ * FUTEX_WAKE_OP (futex_atomic_op_inuser): `*to = op(*to, oparg)`, wake `nrWake` waiters of
+ * `uaddr`, and `nrWake2` of `to` if the old value compares with cmparg as `encoded` says.
+ */
+function futexWakeOp(
+  p: LinuxProcess,
+  uaddr: GuestAddr,
+  to: GuestAddr,
+  nrWake: bigint,
+  nrWake2: bigint,
+  encoded: bigint,
+): bigint {
+  const e = Number(encoded & 0xffffffffn);
+  const op = (e >>> 28) & 7;
+  const cmp = (e >>> 24) & 15;
+  let oparg = ((e >>> 12) << 20) >> 20;
+  const cmparg = (e << 20) >> 20;
+  if ((e >>> 31) & 1) oparg = oparg >= 0 && oparg <= 31 ? 1 << oparg : 0;
+  const old = p.mem.readU32(to) | 0;
+  const next = [oparg, old + oparg, old | oparg, old & ~oparg, old ^ oparg][op];
+  const holds = [old === cmparg, old !== cmparg, old < cmparg, old <= cmparg, old > cmparg, old >= cmparg][
+    cmp
+  ];
+  if (next === undefined) return neg(ENOSYS);
+  p.mem.writeU32(to, next >>> 0);
+  // As Linux: the store is done before an unknown comparison is refused.
+  if (holds === undefined) return neg(ENOSYS);
+  let n = futexWake(p, uaddr, u32(nrWake));
+  if (holds) n += futexWake(p, to, u32(nrWake2));
+  return n;
+}
+
+function futex(p: LinuxProcess, [uaddr, opRaw, val, timeout, uaddr2, val3]: SyscallArgs): bigint | undefined {
   const op = opRaw & 0x7fn;
   if (op === FUTEX_WAIT || op === FUTEX_WAIT_BITSET) {
     if (BigInt(p.mem.readU32(addrOf(uaddr))) !== u32(val)) return neg(EAGAIN);
@@ -314,6 +375,17 @@ function futex(p: LinuxProcess, [uaddr, opRaw, val, timeout]: SyscallArgs): bigi
     return undefined;
   }
   if (op === FUTEX_WAKE || op === FUTEX_WAKE_BITSET) return futexWake(p, addrOf(uaddr), u32(val));
+  // For these the fourth argument is a count (val2), not a timeout.
+  if (op === FUTEX_REQUEUE || op === FUTEX_CMP_REQUEUE)
+    return futexRequeue(
+      p,
+      addrOf(uaddr),
+      addrOf(uaddr2),
+      val,
+      timeout,
+      op === FUTEX_CMP_REQUEUE ? val3 : undefined,
+    );
+  if (op === FUTEX_WAKE_OP) return futexWakeOp(p, addrOf(uaddr), addrOf(uaddr2), val, timeout, val3);
   p.reportOnce(`futex-${op}`, `futex operation ${op} is not supported: answered with -ENOSYS`);
   return neg(ENOSYS);
 }

@@ -16,6 +16,8 @@ export class Task {
   clearChildTid: GuestAddr = 0;
   /** Futex word the task waits on while blocked. */
   futexWait: GuestAddr | undefined;
+  /** When it began to wait there: waiters on one word are woken first come, first served. */
+  futexSeq = 0;
   exitCode: number | undefined;
   /** Blocked signals (rt_sigprocmask), bit N-1 for signal N; a clone child inherits it. */
   sigmask = 0n;
@@ -42,6 +44,7 @@ export class Scheduler {
   private readonly listeners: TaskExitListener[] = [];
   current: Task;
   private nextTid: number;
+  private futexSeq = 0;
 
   constructor(readonly tgid: number) {
     this.nextTid = tgid + 1;
@@ -99,6 +102,13 @@ export class Scheduler {
   block(t: Task, futex?: GuestAddr): void {
     t.state = 'blocked';
     t.futexWait = futex;
+    t.futexSeq = this.futexSeq++;
+  }
+
+  /** A waiter moves to another futex word, behind those already there (FUTEX_REQUEUE). */
+  requeue(t: Task, futex: GuestAddr): void {
+    t.futexWait = futex;
+    t.futexSeq = this.futexSeq++;
   }
 
   kill(t: Task, code: number): void {
@@ -121,8 +131,11 @@ export class Scheduler {
     return this.runQueue.length > 0;
   }
 
+  /** The tasks waiting on a futex word, in the order they began to wait (Linux's hash bucket queue). */
   waitingOn(futex: GuestAddr): Task[] {
-    return [...this.tasks.values()].filter((t) => t.state === 'blocked' && t.futexWait === futex);
+    return [...this.tasks.values()]
+      .filter((t) => t.state === 'blocked' && t.futexWait === futex)
+      .sort((a, b) => a.futexSeq - b.futexSeq);
   }
 }
 
