@@ -4,6 +4,7 @@
 // Parsing only: the image is checked and described here; emu/loader.ts maps it.
 
 import type { GuestAddr } from './addr.js';
+import { functionRanges, type CodeRange } from './eh-frame.js';
 
 export const EM_386 = 3;
 export const EM_PPC64 = 21;
@@ -13,11 +14,46 @@ const PT_LOAD = 1;
 const PT_INTERP = 3;
 const PT_TLS = 7;
 const SHT_SYMTAB = 2;
+const SHT_RELA = 4;
+const SHT_REL = 9;
+const SHT_NOBITS = 8;
 const SHT_DYNSYM = 11;
 const STT_OBJECT = 1;
 const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+/**
+ * The relocations that store a function's address, per machine: R_*_IRELATIVE (and ppc64's
+ * R_PPC64_JMP_IREL), which call an IFUNC resolver, and the GOT and PLT slots of a named
+ * symbol (R_*_GLOB_DAT, R_*_JUMP_SLOT), which ld.so fills with what it resolves the name to.
+ */
+const SLOT_RELOCATIONS: Record<number, Record<number, CodeSlot['stores']>> = {
+  [EM_X86_64]: { 6: 'code', 7: 'code', 37: 'code' },
+  [EM_386]: { 6: 'code', 7: 'code', 42: 'code' },
+  // R_PPC64_GLOB_DAT 20, R_PPC64_JMP_SLOT 21, R_PPC64_JMP_IREL 247, R_PPC64_IRELATIVE 248.
+  [EM_PPC64]: { 20: 'descriptor', 21: 'descriptor-copy', 247: 'descriptor-copy', 248: 'descriptor' },
+};
+const IRELATIVE_TYPES = new Set([37, 42, 247, 248]);
 const SHN_UNDEF = 0;
 const SHN_ABS = 0xfff1;
+
+/**
+ * A relocation that stores a function's address at `slot`: an IRELATIVE one (the C library
+ * of a static program or ld.so calls the resolver and stores its result: glibc's
+ * elf_irela), or a GOT or PLT slot ld.so fills with the address of a symbol it looks up.
+ */
+export interface CodeSlot {
+  slot: GuestAddr;
+  /** IRELATIVE: the resolver as the symbol table gives it (its code, or ppc64 its descriptor). */
+  resolver?: GuestAddr;
+  /** GLOB_DAT and JUMP_SLOT: the name of the symbol bound there. */
+  symbol?: string;
+  /**
+   * What the slot gets: the code's address ('code', x86), the address of its descriptor
+   * (ppc64 GLOB_DAT, IRELATIVE) or a copy of the descriptor, code address first (a ppc64
+   * PLT slot).
+   */
+  stores: 'code' | 'descriptor' | 'descriptor-copy';
+}
 
 /** Why an ELF file was refused; `where` names the header field or offset at fault. */
 export class ElfError extends Error {
@@ -45,7 +81,8 @@ export interface ElfSymbol {
   /** For functions: the code address (ppc64 ELFv1 descriptors already resolved). */
   addr: GuestAddr;
   size: number;
-  kind: 'func' | 'object' | 'other';
+  /** 'ifunc': STT_GNU_IFUNC, a function whose resolver picks its code (`addr`: the resolver's). */
+  kind: 'func' | 'object' | 'other' | 'ifunc';
   /** ppc64 ELFv1: the descriptor address the symbol table gives for a function. */
   descriptor?: GuestAddr;
   /** ppc64 ELFv1: the TOC pointer from the descriptor. */
@@ -74,6 +111,16 @@ export interface ElfImage {
   loadBias: number;
   /** PT_INTERP: the dynamic loader a dynamically linked program names. */
   interp?: string;
+  /**
+   * The relocations that store a function's address in a slot: what an IFUNC resolver
+   * returns, what ld.so binds a name to (none without section headers).
+   */
+  codeSlots: CodeSlot[];
+  /**
+   * The code each .eh_frame FDE describes, sorted: where a stripped file's functions begin
+   * and end (FDEs overlap no function's start inside another).
+   */
+  fdes: CodeRange[];
   /** PT_TLS, if any (static programs with libc use it; ours may not). */
   tls?: { vaddr: GuestAddr; filesz: number; memsz: number; align: number };
 }
@@ -339,16 +386,14 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   if (!opts.shared && !inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
-  const symbols = readSymbols(
-    r,
-    is64,
-    shoff,
-    shnum,
-    shentsize,
-    descriptors,
-    (a) => plus(readWord(a), bias),
-    bias,
-  );
+  const sections = sectionHeaders(r, is64, shoff, shnum, shentsize, r.u16(is64 ? 62 : 50));
+  const symbols = readSymbols(r, is64, sections, descriptors, (a) => plus(readWord(a), bias), bias);
+  const codeSlots = readCodeSlots(r, is64, machine, sections, readWord, bias);
+  const eh = sections.find((h) => h.name === '.eh_frame' && h.type !== SHT_NOBITS);
+  if (eh) r.need(eh.offset, eh.size, '.eh_frame');
+  const fdes = eh
+    ? functionRanges(r.bytes.subarray(eh.offset, eh.offset + eh.size), eh.addr + bias, is64, r.le)
+    : [];
   return {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
@@ -361,6 +406,8 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
     phnum,
     phentsize,
     symbols,
+    codeSlots,
+    fdes,
     end: Number(end),
     loadBias: Number(bias),
     ...(interp !== undefined ? { interp } : {}),
@@ -368,38 +415,147 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   };
 }
 
-function readSymbols(
+interface SectionHeader {
+  /** sh_name's string (empty where the file has no section name table). */
+  name: string;
+  type: number;
+  /** sh_addr, without the load bias. */
+  addr: bigint;
+  offset: number;
+  size: number;
+  link: number;
+  entsize: number;
+}
+
+/** The section header table (empty without one: a stripped file may have none). */
+function sectionHeaders(
   r: Reader,
   is64: boolean,
   shoff: number,
   shnum: number,
   shentsize: number,
-  descriptors: boolean,
-  readWord: (a: bigint) => bigint | undefined,
-  bias: bigint,
-): ElfSymbol[] {
+  shstrndx: number,
+): SectionHeader[] {
   if (shoff === 0 || shnum === 0) return [];
   const wantSh = is64 ? 64 : 40;
   if (shentsize !== wantSh)
     throw new ElfError(`section header size ${shentsize}, expected ${wantSh}`, 'e_shentsize');
   r.need(shoff, shnum * shentsize, 'section header table');
-  const sec = (i: number) => {
+  const raw = Array.from({ length: shnum }, (_, i) => {
     const o = shoff + i * shentsize;
     return is64
       ? {
+          nameOff: r.u32(o),
           type: r.u32(o + 4),
+          addr: r.u64(o + 16),
           offset: Number(r.u64(o + 24)),
           size: Number(r.u64(o + 32)),
           link: r.u32(o + 40),
           entsize: Number(r.u64(o + 56)),
         }
       : {
+          nameOff: r.u32(o),
           type: r.u32(o + 4),
+          addr: BigInt(r.u32(o + 12)),
           offset: r.u32(o + 16),
           size: r.u32(o + 20),
           link: r.u32(o + 24),
           entsize: r.u32(o + 36),
         };
+  });
+  const names = raw[shstrndx];
+  const decoder = new TextDecoder();
+  const nameOf = (off: number): string => {
+    if (!names || off >= names.size || names.offset + names.size > r.bytes.length) return '';
+    let e = names.offset + off;
+    while (e < names.offset + names.size && r.bytes[e] !== 0) e++;
+    return decoder.decode(r.bytes.subarray(names.offset + off, e));
+  };
+  return raw.map(({ nameOff, ...h }) => ({ name: nameOf(nameOff), ...h }));
+}
+
+/**
+ * The code slots (CodeSlot) of every SHT_RELA and SHT_REL section: .rela.plt or .rela.iplt
+ * of a static program, .rela.plt and .rela.dyn of a dynamic one. A REL entry's addend is the
+ * word at its slot. Offsets and addends are relative to the load bias.
+ */
+function readCodeSlots(
+  r: Reader,
+  is64: boolean,
+  machine: number,
+  sections: readonly SectionHeader[],
+  readWord: (a: bigint) => bigint | undefined,
+  bias: bigint,
+): CodeSlot[] {
+  const out: CodeSlot[] = [];
+  const kinds = SLOT_RELOCATIONS[machine] ?? {};
+  for (const [i, s] of sections.entries()) {
+    if (s.type !== SHT_RELA && s.type !== SHT_REL) continue;
+    const rela = s.type === SHT_RELA;
+    const entsize = (is64 ? 8 : 4) * (rela ? 3 : 2);
+    const where = `section ${i} (${rela ? 'SHT_RELA' : 'SHT_REL'})`;
+    if (s.entsize !== entsize) throw new ElfError(`relocation size ${s.entsize}, expected ${entsize}`, where);
+    r.need(s.offset, s.size, 'relocation table');
+    let names: ((index: number) => string | undefined) | undefined;
+    for (let o = s.offset; o + entsize <= s.offset + s.size; o += entsize) {
+      const offset = is64 ? r.u64(o) : BigInt(r.u32(o));
+      const info = is64 ? r.u64(o + 8) : BigInt(r.u32(o + 4));
+      const type = Number(is64 ? info & 0xffffffffn : info & 0xffn);
+      const stores = kinds[type];
+      if (!stores || offset + bias >= EXACT) continue;
+      if (IRELATIVE_TYPES.has(type)) {
+        const addend = rela ? (is64 ? r.u64(o + 16) : BigInt(r.u32(o + 8))) : readWord(offset + bias);
+        if (addend === undefined || addend + bias >= EXACT) continue;
+        out.push({ slot: Number(offset + bias), resolver: Number(addend + bias), stores });
+      } else {
+        names ??= symbolNames(r, is64, sections, s.link, where);
+        const symbol = names(Number(is64 ? info >> 32n : info >> 8n));
+        if (symbol) out.push({ slot: Number(offset + bias), symbol, stores });
+      }
+    }
+  }
+  return out;
+}
+
+/** The names of the symbol table at section `index` (a relocation section's sh_link), by symbol index. */
+function symbolNames(
+  r: Reader,
+  is64: boolean,
+  sections: readonly SectionHeader[],
+  index: number,
+  where: string,
+): (i: number) => string | undefined {
+  const tab = sections[index];
+  const str = tab && sections[tab.link];
+  if (!tab || !str || (tab.type !== SHT_DYNSYM && tab.type !== SHT_SYMTAB))
+    throw new ElfError(`sh_link ${index} names no symbol table`, where);
+  const entsize = is64 ? 24 : 16;
+  r.need(tab.offset, tab.size, 'symbol table');
+  r.need(str.offset, str.size, 'symbol string table');
+  const decoder = new TextDecoder();
+  return (i) => {
+    if (i === 0 || (i + 1) * entsize > tab.size) return undefined;
+    const n = r.u32(tab.offset + i * entsize);
+    if (n >= str.size) return undefined;
+    let e = str.offset + n;
+    while (e < str.offset + str.size && r.bytes[e] !== 0) e++;
+    return decoder.decode(r.bytes.subarray(str.offset + n, e));
+  };
+}
+
+function readSymbols(
+  r: Reader,
+  is64: boolean,
+  sections: readonly SectionHeader[],
+  descriptors: boolean,
+  readWord: (a: bigint) => bigint | undefined,
+  bias: bigint,
+): ElfSymbol[] {
+  const shnum = sections.length;
+  const sec = (i: number): SectionHeader => {
+    const h = sections[i];
+    if (!h) throw new ElfError(`section ${i} out of range`, 'section headers');
+    return h;
   };
   const out: ElfSymbol[] = [];
   // The full table; where it was stripped, the dynamic one (a shared object's exports).
@@ -441,12 +597,14 @@ function readSymbols(
       const t = info & 0xf;
       if (shndx === SHN_UNDEF || shndx === SHN_ABS || name === 0) continue;
       value += bias;
-      if (t !== STT_FUNC && t !== STT_OBJECT && t !== 0) continue;
+      if (t !== STT_FUNC && t !== STT_OBJECT && t !== STT_GNU_IFUNC && t !== 0) continue;
       const sname = nameAt(name);
       if (sname === '' || sname.startsWith('$')) continue;
       // Nothing is mapped at 2^53 or above: such a symbol names no guest address.
       if (value >= EXACT || size >= EXACT) continue;
-      if (t === STT_FUNC && descriptors) {
+      const kind =
+        t === STT_FUNC ? 'func' : t === STT_GNU_IFUNC ? 'ifunc' : t === STT_OBJECT ? 'object' : 'other';
+      if ((kind === 'func' || kind === 'ifunc') && descriptors) {
         const code = readWord(value);
         const toc = readWord(value + 8n);
         if (code === undefined || toc === undefined || code >= EXACT || toc >= EXACT) continue;
@@ -454,7 +612,7 @@ function readSymbols(
           name: sname,
           addr: Number(code),
           size: Number(size),
-          kind: 'func',
+          kind,
           descriptor: Number(value),
           toc: Number(toc),
         });
@@ -463,7 +621,7 @@ function readSymbols(
           name: sname,
           addr: Number(value),
           size: Number(size),
-          kind: t === STT_FUNC ? 'func' : t === STT_OBJECT ? 'object' : 'other',
+          kind,
         });
       }
     }

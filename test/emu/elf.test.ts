@@ -1,5 +1,6 @@
 // The ELF loader's parser: each ISA's fixtures, ppc64 descriptors, and refusals with where.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EM_386, EM_PPC64, EM_X86_64, ElfError, parseElf } from '../../emu/elf.js';
 import { SymbolTable } from '../../emu/symbols.js';
@@ -174,5 +175,54 @@ describe('SymbolTable: static functions that share a name', () => {
       for (const at of [f.addr, f.addr + f.size - 1])
         expect(t.resolve(at)?.symbol.kind, `${f.name} at ${hex(at)}`).toBe('func');
     for (const f of shared) expect(t.resolve(f.addr)?.symbol.addr, f.name).toBe(f.addr);
+  });
+});
+
+/** What readelf (binutils) says of a file: its output lines matching `re`. */
+function readelf(args: string[], path: string, re: RegExp): string[] {
+  const r = spawnSync('readelf', ['-W', ...args, path], { encoding: 'latin1', maxBuffer: 1 << 30 });
+  // readelf exits 1 where it looked for separate debug info and found none: its output stands.
+  if (r.error || r.stdout === '') throw new Error(`readelf ${args.join(' ')} ${path}: ${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => re.test(l));
+}
+
+describe('parseElf: relocations that store code addresses, and .eh_frame', () => {
+  // Static glibc (IRELATIVE, ppc64 JMP_IREL) and each ISA's shared libc (GLOB_DAT, JUMP_SLOT).
+  const files = [
+    'fixtures/corpus/build/x86_64/lines',
+    'fixtures/corpus/build/i386/lines',
+    'fixtures/corpus/build/ppc64/lines',
+    '/lib/x86_64-linux-gnu/libc.so.6',
+    '/usr/i686-linux-gnu/lib/libc.so.6',
+    '/usr/powerpc64-linux-gnu/lib/libc.so.6',
+  ].filter((f) => existsSync(f));
+
+  it.each(files)('%s: every FDE range and IRELATIVE relocation readelf shows', (path) => {
+    const base = path.endsWith('.so.6') ? 0x10000000 : undefined;
+    const img = parseElf(readFileSync(path), base !== undefined ? { base, shared: true } : {});
+    const bias = base ?? 0;
+    const fdes = readelf(['--debug-dump=frames'], path, / FDE /).map((l) => {
+      const m = /pc=([0-9a-f]+)\.\.([0-9a-f]+)/.exec(l);
+      if (!m) throw new Error(`no pc range in ${l}`);
+      return { begin: parseInt(m[1] as string, 16) + bias, end: parseInt(m[2] as string, 16) + bias };
+    });
+    expect(fdes.length).toBeGreaterThan(100);
+    expect(img.fdes).toEqual([...fdes].sort((a, b) => a.begin - b.begin));
+    const irel = readelf(['-r'], path, /IREL/).map((l) => parseInt(l.split(/\s+/)[0] as string, 16) + bias);
+    expect(
+      img.codeSlots
+        .filter((s) => s.resolver !== undefined)
+        .map((s) => s.slot)
+        .sort(),
+    ).toEqual(irel.sort());
+    const bound = readelf(['-r'], path, /_(JUMP_SLOT|JMP_SLOT|GLOB_DAT) /);
+    expect(img.codeSlots.filter((s) => s.symbol !== undefined)).toHaveLength(bound.length);
+  });
+
+  it('IFUNC symbols are kept as such, with their resolver', () => {
+    const img = parseElf(readFileSync('fixtures/corpus/build/x86_64/lines'));
+    const strlen = img.symbols.find((s) => s.name === 'strlen');
+    expect(strlen?.kind).toBe('ifunc');
+    expect(img.codeSlots.some((s) => s.resolver === strlen?.addr)).toBe(true);
   });
 });
