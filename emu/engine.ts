@@ -33,6 +33,9 @@ export type RunEnd =
   | 'invalid-insn';
 
 /** What an engine calls back into; each runs between two guest instructions. */
+/** What watchWrites calls: true once it has seen what it waited for. */
+export type WriteWatcher = (address: GuestAddr, size: number, value: bigint) => boolean;
+
 export interface EngineHandlers {
   /** An interrupt or exception (x86 int3/int 0x80/#UD, ppc trap/sc/program check). */
   trap: (intno: number) => void;
@@ -115,6 +118,12 @@ export interface CpuEngine extends CpuRegisters, CpuContexts {
   invalidateCode(begin: GuestAddr, end: GuestAddr): void;
   /** Call `handlers.code` before each instruction in [begin, end] (inclusive). */
   traceCode(begin: GuestAddr, end: GuestAddr): void;
+  /**
+   * Call `fn` before each guest store that touches [begin, end), with the store's address,
+   * size and value, until it returns true or the returned function is called; then the
+   * watch goes. Other accesses pay nothing.
+   */
+  watchWrites(begin: GuestAddr, end: GuestAddr, fn: WriteWatcher): () => void;
 
   /**
    * Run from `begin` until `until`, `stop`, a fault or `count` instructions (0: no limit).

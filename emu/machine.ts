@@ -176,6 +176,9 @@ export class Machine implements ProcessControl {
   private readonly engineCode: [GuestAddr, GuestAddr, boolean][] = [];
   /** Instructions the engine ran of its own code, where instructions are counted. */
   private engineInsns = 0;
+  /** Work for between instructions (atNextBoundary), and how deep guest calls from handlers are. */
+  private readonly deferred: (() => void)[] = [];
+  private guestCalls = 0;
   /** The slot address where the copy of a probed instruction runs (it counts as the guest's). */
   private guestInsnAt: GuestAddr | undefined;
   /** `insns` as of the last completed tick: what the guest clock counts. */
@@ -472,6 +475,7 @@ export class Machine implements ProcessControl {
     if (this.callStop === undefined) this.callStop = this.mapEngineMemory(0x1000, PROT_READ);
     const saved = this.cpu.contextSave();
     this.holdSwitch();
+    this.guestCalls++;
     try {
       this.isa.setupCall(this.cpu, fn, args, this.callStop, toc ?? this.image.entryToc);
       const end = this.engine.run(fn, this.callStop);
@@ -490,7 +494,25 @@ export class Machine implements ProcessControl {
       this.cpu.contextRestore(saved);
       this.cpu.freeContext(saved);
       this.switchHold--;
+      // Work a store inside the call asked for waits for the run the handler is in.
+      if (--this.guestCalls === 0 && this.deferred.length > 0) this.engine.stop();
     }
+  }
+
+  /**
+   * Do `fn` between instructions, outside the engine, before the guest goes on: what a
+   * memory hook may not do itself (map pages, write code). The engine finishes the
+   * translation block it is in first (a block ends at any jump, so no code it jumps to has
+   * run), and the run goes on where it stopped: the same instructions, ticks and budget.
+   */
+  atNextBoundary(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.guestCalls === 0) this.engine.stop();
+  }
+
+  /** The work atNextBoundary kept, done now. */
+  private runDeferred(): void {
+    for (const fn of this.deferred.splice(0)) fn();
   }
 
   /** exit_group: every task leaves; the run ends with `status`. */
@@ -603,6 +625,13 @@ export class Machine implements ProcessControl {
       // out-of-line slot, with the tick inside the step) is still to come when the step ends.
       if (this.switchHold === 0) this.action = 'none';
       this.lastFault = undefined;
+      // Work asked for where the engine did not stop for it (a fault ended the slice).
+      if (this.deferred.length > 0)
+        try {
+          this.runDeferred();
+        } catch (e) {
+          return this.hostFailure(e);
+        }
       const pc = this.cpu.regReadAddr(this.isa.pcReg);
       let slice = 0;
       if (this.counting) {
@@ -639,13 +668,24 @@ export class Machine implements ProcessControl {
         if (stop === undefined) continue;
         return this.finish(stop);
       }
+      // Stopped for work between instructions: the slice ended early, where the engine says.
+      let ran = slice;
+      if (this.deferred.length > 0) {
+        if (this.counting) ran = this.engine.ranInsns() ?? slice;
+        try {
+          this.runDeferred();
+        } catch (e) {
+          return this.hostFailure(e);
+        }
+        if (!this.counting) continue;
+      }
       const at = this.cpu.regReadAddr(this.isa.pcReg);
       if (at === until || !this.counting) {
         return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
       }
       // The slice's count ran out: of it, the instructions of the engine's own code were not
       // the guest's, so the tick and the budget go on for that many more.
-      const guest = slice - (this.engineInsns - engineBefore);
+      const guest = ran - (this.engineInsns - engineBefore);
       this.insns += guest;
       this.tickLeft -= guest;
       // The guest clock moves at whole ticks, as it does where no engine code ran: at the

@@ -1,7 +1,7 @@
 // Counterpart: Qiling's Unicorn layer (qiling/arch/*.py over unicorn.Uc): the CPU engine
 // interface on top of the Unicorn binding, with the virtual TLB of Unicorn 2.1, the fault
 // reports and the register cache that keep traps cheap.
-import type { AccessKind, CpuEngine, EngineContext, EngineHandlers, RunEnd } from './engine.js';
+import type { AccessKind, CpuEngine, EngineContext, EngineHandlers, RunEnd, WriteWatcher } from './engine.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './engine.js';
 import type { CpuKind } from './isa.js';
 import { RegisterCache } from './reg-cache.js';
@@ -117,6 +117,8 @@ export class UnicornEngine implements CpuEngine {
   /** The address of the last fault reported, and whether its page is mapped. */
   private lastFaultMapped = false;
   pageLookups = 0;
+  /** Store watches (watchWrites), each with its hook. */
+  private readonly watches: { hook: unknown; begin: GuestAddr; end: GuestAddr; fn: WriteWatcher }[] = [];
   /** The count of each uc_emu_start running now, outermost first (0: not counted). */
   private readonly counts: number[] = [];
   /** The count the last run to end was given (0: not counted), for ranInsns. */
@@ -145,6 +147,7 @@ export class UnicornEngine implements CpuEngine {
       syscall: handlers.syscall,
       code: (a) => handlers.code?.(Number(a)),
       memInvalid: (type, address) => this.reportFault(type, address),
+      access: (type, address, size, value) => this.watched(type, address, size, value),
       tlbFill: (vaddr, type, entry) => this.fillTlb(vaddr, type, entry),
       hookStart: () => this.regs.enterHook(),
       hookEnd: (code) => this.regs.leaveHook(code),
@@ -347,6 +350,39 @@ export class UnicornEngine implements CpuEngine {
 
   traceCode(begin: GuestAddr, end: GuestAddr): void {
     this.uc.hookAdd(UC_HOOK_CODE, BigInt(begin), BigInt(end), 'CODE');
+  }
+
+  watchWrites(begin: GuestAddr, end: GuestAddr, fn: WriteWatcher): () => void {
+    if (end <= begin)
+      throw new RangeError(`watchWrites: empty range 0x${begin.toString(16)}..0x${end.toString(16)}`);
+    // A store that starts before the range and reaches into it is seen too: the hook begins
+    // up to 7 bytes lower, and watched() checks the overlap.
+    const hook = this.uc.hookAdd(
+      UC_HOOK_MEM_WRITE,
+      BigInt(Math.max(0, begin - 7)),
+      BigInt(end - 1),
+      'MEM_WRITE',
+    );
+    const w = { hook, begin, end, fn };
+    this.watches.push(w);
+    return () => this.unwatch(w);
+  }
+
+  private unwatch(w: (typeof this.watches)[number]): void {
+    const i = this.watches.indexOf(w);
+    if (i < 0) return;
+    this.watches.splice(i, 1);
+    this.uc.hookDel(w.hook);
+  }
+
+  /** A store a watch's hook saw: each watch it overlaps is told, and goes once satisfied. */
+  private watched(type: number, address: bigint, size: number, value: bigint): void {
+    if (type !== UC_MEM_WRITE) return;
+    const at = Number(address);
+    for (const w of [...this.watches]) {
+      if (at + size <= w.begin || at >= w.end) continue;
+      if (w.fn(at, size, value)) this.unwatch(w);
+    }
   }
 
   run(begin: GuestAddr, until: GuestAddr, count = 0): RunEnd {

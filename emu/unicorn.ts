@@ -278,6 +278,8 @@ export interface UnicornCallbacks {
   code?: (address: bigint) => void;
   /** UC_HOOK_MEM_INVALID and UC_HOOK_MEM_UNMAPPED: `type` is UC_MEM_*; the access fails. */
   memInvalid?: (type: number, address: bigint, size: number) => void;
+  /** UC_HOOK_MEM_READ and UC_HOOK_MEM_WRITE, before the access: `value` is what a store writes. */
+  access?: (type: number, address: bigint, size: number, value: bigint) => void;
   /**
    * UC_HOOK_TLB_FILL: fill `entry` for the guest page at `vaddr` (a number below 2^53, else
    * a BigInt); true when it is filled. Runs outside the exception stash: must not throw.
@@ -353,7 +355,15 @@ function getDispatchers(): NonNullable<typeof dispatchers> {
       },
       koffi.pointer(p.mem as never),
     ),
-    access: koffi.register(() => {}, koffi.pointer(p.access as never)),
+    access: koffi.register(
+      (uc: unknown, type: number, address: bigint | number, size: number, value: bigint | number) => {
+        const e = engineOf(uc);
+        const at = BigInt.asUintN(64, BigInt(address));
+        const v = BigInt.asUintN(64, BigInt(value));
+        if (e) e.guard((a: bigint) => e.callbacks.access?.(type, a, size, v), at, false);
+      },
+      koffi.pointer(p.access as never),
+    ),
     tlb: koffi.register(
       (uc: unknown, vaddr: bigint | number, type: number, result: unknown) => {
         const e = engineOf(uc);
