@@ -11,7 +11,7 @@ import { disasmLines, symbolLines } from './inspect.js';
 import type { Machine } from '../emu/machine.js';
 import { DefinitionError, type ProbeDefinition } from './probe-def.js';
 import { DEFAULT_MAX_PROBES } from './kprobes.js';
-import { profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
+import { notPlacedReason, profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
 import { TraceSink } from './trace/sink.js';
 import { blockWriter, writeAll } from './output.js';
 import { guestWriter, hostStdio } from './host-stdio.js';
@@ -388,14 +388,10 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
           `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ` +
             `${sink.lost} later events were not written`,
         );
-      // A probe on a shared object the program never mapped was never placed: say so.
-      for (const d of pending) {
-        const [mod = '', fn = ''] = 'symbol' in d.point ? d.point.symbol.split(':') : [];
-        const why = machine?.modules.loaded.some((x) => x.name === mod)
-          ? `${mod} was mapped but has no function '${fn}'`
-          : `the program mapped no object named ${mod}`;
-        line(2, `kprobe-emu: ${d.text}: not placed: ${why}`);
-      }
+      // A probe on a shared object the program never mapped, or on an IFUNC whose choice
+      // was never stored, was never placed: say so.
+      for (const d of pending)
+        if (machine) line(2, `kprobe-emu: ${d.text}: not placed: ${notPlacedReason(machine, d)}`);
       if (opts.profile) for (const l of profileLines(traced)) line(2, l);
       status = r.status;
     });

@@ -146,6 +146,12 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const syms = this.machine.symbols;
     if ('addr' in point) return { addr: point.addr, symOffset: syms.describe(point.addr).symOffset };
     const s = syms.lookup(point.symbol);
+    if (s?.kind === 'ifunc')
+      throw new ProbeError(
+        'ENOENT',
+        `'${point.symbol}' is an IFUNC: its resolver picks the code when the program's relocations ` +
+          `are applied (emu/ifunc.ts whenIfuncResolved; a probe definition waits for it)`,
+      );
     if (!s || s.kind !== 'func') throw new ProbeError('ENOENT', `no function named '${point.symbol}'`);
     const n = syms.ambiguity(point.symbol);
     if (n !== undefined)

@@ -2,6 +2,8 @@
 // kprobe_trace_func, kretprobe_trace_func) and kprobe_profile: definitions turned into
 // registered probes whose hits are recorded to a trace writer (sink.ts).
 import { Modules } from '../../emu/modules.js';
+import { whenIfuncResolved } from '../../emu/ifunc.js';
+import type { ElfSymbol } from '../../emu/elf.js';
 import type { Machine } from '../../emu/machine.js';
 import type { SymbolTable } from '../../emu/symbols.js';
 import { addrOf, type GuestAddr } from '../../emu/addr.js';
@@ -27,7 +29,7 @@ import { TraceSink, type HexArgs, type JsonParts, type TraceWriter } from './sin
 export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): DefinitionError | undefined {
   if ('symbol' in d.point) {
     const s = symbols.lookup(d.point.symbol);
-    if (!s || s.kind !== 'func')
+    if (!s || (s.kind !== 'func' && s.kind !== 'ifunc'))
       return new DefinitionError(
         `no function named '${d.point.symbol}'`,
         d.point.column,
@@ -88,6 +90,11 @@ export function traceDefinitions(
   // for a module); its name is checked when the object comes.
   const waits = (d: ProbeDefinition) =>
     'symbol' in d.point && d.point.symbol.includes(':') && !m.symbols.lookup(d.point.symbol);
+  // A probe on an IFUNC waits for its resolver's choice (see emu/ifunc.ts).
+  const ifuncOf = (d: ProbeDefinition) => {
+    const s = 'symbol' in d.point ? m.symbols.lookup(d.point.symbol) : undefined;
+    return s?.kind === 'ifunc' ? s : undefined;
+  };
   for (const d of defs) {
     if (waits(d)) continue;
     const bad = checkSymbols(d, m.symbols);
@@ -129,11 +136,14 @@ export function traceDefinitions(
   const start = m.process.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
-  const register = (def: ProbeDefinition): void => {
+  /** Register `def`; an IFUNC's at `code`, the implementation its resolver picked. */
+  const register = (def: ProbeDefinition, code?: GuestAddr): void => {
     const point =
       'addr' in def.point
         ? { addr: addrOf(def.point.addr) }
-        : { symbol: def.point.symbol, offset: Number(def.point.offset) };
+        : code !== undefined
+          ? implementationPoint(m, code, Number(def.point.offset))
+          : { symbol: def.point.symbol, offset: Number(def.point.offset) };
     try {
       if (def.kind === 'r') {
         /** Where return addresses are, found once per address (and record key). */
@@ -195,8 +205,35 @@ export function traceDefinitions(
     }
   };
   const pending = defs.filter(waits);
+  /** Definitions waiting for an IFUNC's implementation (not for an object to be mapped). */
+  const choosing = new Set<ProbeDefinition>();
+  /** Place `def` when its IFUNC's implementation is known (a DefinitionError when it never can be). */
+  const deferIfunc = (def: ProbeDefinition, sym: ElfSymbol): void => {
+    try {
+      whenIfuncResolved(m, sym, (code) => {
+        pending.splice(pending.indexOf(def), 1);
+        try {
+          register(def, code);
+        } catch (e) {
+          if (!(e instanceof DefinitionError)) throw e;
+          m.options.warn(`kprobe-emu: ${def.text}: ${e.message}`);
+        }
+      });
+    } catch (e) {
+      if (e instanceof Error && !(e instanceof DefinitionError))
+        throw new DefinitionError(e.message, def.point.column, def.text);
+      throw e;
+    }
+    pending.push(def);
+    choosing.add(def);
+  };
   try {
-    for (const def of defs) if (!pending.includes(def)) register(def);
+    for (const def of defs) {
+      if (pending.includes(def)) continue;
+      const ifunc = ifuncOf(def);
+      if (ifunc) deferIfunc(def, ifunc);
+      else register(def);
+    }
   } catch (e) {
     engine.unregisterAll();
     throw e;
@@ -206,13 +243,16 @@ export function traceDefinitions(
     // a breakpoint written into an earlier mapping of the file would be mapped over).
     m.modules.onMapped((fm) => {
       for (const def of [...pending]) {
+        if (choosing.has(def)) continue;
         const sym = 'symbol' in def.point ? m.symbols.lookup(def.point.symbol) : undefined;
         if (!sym || !Modules.executes(fm, sym.addr)) continue;
         pending.splice(pending.indexOf(def), 1);
         const bad = checkSymbols(def, m.symbols);
         try {
           if (bad) throw bad;
-          register(def);
+          const ifunc = ifuncOf(def);
+          if (ifunc) deferIfunc(def, ifunc);
+          else register(def);
         } catch (e) {
           if (!(e instanceof DefinitionError)) throw e;
           m.options.warn(`kprobe-emu: ${def.text}: ${e.message}`);
@@ -221,6 +261,34 @@ export function traceDefinitions(
     });
   }
   return { engine, probes, pending };
+}
+
+/**
+ * Where a probe on an IFUNC goes once its implementation is known: by that code's own name
+ * (`__strlen_sse2`), or the IFUNC's where it had none (emu/ifunc.ts names it), so the
+ * offset is checked against its size; by address where the name is not unique.
+ */
+function implementationPoint(
+  m: Machine,
+  code: GuestAddr,
+  offset: number,
+): { symbol: string; offset: number } | { addr: GuestAddr } {
+  const hit = m.symbols.resolve(code);
+  const name = hit?.symbol.name;
+  if (hit?.offset === 0 && name !== undefined && m.symbols.ambiguity(name) === undefined)
+    return { symbol: name, offset };
+  return { addr: code + offset };
+}
+
+/** Why a definition `traceDefinitions` left pending was never placed. */
+export function notPlacedReason(m: Machine, d: ProbeDefinition): string {
+  const name = 'symbol' in d.point ? d.point.symbol : '';
+  if (m.symbols.lookup(name)?.kind === 'ifunc')
+    return `the program ended before it stored the implementation '${name}' (an IFUNC) resolves to`;
+  const [mod = '', fn = ''] = name.split(':');
+  return m.modules.loaded.some((x) => x.name === mod)
+    ? `${mod} was mapped but has no function '${fn}'`
+    : `the program mapped no object named ${mod}`;
 }
 
 /**
