@@ -124,6 +124,13 @@ export interface CpuEngine extends CpuRegisters, CpuContexts {
    * watch goes. Other accesses pay nothing.
    */
   watchWrites(begin: GuestAddr, end: GuestAddr, fn: WriteWatcher): () => void;
+  /**
+   * What guest loads from `page` see: `bytes` (one page, the caller's, read in place) instead
+   * of the page itself, which fetches still run; undefined goes back to the page. Where the
+   * host patched code the guest must not see (a probe's breakpoint), loads see the original
+   * bytes. False where the engine cannot (Unicorn 2.0.1's flat MMU: loads see the patch).
+   */
+  shadowReads(page: GuestAddr, bytes: Uint8Array | undefined): boolean;
 
   /**
    * Run from `begin` until `until`, `stop`, a fault or `count` instructions (0: no limit).

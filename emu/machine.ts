@@ -374,7 +374,7 @@ export class Machine implements ProcessControl {
     // Unicorn 2.1 calls every code hook covering an address, even after one of them moved
     // PC past the instruction: the instruction is emulated once, when PC is still at it.
     if (this.cpu.regReadAddr(this.isa.pcReg) !== addr) return;
-    const word = this.mem.read(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
+    const word = this.mem.readExecuted(addr, 4); // only ppc64 has unsafe instructions: 4 bytes
     // Only if it is still there (a kprobe's breakpoint may have replaced it).
     if (!this.isa.findUnsafe!(word, addr).length) return;
     this.process.countTimeRead();

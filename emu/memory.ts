@@ -7,6 +7,8 @@ import { wordOf } from './reg-cache.js';
 
 export { PROT_EXEC, PROT_READ, PROT_WRITE };
 
+const PAGE = 0x1000;
+
 interface Area {
   start: GuestAddr;
   end: GuestAddr;
@@ -48,6 +50,11 @@ export class Memory {
   private readonly scratch = new Uint8Array(8);
   private readonly scratchView: DataView = new DataView(this.scratch.buffer);
   private readonly halves = new Uint32Array(2);
+  /**
+   * Pages holding hidden patches (patchCode's `hidden`): the bytes guest loads see there,
+   * which are the page's without those patches.
+   */
+  private readonly shadows = new Map<number, Uint8Array>();
 
   constructor(
     private readonly engine: CpuEngine,
@@ -87,6 +94,7 @@ export class Memory {
 
   /** Unmap every mapped page of [start, end); unmapped holes are skipped as munmap does. */
   unmap(start: GuestAddr, end: GuestAddr): void {
+    if (this.shadows.size > 0) this.unshadowRange(start, end);
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
@@ -99,6 +107,7 @@ export class Memory {
   /** Change permissions of [start, end); false if part of it is not mapped (ENOMEM). */
   protect(start: GuestAddr, end: GuestAddr, perms: number): boolean {
     if (!this.covered(start, end)) return false;
+    if (this.shadows.size > 0 && (perms & PROT_WRITE) !== 0) this.unshadowRange(start, end);
     for (const a of this.overlapping(start, end)) {
       const s = a.start > start ? a.start : start;
       const e = a.end < end ? a.end : end;
@@ -188,8 +197,25 @@ export class Memory {
     return hi - size >= bottom ? hi - size : undefined;
   }
 
-  /** Bytes of [addr, addr+size), copied; across areas too. Throws MemoryFault on a hole. */
+  /**
+   * Bytes of [addr, addr+size) as the guest reads them (without hidden patches), copied;
+   * across areas too. Throws MemoryFault on a hole.
+   */
   read(addr: GuestAddr, size: number): Uint8Array {
+    const out = this.readExecuted(addr, size);
+    if (this.shadows.size > 0)
+      for (let page = addr - (addr % PAGE); page < addr + size; page += PAGE) {
+        const copy = this.shadows.get(page);
+        if (!copy) continue;
+        const from = Math.max(addr, page);
+        const to = Math.min(addr + size, page + PAGE);
+        out.set(copy.subarray(from - page, to - page), from - addr);
+      }
+    return out;
+  }
+
+  /** The same bytes as the CPU runs them: hidden patches (a probe's breakpoint) included. */
+  readExecuted(addr: GuestAddr, size: number): Uint8Array {
     const h = this.find(addr, size);
     if (h) return h.bytes.slice(this.off, this.off + size);
     const out = new Uint8Array(size);
@@ -209,7 +235,12 @@ export class Memory {
    * The bytes into the areas; translations dropped for what lands in executable areas, or
    * for the whole range at once when `allCode` (patchCode: the caller says it is code).
    */
-  private store(addr: GuestAddr, bytes: Uint8Array, allCode: boolean): void {
+  private store(addr: GuestAddr, bytes: Uint8Array, allCode: boolean, hidden = false): void {
+    this.storeBytes(addr, bytes, allCode);
+    if (this.shadows.size > 0 && !hidden) this.mirror(addr, bytes);
+  }
+
+  private storeBytes(addr: GuestAddr, bytes: Uint8Array, allCode: boolean): void {
     const h = this.find(addr, bytes.length);
     if (h) {
       h.bytes.set(bytes, this.off);
@@ -315,8 +346,50 @@ export class Memory {
    * already-translated blocks running the old bytes (docs/unicorn-engine.md). Writes
    * through read-only pages as the kernel's text_poke does.
    */
-  patchCode(addr: GuestAddr, bytes: Uint8Array): void {
-    this.store(addr, bytes, true);
+  patchCode(addr: GuestAddr, bytes: Uint8Array, how: { hidden?: boolean } = {}): void {
+    if (how.hidden) this.shadow(addr, bytes.length);
+    this.store(addr, bytes, true, how.hidden);
+  }
+
+  /**
+   * Keep what guest loads see of the pages of [addr, addr+size) as they are now (read-only
+   * pages: a writable one would let the guest's stores and its loads part ways).
+   */
+  private shadow(addr: GuestAddr, size: number): void {
+    for (let page = addr - (addr % PAGE); page < addr + size; page += PAGE) {
+      if (this.shadows.has(page)) continue;
+      const perms = this.pagePerms(page);
+      if (perms < 0 || (perms & PROT_WRITE) !== 0 || (perms & PROT_READ) === 0) continue;
+      const copy = this.readExecuted(page, PAGE);
+      if (this.engine.shadowReads(page, copy)) this.shadows.set(page, copy);
+    }
+  }
+
+  /**
+   * A write the guest may see: into the shadows it touches too. A shadow that holds what its
+   * page holds (every hidden patch undone) goes.
+   */
+  private mirror(addr: GuestAddr, bytes: Uint8Array): void {
+    for (let page = addr - (addr % PAGE); page < addr + bytes.length; page += PAGE) {
+      const copy = this.shadows.get(page);
+      if (!copy) continue;
+      const from = Math.max(addr, page);
+      const to = Math.min(addr + bytes.length, page + PAGE);
+      copy.set(bytes.subarray(from - addr, to - addr), from - page);
+      const now = this.readExecuted(page, PAGE);
+      if (now.every((b, i) => b === copy[i])) this.unshadow(page);
+    }
+  }
+
+  private unshadow(page: number): void {
+    this.shadows.delete(page);
+    this.engine.shadowReads(page, undefined);
+  }
+
+  /** Shadows of pages in [start, end) go (the pages were unmapped or made writable). */
+  private unshadowRange(start: GuestAddr, end: GuestAddr): void {
+    for (const page of [...this.shadows.keys()])
+      if (page >= start - (start % PAGE) && page < end) this.unshadow(page);
   }
 
   readU8(addr: GuestAddr): number {

@@ -117,6 +117,11 @@ export class UnicornEngine implements CpuEngine {
   /** The address of the last fault reported, and whether its page is mapped. */
   private lastFaultMapped = false;
   pageLookups = 0;
+  /** Pages whose loads see other bytes (shadowReads): the physical page each is mapped at. */
+  private readonly shadows = new Map<number, bigint>();
+  /** Physical pages above the fault page free for shadows, and the next never used. */
+  private readonly freeShadowPages: bigint[] = [];
+  private nextShadowPage = 1n;
   /** Store watches (watchWrites), each with its hook. */
   private readonly watches: { hook: unknown; begin: GuestAddr; end: GuestAddr; fn: WriteWatcher }[] = [];
   /** The count of each uc_emu_start running now, outermost first (0: not counted). */
@@ -219,10 +224,42 @@ export class UnicornEngine implements CpuEngine {
       this.deniedPage = vaddr;
       entry.paddr = faultPage;
       entry.perms = need;
-    } else {
+    } else if (this.shadows.size === 0 || !this.shadows.has(page)) {
       entry.paddr = page;
       entry.perms = perms;
+    } else if (type === UC_MEM_READ) {
+      // Loads go to the shadow, the rest to the page; each entry serves its kind of access
+      // alone, so the next access of the other kind fills again.
+      entry.paddr = this.shadows.get(page) as bigint;
+      entry.perms = PROT_READ;
+    } else {
+      entry.paddr = page;
+      entry.perms = perms & ~PROT_READ;
     }
+    return true;
+  }
+
+  shadowReads(page: GuestAddr, bytes: Uint8Array | undefined): boolean {
+    const faultPage = this.faultPage;
+    if (faultPage === undefined) return false;
+    const old = this.shadows.get(page);
+    if (old !== undefined) {
+      this.uc.memUnmap(old, 0x1000);
+      this.shadows.delete(page);
+      this.freeShadowPages.push(old);
+    }
+    if (bytes) {
+      if (bytes.length !== 0x1000 || page % 0x1000 !== 0)
+        throw new RangeError(
+          `shadowReads: 0x${page.toString(16)} with ${bytes.length} bytes is not one page`,
+        );
+      // Physical pages above the fault page, which no guest page uses (guest pages map to
+      // their own addresses, all below it).
+      const at = this.freeShadowPages.pop() ?? faultPage + 0x1000n * this.nextShadowPage++;
+      this.uc.memMapPtr(at, bytes, UC_PROT_ALL);
+      this.shadows.set(page, at);
+    }
+    this.flushTlb();
     return true;
   }
 

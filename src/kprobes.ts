@@ -330,7 +330,9 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   private armKprobe(addr: GuestAddr): Uint8Array {
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
-    this.machine.mem.patchCode(addr, bp);
+    // The guest's own loads of its code still see the instruction (a ppc64 unwinder reads
+    // the word after a call to find a TOC restore).
+    this.machine.mem.patchCode(addr, bp, { hidden: true });
     return opcode;
   }
 
@@ -375,14 +377,14 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
     if (!this.machine.engine.closed) {
       for (const s of this.sites.values()) {
-        const now = this.machine.mem.read(s.addr, bp.length);
+        const now = this.machine.mem.readExecuted(s.addr, bp.length);
         if (!eq(now, bp))
           out.push(
             `armed probe at ${this.machine.symbols.format(s.addr)} reads ${hexBytes(now)}, not the breakpoint`,
           );
       }
       for (const r of this.removed) {
-        const now = this.machine.mem.read(r.addr, r.opcode.length);
+        const now = this.machine.mem.readExecuted(r.addr, r.opcode.length);
         if (!eq(now, r.opcode))
           out.push(
             `removed probe at 0x${r.addr.toString(16)} reads ${hexBytes(now)}, not the original ${hexBytes(r.opcode)}`,
@@ -535,7 +537,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       const addr = at;
       // A probe removed since the trap was raised: its original bytes are back; resume there.
       if (this.removed.some((r) => r.addr === addr)) {
-        const now = this.machine.mem.read(addr, this.arch.breakpoint.length);
+        const now = this.machine.mem.readExecuted(addr, this.arch.breakpoint.length);
         if (!now.every((b, i) => b === this.arch.breakpoint[i])) {
           this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
           return true;

@@ -71,7 +71,7 @@ const addrOf = (p: Probed, sym: string, off = 0): number => symbol(p.m.symbols, 
 
 /** The bytes at each address now (hex), to compare with after the engine let go of them. */
 function snapshot(p: Probed, addrs: number[]): Map<number, string> {
-  return new Map(addrs.map((a) => [a, hexBytes(p.m.mem.read(a, 4))]));
+  return new Map(addrs.map((a) => [a, hexBytes(p.m.mem.readExecuted(a, 4))]));
 }
 
 /** Every probe unregistered (the run's end or ours) and the code as it was before. */
@@ -79,7 +79,7 @@ function expectUnpatched(p: Probed, before: Map<number, string>): void {
   p.e.unregisterAll();
   expect(p.e.all.filter((k) => k.registered).map((k) => k.symOffset)).toEqual([]);
   for (const [a, bytes] of before)
-    expect(hexBytes(p.m.mem.read(a, 4)), `bytes at 0x${a.toString(16)}`).toBe(bytes);
+    expect(hexBytes(p.m.mem.readExecuted(a, 4)), `bytes at 0x${a.toString(16)}`).toBe(bytes);
 }
 
 /** A guest word in the guest's byte order, for Regs.write. */
@@ -259,7 +259,9 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect([entries, rp.nhit, rp.registered]).toEqual([3, 0, false]);
       expect(e.kretprobes().inFlight()).toBe(0);
       const tramp = e.kretprobes().trampoline;
-      expect(hexBytes(m.mem.read(tramp, e.arch.trampolineInsn.length))).toBe(hexBytes(e.arch.trampolineInsn));
+      expect(hexBytes(m.mem.readExecuted(tramp, e.arch.trampolineInsn.length))).toBe(
+        hexBytes(e.arch.trampolineInsn),
+      );
       expectUnpatched(pr, before);
     });
 
@@ -284,7 +286,9 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(drops).toEqual(['unregistered', 'unregistered', 'unregistered', 'unregistered']);
       expect(e.kretprobes().inFlight()).toBe(0);
       const tramp = e.kretprobes().trampoline;
-      expect(hexBytes(m.mem.read(tramp, e.arch.trampolineInsn.length))).toBe(hexBytes(e.arch.trampolineInsn));
+      expect(hexBytes(m.mem.readExecuted(tramp, e.arch.trampolineInsn.length))).toBe(
+        hexBytes(e.arch.trampolineInsn),
+      );
       expectUnpatched(pr, before);
     });
 
@@ -472,7 +476,7 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(out()).toBe(KTEST_OUT);
       expect(refused).toEqual(['first byte EINVAL', 'last byte EINVAL', 'straddling the start EINVAL']);
       expect(p.nhit).toBe(1);
-      expect(hexBytes(m.mem.read(long, e.arch.breakpoint.length))).toBe(hexBytes(e.arch.breakpoint));
+      expect(hexBytes(m.mem.readExecuted(long, e.arch.breakpoint.length))).toBe(hexBytes(e.arch.breakpoint));
       expectUnpatched(pr, before);
     });
 
@@ -609,7 +613,9 @@ describe.each(ISAS)('handler abuse on %s', (isa) => {
       expect(out()).toBe('fib(5) = 5\n');
       // print_udec(5) ran before fib, print_udec(fib(5)) after the unregister.
       expect([pu.nhit, pu.registered, p.nhit]).toEqual([1, false, 15]);
-      expect(hexBytes(m.mem.read(addrOf(pr, 'print_udec'), 4))).toBe(before.get(addrOf(pr, 'print_udec')));
+      expect(hexBytes(m.mem.readExecuted(addrOf(pr, 'print_udec'), 4))).toBe(
+        before.get(addrOf(pr, 'print_udec')),
+      );
       expectUnpatched(pr, before);
     });
 

@@ -11,7 +11,7 @@ describe.each(ISAS)('batch registration on %s', (isa) => {
   it('register_kprobes: one refused probe unregisters the others and restores their bytes', () => {
     const { m, e } = probed(isa, 'ktest');
     const at = (name: string) => m.symbols.lookup(name)?.addr ?? -1;
-    const before = [at('target'), at('main')].map((a) => [...m.mem.read(a, 4)]);
+    const before = [at('target'), at('main')].map((a) => [...m.mem.readExecuted(a, 4)]);
     expect(() =>
       e.registerKprobes([
         { point: { symbol: 'target' } },
@@ -19,7 +19,7 @@ describe.each(ISAS)('batch registration on %s', (isa) => {
         { point: { symbol: 'nope' } },
       ]),
     ).toThrow(ProbeError);
-    expect([at('target'), at('main')].map((a) => [...m.mem.read(a, 4)])).toEqual(before);
+    expect([at('target'), at('main')].map((a) => [...m.mem.readExecuted(a, 4)])).toEqual(before);
     expect(e.registerKprobes([{ point: { symbol: 'target' } }, { point: { symbol: 'main' } }])).toHaveLength(
       2,
     );

@@ -40,7 +40,7 @@ function ppcReturn(regs: Regs, value: bigint): void {
 /** The probed address reads back the arch's breakpoint instruction. */
 const armed = (p: Probed, addr: number): boolean => {
   const bp = p.e.arch.breakpoint;
-  return p.m.mem.read(addr, bp.length).every((b, i) => b === bp[i]);
+  return p.m.mem.readExecuted(addr, bp.length).every((b, i) => b === bp[i]);
 };
 
 describe.each(ISAS)('kprobes on %s', (isa) => {
@@ -139,12 +139,12 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
     const pr = probed(isa, 'ktest');
     const { m, e } = pr;
     const addr = symbol(m.symbols, 'target2').addr;
-    const before = m.mem.read(addr, 4);
+    const before = m.mem.readExecuted(addr, 4);
     expect(armed(pr, addr)).toBe(false);
     const p = e.registerKprobe({ symbol: 'target2' });
     expect(armed(pr, addr)).toBe(true);
     e.unregisterKprobe(p);
-    expect(m.mem.read(addr, 4)).toEqual(before);
+    expect(m.mem.readExecuted(addr, 4)).toEqual(before);
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
   });
 
@@ -169,7 +169,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
         { preHandler: () => void order.push(n), postHandler: () => void order.push(`${n}.post`) },
       );
     const addr = symbol(m.symbols, 'fib').addr;
-    const orig = m.mem.read(addr, 4);
+    const orig = m.mem.readExecuted(addr, 4);
     const a = mk('a');
     const b = mk('b');
     const c = mk('c');
@@ -184,7 +184,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
     e.unregisterKprobe(a);
     expect(armed(pr, addr)).toBe(true);
     e.unregisterKprobe(c);
-    expect(m.mem.read(addr, 4)).toEqual(orig);
+    expect(m.mem.readExecuted(addr, 4)).toEqual(orig);
   });
 
   it('unregister in the middle of a run, then register again', () => {
@@ -221,7 +221,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
   it('a throwing handler with no fault_handler stops the run (exit 125), probes removed, code unpatched', () => {
     const { m, e } = probed(isa, 'fib', ['10']);
     const addr = symbol(m.symbols, 'fib').addr;
-    const orig = m.mem.read(addr, 4);
+    const orig = m.mem.readExecuted(addr, 4);
     e.registerKprobe(
       { symbol: 'fib' },
       {
@@ -234,7 +234,7 @@ describe.each(ISAS)('kprobes on %s', (isa) => {
     expect(stop.kind).toBe('error');
     expect(shellStatus(stop)).toBe(125);
     expect(stop.kind === 'error' && stop.message).toBe('the pre_handler of the probe at fib+0x0 threw: boom');
-    expect(m.mem.read(addr, 4)).toEqual(orig);
+    expect(m.mem.readExecuted(addr, 4)).toEqual(orig);
     expect(e.all.every((p) => !p.registered)).toBe(true);
   });
 

@@ -331,7 +331,7 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     expect(runs.get(slot) ?? 0).toBe(0); // ...never stepped out of line...
     expect(runs.get(after) ?? 0).toBe(0); // ...never run in place
     expect(m.symbols.format(k.trampoline)).toMatch(/^kretprobe_trampoline\+0x0\//);
-    expect(m.mem.read(k.trampoline, e.arch.breakpoint.length)).toEqual(e.arch.breakpoint);
+    expect(m.mem.readExecuted(k.trampoline, e.arch.breakpoint.length)).toEqual(e.arch.breakpoint);
   });
 
   it('unregistering with calls in flight: they return to their callers, with no handler', () => {
