@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { createMachine, LoadError, loadElfFile, runProgram } from './run.js';
 import { disasmLines, symbolLines } from './inspect.js';
 import type { Machine } from '../emu/machine.js';
+import { pipeStdio } from '../emu/files.js';
 import { DefinitionError, type ProbeDefinition } from './probe-def.js';
 import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { notPlacedReason, profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
@@ -97,8 +98,11 @@ function readEventsFile(path: string | undefined): string[] {
     .filter((l) => l.length > 0);
 }
 
-/** A machine for looking at a program without running it. */
-/** A machine on `elf` to inspect (a dynamically linked one needs its root for its loader). */
+/**
+ * A machine on `elf` to inspect (a dynamically linked one needs its root for its loader).
+ * `disasm` may run it a little (a shared object's function, an IFUNC's implementation): with
+ * no input, its output dropped, and a budget.
+ */
 function openMachine(elf: string, root?: string): Machine {
   const quiet = () => {};
   return createMachine(
@@ -108,11 +112,16 @@ function openMachine(elf: string, root?: string): Machine {
       stdout: quiet,
       stderr: quiet,
       warn: quiet,
+      stdio: pipeStdio(new Uint8Array(0)),
+      maxInsns: INSPECT_BUDGET,
       ...(root !== undefined ? { root: checkedRoot(root) } : {}),
     },
     elf,
   );
 }
+
+/** Instructions `disasm` may run a program to see a name (ld.so maps libc in about 200,000). */
+const INSPECT_BUDGET = 50_000_000;
 
 function withMachine(elf: string, root: string | undefined, fn: (m: Machine) => void): void {
   const m = openMachine(elf, root);

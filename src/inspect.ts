@@ -5,15 +5,61 @@ import { ProbeError } from '../arch/kprobe-arch.js';
 import { addrOf, hex, type GuestAddr } from '../emu/addr.js';
 import { loadDisassembler } from '../emu/disasm.js';
 import type { Machine } from '../emu/machine.js';
+import type { ElfSymbol } from '../emu/elf.js';
+import { whenIfuncResolved } from '../emu/ifunc.js';
+import { Modules } from '../emu/modules.js';
 import { kprobes } from './kprobes.js';
 import { DefinitionError, parseLine } from './probe-def.js';
 
-/** Function symbols: `ADDRESS SIZE NAME`, code addresses (ppc64: resolved from .opd). */
+/**
+ * Function symbols: `ADDRESS SIZE NAME`, code addresses (ppc64: resolved from .opd). An IFUNC
+ * (its resolver's address) is marked so: which implementation it picks shows once the
+ * program runs (`disasm` runs it that far).
+ */
 export function symbolLines(m: Machine): string[] {
   const w = m.isa.wordSize * 2;
-  return m.symbols
-    .functions()
-    .map((f) => `${f.addr.toString(16).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${f.name}`);
+  const line = (f: ElfSymbol, note = '') =>
+    `${f.addr.toString(16).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${f.name}${note}`;
+  const ifuncs = m.symbols.all.filter((s) => s.kind === 'ifunc');
+  return [
+    ...m.symbols.functions().map((f) => line(f)),
+    ...ifuncs.map((f) => line(f, ' (IFUNC: its resolver; disasm shows the implementation it picks)')),
+  ].sort();
+}
+
+/**
+ * Run the program (no input, a budget) until `name` names code: a shared object's symbol
+ * once the loader maps it, an IFUNC's implementation once the program stores its resolver's
+ * choice. Otherwise, what it still waited for when the program ended.
+ */
+export function runUntilNamed(
+  m: Machine,
+  name: string,
+): { sym: ElfSymbol; ifunc?: ElfSymbol } | { waited: 'a mapping' | 'an IFUNC choice' } {
+  let found: { sym: ElfSymbol; ifunc?: ElfSymbol } | undefined;
+  let waited: 'a mapping' | 'an IFUNC choice' = 'a mapping';
+  const take = (s: ElfSymbol): void => {
+    if (s.kind !== 'ifunc') {
+      found = { sym: s };
+      m.exitGroup(0);
+      return;
+    }
+    waited = 'an IFUNC choice';
+    whenIfuncResolved(m, s, (code) => {
+      const impl = m.symbols.resolve(code)?.symbol;
+      if (impl) found = { sym: impl, ifunc: s };
+      m.exitGroup(0);
+    });
+  };
+  const now = m.symbols.lookup(name);
+  if (now) take(now);
+  else
+    m.modules.onMapped((fm) => {
+      const s = m.symbols.lookup(name);
+      if (waited === 'a mapping' && s && Modules.executes(fm, s.addr)) take(s);
+    });
+  m.run();
+  return found ?? { waited };
 }
 
 /** `disasm`: one function, annotated for probing. `where` is a symbol or an address in it. */
@@ -23,7 +69,23 @@ export async function disasmLines(
   defs: readonly string[] = [],
 ): Promise<string[]> {
   const syms = m.symbols;
-  const byName = syms.lookup(where);
+  let byName = syms.lookup(where);
+  const header: string[] = [];
+  // A shared object's function, or an IFUNC's implementation: only a run shows them.
+  if (byName?.kind === 'ifunc' || (!byName && where.includes(':'))) {
+    const got = runUntilNamed(m, where);
+    if ('waited' in got)
+      throw new Error(
+        got.waited === 'an IFUNC choice'
+          ? `'${where}' is an IFUNC, and the program, run with no input, ended (or ran out of its budget) before it stored the implementation its resolver picks`
+          : `the program, run with no input, never mapped a function '${where}' (it ended, or ran out of its budget)`,
+      );
+    if (got.ifunc)
+      header.push(
+        `${where} is an IFUNC (resolver at ${hex(got.ifunc.addr)}): on this CPU model it picks ${got.sym.name} (${hex(got.sym.addr)})`,
+      );
+    byName = got.sym;
+  }
   const addr = byName
     ? byName.addr
     : /^(0x[0-9a-fA-F]+|\d+)$/.test(where)
@@ -59,6 +121,7 @@ export async function disasmLines(
   const insns = dis.decode(code, fn.addr);
   const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);
   const out = [
+    ...header,
     `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); ` +
       `return probes: ${returns ? 'yes' : 'no (it never returns)'}`,
   ];

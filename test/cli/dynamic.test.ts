@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, hasCommand } from '../helpers.js';
-import { missingRoot } from '../corpus-cases.js';
+import { missingRoot, rootOf } from '../corpus-cases.js';
 
 let dir: string;
 beforeAll(() => {
@@ -96,6 +96,41 @@ describe('symbols and disasm', () => {
     const bare = cli(['symbols', 'fixtures/corpus/build/x86_64-dyn/lines']);
     expect(bare.status).toBe(125);
     expect(bare.stderr).toMatch(/give --root DIR/);
+  });
+
+  it('mark IFUNCs; disasm runs the program to the implementation the resolver picks', () => {
+    const syms = cli(['symbols', 'fixtures/corpus/build/x86_64/lines']);
+    expect(syms.status).toBe(0);
+    expect(syms.stdout).toMatch(
+      /^[0-9a-f]{16} +[0-9a-f]+ strlen \(IFUNC: its resolver; disasm shows the implementation it picks\)$/m,
+    );
+    const dis = cli(['disasm', 'fixtures/corpus/build/x86_64/lines', 'strlen']);
+    expect(dis.status).toBe(0);
+    expect(dis.stdout).toMatch(
+      /^strlen is an IFUNC \(resolver at 0x[0-9a-f]+\): on this CPU model it picks (__strlen_\w+) \(0x[0-9a-f]+\)\n\1: 0x/,
+    );
+    for (const [variant, fn] of [
+      ['x86_64-dyn', 'libc.so.6:memcpy'],
+      ['ppc64-dyn', 'libc.so.6:strlen'],
+    ] as const) {
+      const root = rootOf(variant);
+      if (root === undefined || missingRoot(variant)) continue;
+      const got = cli(['disasm', '--root', root, `fixtures/corpus/build/${variant}/lines`, fn]);
+      expect(got.status).toBe(0);
+      // libc.so.6 keeps no local symbols: the implementation goes by the IFUNC's name, its
+      // extent from .eh_frame.
+      expect(got.stdout).toContain(`${fn} is an IFUNC`);
+      expect(got.stdout).toMatch(new RegExp(`\\n${fn}: 0x[0-9a-f]+\\.\\.0x[0-9a-f]+ \\(\\d+ bytes\\)`));
+    }
+    const never = cli([
+      'disasm',
+      '--root',
+      '/',
+      'fixtures/corpus/build/x86_64-dyn/lines',
+      'libc.so.6:nosuch',
+    ]);
+    expect(never.status).toBe(2);
+    expect(never.stderr).toContain("never mapped a function 'libc.so.6:nosuch'");
   });
 
   it('say that a stripped program has no symbols, with a failing status', () => {
