@@ -20,6 +20,11 @@ export interface PrepareContext {
   /** Guest code bytes (original bytes: probes already armed are seen through). */
   read(addr: GuestAddr, size: number): Uint8Array;
   symbols: SymbolTable;
+  /**
+   * The function whose code holds `addr`: its symbol's extent, or where a stripped file has
+   * none its .eh_frame FDE's; undefined when neither covers it.
+   */
+  functionAt(addr: GuestAddr): { addr: GuestAddr; size: number; name: string } | undefined;
 }
 
 /** How the core should continue after the pre-handlers returned 0. */

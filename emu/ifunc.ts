@@ -7,11 +7,9 @@
 import type { GuestAddr } from './addr.js';
 import type { CodeSlot, ElfImage, ElfSymbol } from './elf.js';
 import type { Machine } from './machine.js';
+import { imageAt } from './extent.js';
 
-/** The image (program or shared object) a guest address belongs to. */
-export function imageAt(m: Machine, addr: GuestAddr): ElfImage {
-  return m.modules.at(addr)?.image ?? m.image;
-}
+export { imageAt };
 
 /** A symbol's own name, without its module (`libc.so.6:strlen` is `strlen`). */
 const bareName = (name: string): string => name.slice(name.lastIndexOf(':') + 1);

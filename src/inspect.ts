@@ -97,7 +97,7 @@ export async function disasmLines(
   const fn = hit.symbol;
   const size = fn.size > 0 ? fn.size : 16;
   const e = kprobes(m);
-  const ctx = { read: (a: GuestAddr, n: number) => e.readOriginal(a, n), symbols: syms };
+  const ctx = e.prepareContext();
 
   // Where the definitions would go.
   const marks = new Map<GuestAddr, string[]>();

@@ -2,7 +2,7 @@
 // return-probe code of kernel/kprobes.c calls of the core: the probe object alone, so that
 // return probes (src/kretprobes.ts) reach the core through an interface, as arch code does.
 import type { GuestAddr } from '../emu/addr.js';
-import type { KprobeArch } from '../arch/kprobe-arch.js';
+import type { KprobeArch, PrepareContext } from '../arch/kprobe-arch.js';
 import type { HostError, Machine } from '../emu/machine.js';
 import type { Regs } from './regs.js';
 
@@ -51,6 +51,8 @@ export interface KprobeCore<A> {
   unregisterKprobe(p: Kprobe): void;
   /** Code as the program has it, without the breakpoints. */
   readOriginal(addr: GuestAddr, size: number): Uint8Array;
+  /** What the arch decodes with: original code bytes, symbols, function extents. */
+  prepareContext(): PrepareContext;
   /** Run a handler of `p`; what it throws goes to `p`'s fault handler (handlerThrew). */
   runHandler(p: Kprobe, fn: () => void, what: string): void;
   handlerThrew(p: Kprobe, e: unknown, what: string): void;

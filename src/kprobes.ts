@@ -3,12 +3,13 @@
 // kprobe_handler / post_kprobe_handler / kprobe_fault_handler. Control blocks are kept per
 // task, not per CPU: a step belongs to the task that hit the probe.
 import { kprobeArchFor } from '../arch/index.js';
-import { ProbeError, type KprobeArch, type StepState } from '../arch/kprobe-arch.js';
+import { ProbeError, type KprobeArch, type PrepareContext, type StepState } from '../arch/kprobe-arch.js';
 import type { Machine } from '../emu/machine.js';
 import { HostError, SIGSEGV, SIGTRAP } from '../emu/machine.js';
 import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
 import { hex, type GuestAddr } from '../emu/addr.js';
 import { TidMap, type Task } from '../emu/tasks.js';
+import { functionAt } from '../emu/extent.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
 import {
@@ -195,10 +196,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       this.registered(p);
       return p;
     }
-    const ainsn = this.arch.prepare(
-      { read: (a, n) => this.readOriginal(a, n), symbols: this.machine.symbols },
-      addr,
-    );
+    const ainsn = this.arch.prepare(this.prepareContext(), addr);
     const insnSlot = this.getInsnSlot(addr);
     let bytes: Uint8Array;
     try {
@@ -405,6 +403,15 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       this.missedSeen.set(o, n);
     }
     return out;
+  }
+
+  /** What the arch decodes with: original code bytes, symbols, function extents. */
+  prepareContext(): PrepareContext {
+    return {
+      read: (a, n) => this.readOriginal(a, n),
+      symbols: this.machine.symbols,
+      functionAt: (a) => functionAt(this.machine, a),
+    };
   }
 
   /** Original bytes of guest code, seeing through armed breakpoints. */

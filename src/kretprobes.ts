@@ -389,10 +389,7 @@ export class Kretprobes<A> {
         'EINVAL',
         `${name} is the program's entry point: nothing calls it, and where a return address would be the stack holds argc`,
       );
-    const ctx = {
-      read: (a: GuestAddr, n: number) => engine.readOriginal(a, n),
-      symbols: engine.machine.symbols,
-    };
+    const ctx = engine.prepareContext();
     if (engine.arch.readsReturnAddress?.(ctx, addr))
       throw new ProbeError(
         'EINVAL',

@@ -212,16 +212,19 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
           'EINVAL',
           `0x${addr.toString(16)} is not 4-byte aligned: ppc64 instructions are`,
         );
-      const hit = ctx.symbols.resolve(addr);
-      if (!hit || hit.symbol.kind !== 'func')
-        throw new ProbeError('EINVAL', `0x${addr.toString(16)} is not inside a known function's code`);
+      const f = ctx.functionAt(addr);
+      if (!f)
+        throw new ProbeError(
+          'EINVAL',
+          `0x${addr.toString(16)} is not inside a known function's code (no symbol or .eh_frame entry covers it)`,
+        );
       const bytes = ctx.read(addr, 4);
       if (bytes.length < 4) throw new ProbeError('EINVAL', `${ctx.symbols.format(addr)} is not readable`);
       const insn = word(bytes);
       const why = refusal(insn);
       if (why) throw new ProbeError('EINVAL', `cannot probe ${ctx.symbols.format(addr)}: ${why}`);
-      const start = hit.symbol.addr;
-      const seq = atomicSequence(ctx, addr, start, start + (hit.symbol.size > 0 ? hit.symbol.size : 4));
+      const start = f.addr;
+      const seq = atomicSequence(ctx, addr, start, start + (f.size > 0 ? f.size : 4));
       if (seq) throw new ProbeError('EINVAL', `cannot probe ${seq}`);
       return { insn, cls: classify(insn) };
     },

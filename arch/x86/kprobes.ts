@@ -134,24 +134,25 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
     },
 
     prepare(ctx: PrepareContext, addr: GuestAddr): X86Ainsn {
-      const hit = ctx.symbols.resolve(addr);
-      if (!hit || hit.symbol.kind !== 'func')
+      const f = ctx.functionAt(addr);
+      if (!f)
         throw new ProbeError(
           'EINVAL',
-          `0x${addr.toString(16)} is not inside a known function: its instruction boundaries cannot be checked`,
+          `0x${addr.toString(16)} is not inside a known function (no symbol or .eh_frame entry ` +
+            `covers it): its instruction boundaries cannot be checked`,
         );
       // Decode from the start of the function to prove addr is an instruction boundary;
       // where the function was decoded before, resume from the last boundary at or below
       // addr (boundaries are cached per function, so N probes in one function cost O(N)).
-      const fn = hit.symbol.addr;
-      const end = fn + (hit.symbol.size > 0 ? hit.symbol.size : 16);
+      const fn = f.addr;
+      const end = fn + (f.size > 0 ? f.size : 16);
       let known = boundaries.get(fn);
       if (!known) boundaries.set(fn, (known = { last: fn, set: new Set([fn]) }));
       const notBoundary = (): ProbeError =>
         new ProbeError(
           'EILSEQ',
           `${ctx.symbols.format(addr)} is not an instruction boundary ` +
-            `(an instruction of ${hit.symbol.name} spans it)`,
+            `(an instruction of ${f.name} spans it)`,
         );
       let at = known.last;
       if (at > addr) {

@@ -3,6 +3,7 @@
 // registered probes whose hits are recorded to a trace writer (sink.ts).
 import { Modules } from '../../emu/modules.js';
 import { whenIfuncResolved } from '../../emu/ifunc.js';
+import { functionAt } from '../../emu/extent.js';
 import type { ElfSymbol } from '../../emu/elf.js';
 import type { Machine } from '../../emu/machine.js';
 import type { SymbolTable } from '../../emu/symbols.js';
@@ -136,6 +137,16 @@ export function traceDefinitions(
   const start = m.process.guestNanoseconds();
   const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
   const probes: TracedProbe[] = [];
+  /** Say what was assumed of an address no symbol covers (a stripped program's). */
+  const assumed = (def: ProbeDefinition, at: GuestAddr): void => {
+    const f = functionAt(m, at);
+    if (f?.fromFde)
+      m.options.warn(
+        `kprobe-emu: ${def.text}: no symbol covers 0x${at.toString(16)}; taken as inside the function ` +
+          `at ${f.name}..0x${(f.addr + f.size).toString(16)} that an .eh_frame entry describes ` +
+          `(its instruction boundaries decoded from there)`,
+      );
+  };
   /** Register `def`; an IFUNC's at `code`, the implementation its resolver picked. */
   const register = (def: ProbeDefinition, code?: GuestAddr): void => {
     const point =
@@ -173,6 +184,7 @@ export function traceDefinitions(
           },
         });
         probes.push({ def, ret });
+        assumed(def, ret.kp.addr);
       } else {
         let location: Location | undefined;
         let preHandler = (p: Kprobe, regs: Regs) =>
@@ -197,6 +209,7 @@ export function traceDefinitions(
         }
         const probe = engine.registerKprobe(point, { preHandler });
         probes.push({ def, probe });
+        assumed(def, probe.addr);
       }
     } catch (e) {
       if (e instanceof ProbeError)

@@ -2,10 +2,11 @@
 // and libraries are the host's), as qemu-user runs them with -L /: the same output and
 // status, on stdin, on files of a directory, and refused with the reason without a root.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseElf } from '../../emu/elf.js';
 import { cli, hasCommand } from '../helpers.js';
 import { missingRoot, rootOf } from '../corpus-cases.js';
 
@@ -131,6 +132,30 @@ describe('symbols and disasm', () => {
     ]);
     expect(never.status).toBe(2);
     expect(never.stderr).toContain("never mapped a function 'libc.so.6:nosuch'");
+  });
+
+  it('probe a stripped program by address, inside the functions its .eh_frame describes', () => {
+    const busybox = 'fixtures/corpus/build/busybox-x86_64/busybox';
+    // _start (the entry point, run once): xor %ebp,%ebp; mov %rdx,%r9; pop %rsi; mov %rsp,%rdx
+    const entry = parseElf(readFileSync(busybox)).entry;
+    const at = (off: number) => `0x${(entry + off).toString(16)}`;
+    const got = cli(['run', '--profile', '-e', `p:a ${at(0)}`, '-e', `p:b ${at(6)}`, busybox, 'true']);
+    expect(got.status).toBe(0);
+    expect(got.stderr).toContain(`a 1 0\nb 1 0\n`);
+    expect(got.stderr).toContain(
+      `kprobe-emu: p:b ${at(6)}: no symbol covers ${at(6)}; taken as inside the function at ${at(0)}..`,
+    );
+    const mid = cli(['run', '-e', `p ${at(3)}`, busybox, 'true']);
+    expect(mid.status).toBe(2);
+    expect(mid.stderr).toContain(
+      `${at(3)} is not an instruction boundary (an instruction of ${at(0)} spans it)`,
+    );
+    // The ELF header: no function's code.
+    const none = cli(['run', '-e', 'p 0x400000', busybox, 'true']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(
+      '0x400000 is not inside a known function (no symbol or .eh_frame entry covers it)',
+    );
   });
 
   it('say that a stripped program has no symbols, with a failing status', () => {
