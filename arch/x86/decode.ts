@@ -18,6 +18,13 @@ export interface X86Insn {
   ripDispOffset: number | undefined;
   /** Operand-size override (66) present. */
   opsize16: boolean;
+  /**
+   * 'vex' (c4, c5: AVX) or 'evex' (62: AVX-512) where the instruction has one; `opcode` is
+   * then its map's (0x0fXX, 0x0f38XX, 0x0f3aXX; EVEX maps 5 and 6: 0x05XX, 0x06XX).
+   */
+  vex?: 'vex' | 'evex';
+  /** VEX.L: a 256-bit (ymm) operation where set. */
+  vexL?: boolean;
 }
 
 export class DecodeError extends Error {}
@@ -48,8 +55,8 @@ const IMM8_2 = new Set([0x0f, 0x70, 0x71, 0x72, 0x73, 0xa4, 0xac, 0xba, 0xc2, 0x
 
 /**
  * Decode one instruction at the start of `bytes` (at most 15 are read) in 32- or 64-bit
- * mode. Throws DecodeError for what it cannot decode (VEX/EVEX, 16-bit addressing,
- * opcodes invalid in the mode).
+ * mode, VEX and EVEX ones included. Throws DecodeError for what it cannot decode (16-bit
+ * addressing, opcodes invalid in the mode).
  */
 export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   let i = 0;
@@ -69,6 +76,14 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   const rexW = (rex & 8) !== 0;
   const immZ = opsize16 ? 2 : 4;
   const opcodeOffset = i;
+  // c4, c5 and 62 begin VEX and EVEX in 64-bit mode; in 32-bit mode only where the next byte
+  // could not be a ModRM of les, lds or bound (mod 11).
+  const first = at(i);
+  if ((first === 0xc4 || first === 0xc5 || first === 0x62) && (mode === 64 || at(i + 1) >= 0xc0)) {
+    if (rex !== 0 || prefixes.some((p) => p === 0x66 || p === 0xf0 || p === 0xf2 || p === 0xf3))
+      throw new DecodeError('a VEX or EVEX prefix after REX, 66, f0, f2 or f3 is invalid (#UD)');
+    return decodeVex(at, i, mode, prefixes);
+  }
   const b0 = at(i++);
   let opcode = b0;
   let hasModrm = false;
@@ -95,12 +110,7 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
         0xc5, 0xce, 0xd4, 0xd5, 0xd6, 0xea,
       ].includes(b0)
     )
-      throw new DecodeError(
-        `opcode 0x${b0.toString(16)} is ` +
-          (b0 === 0x62 || b0 === 0xc4 || b0 === 0xc5
-            ? 'a VEX/EVEX prefix (not supported)'
-            : 'invalid in 64-bit mode'),
-      );
+      throw new DecodeError(`opcode 0x${b0.toString(16)} is invalid in 64-bit mode`);
     hasModrm = MODRM1.has(b0);
     if (
       (b0 < 0x40 && (b0 & 7) === 4) ||
@@ -163,6 +173,70 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   if (i > 15) throw new DecodeError('instruction longer than 15 bytes');
   if (i > bytes.length) throw new DecodeError('instruction runs past the end of the code');
   return { len: i, prefixes, rex, opcode, opcodeOffset, modrm, ripDispOffset, opsize16 };
+}
+
+/** VEX map 1 (0f) opcodes with an imm8 after ModRM; every map 3 (0f3a) one has one. */
+const VEX_IMM8_MAP1 = new Set([0x70, 0x71, 0x72, 0x73, 0xc2, 0xc4, 0xc5, 0xc6]);
+
+/**
+ * A VEX (c4 3 bytes, c5 2 bytes) or EVEX (62, 4 bytes) instruction from its prefix at `i`:
+ * the opcode, a ModRM (but vzeroupper and vzeroall, VEX 0f 77), its SIB and displacement,
+ * and an imm8 where the map or opcode has one (Intel SDM vol. 2, 2.3 and 2.7).
+ */
+function decodeVex(at: (k: number) => number, i: number, mode: 32 | 64, prefixes: number[]): X86Insn {
+  const kind = at(i) === 0x62 ? 'evex' : 'vex';
+  // VEX.L is bit 2 of the last prefix byte.
+  const vexL = kind === 'vex' && (at(at(i) === 0xc5 ? i + 1 : i + 2) & 4) !== 0;
+  let map: number;
+  if (kind === 'evex') {
+    map = at(i + 1) & 0x7;
+    if (map !== 1 && map !== 2 && map !== 3 && map !== 5 && map !== 6)
+      throw new DecodeError(`EVEX map ${map} is reserved`);
+    i += 4;
+  } else if (at(i) === 0xc5) {
+    map = 1;
+    i += 2;
+  } else {
+    map = at(i + 1) & 0x1f;
+    if (map < 1 || map > 3) throw new DecodeError(`VEX map ${map} is reserved`);
+    i += 3;
+  }
+  const opcodeOffset = i;
+  const op = at(i++);
+  const opcode = (map === 1 ? 0x0f00 : map === 2 ? 0x0f3800 : map === 3 ? 0x0f3a00 : map << 8) | op;
+  let modrm: number | undefined;
+  let ripDispOffset: number | undefined;
+  if (!(kind === 'vex' && map === 1 && op === 0x77)) {
+    modrm = at(i++);
+    const mod = modrm >> 6;
+    const rm = modrm & 7;
+    if (mod !== 3) {
+      if (rm === 4) {
+        const sib = at(i++);
+        if (mod === 0 && (sib & 7) === 5) i += 4;
+      } else if (mod === 0 && rm === 5) {
+        if (mode === 64) ripDispOffset = i;
+        i += 4;
+      }
+      if (mod === 1) i += 1;
+      else if (mod === 2) i += 4;
+    }
+  }
+  if (map === 3 || (map === 1 && VEX_IMM8_MAP1.has(op))) i += 1;
+  if (i > 15) throw new DecodeError('instruction longer than 15 bytes');
+  at(i - 1); // its last byte is there
+  return {
+    len: i,
+    prefixes,
+    rex: 0,
+    opcode,
+    opcodeOffset,
+    modrm,
+    ripDispOffset,
+    opsize16: false,
+    vex: kind,
+    ...(kind === 'vex' ? { vexL } : {}),
+  };
 }
 
 /**

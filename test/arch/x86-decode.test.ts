@@ -1,6 +1,6 @@
 // The x86 decoder against capstone: every instruction of every function of every x86
 // fixture has the same length, and the fields the fix-ups read are right on known bytes.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeX86 } from '../../arch/x86/decode.js';
 import { loadDisassembler } from '../../emu/disasm.js';
@@ -35,6 +35,96 @@ describe('decodeX86', () => {
     }
     expect(wrong).toEqual([]);
     expect(n).toBeGreaterThan(5000);
+  });
+
+  // glibc's string functions come in SSE2, AVX2, EVEX (AVX-512VL) and AVX-512 variants: every
+  // function of static glibc (by symbol) and of each ISA's libc.so.6 (by .eh_frame entry).
+  it.each([
+    ['fixtures/corpus/build/x86_64/lines', 64],
+    ['fixtures/corpus/build/i386/lines', 32],
+    ['/lib/x86_64-linux-gnu/libc.so.6', 64],
+    ['/usr/i686-linux-gnu/lib/libc.so.6', 32],
+  ] as const)(
+    '%s: lengths equal capstone on every instruction, VEX and EVEX ones too',
+    async (path, mode) => {
+      if (!existsSync(path)) {
+        console.warn(`${path} skipped: not installed`);
+        return;
+      }
+      const shared = path.endsWith('.so.6');
+      const img = parseElf(readFileSync(path), shared ? { base: 0x10000000, shared: true } : {});
+      const d = await loadDisassembler({ arch: 'x86', mode, bigEndian: false });
+      const ranges = shared
+        ? img.fdes.map((r) => ({ addr: r.begin, end: r.end }))
+        : img.symbols
+            .filter((x) => x.kind === 'func' && x.size > 0)
+            .map((x) => ({ addr: x.addr, end: x.addr + x.size }));
+      let n = 0;
+      let vex = 0;
+      let evex = 0;
+      const wrong: string[] = [];
+      for (const r of ranges) {
+        const text = img.segments.find(
+          (g) => g.executable && r.addr >= g.vaddr && r.end <= g.vaddr + g.data.length,
+        );
+        if (!text) continue;
+        let off = r.addr - text.vaddr;
+        const end = r.end - text.vaddr;
+        while (off < end) {
+          const bytes = text.data.subarray(off, Math.min(off + 15, text.data.length));
+          const cs = d.decode(bytes, text.vaddr + off, 1)[0];
+          // Padding capstone has no instruction for ends the walk of this range.
+          if (!cs) break;
+          let mine: number | string;
+          n++;
+          try {
+            const insn = decodeX86(bytes, mode);
+            mine = insn.len;
+            if (insn.vex === 'vex') vex++;
+            if (insn.vex === 'evex') evex++;
+          } catch (e) {
+            mine = String(e);
+          }
+          if (cs.size !== mine && wrong.length < 20)
+            wrong.push(
+              `0x${(text.vaddr + off).toString(16)}: ${cs.mnemonic} ${cs.opStr} capstone ${cs.size} ours ${mine}`,
+            );
+          off += cs.size;
+        }
+      }
+      expect(wrong).toEqual([]);
+      expect(n).toBeGreaterThan(50_000);
+      // Debian's i686 glibc has no AVX variants; the x86_64 one has AVX2, EVEX and AVX-512 ones.
+      if (mode === 64) {
+        expect(vex).toBeGreaterThan(1000);
+        expect(evex).toBeGreaterThan(1000);
+      }
+    },
+  );
+
+  it('decodes VEX and EVEX instructions: prefix, map, ModRM, RIP-relative displacement, imm8', () => {
+    // c5 fd 74 0f    vpcmpeqb ymm1, ymm0, ymmword ptr [rdi]
+    expect(decodeX86(Uint8Array.of(0xc5, 0xfd, 0x74, 0x0f), 64)).toMatchObject({
+      len: 4,
+      vex: 'vex',
+      opcode: 0x0f74,
+    });
+    // c5 f8 77    vzeroupper: no ModRM
+    expect(decodeX86(Uint8Array.of(0xc5, 0xf8, 0x77), 64)).toMatchObject({ len: 3, modrm: undefined });
+    // c4 e3 7d 38 05 10 00 00 00 01    vinserti128 ymm0, ymm0, [rip + 0x10], 1 (map 0f3a: imm8)
+    expect(decodeX86(Uint8Array.of(0xc4, 0xe3, 0x7d, 0x38, 0x05, 0x10, 0, 0, 0, 0x01), 64)).toMatchObject({
+      len: 10,
+      opcode: 0x0f3a38,
+      ripDispOffset: 5,
+    });
+    // 62 f1 7d 48 74 0f    vpcmpeqb k1, zmm0, zmmword ptr [rdi] (EVEX)
+    expect(decodeX86(Uint8Array.of(0x62, 0xf1, 0x7d, 0x48, 0x74, 0x0f), 64)).toMatchObject({
+      len: 6,
+      vex: 'evex',
+    });
+    // i386: c5 with a ModRM of mod != 11 is lds, not VEX
+    expect(decodeX86(Uint8Array.of(0xc5, 0x06), 32)).toMatchObject({ len: 2, opcode: 0xc5 });
+    expect(decodeX86(Uint8Array.of(0xc5, 0xf9, 0x6f, 0xc1), 32)).toMatchObject({ len: 4, vex: 'vex' });
   });
 
   it('finds RIP-relative displacements, ModRM and prefixes (bytes beside their disassembly)', () => {
