@@ -69,6 +69,15 @@ function canBoost(insn: X86Insn, cls: X86Class): boolean {
 function classify(insn: X86Insn, bytes: Uint8Array): X86Class {
   const op = insn.opcode;
   const reg = insn.modrm !== undefined ? (insn.modrm >> 3) & 7 : -1;
+  // The engine (Unicorn 2.1, on QEMU 5's translator) executes VEX.128 forms (AVX on xmm,
+  // BMI1, BMI2) but raises #UD on 256-bit VEX (AVX2) and on EVEX (AVX-512); its CPUID
+  // offers neither, so a program (glibc's string functions) does not choose them.
+  if (insn.vex === 'evex' || insn.vexL)
+    throw new ProbeError(
+      'EINVAL',
+      `${insn.vex === 'evex' ? 'EVEX (AVX-512)' : '256-bit VEX (AVX2)'} instruction: the engine's CPU ` +
+        `(Unicorn 2.1) executes SSE to SSE4.2, VEX.128 and BMI1/BMI2, not this, so it cannot be stepped`,
+    );
   if (isRepString(insn)) return 'rep-string';
   // f3 90 is pause; with REX.B, 90 is xchg r8, rax.
   if (op === 0x90 && (insn.rex & 1) === 0 && insn.prefixes.includes(0xf3)) return 'pause';

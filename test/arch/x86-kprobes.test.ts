@@ -5,6 +5,9 @@ import { decodeX86 } from '../../arch/x86/decode.js';
 import { X86_REG } from '../../arch/x86/isa.js';
 import { x86KprobeArch, type X86Ainsn } from '../../arch/x86/kprobes.js';
 import { fakeCpu } from './fake-cpu.js';
+import { kprobes } from '../../src/kprobes.js';
+import { disasmLines } from '../../src/inspect.js';
+import { functionBoundaries, programMachine } from '../kprobes/support.js';
 
 describe('x86 resume_execution: a relative branch whose copy wraps past address 0', () => {
   // uw_init_context_1+0x52 in static glibc: `jne rel32` to its .cold part 0x87ef0 bytes
@@ -27,5 +30,57 @@ describe('x86 resume_execution: a relative branch whose copy wraps past address 
     x86KprobeArch(mode).resumeExecution(cpu, ainsn(mode), addr, slot, { savedFlags: 0n }, true);
     expect(cpu.regs.get(pc)).toBe(BigInt(target));
     expect(cpu.regs.get(flags)).toBe(0x246n);
+  });
+});
+
+describe("glibc's x86_64 string function variants", () => {
+  // Static glibc carries every variant (SSE2, AVX2, EVEX, AVX-512, ERMS, RTM) of its string
+  // functions whatever the CPU. Every instruction decodes (so every boundary is known);
+  // each variant takes probes at the instructions the engine executes, AVX2 and AVX-512 ones
+  // refused with the reason; and disasm says `r` goes exactly where it is taken.
+  it('each decodes whole and takes probes; r where disasm says so', async () => {
+    const { m } = programMachine('fixtures/corpus/build/x86_64/lines', [], {});
+    try {
+      const e = kprobes(m);
+      e.maxProbes = Number.POSITIVE_INFINITY;
+      const variants = m.symbols
+        .functions()
+        .filter(
+          (f) =>
+            /^__(str|stp|mem|rawmem|wcs|wmem)\w*_(sse2|ssse3|avx|avx2|evex|avx512)\w*$/.test(f.name) &&
+            f.size > 0,
+        );
+      expect(variants.length).toBeGreaterThan(80);
+      let placed = 0;
+      let refused = 0;
+      for (const f of variants) {
+        let here = 0;
+        for (const a of functionBoundaries(m, f)) {
+          try {
+            e.registerKprobe({ addr: a }, {});
+            here++;
+          } catch (err) {
+            expect(String(err)).toMatch(
+              /(256-bit VEX \(AVX2\)|EVEX \(AVX-512\)) instruction: the engine's CPU/,
+            );
+            refused++;
+          }
+        }
+        expect(here, f.name).toBeGreaterThan(0);
+        placed += here;
+        const header = (await disasmLines(m, f.name))[0] ?? '';
+        let r = true;
+        try {
+          e.registerKretprobe({ addr: f.addr }, { handler: () => {} });
+        } catch {
+          r = false;
+        }
+        expect(header.endsWith('return probes: yes'), `${header} / r ${r}`).toBe(r);
+      }
+      expect(placed).toBeGreaterThan(refused);
+      expect(refused).toBeGreaterThan(100);
+    } finally {
+      m.close();
+    }
   });
 });

@@ -3,10 +3,10 @@
 // prints FAIL or crashes.
 // - x86 (fixtures/src/dispstep_*.S, after gdb's amd64-disp-step.S): call rel32 (pushed return
 //   address), jcc taken / not taken, jcxz, jmp rel8/rel32, loop, ret imm16, indirect call/jmp
-//   through memory and through a register, pushf/popf, pause, rep ret, REP string instructions (run
-//   whole in one step, one hit per execution), RIP-relative loads and
-//   stores (absolute on i386, which must not be adjusted), 66/segment prefixes, REX, and the
-//   system call instruction.
+//   through memory and through a register, pushf/popf, pause (emulated), rep ret, REP string
+//   instructions (run whole in one step, one hit per execution), RIP-relative loads and
+//   stores and a VEX.128 one (absolute on i386, which must not be adjusted), 66/segment
+//   prefixes, REX, and the system call instruction.
 // - ppc64 (fixtures/src/branches_ppc64.S): every branch class emulated at the hit (bl, b,
 //   bc, the bdnz family with CTR decremented once, blr and conditional returns, blrl, bctr,
 //   bctrl through an ELFv1 descriptor, bcl), plus sc and mflr stepped in the slot.
@@ -41,6 +41,7 @@ const X86_MUST_HAVE = [
   'test_pause',
   'test_rep_ret',
   'test_rip_load',
+  'test_vex_rip',
   'test_rip_store',
   'test_syscall',
   'test_rep_stos',
