@@ -119,11 +119,10 @@ export async function disasmLines(
   const dis = await loadDisassembler(m.isa.cpuKind);
   const code = e.readOriginal(fn.addr, size);
   const insns = dis.decode(code, fn.addr);
-  const returns = e.arch.hasReturnPath(ctx, fn.addr, fn.addr + size);
   const out = [
     ...header,
     `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); ` +
-      `return probes: ${returns ? 'yes' : 'no (it never returns)'}`,
+      `return probes: ${returnProbes(m, fn.addr, fn.name)}`,
   ];
   let at = fn.addr;
   const rows: [address: string, place: string, bytes: string, insn: string, note: string][] = [];
@@ -163,4 +162,18 @@ export async function disasmLines(
       `  ${address.padEnd(w0)}  ${place.padEnd(w1)}  ${bytes.padEnd(w2)}  ${insn.padEnd(w3)}  ${note}`.trimEnd(),
     );
   return out;
+}
+
+/** Whether `r` takes the function at `addr`: a return probe registered and removed again. */
+function returnProbes(m: Machine, addr: GuestAddr, name: string): string {
+  const e = kprobes(m);
+  try {
+    e.unregisterKretprobe(e.registerKretprobe({ addr }, { handler: () => {} }));
+    return 'yes';
+  } catch (err) {
+    if (!(err instanceof ProbeError)) throw err;
+    // The header names the function already.
+    const why = err.message.startsWith(`${name} `) ? err.message.slice(name.length + 1) : err.message;
+    return `no (${why})`;
+  }
 }

@@ -180,7 +180,7 @@ describe('symbols and disasm', () => {
     expect(p.stdout).toMatch(/mflr r0 +stepped out of line/);
     expect(p.stdout).toMatch(/<= return probe r_fib_0/);
     const die = cli(['disasm', fixture('i386', 'rettest'), 'die']);
-    expect(die.stdout).toMatch(/return probes: no \(it never returns\)/);
+    expect(die.stdout).toMatch(/return probes: no \(never returns \(no return and no jump out of its body\)/);
     const bad = cli(['disasm', fixture('x86_64', 'fib'), 'nosuch']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/no function named 'nosuch'/);
