@@ -56,6 +56,12 @@ export interface KprobeArch<A> {
   insnSlotBytes(a: A, addr: GuestAddr, insnSlot: GuestAddr): Uint8Array;
   /** The address where the slot's step-end breakpoint sits (the instruction fell through). */
   stepEndAddr(a: A, insnSlot: GuestAddr): GuestAddr;
+  /**
+   * Whether the task may be switched out in the middle of this instruction's step, as it can
+   * be in the middle of the instruction unprobed (x86 REP string instructions, a tick between
+   * iterations). Others hold task switches until the step is over.
+   */
+  preemptibleStep?(a: A): boolean;
   /** After the pre-handlers: set the CPU up to execute the instruction out of line. */
   setupSinglestep(cpu: Cpu, a: A, addr: GuestAddr, insnSlot: GuestAddr, st: StepState): StepPlan;
   /**

@@ -737,6 +737,10 @@ export class Machine implements ProcessControl {
     }
     this.process.timedWaiters.delete(next);
     if (next !== prev) {
+      // A task may be switched out in the middle of a REP string copy in a slot: where its
+      // copy began goes with it, so that its next iteration still counts as the guest's.
+      prev.slotInsnAt = this.guestInsnAt;
+      this.guestInsnAt = next.slotInsnAt;
       if (prev.state !== 'dead') prev.context = this.cpu.contextSave(prev.context);
       else if (prev.context) {
         this.cpu.freeContext(prev.context);

@@ -21,6 +21,8 @@ export class Task {
   exitCode: number | undefined;
   /** Blocked signals (rt_sigprocmask), bit N-1 for signal N; a clone child inherits it. */
   sigmask = 0n;
+  /** While switched out: the slot copy of a guest instruction it was running (Machine counts). */
+  slotInsnAt: GuestAddr | undefined;
   /** The name prctl(PR_SET_NAME) gave the task; undefined: the program's own (LinuxProcess.comm). */
   comm: string | undefined;
 

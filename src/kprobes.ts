@@ -53,8 +53,12 @@ interface Kcb<A> {
   running: Kprobe | undefined;
   status: KprobeStatus;
   step: StepState;
+  /** This level's step holds task switches (all but a preemptible one: a REP string copy). */
+  held: boolean;
   /** One level of saved state (save_previous_kprobe). */
-  prev: { site: Site<A>; status: KprobeStatus; step: StepState; running: Kprobe | undefined } | undefined;
+  prev:
+    | { site: Site<A>; status: KprobeStatus; step: StepState; running: Kprobe | undefined; held: boolean }
+    | undefined;
 }
 
 function hasPostHandler(site: { probes: Kprobe[] }): boolean {
@@ -560,7 +564,8 @@ export class KprobeEngine<A> implements KprobeCore<A> {
           `probe at ${site.probes[0]?.symOffset ?? this.machine.symbols.format(site.addr)} ` +
             `hit while re-entering another probe: only one level of reentry is kept`,
         );
-      k.prev = { site: k.site, status: k.status, step: k.step, running: k.running };
+      k.prev = { site: k.site, status: k.status, step: k.step, running: k.running, held: k.held };
+      k.held = false;
       k.site = site;
       k.status = 'REENTER';
       k.running = undefined;
@@ -576,8 +581,16 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       kcb.status = 'HIT_ACTIVE';
       kcb.step.savedFlags = 0n;
       kcb.prev = undefined;
+      kcb.held = false;
     } else
-      kcb = { site, running: undefined, status: 'HIT_ACTIVE', step: { savedFlags: 0n }, prev: undefined };
+      kcb = {
+        site,
+        running: undefined,
+        status: 'HIT_ACTIVE',
+        step: { savedFlags: 0n },
+        held: false,
+        prev: undefined,
+      };
     this.kcbs.set(task.tid, kcb);
     // aggr_pre_handler: in list order, stop at the first that says it set PC.
     const probes = site.probes.length === 1 ? site.probes : [...site.probes];
@@ -631,7 +644,10 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     );
     if (plan === 'step') {
       if (k.status !== 'REENTER') k.status = 'HIT_SS';
-      this.machine.holdSwitch();
+      // A tick may switch tasks inside a REP string copy, as it does between its iterations
+      // unprobed: each task's step is its own (its control block, its slot position).
+      k.held = !(this.arch.preemptibleStep?.(k.site.ainsn) ?? false);
+      if (k.held) this.machine.holdSwitch();
       return true;
     }
     if (plan === 'emulated') return this.finishStep(k, task, false);
@@ -669,15 +685,17 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   /** Restore the previous level after a reentered step, or drop the control block. */
   private endStep(k: Kcb<A>, task: Task, held: boolean): void {
     const site = k.site;
+    const release = held && k.held;
     if (k.status === 'REENTER' && k.prev) {
       k.site = k.prev.site;
       k.status = k.prev.status;
       k.step = k.prev.step;
       k.running = k.prev.running;
+      k.held = k.prev.held;
       k.prev = undefined;
     } else this.kcbs.delete(task.tid);
     this.freeInsnSlot(site);
-    if (held) this.machine.releaseSwitch();
+    if (release) this.machine.releaseSwitch();
   }
 
   /** kprobe_fault_handler: a fault while a handler or a step of this task runs. */
@@ -709,7 +727,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       // would be unprobed.
       const addr = k.site.addr;
       this.kcbs.delete(task.tid);
-      this.machine.releaseSwitch();
+      if (k.held) this.machine.releaseSwitch();
       return { pc: inSlot ? addr : pc };
     }
     return { pc: this.originalPc(pc) };
@@ -764,7 +782,6 @@ function hexBytes(b: Uint8Array): string {
 
 const engines = new WeakMap<Machine, KprobeEngine<unknown>>();
 
-/** The machine's kprobe engine if one was made. */
 /** Register each of `batch` in order; on a refusal, unregister those done and rethrow. */
 function allOrNothing<B, P>(batch: readonly B[], register: (b: B) => P, unregister: (p: P) => void): P[] {
   if (batch.length === 0) throw new ProbeError('EINVAL', 'an empty batch: there is nothing to register');
@@ -778,6 +795,7 @@ function allOrNothing<B, P>(batch: readonly B[], register: (b: B) => P, unregist
   return done;
 }
 
+/** The machine's kprobe engine if one was made. */
 export function existingKprobes(m: Machine): KprobeEngine<unknown> | undefined {
   return engines.get(m);
 }

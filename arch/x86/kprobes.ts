@@ -237,6 +237,10 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       return slot + a.insn.len;
     },
 
+    preemptibleStep(a) {
+      return a.cls === 'rep-string';
+    },
+
     setupSinglestep(cpu, a, addr, slot, st: StepState): StepPlan {
       if (a.cls === 'int3') return 'guest-trap';
       // Unicorn (QEMU's helper_pause) leaves the CPU loop after pause without raising the

@@ -137,3 +137,19 @@ describe.each(ISAS)('%s: the engine maps its pages where the guest does not', (i
     expect(mmapAt(true)).toBe(mmapAt(false));
   });
 });
+
+describe('i386 pthreads: a REP string copy in a slot', () => {
+  // glibc's create_thread clears its attributes with `rep stos`. Unprobed, a tick at every
+  // instruction (quantum 1) switches tasks between its iterations; probed, the copy runs in
+  // the slot and must be preempted there the same way, each iteration still the guest's.
+  it('is preempted between iterations as unprobed, at quantum 1', () => {
+    const path = 'fixtures/corpus/build/i386/pthreads';
+    const opts = { quantum: 1, maxInsns: 40_000 };
+    const plain = observe(path, opts);
+    const probed = observe(path, opts, ['create_thread']);
+    expect(probed.probes).toBeGreaterThan(100);
+    expect(probed.run).toEqual(plain.run);
+    // Both threads' system calls interleave in the window compared.
+    expect(new Set(plain.run.seen.split(',').map((s) => s.split('@')[0])).size).toBeGreaterThan(1);
+  });
+});
