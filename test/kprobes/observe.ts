@@ -33,7 +33,7 @@ export function probeEverything(
       } catch (err) {
         // An instruction the arch does not probe; anything else is the test's mistake.
         expect(String(err)).toMatch(
-          /cannot be probed|cannot probe|may not be probed|refuse|unsafe|cannot decode|blacklist/,
+          /cannot be probed|cannot probe|may not be probed|refuse|unsafe|cannot decode|cannot be stepped|blacklist/,
         );
       }
     }
