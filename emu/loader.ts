@@ -69,7 +69,7 @@ export function loadInterpreter(
   root: RootFs | undefined,
   main: ElfImage,
   area: { mmapBottom: GuestAddr; mmapTop: GuestAddr },
-): ElfImage {
+): { image: ElfImage; path: string } {
   const path = main.interp as string;
   if (!root)
     throw new ElfError(
@@ -102,7 +102,7 @@ export function loadInterpreter(
   if (base === undefined) throw new ElfError(`${where}: no room for its ${span} bytes`, 'PT_INTERP');
   const image = parse(base);
   mapImage(mem, image);
-  return image;
+  return { image, path: r.guest };
 }
 
 /**

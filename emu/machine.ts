@@ -247,9 +247,12 @@ export class Machine implements ProcessControl {
       for (const seg of image.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
       this.defuseUntranslatable(image);
       // A dynamically linked program starts in its interpreter, which loads the rest.
-      const interp =
+      const loaded =
         image.interp !== undefined ? loadInterpreter(this.mem, rootFs, image, isa.layout) : undefined;
-      if (interp) {
+      const interp = loaded?.image;
+      if (loaded && interp) {
+        // Its functions go by MOD:SYM as a library's (ld-linux-x86-64.so.2:_dl_map_object).
+        this.modules.adopt(loaded.path, interp);
         for (const seg of interp.segments) if (seg.executable) this.guardUnsafe(seg.vaddr, seg.data);
         this.defuseUntranslatable(interp);
       }

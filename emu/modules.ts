@@ -61,6 +61,20 @@ export class Modules {
     return (fm.prot & PROT_EXEC) !== 0 && addr >= fm.addr && addr < fm.addr + fm.len;
   }
 
+  /** An object mapped by the kernel rather than by a guest mmap (the program's interpreter). */
+  adopt(path: string, image: ElfImage): Module {
+    return this.add(path, image.loadBias, image);
+  }
+
+  private add(path: string, base: GuestAddr, image: ElfImage): Module {
+    const name = basename(path);
+    const end = Math.max(...image.segments.map((g) => g.vaddr + g.memsz));
+    const mod: Module = { name, path, base, end, image };
+    this.loaded.push(mod);
+    for (const s of image.symbols) this.symbols.add(qualified(name, s));
+    return mod;
+  }
+
   private load(fm: FileMapping): Module | undefined {
     // Not an ELF shared object (a data file, a locale archive): no module, and not read whole.
     const head = fm.read(18);
@@ -75,12 +89,7 @@ export class Modules {
       throw e;
     }
     if (image.loadBias !== fm.addr) return undefined;
-    const name = basename(fm.path);
-    const end = Math.max(...image.segments.map((g) => g.vaddr + g.memsz));
-    const mod: Module = { name, path: fm.path, base: fm.addr, end, image };
-    this.loaded.push(mod);
-    for (const s of image.symbols) this.symbols.add(qualified(name, s));
-    return mod;
+    return this.add(fm.path, fm.addr, image);
   }
 }
 

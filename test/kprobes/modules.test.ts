@@ -87,3 +87,49 @@ describe.each(['x86_64-dyn', 'i386-dyn', 'ppc64-dyn'])('%s pthreads', (variant) 
     );
   });
 });
+
+describe.each([
+  ['x86_64-dyn', 'ld-linux-x86-64.so.2'],
+  ['i386-dyn', 'ld-linux.so.2'],
+  ['ppc64-dyn', 'ld64.so.1'],
+])('%s: the dynamic loader itself', (variant, ld) => {
+  it(`${ld}:_dl_catch_exception hits as often as it runs (the kernel maps the loader, not an mmap)`, () => {
+    const missing = missingRoot(variant);
+    if (missing) {
+      console.warn(`${variant} skipped: ${missing}`);
+      return;
+    }
+    const root = rootOf(variant) as string;
+    const path = `${CORPUS}/build/${variant}/lines`;
+    const { m, out } = programMachine(path, [], { root, quantum: QUANTUM });
+    const fn = m.symbols.lookup(`${ld}:_dl_catch_exception`);
+    expect(fn?.kind).toBe('func');
+    let count = 0;
+    const inner = m.engine.handlers.code;
+    m.engine.handlers.code = (a) => {
+      if (a === fn?.addr) count++;
+      inner?.(a);
+    };
+    m.engine.traceCode(fn?.addr ?? 0, fn?.addr ?? 0);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    const stdout = out();
+    m.close();
+    expect(count).toBeGreaterThan(0);
+    const got = cli([
+      'run',
+      '--root',
+      root,
+      '--quantum',
+      String(QUANTUM),
+      '--profile',
+      '-o',
+      '/dev/null',
+      '-e',
+      `p:c ${ld}:_dl_catch_exception`,
+      path,
+    ]);
+    expect(got.status).toBe(0);
+    expect(got.stdout).toBe(stdout);
+    expect(got.stderr).toContain(`c ${count} 0\n`);
+  });
+});
