@@ -74,6 +74,8 @@ export interface Segment {
   readable: boolean;
   writable: boolean;
   executable: boolean;
+  /** p_offset: where `data` begins in the file (uprobe offsets are file offsets). */
+  fileOffset: number;
 }
 
 export interface ElfSymbol {
@@ -349,6 +351,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
       readable: (flags & 4) !== 0,
       writable: (flags & 2) !== 0,
       executable: (flags & 1) !== 0,
+      fileOffset: off,
     });
     if (vaddr + memsz > end) end = vaddr + memsz;
   }

@@ -43,6 +43,17 @@ export class Modules {
     this.listeners.push(fn);
   }
 
+  /** A loaded object by its path in the guest's tree, or (no '/') by its file name. */
+  named(object: string): Module | undefined {
+    return this.loaded.find((x) => (object.includes('/') ? x.path === object : x.name === object));
+  }
+
+  /** The address of file offset `off` of a loaded object, where a segment loads it. */
+  static fileOffsetAddr(mod: Module, off: number): GuestAddr | undefined {
+    const seg = mod.image.segments.find((g) => off >= g.fileOffset && off < g.fileOffset + g.data.length);
+    return seg ? seg.vaddr + (off - seg.fileOffset) : undefined;
+  }
+
   /** The module containing `addr`. */
   at(addr: GuestAddr): Module | undefined {
     return this.loaded.find((x) => addr >= x.base && addr < x.end);

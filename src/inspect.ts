@@ -107,7 +107,13 @@ export async function disasmLines(
     if (d.kind === '-') continue;
     let at: GuestAddr;
     if ('addr' in d.point) at = addrOf(d.point.addr);
-    else {
+    else if ('object' in d.point) {
+      const mod = m.modules.named(d.point.object);
+      const a = mod && Modules.fileOffsetAddr(mod, Number(d.point.fileOffset));
+      // An object not loaded (yet) has no place in this function.
+      if (a === undefined) continue;
+      at = a;
+    } else {
       const s = syms.lookup(d.point.symbol);
       if (!s || s.kind !== 'func')
         throw new DefinitionError(`no function named '${d.point.symbol}'`, d.point.column, text);

@@ -74,7 +74,11 @@ export interface ProbeDefinition {
   maxactive?: number;
   group: string;
   event: string;
-  point: { symbol: string; offset: bigint; column: number } | { addr: bigint; column: number };
+  point:
+    | { symbol: string; offset: bigint; column: number }
+    | { addr: bigint; column: number }
+    /** uprobe_events' PATH:OFFSET: a file offset in a shared object (its name or its path). */
+    | { object: string; fileOffset: bigint; column: number };
   args: FetchArg[];
   text: string;
 }
@@ -460,9 +464,16 @@ export function parseLine(
       'NO_PROBE_POINT',
     );
   let point: ProbeDefinition['point'];
+  const fileOffset = /^([^\s:%]+):(0x[0-9a-fA-F]+|\d+)$/.exec(target.text);
   if (NUMBER.test(target.text)) {
     point = { addr: BigInt(target.text), column: target.column };
     event ||= `${kind}_0x${point.addr.toString(16)}`;
+  } else if (fileOffset) {
+    const [, object = '', off = '0'] = fileOffset;
+    point = { object, fileOffset: BigInt(off), column: target.column };
+    // uprobe_events' automatic name: p_<file name>_0x<offset>, '.' and '-' made '_'.
+    const base = object.slice(object.lastIndexOf('/') + 1);
+    event ||= `${kind}_${base.replace(/[.-]/g, '_')}_0x${point.fileOffset.toString(16)}`;
   } else {
     // MOD:SYM names a symbol of a shared object (kprobe_events' module syntax).
     const [, symbol, sign, digits, pointSuffix] =
@@ -504,7 +515,7 @@ export function parseLine(
     // The automatic name: '.' in a symbol (vfs_read.isra.0) and ':' after a module become '_'.
     event ||= `${kind}_${symbol.replace(/[.:]/g, '_')}_${offset}`;
   }
-  if (kind === 'r' && ('addr' in point || point.offset !== 0n))
+  if (kind === 'r' && ('addr' in point || ('offset' in point && point.offset !== 0n)))
     throw new DefinitionError(
       'a return probe goes on a function entry: SYM or SYM+0',
       target.column,
@@ -538,7 +549,11 @@ export function parseLine(
 }
 
 const pointText = (d: ProbeDefinition): string =>
-  'addr' in d.point ? `0x${d.point.addr.toString(16)}` : `${d.point.symbol}+${d.point.offset}`;
+  'addr' in d.point
+    ? `0x${d.point.addr.toString(16)}`
+    : 'object' in d.point
+      ? `${d.point.object}:0x${d.point.fileOffset.toString(16)}`
+      : `${d.point.symbol}+${d.point.offset}`;
 const argSignature = (a: FetchArg): string =>
   `${a.name}:${JSON.stringify(a.type)}:${a.source.kind === 'immstr' || a.source.kind === 'comm' ? 'string' : 'value'}`;
 
@@ -574,11 +589,14 @@ export function collectEvents(
         continue;
       }
       const pm = /^([A-Za-z_.$][\w.$]*)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(d.point);
+      const fo = /^([^\s:%]+):(0x[0-9a-fA-F]+|\d+)$/.exec(d.point);
       const norm = pm
         ? `${pm[1]}+${pm[2] ? BigInt(pm[2]) : 0n}`
         : /^(0x[0-9a-fA-F]+|\d+)$/.test(d.point)
           ? `0x${BigInt(d.point).toString(16)}`
-          : d.point;
+          : fo
+            ? `${fo[1]}:0x${BigInt(fo[2] ?? '0').toString(16)}`
+            : d.point;
       const i = list.findIndex((x) => pointText(x) === norm);
       if (i < 0)
         throw new DefinitionError(

@@ -89,8 +89,19 @@ export function traceDefinitions(
   const defs = collectEvents(texts, registers, bits);
   // A probe on a shared object that is not mapped yet waits for it (as trace_kprobe waits
   // for a module); its name is checked when the object comes.
+  /**
+   * A PATH:OFFSET point's address, once its object is loaded. A path is taken as the root
+   * resolves it (its links followed), as the kernel's uprobe takes the file's inode.
+   */
+  const fileOffsetAddr = (point: { object: string; fileOffset: bigint }): GuestAddr | undefined => {
+    const r = point.object.includes('/') ? m.process.root?.resolve(point.object, '/', true) : undefined;
+    const mod = m.modules.named(r !== undefined && typeof r !== 'number' ? r.guest : point.object);
+    return mod && Modules.fileOffsetAddr(mod, Number(point.fileOffset));
+  };
   const waits = (d: ProbeDefinition) =>
-    'symbol' in d.point && d.point.symbol.includes(':') && !m.symbols.lookup(d.point.symbol);
+    'object' in d.point
+      ? fileOffsetAddr(d.point) === undefined
+      : 'symbol' in d.point && d.point.symbol.includes(':') && !m.symbols.lookup(d.point.symbol);
   // A probe on an IFUNC waits for its resolver's choice (see emu/ifunc.ts).
   const ifuncOf = (d: ProbeDefinition) => {
     const s = 'symbol' in d.point ? m.symbols.lookup(d.point.symbol) : undefined;
@@ -149,12 +160,15 @@ export function traceDefinitions(
   };
   /** Register `def`; an IFUNC's at `code`, the implementation its resolver picked. */
   const register = (def: ProbeDefinition, code?: GuestAddr): void => {
+    const at = 'object' in def.point ? fileOffsetAddr(def.point) : undefined;
     const point =
       'addr' in def.point
         ? { addr: addrOf(def.point.addr) }
-        : code !== undefined
-          ? implementationPoint(m, code, Number(def.point.offset))
-          : { symbol: def.point.symbol, offset: Number(def.point.offset) };
+        : 'object' in def.point
+          ? { addr: at ?? 0 }
+          : code !== undefined
+            ? implementationPoint(m, code, Number(def.point.offset))
+            : { symbol: def.point.symbol, offset: Number(def.point.offset) };
     try {
       if (def.kind === 'r') {
         /** Where return addresses are, found once per address (and record key). */
@@ -258,7 +272,8 @@ export function traceDefinitions(
       for (const def of [...pending]) {
         if (choosing.has(def)) continue;
         const sym = 'symbol' in def.point ? m.symbols.lookup(def.point.symbol) : undefined;
-        if (!sym || !Modules.executes(fm, sym.addr)) continue;
+        const at = 'object' in def.point ? fileOffsetAddr(def.point) : sym?.addr;
+        if (at === undefined || !Modules.executes(fm, at)) continue;
         pending.splice(pending.indexOf(def), 1);
         const bad = checkSymbols(def, m.symbols);
         try {
@@ -295,6 +310,12 @@ function implementationPoint(
 
 /** Why a definition `traceDefinitions` left pending was never placed. */
 export function notPlacedReason(m: Machine, d: ProbeDefinition): string {
+  if ('object' in d.point) {
+    const off = `0x${d.point.fileOffset.toString(16)}`;
+    return m.modules.named(d.point.object)
+      ? `no segment of ${d.point.object} loads file offset ${off}`
+      : `the program mapped no object ${d.point.object}`;
+  }
   const name = 'symbol' in d.point ? d.point.symbol : '';
   if (m.symbols.lookup(name)?.kind === 'ifunc')
     return `the program ended before it stored the implementation '${name}' (an IFUNC) resolves to`;

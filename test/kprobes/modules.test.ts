@@ -2,7 +2,9 @@
 // program, `p libc.so.6:malloc` and `r libc.so.6:malloc` wait for the dynamic loader to map
 // libc, then hit as often as malloc's first instruction runs, which a code hook counts in a
 // separate unprobed run; on all three ISAs.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseElf } from '../../emu/elf.js';
 import { Modules } from '../../emu/modules.js';
 import { CORPUS, missingRoot, rootOf } from '../corpus-cases.js';
 import { cli } from '../helpers.js';
@@ -131,5 +133,54 @@ describe.each([
     expect(got.status).toBe(0);
     expect(got.stdout).toBe(stdout);
     expect(got.stderr).toContain(`c ${count} 0\n`);
+  });
+});
+
+describe.each([
+  ['x86_64-dyn', '/lib/x86_64-linux-gnu/libc.so.6'],
+  ['i386-dyn', '/usr/i686-linux-gnu/lib/libc.so.6'],
+  ['ppc64-dyn', '/usr/powerpc64-linux-gnu/lib/libc.so.6'],
+])("%s: uprobe_events' PATH:OFFSET", (variant, host) => {
+  it('libc.so.6:0xOFFSET, by name and by path, hits as often as the function at that file offset', () => {
+    const missing = missingRoot(variant);
+    if (missing) {
+      console.warn(`${variant} skipped: ${missing}`);
+      return;
+    }
+    const root = rootOf(variant) as string;
+    const path = `${CORPUS}/build/${variant}/pthreads`;
+    const want = oracle(path, root, 'libc.so.6', 'malloc');
+    // malloc's file offset, from the file itself.
+    const img = parseElf(readFileSync(host), { base: 0x10000000, shared: true });
+    const malloc = img.symbols.find((s) => s.name === 'malloc' && s.kind === 'func');
+    const seg = img.segments.find(
+      (g) => malloc && g.executable && malloc.addr >= g.vaddr && malloc.addr < g.vaddr + g.data.length,
+    );
+    if (!malloc || !seg) throw new Error(`${host}: no malloc in a loaded segment`);
+    const off = `0x${(malloc.addr - seg.vaddr + seg.fileOffset).toString(16)}`;
+    const guestPath = host.slice(root === '/' ? 0 : root.length);
+    const got = cli([
+      'run',
+      '--root',
+      root,
+      '--quantum',
+      String(QUANTUM),
+      '-o',
+      '/dev/null',
+      '--profile',
+      '-e',
+      `p:byname libc.so.6:${off}`,
+      '-e',
+      `p:bypath ${guestPath}:${off}`,
+      '-e',
+      `p:none libnothere.so.1:0x1000`,
+      path,
+    ]);
+    expect(got.status).toBe(0);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stderr).toContain(`byname ${want.count} 0\nbypath ${want.count} 0\n`);
+    expect(got.stderr).toContain(
+      'p:none libnothere.so.1:0x1000: not placed: the program mapped no object libnothere.so.1',
+    );
   });
 });

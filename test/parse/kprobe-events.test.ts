@@ -162,6 +162,21 @@ describe('the kernel cases', () => {
     expect(r.point).toMatchObject({ symbol: 'libstdc++.so.6:_Znwm', offset: 0n });
     expect(() => parseDefinition('p :malloc', REGS.x86, 64)).toThrow(/bad probe point ':malloc'/);
   });
+
+  it('PATH:OFFSET (uprobe_events) names a file offset of an object, by file name or path', () => {
+    const d = parseDefinition('p /lib/x86_64-linux-gnu/libc.so.6:0x9a930 size=$arg1', REGS.x86, 64);
+    expect(d.point).toMatchObject({ object: '/lib/x86_64-linux-gnu/libc.so.6', fileOffset: 0x9a930n });
+    expect(d.event).toBe('p_libc_so_6_0x9a930');
+    const r = parseDefinition('r:ret ld-linux-x86-64.so.2:4096', REGS.x86, 64);
+    expect(r.point).toMatchObject({ object: 'ld-linux-x86-64.so.2', fileOffset: 0x1000n });
+    // One probe point of a multi-probe event is removed by its PATH:OFFSET, in any radix.
+    const kept = collectEvents(
+      ['p:e libc.so.6:0x10', 'p:e libc.so.6:0x20', '-:e libc.so.6:16'],
+      REGS.x86,
+      64,
+    );
+    expect(kept.map((x) => x.point)).toMatchObject([{ object: 'libc.so.6', fileOffset: 0x20n }]);
+  });
 });
 
 /** Parse on x86_64, or return the error. */
