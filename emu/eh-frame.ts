@@ -10,6 +10,8 @@ export interface CodeRange {
 }
 
 const DW_EH_PE_omit = 0xff;
+/** Bytes of the fixed-size pointer formats by their low three bits (2: data2, 3: data4, 4: data8). */
+const FIXED_SIZES: Record<number, number> = { 2: 2, 3: 4, 4: 8 };
 const DW_EH_PE_pcrel = 0x10;
 
 /**
@@ -86,27 +88,20 @@ function cieEncoding(
   return 0;
 }
 
-function uleb(v: DataView, at: { off: number }): bigint {
+/** An unsigned or signed LEB128 number at `at`, moved past it. */
+function leb(v: DataView, at: { off: number }, signed: boolean): bigint {
   let result = 0n;
   let shift = 0n;
   for (;;) {
     const b = v.getUint8(at.off++);
     result |= BigInt(b & 0x7f) << shift;
     shift += 7n;
-    if ((b & 0x80) === 0) return result;
+    if ((b & 0x80) === 0) return signed && b & 0x40 ? result - (1n << shift) : result;
   }
 }
 
-function sleb(v: DataView, at: { off: number }): bigint {
-  let result = 0n;
-  let shift = 0n;
-  for (;;) {
-    const b = v.getUint8(at.off++);
-    result |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-    if ((b & 0x80) === 0) return b & 0x40 ? result - (1n << shift) : result;
-  }
-}
+const uleb = (v: DataView, at: { off: number }): bigint => leb(v, at, false);
+const sleb = (v: DataView, at: { off: number }): bigint => leb(v, at, true);
 
 /**
  * A pointer in encoding `enc` (DW_EH_PE_*) at `at`, moved past it. pc-relative ones are
@@ -123,44 +118,24 @@ function readEncoded(
 ): bigint | undefined {
   if (enc === DW_EH_PE_omit) return undefined;
   const field = at.off;
+  const format = enc & 0x0f;
   let x: bigint;
-  switch (enc & 0x0f) {
-    case 0x00:
-      x = is64 ? v.getBigUint64(at.off, le) : BigInt(v.getUint32(at.off, le));
-      at.off += is64 ? 8 : 4;
-      break;
-    case 0x01:
-      x = uleb(v, at);
-      break;
-    case 0x02:
-      x = BigInt(v.getUint16(at.off, le));
-      at.off += 2;
-      break;
-    case 0x03:
-      x = BigInt(v.getUint32(at.off, le));
-      at.off += 4;
-      break;
-    case 0x04:
-      x = v.getBigUint64(at.off, le);
-      at.off += 8;
-      break;
-    case 0x09:
-      x = sleb(v, at);
-      break;
-    case 0x0a:
-      x = BigInt(v.getInt16(at.off, le));
-      at.off += 2;
-      break;
-    case 0x0b:
-      x = BigInt(v.getInt32(at.off, le));
-      at.off += 4;
-      break;
-    case 0x0c:
-      x = v.getBigInt64(at.off, le);
-      at.off += 8;
-      break;
-    default:
-      return undefined;
+  if (format === 0x01) x = uleb(v, at);
+  else if (format === 0x09) x = sleb(v, at);
+  else {
+    // absptr (the word), udata2/4/8, sdata2/4/8.
+    const size = format === 0x00 ? (is64 ? 8 : 4) : FIXED_SIZES[format & 7];
+    if (size === undefined) return undefined;
+    const signed = (format & 0x08) !== 0;
+    x =
+      size === 2
+        ? BigInt(signed ? v.getInt16(at.off, le) : v.getUint16(at.off, le))
+        : size === 4
+          ? BigInt(signed ? v.getInt32(at.off, le) : v.getUint32(at.off, le))
+          : signed
+            ? v.getBigInt64(at.off, le)
+            : v.getBigUint64(at.off, le);
+    at.off += size;
   }
   const app = enc & 0x70;
   if (app === DW_EH_PE_pcrel) x += base + BigInt(field);

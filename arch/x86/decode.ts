@@ -152,27 +152,38 @@ export function decodeX86(bytes: Uint8Array, mode: 32 | 64): X86Insn {
   let modrm: number | undefined;
   let ripDispOffset: number | undefined;
   if (hasModrm) {
-    modrm = at(i++);
-    const mod = modrm >> 6;
-    const rm = modrm & 7;
+    modrm = at(i);
     if (b0 === 0xf6 && ((modrm >> 3) & 7) < 2) imm = 1;
     if (b0 === 0xf7 && ((modrm >> 3) & 7) < 2) imm = immZ;
-    if (mod !== 3) {
-      if (rm === 4) {
-        const sib = at(i++);
-        if (mod === 0 && (sib & 7) === 5) i += 4;
-      } else if (mod === 0 && rm === 5) {
-        if (mode === 64) ripDispOffset = i;
-        i += 4;
-      }
-      if (mod === 1) i += 1;
-      else if (mod === 2) i += 4;
-    }
+    ({ i, ripDispOffset } = operand(at, i, mode));
   }
   i += imm;
   if (i > 15) throw new DecodeError('instruction longer than 15 bytes');
   if (i > bytes.length) throw new DecodeError('instruction runs past the end of the code');
   return { len: i, prefixes, rex, opcode, opcodeOffset, modrm, ripDispOffset, opsize16 };
+}
+
+/**
+ * The memory or register operand from the ModRM byte at `i`: past it, its SIB byte and its
+ * displacement; where the displacement is RIP-relative (64-bit mode, mod 00 rm 101).
+ */
+function operand(at: (k: number) => number, i: number, mode: 32 | 64): { i: number; ripDispOffset?: number } {
+  const modrm = at(i++);
+  const mod = modrm >> 6;
+  const rm = modrm & 7;
+  let ripDispOffset: number | undefined;
+  if (mod !== 3) {
+    if (rm === 4) {
+      const sib = at(i++);
+      if (mod === 0 && (sib & 7) === 5) i += 4;
+    } else if (mod === 0 && rm === 5) {
+      if (mode === 64) ripDispOffset = i;
+      i += 4;
+    }
+    if (mod === 1) i += 1;
+    else if (mod === 2) i += 4;
+  }
+  return ripDispOffset !== undefined ? { i, ripDispOffset } : { i };
 }
 
 /** VEX map 1 (0f) opcodes with an imm8 after ModRM; every map 3 (0f3a) one has one. */
@@ -207,20 +218,8 @@ function decodeVex(at: (k: number) => number, i: number, mode: 32 | 64, prefixes
   let modrm: number | undefined;
   let ripDispOffset: number | undefined;
   if (!(kind === 'vex' && map === 1 && op === 0x77)) {
-    modrm = at(i++);
-    const mod = modrm >> 6;
-    const rm = modrm & 7;
-    if (mod !== 3) {
-      if (rm === 4) {
-        const sib = at(i++);
-        if (mod === 0 && (sib & 7) === 5) i += 4;
-      } else if (mod === 0 && rm === 5) {
-        if (mode === 64) ripDispOffset = i;
-        i += 4;
-      }
-      if (mod === 1) i += 1;
-      else if (mod === 2) i += 4;
-    }
+    modrm = at(i);
+    ({ i, ripDispOffset } = operand(at, i, mode));
   }
   if (map === 3 || (map === 1 && VEX_IMM8_MAP1.has(op))) i += 1;
   if (i > 15) throw new DecodeError('instruction longer than 15 bytes');

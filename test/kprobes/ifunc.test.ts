@@ -167,20 +167,16 @@ describe('probe definitions on an IFUNC', () => {
     expect(got.stderr).toMatch(/p_strlen_0: \(__strlen_\w+\+0x0\/0x[0-9a-f]+\)\n/);
   });
 
-  it('an IFUNC whose choice nothing stores is refused with the reason, the program runs on', () => {
-    if (missingRoot('i386-dyn')) return;
-    const got = cli(
-      [
-        'run',
-        '--root',
-        rootOf('i386-dyn') as string,
-        '-e',
-        'p libc.so.6:memcpy',
-        `${CORPUS}/build/i386-dyn/lines`,
-        'fgets',
-      ],
+  /** i386-dyn lines (with `args`) under one definition, through the CLI. */
+  const i386Lines = (def: string, args: string[]) =>
+    cli(
+      ['run', '--root', rootOf('i386-dyn') as string, '-e', def, `${CORPUS}/build/i386-dyn/lines`, ...args],
       INPUT,
     );
+
+  it('an IFUNC whose choice nothing stores is refused with the reason, the program runs on', () => {
+    if (missingRoot('i386-dyn')) return;
+    const got = i386Lines('p libc.so.6:memcpy', ['fgets']);
     expect(got.status).toBe(0);
     expect(got.stderr).toContain(
       "kprobe-emu: p libc.so.6:memcpy: 'libc.so.6:memcpy' is an IFUNC, and no relocation stores what its resolver picks",
@@ -190,17 +186,7 @@ describe('probe definitions on an IFUNC', () => {
   it('an IFUNC the program ends before resolving is reported as not placed', () => {
     // lines without fgets calls strlen nowhere through its PLT: ld.so never binds it.
     if (missingRoot('i386-dyn')) return;
-    const got = cli(
-      [
-        'run',
-        '--root',
-        rootOf('i386-dyn') as string,
-        '-e',
-        'p libc.so.6:strlen',
-        `${CORPUS}/build/i386-dyn/lines`,
-      ],
-      INPUT,
-    );
+    const got = i386Lines('p libc.so.6:strlen', []);
     expect(got.status).toBe(0);
     expect(got.stderr).toContain(
       "kprobe-emu: p libc.so.6:strlen: not placed: the program ended before it stored the implementation 'libc.so.6:strlen' (an IFUNC) resolves to",

@@ -12,6 +12,21 @@ import { programMachine } from './support.js';
 
 const QUANTUM = 100_000;
 
+/** `path` run in `root` through the CLI with these definitions, its trace dropped, with --profile. */
+const profiled = (root: string, defs: string[], path: string) =>
+  cli([
+    'run',
+    '--root',
+    root,
+    '--quantum',
+    String(QUANTUM),
+    '-o',
+    '/dev/null',
+    '--profile',
+    ...defs.flatMap((d) => ['-e', d]),
+    path,
+  ]);
+
 /** How often `sym` of `mod` starts in an unprobed run: a code hook at its address once mapped. */
 function oracle(path: string, root: string, mod: string, sym: string): { count: number; stdout: string } {
   const { m, out } = programMachine(path, [], { root, quantum: QUANTUM });
@@ -22,6 +37,12 @@ function oracle(path: string, root: string, mod: string, sym: string): { count: 
     if (a === at) count++;
     inner?.(a);
   };
+  // The loader is there from the start (the kernel maps it); a library once it is mapped.
+  const now = m.symbols.lookup(`${mod}:${sym}`);
+  if (now) {
+    at = now.addr;
+    m.engine.traceCode(at, at);
+  }
   m.modules.onMapped((fm, loaded) => {
     const s = loaded?.name === mod ? m.symbols.lookup(`${mod}:${sym}`) : undefined;
     if (s && at === undefined && Modules.executes(fm, s.addr)) {
@@ -47,21 +68,7 @@ describe.each(['x86_64-dyn', 'i386-dyn', 'ppc64-dyn'])('%s pthreads', (variant) 
     const path = `${CORPUS}/build/${variant}/pthreads`;
     const want = oracle(path, root, 'libc.so.6', 'malloc');
     expect(want.count).toBeGreaterThan(0);
-    const got = cli([
-      'run',
-      '--root',
-      root,
-      '--quantum',
-      String(QUANTUM),
-      '-o',
-      '/dev/null',
-      '--profile',
-      '-e',
-      'p:m libc.so.6:malloc size=$arg1',
-      '-e',
-      'r:rm libc.so.6:malloc $retval',
-      path,
-    ]);
+    const got = profiled(root, ['p:m libc.so.6:malloc size=$arg1', 'r:rm libc.so.6:malloc $retval'], path);
     expect(got.status).toBe(0);
     expect(got.stdout).toBe(want.stdout);
     expect(got.stderr).toContain(`m ${want.count} 0\n`);
@@ -103,36 +110,12 @@ describe.each([
     }
     const root = rootOf(variant) as string;
     const path = `${CORPUS}/build/${variant}/lines`;
-    const { m, out } = programMachine(path, [], { root, quantum: QUANTUM });
-    const fn = m.symbols.lookup(`${ld}:_dl_catch_exception`);
-    expect(fn?.kind).toBe('func');
-    let count = 0;
-    const inner = m.engine.handlers.code;
-    m.engine.handlers.code = (a) => {
-      if (a === fn?.addr) count++;
-      inner?.(a);
-    };
-    m.engine.traceCode(fn?.addr ?? 0, fn?.addr ?? 0);
-    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
-    const stdout = out();
-    m.close();
-    expect(count).toBeGreaterThan(0);
-    const got = cli([
-      'run',
-      '--root',
-      root,
-      '--quantum',
-      String(QUANTUM),
-      '--profile',
-      '-o',
-      '/dev/null',
-      '-e',
-      `p:c ${ld}:_dl_catch_exception`,
-      path,
-    ]);
+    const want = oracle(path, root, ld, '_dl_catch_exception');
+    expect(want.count).toBeGreaterThan(0);
+    const got = profiled(root, [`p:c ${ld}:_dl_catch_exception`], path);
     expect(got.status).toBe(0);
-    expect(got.stdout).toBe(stdout);
-    expect(got.stderr).toContain(`c ${count} 0\n`);
+    expect(got.stdout).toBe(want.stdout);
+    expect(got.stderr).toContain(`c ${want.count} 0\n`);
   });
 });
 
@@ -159,23 +142,11 @@ describe.each([
     if (!malloc || !seg) throw new Error(`${host}: no malloc in a loaded segment`);
     const off = `0x${(malloc.addr - seg.vaddr + seg.fileOffset).toString(16)}`;
     const guestPath = host.slice(root === '/' ? 0 : root.length);
-    const got = cli([
-      'run',
-      '--root',
+    const got = profiled(
       root,
-      '--quantum',
-      String(QUANTUM),
-      '-o',
-      '/dev/null',
-      '--profile',
-      '-e',
-      `p:byname libc.so.6:${off}`,
-      '-e',
-      `p:bypath ${guestPath}:${off}`,
-      '-e',
-      `p:none libnothere.so.1:0x1000`,
+      [`p:byname libc.so.6:${off}`, `p:bypath ${guestPath}:${off}`, 'p:none libnothere.so.1:0x1000'],
       path,
-    ]);
+    );
     expect(got.status).toBe(0);
     expect(got.stdout).toBe(want.stdout);
     expect(got.stderr).toContain(`byname ${want.count} 0\nbypath ${want.count} 0\n`);
