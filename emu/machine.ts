@@ -46,6 +46,8 @@ export const SIGPIPE = 13;
 /** The system call helpers of i386 C libraries, whose callers a report names instead. */
 const SYSCALL_HELPERS = new Set(['_dl_sysinfo_int80', '__kernel_vsyscall']);
 /** The lowest address the engine maps its own pages at: Linux's default mmap_min_addr. */
+/** Linux's stack_guard_gap (256 pages): nothing is mapped that close below the stack. */
+const STACK_GUARD_GAP = 0x100000;
 const ENGINE_BOTTOM = 0x10000;
 
 /** Process id of every guest: fixed so runs and traces are reproducible. */
@@ -553,14 +555,42 @@ export class Machine implements ProcessControl {
 
   /** Map memory the engine owns (not the program's): the call stop page, the trampoline. */
   mapEngineMemory(size: number, perms: number): GuestAddr {
-    const len = pageUp(size);
-    // Below the program and the mmap area, where the guest maps nothing by itself: the
-    // engine's pages do not move where the guest's mmaps land.
-    const lowest = Math.min(this.isa.layout.mmapBottom, ...this.image.segments.map((s) => s.vaddr));
-    const at = this.mem.findFree(len, ENGINE_BOTTOM, pageDown(lowest));
+    const at = this.mapEngineMemoryNear(size, perms, 0, Number.POSITIVE_INFINITY, 'engine');
     if (at === undefined) throw new OutOfMemory('no room for engine memory');
-    this.mem.map(at, len, perms, 'engine');
     return at;
+  }
+
+  /**
+   * The same within `reach` of `addr` (an instruction slot near its probed code), or
+   * undefined where neither of the engine's areas has room there. The areas are where the
+   * guest maps nothing by itself, so the engine's pages do not move where its mmaps land:
+   * below the program and the mmap area, and between the mmap area and the stack (Linux
+   * puts mmap_base 128 MB below the stack top, which the 8 MB stack and its 1 MB guard gap
+   * do not fill), which is within reach of the shared objects mapped just below.
+   */
+  mapEngineMemoryNear(
+    size: number,
+    perms: number,
+    addr: GuestAddr,
+    reach: number,
+    kind: string,
+  ): GuestAddr | undefined {
+    const len = pageUp(size);
+    const { mmapBottom, mmapTop, stackTop, stackSize } = this.isa.layout;
+    const lowest = Math.min(mmapBottom, ...this.image.segments.map((s) => s.vaddr));
+    const areas: [GuestAddr, GuestAddr][] = [
+      [ENGINE_BOTTOM, pageDown(lowest)],
+      [mmapTop, stackTop - stackSize - STACK_GUARD_GAP],
+    ];
+    for (const [bottom, top] of addr >= mmapBottom ? areas.reverse() : areas) {
+      const lo = Math.max(bottom, addr - reach);
+      const hi = Math.min(top, addr + reach);
+      const at = hi - lo >= len ? this.mem.findFree(len, lo, hi) : undefined;
+      if (at === undefined) continue;
+      this.mem.map(at, len, perms, kind);
+      return at;
+    }
+    return undefined;
   }
 
   private onSyscall(): void {

@@ -478,12 +478,16 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const AREA = 0x10000;
     let page = this.insnSlotPages.find((p) => near(p.base) && (p.used + 1) * size <= AREA);
     if (!page) {
-      const mem = this.machine.mem;
-      const bottom = addr > reach ? addr - reach : 0x10000;
-      const base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
-      if (base === undefined)
-        throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
-      mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
+      // Where the guest maps nothing by itself (so its mmaps land as unprobed), else anywhere near.
+      let base = this.machine.mapEngineMemoryNear(AREA, PROT_READ | PROT_EXEC, addr, reach, 'kprobe-slots');
+      if (base === undefined) {
+        const mem = this.machine.mem;
+        const bottom = addr > reach ? addr - reach : 0x10000;
+        base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
+        if (base === undefined)
+          throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
+        mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
+      }
       // What runs in slots is the engine's: it does not count as guest instructions.
       this.machine.traceEngineCode(base, base + AREA, true);
       page = { base, used: 0 };
