@@ -45,9 +45,9 @@ export const SIGPIPE = 13;
 
 /** The system call helpers of i386 C libraries, whose callers a report names instead. */
 const SYSCALL_HELPERS = new Set(['_dl_sysinfo_int80', '__kernel_vsyscall']);
-/** The lowest address the engine maps its own pages at: Linux's default mmap_min_addr. */
 /** Linux's stack_guard_gap (256 pages): nothing is mapped that close below the stack. */
 const STACK_GUARD_GAP = 0x100000;
+/** The lowest address the engine maps its own pages at: Linux's default mmap_min_addr. */
 const ENGINE_BOTTOM = 0x10000;
 
 /** Process id of every guest: fixed so runs and traces are reproducible. */
