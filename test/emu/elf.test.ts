@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EM_386, EM_PPC64, EM_X86_64, ElfError, parseElf } from '../../emu/elf.js';
 import { SymbolTable } from '../../emu/symbols.js';
-import { findOne, fixture, hex, ISAS, symbol } from '../helpers.js';
+import { findOne, fixture, hasCommand, hex, ISAS, symbol } from '../helpers.js';
 
 const load = (isa: 'x86_64' | 'i386' | 'ppc64', name: string) =>
   Buffer.from(readFileSync(fixture(isa, name)));
@@ -198,6 +198,10 @@ describe('parseElf: relocations that store code addresses, and .eh_frame', () =>
   ].filter((f) => existsSync(f));
 
   it.each(files)('%s: every FDE range and IRELATIVE relocation readelf shows', (path) => {
+    if (!hasCommand('readelf')) {
+      console.warn('readelf (binutils) is not installed: relocations and FDEs not compared with it');
+      return;
+    }
     const base = path.endsWith('.so.6') ? 0x10000000 : undefined;
     const img = parseElf(readFileSync(path), base !== undefined ? { base, shared: true } : {});
     const bias = base ?? 0;
