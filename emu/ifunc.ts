@@ -9,8 +9,6 @@ import type { CodeSlot, ElfImage, ElfSymbol } from './elf.js';
 import type { Machine } from './machine.js';
 import { imageAt } from './extent.js';
 
-export { imageAt };
-
 /** A symbol's own name, without its module (`libc.so.6:strlen` is `strlen`). */
 const bareName = (name: string): string => name.slice(name.lastIndexOf(':') + 1);
 
@@ -34,9 +32,9 @@ export function slotsOf(m: Machine, sym: ElfSymbol): CodeSlot[] {
 /**
  * Call `fn` with the code address IFUNC `sym`'s resolver picks, after the first store of it
  * in one of its slots, before the guest runs on past the jump that follows (so before any
- * caller can use it). A store of
- * something else there (ld.so pointing a lazy PLT slot at its own stub) is passed over.
- * Throws when nothing stores it: the choice is then made where it cannot be seen.
+ * caller can use it). A store of something else there (ld.so pointing a lazy PLT slot at
+ * its own stub) is passed over. Throws when nothing stores it: the choice is then made
+ * where it cannot be seen.
  */
 export function whenIfuncResolved(m: Machine, sym: ElfSymbol, fn: (code: GuestAddr) => void): void {
   const slots = slotsOf(m, sym);
