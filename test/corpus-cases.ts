@@ -44,6 +44,16 @@ export function missingRoot(variant: string): string | undefined {
 }
 
 /**
+ * The root of dynamically linked `variant` for a test to run it in, or undefined, with a
+ * note saying why it is skipped, where the root's loader is not installed.
+ */
+export function rootForTest(variant: string): string | undefined {
+  const missing = missingRoot(variant);
+  if (missing) console.warn(`${variant} skipped: ${missing}`);
+  return missing ? undefined : ROOTS[variant];
+}
+
+/**
  * A stdout whose reader goes away as `head` does: writes are taken until the reader has
  * what it wants (N bytes, or N lines), later ones find the pipe closed.
  */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Machine } from '../../emu/machine.js';
 import { pipeStdio } from '../../emu/files.js';
 import { kprobes } from '../../src/kprobes.js';
-import { CORPUS, missingRoot, rootOf } from '../corpus-cases.js';
+import { CORPUS, rootForTest } from '../corpus-cases.js';
 import { ISAS, symbol } from '../helpers.js';
 import { fixtureMachine, functionBoundaries } from './support.js';
 import { observe } from './observe.js';
@@ -43,12 +43,8 @@ describe.each(ISAS)('%s', (isa) => {
 describe('ppc64-dyn pthreads', () => {
   it('pthread_exit unwinds through a probed call site as unprobed (the TOC restore it reads is there)', () => {
     const variant = 'ppc64-dyn';
-    const missing = missingRoot(variant);
-    if (missing) {
-      console.warn(`${variant} skipped: ${missing}`);
-      return;
-    }
-    const root = rootOf(variant) as string;
+    const root = rootForTest(variant);
+    if (root === undefined) return;
     const path = `${CORPUS}/build/${variant}/pthreads`;
     const io = () => ({ root, stdio: pipeStdio(Buffer.alloc(0)), quantum: 1000 });
     const plain = observe(path, io());

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseElf } from '../../emu/elf.js';
 import { Modules } from '../../emu/modules.js';
-import { CORPUS, missingRoot, rootOf } from '../corpus-cases.js';
+import { CORPUS, missingRoot, rootForTest, rootOf } from '../corpus-cases.js';
 import { cli } from '../helpers.js';
 import { programMachine } from './support.js';
 
@@ -59,12 +59,8 @@ function oracle(path: string, root: string, mod: string, sym: string): { count: 
 
 describe.each(['x86_64-dyn', 'i386-dyn', 'ppc64-dyn'])('%s pthreads', (variant) => {
   it('p and r libc.so.6:malloc hit as often as malloc runs, the output unchanged', () => {
-    const missing = missingRoot(variant);
-    if (missing) {
-      console.warn(`${variant} skipped: ${missing}`);
-      return;
-    }
-    const root = rootOf(variant) as string;
+    const root = rootForTest(variant);
+    if (root === undefined) return;
     const path = `${CORPUS}/build/${variant}/pthreads`;
     const want = oracle(path, root, 'libc.so.6', 'malloc');
     expect(want.count).toBeGreaterThan(0);
@@ -103,12 +99,8 @@ describe.each([
   ['ppc64-dyn', 'ld64.so.1'],
 ])('%s: the dynamic loader itself', (variant, ld) => {
   it(`${ld}:_dl_catch_exception hits as often as it runs (the kernel maps the loader, not an mmap)`, () => {
-    const missing = missingRoot(variant);
-    if (missing) {
-      console.warn(`${variant} skipped: ${missing}`);
-      return;
-    }
-    const root = rootOf(variant) as string;
+    const root = rootForTest(variant);
+    if (root === undefined) return;
     const path = `${CORPUS}/build/${variant}/lines`;
     const want = oracle(path, root, ld, '_dl_catch_exception');
     expect(want.count).toBeGreaterThan(0);
@@ -125,12 +117,8 @@ describe.each([
   ['ppc64-dyn', '/usr/powerpc64-linux-gnu/lib/libc.so.6'],
 ])("%s: uprobe_events' PATH:OFFSET", (variant, host) => {
   it('libc.so.6:0xOFFSET, by name and by path, hits as often as the function at that file offset', () => {
-    const missing = missingRoot(variant);
-    if (missing) {
-      console.warn(`${variant} skipped: ${missing}`);
-      return;
-    }
-    const root = rootOf(variant) as string;
+    const root = rootForTest(variant);
+    if (root === undefined) return;
     const path = `${CORPUS}/build/${variant}/pthreads`;
     const want = oracle(path, root, 'libc.so.6', 'malloc');
     // malloc's file offset, from the file itself.
