@@ -3,7 +3,7 @@
 // pipes the guest makes between its own threads, and files and directories of the root
 // (--root, emu/rootfs.ts) it opens for reading.
 import type { DeviceName, DirEntry, Resolved } from './rootfs.js';
-import type { FileStat } from './stat.js';
+import { syntheticStat, type FileStat } from './stat.js';
 import type { Task } from './tasks.js';
 
 /** The reader of the guest's stdout or stderr went away (a closed pipe): the write gets EPIPE. */
@@ -58,21 +58,7 @@ const PIPEFS_DEV = 12n;
 
 /** A pipe as fstat describes it: a FIFO of pipefs, owned by root, mode 0600. */
 export function pipeStat(ino: bigint): FileStat {
-  return {
-    dev: PIPEFS_DEV,
-    ino,
-    mode: S_IFIFO | 0o600,
-    nlink: 1n,
-    uid: 0,
-    gid: 0,
-    rdev: 0n,
-    size: 0n,
-    blksize: 4096n,
-    blocks: 0n,
-    atimeNs: 0n,
-    mtimeNs: 0n,
-    ctimeNs: 0n,
-  };
+  return syntheticStat(PIPEFS_DEV, ino, S_IFIFO | 0o600);
 }
 
 /** A read a task blocked in: where its bytes go when they come. */

@@ -4,7 +4,7 @@
 // and walked here, against the root: the host follows none, so no path leaves the directory.
 import * as fs from 'node:fs';
 import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR } from './errno.js';
-import type { FileStat } from './stat.js';
+import { syntheticStat, type FileStat } from './stat.js';
 
 /** MAXSYMLINKS (include/linux/namei.h): links followed in one walk before ELOOP. */
 export const MAXSYMLINKS = 40;
@@ -65,22 +65,8 @@ export function deviceOf(guest: string): DeviceName | undefined {
 /** fstat of a served device: a character device of mode 0666, as a host's. */
 export function deviceStat(dev: DeviceName): FileStat {
   const { minor, ino } = DEVICES[dev];
-  return {
-    dev: 5n,
-    ino,
-    mode: 0o020000 | 0o666,
-    nlink: 1n,
-    uid: 0,
-    gid: 0,
-    // new_encode_dev: minor's low byte, the major above it.
-    rdev: BigInt((1 << 8) | minor),
-    size: 0n,
-    blksize: 4096n,
-    blocks: 0n,
-    atimeNs: 0n,
-    mtimeNs: 0n,
-    ctimeNs: 0n,
-  };
+  // new_encode_dev: minor's low byte, the major above it.
+  return syntheticStat(5n, ino, 0o020000 | 0o666, BigInt((1 << 8) | minor));
 }
 
 /** lstat that answers undefined where nothing is (ENOENT, or ENOTDIR for a file's "child"). */

@@ -19,6 +19,28 @@ export interface FileStat {
   ctimeNs: bigint;
 }
 
+/**
+ * A file the kernel makes up (a pipe, a device node): root's, one link, empty, its times
+ * all zero; `rdev` the device number a device node carries.
+ */
+export function syntheticStat(dev: bigint, ino: bigint, mode: number, rdev = 0n): FileStat {
+  return {
+    dev,
+    ino,
+    mode,
+    nlink: 1n,
+    uid: 0,
+    gid: 0,
+    rdev,
+    size: 0n,
+    blksize: 4096n,
+    blocks: 0n,
+    atimeNs: 0n,
+    mtimeNs: 0n,
+    ctimeNs: 0n,
+  };
+}
+
 /** A host stat as the guest's stat calls report it. */
 export function fileStat(s: BigIntStats): FileStat {
   return {
