@@ -148,6 +148,7 @@ export function machineName(m: number): string {
 /** A bounds-checked reader in one byte order. */
 class Reader {
   private readonly view: DataView;
+  private readonly decoder = new TextDecoder();
   constructor(
     readonly bytes: Uint8Array,
     readonly le: boolean,
@@ -172,6 +173,12 @@ class Reader {
   }
   u64(off: number): bigint {
     return this.view.getBigUint64(off, this.le);
+  }
+  /** The NUL-terminated string at `off` of the string table [start, start+size) (off < size). */
+  str(start: number, size: number, off: number): string {
+    let e = start + off;
+    while (e < start + size && this.bytes[e] !== 0) e++;
+    return this.decoder.decode(this.bytes.subarray(start + off, e));
   }
 }
 
@@ -467,13 +474,10 @@ function sectionHeaders(
         };
   });
   const names = raw[shstrndx];
-  const decoder = new TextDecoder();
-  const nameOf = (off: number): string => {
-    if (!names || off >= names.size || names.offset + names.size > r.bytes.length) return '';
-    let e = names.offset + off;
-    while (e < names.offset + names.size && r.bytes[e] !== 0) e++;
-    return decoder.decode(r.bytes.subarray(names.offset + off, e));
-  };
+  const nameOf = (off: number): string =>
+    !names || off >= names.size || names.offset + names.size > r.bytes.length
+      ? ''
+      : r.str(names.offset, names.size, off);
   return raw.map(({ nameOff, ...h }) => ({ name: nameOf(nameOff), ...h }));
 }
 
@@ -535,14 +539,10 @@ function symbolNames(
   const entsize = is64 ? 24 : 16;
   r.need(tab.offset, tab.size, 'symbol table');
   r.need(str.offset, str.size, 'symbol string table');
-  const decoder = new TextDecoder();
   return (i) => {
     if (i === 0 || (i + 1) * entsize > tab.size) return undefined;
     const n = r.u32(tab.offset + i * entsize);
-    if (n >= str.size) return undefined;
-    let e = str.offset + n;
-    while (e < str.offset + str.size && r.bytes[e] !== 0) e++;
-    return decoder.decode(r.bytes.subarray(str.offset + n, e));
+    return n < str.size ? r.str(str.offset, str.size, n) : undefined;
   };
 }
 
@@ -574,13 +574,9 @@ function readSymbols(
     if (s.link >= shnum) throw new ElfError(`string table index ${s.link} out of range`, where);
     const str = sec(s.link);
     r.need(str.offset, str.size, 'symbol string table');
-    const decoder = new TextDecoder();
     const nameAt = (n: number): string => {
       if (n >= str.size) throw new ElfError(`symbol name offset ${n} beyond string table`, where);
-      let e = str.offset + n;
-      const stop = str.offset + str.size;
-      while (e < stop && r.bytes[e] !== 0) e++;
-      return decoder.decode(r.bytes.subarray(str.offset + n, e));
+      return r.str(str.offset, str.size, n);
     };
     for (let o = s.offset + entsize; o + entsize <= s.offset + s.size; o += entsize) {
       let name: number, info: number, shndx: number, value: bigint, size: bigint;
