@@ -63,7 +63,7 @@ function kindOf(id: number): { kind: ClockKind; coarse: boolean } | undefined {
  */
 export class GuestClock {
   /** Nanoseconds the guest slept (nanosleep, clock_nanosleep): they pass on every clock but CPU time. */
-  private slept = 0n;
+  private sleptNs = 0n;
   /** The host's wall clock minus its monotonic clock, taken once (the wall clock then never steps back). */
   private readonly hostWallOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
   private readonly hostCpuStart = process.cpuUsage();
@@ -72,6 +72,11 @@ export class GuestClock {
     readonly mode: ClockMode,
     private readonly work: () => bigint,
   ) {}
+
+  /** Nanoseconds the guest has slept so far (in 'host' mode too: what it asked to sleep). */
+  get slept(): bigint {
+    return this.sleptNs;
+  }
 
   /** True when `id` names a clock (else clock_gettime answers EINVAL). */
   valid(id: number): boolean {
@@ -96,10 +101,8 @@ export class GuestClock {
   /** Sleep `ns`: guest time moves on by it; the host sleeps it in 'host' mode. */
   sleep(ns: bigint): void {
     if (ns <= 0n) return;
-    if (this.mode === 'guest') {
-      this.slept += ns;
-      return;
-    }
+    this.sleptNs += ns;
+    if (this.mode === 'guest') return;
     const ms = Number(ns / 1_000_000n);
     if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   }
@@ -107,7 +110,7 @@ export class GuestClock {
   private guest(kind: ClockKind): bigint {
     const w = this.work();
     if (kind === 'cputime') return w;
-    const t = w + this.slept;
+    const t = w + this.sleptNs;
     return kind === 'realtime' ? GUEST_EPOCH_NS + t : GUEST_UPTIME_NS + t;
   }
 

@@ -142,6 +142,12 @@ export interface CpuEngine extends CpuRegisters, CpuContexts {
    * one it stopped in included; undefined where the engine cannot tell.
    */
   ranInsns(): number | undefined;
+  /**
+   * How many instructions the counted run going on now (the innermost, from inside a
+   * handler) has begun so far, the one being handled included; undefined outside a counted
+   * run or where the engine cannot tell.
+   */
+  runningInsns(): number | undefined;
   /** End the current run once the running handler returns. */
   stop(): void;
 

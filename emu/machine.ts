@@ -69,6 +69,11 @@ export interface MachineOptions {
   maxInsns?: number;
   /** Preempt the running task every N instructions (0 = only at yield, block, exit). */
   quantum?: number;
+  /**
+   * Count guest instructions without a budget or quantum (guestInsnsNow: the trace's guest
+   * clock), at the cost of Unicorn's per-instruction count hook.
+   */
+  countInsns?: boolean;
   /** Upper bound on mapped guest memory in bytes. */
   maxMemory?: number;
   /** Upper bound on live tasks; clone fails with EAGAIN beyond it. */
@@ -178,6 +183,8 @@ export class Machine implements ProcessControl {
   private readonly engineCode: [GuestAddr, GuestAddr, boolean][] = [];
   /** Instructions the engine ran of its own code, where instructions are counted. */
   private engineInsns = 0;
+  /** engineInsns when the slice running now began. */
+  private sliceEngineInsns = 0;
   /** Work for between instructions (atNextBoundary), and how deep guest calls from handlers are. */
   private readonly deferred: (() => void)[] = [];
   private guestCalls = 0;
@@ -200,6 +207,7 @@ export class Machine implements ProcessControl {
       envp: [],
       maxInsns: 0,
       quantum: 0,
+      countInsns: false,
       maxMemory: 2 ** 30,
       maxTasks: 256,
       preciseFaults: true,
@@ -209,7 +217,7 @@ export class Machine implements ProcessControl {
     if (image.machine !== isa.elfMachine)
       throw new Error(`ISA ${isa.name} cannot run ELF machine ${image.machine}`);
     this.breakpointBytes = isa.breakpointInsn.length;
-    this.counting = this.options.maxInsns > 0 || this.options.quantum > 0;
+    this.counting = this.options.maxInsns > 0 || this.options.quantum > 0 || this.options.countInsns;
     this.engine = openEngine(
       isa,
       {
@@ -410,6 +418,16 @@ export class Machine implements ProcessControl {
    */
   executed(): number | undefined {
     return this.counting ? this.clockInsns : undefined;
+  }
+
+  /**
+   * Guest instructions begun so far, where they are counted (else undefined): exact inside a
+   * slice too, the instruction a handler runs for included. The trace's guest clock.
+   */
+  guestInsnsNow(): number | undefined {
+    if (!this.counting) return undefined;
+    const ran = this.engine.runningInsns();
+    return ran === undefined ? this.insns : this.insns + ran - (this.engineInsns - this.sliceEngineInsns);
   }
 
   /** The current PC, as symbol+offset. */
@@ -677,6 +695,7 @@ export class Machine implements ProcessControl {
         if (maxInsns > 0) slice = Math.min(slice, maxInsns - this.insns);
       }
       const engineBefore = this.engineInsns;
+      this.sliceEngineInsns = engineBefore;
       let end: RunEnd;
       try {
         end = this.engine.run(pc, until, slice);

@@ -454,6 +454,13 @@ export class UnicornEngine implements CpuEngine {
     return state === undefined ? undefined : Math.min(state[0], this.lastCount);
   }
 
+  runningInsns(): number | undefined {
+    const count = this.counts.at(-1);
+    if (count === undefined || count === 0) return undefined;
+    const state = this.uc.countState();
+    return state === undefined ? undefined : Math.min(state[0], count);
+  }
+
   private runOnce(begin: GuestAddr, until: GuestAddr, count: number): RunEnd {
     this.regs.settle();
     this.regs.forget();

@@ -20,6 +20,7 @@ import { kprobes, ProbeError, type Kprobe, type KprobeEngine } from '../kprobes.
 import { type Kretprobe, type KretprobeInstance, type KretprobeKeying } from '../kretprobes.js';
 import { collectEvents, DefinitionError, type ProbeDefinition } from '../probe-def.js';
 import type { Regs } from '../regs.js';
+import { traceClock, type TraceClockName } from './clock.js';
 import { TraceSink, type HexArgs, type JsonParts, type TraceWriter } from './sink.js';
 
 /**
@@ -67,6 +68,8 @@ export interface TraceOptions {
   kretprobeSpCheck?: boolean;
   kretprobeKeying?: KretprobeKeying;
   maxProbes?: number;
+  /** The clock of the events' times (default `local`, as ftrace's default). */
+  clock?: TraceClockName;
 }
 
 /**
@@ -145,8 +148,9 @@ export function traceDefinitions(
   };
   // A task renamed with prctl(PR_SET_NAME) shows under its own name, as in ftrace.
   if (sink instanceof TraceSink) sink.commOf = (tid) => m.sched.get(tid)?.comm;
-  const start = m.process.guestNanoseconds();
-  const now = sink.timed === false ? () => 0n : () => m.process.guestNanoseconds() - start;
+  const clock = traceClock(options.clock ?? 'local', m);
+  if (sink instanceof TraceSink) sink.inNs = clock.inNs;
+  const now = sink.timed === false ? () => 0n : clock.now;
   const probes: TracedProbe[] = [];
   /** Say what was assumed of an address no symbol covers (a stripped program's). */
   const assumed = (def: ProbeDefinition, at: GuestAddr): void => {
@@ -209,12 +213,15 @@ export function traceDefinitions(
           let parts: JsonParts | undefined;
           preHandler = (p, regs) => {
             fetchValues(fetchers, regs, undefined, values, hex);
+            const ns = now();
             direct.json(
               (parts ??= direct.jsonParts(
                 { type: 'kprobe', group: def.group, event: def.event, ...locate(m, p.addr) },
                 argNames(def),
               )),
               regs.tid,
+              ns,
+              undefined,
               values,
               hex,
             );
@@ -357,7 +364,15 @@ function recordReturn(
     const parts = ri.rp
       ? (place.json ??= returnParts(direct.sink, def, func, place))
       : returnParts(direct.sink, def, func, place);
-    direct.sink.json(parts, regs.tid, place.values, direct.hex);
+    const entryNs = entryNsOf(ri);
+    direct.sink.json(
+      parts,
+      regs.tid,
+      ns,
+      entryNs === undefined ? undefined : ns - entryNs,
+      place.values,
+      direct.hex,
+    );
     return;
   }
   const entryNs = entryNsOf(ri);
@@ -365,6 +380,8 @@ function recordReturn(
   sink.record({
     event: {
       seq: sink.nextSeq(),
+      ts: Number(ns),
+      ...(entryNs !== undefined ? { duration: Number(ns - entryNs) } : {}),
       type: 'kretprobe',
       group: def.group,
       event: def.event,
@@ -459,6 +476,7 @@ function record(
   sink.record({
     event: {
       seq: sink.nextSeq(),
+      ts: Number(ns),
       type: 'kprobe',
       group: def.group,
       event: def.event,

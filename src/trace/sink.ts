@@ -25,6 +25,10 @@ const NO_BYTES = new Uint8Array(0);
 /** One recorded hit, with the fields of the JSON output. */
 export interface TraceEvent {
   seq: number;
+  /** When it happened on the trace clock: nanoseconds since the trace began, or a count (`counter`). */
+  ts?: number;
+  /** kretprobe: the call's time from its entry to its return, in ts's unit (when the entry was seen). */
+  duration?: number;
   type: 'kprobe' | 'kretprobe';
   group: string;
   event: string;
@@ -45,9 +49,9 @@ export interface TraceRecord {
   textArgs: Record<string, string>;
   /** `(sym+0xoff/0xsize)` or `(caller+0xoff/0xsize <- func)` without the parentheses. */
   where: string;
-  /** Guest time of the hit, nanoseconds since the program started (0 for a writer not `timed`). */
+  /** Time of the hit on the trace clock (0 for a writer not `timed`). */
   ns: bigint;
-  /** Return probes: guest time of the call's entry. */
+  /** Return probes: the trace clock at the call's entry. */
   entryNs?: bigint;
   /**
    * The same object for every record of one probe at one place: type, group, event, pc, at,
@@ -90,7 +94,7 @@ export type TraceFormat = 'text' | 'json' | 'chrome';
 
 /** Where trace records go: the three built-in formats, or anything with this shape. */
 export interface TraceWriter {
-  /** False when the writer shows no times (JSON lines): hits then leave `ns` at 0. */
+  /** False when the writer shows no times: hits then leave `ns` at 0. */
   readonly timed?: boolean;
   record(r: TraceRecord): void;
   /** A tracked call that ended without its return (Chrome: a marked end). */
@@ -98,12 +102,18 @@ export interface TraceWriter {
   close(): void;
 }
 
-/** `SECONDS.MICROSECONDS` as ftrace prints timestamps. */
-function timestamp(ns: bigint): string {
+/**
+ * A timestamp as ftrace prints it: `SECONDS.MICROSECONDS` for a clock in nanoseconds, else
+ * the bare count (trace_output.c, TRACE_FILE_TIME_IN_NS).
+ */
+function timestamp(ns: bigint, inNs: boolean): string {
+  if (!inNs) return ns.toString();
   return `${ns / 1_000_000_000n}.${((ns / 1000n) % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
 const SEQ = utf8Bytes('{"seq":');
+const JSON_TS = utf8Bytes(',"ts":');
+const JSON_DURATION = utf8Bytes(',"duration":');
 const CHROME_HEAD = '{"displayTimeUnit":"ns","traceEvents":[';
 
 /** Formats records: ftrace-like text lines, one JSON object a line, or Trace Event Format. */
@@ -115,7 +125,12 @@ export class TraceSink implements TraceWriter {
   private written = 0;
   /** Events not written because the output reached `limit`. */
   lost = 0;
-  readonly timed: boolean;
+  readonly timed = true;
+  /**
+   * Whether times are nanoseconds (else a count, as the `counter` clock's): set by whoever
+   * chose the clock (traceDefinitions). Chrome's microseconds are then counts.
+   */
+  inNs = true;
   /** The output's block, when it has one: the JSON lines of `json()` are put there as bytes. */
   private readonly block: BlockWriter | undefined;
   /** Where the JSON writer puts a line that is written as text. */
@@ -127,7 +142,6 @@ export class TraceSink implements TraceWriter {
     /** Once this many bytes are written, later events are counted in `lost`, not written. */
     readonly limit = Infinity,
   ) {
-    this.timed = format !== 'json';
     this.block = out.block;
   }
 
@@ -169,7 +183,8 @@ export class TraceSink implements TraceWriter {
         if (r.key) this.jsonByKey.set(r.key, c);
       }
       // As a text line, as the other formats write records: the limit counts its characters.
-      this.jsonLine(c, ev.seq, ev.task, Object.values(ev.args), undefined, undefined);
+      const duration = r.entryNs === undefined ? undefined : r.ns - r.entryNs;
+      this.jsonLine(c, ev.seq, ev.task, r.ns, duration, Object.values(ev.args), undefined, undefined);
       return;
     }
     if (this.format === 'chrome') {
@@ -179,26 +194,36 @@ export class TraceSink implements TraceWriter {
         c = chromeParts(ev);
         if (r.key) this.chromeByKey.set(r.key, c);
       }
-      this.chromeEvent(c, Number(r.entryNs ?? r.ns), Number(r.ns), ev.task, Object.values(ev.args));
+      const scale = this.inNs ? 1 : 1000;
+      this.chromeEvent(
+        c,
+        Number(r.entryNs ?? r.ns) * scale,
+        Number(r.ns) * scale,
+        ev.task,
+        Object.values(ev.args),
+      );
       return;
     }
     const args = Object.entries(r.textArgs)
       .map(([k, v]) => ` ${k}=${v}`)
       .join('');
     const task = `${this.commOf(ev.task) ?? this.comm}-${ev.task}`.padStart(16);
-    this.write(`${task} [000] ..... ${timestamp(r.ns).padStart(12)}: ${ev.event}: (${r.where})${args}`);
+    this.write(
+      `${task} [000] ..... ${timestamp(r.ns, this.inNs).padStart(12)}: ${ev.event}: (${r.where})${args}`,
+    );
   }
 
   dropped(d: DroppedCall): void {
     if (this.format !== 'chrome' || !this.room()) return;
     this.chromeTask(d.task);
-    const start = Number(d.entryNs) / 1000;
+    const scale = this.inNs ? 1 : 1000;
+    const start = (Number(d.entryNs) * scale) / 1000;
     this.chrome({
       name: d.event,
       cat: d.group,
       ph: 'X',
       ts: start,
-      dur: Number(d.ns) / 1000 - start,
+      dur: (Number(d.ns) * scale) / 1000 - start,
       pid: GUEST_PID,
       tid: d.task,
       args: { func: d.func, dropped: d.why },
@@ -230,10 +255,17 @@ export class TraceSink implements TraceWriter {
    * One JSON-lines event from its parts (the line record() writes for it); a new seq. The
    * arguments `hex` names are read from their registers here, not taken from `values`.
    */
-  json(parts: JsonParts, task: number, values: readonly string[], hex?: HexArgs): void {
+  json(
+    parts: JsonParts,
+    task: number,
+    ts: bigint,
+    duration: bigint | undefined,
+    values: readonly string[],
+    hex?: HexArgs,
+  ): void {
     const seq = ++this.seq;
     if (!this.room()) return;
-    this.jsonLine(parts, seq, task, values, hex, this.block);
+    this.jsonLine(parts, seq, task, ts, duration, values, hex, this.block);
   }
 
   /**
@@ -244,6 +276,8 @@ export class TraceSink implements TraceWriter {
     parts: JsonParts,
     seq: number,
     task: number,
+    ts: bigint,
+    duration: bigint | undefined,
     values: readonly string[],
     hex: HexArgs | undefined,
     block: BlockWriter | undefined,
@@ -256,13 +290,20 @@ export class TraceSink implements TraceWriter {
     const reads = hex?.reads;
     // The most the line can take: 6 bytes a UTF-16 unit escaped (\u001f) or encoded;
     // "0x" and 16 digits for a value the writer reads.
-    let size = SEQ.length + 16 + midBytes.length + 3;
+    let size =
+      SEQ.length + 16 + JSON_TS.length + JSON_DURATION.length + 2 * NUMBER_SIZE + midBytes.length + 3;
     for (let i = 0; i < nameBytes.length; i++)
       size += (nameBytes[i]?.length ?? 0) + (reads && reads[i] ? 18 : 6 * (values[i]?.length ?? 0)) + 2;
     const inBlock = block !== undefined && block.reserve(size);
     const buf = inBlock ? block.buf : this.scratchOf(size);
     const start = inBlock ? block.n : 0;
     let n = putBytes(buf, start, this.seqText(seq));
+    n = putBytes(buf, n, JSON_TS);
+    n = putNumber(buf, n, Number(ts));
+    if (duration !== undefined) {
+      n = putBytes(buf, n, JSON_DURATION);
+      n = putNumber(buf, n, Number(duration));
+    }
     buf.set(midBytes, n);
     n += midBytes.length;
     for (let i = 0; i < nameBytes.length; i++) {

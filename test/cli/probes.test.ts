@@ -36,7 +36,7 @@ describe.each(ISAS)('%s', (isa) => {
       .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     const ev = lines[0];
-    expect(Object.keys(ev)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'args']);
+    expect(Object.keys(ev)).toEqual(['seq', 'ts', 'type', 'group', 'event', 'task', 'pc', 'at', 'args']);
     expect(ev).toMatchObject({
       seq: 1,
       type: 'kprobe',
@@ -91,7 +91,19 @@ describe.each(ISAS)('%s', (isa) => {
       .map((l) => JSON.parse(l));
     expect(evs).toHaveLength(18); // 9 calls of fib(4), two probes each
     const last = evs.at(-1);
-    expect(Object.keys(last)).toEqual(['seq', 'type', 'group', 'event', 'task', 'pc', 'at', 'ret', 'args']);
+    expect(Object.keys(last)).toEqual([
+      'seq',
+      'ts',
+      'duration',
+      'type',
+      'group',
+      'event',
+      'task',
+      'pc',
+      'at',
+      'ret',
+      'args',
+    ]);
     expect(last).toMatchObject({ type: 'kretprobe', task: 1000, at: 'fib', args: { arg1: '3' } });
     expect(last.ret).toMatch(/^main\+0x[0-9a-f]+$/);
     expect(last.pc).toMatch(/^0x[0-9a-f]+$/);

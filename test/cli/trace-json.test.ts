@@ -38,7 +38,7 @@ function run(r: Run, sink: Sink): void {
     ...r.opts,
   });
   try {
-    traceDefinitions(m, r.defs, sink);
+    traceDefinitions(m, r.defs, sink, { clock: 'counter' });
     expect(m.run()).toMatchObject({ kind: 'exit', status: 0 });
   } finally {
     m.close();
@@ -72,7 +72,7 @@ function trace(r: Run, format: TraceFormat, to: 'file' | 'stream'): string[] {
 function records(r: Run): TraceRecord[] {
   const got: TraceRecord[] = [];
   let seq = 0;
-  run(r, { timed: false, taskName: r.name, nextSeq: () => ++seq, record: (x) => got.push(x), close: quiet });
+  run(r, { taskName: r.name, nextSeq: () => ++seq, record: (x) => got.push(x), close: quiet });
   return got;
 }
 
@@ -88,6 +88,8 @@ function jsonLines(r: Run): TraceEvent[] {
     expect(lines[i]).toBe(JSON.stringify(ev));
     expect(Object.keys(ev)).toEqual([
       'seq',
+      'ts',
+      ...(ev.type === 'kretprobe' && ev.duration !== undefined ? ['duration'] : []),
       'type',
       'group',
       'event',
@@ -282,17 +284,17 @@ describe('register values the JSON writer renders itself', () => {
     const hex = { reads: ids.map((id) => () => cpu.regReadHalves(id)), bits };
     for (const sink of [file, stream]) {
       const parts = sink.jsonParts({ type: 'kprobe', group: 'g', event: 'e', pc: '0x1', at: 'f+0x0' }, names);
-      sink.json(parts, 1000, [], hex);
-      sink.json(parts, 1001, [], hex);
+      sink.json(parts, 1000, 5n, undefined, [], hex);
+      sink.json(parts, 1001, 9n, 4n, [], hex);
     }
     out.flush();
     closeSync(fd);
     const written = readFileSync(path, 'utf8').split('\n').slice(0, -1);
     expect(written).toEqual(lines);
     const evs = written.map((l) => JSON.parse(l) as TraceEvent);
-    expect(evs.map((e) => [e.seq, e.task])).toEqual([
-      [1, 1000],
-      [2, 1001],
+    expect(evs.map((e) => [e.seq, e.task, e.ts, e.duration])).toEqual([
+      [1, 1000, 5, undefined],
+      [2, 1001, 9, 4],
     ]);
     const second = present(evs[1], 'the second event');
     names.forEach((name, k) => {
@@ -354,9 +356,10 @@ describe('each format, for given records', () => {
     ns: 2_300_001n,
     why: 'longjmp',
   } as const;
-  const output = (format: TraceFormat): string[] => {
+  const output = (format: TraceFormat, inNs = true): string[] => {
     const lines: string[] = [];
     const sink = new TraceSink(format, (l) => void lines.push(l), 'prog');
+    sink.inNs = inNs;
     sink.record(kp);
     sink.record(kr);
     sink.dropped(dropped);
@@ -376,12 +379,13 @@ describe('each format, for given records', () => {
 
   it('JSON lines', () => {
     expect(output('json')).toEqual([
-      '{"seq":1,"type":"kprobe","group":"kprobes","event":"p_leaf_0","task":1000,"pc":"0x401000' +
+      '{"seq":1,"ts":1234567,"type":"kprobe","group":"kprobes","event":"p_leaf_0","task":1000,"pc":"0x401000' +
         '","at":"leaf+0x0","args":{"x":"0x2a","s":"caf\u00e9 \\"q\\" \\\\ \\n\\u0001","sym":"main' +
         '+0x4"}}',
-      '{"seq":2,"type":"kretprobe","group":"grp","event":"r_leaf_0","task":1001,"pc":"0x401020"' +
+      '{"seq":2,"ts":2000500,"duration":500500,"type":"kretprobe","group":"grp","event":"r_leaf_0",' +
+        '"task":1001,"pc":"0x401020"' +
         ',"at":"leaf","ret":"main+0x1c","args":{"arg1":"-1"}}',
-      '{"seq":3,"type":"kprobe","group":"kprobes","event":"p_leaf_0","task":1000,"pc":"0x401000' +
+      '{"seq":3,"ts":5000000000,"type":"kprobe","group":"kprobes","event":"p_leaf_0","task":1000,"pc":"0x401000' +
         '","at":"leaf+0x0","args":{"x":"0x0","s":"","sym":"leaf"}}',
     ]);
   });
@@ -407,5 +411,21 @@ describe('each format, for given records', () => {
     const empty: string[] = [];
     new TraceSink('chrome', (l) => void empty.push(l), 'prog').close();
     expect(empty).toEqual(['{"displayTimeUnit":"ns","traceEvents":[', ']}']);
+  });
+
+  it('a clock that counts: bare counts in text, one microsecond a count in Chrome (ftrace counter)', () => {
+    const counted = (format: TraceFormat) => output(format, false).filter((l) => l.includes('leaf_0'));
+    expect(counted('text').map((l) => l.slice(0, 45))).toEqual([
+      '       prog-1000 [000] .....      1234567: p_',
+      '       prog-1001 [000] .....      2000500: r_',
+      '       prog-1000 [000] .....   5000000000: p_',
+    ]);
+    const times = counted('chrome').map((l) => /"ts":([\d.]+)(?:,"dur":([\d.]+))?/.exec(l)?.slice(1));
+    expect(times).toEqual([
+      ['1234567', undefined],
+      ['1500000', '500500'],
+      ['2100000', '200001'],
+      ['5000000000', undefined],
+    ]);
   });
 });
