@@ -15,6 +15,10 @@ import { DEFAULT_MAX_PROBES } from './kprobes.js';
 import { notPlacedReason, profileLines, traceDefinitions, type TracedProbe } from './trace/definitions.js';
 import { TraceSink } from './trace/sink.js';
 import { TRACE_CLOCKS, type TraceClockName } from './trace/clock.js';
+import { TriggerError } from './trace/hist.js';
+import { parseTriggers, TriggeredSink } from './trace/triggers.js';
+import { FoldedSink } from './trace/folded.js';
+import { addrOf } from '../emu/addr.js';
 import { blockWriter, writeAll } from './output.js';
 import { guestWriter, hostStdio } from './host-stdio.js';
 
@@ -56,7 +60,8 @@ interface RunOpts {
   env?: string[];
   event?: string[];
   eventsFile?: string;
-  format: 'text' | 'json' | 'chrome';
+  trigger?: string[];
+  format: 'text' | 'json' | 'chrome' | 'folded';
   output?: string;
   profile?: boolean;
   blacklist?: string[];
@@ -158,6 +163,10 @@ export async function main(argv: string[]): Promise<number> {
         e.code === 'commander.help'
       )
         return 0;
+      return EXIT_USAGE;
+    }
+    if (e instanceof TriggerError) {
+      line(2, `kprobe-emu: bad trigger: ${e.render()}`);
       return EXIT_USAGE;
     }
     if (e instanceof DefinitionError) {
@@ -266,12 +275,19 @@ Each command has its own --help.`,
       (v: string, prev: string[] = []) => [...prev, v],
     )
     .option('--events-file <file>', 'probe definitions, one a line (# starts a comment)')
+    .option(
+      '--trigger <trigger>',
+      "an event trigger as ftrace's: '[GRP/]EVENT hist:keys=FIELD[.MOD],...[:vals=...][:sort=...][:size=N]' " +
+        "(printed on stderr at exit) or '[GRP/]EVENT stacktrace[:N]' (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addOption(
       new Option(
         '--format <format>',
-        'trace format: ftrace-like text, JSON lines, or Trace Event Format for Perfetto',
+        'trace format: ftrace-like text, JSON lines, Trace Event Format for Perfetto, ' +
+          'or folded stacks for flame graphs (weighted by hits, return probes by time)',
       )
-        .choices(['text', 'json', 'chrome'])
+        .choices(['text', 'json', 'chrome', 'folded'])
         .default('text'),
     )
     .option('-o, --output <file>', 'write the trace here (default: stderr)')
@@ -353,7 +369,14 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       // (BlockWriter.SIZE); to stderr line by line, in order with what the guest writes there.
       const trace = opts.output !== undefined ? blockWriter(-1) : undefined;
       const out = trace ?? ((l: string) => line(2, l));
-      const sink = new TraceSink(opts.format, out, basename(elf).slice(0, 15), Number(opts.maxOutput));
+      const comm = basename(elf).slice(0, 15);
+      const traceSink =
+        opts.format === 'folded' ? undefined : new TraceSink(opts.format, out, comm, Number(opts.maxOutput));
+      const writer = traceSink ?? new FoldedSink(out, comm);
+      const triggered = opts.trigger ? new TriggeredSink(writer) : undefined;
+      const sink = triggered ?? writer;
+      if (triggered && defs.length === 0)
+        throw new UsageError('--trigger needs probes (-e or --events-file)');
       const warn = opts.quiet ? () => {} : (l: string) => line(2, l);
       const runOpts = {
         argv: [elf, ...args],
@@ -380,6 +403,14 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
             maxProbes: opts.maxProbes,
             clock: opts.traceClock,
           }));
+        if (triggered)
+          triggered.set(
+            parseTriggers(opts.trigger ?? [], [...traced.map((t) => t.def), ...pending], {
+              sym: (a) => m.symbols.resolve(addrOf(a))?.symbol.name ?? `0x${a.toString(16)}`,
+              symOffset: (a) => m.symbols.format(addrOf(a)),
+              comm: (pid) => m.sched.get(pid)?.comm ?? comm,
+            }),
+          );
         // The trace file is made only now, as the guest starts: a refused run leaves none.
         if (trace && opts.output !== undefined) {
           try {
@@ -404,12 +435,13 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         stdio.close();
       }
       if (r.report) line(2, r.report);
-      if (sink.lost > 0)
+      if (traceSink && traceSink.lost > 0)
         line(
           2,
           `kprobe-emu: the trace reached --max-output (${opts.maxOutput} bytes): ` +
-            `${sink.lost} later events were not written`,
+            `${traceSink.lost} later events were not written`,
         );
+      for (const h of triggered?.histograms() ?? []) writeAll(2, Buffer.from(h));
       // A probe on a shared object the program never mapped, or on an IFUNC whose choice
       // was never stored, was never placed: say so.
       for (const d of pending)

@@ -215,17 +215,47 @@ export function fetchArgs(
   args: readonly FetchArg[],
   comm: string,
   entry?: EntryArgs,
-): { text: Record<string, string>; json: Record<string, string> } {
+): { text: Record<string, string>; json: Record<string, string>; raw: Map<string, bigint | string> } {
   const text: Record<string, string> = {};
   const json: Record<string, string> = {};
+  const raw = new Map<string, bigint | string>();
   for (const a of args) {
     const f = fetch(m, regs, a, comm, entry);
     const j = jsonForm(m, f, a.type);
     json[a.name] = j;
     if (f.kind === 'strs') text[a.name] = `{${f.ss.map((x) => `"${x}"`).join(',')}}`;
     else text[a.name] = f.kind === 'str' ? `"${f.s}"` : j;
+    const r = rawForm(f, a.type);
+    if (r !== undefined) raw.set(a.name, r);
   }
-  return { text, json };
+  return { text, json, raw };
+}
+
+/**
+ * An argument as a histogram takes it: a number as the u64 the kernel's event field holds
+ * (a signed type sign-extended), a string as fetched; none for an array. A fault leaves a
+ * number 0 and a string "(fault)", as the kernel's event then holds.
+ */
+function rawForm(f: Fetched, t: FetchType): bigint | string | undefined {
+  switch (f.kind) {
+    case 'num':
+      switch (t.kind) {
+        case 's':
+          return BigInt.asUintN(64, BigInt.asIntN(t.bits, f.v));
+        case 'bitfield':
+          return (BigInt.asUintN(t.bits, f.v) >> BigInt(t.offset)) & ((1n << BigInt(t.width)) - 1n);
+        case 'string':
+          return '';
+        default:
+          return BigInt.asUintN(t.bits, f.v);
+      }
+    case 'str':
+      return f.s;
+    case 'fault':
+      return t.kind === 'string' ? '(fault)' : 0n;
+    default:
+      return undefined;
+  }
 }
 
 /** One argument of a probe fetched and rendered as fetchArgs' JSON form, set up once a probe. */

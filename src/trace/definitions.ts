@@ -21,7 +21,7 @@ import { type Kretprobe, type KretprobeInstance, type KretprobeKeying } from '..
 import { collectEvents, DefinitionError, type ProbeDefinition } from '../probe-def.js';
 import type { Regs } from '../regs.js';
 import { traceClock, type TraceClockName } from './clock.js';
-import { TraceSink, type HexArgs, type JsonParts, type TraceWriter } from './sink.js';
+import { TraceSink, type HexArgs, type JsonParts, type TraceRecord, type TraceWriter } from './sink.js';
 
 /**
  * The symbol checks the kernel makes when it creates an event: the probe point names one
@@ -55,7 +55,14 @@ export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): Definiti
 }
 
 /** A writer with what the recorders need: the task name and the event sequence. */
-export type Sink = TraceWriter & { readonly taskName: string; nextSeq(): number };
+export type Sink = TraceWriter & {
+  readonly taskName: string;
+  nextSeq(): number;
+  /** Whether the hits of `event` take the task's stack (a stacktrace trigger or key). */
+  wantsStack?(event: string): boolean;
+  /** Whether the hits of `event` take their arguments' values as numbers (a hist trigger). */
+  wantsFields?(event: string): boolean;
+};
 
 /** A definition registered on a machine, with its probe. */
 export type TracedProbe =
@@ -146,10 +153,9 @@ export function traceDefinitions(
     );
     return { sink, fetchers, hex: hexArgs(fetchers, atReturn) };
   };
-  // A task renamed with prctl(PR_SET_NAME) shows under its own name, as in ftrace.
-  if (sink instanceof TraceSink) sink.commOf = (tid) => m.sched.get(tid)?.comm;
   const clock = traceClock(options.clock ?? 'local', m);
-  if (sink instanceof TraceSink) sink.inNs = clock.inNs;
+  // A task renamed with prctl(PR_SET_NAME) shows under its own name, as in ftrace.
+  sink.configure?.({ inNs: clock.inNs, commOf: (tid) => m.sched.get(tid)?.comm });
   const now = sink.timed === false ? () => 0n : clock.now;
   const probes: TracedProbe[] = [];
   /** Say what was assumed of an address no symbol covers (a stripped program's). */
@@ -376,7 +382,7 @@ function recordReturn(
     return;
   }
   const entryNs = entryNsOf(ri);
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName, entry);
+  const { text, json, raw } = fetchArgs(m, regs, def.args, sink.taskName, entry);
   sink.record({
     event: {
       seq: sink.nextSeq(),
@@ -395,6 +401,7 @@ function recordReturn(
     where: ri.rp ? place.where : `${place.sym} <- ${func}`,
     ns,
     ...(entryNs !== undefined ? { entryNs } : {}),
+    ...extras(m, sink, def, regs, raw),
     key: place,
   });
 }
@@ -454,6 +461,20 @@ const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
 
 const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
 
+/** What a trigger asks of a hit besides the event: its arguments' values, the task's stack. */
+function extras(
+  m: Machine,
+  sink: Sink,
+  def: ProbeDefinition,
+  regs: Regs,
+  raw: ReadonlyMap<string, bigint | string>,
+): Pick<TraceRecord, 'fields' | 'stack'> {
+  const out: Pick<TraceRecord, 'fields' | 'stack'> = {};
+  if (sink.wantsFields?.(def.event)) out.fields = raw;
+  if (sink.wantsStack?.(def.event)) out.stack = regs.stackTrace().map((a) => m.symbols.format(a));
+  return out;
+}
+
 /** A probe's place in a trace: `sym+0xoff` (at), `sym+0xoff/0xsize` (sym) and the hex address. */
 type Location = { at: string; sym: string; pc: string };
 
@@ -472,7 +493,7 @@ function record(
   ns: bigint,
   location: Location,
 ): number {
-  const { text, json } = fetchArgs(m, regs, def.args, sink.taskName);
+  const { text, json, raw } = fetchArgs(m, regs, def.args, sink.taskName);
   sink.record({
     event: {
       seq: sink.nextSeq(),
@@ -488,6 +509,7 @@ function record(
     textArgs: text,
     where: location.sym,
     ns,
+    ...extras(m, sink, def, regs, raw),
     key: location,
   });
   return 0;

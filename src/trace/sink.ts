@@ -53,6 +53,13 @@ export interface TraceRecord {
   ns: bigint;
   /** Return probes: the trace clock at the call's entry. */
   entryNs?: bigint;
+  /** The fetched arguments as a histogram takes them (hist.ts), when a trigger wants them. */
+  fields?: ReadonlyMap<string, bigint | string>;
+  /**
+   * The task's stack at the hit, innermost first, `sym+0xoff/0xsize` a frame: printed after
+   * the event (the stacktrace trigger) when set.
+   */
+  stack?: readonly string[];
   /**
    * The same object for every record of one probe at one place: type, group, event, pc, at,
    * ret, where and the argument names are then the same, so a sink may cache their rendering.
@@ -92,8 +99,17 @@ export interface HexArgs {
 
 export type TraceFormat = 'text' | 'json' | 'chrome';
 
+/** What the tracer tells a writer before the first record. */
+export interface TraceSetup {
+  /** Whether times are nanoseconds, or a count (the `counter` clock). */
+  inNs: boolean;
+  /** The name of task `tid` where it has one of its own (prctl PR_SET_NAME). */
+  commOf: (tid: number) => string | undefined;
+}
+
 /** Where trace records go: the three built-in formats, or anything with this shape. */
 export interface TraceWriter {
+  configure?(setup: TraceSetup): void;
   /** False when the writer shows no times: hits then leave `ns` at 0. */
   readonly timed?: boolean;
   record(r: TraceRecord): void;
@@ -128,9 +144,14 @@ export class TraceSink implements TraceWriter {
   readonly timed = true;
   /**
    * Whether times are nanoseconds (else a count, as the `counter` clock's): set by whoever
-   * chose the clock (traceDefinitions). Chrome's microseconds are then counts.
+   * chose the clock (configure). Chrome's microseconds are then counts.
    */
   inNs = true;
+
+  configure(setup: TraceSetup): void {
+    this.inNs = setup.inNs;
+    this.commOf = setup.commOf;
+  }
   /** The output's block, when it has one: the JSON lines of `json()` are put there as bytes. */
   private readonly block: BlockWriter | undefined;
   /** Where the JSON writer puts a line that is written as text. */
@@ -168,7 +189,7 @@ export class TraceSink implements TraceWriter {
 
   /**
    * The name of task `tid` where it has one of its own (prctl PR_SET_NAME); set by whoever
-   * knows the tasks (traceDefinitions), else every task has the program's name.
+   * knows the tasks (configure), else every task has the program's name.
    */
   commOf: (tid: number) => string | undefined = () => undefined;
 
@@ -184,7 +205,17 @@ export class TraceSink implements TraceWriter {
       }
       // As a text line, as the other formats write records: the limit counts its characters.
       const duration = r.entryNs === undefined ? undefined : r.ns - r.entryNs;
-      this.jsonLine(c, ev.seq, ev.task, r.ns, duration, Object.values(ev.args), undefined, undefined);
+      this.jsonLine(
+        c,
+        ev.seq,
+        ev.task,
+        r.ns,
+        duration,
+        Object.values(ev.args),
+        undefined,
+        undefined,
+        r.stack,
+      );
       return;
     }
     if (this.format === 'chrome') {
@@ -208,9 +239,10 @@ export class TraceSink implements TraceWriter {
       .map(([k, v]) => ` ${k}=${v}`)
       .join('');
     const task = `${this.commOf(ev.task) ?? this.comm}-${ev.task}`.padStart(16);
-    this.write(
-      `${task} [000] ..... ${timestamp(r.ns, this.inNs).padStart(12)}: ${ev.event}: (${r.where})${args}`,
-    );
+    const head = `${task} [000] ..... ${timestamp(r.ns, this.inNs).padStart(12)}: `;
+    this.write(`${head}${ev.event}: (${r.where})${args}`);
+    // The stacktrace trigger's entry, as ftrace prints a stack (trace_output.c, trace_stack_print).
+    if (r.stack) this.write(`${head}<stack trace>\n${r.stack.map((f) => ` => ${f}`).join('\n')}`);
   }
 
   dropped(d: DroppedCall): void {
@@ -281,6 +313,7 @@ export class TraceSink implements TraceWriter {
     values: readonly string[],
     hex: HexArgs | undefined,
     block: BlockWriter | undefined,
+    stack?: readonly string[],
   ): void {
     if (parts.task !== task) {
       parts.task = task;
@@ -294,6 +327,7 @@ export class TraceSink implements TraceWriter {
       SEQ.length + 16 + JSON_TS.length + JSON_DURATION.length + 2 * NUMBER_SIZE + midBytes.length + 3;
     for (let i = 0; i < nameBytes.length; i++)
       size += (nameBytes[i]?.length ?? 0) + (reads && reads[i] ? 18 : 6 * (values[i]?.length ?? 0)) + 2;
+    if (stack) size += 3 * JSON.stringify(stack).length + 10;
     const inBlock = block !== undefined && block.reserve(size);
     const buf = inBlock ? block.buf : this.scratchOf(size);
     const start = inBlock ? block.n : 0;
@@ -311,7 +345,9 @@ export class TraceSink implements TraceWriter {
       const read = reads && reads[i];
       n = read ? putHex(buf, n, read(), hex.bits[i] ?? 64) : putJsonString(buf, n, values[i] ?? '');
     }
-    buf[n++] = 0x7d; // }}
+    buf[n++] = 0x7d; // }
+    // The stacktrace trigger's frames (the size above has room for them).
+    if (stack) n += buf.write(`,"stack":${JSON.stringify(stack)}`, n, 'utf8');
     buf[n++] = 0x7d;
     if (inBlock) {
       buf[n++] = 0x0a;
