@@ -18,6 +18,7 @@ import { TRACE_CLOCKS, type TraceClockName } from './trace/clock.js';
 import { TriggerError } from './trace/hist.js';
 import { parseTriggers, TriggeredSink } from './trace/triggers.js';
 import { FoldedSink } from './trace/folded.js';
+import { ReportInputError, writeReport } from './report/index.js';
 import { addrOf } from '../emu/addr.js';
 import { blockWriter, writeAll } from './output.js';
 import { guestWriter, hostStdio } from './host-stdio.js';
@@ -496,6 +497,30 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         }
       });
       for (const l of lines) line(1, l);
+    });
+
+  program
+    .command('report')
+    .description('make one self-contained HTML page of a trace: counts, histograms, flame graph, timeline')
+    .argument('<trace>', 'a trace written by `run --format json` or `run --format chrome`')
+    .requiredOption('-o, --output <file>', 'write the page here')
+    .option('--profile <file>', 'what `run --profile` printed (EVENT HITS MISSES), for the missed counts')
+    .option('--title <text>', "the page's heading (default: the trace's file name)")
+    .addHelpText(
+      'after',
+      '\nExample:\n' +
+        "  kprobe-emu run --format json -o fib.jsonl --profile -e 'p:fibcall fib n=$arg1:u32' \\\n" +
+        "      -e 'r:fibret fib $retval:u32' fixtures/build/x86_64/fib 12 2> fib.profile\n" +
+        '  kprobe-emu report fib.jsonl --profile fib.profile -o fib.html',
+    )
+    .action((trace: string, opts: { output: string; profile?: string; title?: string }) => {
+      try {
+        writeReport(trace, opts.output, { profile: opts.profile, title: opts.title });
+      } catch (e) {
+        // A trace or profile it cannot use is the caller's to fix: exit 2 with where and why.
+        if (e instanceof ReportInputError) throw new UsageError(e.message);
+        throw e;
+      }
     });
 
   await program.parseAsync(argv, { from: 'user' });
