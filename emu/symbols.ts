@@ -1,5 +1,6 @@
 // Counterpart: the kernel's kallsyms (kallsyms_lookup_name, sprint_symbol "sym+0xoff/0xsize").
 import type { GuestAddr } from './addr.js';
+import { demangle } from './demangle.js';
 import type { ElfSymbol } from './elf.js';
 
 export interface SymbolHit {
@@ -19,6 +20,17 @@ export class SymbolTable {
 
   /** Function names that more than one function symbol carries (static functions). */
   private readonly duplicates = new Map<string, number>();
+
+  /** Whether names show demangled (C++ as c++filt writes them) or as stored (--no-demangle). */
+  demangle = true;
+  /** Each name's demangled form, once made (the name itself where it is not mangled). */
+  private readonly demangled = new Map<string, string>();
+  /**
+   * Symbols by their demangled names: the whole text (`ns::f(int)`) and the name without its
+   * parameters (`ns::f`), null where several functions share it. Made at the first lookup
+   * of a name no symbol has as stored; symbols added later clear it.
+   */
+  private byDemangled: Map<string, ElfSymbol | null> | undefined;
 
   constructor(symbols: readonly ElfSymbol[]) {
     const seen = new Map<string, Set<GuestAddr>>();
@@ -56,11 +68,57 @@ export class SymbolTable {
 
   /** How many functions carry `name` when more than one does (the kernel's non-unique symbols). */
   ambiguity(name: string): number | undefined {
-    return this.duplicates.get(name);
+    const n = this.duplicates.get(name);
+    if (n !== undefined || this.byName.has(name)) return n;
+    if (this.demangledIndex().get(name) !== null) return undefined;
+    // A C++ name without its parameters that several overloads share.
+    return this.overloads(name).length;
   }
 
+  /** The demangled names of the functions whose name without parameters is `name`. */
+  overloads(name: string): string[] {
+    const all = this.functions().map((f) => this.demangledOf(f.name));
+    return [
+      ...new Set(all.filter((d) => d !== name && !d.includes(' [clone ') && shortName(d) === name)),
+    ].sort();
+  }
+
+  /** The symbol named `name` as stored, or by its demangled name (whole, or without its parameters). */
   lookup(name: string): ElfSymbol | undefined {
-    return this.byName.get(name);
+    return this.byName.get(name) ?? this.demangledIndex().get(name) ?? undefined;
+  }
+
+  /** A name as traces and listings show it: demangled unless `demangle` is off. */
+  displayName(name: string): string {
+    return this.demangle ? this.demangledOf(name) : name;
+  }
+
+  private demangledOf(name: string): string {
+    let d = this.demangled.get(name);
+    if (d === undefined) {
+      d = demangledName(name);
+      this.demangled.set(name, d);
+    }
+    return d;
+  }
+
+  private demangledIndex(): Map<string, ElfSymbol | null> {
+    if (this.byDemangled) return this.byDemangled;
+    const index = new Map<string, ElfSymbol | null>();
+    const put = (key: string, s: ElfSymbol): void => {
+      const prev = index.get(key);
+      index.set(key, prev === undefined || prev === s || prev?.addr === s.addr ? s : null);
+    };
+    for (const s of this.byName.values()) {
+      const d = this.demangledOf(s.name);
+      if (d === s.name) continue;
+      put(d, s);
+      // A compiler's clone (`f() [clone .cold]`) is a part of f, named only in full.
+      const short = shortName(d);
+      if (short !== d && s.kind === 'func' && !d.includes(' [clone ')) put(short, s);
+    }
+    this.byDemangled = index;
+    return index;
   }
 
   /**
@@ -84,13 +142,14 @@ export class SymbolTable {
   describe(addr: GuestAddr): { symOffset: string; symOffsetSize: string } {
     const hit = this.resolve(addr);
     if (!hit) return { symOffset: `0x${addr.toString(16)}`, symOffsetSize: `0x${addr.toString(16)}` };
-    const symOffset = `${hit.symbol.name}+0x${hit.offset.toString(16)}`;
+    const symOffset = `${this.displayName(hit.symbol.name)}+0x${hit.offset.toString(16)}`;
     return { symOffset, symOffsetSize: `${symOffset}/0x${hit.symbol.size.toString(16)}` };
   }
 
   /** Register an engine-made symbol (e.g. kretprobe_trampoline). */
   add(sym: ElfSymbol): void {
     this.byName.set(sym.name, sym);
+    this.byDemangled = undefined;
     const list = sym.kind === 'func' ? this.funcs : this.others;
     let i = list.findIndex((s) => s.addr > sym.addr);
     if (i < 0) i = list.length;
@@ -121,4 +180,52 @@ function containing(sorted: readonly ElfSymbol[], addr: GuestAddr): ElfSymbol | 
     if (addr < s.addr + (s.size === 0 ? 1 : s.size)) return s;
   }
   return undefined;
+}
+
+/**
+ * `name` demangled where it is a mangled C++ (or legacy Rust) name, with a shared object's
+ * `MOD:` kept in front; else `name` itself.
+ */
+function demangledName(name: string): string {
+  const colon = name.indexOf(':_Z');
+  if (colon >= 0) {
+    const d = demangle(name.slice(colon + 1));
+    return d === undefined ? name : `${name.slice(0, colon + 1)}${d}`;
+  }
+  return name.includes('_Z') ? (demangle(name) ?? name) : name;
+}
+
+/**
+ * A demangled function name without its parameter list, qualifiers and return type
+ * (`ns::C::f(int) const` and `void ns::f<int>(int)` give `ns::C::f` and `ns::f<int>`): the
+ * name a user types for a function that has no overloads. The text itself where it has no
+ * parameter list.
+ */
+export function shortName(text: string): string {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return text;
+  // Past the parameters only qualifiers and clone notes may follow.
+  if (!/^(?: const| volatile| &&| &| \[clone [^\]]*\])*$/.test(text.slice(close + 1))) return text;
+  let depth = 0;
+  let open = -1;
+  for (let i = close; i >= 0; i--) {
+    const c = text[i];
+    if (c === ')' || c === '>') depth++;
+    else if (c === '(' || c === '<') depth--;
+    if (depth === 0) {
+      open = i;
+      break;
+    }
+  }
+  if (open <= 0) return text;
+  const head = text.slice(0, open);
+  // A template function's return type comes first, a space away at the top level.
+  depth = 0;
+  for (let i = head.length - 1; i >= 0; i--) {
+    const c = head[i];
+    if (c === '>' || c === ')') depth++;
+    else if (c === '<' || c === '(') depth--;
+    else if (c === ' ' && depth === 0 && !head.slice(0, i).endsWith('operator')) return head.slice(i + 1);
+  }
+  return head;
 }

@@ -72,6 +72,7 @@ interface RunOpts {
   root?: string;
   clock: 'guest' | 'host';
   traceClock: TraceClockName;
+  demangle: boolean;
   quiet?: boolean;
 }
 
@@ -269,6 +270,7 @@ Each command has its own --help.`,
         .default('guest'),
     )
     .option('-q, --quiet', 'no notes about unsupported system calls or refused host access on stderr')
+    .option('--no-demangle', 'show C++ names as stored (mangled), not as c++filt writes them')
     .option(
       '-e, --event <definition>',
       "a probe in kprobe_events syntax: 'p[:[GRP/]EVENT] SYM[+offs]|0xADDR [NAME=]FETCHARG[:TYPE]...', " +
@@ -396,6 +398,7 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       };
       const setup = (m: Machine) => {
         machine = m;
+        m.symbols.demangle = opts.demangle;
         if (defs.length > 0)
           ({ probes: traced, pending } = traceDefinitions(m, defs, sink, {
             blacklist: opts.blacklist ?? [],
@@ -407,7 +410,10 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
         if (triggered)
           triggered.set(
             parseTriggers(opts.trigger ?? [], [...traced.map((t) => t.def), ...pending], {
-              sym: (a) => m.symbols.resolve(addrOf(a))?.symbol.name ?? `0x${a.toString(16)}`,
+              sym: (a) => {
+                const hit = m.symbols.resolve(addrOf(a));
+                return hit ? m.symbols.displayName(hit.symbol.name) : `0x${a.toString(16)}`;
+              },
               symOffset: (a) => m.symbols.format(addrOf(a)),
               comm: (pid) => m.sched.get(pid)?.comm ?? comm,
             }),
@@ -456,9 +462,11 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
     .description('list the function symbols: ADDRESS SIZE NAME (hex; code addresses, also on ppc64)')
     .argument('<elf>', 'ELF executable')
     .option('--root <dir>', "the root a dynamically linked program's loader is in (as for run)")
+    .option('--no-demangle', 'show C++ names as stored (mangled), not as c++filt writes them')
     .addHelpText('after', '\nExample:\n  kprobe-emu symbols fixtures/build/ppc64/fib')
-    .action((elf: string, opts: { root?: string }) => {
+    .action((elf: string, opts: { root?: string; demangle: boolean }) => {
       withMachine(elf, opts.root, (m) => {
+        m.symbols.demangle = opts.demangle;
         const lines = symbolLines(m);
         if (lines.length === 0) {
           // A stripped program (every Debian binary): nothing to list is not success.
@@ -480,24 +488,28 @@ or stopped the run (budget, deadlock, a handler error); 2 for usage and definiti
       'mark where this probe definition would go (repeatable)',
       (v: string, prev: string[] = []) => [...prev, v],
     )
+    .option('--no-demangle', 'show C++ names as stored (mangled), not as c++filt writes them')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  kprobe-emu disasm fixtures/build/x86_64/dispstep test_call\n' +
         "  kprobe-emu disasm fixtures/build/ppc64/fib fib -e 'p fib+8' -e 'r fib'",
     )
-    .action(async (elf: string, where: string, opts: { event?: string[]; root?: string }) => {
-      let lines: string[] = [];
-      await withMachineAsync(elf, opts.root, async (m) => {
-        try {
-          lines = await disasmLines(m, where, opts.event ?? []);
-        } catch (e) {
-          if (e instanceof DefinitionError) throw e;
-          throw new UsageError((e as Error).message);
-        }
-      });
-      for (const l of lines) line(1, l);
-    });
+    .action(
+      async (elf: string, where: string, opts: { event?: string[]; root?: string; demangle: boolean }) => {
+        let lines: string[] = [];
+        await withMachineAsync(elf, opts.root, async (m) => {
+          m.symbols.demangle = opts.demangle;
+          try {
+            lines = await disasmLines(m, where, opts.event ?? []);
+          } catch (e) {
+            if (e instanceof DefinitionError) throw e;
+            throw new UsageError((e as Error).message);
+          }
+        });
+        for (const l of lines) line(1, l);
+      },
+    );
 
   program
     .command('report')

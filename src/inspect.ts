@@ -19,7 +19,7 @@ import { DefinitionError, parseLine } from './probe-def.js';
 export function symbolLines(m: Machine): string[] {
   const w = m.isa.wordSize * 2;
   const line = (f: ElfSymbol, note = '') =>
-    `${f.addr.toString(16).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${f.name}${note}`;
+    `${f.addr.toString(16).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${m.symbols.displayName(f.name)}${note}`;
   const ifuncs = m.symbols.all.filter((s) => s.kind === 'ifunc');
   return [
     ...m.symbols.functions().map((f) => line(f)),
@@ -72,7 +72,7 @@ export async function disasmLines(
   let byName = syms.lookup(where);
   const header: string[] = [];
   // A shared object's function, or an IFUNC's implementation: only a run shows them.
-  if (byName?.kind === 'ifunc' || (!byName && where.includes(':'))) {
+  if (byName?.kind === 'ifunc' || (!byName && /^[\w.+-]+:(?!:)/.test(where))) {
     const got = runUntilNamed(m, where);
     if ('waited' in got)
       throw new Error(
@@ -82,7 +82,7 @@ export async function disasmLines(
       );
     if (got.ifunc)
       header.push(
-        `${where} is an IFUNC (resolver at ${hex(got.ifunc.addr)}): on this CPU model it picks ${got.sym.name} (${hex(got.sym.addr)})`,
+        `${where} is an IFUNC (resolver at ${hex(got.ifunc.addr)}): on this CPU model it picks ${m.symbols.displayName(got.sym.name)} (${hex(got.sym.addr)})`,
       );
     byName = got.sym;
   }
@@ -95,6 +95,8 @@ export async function disasmLines(
   const hit = syms.resolve(addr);
   if (!hit || hit.symbol.kind !== 'func') throw new Error(`${hex(addr)} is not inside a function`);
   const fn = hit.symbol;
+  /** The function's name as shown (demangled unless asked not to be). */
+  const shown = m.symbols.displayName(fn.name);
   const size = fn.size > 0 ? fn.size : 16;
   const e = kprobes(m);
   const ctx = e.prepareContext();
@@ -127,7 +129,7 @@ export async function disasmLines(
   const insns = dis.decode(code, fn.addr);
   const out = [
     ...header,
-    `${fn.name}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); ` +
+    `${shown}: ${hex(fn.addr)}..${hex(fn.addr + size)} (${size} bytes); ` +
       `return probes: ${returnProbes(m, fn.addr, fn.name)}`,
   ];
   let at = fn.addr;
@@ -147,7 +149,7 @@ export async function disasmLines(
     const mark = marks.get(i.address);
     rows.push([
       hex(i.address),
-      `${fn.name}+0x${(i.address - fn.addr).toString(16)}`,
+      `${shown}+0x${(i.address - fn.addr).toString(16)}`,
       bytes,
       i.text,
       how + (mark ? `  <= ${mark.join(', ')}` : ''),
@@ -156,7 +158,7 @@ export async function disasmLines(
   if (at < fn.addr + size)
     rows.push([
       hex(at),
-      `${fn.name}+0x${(at - fn.addr).toString(16)}`,
+      `${shown}+0x${(at - fn.addr).toString(16)}`,
       '',
       '(bytes capstone does not decode)',
       '',

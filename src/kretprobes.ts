@@ -419,7 +419,7 @@ export class Kretprobes<A> {
       // The kprobe is registered before its kretprobe exists; no guest runs in between.
       preHandler: (_p, regs) => (rp ? this.preHandlerKretprobe(rp, regs) : 0),
     });
-    rp = new Kretprobe(kp, options, maxactive, name);
+    rp = new Kretprobe(kp, options, maxactive, engine.machine.symbols.displayName(name));
     for (let i = 0; i < maxactive; i++) {
       rp.free.push(new Instance(dataSize > 0 ? new Uint8Array(dataSize) : NO_DATA));
     }

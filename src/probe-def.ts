@@ -475,12 +475,18 @@ export function parseLine(
     const base = object.slice(object.lastIndexOf('/') + 1);
     event ||= `${kind}_${base.replace(/[.-]/g, '_')}_0x${point.fileOffset.toString(16)}`;
   } else {
-    // MOD:SYM names a symbol of a shared object (kprobe_events' module syntax).
-    const [, symbol, sign, digits, pointSuffix] =
-      /^((?:[\w.+-]+:)?[A-Za-z_.$][\w.$]*)(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(target.text) ?? [];
-    if (symbol === undefined)
+    // MOD:SYM names a symbol of a shared object (kprobe_events' module syntax). A C++ name
+    // goes demangled: `ns::C::f` as it is, or in double quotes with its parameters and
+    // anything else (`"ns::C::f(int) const"`), as perf-probe takes it.
+    const [, raw, module = '', quoted, plain, sign, digits, pointSuffix] =
+      /^(((?:[\w.+-]+:(?!:))?)(?:"((?:[^"\\]|\\.)+)"|([A-Za-z_.$~][\w.$]*(?:::~?[A-Za-z_][\w.$]*)*)))(?:([+-])(0x[0-9a-fA-F]+|\d+))?(%\w*)?$/.exec(
+        target.text,
+      ) ?? [];
+    const symbol =
+      raw === undefined ? undefined : `${module}${quoted?.replace(/\\(.)/g, '$1') ?? plain ?? ''}`;
+    if (symbol === undefined || raw === undefined)
       throw new DefinitionError(
-        `bad probe point '${target.text}' (expected [MOD:]SYM[+offs], SYM%return or an address)`,
+        `bad probe point '${target.text}' (expected [MOD:]SYM[+offs], SYM%return, "C++ NAME(PARAMS)" or an address)`,
         target.column,
         text,
         'BAD_PROBE_ADDR',
@@ -496,7 +502,7 @@ export function parseLine(
     if (sign === '-' || offset >= 1n << 63n)
       throw new DefinitionError(
         'a negative offset is not allowed',
-        target.column + symbol.length,
+        target.column + raw.length,
         text,
         'BAD_PROBE_ADDR',
       );
@@ -512,8 +518,10 @@ export function parseLine(
       kind = 'r';
     }
     point = { symbol, offset, column: target.column };
-    // The automatic name: '.' in a symbol (vfs_read.isra.0) and ':' after a module become '_'.
-    event ||= `${kind}_${symbol.replace(/[.:]/g, '_')}_${offset}`;
+    // The automatic name: '.' in a symbol (vfs_read.isra.0) and ':' after a module become
+    // '_', as does whatever else a C++ name has that an event name may not; cut to the
+    // longest an event name may be.
+    event ||= `${kind}_${symbol.replace(/\W/g, '_')}_${offset}`.slice(0, MAX_EVENT_NAME_LEN);
   }
   if (kind === 'r' && ('addr' in point || ('offset' in point && point.offset !== 0n)))
     throw new DefinitionError(

@@ -31,20 +31,27 @@ import { TraceSink, type HexArgs, type JsonParts, type TraceRecord, type TraceWr
 export function checkSymbols(d: ProbeDefinition, symbols: SymbolTable): DefinitionError | undefined {
   if ('symbol' in d.point) {
     const s = symbols.lookup(d.point.symbol);
+    const n = symbols.ambiguity(d.point.symbol);
+    if (n !== undefined) {
+      // Overloads of a C++ name are told apart by their parameters; static functions by address.
+      const overloads = s ? [] : symbols.overloads(d.point.symbol);
+      const how =
+        overloads.length > 0
+          ? `name one with its parameters: ${overloads.map((o) => `"${o}"`).join(', ')}`
+          : 'probe one by its address';
+      return new DefinitionError(
+        `'${d.point.symbol}' is not unique (${n} functions have that name): ${how}`,
+        d.point.column,
+        d.text,
+        'NON_UNIQ_SYMBOL',
+      );
+    }
     if (!s || (s.kind !== 'func' && s.kind !== 'ifunc'))
       return new DefinitionError(
         `no function named '${d.point.symbol}'`,
         d.point.column,
         d.text,
         'BAD_PROBE_ADDR',
-      );
-    const n = symbols.ambiguity(d.point.symbol);
-    if (n !== undefined)
-      return new DefinitionError(
-        `'${d.point.symbol}' is not unique (${n} functions have that name): probe one by its address`,
-        d.point.column,
-        d.text,
-        'NON_UNIQ_SYMBOL',
       );
   }
   for (const a of d.args) {
@@ -68,6 +75,9 @@ export type Sink = TraceWriter & {
 export type TracedProbe =
   | { def: ProbeDefinition; probe: Kprobe; ret?: undefined }
   | { def: ProbeDefinition; ret: Kretprobe; probe?: undefined };
+
+/** MOD:SYM, a shared object's symbol (`libc.so.6:malloc`; not a C++ name's `ns::f`). */
+const MODULE_SYMBOL = /^[\w.+-]+:(?!:)/;
 
 /** How the CLI set the engine up for return probes. */
 export interface TraceOptions {
@@ -111,7 +121,7 @@ export function traceDefinitions(
   const waits = (d: ProbeDefinition) =>
     'object' in d.point
       ? fileOffsetAddr(d.point) === undefined
-      : 'symbol' in d.point && d.point.symbol.includes(':') && !m.symbols.lookup(d.point.symbol);
+      : 'symbol' in d.point && MODULE_SYMBOL.test(d.point.symbol) && !m.symbols.lookup(d.point.symbol);
   // A probe on an IFUNC waits for its resolver's choice (see emu/ifunc.ts).
   const ifuncOf = (d: ProbeDefinition) => {
     const s = 'symbol' in d.point ? m.symbols.lookup(d.point.symbol) : undefined;
