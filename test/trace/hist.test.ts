@@ -173,3 +173,64 @@ describe('hist syntax errors, with a caret', () => {
     expect(error(spec)).toEqual({ message, column });
   });
 });
+
+describe("Documentation/trace/histogram.rst's kmalloc examples, line for line", () => {
+  // Its `hist:key=call_site.sym:val=bytes_req:sort=bytes_req.descending` table, first lines:
+  // the symbols are the kernel's, the hits made to give the table's counts and sums.
+  const DOC = [
+    '{ call_site: [ffffffffa046041c] i915_gem_execbuffer2 [i915]                   } hitcount:       2186  bytes_req:    3397464',
+    '{ call_site: [ffffffffa045e7c4] i915_gem_do_execbuffer.isra.23 [i915]         } hitcount:       1790  bytes_req:     712176',
+    '{ call_site: [ffffffff8125847d] ext4_htree_store_dirent                       } hitcount:       8132  bytes_req:     513135',
+    '{ call_site: [ffffffff811e2a1b] seq_buf_alloc                                 } hitcount:        106  bytes_req:     440128',
+    '{ call_site: [ffffffff811ae8e1] __kmalloc                                     } hitcount:          8  bytes_req:     131072',
+  ];
+  const rows = DOC.map((l) => {
+    const m = /\[([0-9a-f]+)\] (.+?) +\} hitcount: +(\d+) +bytes_req: +(\d+)$/.exec(l);
+    if (!m) throw new Error(`not a hist line: ${l}`);
+    return { addr: BigInt(`0x${m[1]}`), sym: m[2] ?? '', hits: Number(m[3]), bytes: BigInt(m[4] ?? '0') };
+  });
+  const names: HistNames = {
+    sym: (a) => rows.find((r) => r.addr === a)?.sym ?? '?',
+    symOffset: () => '?',
+    comm: () => '?',
+  };
+  /** Each row's hits: its count of them, their bytes summing to its total. */
+  const hits = rows.flatMap((r) =>
+    Array.from({ length: r.hits }, (_, i) => {
+      const each = r.bytes / BigInt(r.hits);
+      const bytes = i === 0 ? r.bytes - each * BigInt(r.hits - 1) : each;
+      return { call_site: r.addr, bytes_req: bytes };
+    }),
+  );
+
+  it('.sym keys sorted by a value, descending', () => {
+    const text = 'kmalloc hist:key=call_site.sym:val=bytes_req:sort=bytes_req.descending';
+    const h = new Histogram(parseHist(text, 'kmalloc hist:'.length, FIELDS), names);
+    for (const v of hits) h.add(new Map(Object.entries(v)), () => []);
+    expect(
+      h
+        .print()
+        .split('\n')
+        .filter((l) => l.startsWith('{')),
+    ).toEqual(DOC);
+  });
+
+  it('.hex keys', () => {
+    // `hist:key=call_site.hex:val=bytes_req`'s last line.
+    const h = new Histogram(
+      parseHist('k hist:key=call_site.hex:val=bytes_req', 'k hist:'.length, FIELDS),
+      names,
+    );
+    for (let i = 0; i < 1780; i++)
+      h.add(
+        new Map([
+          ['call_site', 0xffffffffa0099c06n],
+          ['bytes_req', 20n],
+        ]),
+        () => [],
+      );
+    expect(h.print()).toContain(
+      '\n{ call_site: ffffffffa0099c06 } hitcount:       1780  bytes_req:      35600\n',
+    );
+  });
+});
