@@ -4,6 +4,7 @@
 import type { Cpu } from '../emu/isa.js';
 import type { GuestAddr } from '../emu/addr.js';
 import type { SymbolTable } from '../emu/symbols.js';
+import type { Fde } from '../emu/cfi.js';
 
 /** Registration failure (or an address the arch refuses): an errno-like code and what is wrong. */
 export class ProbeError extends Error {
@@ -133,8 +134,39 @@ export interface KprobeArch<A> {
    */
   readsReturnAddress?(ctx: PrepareContext, start: GuestAddr): boolean;
   /**
-   * Return addresses of the caller chain, innermost first, from the current registers:
-   * frame pointers on x86, the back chain on ppc64. Stops at a broken or looping chain.
+   * Return addresses of the caller chain, innermost first, from the current registers: by
+   * each frame's call frame information where `helpers.frameInfo` finds an FDE for it, else
+   * by frame pointers on x86, the back chain on ppc64. Stops at the outermost frame or at a
+   * broken or looping chain.
    */
-  unwind(cpu: Cpu, readAddr: (addr: GuestAddr) => GuestAddr, max: number): GuestAddr[];
+  unwind(
+    cpu: Cpu,
+    readAddr: (addr: GuestAddr) => GuestAddr,
+    max: number,
+    helpers?: UnwindHelpers,
+  ): GuestAddr[];
+}
+
+/** What an unwinder may use beyond the registers and memory; without it, no CFI. */
+export interface UnwindHelpers {
+  /**
+   * Where the innermost frame is, where the CPU's PC says otherwise: a breakpoint trap
+   * leaves x86's PC past the int3, inside the probed instruction.
+   */
+  pc?: GuestAddr;
+  /** The .eh_frame FDE describing the code at an address (emu/cfi.ts findFrameInfo). */
+  frameInfo?(pc: GuestAddr): Fde | undefined;
+  /** A word of memory as a value: registers saved on the stack need not hold addresses. */
+  readWord?(addr: GuestAddr): bigint;
+  /**
+   * The return address the walk goes on from, asked once for each one found, innermost
+   * first (kretprobe_trampoline's address back to the real one); the result is what the
+   * trace lists.
+   */
+  mapReturn?(addr: GuestAddr): GuestAddr;
+  /**
+   * Original code and function extents, for an innermost frame no FDE describes: at a
+   * function's first instruction, before its prologue made the frame the fallback reads.
+   */
+  code?: PrepareContext;
 }

@@ -4,7 +4,7 @@
 // Parsing only: the image is checked and described here; emu/loader.ts maps it.
 
 import type { GuestAddr } from './addr.js';
-import { functionRanges, type CodeRange } from './eh-frame.js';
+import { functionRanges, type CodeRange, type EhFrameSection } from './eh-frame.js';
 
 export const EM_386 = 3;
 export const EM_PPC64 = 21;
@@ -123,6 +123,11 @@ export interface ElfImage {
    * and end (FDEs overlap no function's start inside another).
    */
   fdes: CodeRange[];
+  /**
+   * The .eh_frame section as loaded (`vaddr` with the load bias), for the unwinder
+   * (emu/cfi.ts); absent without one.
+   */
+  ehFrame?: EhFrameSection;
   /** PT_TLS, if any (static programs with libc use it; ours may not). */
   tls?: { vaddr: GuestAddr; filesz: number; memsz: number; align: number };
 }
@@ -401,9 +406,13 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   const codeSlots = readCodeSlots(r, is64, machine, sections, readWord, bias);
   const eh = sections.find((h) => h.name === '.eh_frame' && h.type !== SHT_NOBITS);
   if (eh) r.need(eh.offset, eh.size, '.eh_frame');
-  const fdes = eh
-    ? functionRanges(r.bytes.subarray(eh.offset, eh.offset + eh.size), eh.addr + bias, is64, r.le)
-    : [];
+  const ehFrame: EhFrameSection | undefined = eh && {
+    bytes: r.bytes.subarray(eh.offset, eh.offset + eh.size),
+    vaddr: Number(eh.addr + bias),
+    is64,
+    le: r.le,
+  };
+  const fdes = ehFrame ? functionRanges(ehFrame) : [];
   return {
     class: is64 ? 64 : 32,
     littleEndian: r.le,
@@ -418,6 +427,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
     symbols,
     codeSlots,
     fdes,
+    ...(ehFrame ? { ehFrame } : {}),
     end: Number(end),
     loadBias: Number(bias),
     ...(interp !== undefined ? { interp } : {}),

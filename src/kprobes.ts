@@ -10,6 +10,7 @@ import { PROT_EXEC, PROT_READ } from '../emu/memory.js';
 import { hex, type GuestAddr } from '../emu/addr.js';
 import { TidMap, type Task } from '../emu/tasks.js';
 import { functionAt } from '../emu/extent.js';
+import { findFrameInfo } from '../emu/cfi.js';
 import { Kretprobes, type Kretprobe, type KretprobeKeying, type KretprobeOptions } from './kretprobes.js';
 import { Regs } from './regs.js';
 import {
@@ -296,16 +297,32 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   }
 
   /**
-   * The current task's stack as return addresses, innermost first: PC, then the caller
-   * chain by the arch's unwinder, trampoline addresses mapped back to real ones.
+   * The current task's stack as return addresses, innermost first: where it is, then the
+   * caller chain by the arch's unwinder (each frame's .eh_frame CFI where it has some),
+   * trampoline addresses mapped back to real ones as the walk meets them.
    */
   stackTrace(max = 64): GuestAddr[] {
     const m = this.machine;
-    const raw = [
-      m.cpu.regReadAddr(m.isa.pcReg),
-      ...this.arch.unwind(m.cpu, (a) => m.mem.readAddr(a), max - 1),
+    const tid = m.sched.current.tid;
+    const k = this.kcbs.get(tid);
+    const kret = this.kret?.returnMapper(tid);
+    let pc = m.cpu.regReadAddr(m.isa.pcReg);
+    // A pre-handler runs with PC past the breakpoint (x86): the probed instruction is where
+    // the task is, and has not run. A post-handler runs before the step's fix-up: a PC in
+    // the slot stands for the same place in the original.
+    if (k?.status === 'HIT_ACTIVE' && pc === k.site.addr + this.arch.breakpoint.length) pc = k.site.addr;
+    else if (k && pc >= k.site.insnSlot && pc < k.site.insnSlot + this.arch.insnSlotSize)
+      pc = this.arch.originalPc(k.site.ainsn, k.site.addr, k.site.insnSlot, pc);
+    return [
+      kret ? kret(pc) : pc,
+      ...this.arch.unwind(m.cpu, (a) => m.mem.readAddr(a), max - 1, {
+        pc,
+        frameInfo: (a) => findFrameInfo(m, a),
+        readWord: (a) => m.mem.readWord(a),
+        mapReturn: kret,
+        code: this.prepareContext(),
+      }),
     ];
-    return this.kret ? this.kret.mapTrace(m.sched.current.tid, raw) : raw;
   }
 
   /** unregister_kprobe: drop the probe; the last one at an address restores the original bytes. */

@@ -696,13 +696,21 @@ export class Kretprobes<A> {
    * trampoline address in `trace` becomes the real address of the next call in flight.
    */
   mapTrace(task: number, trace: GuestAddr[]): GuestAddr[] {
+    return trace.map(this.returnMapper(task));
+  }
+
+  /**
+   * mapTrace one address at a time, for a walk that follows each return address as it
+   * finds it: the mapper must see the task's return addresses innermost first.
+   */
+  returnMapper(task: number): (addr: GuestAddr) => GuestAddr {
     const list = this.instances(task);
     let i = 0;
-    return trace.map((a) => {
+    return (a) => {
       if (a !== this.trampoline) return a;
       while (list[i]?.chained) i++;
       const ri = list[i++];
       return ri ? ri.retAddr : a;
-    });
+    };
   }
 }

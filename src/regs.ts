@@ -11,9 +11,10 @@ export class Regs {
   ) {}
 
   /**
-   * The task's stack as return addresses, innermost first: PC, then its callers (frame
-   * pointers on x86, the back chain on ppc64), with kretprobe_trampoline mapped back to
-   * the real return addresses.
+   * The task's stack as return addresses, innermost first: where it is (a probe's own
+   * address in its handlers), then its callers, each frame by its .eh_frame CFI where it has
+   * some, else by frame pointers (x86) or the back chain (ppc64), with kretprobe_trampoline
+   * mapped back to the real return addresses.
    */
   stackTrace(max = 64): GuestAddr[] {
     if (!this.unwind) throw new Error('stackTrace: no unwinder on these registers');

@@ -7,7 +7,8 @@
 // the slot: they are emulated at the hit, once, with their side effects (LR for LK=1, CTR
 // for the bdnz family) applied once. Linux 2.6.12 stepped the copy and then emulated the
 // branch again, decrementing CTR twice; here an instruction is either emulated or stepped.
-import type { GuestAddr } from '../../emu/addr.js';
+import { addrOf, type GuestAddr } from '../../emu/addr.js';
+import { walkStack } from '../../emu/cfi.js';
 import type { Cpu } from '../../emu/isa.js';
 import type { KprobeArch, PrepareContext, StepPlan } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
@@ -334,26 +335,68 @@ export function ppc64KprobeArch(): KprobeArch<PpcAinsn> {
       return false;
     },
 
-    unwind(cpu, read, max) {
-      // ELFv1 back chain: [sp] is the caller's frame; a function's return address sits in
-      // its caller's frame at +16 (the LR save doubleword).
-      const out: GuestAddr[] = [];
-      let sp = cpu.regReadAddr(gpr(1));
-      while (out.length < max) {
-        let next: GuestAddr;
-        let ret: GuestAddr;
-        try {
-          next = read(sp);
-          if (next <= sp) break;
-          ret = read(next + 16);
-        } catch {
-          break;
-        }
-        if (ret === 0) break;
-        out.push(ret);
-        sp = next;
-      }
-      return out;
+    unwind(cpu, read, max, h = {}) {
+      const readValue = h.readWord ?? ((a: GuestAddr) => BigInt(read(a)));
+      return walkStack(
+        {
+          pc: h.pc ?? cpu.regReadAddr(PPC_REG.pc),
+          reg: (n) => {
+            const id =
+              n < 32 ? gpr(n) : n === DWARF_LR ? PPC_REG.lr : n === DWARF_CTR ? PPC_REG.ctr : undefined;
+            return id === undefined ? undefined : cpu.regRead(id);
+          },
+          spColumn: 1,
+          readWord: readValue,
+          frameInfo: h.frameInfo,
+          mapReturn: h.mapReturn,
+          fallback: (f) => {
+            const sp = f.reg(1);
+            if (sp === undefined) return undefined;
+            // Before the prologue's `stdu r1` (or at the `blr` after the epilogue) the
+            // return address is in LR and r1 is the caller's own.
+            if (f.depth === 0 && h.code && inLinkRegister(h.code, f.pc)) {
+              const lr = f.reg(DWARF_LR);
+              return lr === undefined ? undefined : { ra: addrOf(lr), reg: f.reg };
+            }
+            // ELFv1 back chain: [sp] is the caller's frame; a function's return address
+            // sits in its caller's frame at +16 (the LR save doubleword).
+            const next = readValue(addrOf(sp));
+            if (next <= sp) return undefined;
+            const ra = read(addrOf(next) + 16);
+            return { ra, reg: (n: number) => (n === 1 ? next : f.reg(n)) };
+          },
+        },
+        max,
+      );
     },
   };
+}
+
+/** LR and CTR in the 64-bit PowerPC ELF ABI's DWARF numbering (r0-r31 are 0-31). */
+const DWARF_LR = 65;
+const DWARF_CTR = 66;
+/** Instructions of a function looked at for its prologue's stack frame, at most. */
+const PROLOGUE_SCAN = 1024;
+
+/**
+ * Whether the return address is still (or again) in LR at `pc`, in a function no FDE
+ * describes: no `stdu r1,-N(r1)` / `stdux r1,r1,rN` from its start up to `pc` (the frame
+ * is not made yet: the ABI makes it before any call), or `pc` is at `blr`.
+ */
+function inLinkRegister(code: PrepareContext, pc: GuestAddr): boolean {
+  try {
+    if (word(code.read(pc, 4)) === 0x4e800020) return true;
+    const fn = code.functionAt(pc);
+    if (!fn || pc - fn.addr > PROLOGUE_SCAN * 4) return false;
+    if (pc === fn.addr) return true;
+    const body = code.read(fn.addr, pc - fn.addr);
+    for (let at = 0; at + 4 <= body.length; at += 4) {
+      const insn = word(body, at);
+      if ((insn & 0xffff0003) >>> 0 === 0xf8210001 || (insn & 0xffff07fe) >>> 0 === 0x7c21016a) return false;
+    }
+    return true;
+  } catch {
+    // Code that cannot be read: no prologue is known.
+    return false;
+  }
 }

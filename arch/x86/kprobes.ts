@@ -6,7 +6,8 @@
 // Stepping: the copy runs in its slot with EFLAGS.TF set, so Unicorn raises a debug trap
 // after exactly one instruction wherever it went (a taken jcc, a call, a ret). An int3
 // after the copy catches what leaves no TF trap (int 0x80, whose exception path skips it).
-import type { GuestAddr } from '../../emu/addr.js';
+import { addrOf, type GuestAddr } from '../../emu/addr.js';
+import { walkStack, type Caller, type Frame } from '../../emu/cfi.js';
 import type { KprobeArch, PrepareContext, StepPlan, StepState } from '../kprobe-arch.js';
 import { ProbeError } from '../kprobe-arch.js';
 import { decodeX86, DecodeError, isRepString, type X86Insn } from './decode.js';
@@ -380,28 +381,114 @@ export function x86KprobeArch(mode: 32 | 64): KprobeArch<X86Ainsn> {
       return false;
     },
 
-    unwind(cpu, read, max) {
-      // Frame pointers: [bp] is the caller's bp, [bp + word] the return address.
-      const out: GuestAddr[] = [];
-      const word = mode / 8;
-      let bp = cpu.regReadAddr(mode === 64 ? X86_REG.rbp : X86_REG.ebp);
-      let sp = cpu.regReadAddr(spReg);
-      while (out.length < max && bp !== 0 && bp >= sp) {
-        let next: GuestAddr;
-        let ret: GuestAddr;
-        try {
-          next = read(bp);
-          ret = read(bp + word);
-        } catch {
-          break;
-        }
-        if (ret === 0) break;
-        out.push(ret);
-        if (next <= bp) break;
-        sp = bp;
-        bp = next;
-      }
-      return out;
+    unwind(cpu, read, max, h = {}) {
+      const dwarf = mode === 64 ? DWARF_X86_64 : DWARF_I386;
+      const spCol = mode === 64 ? 7 : 4;
+      const bpCol = mode === 64 ? 6 : 5;
+      const readValue = h.readWord ?? ((a: GuestAddr) => BigInt(read(a)));
+      const word = BigInt(wordSize);
+      /** The caller's registers: the stack and frame pointers given, the others the frame's. */
+      const caller = (f: Frame, ra: GuestAddr, sp: bigint, bp: bigint | undefined): Caller => ({
+        ra,
+        reg: (n) => (n === spCol ? sp : n === bpCol ? bp : f.reg(n)),
+      });
+      return walkStack(
+        {
+          pc: h.pc ?? cpu.regReadAddr(pcReg),
+          reg: (n) => {
+            const id = dwarf[n];
+            return id === undefined ? undefined : BigInt.asUintN(mode, cpu.regRead(id));
+          },
+          spColumn: spCol,
+          readWord: readValue,
+          frameInfo: h.frameInfo,
+          mapReturn: h.mapReturn,
+          fallback: (f) => {
+            const sp = f.reg(spCol);
+            const bp = f.reg(bpCol);
+            if (sp === undefined) return undefined;
+            const at = f.depth === 0 && h.code ? prologueState(h.code, f.pc) : undefined;
+            // 0) at the first instruction, or at a ret: the return address is on top of the
+            //    stack, and bp is the caller's;
+            // 1) past `push %ebp/%rbp`: the caller's bp on top, the return address above it;
+            // 2) elsewhere, frame pointers: [bp] is the caller's bp, [bp + word] the return
+            //    address, and the caller's stack pointer is above both.
+            if (at === 'entry' || at === 'ret')
+              return caller(f, read(addrOf(sp)), sp + word + (at === 'ret' ? retPops(h.code, f.pc) : 0n), bp);
+            if (at === 'pushed')
+              return caller(f, read(addrOf(sp + word)), sp + 2n * word, readValue(addrOf(sp)));
+            if (bp === undefined || bp === 0n || bp < sp) return undefined;
+            return caller(f, read(addrOf(bp + word)), bp + 2n * word, readValue(addrOf(bp)));
+          },
+        },
+        max,
+      );
     },
   };
+}
+
+/**
+ * The Unicorn register of each DWARF register number (the psABIs' "DWARF Register Number
+ * Mapping"). x86_64's order is not the encoding's: rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp,
+ * then r8-r15; 16, the return address column, is no register. i386: eax, ecx, edx, ebx,
+ * esp, ebp, esi, edi; 8 is its return address column.
+ */
+const DWARF_X86_64 = [
+  X86_REG.rax,
+  X86_REG.rdx,
+  X86_REG.rcx,
+  X86_REG.rbx,
+  X86_REG.rsi,
+  X86_REG.rdi,
+  X86_REG.rbp,
+  X86_REG.rsp,
+  X86_REG.r8,
+  X86_REG.r9,
+  X86_REG.r10,
+  X86_REG.r11,
+  X86_REG.r12,
+  X86_REG.r13,
+  X86_REG.r14,
+  X86_REG.r15,
+];
+const DWARF_I386 = [
+  X86_REG.eax,
+  X86_REG.ecx,
+  X86_REG.edx,
+  X86_REG.ebx,
+  X86_REG.esp,
+  X86_REG.ebp,
+  X86_REG.esi,
+  X86_REG.edi,
+];
+
+/** endbr64 and endbr32 (f3 0f 1e fa/fb): CET's marker, before a prologue where there is one. */
+const isEndbr = (b: Uint8Array): boolean =>
+  b[0] === 0xf3 && b[1] === 0x0f && b[2] === 0x1e && (b[3] ?? 0) >>> 1 === 0x7d;
+
+/**
+ * Where an instruction the CPU is about to run stands in a function no FDE describes, as
+ * far as frame pointers are concerned (GDB's amd64_analyze_prologue, without its guesses):
+ * 'entry' at the first instruction (past an endbr), 'pushed' right after a first `push
+ * %ebp/%rbp`, before the `mov` that makes the frame; 'ret' at a return; undefined elsewhere.
+ */
+function prologueState(code: PrepareContext, pc: GuestAddr): 'entry' | 'pushed' | 'ret' | undefined {
+  try {
+    const op = code.read(pc, 1)[0];
+    if (op === 0xc3 || op === 0xc2) return 'ret';
+    const fn = code.functionAt(pc);
+    if (!fn) return undefined;
+    const start = isEndbr(code.read(fn.addr, 4)) ? fn.addr + 4 : fn.addr;
+    if (pc === start) return 'entry';
+    if (pc === start + 1 && code.read(start, 1)[0] === 0x55) return 'pushed';
+  } catch {
+    // Code that cannot be read: no prologue is known.
+  }
+  return undefined;
+}
+
+/** The bytes a `ret imm16` (c2) at `pc` pops beyond the return address; 0 for a plain ret. */
+function retPops(code: PrepareContext | undefined, pc: GuestAddr): bigint {
+  const b = code?.read(pc, 3);
+  return b && b[0] === 0xc2 ? BigInt((b[1] ?? 0) | ((b[2] ?? 0) << 8)) : 0n;
 }

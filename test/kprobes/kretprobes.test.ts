@@ -4,7 +4,8 @@
 // longjmp with and without the stack-pointer check, the trampoline's nop, and the
 // pre-2005 stack keying where it differs from the redesign.
 import { afterEach, describe, expect, it } from 'vitest';
-import { expected, ISAS, present, symbol } from '../helpers.js';
+import { expected, hex, ISAS, present, symbol } from '../helpers.js';
+import { findFrameInfo } from '../../emu/cfi.js';
 import { DEFAULT_MAXACTIVE, type KretprobeInstance } from '../../src/kretprobes.js';
 import type { Regs } from '../../src/regs.js';
 import { kprobes } from '../../src/kprobes.js';
@@ -132,6 +133,55 @@ describe.each(ISAS)('kretprobes on %s', (isa) => {
     expect(funcAt(p, innerRet)).toBe('outer');
     expect(funcAt(p, outerRet)).toBe('main');
     expect([...inner, ...outer]).not.toContain('kretprobe_trampoline');
+  });
+
+  it('a stack trace by CFI through return-probed frames (corpus throw): the real return addresses, on to main', () => {
+    const prog = `fixtures/corpus/build/${isa}/throw`;
+    /**
+     * The first stack trace at printf's entry (~Logged in thrower, four calls below main),
+     * with return probes on `rps` meanwhile.
+     */
+    const traceAtPrintf = (
+      rps: string[],
+    ): { trace: number[]; names: string[]; raw: number[]; tramp: number | undefined } => {
+      const { m } = programMachine(prog, [], {});
+      try {
+        const e = kprobes(m);
+        for (const f of rps) e.registerKretprobe({ symbol: f }, {});
+        let trace: number[] = [];
+        let raw: number[] = [];
+        const p = e.registerKprobe(
+          { symbol: 'printf' },
+          {
+            preHandler: (_p, regs) => {
+              if (trace.length > 0) return 0;
+              trace = regs.stackTrace();
+              // The same walk without the mapping: it meets the trampoline where a return
+              // probe took the return address, and finds no FDE there.
+              raw = e.arch.unwind(m.cpu, (a) => m.mem.readAddr(a), 8, {
+                pc: p.addr,
+                frameInfo: (a) => findFrameInfo(m, a),
+              });
+              return 0;
+            },
+          },
+        );
+        expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+        expect(e.checkInvariants()).toEqual([]);
+        const names = trace.map((a) => m.symbols.resolve(a)?.symbol.name ?? hex(a));
+        return { trace, names, raw, tramp: e.existingKretprobes()?.trampoline };
+      } finally {
+        m.close();
+      }
+    };
+    const plain = traceAtPrintf([]);
+    expect(plain.names.slice(1, 6)).toEqual(['thrower', 'level1', 'level2', 'level3', 'main']);
+    // thrower's own return address and level2's are the trampoline's.
+    const hooked = traceAtPrintf(['thrower', 'level2']);
+    const tramp = present(hooked.tramp, 'the trampoline');
+    expect(hooked.raw.slice(0, 2).map(hex)).toEqual([plain.trace[1], tramp].map((a) => hex(a ?? 0)));
+    expect(hooked.trace.map(hex)).toEqual(plain.trace.map(hex));
+    expect(hooked.trace.length).toBeGreaterThan(6);
   });
 
   it('fib(15) with maxactive 100: 1973 returns, each with fib(n) of its own n (kept in the instance data)', () => {
