@@ -18,8 +18,11 @@ export interface TraceClock {
   readonly name: TraceClockName;
   /** Whether the readings are nanoseconds (printed as seconds) or a bare count. */
   readonly inNs: boolean;
-  /** The time now, from the trace's start (ns) or the count of reads so far. */
-  now(): bigint;
+  /**
+   * The time now, from the trace's start (ns) or the count of reads so far: a number, exact
+   * to 2^53 ns (104 days), so a hit makes no BigInt.
+   */
+  now(): number;
 }
 
 /**
@@ -29,18 +32,20 @@ export interface TraceClock {
 export function traceClock(name: TraceClockName, m: Machine): TraceClock {
   switch (name) {
     case 'local': {
-      const start = process.hrtime.bigint();
-      return { name, inNs: true, now: () => process.hrtime.bigint() - start };
+      // performance.now() is the host's monotonic clock in milliseconds (process.hrtime's
+      // source), read without making a BigInt.
+      const start = performance.now();
+      return { name, inNs: true, now: () => Math.round((performance.now() - start) * 1e6) };
     }
     case 'counter': {
-      let n = 0n;
+      let n = 0;
       return { name, inNs: false, now: () => ++n };
     }
     case 'guest': {
       if (m.guestInsnsNow() === undefined)
         throw new Error('the guest trace clock needs a machine that counts instructions (countInsns)');
       const { clock } = m.process;
-      return { name, inNs: true, now: () => BigInt(m.guestInsnsNow() ?? 0) + clock.slept };
+      return { name, inNs: true, now: () => (m.guestInsnsNow() ?? 0) + Number(clock.slept) };
     }
   }
 }

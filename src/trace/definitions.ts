@@ -166,7 +166,7 @@ export function traceDefinitions(
   const clock = traceClock(options.clock ?? 'local', m);
   // A task renamed with prctl(PR_SET_NAME) shows under its own name, as in ftrace.
   sink.configure?.({ inNs: clock.inNs, commOf: (tid) => m.sched.get(tid)?.comm });
-  const now = sink.timed === false ? () => 0n : clock.now;
+  const now = sink.timed === false ? () => 0 : clock.now;
   const probes: TracedProbe[] = [];
   /** Say what was assumed of an address no symbol covers (a stripped program's). */
   const assumed = (def: ProbeDefinition, at: GuestAddr): void => {
@@ -359,7 +359,7 @@ function recordReturn(
   def: ProbeDefinition,
   ri: KretprobeInstance,
   regs: Regs,
-  ns: bigint,
+  ns: number,
   places: Map<GuestAddr, ReturnPlace>,
   direct: JsonWay | undefined,
 ): void {
@@ -396,8 +396,8 @@ function recordReturn(
   sink.record({
     event: {
       seq: sink.nextSeq(),
-      ts: Number(ns),
-      ...(entryNs !== undefined ? { duration: Number(ns - entryNs) } : {}),
+      ts: ns,
+      ...(entryNs !== undefined ? { duration: ns - entryNs } : {}),
       type: 'kretprobe',
       group: def.group,
       event: def.event,
@@ -461,12 +461,12 @@ function hexArgs(fetchers: readonly JsonFetcher[], atReturn: boolean): HexArgs |
 const argNames = (def: ProbeDefinition): string[] => def.args.map((a) => a.name);
 
 /** What the entry handler of a traced return probe leaves in `ri.user`: its time, with $argN when asked. */
-type EntryState = bigint | { ns: bigint; args: ReadonlyMap<number, bigint> };
+type EntryState = number | { ns: number; args: ReadonlyMap<number, bigint> };
 
 /** The entry time of a traced call, if its entry was seen. */
-const entryNsOf = (ri: KretprobeInstance): bigint | undefined => {
+const entryNsOf = (ri: KretprobeInstance): number | undefined => {
   const u = ri.user as EntryState | undefined;
-  return typeof u === 'bigint' ? u : u?.ns;
+  return typeof u === 'number' ? u : u?.ns;
 };
 
 const NO_ARGS: ReadonlyMap<number, bigint> = new Map();
@@ -500,14 +500,14 @@ function record(
   def: ProbeDefinition,
   _p: Kprobe,
   regs: Regs,
-  ns: bigint,
+  ns: number,
   location: Location,
 ): number {
   const { text, json, raw } = fetchArgs(m, regs, def.args, sink.taskName);
   sink.record({
     event: {
       seq: sink.nextSeq(),
-      ts: Number(ns),
+      ts: ns,
       type: 'kprobe',
       group: def.group,
       event: def.event,

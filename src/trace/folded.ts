@@ -13,7 +13,7 @@ const functionOf = (frame: string): string => frame.replace(/\+0x[0-9a-f]+(?:\/0
  */
 export class FoldedSink implements Sink {
   private seq = 0;
-  private readonly weights = new Map<string, bigint>();
+  private readonly weights = new Map<string, number>();
 
   constructor(
     private readonly out: (line: string) => void,
@@ -37,20 +37,20 @@ export class FoldedSink implements Sink {
 
   record(r: TraceRecord): void {
     const ev = r.event;
-    let weight = 1n;
+    let weight = 1;
     // A kprobe's stack starts at its own address; a return's at the caller it returned to,
     // under which the function that returned is the innermost frame.
     const frames = (r.stack ?? []).map(functionOf);
     if (ev.type === 'kretprobe') {
       if (r.entryNs === undefined) return;
       weight = r.ns - r.entryNs;
-      if (weight <= 0n) return;
+      if (weight <= 0) return;
       frames.unshift(ev.at);
     }
     const comm = this.commOf(ev.task) ?? this.taskName;
     // flamegraph.pl splits frames at ';' and the count at the last space: keep both out of names.
     const line = [comm, ...frames.reverse()].map((f) => f.replace(/[;\s]/g, '_')).join(';');
-    this.weights.set(line, (this.weights.get(line) ?? 0n) + weight);
+    this.weights.set(line, (this.weights.get(line) ?? 0) + weight);
   }
 
   close(): void {

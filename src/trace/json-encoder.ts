@@ -21,16 +21,68 @@ export function putBytes(buf: Uint8Array, n: number, b: Uint8Array): number {
   return n + len;
 }
 
-/** A non-negative integer's decimal digits into `buf` at `n`; the offset after them. */
+/**
+ * A non-negative integer's decimal digits into `buf` at `n`; the offset after them. Digits
+ * come nine at a time from parts below 10^9, which 32-bit integer division handles (a
+ * nanosecond timestamp has 10 to 16 digits: float division was a third of a JSON line).
+ */
 export function putDecimal(buf: Uint8Array, n: number, v: number): number {
-  let len = 1;
-  for (let x = v; x >= 10; x = Math.floor(x / 10)) len++;
+  if (v < 1e9) return putSmallDecimal(buf, n, v);
+  const high = Math.floor(v / 1e9);
+  return putNineDigits(buf, putDecimal(buf, n, high), v - high * 1e9);
+}
+
+/** "00" to "99": the digits of a value below 100, two bytes each. */
+const DIGIT_PAIRS = Uint8Array.from(
+  { length: 200 },
+  (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10),
+);
+
+/** putDecimal of a value below 10^9 (it fits an int32), two digits a division. */
+function putSmallDecimal(buf: Uint8Array, n: number, v: number): number {
+  const len =
+    v < 1e4
+      ? v < 10
+        ? 1
+        : v < 100
+          ? 2
+          : v < 1e3
+            ? 3
+            : 4
+      : v < 1e6
+        ? v < 1e5
+          ? 5
+          : 6
+        : v < 1e7
+          ? 7
+          : v < 1e8
+            ? 8
+            : 9;
+  let i = n + len;
   let x = v;
-  for (let i = n + len - 1; i >= n; i--) {
-    buf[i] = 0x30 + (x % 10);
-    x = Math.floor(x / 10);
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const r = (x - q * 100) * 2;
+    buf[--i] = DIGIT_PAIRS[r + 1] ?? 0;
+    buf[--i] = DIGIT_PAIRS[r] ?? 0;
+    x = q;
   }
+  if (x >= 10) {
+    buf[--i] = DIGIT_PAIRS[x * 2 + 1] ?? 0;
+    buf[--i] = DIGIT_PAIRS[x * 2] ?? 0;
+  } else buf[--i] = 0x30 + x;
   return n + len;
+}
+
+/** A value below 10^9 as exactly nine digits, zeros in front. */
+function putNineDigits(buf: Uint8Array, n: number, v: number): number {
+  let x = v;
+  for (let i = n + 8; i >= n; i--) {
+    const q = (x / 10) | 0;
+    buf[i] = 0x30 + x - q * 10;
+    x = q;
+  }
+  return n + 9;
 }
 
 /** `"0x…"` of a value's low `bits` (its halves as regReadHalves gives them); the offset after it. */

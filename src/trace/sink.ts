@@ -50,9 +50,9 @@ export interface TraceRecord {
   /** `(sym+0xoff/0xsize)` or `(caller+0xoff/0xsize <- func)` without the parentheses. */
   where: string;
   /** Time of the hit on the trace clock (0 for a writer not `timed`). */
-  ns: bigint;
+  ns: number;
   /** Return probes: the trace clock at the call's entry. */
-  entryNs?: bigint;
+  entryNs?: number;
   /** The fetched arguments as a histogram takes them (hist.ts), when a trigger wants them. */
   fields?: ReadonlyMap<string, bigint | string>;
   /**
@@ -73,8 +73,8 @@ export interface DroppedCall {
   group: string;
   task: number;
   func: string;
-  entryNs: bigint;
-  ns: bigint;
+  entryNs: number;
+  ns: number;
   why: KretDropReason;
 }
 
@@ -122,9 +122,10 @@ export interface TraceWriter {
  * A timestamp as ftrace prints it: `SECONDS.MICROSECONDS` for a clock in nanoseconds, else
  * the bare count (trace_output.c, TRACE_FILE_TIME_IN_NS).
  */
-function timestamp(ns: bigint, inNs: boolean): string {
+function timestamp(ns: number, inNs: boolean): string {
   if (!inNs) return ns.toString();
-  return `${ns / 1_000_000_000n}.${((ns / 1000n) % 1_000_000n).toString().padStart(6, '0')}`;
+  const us = Math.floor(ns / 1000);
+  return `${Math.floor(us / 1_000_000)}.${(us % 1_000_000).toString().padStart(6, '0')}`;
 }
 
 const SEQ = utf8Bytes('{"seq":');
@@ -226,13 +227,7 @@ export class TraceSink implements TraceWriter {
         if (r.key) this.chromeByKey.set(r.key, c);
       }
       const scale = this.inNs ? 1 : 1000;
-      this.chromeEvent(
-        c,
-        Number(r.entryNs ?? r.ns) * scale,
-        Number(r.ns) * scale,
-        ev.task,
-        Object.values(ev.args),
-      );
+      this.chromeEvent(c, (r.entryNs ?? r.ns) * scale, r.ns * scale, ev.task, Object.values(ev.args));
       return;
     }
     const args = Object.entries(r.textArgs)
@@ -249,13 +244,13 @@ export class TraceSink implements TraceWriter {
     if (this.format !== 'chrome' || !this.room()) return;
     this.chromeTask(d.task);
     const scale = this.inNs ? 1 : 1000;
-    const start = (Number(d.entryNs) * scale) / 1000;
+    const start = (d.entryNs * scale) / 1000;
     this.chrome({
       name: d.event,
       cat: d.group,
       ph: 'X',
       ts: start,
-      dur: (Number(d.ns) * scale) / 1000 - start,
+      dur: (d.ns * scale) / 1000 - start,
       pid: GUEST_PID,
       tid: d.task,
       args: { func: d.func, dropped: d.why },
@@ -290,8 +285,8 @@ export class TraceSink implements TraceWriter {
   json(
     parts: JsonParts,
     task: number,
-    ts: bigint,
-    duration: bigint | undefined,
+    ts: number,
+    duration: number | undefined,
     values: readonly string[],
     hex?: HexArgs,
   ): void {
@@ -308,8 +303,8 @@ export class TraceSink implements TraceWriter {
     parts: JsonParts,
     seq: number,
     task: number,
-    ts: bigint,
-    duration: bigint | undefined,
+    ts: number,
+    duration: number | undefined,
     values: readonly string[],
     hex: HexArgs | undefined,
     block: BlockWriter | undefined,
@@ -333,10 +328,10 @@ export class TraceSink implements TraceWriter {
     const start = inBlock ? block.n : 0;
     let n = putBytes(buf, start, this.seqText(seq));
     n = putBytes(buf, n, JSON_TS);
-    n = putNumber(buf, n, Number(ts));
+    n = putNumber(buf, n, ts);
     if (duration !== undefined) {
       n = putBytes(buf, n, JSON_DURATION);
-      n = putNumber(buf, n, Number(duration));
+      n = putNumber(buf, n, duration);
     }
     buf.set(midBytes, n);
     n += midBytes.length;

@@ -134,7 +134,7 @@ export class TriggeredSink implements Sink {
       }
       const values = new Map(r.fields ?? []);
       values.set('common_pid', BigInt(r.event.task));
-      if (r.entryNs !== undefined) values.set('duration', r.ns - r.entryNs);
+      if (r.entryNs !== undefined) values.set('duration', BigInt(r.ns - r.entryNs));
       t.histogram.add(values, () => r.stack ?? []);
     }
     this.inner.record(show || !r.stack ? r : { ...r, stack: undefined });

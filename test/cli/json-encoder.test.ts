@@ -7,6 +7,7 @@ import {
   jsonString,
   putJson,
   putJsonString,
+  putDecimal,
   putMicros,
   putNumber,
   NUMBER_SIZE,
@@ -48,6 +49,31 @@ describe('jsonString and putJsonString', () => {
           jsonString(s) === JSON.stringify(s) && written((b, n) => putJsonString(b, n, s)) === jsonString(s),
       ),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('putDecimal', () => {
+  it("writes a non-negative integer's digits, at each length and across the 10^9 split", () => {
+    const edges = [
+      0,
+      9,
+      10,
+      99,
+      100,
+      999_999_999,
+      1e9,
+      1e9 + 1,
+      1_000_000_010,
+      2 ** 31,
+      2 ** 32,
+      2 ** 53 - 1,
+    ];
+    for (let p = 1; p < 1e16; p *= 10) edges.push(p - 1, p, p + 1);
+    for (const v of edges) expect(written((b, n) => putDecimal(b, n, v))).toBe(String(v));
+    fc.assert(
+      fc.property(fc.maxSafeNat(), (v) => written((b, n) => putDecimal(b, n, v)) === String(v)),
+      { numRuns: 20000 },
     );
   });
 });

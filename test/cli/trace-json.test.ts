@@ -284,8 +284,8 @@ describe('register values the JSON writer renders itself', () => {
     const hex = { reads: ids.map((id) => () => cpu.regReadHalves(id)), bits };
     for (const sink of [file, stream]) {
       const parts = sink.jsonParts({ type: 'kprobe', group: 'g', event: 'e', pc: '0x1', at: 'f+0x0' }, names);
-      sink.json(parts, 1000, 5n, undefined, [], hex);
-      sink.json(parts, 1001, 9n, 4n, [], hex);
+      sink.json(parts, 1000, 5, undefined, [], hex);
+      sink.json(parts, 1001, 9, 4, [], hex);
     }
     out.flush();
     closeSync(fd);
@@ -320,7 +320,7 @@ describe('each format, for given records', () => {
     },
     textArgs: { x: '0x2a', s: '"caf\u00e9 "q" \\ \n\u0001"', sym: 'main+0x4' },
     where: 'leaf+0x0/0x10',
-    ns: 1_234_567n,
+    ns: 1_234_567,
     key: place,
   };
   // The same probe and place again: what was rendered for the first is used.
@@ -328,7 +328,7 @@ describe('each format, for given records', () => {
     ...kp,
     event: { ...kp.event, seq: 3, args: { x: '0x0', s: '', sym: 'leaf' } },
     textArgs: { x: '0x0', s: '""', sym: 'leaf' },
-    ns: 5_000_000_000n,
+    ns: 5_000_000_000,
   };
   const kr: TraceRecord = {
     event: {
@@ -344,16 +344,16 @@ describe('each format, for given records', () => {
     },
     textArgs: { arg1: '-1' },
     where: 'main+0x1c/0x40 <- leaf',
-    ns: 2_000_500n,
-    entryNs: 1_500_000n,
+    ns: 2_000_500,
+    entryNs: 1_500_000,
   };
   const dropped = {
     event: 'r_leaf_0',
     group: 'grp',
     task: 1002,
     func: 'leaf',
-    entryNs: 2_100_000n,
-    ns: 2_300_001n,
+    entryNs: 2_100_000,
+    ns: 2_300_001,
     why: 'longjmp',
   } as const;
   const output = (format: TraceFormat, inNs = true): string[] => {
