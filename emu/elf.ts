@@ -3,12 +3,15 @@
 //
 // Parsing only: the image is checked and described here; emu/loader.ts maps it.
 
-import type { GuestAddr } from './addr.js';
+import { addrOf, type GuestAddr } from './addr.js';
 import { functionRanges, type CodeRange, type EhFrameSection } from './eh-frame.js';
 
 export const EM_386 = 3;
 export const EM_PPC64 = 21;
 export const EM_X86_64 = 62;
+export const EM_IA_64 = 50;
+/** e_flags of an IA-64 LP64 program (EF_IA_64_ABI64). */
+const EF_IA_64_ABI64 = 0x10;
 
 const PT_LOAD = 1;
 const PT_INTERP = 3;
@@ -247,9 +250,9 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   r.need(0, ehsize, 'ELF header');
   const type = r.u16(16);
   const machine = r.u16(18);
-  if (machine !== EM_386 && machine !== EM_X86_64 && machine !== EM_PPC64)
+  if (machine !== EM_386 && machine !== EM_X86_64 && machine !== EM_PPC64 && machine !== EM_IA_64)
     throw new ElfError(
-      `unsupported machine ${machineName(machine)}: kprobe-emu runs i386, x86-64 and PowerPC64`,
+      `unsupported machine ${machineName(machine)}: kprobe-emu runs i386, x86-64, PowerPC64 and IA-64`,
       'e_machine',
     );
   const want64 = machine !== EM_386;
@@ -263,8 +266,22 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
       'little-endian PowerPC64 (ELFv2) is not supported: kprobe-emu runs big-endian ppc64 ELFv1',
       'e_ident[EI_DATA]',
     );
-  if (machine !== EM_PPC64 && data !== 1) throw new ElfError('big-endian x86 ELF', 'e_ident[EI_DATA]');
+  if (machine !== EM_PPC64 && data !== 1)
+    throw new ElfError(`big-endian ${machineName(machine)} ELF`, 'e_ident[EI_DATA]');
   if (type !== 2 && type !== 3) throw new ElfError(`not an executable (e_type ${type})`, 'e_type');
+  const ia64 = machine === EM_IA_64;
+  if (ia64) {
+    if (type !== 2)
+      throw new ElfError(
+        'position-independent IA-64 programs are not supported (static ET_EXEC only)',
+        'e_type',
+      );
+    if ((r.u32(48) & EF_IA_64_ABI64) === 0)
+      throw new ElfError('ILP32 IA-64 programs are not supported (EF_IA_64_ABI64 only)', 'e_flags');
+  }
+  // IA-64 addresses carry a region in bits 61-63: they are folded as they are read (emu/addr.ts),
+  // so segments, the entry and symbols are guest addresses below 2^53 as on the other ISAs.
+  const fa = (v: bigint): bigint => (ia64 ? BigInt(addrOf(v)) : v);
   const interp = findInterp(r, is64, bytes.length);
   // A position-independent executable goes where Linux puts it with address randomization
   // off, or where the caller says (an interpreter). Without an interpreter to relocate
@@ -285,7 +302,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
     if ((flags & 3) === 2) throw new ElfError('ppc64 ELFv2 ABI is not supported (ELFv1 only)', 'e_flags');
   }
   const word = (off: number): bigint => (is64 ? r.u64(off) : BigInt(r.u32(off)));
-  const rawEntry = word(24) + bias;
+  const rawEntry = fa(word(24)) + bias;
   const phoff = toNumber(word(is64 ? 32 : 28), 'e_phoff');
   const shoff = toNumber(word(is64 ? 40 : 32), 'e_shoff');
   const phentsize = r.u16(is64 ? 54 : 42);
@@ -302,7 +319,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   let phdrAddr = 0n;
   let tls: ElfImage['tls'];
   let end = 0n;
-  const limit = is64 ? 1n << 47n : 1n << 32n;
+  const limit = ia64 ? EXACT : is64 ? 1n << 47n : 1n << 32n;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     const ptype = r.u32(o);
@@ -310,7 +327,7 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
     if (is64) {
       flags = r.u32(o + 4);
       offset = r.u64(o + 8);
-      vaddr = r.u64(o + 16) + bias;
+      vaddr = fa(r.u64(o + 16)) + bias;
       filesz = r.u64(o + 32);
       memsz = r.u64(o + 40);
       align = r.u64(o + 48);
@@ -401,8 +418,11 @@ export function parseElf(bytes: Uint8Array, opts: { base?: number; shared?: bool
   if (!opts.shared && !inSegment(entry, true))
     throw new ElfError(`entry point 0x${entry.toString(16)} is not inside an executable segment`, 'e_entry');
 
-  const sections = sectionHeaders(r, is64, shoff, shnum, shentsize, r.u16(is64 ? 62 : 50));
-  const symbols = readSymbols(r, is64, sections, descriptors, (a) => plus(readWord(a), bias), bias);
+  const sections = sectionHeaders(r, is64, shoff, shnum, shentsize, r.u16(is64 ? 62 : 50), fa);
+  // IA-64: e_entry and symbols are code addresses; the gp (r1) of the entry is its official
+  // descriptor's in .opd, where the link made one.
+  if (ia64) entryToc = ia64EntryGp(sections, readWord, entry);
+  const symbols = readSymbols(r, is64, sections, descriptors, (a) => plus(readWord(a), bias), bias, fa);
   const codeSlots = readCodeSlots(r, is64, machine, sections, readWord, bias);
   const eh = sections.find((h) => h.name === '.eh_frame' && h.type !== SHT_NOBITS);
   if (eh) r.need(eh.offset, eh.size, '.eh_frame');
@@ -455,6 +475,7 @@ function sectionHeaders(
   shnum: number,
   shentsize: number,
   shstrndx: number,
+  fa: (v: bigint) => bigint,
 ): SectionHeader[] {
   if (shoff === 0 || shnum === 0) return [];
   const wantSh = is64 ? 64 : 40;
@@ -467,7 +488,7 @@ function sectionHeaders(
       ? {
           nameOff: r.u32(o),
           type: r.u32(o + 4),
-          addr: r.u64(o + 16),
+          addr: fa(r.u64(o + 16)),
           offset: Number(r.u64(o + 24)),
           size: Number(r.u64(o + 32)),
           link: r.u32(o + 40),
@@ -496,6 +517,22 @@ function sectionHeaders(
  * of a static program, .rela.plt and .rela.dyn of a dynamic one. A REL entry's addend is the
  * word at its slot. Offsets and addends are relative to the load bias.
  */
+/** The gp of the .opd descriptor whose entry is `entry` (folded), if the program has one. */
+function ia64EntryGp(
+  sections: readonly SectionHeader[],
+  readWord: (a: bigint) => bigint | undefined,
+  entry: bigint,
+): bigint | undefined {
+  const opd = sections.find((h) => h.name === '.opd' && h.type !== SHT_NOBITS);
+  if (!opd) return undefined;
+  for (let o = 0; o + 16 <= opd.size; o += 16) {
+    const code = readWord(opd.addr + BigInt(o));
+    const gp = readWord(opd.addr + BigInt(o + 8));
+    if (code !== undefined && gp !== undefined && BigInt(addrOf(code)) === entry) return BigInt(addrOf(gp));
+  }
+  return undefined;
+}
+
 function readCodeSlots(
   r: Reader,
   is64: boolean,
@@ -563,6 +600,7 @@ function readSymbols(
   descriptors: boolean,
   readWord: (a: bigint) => bigint | undefined,
   bias: bigint,
+  fa: (v: bigint) => bigint,
 ): ElfSymbol[] {
   const shnum = sections.length;
   const sec = (i: number): SectionHeader => {
@@ -594,7 +632,7 @@ function readSymbols(
         name = r.u32(o);
         info = r.u8(o + 4);
         shndx = r.u16(o + 6);
-        value = r.u64(o + 8);
+        value = fa(r.u64(o + 8));
         size = r.u64(o + 16);
       } else {
         name = r.u32(o);

@@ -1,7 +1,7 @@
 // Counterpart: Linux fs/binfmt_elf.c load_elf_binary and create_elf_tables: map PT_LOAD
 // segments, zero .bss, lay out argc/argv/envp/auxv on a new stack.
 import { ElfError, parseElf, type ElfImage } from './elf.js';
-import { PAGE, pageDown, pageUp, type GuestAddr } from './addr.js';
+import { PAGE, pageDown, pageUp, wordOfAddr, type GuestAddr } from './addr.js';
 import { perms, type Memory } from './memory.js';
 import type { RootFs } from './rootfs.js';
 
@@ -136,20 +136,20 @@ export function buildStack(mem: Memory, image: ElfImage, top: GuestAddr, spec: S
     [AT_HWCAP, spec.hwcap],
     [AT_PAGESZ, BigInt(PAGE)],
     [AT_CLKTCK, 100n],
-    [AT_PHDR, BigInt(image.phdrAddr)],
+    [AT_PHDR, wordOfAddr(image.phdrAddr)],
     [AT_PHENT, BigInt(image.phentsize)],
     [AT_PHNUM, BigInt(image.phnum)],
-    [AT_BASE, BigInt(spec.interpBase)],
+    [AT_BASE, wordOfAddr(spec.interpBase)],
     [AT_FLAGS, 0n],
-    [AT_ENTRY, BigInt(image.rawEntry)],
+    [AT_ENTRY, wordOfAddr(image.rawEntry)],
     [AT_UID, 0n],
     [AT_EUID, 0n],
     [AT_GID, 0n],
     [AT_EGID, 0n],
     [AT_SECURE, 0n],
-    [AT_RANDOM, BigInt(random)],
-    [AT_EXECFN, BigInt(execfn)],
-    [AT_PLATFORM, BigInt(platform)],
+    [AT_RANDOM, wordOfAddr(random)],
+    [AT_EXECFN, wordOfAddr(execfn)],
+    [AT_PLATFORM, wordOfAddr(platform)],
     [AT_NULL, 0n],
   ];
   const words = 1 + argPtrs.length + 1 + envPtrs.length + 1 + auxv.length * 2;
@@ -160,10 +160,11 @@ export function buildStack(mem: Memory, image: ElfImage, top: GuestAddr, spec: S
     mem.writeWord(at, v);
     at += w;
   };
+  // Pointers go in as the addresses they stand for (IA-64's are folded: emu/addr.ts).
   put(spec.argv.length);
-  for (const a of argPtrs) put(a);
+  for (const a of argPtrs) put(wordOfAddr(a));
   put(0n);
-  for (const e of envPtrs) put(e);
+  for (const e of envPtrs) put(wordOfAddr(e));
   put(0n);
   for (const [k, v] of auxv) {
     put(k);

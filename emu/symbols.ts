@@ -1,5 +1,5 @@
 // Counterpart: the kernel's kallsyms (kallsyms_lookup_name, sprint_symbol "sym+0xoff/0xsize").
-import type { GuestAddr } from './addr.js';
+import { hex, type GuestAddr } from './addr.js';
 import { demangle } from './demangle.js';
 import type { ElfSymbol } from './elf.js';
 
@@ -141,7 +141,7 @@ export class SymbolTable {
    */
   describe(addr: GuestAddr): { symOffset: string; symOffsetSize: string } {
     const hit = this.resolve(addr);
-    if (!hit) return { symOffset: `0x${addr.toString(16)}`, symOffsetSize: `0x${addr.toString(16)}` };
+    if (!hit) return { symOffset: hex(addr), symOffsetSize: hex(addr) };
     const symOffset = `${this.displayName(hit.symbol.name)}+0x${hit.offset.toString(16)}`;
     return { symOffset, symOffsetSize: `${symOffset}/0x${hit.symbol.size.toString(16)}` };
   }

@@ -19,7 +19,7 @@ import { DefinitionError, parseLine } from './probe-def.js';
 export function symbolLines(m: Machine): string[] {
   const w = m.isa.wordSize * 2;
   const line = (f: ElfSymbol, note = '') =>
-    `${f.addr.toString(16).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${m.symbols.displayName(f.name)}${note}`;
+    `${hex(f.addr).slice(2).padStart(w, '0')} ${f.size.toString(16).padStart(6, ' ')} ${m.symbols.displayName(f.name)}${note}`;
   const ifuncs = m.symbols.all.filter((s) => s.kind === 'ifunc');
   return [
     ...m.symbols.functions().map((f) => line(f)),
