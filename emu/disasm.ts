@@ -4,7 +4,7 @@ import type { CsDecoder } from '@alexaltea/capstone-js';
 import type { GuestAddr } from './addr.js';
 
 export interface DisasmSpec {
-  arch: 'x86' | 'ppc';
+  arch: 'x86' | 'ppc' | 'ia64';
   mode: 32 | 64;
   bigEndian: boolean;
 }
@@ -21,6 +21,11 @@ export interface Insn {
 export interface Disassembler {
   /** Decode up to `max` instructions (0 = all) from bytes placed at `addr`; stops at invalid bytes. */
   decode(bytes: Uint8Array, addr: GuestAddr, max?: number): Insn[];
+  /**
+   * Where instructions come in bundles (IA-64: 16 bytes, an instruction's address is its
+   * bundle's plus its slot number), the bundle size: decoding starts at a bundle.
+   */
+  readonly bundle?: number;
 }
 
 const cache = new Map<string, Disassembler>();
@@ -29,6 +34,8 @@ export async function loadDisassembler(spec: DisasmSpec): Promise<Disassembler> 
   const key = `${spec.arch}${spec.mode}${spec.bigEndian}`;
   const hit = cache.get(key);
   if (hit) return hit;
+  // Capstone has no IA-64: the interpreter's decoder prints it.
+  if (spec.arch === 'ia64') return (await import('./ia64/disasm.js')).ia64Disassembler;
   const factory = (await import('@alexaltea/capstone-js')).default;
   const cs = await factory();
   const arch = spec.arch === 'x86' ? cs.ARCH_X86 : cs.ARCH_PPC;

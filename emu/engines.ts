@@ -1,6 +1,8 @@
 // Counterpart: QEMU's accelerator choice (accel/accel-*.c): which CPU engine runs a guest.
-// Unicorn for the ISAs it has; the rest of the tree sees only the CpuEngine interface.
+// Unicorn for the ISAs it has, the interpreter of emu/ia64/ for IA-64; the rest of the tree
+// sees only the CpuEngine interface.
 import type { CpuEngine, EngineHandlers } from './engine.js';
+import { Ia64Engine } from './ia64/engine.js';
 import type { IsaSpec } from './isa.js';
 import { engineHasVirtualTlb, UnicornEngine } from './unicorn-engine.js';
 import { libraryPath, ucVersion } from './unicorn.js';
@@ -19,6 +21,7 @@ export interface EngineChoice {
 
 /** Open the CPU engine for `isa`, calling `handlers`. */
 export function openEngine(isa: IsaSpec, handlers: EngineHandlers, choice: EngineChoice): CpuEngine {
+  if (isa.cpuKind.arch === 'ia64') return new Ia64Engine(handlers);
   const hasTlb = engineHasVirtualTlb();
   if (!hasTlb && !warnedOldEngine) {
     warnedOldEngine = true;

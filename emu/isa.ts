@@ -60,7 +60,7 @@ export interface SyscallContext {
 
 /** The CPU an ISA runs on: what the engine emulates and the disassembler decodes. */
 export interface CpuKind {
-  arch: 'x86' | 'ppc';
+  arch: 'x86' | 'ppc' | 'ia64';
   mode: 32 | 64;
   bigEndian: boolean;
 }

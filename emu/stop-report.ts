@@ -1,7 +1,7 @@
 // Counterpart: the line a shell or the kernel's log shows when a program ends badly
 // ("segfault at ... ip ..."): how a stop reads, kept apart from the run loop, since it loads
 // a disassembler and is asynchronous.
-import type { GuestAddr } from './addr.js';
+import { hex, type GuestAddr } from './addr.js';
 import { loadDisassembler } from './disasm.js';
 import type { Machine, StopReason } from './machine.js';
 
@@ -20,12 +20,15 @@ export async function describeStop(m: Machine, r: StopReason): Promise<string> {
 
 /** `sym+0xoff/0xsize (0xaddr): insn` for reports; without the instruction once the engine is closed. */
 export async function describePc(m: Machine, pc: GuestAddr): Promise<string> {
-  const at = `${m.symbols.format(pc)} (0x${pc.toString(16)})`;
+  const at = `${m.symbols.format(pc)} (${hex(pc)})`;
   if (m.engine.closed || !m.mem.isMapped(pc)) return at;
   try {
     const d = await loadDisassembler(m.isa.cpuKind);
-    const bytes = m.mem.read(pc, 16);
-    const insn = d.decode(bytes, pc, 1)[0];
+    // Bundled instructions (IA-64) decode from their bundle's start.
+    const base = d.bundle ? pc - (pc % d.bundle) : pc;
+    const insn = d.bundle
+      ? d.decode(m.mem.read(base, d.bundle), base).find((i) => i.address === pc)
+      : d.decode(m.mem.read(pc, 16), pc, 1)[0];
     return `${at}: ${insn ? insn.text : '(bad)'}`;
   } catch {
     return at;

@@ -140,6 +140,8 @@ export class UnicornEngine implements CpuEngine {
     readonly handlers: EngineHandlers,
     options: UnicornEngineOptions,
   ) {
+    const { arch } = kind;
+    if (arch === 'ia64') throw new Error('Unicorn has no IA-64: emu/ia64/engine.ts runs it');
     const v = ucVersion();
     this.description = `Unicorn ${v.text}`;
     // Unicorn 2.1 reports a faulting load or store at its own instruction (2.0.1: at the
@@ -147,7 +149,7 @@ export class UnicornEngine implements CpuEngine {
     // process on ff /3 and ff /5 with a register operand).
     this.reportsFaultingPc = engineAtLeast(2, 1);
     this.translatesEveryEncoding = engineAtLeast(2, 1);
-    this.uc = new Unicorn(...unicornMode(kind), {
+    this.uc = new Unicorn(...unicornMode({ ...kind, arch }), {
       intr: handlers.trap,
       syscall: handlers.syscall,
       code: (a) => handlers.code?.(Number(a)),

@@ -13,7 +13,7 @@
 // ld.a and ld.c load like ld).
 import { type Bundle, decodeBundle } from './decode.js';
 import { Ctype, type Insn, INC_IMM, INC_REG, LD_FILL, Op, Rel } from './insn.js';
-import { addressOf, fold, type FoldedAddr, GuestFault, type Ia64Memory } from './memory.js';
+import { addressOf, fold, type FoldedAddr, GuestFault, type Ia64Bus } from './memory.js';
 import { RegisterStack } from './rse.js';
 
 /** Application register numbers the interpreter gives meaning to. */
@@ -54,8 +54,9 @@ export class Cpu {
   slot = 0;
   /** Slots executed (nops and predicated-off slots included), as Ski counts them. */
   executed = 0;
-  /** The immediate of the last break (Trap.BREAK). */
+  /** The immediate of the last break (Trap.BREAK), and its own slot (folded bundle + slot). */
   breakImm = 0n;
+  breakAt: FoldedAddr = 0;
   /** The refused access of the last Trap.FAULT. */
   fault: GuestFault | undefined;
 
@@ -64,7 +65,7 @@ export class Cpu {
   private nslot = 0;
 
   constructor(
-    readonly mem: Ia64Memory,
+    readonly mem: Ia64Bus,
     backingStore: FoldedAddr,
   ) {
     this.rse = new RegisterStack(mem, backingStore);
@@ -84,7 +85,7 @@ export class Cpu {
     return BigInt(low) | (BigInt(this.rrbFr) << 25n) | (BigInt(this.rrbPr) << 32n);
   }
 
-  private setCfm(v: bigint): void {
+  setCfm(v: bigint): void {
     const low = Number(v & 0x1ffffffn);
     this.sof = low & 0x7f;
     this.sol = (low >>> 7) & 0x7f;
@@ -157,8 +158,7 @@ export class Cpu {
   private fetch(ip: FoldedAddr): Bundle {
     let b = this.bundles.get(ip);
     if (b) return b;
-    if (!this.mem.isMapped(ip)) throw new GuestFault('fetch', addressOf(ip), 'unmapped');
-    b = decodeBundle(this.mem.readBytes(ip, 16));
+    b = decodeBundle(this.mem.fetchBundle(ip));
     this.bundles.set(ip, b);
     return b;
   }
@@ -287,6 +287,7 @@ export class Cpu {
         return Trap.NONE;
       case Op.BREAK:
         this.breakImm = ins.imm;
+        this.breakAt = this.ip + this.slot;
         return Trap.BREAK;
       case Op.ADD:
         this.setGr(ins.r1, this.getGr(ins.r2) + this.getGr(ins.r3));

@@ -39,14 +39,25 @@ export class GuestFault extends Error {
   constructor(
     readonly access: AccessKind,
     readonly address: bigint,
-    readonly reason: 'unmapped' | 'unaligned',
+    readonly reason: 'unmapped' | 'unaligned' | 'prot',
   ) {
     super(`${access} ${reason} at 0x${address.toString(16)}`);
   }
 }
 
+/**
+ * What the CPU needs of memory: aligned loads and stores, and bundle fetches. Each throws a
+ * GuestFault for an access it refuses.
+ */
+export interface Ia64Bus {
+  load(addr: FoldedAddr, size: number): bigint;
+  store(addr: FoldedAddr, size: number, value: bigint): void;
+  /** The 16 bytes of the bundle at `addr` (16-aligned), as an instruction fetch sees them. */
+  fetchBundle(addr: FoldedAddr): Uint8Array;
+}
+
 /** Pages of IA64_PAGE bytes keyed by folded page number, each with a DataView for typed access. */
-export class Ia64Memory {
+export class Ia64Memory implements Ia64Bus {
   private readonly pages = new Map<number, DataView>();
   private lastPage = -1;
   private lastView: DataView | undefined;
@@ -61,6 +72,11 @@ export class Ia64Memory {
 
   isMapped(addr: FoldedAddr): boolean {
     return this.pages.has(Math.floor(addr / IA64_PAGE));
+  }
+
+  fetchBundle(addr: FoldedAddr): Uint8Array {
+    if (!this.isMapped(addr)) throw new GuestFault('fetch', addressOf(addr), 'unmapped');
+    return this.readBytes(addr, 16);
   }
 
   private view(addr: FoldedAddr, access: AccessKind): DataView {

@@ -1,6 +1,6 @@
 // Counterpart: the Intel IA-64 Architecture Software Developer's Manual, vol. 2, ch. 6
 // (register stack engine), with Linux's arch/ia64/include/asm/rse.h for the slot arithmetic.
-import type { FoldedAddr, Ia64Memory } from './memory.js';
+import type { FoldedAddr, Ia64Bus } from './memory.js';
 
 /** Physical stacked registers, as the architecture's minimum (r32-r127). */
 export const N_STACKED = 96;
@@ -33,14 +33,14 @@ export class RegisterStack {
   /** bof mod 96: the physical index of r32. */
   bofPhys = 0;
   /** Position of the lowest register still in the physical file. */
-  private store = 0;
+  store = 0;
   /** Address the next spill goes to (AR.BSPSTORE). */
   bspstore: FoldedAddr;
   /** AR.RNAT: the NaT bits of the partial collection (always zero here). */
   rnat = 0n;
 
   constructor(
-    private readonly mem: Ia64Memory,
+    private readonly mem: Ia64Bus,
     base: FoldedAddr,
   ) {
     this.bspstore = base;
