@@ -5,7 +5,7 @@ import { type ElfImage, loadSegments } from './load.js';
 import { addressOf, fold, type FoldedAddr, GuestFault, Ia64Memory } from './memory.js';
 
 /** Linux/ia64 system call numbers this milestone implements. */
-export const NR = { exit: 1025, write: 1027, exit_group: 1231 } as const;
+export const NR = { exit: 1025, write: 1027, exit_group: 1236 } as const;
 /** The break immediate Linux/ia64 takes as a system call. */
 export const SYSCALL_BREAK = 0x100000n;
 const ENOSYS = 38n;
