@@ -1,6 +1,7 @@
 // The instruction sets kprobe-emu runs, by ELF machine.
-import { EM_386, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
+import { EM_386, EM_IA_64, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
 import type { IsaSpec } from '../emu/isa.js';
+import { ia64 } from './ia64/isa.js';
 import { ppc64 } from './ppc64/isa.js';
 import { ppc64KprobeArch } from './ppc64/kprobes.js';
 import { i386, x86_64 } from './x86/isa.js';
@@ -11,6 +12,7 @@ const BY_MACHINE: ReadonlyMap<number, () => IsaSpec> = new Map([
   [EM_386, i386],
   [EM_X86_64, x86_64],
   [EM_PPC64, ppc64],
+  [EM_IA_64, ia64],
 ]);
 
 /** A fresh ISA description for an ELF machine, or undefined when it is not supported. */

@@ -201,7 +201,10 @@ async function parseAndRun(argv: string[]): Promise<number> {
   let status = 0;
   const program = new Command()
     .name('kprobe-emu')
-    .description('Run static i386, x86_64 and ppc64 Linux programs on Unicorn, with Linux-style kprobes')
+    .description(
+      'Run static i386, x86_64, ppc64 and IA-64 Linux programs (on Unicorn; IA-64 on an interpreter), ' +
+        'with Linux-style kprobes',
+    )
     .version(packageVersion())
     .exitOverride()
     .enablePositionalOptions()
