@@ -2,9 +2,10 @@
 // ELF loader, the Linux layer, the run loop) on the IA-64 engine, and the engine's own
 // contracts (contexts with the register stack, counts, traps, faults, code invalidation).
 import { describe, expect, it } from 'vitest';
-import { hex } from '../../../emu/addr.js';
+import { addrOf, hex } from '../../../emu/addr.js';
 import { IA64, gr } from '../../../arch/ia64/isa.js';
 import type { Machine, MachineOptions } from '../../../emu/machine.js';
+import { doSyscall } from '../../../emu/linux.js';
 import { createMachine, loadElfFile } from '../../../src/run.js';
 import { cli } from '../../helpers.js';
 
@@ -128,6 +129,46 @@ describe('IA-64 guests through the Machine (Ski oracle: fixtures/ia64/README.md)
     try {
       m.cpu.regWrite(IA64.ip, 0x6000000000100000n);
       expect(m.run()).toMatchObject({ kind: 'signal', name: 'SIGSEGV', detail: /unmapped/ });
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe('the IA-64 ABI on the machine', () => {
+  it('a guest call passes arguments in r32 on and returns r8, the register stack intact', () => {
+    const { m } = boot('fib');
+    try {
+      const before = [m.cpu.regRead(IA64.cfm), m.cpu.regRead(IA64.ar(17)), m.cpu.regRead(gr(32))];
+      const fib = m.symbols.lookup('fib');
+      expect(m.callGuest(fib?.addr ?? 0, [10n])).toBe(55n);
+      expect(m.callGuest(fib?.addr ?? 0, [20n])).toBe(6765n);
+      expect([m.cpu.regRead(IA64.cfm), m.cpu.regRead(IA64.ar(17)), m.cpu.regRead(gr(32))]).toEqual(before);
+    } finally {
+      m.close();
+    }
+  });
+
+  it('system calls take out0-out5 after the locals and return addresses unfolded in r8', () => {
+    const { m } = boot('fib');
+    try {
+      // A frame of 8 with 2 locals: out0 is r34.
+      m.cpu.regWrite(IA64.cfm, 8n | (2n << 7n));
+      const call = (nr: number, args: bigint[]): [bigint, bigint] => {
+        m.cpu.regWrite(gr(15), BigInt(nr));
+        args.forEach((v, i) => m.cpu.regWrite(gr(34 + i), v));
+        doSyscall(m.process);
+        return [m.cpu.regRead(gr(8)), m.cpu.regRead(gr(10))];
+      };
+      const [brk, ok] = call(1060, [0n]);
+      expect(ok).toBe(0n);
+      expect(brk >> 61n).toBe(3n); // the data region
+      // mmap(0, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0): region 1.
+      const [at] = call(1151, [0n, 4096n, 3n, 0x22n, -1n, 0n]);
+      expect(at >> 61n).toBe(1n);
+      expect(m.mem.isMapped(addrOf(at))).toBe(true);
+      // An error: errno positive in r8, r10 = -1 (close of a descriptor never opened: EBADF).
+      expect(call(1029, [99n])).toEqual([9n, 0xffffffffffffffffn]);
     } finally {
       m.close();
     }
