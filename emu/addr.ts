@@ -20,12 +20,17 @@ export const PAGE = 0x1000;
 /** Where folded addresses of IA-64 region 1 begin: region * 2^50 + offset (file comment). */
 export const REGION_SPAN = 2 ** 50;
 
+/** Bit 61, where IA-64's region number starts, and the mask of its implemented offset. */
+const REGION_BIT = 1n << 61n;
+const OFFSET_MASK = (1n << 50n) - 1n;
+const BELOW_REGION = REGION_BIT - 1n;
+
 /** A 64-bit value as an address (see the file comment for values at 2^53 and above). */
 export function addrOf(v: bigint): GuestAddr {
   const u = BigInt.asUintN(64, v);
   // A region number with an implemented offset: the folded address (identity below 2^61).
-  if (u >= 1n << 61n && (u & ((1n << 61n) - 1n)) < 1n << 50n)
-    return Number(u >> 61n) * REGION_SPAN + Number(u & ((1n << 50n) - 1n));
+  if (u >= REGION_BIT && (u & BELOW_REGION) <= OFFSET_MASK)
+    return Number(u >> 61n) * REGION_SPAN + Number(u & OFFSET_MASK);
   return Number(u);
 }
 
