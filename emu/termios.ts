@@ -46,3 +46,46 @@ export function defaultTermios(l: TermiosLayout): Uint8Array {
   }
   return out;
 }
+
+/** The terminal and pipe ioctls answered where the ISA uses the asm-generic numbers (x86, IA-64). */
+export const GENERIC_IOCTLS: ReadonlyMap<number, string> = new Map([
+  [0x5401, 'TCGETS'],
+  [0x5402, 'TCSETS'],
+  [0x5403, 'TCSETSW'],
+  [0x5404, 'TCSETSF'],
+  [0x540f, 'TIOCGPGRP'],
+  [0x5413, 'TIOCGWINSZ'],
+  [0x541b, 'FIONREAD'],
+  [0x5421, 'FIONBIO'],
+]);
+
+/**
+ * tty_std_termios in asm-generic/termbits.h's layout and values (x86, IA-64, little-endian):
+ * ICRNL|IXON, OPOST|ONLCR, B38400|CS8|CREAD|HUPCL,
+ * ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN; c_line (one byte) precedes c_cc.
+ */
+export const GENERIC_TERMIOS: Uint8Array = defaultTermios({
+  littleEndian: true,
+  flags: [0x500, 0x5, 0x4bf, 0x8a3b],
+  ccIndex: {
+    VINTR: 0,
+    VQUIT: 1,
+    VERASE: 2,
+    VKILL: 3,
+    VEOF: 4,
+    VTIME: 5,
+    VMIN: 6,
+    VSWTC: 7,
+    VSTART: 8,
+    VSTOP: 9,
+    VSUSP: 10,
+    VEOL: 11,
+    VREPRINT: 12,
+    VDISCARD: 13,
+    VWERASE: 14,
+    VLNEXT: 15,
+    VEOL2: 16,
+  },
+  ccOffset: 17,
+  size: 36,
+});

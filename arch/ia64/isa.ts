@@ -7,7 +7,7 @@ import { EM_IA_64 } from '../../emu/elf.js';
 import { AR } from '../../emu/ia64/cpu.js';
 import { IA64_REG } from '../../emu/ia64/engine.js';
 import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
-import { defaultTermios } from '../../emu/termios.js';
+import { GENERIC_IOCTLS, GENERIC_TERMIOS } from '../../emu/termios.js';
 import { IA64_SYSCALLS } from './syscalls.js';
 
 /** Register ids of the IA-64 engine (emu/ia64/engine.ts). */
@@ -28,45 +28,6 @@ const BREAK_JPROBE = 0x80300;
 const SIGILL = 4;
 const SIGTRAP = 5;
 const SIGFPE = 8;
-
-/** The asm-generic terminal ioctls, which IA-64 uses (include/uapi/asm-generic/ioctls.h). */
-const IA64_IOCTLS = new Map<number, string>([
-  [0x5401, 'TCGETS'],
-  [0x5402, 'TCSETS'],
-  [0x5403, 'TCSETSW'],
-  [0x5404, 'TCSETSF'],
-  [0x540f, 'TIOCGPGRP'],
-  [0x5413, 'TIOCGWINSZ'],
-  [0x541b, 'FIONREAD'],
-  [0x5421, 'FIONBIO'],
-]);
-
-/** tty_std_termios in asm-generic/termbits.h's layout and values, as on x86. */
-const IA64_TERMIOS = defaultTermios({
-  littleEndian: true,
-  flags: [0x500, 0x5, 0x4bf, 0x8a3b],
-  ccIndex: {
-    VINTR: 0,
-    VQUIT: 1,
-    VERASE: 2,
-    VKILL: 3,
-    VEOF: 4,
-    VTIME: 5,
-    VMIN: 6,
-    VSWTC: 7,
-    VSTART: 8,
-    VSTOP: 9,
-    VSUSP: 10,
-    VEOL: 11,
-    VREPRINT: 12,
-    VDISCARD: 13,
-    VWERASE: 14,
-    VLNEXT: 15,
-    VEOL2: 16,
-  },
-  ccOffset: 17,
-  size: 36,
-});
 
 /**
  * The address layout, folded (emu/addr.ts: region * 2^50 + offset). Linux's STACK_TOP is
@@ -129,8 +90,8 @@ export function ia64(): IsaSpec {
     syscalls: IA64_SYSCALLS,
     // struct stat of ia64 has x86_64's fields at x86_64's offsets.
     statLayout: 'x86_64',
-    ioctls: IA64_IOCTLS,
-    termios: IA64_TERMIOS,
+    ioctls: GENERIC_IOCTLS,
+    termios: GENERIC_TERMIOS,
     // clone(flags, stack, ptid, ctid, tls) in out0-out4.
     cloneArgs: { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 },
     layout: {

@@ -5,50 +5,7 @@ import { addrOf, type GuestAddr } from '../../emu/addr.js';
 import type { Cpu, IntrEvent, IsaSpec, SyscallContext } from '../../emu/isa.js';
 import { decodeX86 } from './decode.js';
 import { I386_SYSCALLS, X86_64_SYSCALLS } from './syscalls.js';
-import { defaultTermios } from '../../emu/termios.js';
-
-/** The terminal and pipe ioctls answered (include/uapi/asm-generic/ioctls.h). */
-const X86_IOCTLS = new Map<number, string>([
-  [0x5401, 'TCGETS'],
-  [0x5402, 'TCSETS'],
-  [0x5403, 'TCSETSW'],
-  [0x5404, 'TCSETSF'],
-  [0x540f, 'TIOCGPGRP'],
-  [0x5413, 'TIOCGWINSZ'],
-  [0x541b, 'FIONREAD'],
-  [0x5421, 'FIONBIO'],
-]);
-
-/**
- * tty_std_termios in asm-generic/termbits.h's values: ICRNL|IXON, OPOST|ONLCR,
- * B38400|CS8|CREAD|HUPCL, ISIG|ICANON|ECHO|ECHOE|ECHOK|ECHOCTL|ECHOKE|IEXTEN; c_line (one
- * byte) precedes c_cc.
- */
-const X86_TERMIOS = defaultTermios({
-  littleEndian: true,
-  flags: [0x500, 0x5, 0x4bf, 0x8a3b],
-  ccIndex: {
-    VINTR: 0,
-    VQUIT: 1,
-    VERASE: 2,
-    VKILL: 3,
-    VEOF: 4,
-    VTIME: 5,
-    VMIN: 6,
-    VSWTC: 7,
-    VSTART: 8,
-    VSTOP: 9,
-    VSUSP: 10,
-    VEOL: 11,
-    VREPRINT: 12,
-    VDISCARD: 13,
-    VWERASE: 14,
-    VLNEXT: 15,
-    VEOL2: 16,
-  },
-  ccOffset: 17,
-  size: 36,
-});
+import { GENERIC_IOCTLS, GENERIC_TERMIOS } from '../../emu/termios.js';
 
 /** Unicorn register ids (unicorn/x86.h, 2.0.1). */
 export const X86_REG = {
@@ -336,8 +293,8 @@ function makeX86(is64: boolean): IsaSpec {
     syscallInsn: is64,
     syscalls: is64 ? X86_64_SYSCALLS : I386_SYSCALLS,
     statLayout: isaName,
-    ioctls: X86_IOCTLS,
-    termios: X86_TERMIOS,
+    ioctls: GENERIC_IOCTLS,
+    termios: GENERIC_TERMIOS,
     // x86_64: clone(flags, stack, ptid, ctid, tls); i386 (CLONE_BACKWARDS): (flags, stack, ptid, tls, ctid).
     cloneArgs: is64
       ? { flags: 0, stack: 1, parentTid: 2, childTid: 3, tls: 4 }
