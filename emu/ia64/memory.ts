@@ -9,28 +9,25 @@
 // register or a report needs the architectural address (`addressOf`). An offset at or
 // above 2^50 is an unimplemented address and faults.
 
+import { addrOf, wordOfAddr } from '../addr.js';
+
 /** A folded guest address: region * 2^50 + offset (see the file comment). */
 export type FoldedAddr = number;
-
-export const REGION_BITS = 50;
-const REGION_SPAN = 2 ** REGION_BITS;
-const OFFSET_MASK = (1n << 61n) - 1n;
 
 /** IA-64 Linux's default page size. */
 export const IA64_PAGE = 0x4000;
 
-/** The folded form of a 64-bit address, or -1 when its offset is beyond the implemented bits. */
+/**
+ * The folded form of a 64-bit address (emu/addr.ts's addrOf, which folds for every ISA), or
+ * -1 when its offset is beyond the implemented bits.
+ */
 export function fold(v: bigint): FoldedAddr {
-  const off = v & OFFSET_MASK;
-  if (off >= BigInt(REGION_SPAN)) return -1;
-  return Number(v >> 61n) * REGION_SPAN + Number(off);
+  const a = addrOf(v);
+  return a >= 2 ** 53 ? -1 : a;
 }
 
-/** The architectural 64-bit address of a folded one. */
-export function addressOf(a: FoldedAddr): bigint {
-  const region = Math.floor(a / REGION_SPAN);
-  return (BigInt(region) << 61n) | BigInt(a - region * REGION_SPAN);
-}
+/** The architectural 64-bit address of a folded one (emu/addr.ts's wordOfAddr). */
+export const addressOf = (a: FoldedAddr): bigint => wordOfAddr(a);
 
 export type AccessKind = 'read' | 'write' | 'fetch';
 
