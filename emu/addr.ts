@@ -24,17 +24,13 @@ export const REGION_SPAN = 2 ** 50;
 const REGION_BIT = 1n << 61n;
 const OFFSET_MASK = (1n << 50n) - 1n;
 const BELOW_REGION = REGION_BIT - 1n;
-const REGION_SPAN_BIG = 1n << 50n;
-const TWO_53 = 1n << 53n;
 
 /** A 64-bit value as an address (see the file comment for values at 2^53 and above). */
 export function addrOf(v: bigint): GuestAddr {
   const u = BigInt.asUintN(64, v);
-  // A region number with an implemented offset: the folded address (identity below 2^50).
+  // A region number with an implemented offset: the folded address (identity below 2^61).
   if (u >= REGION_BIT && (u & BELOW_REGION) <= OFFSET_MASK)
     return Number(u >> 61n) * REGION_SPAN + Number(u & OFFSET_MASK);
-  // Region 0 past its implemented offset would land on a folded region: moved past 2^53.
-  if (u >= REGION_SPAN_BIG && u < TWO_53) return Number(u) + 2 ** 53;
   return Number(u);
 }
 
@@ -43,8 +39,6 @@ export function addrOfHalves(lo: number, hi: number): GuestAddr {
   // Bits 61-63 are bits 29-31 of the high half; an implemented offset keeps bits 50-60 clear.
   if (hi >= 0x20000000 && (hi & 0x1ffc0000) === 0)
     return (hi >>> 29) * REGION_SPAN + (hi & 0x3ffff) * 0x100000000 + lo;
-  // As in addrOf: region 0 past 2^50 and below 2^53 is moved past 2^53, not onto a region.
-  if (hi >= 0x40000 && hi < 0x200000) return hi * 0x100000000 + lo + 2 ** 53;
   return hi * 0x100000000 + lo;
 }
 

@@ -22,9 +22,14 @@ export const IA64_PAGE = 0x4000;
  * -1 when its offset is beyond the implemented bits.
  */
 export function fold(v: bigint): FoldedAddr {
-  const a = addrOf(v);
-  return a >= 2 ** 53 ? -1 : a;
+  // addrOf leaves a region-0 value past 2^50 as itself, which other ISAs need: here it faults.
+  if ((v & BELOW_REGION) >= IMPLEMENTED) return -1;
+  return addrOf(v);
 }
+
+/** The offset bits below the region number, and the first offset no implementation decodes. */
+const BELOW_REGION = (1n << 61n) - 1n;
+const IMPLEMENTED = 1n << 50n;
 
 /** The architectural 64-bit address of a folded one (emu/addr.ts's wordOfAddr). */
 export const addressOf = (a: FoldedAddr): bigint => wordOfAddr(a);
