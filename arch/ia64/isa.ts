@@ -5,7 +5,7 @@
 import { REGION_SPAN, wordOfAddr } from '../../emu/addr.js';
 import { EM_IA_64 } from '../../emu/elf.js';
 import { AR } from '../../emu/ia64/cpu.js';
-import { IA64_REG } from '../../emu/ia64/engine.js';
+import { IA64_REG, SINGLE_STEP_TRAP } from '../../emu/ia64/engine.js';
 import type { Cpu, IntrEvent, IsaSpec } from '../../emu/isa.js';
 import { GENERIC_IOCTLS, GENERIC_TERMIOS } from '../../emu/termios.js';
 import { IA64_SYSCALLS } from './syscalls.js';
@@ -15,6 +15,7 @@ export const gr = (n: number): number => IA64_REG.gr + n;
 export const IA64 = {
   ip: IA64_REG.ip,
   cfm: IA64_REG.cfm,
+  psr: IA64_REG.psr,
   b0: IA64_REG.br,
   sp: gr(12),
   gp: gr(1),
@@ -62,7 +63,7 @@ export function ia64(): IsaSpec {
   // The assembler's names (r0-r127, p0-p63, b0-b7, ar.*), its aliases (sp, gp, tp, rp), the
   // stacked inputs in0-in7 (r32-r39 after alloc: the callee's frame starts at its inputs),
   // and ip and cfm.
-  const registers: Record<string, number> = { ip: IA64.ip, pc: IA64.ip, cfm: IA64.cfm };
+  const registers: Record<string, number> = { ip: IA64.ip, pc: IA64.ip, cfm: IA64.cfm, psr: IA64.psr };
   for (let n = 0; n < 128; n++) registers[`r${n}`] = gr(n);
   for (let n = 0; n < 64; n++) registers[`p${n}`] = IA64_REG.pr + n;
   for (let n = 0; n < 8; n++) registers[`b${n}`] = IA64_REG.br + n;
@@ -171,6 +172,7 @@ export function ia64(): IsaSpec {
       return cpu.regReadAddr(IA64.ip);
     },
     classifyIntr(intno, cpu) {
+      if (intno === SINGLE_STEP_TRAP) return { kind: 'singlestep', addr: cpu.regReadAddr(IA64.ip) };
       return badBreak(intno, cpu.regReadAddr(IA64.ip));
     },
     cloneTls(tls) {

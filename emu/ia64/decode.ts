@@ -101,3 +101,20 @@ export function decodeBundle(bytes: Uint8Array, off = 0): Bundle {
   }
   return { template, info, slots: [i0, decodeSlot(u[1] ?? 'I', s1), decodeSlot(u[2] ?? 'I', s2)] };
 }
+
+/** Write the 41-bit `value` into slot `n` (0-2) of the bundle at `bytes[off..off+16)`, in place. */
+export function putBundleSlot(bytes: Uint8Array, n: number, value: number, off = 0): void {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + off, 16);
+  const m41 = (1n << 41n) - 1n;
+  const v = BigInt(value) & m41;
+  let lo = dv.getBigUint64(0, true);
+  let hi = dv.getBigUint64(8, true);
+  const M64 = (1n << 64n) - 1n;
+  if (n === 0) lo = (lo & ~(m41 << 5n) & M64) | (v << 5n);
+  else if (n === 1) {
+    lo = (lo & ((1n << 46n) - 1n)) | ((v << 46n) & M64);
+    hi = (hi & ~((1n << 23n) - 1n) & M64) | (v >> 18n);
+  } else hi = (hi & ((1n << 23n) - 1n)) | (v << 23n);
+  dv.setBigUint64(0, lo, true);
+  dv.setBigUint64(8, hi, true);
+}

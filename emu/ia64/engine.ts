@@ -14,7 +14,16 @@ import { N_STACKED } from './rse.js';
  * register), p0-p63, b0-b7, ar0-ar127, the CFM, and IP as Linux's kprobes address a slot:
  * the bundle's address plus the slot number (0-2) in the low bits.
  */
-export const IA64_REG = { gr: 0, pr: 128, br: 192, ar: 256, cfm: 384, ip: 385 } as const;
+export const IA64_REG = { gr: 0, pr: 128, br: 192, ar: 256, cfm: 384, ip: 385, psr: 386 } as const;
+
+/** PSR.ss (bit 40): a single-step trap after each slot executed. */
+export const PSR_SS = 1n << 40n;
+
+/**
+ * The interrupt number `handlers.trap` gets for a single-step trap: Linux/ia64's vector 36
+ * (ia64_fault, DIE_FAULT with err 36), negative so that no break immediate takes it.
+ */
+export const SINGLE_STEP_TRAP = -36;
 
 /** The break immediate Linux/ia64 takes as a system call (ia64's __BREAK_SYSCALL). */
 export const SYSCALL_BREAK = 0x100000n;
@@ -31,7 +40,8 @@ const C_BSPSTORE = C_STORE + 1;
 const C_RNAT = C_BSPSTORE + 1;
 const C_CFM = C_RNAT + 1;
 const C_IP = C_CFM + 1;
-const C_WORDS = C_IP + 1;
+const C_PSR = C_IP + 1;
+const C_WORDS = C_PSR + 1;
 
 interface Ia64Context extends EngineContext {
   readonly ptr: BigUint64Array;
@@ -60,6 +70,8 @@ export class Ia64Engine implements CpuEngine {
   private readonly counted: number[] = [];
   private lastRan: number | undefined;
   private readonly halves = new Uint32Array(2);
+  /** PSR.ss, the one bit of the processor status register a user task's state holds here. */
+  private ss = false;
   closed = false;
 
   constructor(readonly handlers: EngineHandlers) {
@@ -75,6 +87,7 @@ export class Ia64Engine implements CpuEngine {
     if (id >= IA64_REG.ar && id < IA64_REG.ar + 128) return cpu.readAr(id - IA64_REG.ar);
     if (id === IA64_REG.cfm) return cpu.cfm();
     if (id === IA64_REG.ip) return addressOf(cpu.ip) + BigInt(cpu.slot);
+    if (id === IA64_REG.psr) return this.ss ? PSR_SS : 0n;
     throw new Error(`IA-64: no register with id ${id}`);
   }
 
@@ -105,6 +118,7 @@ export class Ia64Engine implements CpuEngine {
       // A frame written whole must have its registers in the physical file, as alloc makes room.
       cpu.rse.alloc(cpu.sof);
     } else if (id === IA64_REG.ip) this.setIp(v);
+    else if (id === IA64_REG.psr) this.ss = (v & PSR_SS) !== 0n;
     else throw new Error(`IA-64: no register with id ${id}`);
   }
 
@@ -148,6 +162,7 @@ export class Ia64Engine implements CpuEngine {
     w[C_RNAT] = rse.rnat;
     w[C_CFM] = cpu.cfm();
     w[C_IP] = BigInt(cpu.ip + cpu.slot);
+    w[C_PSR] = this.ss ? PSR_SS : 0n;
     return { ptr: w } satisfies Ia64Context;
   }
 
@@ -170,6 +185,7 @@ export class Ia64Engine implements CpuEngine {
     const ip = Number(w[C_IP]);
     cpu.slot = ip % 16;
     cpu.ip = ip - cpu.slot;
+    this.ss = ((w[C_PSR] ?? 0n) & PSR_SS) !== 0n;
   }
 
   freeContext(): void {
@@ -226,7 +242,9 @@ export class Ia64Engine implements CpuEngine {
    * Run slots from `begin` (a slot address: bundle + slot number). A `break 0x100000` is a
    * system call, with IP already past it (as Linux's break_fault advances it); any other
    * break is a trap with IP at the break's own slot (a break is a fault on IA-64) and its
-   * immediate as the interrupt number. Faults leave IP at the faulting slot.
+   * immediate as the interrupt number. Faults leave IP at the faulting slot. With PSR.ss set,
+   * each slot that completes (a system call's break included) is followed by a single-step
+   * trap (SINGLE_STEP_TRAP) with IP at the next slot.
    */
   run(begin: GuestAddr, until: GuestAddr, count = 0): RunEnd {
     const cpu = this.cpu;
@@ -248,10 +266,15 @@ export class Ia64Engine implements CpuEngine {
           if (this.stopRequested || cpu.ip + cpu.slot !== at) continue;
         }
         const t = cpu.step();
-        if (t === Trap.NONE) continue;
+        if (t === Trap.NONE) {
+          if (this.ss) this.handlers.trap(SINGLE_STEP_TRAP);
+          continue;
+        }
         if (t === Trap.BREAK) {
-          if (cpu.breakImm === SYSCALL_BREAK) this.handlers.syscall();
-          else {
+          if (cpu.breakImm === SYSCALL_BREAK) {
+            this.handlers.syscall();
+            if (this.ss) this.handlers.trap(SINGLE_STEP_TRAP);
+          } else {
             cpu.slot = cpu.breakAt % 16;
             cpu.ip = cpu.breakAt - cpu.slot;
             this.handlers.trap(Number(cpu.breakImm));
