@@ -42,8 +42,28 @@ export interface StepState {
   savedFlags: bigint;
 }
 
+/**
+ * A breakpoint that is not whole bytes laid over the probed instruction (IA-64: 41 bits of a
+ * 16-byte bundle that probes on its other slots share): the arch patches a span itself.
+ */
+export interface SpanPatch {
+  /** Bytes of every span. */
+  readonly size: number;
+  /** Where the span holding the instruction at `addr` starts. */
+  spanOf(addr: GuestAddr): GuestAddr;
+  /** The breakpoint over `addr`'s instruction in `bytes` (the span as the CPU runs it), in place. */
+  arm(bytes: Uint8Array, addr: GuestAddr): void;
+  /** `addr`'s instruction in `bytes` back as it is in `original` (the span unprobed), in place. */
+  disarm(bytes: Uint8Array, original: Uint8Array, addr: GuestAddr): void;
+  /** Whether `addr`'s instruction in `bytes` is the breakpoint. */
+  armed(bytes: Uint8Array, addr: GuestAddr): boolean;
+}
+
 export interface KprobeArch<A> {
+  /** The breakpoint's bytes, written over the probed instruction (empty where `patch` does it). */
   readonly breakpoint: Uint8Array;
+  /** Where set, arming and disarming go through it instead of `breakpoint`. */
+  readonly patch?: SpanPatch;
   /** Bytes per instruction slot (the out-of-line copy of a probed instruction). */
   readonly insnSlotSize: number;
   /** Instruction slots must lie within this distance of the probed code (rel32, branch reach). */
@@ -96,6 +116,20 @@ export interface KprobeArch<A> {
 
   /** The one instruction of kretprobe_trampoline: a nop. */
   readonly trampolineInsn: Uint8Array;
+  /**
+   * Where a function pointer is a descriptor (IA-64: entry IP and gp, 16 bytes), so that
+   * kretprobe_trampoline names one and arch_init reads the entry from it: the descriptor's
+   * bytes for a trampoline whose code is at `entry`.
+   */
+  trampolineDescriptor?(entry: GuestAddr): Uint8Array;
+  /** The entry IP a descriptor's bytes name (with trampolineDescriptor). */
+  descriptorEntry?(bytes: Uint8Array): GuestAddr;
+  /**
+   * The register whose value marks a call's frame for frameAlive and the instance checks,
+   * where it is not the stack pointer (IA-64: ar.bsp, which grows up with each call's
+   * stacked registers while r12 may stay put).
+   */
+  readonly frameReg?: number;
   /** At a function's first instruction (stack pointer `sp`): its return address (x86 the word at sp, ppc64 LR). */
   returnAddress(cpu: Cpu, sp: GuestAddr): GuestAddr;
   /**

@@ -347,6 +347,16 @@ export class KprobeEngine<A> implements KprobeCore<A> {
 
   /** arch_arm_kprobe: the breakpoint over the probed instruction; returns the bytes it replaced. */
   private armKprobe(addr: GuestAddr): Uint8Array {
+    const patch = this.arch.patch;
+    if (patch) {
+      // The span unprobed (other probes in it seen through), and as it runs now.
+      const at = patch.spanOf(addr);
+      const original = this.readOriginal(at, patch.size);
+      const now = this.machine.mem.readExecuted(at, patch.size);
+      patch.arm(now, addr);
+      this.machine.mem.patchCode(at, now, { hidden: true });
+      return original;
+    }
     const bp = this.arch.breakpoint;
     const opcode = this.machine.mem.read(addr, bp.length);
     // The guest's own loads of its code still see the instruction (a ppc64 unwinder reads
@@ -357,7 +367,38 @@ export class KprobeEngine<A> implements KprobeCore<A> {
 
   /** arch_disarm_kprobe: the probed instruction's own bytes back. */
   private disarmKprobe(site: Site<A>): void {
-    this.machine.mem.patchCode(site.addr, site.opcode);
+    const patch = this.arch.patch;
+    if (!patch) {
+      this.machine.mem.patchCode(site.addr, site.opcode);
+      return;
+    }
+    // Only this probe's instruction: probes on the span's others stay armed (Linux 2.6.13
+    // copied the whole bundle back, disarming them too; later kernels patch the slot alone).
+    const at = patch.spanOf(site.addr);
+    const now = this.machine.mem.readExecuted(at, patch.size);
+    patch.disarm(now, site.opcode, site.addr);
+    const whole = now.every((b, i) => b === site.opcode[i]);
+    // Hidden while another probe's breakpoint is in the span: the guest's loads see none.
+    this.machine.mem.patchCode(at, now, { hidden: !whole });
+  }
+
+  /** Whether the probe at `addr` reads back the breakpoint now. */
+  private armedNow(addr: GuestAddr): boolean {
+    const patch = this.arch.patch;
+    if (patch) return patch.armed(this.machine.mem.readExecuted(patch.spanOf(addr), patch.size), addr);
+    const bp = this.arch.breakpoint;
+    return this.machine.mem.readExecuted(addr, bp.length).every((b, i) => b === bp[i]);
+  }
+
+  /** Whether the instruction at `addr` reads back as `original` has it (a removed probe). */
+  private restoredNow(addr: GuestAddr, original: Uint8Array): boolean {
+    const patch = this.arch.patch;
+    if (!patch)
+      return this.machine.mem.readExecuted(addr, original.length).every((b, i) => b === original[i]);
+    const now = this.machine.mem.readExecuted(patch.spanOf(addr), patch.size);
+    const fixed = now.slice();
+    patch.disarm(fixed, original, addr);
+    return fixed.every((b, i) => b === now[i]);
   }
 
   /**
@@ -392,21 +433,22 @@ export class KprobeEngine<A> implements KprobeCore<A> {
    */
   checkInvariants(): string[] {
     const out: string[] = [];
-    const bp = this.arch.breakpoint;
-    const eq = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const patch = this.arch.patch;
+    const at = (addr: GuestAddr) => (patch ? patch.spanOf(addr) : addr);
+    const size = patch ? patch.size : this.arch.breakpoint.length;
     if (!this.machine.engine.closed) {
       for (const s of this.sites.values()) {
-        const now = this.machine.mem.readExecuted(s.addr, bp.length);
-        if (!eq(now, bp))
+        if (!this.armedNow(s.addr))
           out.push(
-            `armed probe at ${this.machine.symbols.format(s.addr)} reads ${hexBytes(now)}, not the breakpoint`,
+            `armed probe at ${this.machine.symbols.format(s.addr)} reads ` +
+              `${hexBytes(this.machine.mem.readExecuted(at(s.addr), size))}, not the breakpoint`,
           );
       }
       for (const r of this.removed) {
-        const now = this.machine.mem.readExecuted(r.addr, r.opcode.length);
-        if (!eq(now, r.opcode))
+        if (!this.restoredNow(r.addr, r.opcode))
           out.push(
-            `removed probe at 0x${r.addr.toString(16)} reads ${hexBytes(now)}, not the original ${hexBytes(r.opcode)}`,
+            `removed probe at ${hex(r.addr)} reads ` +
+              `${hexBytes(this.machine.mem.readExecuted(at(r.addr), r.opcode.length))}, not the original ${hexBytes(r.opcode)}`,
           );
       }
     }
@@ -453,12 +495,15 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     }
     // Sites whose breakpoint overlaps [addr, addr + size): look them up by address, so a read
     // costs O(size), not O(probes).
-    const bpLen = this.arch.breakpoint.length;
-    for (let a = addr - (bpLen - 1); a < addr + bytes.length; a++) {
+    // A site's patch starts at most this far before its address.
+    const patch = this.arch.patch;
+    const back = patch ? patch.size - 1 : this.arch.breakpoint.length - 1;
+    for (let a = addr - back; a < addr + bytes.length; a++) {
       const s = this.getKprobe(a);
       if (!s) continue;
+      const base = patch ? patch.spanOf(s.addr) : s.addr;
       for (const [i, b] of s.opcode.entries()) {
-        const at = s.addr + i - addr;
+        const at = base + i - addr;
         if (at >= 0 && at < bytes.length) bytes[at] = b;
       }
     }
@@ -468,12 +513,15 @@ export class KprobeEngine<A> implements KprobeCore<A> {
   /** A handler's write to [addr, addr + size) must miss every armed probe's instruction. */
   private checkHandlerWrite(addr: GuestAddr, size: number): void {
     // Sites by address, as in readOriginal: an instruction is no longer than its slot.
+    const patch = this.arch.patch;
     for (let a = addr - (this.arch.insnSlotSize - 1); a < addr + size; a++) {
       const s = this.getKprobe(a);
       if (!s) continue;
-      // The copy ends where the step-end breakpoint sits: the copy is as long as the instruction.
-      const len = this.arch.stepEndAddr(s.ainsn, s.insnSlot) - s.insnSlot;
-      if (a + len > addr)
+      // The copy ends where the step-end breakpoint sits: the copy is as long as the
+      // instruction. A patched span is the whole span.
+      const from = patch ? patch.spanOf(s.addr) : a;
+      const len = patch ? patch.size : this.arch.stepEndAddr(s.ainsn, s.insnSlot) - s.insnSlot;
+      if (from + len > addr && from < addr + size)
         throw new ProbeError(
           'EINVAL',
           `a handler may not write [${hex(addr)}, ${hex(addr + size)}): ` +
@@ -499,8 +547,10 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       let base = this.machine.mapEngineMemoryNear(AREA, PROT_READ | PROT_EXEC, addr, reach, 'kprobe-slots');
       if (base === undefined) {
         const mem = this.machine.mem;
-        const bottom = addr > reach ? addr - reach : 0x10000;
-        base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
+        // Areas are aligned to their size, so slots are aligned to theirs (an IA-64 bundle's 16).
+        const at = addr - (addr % AREA);
+        const bottom = at > reach ? at - reach : 0x10000;
+        base = mem.findFree(AREA, bottom, at) ?? mem.findFree(AREA, at + AREA, at + reach);
         if (base === undefined)
           throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
         mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
@@ -569,8 +619,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       const addr = at;
       // A probe removed since the trap was raised: its original bytes are back; resume there.
       if (this.removed.some((r) => r.addr === addr)) {
-        const now = this.machine.mem.readExecuted(addr, this.arch.breakpoint.length);
-        if (!now.every((b, i) => b === this.arch.breakpoint[i])) {
+        if (!this.armedNow(addr)) {
           this.machine.cpu.regWrite(this.machine.isa.pcReg, addr);
           return true;
         }
