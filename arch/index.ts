@@ -2,6 +2,7 @@
 import { EM_386, EM_IA_64, EM_PPC64, EM_X86_64 } from '../emu/elf.js';
 import type { IsaSpec } from '../emu/isa.js';
 import { ia64 } from './ia64/isa.js';
+import { ia64KprobeArch } from './ia64/kprobes.js';
 import { ppc64 } from './ppc64/isa.js';
 import { ppc64KprobeArch } from './ppc64/kprobes.js';
 import { i386, x86_64 } from './x86/isa.js';
@@ -32,4 +33,5 @@ const KPROBE_ARCHES: ReadonlyMap<string, () => KprobeArch<never>> = new Map([
   ['x86_64', () => x86KprobeArch(64) as KprobeArch<never>],
   ['i386', () => x86KprobeArch(32) as KprobeArch<never>],
   ['ppc64', () => ppc64KprobeArch() as KprobeArch<never>],
+  ['ia64', () => ia64KprobeArch() as KprobeArch<never>],
 ]);

@@ -232,6 +232,8 @@ export class Kretprobes<A> {
   nstale = 0;
   /** Tasks inside an unwinder (UNWINDERS), with the stack pointer at its entry. */
   private readonly unwinding = new Map<number, GuestAddr>();
+  /** What marks a call's frame: the stack pointer, or the arch's frameReg (IA-64 ar.bsp). */
+  private readonly frameReg: number;
 
   constructor(
     private readonly engine: KprobeCore<A>,
@@ -240,6 +242,7 @@ export class Kretprobes<A> {
     this.table = new InstanceTable(engine.machine.sched.tgid, keying);
     const m = engine.machine;
     const arch: KprobeArch<A> = engine.arch;
+    this.frameReg = arch.frameReg ?? m.isa.spReg;
     if (keying === 'stack' && arch.returnAddressAt(0) === undefined)
       throw new ProbeError(
         'ENOSYS',
@@ -251,14 +254,22 @@ export class Kretprobes<A> {
     m.mem.patchCode(page, arch.trampolineInsn);
     m.traceEngineCode(page, page + 0x1000, false);
     this.trampoline = page;
+    if (arch.trampolineDescriptor && arch.descriptorEntry) {
+      // A function pointer is a descriptor (IA-64): kretprobe_trampoline names one, and the
+      // probe goes where its entry IP says (((struct fnptr *)kretprobe_trampoline)->ip).
+      const desc = page + 0x800;
+      const bytes = arch.trampolineDescriptor(page);
+      m.mem.patchCode(desc, bytes);
+      this.trampoline = arch.descriptorEntry(m.mem.read(desc, bytes.length));
+    }
     m.symbols.add({
       name: 'kretprobe_trampoline',
-      addr: page,
+      addr: this.trampoline,
       size: arch.trampolineInsn.length,
       kind: 'func',
     });
     this.trampolineProbe = engine.registerKprobe(
-      { addr: page },
+      { addr: this.trampoline },
       { preHandler: (_p, regs) => this.trampolineHandler(regs) },
       { internal: true },
     );
@@ -295,7 +306,7 @@ export class Kretprobes<A> {
     if (list.length === 0) return;
     const { machine: m, arch } = this.engine;
     const real = list.filter((ri) => !ri.chained);
-    const sp = m.cpu.regReadAddr(m.isa.spReg);
+    const sp = m.cpu.regReadAddr(this.frameReg);
     let i = 0;
     // The unwinder's own call, where it is return-probed and keeps its return address in a
     // register: that register holds the trampoline (its prologue has not saved it yet).
@@ -331,7 +342,7 @@ export class Kretprobes<A> {
    * makes from outside it: a landing pad's, or one after the unwinder returned to its caller.
    */
   private enterUnwinder(task: number): void {
-    const sp = this.engine.machine.cpu.regReadAddr(this.engine.machine.isa.spReg);
+    const sp = this.engine.machine.cpu.regReadAddr(this.frameReg);
     const outer = this.unwinding.get(task);
     if (outer === undefined || !this.engine.arch.frameAlive(outer, sp, 'call')) this.unwinding.set(task, sp);
   }
@@ -503,7 +514,7 @@ export class Kretprobes<A> {
     const { arch, machine: m } = this.engine;
     const cpu = m.cpu;
     // No BigInt is made.
-    const sp = cpu.regReadAddr(m.isa.spReg);
+    const sp = cpu.regReadAddr(this.frameReg);
     const task = regs.tid;
     const ret = arch.returnAddress(cpu, sp);
     const chained = ret === this.trampoline;
@@ -592,7 +603,7 @@ export class Kretprobes<A> {
     const task = regs.tid;
     // The stack pointer is read only when something needs it: stack keying, or the sp check
     // of an outer call.
-    const spReg = m.isa.spReg;
+    const spReg = this.frameReg;
     let sp = this.keying === 'task' ? undefined : m.cpu.regReadAddr(spReg);
     const key = sp === undefined ? task : sp - m.isa.wordSize;
     let head = this.table.head(key);

@@ -1,0 +1,373 @@
+// IA-64 kprobes (arch/ia64/kprobes.ts) on the assembly guests of fixtures/ia64: probes on
+// every slot against an independent count, the resume_execution fix-up classes each caught
+// by an engine with that fix-up taken out, the prepare rules (slot addresses, MLX, unc
+// compares, refusals), and return probes through b0 and the trampoline's descriptor.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ia64KprobeArch, type Ia64KprobeOptions } from '../../arch/ia64/kprobes.js';
+import type { KprobeArch } from '../../arch/kprobe-arch.js';
+import { wordOfAddr } from '../../emu/addr.js';
+import { decodeBundle } from '../../emu/ia64/decode.js';
+import { IA64_REG } from '../../emu/ia64/engine.js';
+import { Ctype, Op } from '../../emu/ia64/insn.js';
+import type { Machine, StopReason } from '../../emu/machine.js';
+import { KprobeEngine, kprobes, ProbeError, type Kprobe } from '../../src/kprobes.js';
+import { present, symbol } from '../helpers.js';
+import { programMachine } from './support.js';
+
+const FIX = (name: string): string => `fixtures/ia64/build/${name}`;
+
+const open: { m: Machine; e: KprobeEngine<unknown> }[] = [];
+afterEach(async () => {
+  const all = open.splice(0);
+  for (const { m, e } of all) {
+    const bad = e.checkInvariants();
+    m.close();
+    expect(bad, 'kprobe invariants').toEqual([]);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+});
+
+/** A guest machine with the IA-64 kprobe engine (or one built on a mutant arch, closed by the test). */
+function probed(name: string, args: string[] = [], arch?: KprobeArch<unknown>) {
+  const { m, out } = programMachine(FIX(name), args, {}, `./${name}`);
+  const e = arch ? new KprobeEngine(m, arch) : kprobes(m);
+  if (!arch) open.push({ m, e });
+  return { m, e, out };
+}
+
+/** Every slot address of every sized function: bundle + 0..2, without the X half of an L+X pair. */
+function slotAddresses(m: Machine): number[] {
+  const out: number[] = [];
+  for (const f of m.symbols.functions()) {
+    if (f.size === 0) continue;
+    for (let b = f.addr; b < f.addr + f.size; b += 16) {
+      const d = decodeBundle(m.mem.read(b, 16));
+      out.push(b, b + 1);
+      if (d.info?.units !== 'MLX') out.push(b + 2);
+    }
+  }
+  return out;
+}
+
+/**
+ * The oracle, from a separate unprobed run: how often each slot executed with its predicate
+ * true (a probe's break carries the predicate, so a slot predicated off is no hit), unc
+ * compares and bit tests counting whatever their predicate says (their break has none).
+ */
+function executedSlots(name: string, args: string[] = []) {
+  const { m, out } = programMachine(FIX(name), args, {}, `./${name}`);
+  const counts = new Map<number, number>();
+  const decoded = new Map<number, ReturnType<typeof decodeBundle>>();
+  m.engine.handlers.code = (at) => {
+    const b = at - (at % 16);
+    let d = decoded.get(b);
+    if (!d) decoded.set(b, (d = decodeBundle(m.mem.read(b, 16))));
+    const ins = present(d.slots[at % 16], 'slot');
+    const unc = ins.ctype === Ctype.UNC && (ins.op === Op.CMP || ins.op === Op.CMP_IMM || ins.op === Op.TBIT);
+    if (ins.qp === 0 || unc || m.cpu.regRead(IA64_REG.pr + ins.qp) === 1n)
+      counts.set(at, (counts.get(at) ?? 0) + 1);
+  };
+  for (const s of m.image.segments.filter((x) => x.executable))
+    m.engine.traceCode(s.vaddr, s.vaddr + s.memsz - 1);
+  const stop = m.run();
+  m.close();
+  return { counts, stdout: out(), stop };
+}
+
+const EVERYWHERE = ['hello', 'ops', 'fixups'];
+
+describe('IA-64 probes on every slot', () => {
+  it.each(EVERYWHERE)('%s: unchanged output, hit counts equal the executed-slot count', (name) => {
+    const oracle = executedSlots(name);
+    const { m, e, out } = probed(name);
+    const probes: Kprobe[] = [];
+    const refused: string[] = [];
+    for (const addr of slotAddresses(m)) {
+      try {
+        probes.push(e.registerKprobe({ addr }, { preHandler: () => 0, postHandler: () => {} }));
+      } catch (err) {
+        if (!(err instanceof ProbeError)) throw err;
+        refused.push(err.message);
+      }
+    }
+    const stop: StopReason = m.run();
+    expect(out()).toBe(oracle.stdout);
+    expect(stop).toEqual(oracle.stop);
+    const wrong = probes
+      .map((p) => ({ at: m.symbols.format(p.addr), hits: p.nhit, executed: oracle.counts.get(p.addr) ?? 0 }))
+      .filter((r) => r.hits !== r.executed);
+    expect(wrong).toEqual([]);
+    expect(probes.length).toBeGreaterThan(10);
+    expect(probes.reduce((n, p) => n + p.nhit, 0)).toBeGreaterThan(10);
+    // The only refusals are the kernel's: `mov r=ip` reads the copy's own address.
+    for (const why of refused) expect(why).toMatch(/`mov r=ip`/);
+  });
+});
+
+/** The fix-up classes: a probe on each, with the fix-up that class needs taken out of the arch. */
+const FIXUP_CASES: { what: string; at: [string, number]; broken: Ia64KprobeOptions | 'fall-through' }[] = [
+  { what: 'IP-relative br.cond in slot 0 of a BBB bundle', at: ['f_bbb', 0x10], broken: { ipFixup: false } },
+  { what: 'IP-relative br.cond in slot 1', at: ['f_bbb', 0x41], broken: { ipFixup: false } },
+  { what: 'IP-relative br.cond in slot 2', at: ['f_bbb', 0x72], broken: { ipFixup: false } },
+  { what: 'br.cloop, taken and falling through', at: ['f_cloop', 0x32], broken: { ipFixup: false } },
+  { what: 'br.call b0: the target', at: ['f_brcall', 0x12], broken: { ipFixup: false } },
+  { what: 'br.call b0: the return address', at: ['f_brcall', 0x12], broken: { branchRegFixup: false } },
+  {
+    what: 'br.call b3=b6: the return address in b3',
+    at: ['f_indcall', 0x32],
+    broken: { branchRegFixup: false },
+  },
+  { what: 'brl (Linux 2.6.13 had no fix-up)', at: ['f_brl', 0x1], broken: { brlFixup: false } },
+  { what: 'brl.call b0: the target', at: ['f_brlcall', 0x11], broken: { brlFixup: false } },
+  { what: 'brl.call b0: the return address', at: ['f_brlcall', 0x11], broken: { branchRegFixup: false } },
+  { what: 'fall-through to the next slot', at: ['f_unc', 0x11], broken: 'fall-through' },
+  { what: 'fall-through from an L+X pair to the next bundle', at: ['f_movl', 0x1], broken: 'fall-through' },
+  { what: 'fall-through from slot 2 to the next bundle', at: ['f_tbit', 0x12], broken: 'fall-through' },
+];
+
+/** The arch with only PSR.ss cleared after a step: IP stays wherever the copy left it. */
+function noFallThrough(): KprobeArch<unknown> {
+  const arch = ia64KprobeArch() as KprobeArch<unknown>;
+  return {
+    ...arch,
+    resumeExecution(cpu, a, addr, slot, st, completed) {
+      const ip = cpu.regRead(IA64_REG.ip);
+      arch.resumeExecution(cpu, a, addr, slot, st, completed);
+      const ipAfter = cpu.regReadAddr(IA64_REG.ip);
+      // Keep the rebasing of branches: only an IP that stayed in the copy is left there.
+      if (
+        ipAfter - (ipAfter % 16) === addr - (addr % 16) ||
+        ipAfter - (ipAfter % 16) === addr - (addr % 16) + 16
+      )
+        cpu.regWrite(IA64_REG.ip, ip);
+    },
+  };
+}
+
+describe('IA-64 resume_execution fix-ups', () => {
+  const expected = executedSlots('fixups');
+
+  it.each(FIXUP_CASES)('$what: right with the fix-up, wrong without it', ({ at: [fn, off], broken }) => {
+    const good = probed('fixups');
+    const addr = symbol(good.m.symbols, fn).addr + off;
+    const hit = good.e.registerKprobe({ addr }, { postHandler: () => {} });
+    expect(good.m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(good.out()).toBe(expected.stdout);
+    expect(hit.nhit).toBe(expected.counts.get(addr));
+
+    const arch =
+      broken === 'fall-through' ? noFallThrough() : (ia64KprobeArch(broken) as KprobeArch<unknown>);
+    const bad = probed('fixups', [], arch);
+    try {
+      bad.e.registerKprobe({ addr }, { postHandler: () => {} });
+      const stop = bad.m.run();
+      const same = stop.kind === 'exit' && stop.status === 0 && bad.out() === expected.stdout;
+      expect(same, `the broken engine ran ${fn}+0x${off.toString(16)} as the right one does`).toBe(false);
+    } finally {
+      bad.m.close();
+    }
+  });
+
+  it('the fixups guest prints what its functions compute', () => {
+    expect(expected.stop).toEqual({ kind: 'exit', status: 0 });
+    expect(expected.stdout.split('\n').slice(0, 11)).toEqual([
+      'A 0000000000000105',
+      'B 000000000000100b',
+      'C 000000000000110b',
+      'D 0000000000001208',
+      'E 0000000000000028',
+      'F 0000000000000116',
+      'G 0000000000000015',
+      'H 0000000000000025',
+      'I 123456789abcdef5',
+      'J 0000000000000545',
+      'K 000000000006170b',
+    ]);
+  });
+});
+
+describe('IA-64 probe addresses and the bundle patch', () => {
+  it('refuses slot numbers above 2, slot 2 of an MLX bundle and `mov r=ip`, with the reason', () => {
+    const { m, e } = probed('fixups');
+    const movl = symbol(m.symbols, 'f_movl').addr;
+    expect(() => e.registerKprobe({ addr: movl + 3 })).toThrow(
+      /names slot 3: an IA-64 probe address is a bundle's address plus its slot/,
+    );
+    expect(() => e.registerKprobe({ addr: movl + 2 })).toThrow(
+      /slot 2 of an MLX bundle, the X half of the L\+X instruction at slot 1/,
+    );
+    expect(() => e.registerKprobe({ symbol: 'f_ip', offset: 1 })).toThrow(
+      /`mov r=ip` reads the address of its own bundle/,
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+  });
+
+  it('three probes in one bundle: each armed and disarmed alone, the guest sees the original bundle', () => {
+    const { m, e, out } = probed('fixups');
+    const b = symbol(m.symbols, 'f_bbb').addr + 0x10;
+    const original = m.mem.read(b, 16);
+    const ps = [0, 1, 2].map((s) => e.registerKprobe({ addr: b + s }, { postHandler: () => {} }));
+    const armed = m.mem.readExecuted(b, 16);
+    expect(decodeBundle(armed).slots.map((s) => [s.mnemonic, s.imm])).toEqual([
+      ['break.b', 0x80200n],
+      ['break.b', 0x80200n],
+      ['break.b', 0x80200n],
+    ]);
+    // Loads see the code unprobed.
+    expect(m.mem.read(b, 16)).toEqual(original);
+    e.unregisterKprobe(present(ps[1], 'probe'));
+    expect(decodeBundle(m.mem.readExecuted(b, 16)).slots.map((s) => s.mnemonic)).toEqual([
+      'break.b',
+      'nop.b',
+      'break.b',
+    ]);
+    expect(e.checkInvariants()).toEqual([]);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    // Slot 0's branch is taken: slots 1 and 2 never run.
+    expect(ps.map((p) => p.nhit)).toEqual([1, 0, 0]);
+    expect(out()).toContain('F 0000000000000116\n');
+    e.unregisterKprobe(present(ps[0], 'probe'));
+    e.unregisterKprobe(present(ps[2], 'probe'));
+    expect(m.mem.readExecuted(b, 16)).toEqual(original);
+  });
+
+  it('an unc compare predicated off is still hit (its break has no predicate); a predicated-off add is not', () => {
+    const { m, e, out } = probed('fixups');
+    const unc = e.registerKprobe({ symbol: 'f_unc', offset: 0x11 }, {});
+    // (p7) adds r8 = 0x400: p7 is cleared by the unc compare.
+    const off = e.registerKprobe({ symbol: 'f_unc', offset: 0x20 }, {});
+    expect(decodeBundle(m.mem.readExecuted(unc.addr - 1, 16)).slots[1]?.qp).toBe(0);
+    expect(decodeBundle(m.mem.readExecuted(off.addr, 16)).slots[0]?.qp).toBe(7);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect([unc.nhit, off.nhit]).toEqual([1, 0]);
+    expect(out()).toContain('G 0000000000000015\n');
+  });
+
+  it('an L+X probe zeroes the L slot while armed, so break.x raises 0x80200, and puts both back', () => {
+    const { m, e, out } = probed('fixups');
+    const at = symbol(m.symbols, 'f_movl').addr;
+    const original = m.mem.read(at, 16);
+    const p = e.registerKprobe({ addr: at + 1 }, { postHandler: () => {} });
+    const slots = decodeBundle(m.mem.readExecuted(at, 16)).slots;
+    expect([slots[1]?.mnemonic, slots[1]?.imm]).toEqual(['break.x', 0x80200n]);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(p.nhit).toBe(1);
+    expect(out()).toContain('I 123456789abcdef5\n');
+    e.unregisterKprobe(p);
+    expect(m.mem.readExecuted(at, 16)).toEqual(original);
+  });
+});
+
+/** fib(n) of the reference guest, and the calls of fib(25) at each depth (the outermost at 1). */
+function fibCallsByDepth(n: number, depth = 1, out: number[] = []): number[] {
+  out[depth] = (out[depth] ?? 0) + 1;
+  if (n >= 2) {
+    fibCallsByDepth(n - 1, depth + 1, out);
+    fibCallsByDepth(n - 2, depth + 1, out);
+  }
+  return out;
+}
+const fibOf = (n: number): bigint => {
+  let [a, b] = [0n, 1n];
+  for (let i = 0; i < n; i++) [a, b] = [b, a + b];
+  return a;
+};
+
+describe('IA-64 return probes', () => {
+  it('the trampoline probe sits where kretprobe_trampoline descriptor says', () => {
+    const { m, e } = probed('fixups');
+    const k = e.kretprobes();
+    const tramp = symbol(m.symbols, 'kretprobe_trampoline').addr;
+    expect(k.trampoline).toBe(tramp);
+    expect(k.trampolineProbe.addr).toBe(tramp);
+    // The descriptor after the code, {entry, gp}: its entry is the trampoline's IA-64 address.
+    const desc = m.mem.read(tramp + 0x800, 16);
+    expect(new DataView(desc.buffer).getBigUint64(0, true)).toBe(wordOfAddr(tramp));
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+  });
+
+  it('recursive fib with maxactive 5: every call at depth 5 or less returns through the trampoline with fib(n)', () => {
+    const { m, e, out } = probed('fib');
+    const wrong: string[] = [];
+    const rp = e.registerKretprobe(
+      { symbol: 'fib' },
+      {
+        maxactive: 5,
+        dataSize: 8,
+        entryHandler: (ri, regs) => void new DataView(ri.data.buffer).setBigUint64(0, regs.get('r32')),
+        handler: (ri, regs) => {
+          const n = Number(new DataView(ri.data.buffer).getBigUint64(0));
+          if (regs.get('r8') !== fibOf(n)) wrong.push(`fib(${n}) returned ${regs.get('r8')}`);
+        },
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toBe('fib(25)=75025\n');
+    expect(wrong).toEqual([]);
+    const byDepth = fibCallsByDepth(25);
+    const within = byDepth.slice(1, 6).reduce((a, b) => a + b, 0);
+    const total = byDepth.reduce((a, b) => a + (b ?? 0), 0);
+    expect([rp.nhit, rp.nmissed]).toEqual([within, total - within]);
+    expect([rp.used, rp.free.length]).toEqual([0, 5]);
+  });
+
+  it('a tail call and nested calls: the chained instance returns with its tail callee, innermost first', () => {
+    const { m, e, out } = probed('fixups');
+    const seen: string[] = [];
+    for (const f of ['f_tail', 'leaf2', 'f_nested', 'f_inner', 'leaf'])
+      e.registerKretprobe(
+        { symbol: f },
+        {
+          handler: (_ri, regs) =>
+            void seen.push(`${f}=${regs.get('r8').toString(16)}@${m.symbols.format(regs.pc)}`),
+        },
+      );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    const out1 = out();
+    expect(out1).toContain('J 0000000000000545\nK 000000000006170b\n');
+    const tailRet = seen.find((s) => s.startsWith('leaf2='));
+    expect(tailRet).toMatch(/^leaf2=545@_start\+0x/);
+    // leaf is also called by f_brlcall and f_brcall, before the tail and nested calls.
+    expect(seen.slice(0, 2)).toEqual([
+      expect.stringMatching(/^leaf=b@f_brlcall\+0x20\//),
+      expect.stringMatching(/^leaf=b@f_brcall\+0x20\//),
+    ]);
+    const order = seen.slice(2);
+    expect(order.map((s) => s.split('=')[0])).toEqual(['leaf2', 'f_tail', 'leaf', 'f_inner', 'f_nested']);
+    expect(seen.find((s) => s.startsWith('f_tail='))).toMatch(/^f_tail=545@_start\+0x/);
+    expect(seen.find((s) => s.startsWith('f_inner='))).toMatch(/^f_inner=170b@f_nested\+0x/);
+  });
+
+  it('a task dying inside a return-probed function gives its instance back', () => {
+    const { m, e } = probed('fixups');
+    const dropped: string[] = [];
+    const rp = e.registerKretprobe(
+      { symbol: 'f_exit' },
+      { maxactive: 1, handler: () => {}, dropHandler: (_ri, why) => void dropped.push(why) },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(dropped).toEqual(['task-exit']);
+    expect([rp.nhit, rp.nmissed, rp.used, rp.free.length]).toEqual([0, 0, 0, 1]);
+  });
+
+  it('a stack trace from a handler: the probe, then the caller from b0 or the register the prologue saved it in', () => {
+    const { m, e } = probed('fixups');
+    const traces: string[][] = [];
+    const fmt = (a: number) => m.symbols.format(a).replace(/\/0x[0-9a-f]+$/, '');
+    e.registerKprobe(
+      { symbol: 'leaf' },
+      { preHandler: (_p, regs) => void traces.push(regs.stackTrace(8).map(fmt)) },
+    );
+    e.registerKprobe(
+      { symbol: 'f_inner', offset: 0x40 },
+      { preHandler: (_p, regs) => void traces.push(regs.stackTrace(8).map(fmt)) },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(traces).toEqual([
+      ['leaf+0x0', 'f_brlcall+0x20'],
+      ['leaf+0x0', 'f_brcall+0x20'],
+      ['f_inner+0x40', 'f_nested+0x20'],
+      ['leaf+0x0', 'f_inner+0x50'],
+    ]);
+  });
+});
