@@ -1,6 +1,9 @@
-// Counterpart: the reference guests of guests.test.ts, run through the project's Machine (the
-// ELF loader, the Linux layer, the run loop) on the IA-64 engine, and the engine's own
-// contracts (contexts with the register stack, counts, traps, faults, code invalidation).
+// Counterpart: HP Ski's user-mode simulator (bskinc) on the reference guests, whose output,
+// exit status, executed-slot counts and first 400 steps of fib fixtures/ia64/README.md
+// records, run through the project's Machine (the ELF loader, the Linux layer, the run loop)
+// on the IA-64 engine; and the engine's own contracts (contexts with the register stack,
+// counts, traps, faults, code invalidation).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { addrOf, hex } from '../../../emu/addr.js';
 import { IA64, gr } from '../../../arch/ia64/isa.js';
@@ -39,6 +42,28 @@ describe('IA-64 guests through the Machine (Ski oracle: fixtures/ia64/README.md)
       expect(out()).toBe(stdout);
       expect(m.insns).toBe(slots);
       expect(m.engine.description).toBe('IA-64 interpreter');
+    } finally {
+      m.close();
+    }
+  });
+
+  it("fib: the first 400 steps match Ski's ip/cfm trace line for line", () => {
+    // Ski prints `ip` as the bundle address plus 4 x the slot, and the guest's output in line.
+    let trace = '';
+    const { m } = boot('fib', {
+      stdout: (b: Uint8Array) => void (trace += new TextDecoder().decode(b)),
+    });
+    try {
+      const until = m.isa.layout.until;
+      for (let i = 0; i < 400; i++) {
+        expect(m.engine.run(m.cpu.regReadAddr(IA64.ip), until, 1)).toBe('ok');
+        const ip = m.cpu.regRead(IA64.ip);
+        const slot = ip % 16n;
+        trace += `ip = ${(ip - slot + 4n * slot).toString(16)}\ncfm = ${m.cpu.regRead(IA64.cfm).toString(16)}\n`;
+      }
+      const want = readFileSync('fixtures/ia64/fib.trace400.txt', 'utf8').split('\n');
+      const got = trace.split('\n');
+      for (let i = 0; i < want.length; i++) expect(got[i], `trace line ${i + 1}`).toBe(want[i]);
     } finally {
       m.close();
     }
