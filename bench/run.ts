@@ -11,6 +11,7 @@ import { runProgram } from '../src/run.js';
 import { libraryPath, ucVersion } from '../emu/unicorn.js';
 import { probeCosts, probeTable, TASKS, type GoalFigure, type Isa, type ProbeCosts } from './probes.js';
 import { GOALS, PROFILES, profileGoal, profileTable, type Goal } from './profile.js';
+import { ia64Table, isaSpeed, type IsaSpeed } from './ia64.js';
 
 const QEMU = { x86_64: 'qemu-x86_64', i386: 'qemu-i386', ppc64: 'qemu-ppc64' } as const;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 7);
@@ -245,6 +246,10 @@ async function main(): Promise<void> {
   const probeRows: ProbeCosts[] = [];
   for (const isa of ISAS) probeRows.push(probeCosts(isa, REPEAT));
 
+  const speeds: IsaSpeed[] = [];
+  for (const isa of ISAS) speeds.push(await isaSpeed(isa, `fixtures/build/${isa}/fib`, ['25'], REPEAT));
+  speeds.push(await isaSpeed('ia64', 'fixtures/ia64/build/fib', [], REPEAT));
+
   const v = ucVersion();
   const lines: string[] = [];
   lines.push(`# kprobe-emu benchmark`);
@@ -264,6 +269,7 @@ async function main(): Promise<void> {
   );
   lines.push('');
   lines.push(...probeTable(probeRows));
+  lines.push(...ia64Table(speeds));
   lines.push(`## Guest speed vs qemu-user (Unicorn ${v.text}, same fixtures, same run)`);
   lines.push('');
   lines.push(
