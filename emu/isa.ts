@@ -197,6 +197,11 @@ export interface IsaSpec {
    * when `tls` is refused.
    */
   cloneTls(tls: bigint, ctx: SyscallContext): ((cpu: Cpu) => void) | bigint;
+  /**
+   * A clone child's stacks from the `stack` argument (and clone2's size, where the ISA has
+   * it); without this hook the stack pointer is set to `stack`.
+   */
+  cloneStack?(cpu: Cpu, stack: bigint, size: bigint | undefined): void;
   /** System calls that exist on this ISA only (arch_prctl, set_thread_area). */
   archSyscall?(name: string, args: readonly bigint[], ctx: SyscallContext): bigint | undefined;
 }

@@ -271,6 +271,8 @@ const handlers: Record<string, Handler> = {
   futex_time64: (p, a) => futex(p, a),
   futex: (p, a) => futex(p, a),
   clone: (p, a) => clone(p, a),
+  // IA-64: clone2(flags, stack_base, stack_size, parent_tidptr, child_tidptr, tls).
+  clone2: (p, a) => clone(p, [a[0], a[1], a[3], a[4], a[5], 0n], a[2]),
   tgkill: (p, [tgid, tid, sig]) => signalSelf(p, tgid, tid, sig),
   tkill: (p, [tid, sig]) => signalSelf(p, BigInt(p.sched.tgid), tid, sig),
   kill: (p, [pid, sig]) => signalSelf(p, pid, BigInt(p.sched.current.tid), sig),
@@ -390,8 +392,8 @@ function futex(p: LinuxProcess, [uaddr, opRaw, val, timeout, uaddr2, val3]: Sysc
   return neg(ENOSYS);
 }
 
-/** clone: a new thread of this process. */
-function clone(p: LinuxProcess, a: SyscallArgs): bigint | undefined {
+/** clone: a new thread of this process (clone2: with the size of the stack at `stack`). */
+function clone(p: LinuxProcess, a: SyscallArgs, stackSize?: bigint): bigint | undefined {
   const o = p.isa.cloneArgs;
   const flags = a[o.flags];
   // A new process (fork through clone) is refused as fork is.
@@ -413,7 +415,10 @@ function clone(p: LinuxProcess, a: SyscallArgs): bigint | undefined {
   const isa = p.isa;
   child.resume = (cpu) => {
     isa.setSyscallResult(cpu, 0n);
-    if (stack !== 0n) cpu.regWrite(isa.spReg, stack);
+    if (stack !== 0n) {
+      if (isa.cloneStack) isa.cloneStack(cpu, stack, stackSize);
+      else cpu.regWrite(isa.spReg, stack);
+    }
     setTls?.(cpu);
     cpu.regWrite(isa.pcReg, pc);
   };

@@ -175,6 +175,13 @@ export function ia64(): IsaSpec {
       if (intno === SINGLE_STEP_TRAP) return { kind: 'singlestep', addr: cpu.regReadAddr(IA64.ip) };
       return badBreak(intno, cpu.regReadAddr(IA64.ip));
     },
+    cloneStack(cpu, stack, size) {
+      // copy_thread: r12 = stack_base + stack_size - 16, ar.bspstore = stack_base with no
+      // caller frame on the register stack (the child must not return from the caller of
+      // clone2). sys_clone passes a size of 16 (arch/ia64/kernel/entry.S), clone2 the caller's.
+      cpu.regWrite(IA64.sp, stack + (size ?? 16n) - 16n);
+      cpu.regWrite(IA64_REG.rbs, stack);
+    },
     cloneTls(tls) {
       // The IA-64 thread pointer is r13.
       return (cpu) => cpu.regWrite(gr(13), tls);

@@ -4,7 +4,7 @@
 // GuestAddr is region * 2^50 + offset, register values are the architectural 64-bit ones.
 import { addrOf, wordOfAddr, type GuestAddr } from '../addr.js';
 import type { CpuEngine, EngineContext, EngineHandlers, RunEnd, WriteWatcher } from '../engine.js';
-import { Cpu, Trap } from './cpu.js';
+import { AR, Cpu, Trap } from './cpu.js';
 import { addressOf, fold } from './memory.js';
 import { EnginePages } from './pages.js';
 import { N_STACKED } from './rse.js';
@@ -12,9 +12,13 @@ import { N_STACKED } from './rse.js';
 /**
  * Register ids: r0-r127 as the current frame names them (r32 + n is the frame's n-th stacked
  * register), p0-p63, b0-b7, ar0-ar127, the CFM, and IP as Linux's kprobes address a slot:
- * the bundle's address plus the slot number (0-2) in the low bits.
+ * the bundle's address plus the slot number (0-2) in the low bits. `rbs` is no register of the
+ * architecture: written, the register backing store starts afresh at the address with no
+ * caller frame in it, the current frame kept (a clone child's ar.bspstore with loadrs 0, as
+ * Linux's copy_thread leaves it: glibc's clone2 reads its inputs in the child); read,
+ * ar.bspstore.
  */
-export const IA64_REG = { gr: 0, pr: 128, br: 192, ar: 256, cfm: 384, ip: 385, psr: 386 } as const;
+export const IA64_REG = { gr: 0, pr: 128, br: 192, ar: 256, cfm: 384, ip: 385, psr: 386, rbs: 387 } as const;
 
 /** PSR.ss (bit 40): a single-step trap after each slot executed. */
 export const PSR_SS = 1n << 40n;
@@ -88,6 +92,7 @@ export class Ia64Engine implements CpuEngine {
     if (id === IA64_REG.cfm) return cpu.cfm();
     if (id === IA64_REG.ip) return addressOf(cpu.ip) + BigInt(cpu.slot);
     if (id === IA64_REG.psr) return this.ss ? PSR_SS : 0n;
+    if (id === IA64_REG.rbs) return cpu.readAr(AR.BSPSTORE);
     throw new Error(`IA-64: no register with id ${id}`);
   }
 
@@ -119,7 +124,14 @@ export class Ia64Engine implements CpuEngine {
       cpu.rse.alloc(cpu.sof);
     } else if (id === IA64_REG.ip) this.setIp(v);
     else if (id === IA64_REG.psr) this.ss = (v & PSR_SS) !== 0n;
-    else throw new Error(`IA-64: no register with id ${id}`);
+    else if (id === IA64_REG.rbs) {
+      const at = fold(v);
+      if (at < 0) throw new Error(`IA-64: 0x${v.toString(16)} is no implemented address for a backing store`);
+      const rse = cpu.rse;
+      rse.store = rse.bof;
+      rse.bspstore = at;
+      rse.rnat = 0n;
+    } else throw new Error(`IA-64: no register with id ${id}`);
   }
 
   private setIp(v: bigint): void {
