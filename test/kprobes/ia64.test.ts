@@ -2,6 +2,7 @@
 // every slot against an independent count, the resume_execution fix-up classes each caught
 // by an engine with that fix-up taken out, the prepare rules (slot addresses, MLX, unc
 // compares, refusals), and return probes through b0 and the trampoline's descriptor.
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ia64KprobeArch, type Ia64KprobeOptions } from '../../arch/ia64/kprobes.js';
 import type { KprobeArch } from '../../arch/kprobe-arch.js';
@@ -74,7 +75,7 @@ function executedSlots(name: string, args: string[] = []) {
   return { counts, stdout: out(), stop };
 }
 
-const EVERYWHERE = ['hello', 'ops', 'fixups'];
+const EVERYWHERE = ['hello', 'ops', 'fixups', 'ktest', 'cloop', 'indirect', 'deeprec', 'escape', 'threads'];
 
 describe('IA-64 probes on every slot', () => {
   it.each(EVERYWHERE)('%s: unchanged output, hit counts equal the executed-slot count', (name) => {
@@ -369,5 +370,208 @@ describe('IA-64 return probes', () => {
       ['f_inner+0x40', 'f_nested+0x20'],
       ['leaf+0x0', 'f_inner+0x50'],
     ]);
+  });
+});
+
+/** ktest's argument, as the kernel test's rand1 (fixtures/expected/ktest.out). */
+const V = 305419896n;
+const KTEST_OUT = `target = ${V / 3n}\ntarget2 = ${V / 3n + 1n}\nrecursed_target = ${V / 3n}\n`;
+
+describe('the kernel self-test (lib/test_kprobes.c) on IA-64', () => {
+  it('test_kprobe: pre and post handlers of a probe on target both run on one call', () => {
+    const { m, e, out } = probed('ktest');
+    let preh = 0n;
+    let posth = 0n;
+    const p = e.registerKprobe(
+      { symbol: 'target' },
+      {
+        preHandler: (_p, regs) => void (preh = regs.arg(1) / 3n),
+        postHandler: (_p, regs) => void (posth = regs.arg(1) / 3n + 1n),
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect([preh, posth]).toEqual([V / 3n, V / 3n + 1n]);
+    expect([p.nhit, p.nmissed]).toEqual([1, 0]);
+    expect(out()).toBe(KTEST_OUT);
+  });
+
+  it('test_kprobes: two probes, each fires for its own function', () => {
+    const { m, e } = probed('ktest');
+    const seen: string[] = [];
+    e.registerKprobes([
+      { point: { symbol: 'target' }, handlers: { preHandler: () => void seen.push('target') } },
+      { point: { symbol: 'target2' }, handlers: { preHandler: () => void seen.push('target2') } },
+    ]);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(seen).toEqual(['target', 'target2']);
+  });
+
+  it('test_kprobe_missed: hits inside the handlers are stepped without handlers, nmissed == 2', () => {
+    const { m, e, out } = probed('ktest');
+    const inner: bigint[] = [];
+    const p = e.registerKprobe(
+      { symbol: 'recursed_target' },
+      {
+        preHandler: (_p, regs) => {
+          expect(e.status(regs.tid)).toBe('HIT_ACTIVE');
+          inner.push(regs.callGuest('recursed_target', 9n));
+        },
+        postHandler: (_p, regs) => {
+          expect(e.status(regs.tid)).toBe('HIT_SSDONE');
+          inner.push(regs.callGuest('recursed_target', 30n));
+        },
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect([p.nhit, p.nmissed]).toEqual([1, 2]);
+    expect(inner).toEqual([3n, 10n]);
+    expect(out()).toBe(KTEST_OUT);
+  });
+
+  it('a pre_handler returning non-zero has set IP: no step, no post_handler', () => {
+    const { m, e, out } = probed('ktest');
+    let post = 0;
+    // `return 7` from target's first slot: r8, and IP at target's own br.ret, which at the
+    // entry still has the caller's b0 and ar.pfs (br.ret puts the caller's frame back).
+    const target = symbol(m.symbols, 'target');
+    let ret: number | undefined;
+    for (let b = target.addr; b < target.addr + target.size && ret === undefined; b += 16)
+      decodeBundle(m.mem.read(b, 16)).slots.forEach((s, i) => {
+        if (s.op === Op.BR_RET && ret === undefined) ret = b + i;
+      });
+    const brRet = present(ret, "target's br.ret");
+    e.registerKprobe(
+      { symbol: 'target' },
+      {
+        preHandler: (_p, regs) => {
+          regs.set('r8', 7n);
+          regs.pc = brRet;
+          return 1;
+        },
+        postHandler: () => void post++,
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(post).toBe(0);
+    expect(out()).toContain('target = 7\n');
+  });
+
+  it('test_kretprobe: the entry handler runs at the call, the handler sees target(v) in r8', () => {
+    const { m, e } = probed('ktest');
+    let entered = 0;
+    let ret = 0n;
+    const rp = e.registerKretprobe(
+      { symbol: 'target' },
+      {
+        entryHandler: (_ri, regs) => void (entered = Number(regs.arg(1) === V)),
+        handler: (_ri, regs) => void (ret = regs.retval),
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect([entered, ret]).toEqual([1, V / 3n]);
+    expect([rp.nhit, rp.nmissed]).toEqual([1, 0]);
+  });
+
+  it('test_kretprobes: two return probes, each sees its own function return', () => {
+    const { m, e } = probed('ktest');
+    const seen: string[] = [];
+    e.registerKretprobes([
+      { point: { symbol: 'target' }, options: { handler: (_ri, r) => void seen.push(`target=${r.retval}`) } },
+      {
+        point: { symbol: 'target2' },
+        options: { handler: (_ri, r) => void seen.push(`target2=${r.retval}`) },
+      },
+    ]);
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(seen).toEqual([`target=${V / 3n}`, `target2=${V / 3n + 1n}`]);
+  });
+});
+
+/** The guests of fixtures/ia64 with the output and exit status their expected/ files give. */
+const GUESTS = [
+  'hello',
+  'fib',
+  'ops',
+  'fixups',
+  'ktest',
+  'cloop',
+  'indirect',
+  'deeprec',
+  'escape',
+  'threads',
+];
+
+describe('IA-64 guests run as expected', () => {
+  it.each(GUESTS)('%s', (name) => {
+    const { m, out } = programMachine(FIX(name), [], {}, `./${name}`);
+    try {
+      const status = Number(readFileSync(`fixtures/ia64/expected/${name}.status`, 'utf8').trim());
+      expect(m.run()).toEqual({ kind: 'exit', status });
+      expect(out()).toBe(readFileSync(`fixtures/ia64/expected/${name}.out`, 'latin1'));
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe('IA-64 return probes and the register stack', () => {
+  it('a longjmp-like escape: instances of the escaped frames are dropped at the next call, told by ar.bsp', () => {
+    const { m, e, out } = probed('escape');
+    const why = new Map<string, number>();
+    const rp = e.registerKretprobe(
+      { symbol: 'deep' },
+      {
+        maxactive: 400,
+        handler: () => {},
+        dropHandler: (_ri, reason) => void why.set(reason, (why.get(reason) ?? 0) + 1),
+      },
+    );
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toBe(readFileSync('fixtures/ia64/expected/escape.out', 'latin1'));
+    // deep(1), deep(5) and deep(300) make 2, 6 and 301 calls, and none returns: the first two
+    // rounds' frames are gone when the next round calls deep; the last round's at exit.
+    expect(rp.nhit).toBe(0);
+    expect(Object.fromEntries(why)).toEqual({ longjmp: 8, 'task-exit': 301 });
+    expect(e.kretprobes().nstale).toBe(8);
+  });
+
+  it('deep recursion that spills the register stack: every call returns through the trampoline with its value', () => {
+    const plain = programMachine(FIX('deeprec'), [], {}, './deeprec');
+    const stop = plain.m.run();
+    plain.m.close();
+    const { m, e, out } = probed('deeprec');
+    const rp = e.registerKretprobe({ symbol: 'depth' }, { maxactive: 2000, handler: () => {} });
+    const hits = e.registerKprobe({ symbol: 'depth' }, {});
+    expect(m.run()).toEqual(stop);
+    expect(out()).toBe(plain.out());
+    expect(rp.nhit).toBe(hits.nhit);
+    expect(rp.nhit).toBeGreaterThan(100);
+    expect(rp.nmissed).toBe(0);
+  });
+});
+
+describe('IA-64 threads (clone2) under probes', () => {
+  it('two threads yielding inside a return-probed worker: each return is its own task instance', () => {
+    const { m, e, out } = probed('threads');
+    let most = 0;
+    const byTask = new Map<number, bigint>();
+    const rp = e.registerKretprobe(
+      { symbol: 'worker' },
+      {
+        entryHandler: (_ri, regs) => {
+          most = Math.max(most, e.kretprobes().inFlight() + 1);
+          byTask.set(regs.tid, regs.arg(1));
+        },
+        handler: (_ri, regs) => void expect(byTask.get(regs.tid)).toBeDefined(),
+      },
+    );
+    const yields = e.registerKprobe({ symbol: 'worker' }, {});
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    expect(out()).toBe(readFileSync('fixtures/ia64/expected/threads.out', 'latin1'));
+    expect([rp.nhit, rp.nmissed, yields.nhit]).toEqual([2, 0, 2]);
+    expect([...byTask.values()].sort()).toEqual([1n, 2n]);
+    expect(byTask.size).toBe(2);
+    expect(most).toBe(2);
+    expect(e.kretprobes().inFlight()).toBe(0);
   });
 });
