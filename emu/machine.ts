@@ -16,7 +16,7 @@ import { Scheduler, type Task } from './tasks.js';
 import type { AccessKind, CpuEngine, RunEnd } from './engine.js';
 import { openEngine } from './engines.js';
 import { GuestCpu } from './guest-cpu.js';
-import { addrOf, pageDown, pageUp, type GuestAddr } from './addr.js';
+import { addrOf, hex, pageDown, pageUp, type GuestAddr } from './addr.js';
 import type { HostStdio } from './files.js';
 import type { ClockMode } from './clock.js';
 
@@ -734,7 +734,7 @@ export class Machine implements ProcessControl {
       }
       const at = this.cpu.regReadAddr(this.isa.pcReg);
       if (at === until || !this.counting) {
-        return this.finish(this.signalStop(SIGSEGV, at, `jump to 0x${at.toString(16)}, which is not mapped`));
+        return this.finish(this.signalStop(SIGSEGV, at, `jump to ${hex(at)}, which is not mapped`));
       }
       // The slice's count ran out: of it, the instructions of the engine's own code were not
       // the guest's, so the tick and the budget go on for that many more.
@@ -831,7 +831,7 @@ export class Machine implements ProcessControl {
       const write = end === 'write-unmapped' || end === 'write-prot';
       pc = this.isa.locateDataFault(this.cpu, pc, f.address, write) ?? pc;
     }
-    const at = f ? ` at 0x${f.address.toString(16)}` : '';
+    const at = f ? ` at ${hex(f.address)}` : '';
     let stop: StopReason;
     switch (end) {
       case 'read-unmapped':

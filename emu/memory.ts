@@ -2,7 +2,7 @@
 // at page granularity. Guest memory lives in buffers of ours, which the CPU engine maps and
 // the host reads and writes in place (no call into the engine for an access).
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type CpuEngine } from './engine.js';
-import { addrOfHalves, pageDown, pageUp, type GuestAddr } from './addr.js';
+import { addrOfHalves, hex, pageDown, pageUp, type GuestAddr } from './addr.js';
 import { wordOf } from './reg-cache.js';
 
 export { PROT_EXEC, PROT_READ, PROT_WRITE };
@@ -30,7 +30,7 @@ export class MemoryFault extends Error {
     readonly address: GuestAddr,
     readonly size: number,
   ) {
-    super(`${access} of ${size} byte(s) at 0x${address.toString(16)}: not mapped`);
+    super(`${access} of ${size} byte(s) at ${hex(address)}: not mapped`);
     this.name = 'MemoryFault';
   }
 }

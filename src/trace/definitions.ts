@@ -7,7 +7,7 @@ import { functionAt } from '../../emu/extent.js';
 import type { ElfSymbol } from '../../emu/elf.js';
 import type { Machine } from '../../emu/machine.js';
 import type { SymbolTable } from '../../emu/symbols.js';
-import { addrOf, type GuestAddr } from '../../emu/addr.js';
+import { addrOf, hex, type GuestAddr } from '../../emu/addr.js';
 import {
   argNumbers,
   fetchArgs,
@@ -173,8 +173,8 @@ export function traceDefinitions(
     const f = functionAt(m, at);
     if (f?.fromFde)
       m.options.warn(
-        `kprobe-emu: ${def.text}: no symbol covers 0x${at.toString(16)}; taken as inside the function ` +
-          `at ${f.name}..0x${(f.addr + f.size).toString(16)} that an .eh_frame entry describes ` +
+        `kprobe-emu: ${def.text}: no symbol covers ${hex(at)}; taken as inside the function ` +
+          `at ${f.name}..${hex(f.addr + f.size)} that an .eh_frame entry describes ` +
           `(its instruction boundaries decoded from there)`,
       );
   };
@@ -491,7 +491,7 @@ type Location = { at: string; sym: string; pc: string };
 /** The Location of an address, made once per probe. */
 function locate(m: Machine, addr: GuestAddr): Location {
   const d = m.symbols.describe(addr);
-  return { at: d.symOffset, sym: d.symOffsetSize, pc: `0x${addr.toString(16)}` };
+  return { at: d.symOffset, sym: d.symOffsetSize, pc: hex(addr) };
 }
 
 function record(
