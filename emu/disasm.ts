@@ -16,6 +16,11 @@ export interface Insn {
   opStr: string;
   /** `mnemonic op_str` as one string. */
   text: string;
+  /**
+   * The bytes a listing shows for it, where they are not [address, address + size) (IA-64: a
+   * slot's share of its bundle as objdump prints it).
+   */
+  shown?: Uint8Array;
 }
 
 export interface Disassembler {

@@ -143,7 +143,7 @@ export async function disasmLines(
       if (!(err instanceof ProbeError)) throw err;
       how = `cannot probe: ${err.message.replace(/^cannot probe [^:]*: /, '')}`;
     }
-    const bytes = Array.from(code.subarray(i.address - fn.addr, at - fn.addr), (b) =>
+    const bytes = Array.from(i.shown ?? code.subarray(i.address - fn.addr, at - fn.addr), (b) =>
       b.toString(16).padStart(2, '0'),
     ).join(' ');
     const mark = marks.get(i.address);

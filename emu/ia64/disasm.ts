@@ -12,7 +12,15 @@ interface SlotInsn {
   mnemonic: string;
   opStr: string;
   text: string;
+  shown: Uint8Array;
 }
+
+/** objdump's share of a bundle for each slot: 6, 6 and 4 bytes (an L+X pair: the last 10). */
+const SHOWN: readonly [number, number][] = [
+  [0, 6],
+  [6, 12],
+  [12, 16],
+];
 
 /** A `Disassembler` (emu/disasm.ts) for IA-64. */
 export const ia64Disassembler = {
@@ -30,12 +38,14 @@ export const ia64Disassembler = {
         if (!i || (s === 2 && b.info.units === 'MLX')) continue;
         const text = format(i, wordOfAddr(base));
         const sp = text.indexOf(' ');
+        const [from, to] = SHOWN[s] ?? [0, 16];
         out.push({
           address: base + s,
           size: 16 - s,
           mnemonic: sp < 0 ? text : text.slice(0, sp),
           opStr: sp < 0 ? '' : text.slice(sp + 1),
           text,
+          shown: bytes.slice(off + from, off + (s === 1 && b.info.units === 'MLX' ? 16 : to)),
         });
         if (max > 0 && out.length >= max) return out;
       }
