@@ -20,7 +20,7 @@
 import { addrOf, type GuestAddr, wordOfAddr } from '../../emu/addr.js';
 import { AR } from '../../emu/ia64/cpu.js';
 import { bundleSlots, decodeBundle, putBundleSlot, TEMPLATES } from '../../emu/ia64/decode.js';
-import { PSR_SS } from '../../emu/ia64/engine.js';
+import { IA64_REG, PSR_SS } from '../../emu/ia64/engine.js';
 import { bits, Op, type Insn } from '../../emu/ia64/insn.js';
 import type { Cpu } from '../../emu/isa.js';
 import type { KprobeArch, PrepareContext, SpanPatch } from '../kprobe-arch.js';
@@ -335,31 +335,82 @@ export function ia64KprobeArch(options: Ia64KprobeOptions = {}): KprobeArch<Ia64
     },
 
     unwind(cpu, _read, max, h = {}) {
-      if (max <= 0) return [];
-      const pc = h.pc ?? cpu.regReadAddr(IA64.ip);
-      const ra = savedB0(cpu, pc, h.code);
-      if (ra === undefined || ra === 0) return [];
-      return [h.mapReturn ? h.mapReturn(ra) : ra];
+      return unwindRegisterStack(cpu, h.pc ?? cpu.regReadAddr(IA64.ip), max, h.code, h.mapReturn);
     },
   };
 }
 
-/**
- * The return address of the function at `pc`: b0 until its prologue copies b0 to a register
- * (`mov rN=b0`), then that register of the current frame. Without unwind tables nothing
- * says where a caller's own return address is kept, so the walk ends there.
- */
-function savedB0(cpu: Cpu, pc: GuestAddr, code: PrepareContext | undefined): GuestAddr | undefined {
-  const fn = code?.functionAt(pc);
-  if (code && fn) {
-    for (let at = fn.addr - (fn.addr % 16); at < pc - (pc % 16) + 16; at += 16) {
-      const bytes = code.read(at, 16);
-      if (bytes.length < 16) break;
-      for (const [slot, d] of decodeBundle(bytes).slots.entries()) {
-        if (at + slot >= pc) break;
-        if (d.op === Op.MOV_FROM_BR && d.b2 === 0 && d.qp === 0) return cpu.regReadAddr(gr(d.r1));
+/** Where a function keeps its caller's b0 and ar.pfs, as far as `pc`: registers of its frame. */
+interface Prologue {
+  /** The register holding b0 (`mov rN=b0`), or undefined while b0 holds it still. */
+  b0: number | undefined;
+  /** The register holding ar.pfs (`alloc rN=ar.pfs`, then any `mov rM=rN`), or undefined before alloc. */
+  pfs: number | undefined;
+}
+
+/** The prologue of the function holding `pc`, read from its start up to `pc`. */
+function prologue(code: PrepareContext, fn: { addr: GuestAddr }, pc: GuestAddr): Prologue {
+  const out: Prologue = { b0: undefined, pfs: undefined };
+  for (let at = fn.addr - (fn.addr % 16); at < pc; at += 16) {
+    const bytes = code.read(at, 16);
+    if (bytes.length < 16) break;
+    for (const [slot, d] of decodeBundle(bytes).slots.entries()) {
+      if (at + slot >= pc || (slot === 2 && d.width === 2)) continue;
+      if (d.qp !== 0) continue;
+      if (d.op === Op.MOV_FROM_BR && d.b2 === 0) out.b0 = d.r1;
+      else if (d.op === Op.ALLOC) out.pfs = d.r1;
+      else if (d.op === Op.ADD_IMM && d.imm === 0n) {
+        // `mov rM=rN` (adds rM=0,rN): the saved value moves.
+        if (d.r3 === out.pfs) out.pfs = d.r1;
+        if (d.r3 === out.b0) out.b0 = d.r1;
       }
     }
   }
-  return cpu.regReadAddr(IA64.b0);
+  return out;
+}
+
+/**
+ * Return addresses of the caller chain, innermost first, from the register stack: a
+ * function's return address is in b0 until its prologue copies it to a register (`mov
+ * rN=b0`), and its caller's frame marker in ar.pfs until `alloc rN=ar.pfs`; the caller's
+ * frame lies sol registers below (ar.pfs's sol), in the physical registers or spilled to the
+ * backing store. Each caller's own prologue says where it keeps its return address and
+ * ar.pfs. Without unwind tables, a function that keeps them elsewhere (a static register
+ * past the innermost frame, memory) or was entered by a jump ends the walk there.
+ */
+function unwindRegisterStack(
+  cpu: Cpu,
+  pc0: GuestAddr,
+  max: number,
+  code: PrepareContext | undefined,
+  mapReturn: ((a: GuestAddr) => GuestAddr) | undefined,
+): GuestAddr[] {
+  const out: GuestAddr[] = [];
+  if (!code) return out;
+  let pc = pc0;
+  // How far the examined frame's r32 is below the current frame's (0: the innermost frame).
+  let below = 0;
+  const reg = (n: number): bigint | undefined => {
+    if (below === 0) return cpu.regRead(gr(n));
+    if (n < 32 || n - 32 >= below) return undefined;
+    return cpu.regRead(IA64_REG.below + below - (n - 32));
+  };
+  try {
+    while (out.length < max) {
+      const fn = code.functionAt(pc);
+      if (!fn) break;
+      const p = prologue(code, fn, pc);
+      const rawRa = p.b0 !== undefined ? reg(p.b0) : below === 0 ? cpu.regRead(IA64.b0) : undefined;
+      const pfs = p.pfs !== undefined ? reg(p.pfs) : below === 0 ? cpu.regRead(IA64.ar(AR.PFS)) : undefined;
+      if (rawRa === undefined || rawRa === 0n) break;
+      const ra = mapReturn ? mapReturn(addrOf(rawRa)) : addrOf(rawRa);
+      out.push(ra);
+      if (pfs === undefined) break;
+      below += Number((pfs >> 7n) & 0x7fn);
+      pc = ra;
+    }
+  } catch {
+    // A register stack slot that cannot be read (unmapped backing store): the walk ends.
+  }
+  return out;
 }

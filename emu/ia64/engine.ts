@@ -16,9 +16,21 @@ import { N_STACKED } from './rse.js';
  * architecture: written, the register backing store starts afresh at the address with no
  * caller frame in it, the current frame kept (a clone child's ar.bspstore with loadrs 0, as
  * Linux's copy_thread leaves it: glibc's clone2 reads its inputs in the child); read,
- * ar.bspstore.
+ * ar.bspstore. `below + k` (k >= 1, read only) is the stacked register k positions below the
+ * current frame's r32, a caller's, wherever the register stack engine has it (an unwinder's
+ * view of the backing store, which flushrs would change for the guest).
  */
-export const IA64_REG = { gr: 0, pr: 128, br: 192, ar: 256, cfm: 384, ip: 385, psr: 386, rbs: 387 } as const;
+export const IA64_REG = {
+  gr: 0,
+  pr: 128,
+  br: 192,
+  ar: 256,
+  cfm: 384,
+  ip: 385,
+  psr: 386,
+  rbs: 387,
+  below: 1024,
+} as const;
 
 /** PSR.ss (bit 40): a single-step trap after each slot executed. */
 export const PSR_SS = 1n << 40n;
@@ -93,6 +105,11 @@ export class Ia64Engine implements CpuEngine {
     if (id === IA64_REG.ip) return addressOf(cpu.ip) + BigInt(cpu.slot);
     if (id === IA64_REG.psr) return this.ss ? PSR_SS : 0n;
     if (id === IA64_REG.rbs) return cpu.readAr(AR.BSPSTORE);
+    if (id > IA64_REG.below) {
+      const v = cpu.rse.below(id - IA64_REG.below);
+      if (v !== undefined) return v;
+      throw new Error(`IA-64: no stacked register ${id - IA64_REG.below} below the current frame`);
+    }
     throw new Error(`IA-64: no register with id ${id}`);
   }
 

@@ -98,6 +98,17 @@ export class RegisterStack {
     while (this.store > this.bof) this.fillOne();
   }
 
+  /**
+   * The stacked register `k` positions below the current frame's r32 (a caller's, k >= 1),
+   * from the physical file or, spilled, from the backing store; undefined below the bottom.
+   */
+  below(k: number): bigint | undefined {
+    const p = this.bof - k;
+    if (p < 0 || k < 1) return undefined;
+    if (p >= this.store) return this.phys[p % N_STACKED];
+    return this.mem.load(skipRegs(this.bspstore, p - this.store), 8);
+  }
+
   /** flushrs: write every dirty register to the backing store (BSPSTORE reaches BSP). */
   flush(): void {
     while (this.store < this.bof) this.spillOne();

@@ -351,25 +351,48 @@ describe('IA-64 return probes', () => {
     expect([rp.nhit, rp.nmissed, rp.used, rp.free.length]).toEqual([0, 0, 0, 1]);
   });
 
-  it('a stack trace from a handler: the probe, then the caller from b0 or the register the prologue saved it in', () => {
+  it('stack traces from handlers follow b0, the registers prologues saved it in, and ar.pfs down the register stack', () => {
     const { m, e } = probed('fixups');
     const traces: string[][] = [];
     const fmt = (a: number) => m.symbols.format(a).replace(/\/0x[0-9a-f]+$/, '');
+    const trace = (_p: unknown, regs: { stackTrace(max: number): number[] }) =>
+      void traces.push(regs.stackTrace(8).map(fmt));
+    e.registerKprobe({ symbol: 'leaf' }, { preHandler: trace });
+    e.registerKprobe({ symbol: 'leaf2' }, { preHandler: trace });
+    e.registerKprobe({ symbol: 'f_inner', offset: 0x40 }, { preHandler: trace });
+    expect(m.run()).toEqual({ kind: 'exit', status: 0 });
+    // _start is entered with b0 = 0: the walk ends there. leaf2 was reached by f_tail's tail
+    // call, so f_tail is not on the stack.
+    expect(traces.map((t) => t.map((f) => f.replace(/^_start\+0x[0-9a-f]+$/, '_start')))).toEqual([
+      ['leaf+0x0', 'f_brlcall+0x20', '_start'],
+      ['leaf+0x0', 'f_brcall+0x20', '_start'],
+      ['leaf2+0x0', '_start'],
+      ['f_inner+0x40', 'f_nested+0x20', '_start'],
+      ['leaf+0x0', 'f_inner+0x50', 'f_nested+0x20', '_start'],
+    ]);
+  });
+
+  it('a stack trace 503 frames deep reads callers spilled to the backing store, through return probes', () => {
+    const { m, e } = probed('deeprec');
+    e.registerKretprobe({ symbol: 'depth' }, { maxactive: 1000 });
+    const traces: string[][] = [];
     e.registerKprobe(
-      { symbol: 'leaf' },
-      { preHandler: (_p, regs) => void traces.push(regs.stackTrace(8).map(fmt)) },
-    );
-    e.registerKprobe(
-      { symbol: 'f_inner', offset: 0x40 },
-      { preHandler: (_p, regs) => void traces.push(regs.stackTrace(8).map(fmt)) },
+      { symbol: 'depth' },
+      {
+        preHandler: (_p, regs) => {
+          if (regs.arg(1) === 0n) traces.push(regs.stackTrace(1000).map((a) => m.symbols.format(a)));
+        },
+      },
     );
     expect(m.run()).toEqual({ kind: 'exit', status: 0 });
-    expect(traces).toEqual([
-      ['leaf+0x0', 'f_brlcall+0x20'],
-      ['leaf+0x0', 'f_brcall+0x20'],
-      ['f_inner+0x40', 'f_nested+0x20'],
-      ['leaf+0x0', 'f_inner+0x50'],
-    ]);
+    // depth(20) and depth(500), each at depth(0): the probe, n callers in depth, main, _start.
+    expect(traces.map((t) => t.length)).toEqual([23, 503]);
+    for (const t of traces) {
+      expect(t[0]).toMatch(/^depth\+0x0\//);
+      expect(new Set(t.slice(1, -2))).toEqual(new Set(['depth+0x50/0xf0']));
+      expect(t.at(-2)).toMatch(/^main\+0x/);
+      expect(t.at(-1)).toMatch(/^_start\+0x/);
+    }
   });
 });
 
