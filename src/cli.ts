@@ -227,7 +227,7 @@ Each command has its own --help.`,
     .description('run a guest program; its stdout, stderr and exit status pass through')
     .argument(
       '<elf>',
-      'ELF executable (i386, x86_64 or big-endian ppc64 ELFv1; a dynamically linked one needs --root)',
+      'ELF executable (i386, x86_64, big-endian ppc64 ELFv1 or static IA-64; a dynamically linked one needs --root)',
     )
     .argument('[args...]', 'arguments for the guest program')
     .addOption(
