@@ -7,7 +7,19 @@ import { Op } from '../../../emu/ia64/insn.js';
 import { haveObjdump, listBundles } from './objdump.js';
 
 const BUILD = 'fixtures/ia64/build';
-const FILES = ['hello', 'fib', 'ops', 'decode-cases.o'];
+const FILES = [
+  'hello',
+  'fib',
+  'ops',
+  'fixups',
+  'ktest',
+  'cloop',
+  'indirect',
+  'deeprec',
+  'escape',
+  'threads',
+  'decode-cases.o',
+];
 const present = haveObjdump();
 if (!present) console.warn('ia64-linux-gnu-objdump not found: skipping the decoder-vs-objdump tests');
 
