@@ -37,6 +37,8 @@ demo: build
 	@npx --no-install kprobe-emu run fixtures/build/ppc64/threads
 	@echo '$$ kprobe-emu run fixtures/build/i386/segv_write   (a guest fault, reported as Linux would end it)'
 	@npx --no-install kprobe-emu run fixtures/build/i386/segv_write; echo "exit status $$?"
+	@echo "\$$ kprobe-emu run -e 'p:t target v=\$$arg1:u32' -e 'r:tr target \$$retval:u32' fixtures/ia64/build/ktest 30   (IA-64)"
+	@npx --no-install kprobe-emu run -e 'p:t target v=$$arg1:u32' -e 'r:tr target $$retval:u32' fixtures/ia64/build/ktest 30
 
 # The linter, the formatter's check and the import-cycle check, then the suite.
 test: build
