@@ -547,7 +547,7 @@ export class KprobeEngine<A> implements KprobeCore<A> {
       let base = this.machine.mapEngineMemoryNear(AREA, PROT_READ | PROT_EXEC, addr, reach, 'kprobe-slots');
       if (base === undefined) {
         const mem = this.machine.mem;
-        // Areas are aligned to their size, so slots are aligned to theirs (an IA-64 bundle's 16).
+        // Areas start at page boundaries, so a slot is aligned to its size (an IA-64 bundle: 16).
         const at = addr - (addr % AREA);
         const bottom = at > reach ? at - reach : 0x10000;
         base = mem.findFree(AREA, bottom, at) ?? mem.findFree(AREA, at + AREA, at + reach);
