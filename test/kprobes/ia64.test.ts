@@ -29,8 +29,13 @@ afterEach(async () => {
 });
 
 /** A guest machine with the IA-64 kprobe engine (or one built on a mutant arch, closed by the test). */
-function probed(name: string, args: string[] = [], arch?: KprobeArch<unknown>) {
-  const { m, out } = programMachine(FIX(name), args, {}, `./${name}`);
+function probed(
+  name: string,
+  args: string[] = [],
+  arch?: KprobeArch<unknown>,
+  opts: Record<string, unknown> = {},
+) {
+  const { m, out } = programMachine(FIX(name), args, opts, `./${name}`);
   const e = arch ? new KprobeEngine(m, arch) : kprobes(m);
   if (!arch) open.push({ m, e });
   return { m, e, out };
@@ -597,4 +602,45 @@ describe('IA-64 threads (clone2) under probes', () => {
     expect(most).toBe(2);
     expect(e.kretprobes().inFlight()).toBe(0);
   });
+});
+
+describe('IA-64 probes leave no trace', () => {
+  it('with every slot of fib probed, a budget stops at the same slot as unprobed', () => {
+    const plain = programMachine(FIX('fib'), [], { maxInsns: 100_003 }, './fib');
+    const want = plain.m.run();
+    plain.m.close();
+    const { m, e, out } = probed('fib', [], undefined, { maxInsns: 100_003 });
+    const fib = symbol(m.symbols, 'fib');
+    for (const addr of slotAddresses(m).filter((a) => a >= fib.addr && a < fib.addr + fib.size))
+      e.registerKprobe({ addr }, { postHandler: () => {} });
+    e.registerKretprobe({ symbol: 'fib' }, { maxactive: 64 });
+    expect(want.kind).toBe('budget');
+    expect(m.run()).toEqual(want);
+    expect(out()).toBe(plain.out());
+  });
+
+  it.each([1, 3, 7, 50])(
+    'threads with every slot probed under a quantum of %i: the unprobed run',
+    (quantum) => {
+      const plain = programMachine(FIX('threads'), [], { quantum }, './threads');
+      const want = plain.m.run();
+      plain.m.close();
+      const { m, e, out } = probed('threads', [], undefined, { quantum });
+      let armed = 0;
+      for (const addr of slotAddresses(m)) {
+        try {
+          e.registerKprobe({ addr }, { postHandler: () => {} });
+          armed++;
+        } catch (err) {
+          // `mov r=ip` in _start, as in the everywhere test.
+          if (!(err instanceof ProbeError) || !/`mov r=ip`/.test(err.message)) throw err;
+        }
+      }
+      expect(armed).toBeGreaterThan(100);
+      e.registerKretprobe({ symbol: 'worker' }, {});
+      expect(m.run()).toEqual(want);
+      expect(out()).toBe(plain.out());
+      expect(out()).toBe(readFileSync('fixtures/ia64/expected/threads.out', 'latin1'));
+    },
+  );
 });
