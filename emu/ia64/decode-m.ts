@@ -1,5 +1,6 @@
 // Counterpart: the Intel IA-64 Architecture Software Developer's Manual, vol. 3, ch. 4.4
-// (M-unit formats M1-M5 integer loads/stores, M25 flushrs, M24 mf, M29-M31 and M34 alloc, M37).
+// (M-unit formats M1-M5 integer loads/stores, M25 flushrs, M24 mf, invala, fwb, srlz, sync.i, M26-M27
+// invala.e, M29-M31 and M34 alloc, M37).
 import {
   arOp,
   bits,
@@ -66,6 +67,22 @@ function decodeSys(slot: number, r3: number): Insn {
       return insn('M', slot, Op.NOP, 'nop.m', [], [hexOp(imm21(slot))]);
     case 0x0c:
       return insn('M', slot, Op.FLUSHRS, 'flushrs', [], []);
+    // The ALAT is not modelled (advanced loads act as plain loads): nothing to invalidate.
+    case 0x10:
+      return insn('M', slot, Op.MF, 'invala', [], []);
+    case 0x12:
+      return insn('M', slot, Op.MF, 'invala.e', [], [gr(bits(slot, 6, 7))]);
+    case 0x13:
+      return insn('M', slot, Op.MF, 'invala.e', [], [name(`f${bits(slot, 6, 7)}`)]);
+    // Ordering and serialization: slots run one at a time, in order.
+    case 0x20:
+      return insn('M', slot, Op.MF, 'fwb', [], []);
+    case 0x30:
+      return insn('M', slot, Op.MF, 'srlz.d', [], []);
+    case 0x31:
+      return insn('M', slot, Op.MF, 'srlz.i', [], []);
+    case 0x33:
+      return insn('M', slot, Op.MF, 'sync.i', [], []);
     case 0x22:
       return insn('M', slot, Op.MF, 'mf', [], []);
     case 0x23:
