@@ -455,6 +455,13 @@ export class Cpu {
       case Op.FLUSHRS:
         this.rse.flush();
         return Trap.NONE;
+      case Op.LOADRS: {
+        // Only in enforced lazy mode (RSC.mode 0); RSC.loadrs is bits 16-29.
+        const rsc = this.ar[AR.RSC] ?? 0n;
+        if ((rsc & 3n) !== 0n || !this.rse.loadrs(Number((rsc >> 16n) & 0x3fffn), this.sof))
+          return this.illegal();
+        return Trap.NONE;
+      }
       case Op.BR_COND:
         this.branch(this.ip + ins.disp);
         return Trap.NONE;

@@ -1,5 +1,5 @@
 // Counterpart: the Intel IA-64 Architecture Software Developer's Manual, vol. 3, ch. 4.4
-// (M-unit formats M1-M5 integer loads/stores, M25 flushrs, M24 mf, invala, fwb, srlz, sync.i, M26-M27
+// (M-unit formats M1-M5 integer loads/stores, M25 flushrs and loadrs, M24 mf, invala, fwb, srlz, sync.i, M26-M27
 // invala.e, M29-M31 and M34 alloc, M37).
 import {
   arOp,
@@ -65,6 +65,8 @@ function decodeSys(slot: number, r3: number): Insn {
     case 0x01:
       if (bits(slot, 26, 1)) return insn('M', slot, Op.NOP, 'hint.m', [], [dec(imm21(slot))]);
       return insn('M', slot, Op.NOP, 'nop.m', [], [hexOp(imm21(slot))]);
+    case 0x0a:
+      return insn('M', slot, Op.LOADRS, 'loadrs', [], []);
     case 0x0c:
       return insn('M', slot, Op.FLUSHRS, 'flushrs', [], []);
     // The ALAT is not modelled (advanced loads act as plain loads): nothing to invalidate.

@@ -60,6 +60,7 @@ export const Op = {
   ALLOC: 72,
   FLUSHRS: 73,
   MF: 74,
+  LOADRS: 75,
   // B unit
   BR_COND: 80,
   BR_CLOOP: 81,

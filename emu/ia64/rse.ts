@@ -114,6 +114,27 @@ export class RegisterStack {
     while (this.store < this.bof) this.spillOne();
   }
 
+  /**
+   * loadrs with RSC.loadrs = `bytes`: the registers of [BSP - bytes, BSP) are loaded from the
+   * backing store and become the dirty ones, every other register outside the current frame
+   * is dropped, and BSPSTORE = BSP - bytes. False where they do not fit beside the current
+   * frame, or reach below the store's first register (an illegal operation).
+   */
+  loadrs(bytes: number, sof: number): boolean {
+    const bsp = this.bsp();
+    const base = bsp - bytes;
+    let n = 0;
+    for (let a = base; a < bsp; a += 8) if (slotNum(a) !== 63) n++;
+    if (bytes % 8 !== 0 || n + sof > N_STACKED || n > this.bof) return false;
+    this.store = this.bof - n;
+    this.bspstore = base;
+    for (let p = this.store; p < this.bof; p++)
+      this.phys[p % N_STACKED] = this.mem.load(skipRegs(base, p - this.store), 8);
+    // NaT bits are not kept: the partial collection is empty.
+    this.rnat = 0n;
+    return true;
+  }
+
   /** A write of AR.BSPSTORE (legal only with nothing dirty): the store restarts there. */
   setBspstore(a: FoldedAddr): void {
     this.flush();
