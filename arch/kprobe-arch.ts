@@ -68,6 +68,8 @@ export interface KprobeArch<A> {
   readonly insnSlotSize: number;
   /** Instruction slots must lie within this distance of the probed code (rel32, branch reach). */
   readonly insnSlotReach: number;
+  /** What each slot's address must be a multiple of (IA-64: a bundle's 16); default 1. */
+  readonly insnSlotAlign?: number;
   /** Trap number passed to fault handlers for each signal (x86: 14 page fault, 0 divide, 6 invalid opcode). */
   trapNumber(signal: number): number;
 

@@ -601,9 +601,8 @@ export class Machine implements ProcessControl {
       [mmapTop, stackTop - stackSize - STACK_GUARD_GAP],
     ];
     for (const [bottom, top] of addr >= mmapBottom ? areas.reverse() : areas) {
-      // Page-aligned bounds: what is found is aligned as the mapping is.
-      const lo = pageUp(Math.max(bottom, addr - reach));
-      const hi = pageDown(Math.min(top, addr + reach));
+      const lo = Math.max(bottom, addr - reach);
+      const hi = Math.min(top, addr + reach);
       const at = hi - lo >= len ? this.mem.findFree(len, lo, hi) : undefined;
       if (at === undefined) continue;
       this.mem.map(at, len, perms, kind);

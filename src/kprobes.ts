@@ -541,23 +541,23 @@ export class KprobeEngine<A> implements KprobeCore<A> {
     const size = this.arch.insnSlotSize;
     // Slots come in 64 KB areas: every mapping is a region Unicorn walks on each protect.
     const AREA = 0x10000;
-    let page = this.insnSlotPages.find((p) => near(p.base) && (p.used + 1) * size <= AREA);
+    const align = this.arch.insnSlotAlign ?? 1;
+    let page = this.insnSlotPages.find((p) => near(p.base) && (p.used + 1) * size <= AREA - (align - 1));
     if (!page) {
       // Where the guest maps nothing by itself (so its mmaps land as unprobed), else anywhere near.
       let base = this.machine.mapEngineMemoryNear(AREA, PROT_READ | PROT_EXEC, addr, reach, 'kprobe-slots');
       if (base === undefined) {
         const mem = this.machine.mem;
-        // Areas start at page boundaries, so a slot is aligned to its size (an IA-64 bundle: 16).
-        const at = addr - (addr % AREA);
-        const bottom = at > reach ? at - reach : 0x10000;
-        base = mem.findFree(AREA, bottom, at) ?? mem.findFree(AREA, at + AREA, at + reach);
+        const bottom = addr > reach ? addr - reach : 0x10000;
+        base = mem.findFree(AREA, bottom, addr) ?? mem.findFree(AREA, addr, addr + reach);
         if (base === undefined)
           throw new ProbeError('EINVAL', `no room for an instruction slot near ${hex(addr)}`);
         mem.map(base, AREA, PROT_READ | PROT_EXEC, 'kprobe-slots');
       }
       // What runs in slots is the engine's: it does not count as guest instructions.
       this.machine.traceEngineCode(base, base + AREA, true);
-      page = { base, used: 0 };
+      // Slots aligned as the arch needs (an IA-64 bundle to 16), within the area.
+      page = { base: Math.ceil(base / align) * align, used: 0 };
       this.insnSlotPages.push(page);
     }
     return page.base + page.used++ * size;

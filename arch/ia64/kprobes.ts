@@ -164,8 +164,9 @@ export function ia64KprobeArch(options: Ia64KprobeOptions = {}): KprobeArch<Ia64
   return {
     breakpoint: new Uint8Array(0),
     patch: BUNDLE_PATCH,
-    // One bundle: the copy of the probed one.
+    // One bundle: the copy of the probed one, at a bundle's alignment.
     insnSlotSize: 16,
+    insnSlotAlign: 16,
     // A step's IP-relative targets are rebased afterwards, so the copy may be anywhere; it is
     // kept in the code's region.
     insnSlotReach: 2 ** 44,
