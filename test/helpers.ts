@@ -4,7 +4,15 @@ import { runProgram, type RunOutcome } from '../src/run.js';
 import type { ElfSymbol } from '../emu/elf.js';
 import type { Machine, MachineOptions } from '../emu/machine.js';
 
-export { expected, fixture, fixtureArgs, fixtureNames, ISAS, type IsaName } from '../fixtures/catalog.js';
+export {
+  expected,
+  fixture,
+  fixtureArgs,
+  fixtureNames,
+  ia64Guests,
+  ISAS,
+  type IsaName,
+} from '../fixtures/catalog.js';
 
 export interface Captured extends RunOutcome {
   stdout: string;

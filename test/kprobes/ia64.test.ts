@@ -12,7 +12,7 @@ import { IA64_REG } from '../../emu/ia64/engine.js';
 import { Ctype, Op } from '../../emu/ia64/insn.js';
 import type { Machine, StopReason } from '../../emu/machine.js';
 import { KprobeEngine, kprobes, ProbeError, type Kprobe } from '../../src/kprobes.js';
-import { present, symbol } from '../helpers.js';
+import { ia64Guests, present, symbol } from '../helpers.js';
 import { programMachine } from './support.js';
 
 const FIX = (name: string): string => `fixtures/ia64/build/${name}`;
@@ -515,22 +515,8 @@ describe('the kernel self-test (lib/test_kprobes.c) on IA-64', () => {
   });
 });
 
-/** The guests of fixtures/ia64 with the output and exit status their expected/ files give. */
-const GUESTS = [
-  'hello',
-  'fib',
-  'ops',
-  'fixups',
-  'ktest',
-  'cloop',
-  'indirect',
-  'deeprec',
-  'escape',
-  'threads',
-];
-
 describe('IA-64 guests run as expected', () => {
-  it.each(GUESTS)('%s', (name) => {
+  it.each(ia64Guests())('%s', (name) => {
     const { m, out } = programMachine(FIX(name), [], {}, `./${name}`);
     try {
       const status = Number(readFileSync(`fixtures/ia64/expected/${name}.status`, 'utf8').trim());

@@ -4,22 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeBundle } from '../../../emu/ia64/decode.js';
 import { format } from '../../../emu/ia64/format.js';
 import { Op } from '../../../emu/ia64/insn.js';
+import { ia64Guests } from '../../helpers.js';
 import { haveObjdump, listBundles } from './objdump.js';
 
 const BUILD = 'fixtures/ia64/build';
-const FILES = [
-  'hello',
-  'fib',
-  'ops',
-  'fixups',
-  'ktest',
-  'cloop',
-  'indirect',
-  'deeprec',
-  'escape',
-  'threads',
-  'decode-cases.o',
-];
+const FILES = [...ia64Guests(), 'decode-cases.o'];
 const present = haveObjdump();
 if (!present) console.warn('ia64-linux-gnu-objdump not found: skipping the decoder-vs-objdump tests');
 
