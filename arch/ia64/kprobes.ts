@@ -11,9 +11,9 @@
 // - Only the probed slot is patched and restored, so several probes share a bundle; 2.6.13
 //   wrote the whole bundle back, disarming the others (later kernels patch the slot alone).
 // - The 41 bits of the slot are written whole, so a break in slot 1 carries the immediate
-//   0x80200 (2.6.13 wrote the high bits and let the instruction's low ones through, and
-//   matched the immediate without its low 12 bits); the L slot of an MLX bundle is zeroed
-//   while its X slot holds the break, so that `break.x` raises 0x80200 and not imm62.
+//   0x80200 (later kernels wrote only slot 1's high bits, let the instruction's low ones
+//   through and matched the immediate without its low 12 bits); the L slot of an MLX bundle
+//   is zeroed while its X slot holds the break, so that `break.x` raises 0x80200, not imm62.
 // - chk.s.m and chk.a branch IP-relative to recovery code and are refused like chk.s.i.
 // - The branch register a call wrote is relocated whichever it is (2.6.13: b0, b6, b7).
 // - No booster: 2.6.13 had none on ia64.
