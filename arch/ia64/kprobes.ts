@@ -31,12 +31,8 @@ import { BREAK_KPROBE, gr, IA64 } from './isa.js';
 export interface Ia64Ainsn {
   /** The slot as IP names it (0-2; the L+X instruction of an MLX bundle is slot 1). */
   slot: number;
-  /** The bundle slot holding its opcode (the X slot, 2, for L+X). */
-  rawSlot: number;
   /** The original bundle. */
   bundle: Uint8Array;
-  /** The qualifying predicate the break gets. */
-  qp: number;
   /** resume_execution's INST_FLAG_FIX_RELATIVE_IP_ADDR: an IP-relative branch or call. */
   fixIp: boolean;
   /** INST_FLAG_FIX_BRANCH_REG: the branch register a call writes its return address to. */
@@ -115,6 +111,29 @@ function check(unit: string, insn: number, d: Insn): { why: string } | { qp: num
   return { qp };
 }
 
+/** The instruction at slot `slot` (0-2) of a bundle, as the kernel's get_kprobe_inst finds it. */
+interface SlotInsn {
+  mlx: boolean;
+  /** The bundle slot holding its opcode: the X slot, 2, for an L+X pair at slot 1. */
+  rawSlot: number;
+  /** Its unit ('X' for an L+X pair); undefined for a reserved template. */
+  unit: string | undefined;
+  /** Its 41 bits. */
+  insn: number;
+  /** The L slot of the bundle. */
+  lSlot: number;
+  template: number;
+}
+
+function slotInsn(bytes: Uint8Array, slot: number): SlotInsn {
+  const [template, s0, s1, s2] = bundleSlots(bytes, 0);
+  const units = TEMPLATES[template]?.units;
+  const mlx = units === 'MLX';
+  const rawSlot = mlx && slot === 1 ? 2 : slot;
+  const unit = mlx && slot === 1 ? 'X' : units?.[slot];
+  return { mlx, rawSlot, unit, insn: [s0, s1, s2][rawSlot] ?? 0, lSlot: s1, template };
+}
+
 /** The break in slot `rawSlot` of `bytes` (the whole slot; for an X slot, the L slot zeroed). */
 function armSlot(bytes: Uint8Array, rawSlot: number, qp: number, mlx: boolean): void {
   putBundleSlot(bytes, rawSlot, BREAK_INSN + qp);
@@ -126,15 +145,10 @@ const BUNDLE_PATCH: SpanPatch = {
   size: 16,
   spanOf: (addr) => addr - (addr % 16),
   arm(bytes, addr) {
-    const [template, s0, s1, s2] = bundleSlots(bytes, 0);
-    const t = TEMPLATES[template];
-    const mlx = t?.units === 'MLX';
     const slot = addr % 16;
-    const rawSlot = mlx && slot === 1 ? 2 : slot;
-    const unit = mlx && slot === 1 ? 'X' : (t?.units[slot] ?? 'M');
-    const insn = [s0, s1, s2][rawSlot] ?? 0;
+    const { mlx, rawSlot, unit, insn } = slotInsn(bytes, slot);
     // prepare_break_inst: the instruction's own predicate, none for the unc kinds.
-    const c = check(unit, insn, decodeBundle(bytes).slots[slot] as Insn);
+    const c = check(unit ?? 'M', insn, decodeBundle(bytes).slots[slot] as Insn);
     armSlot(bytes, rawSlot, 'qp' in c ? c.qp : bits(insn, 0, 6), mlx);
   },
   disarm(bytes, original, addr) {
@@ -147,12 +161,8 @@ const BUNDLE_PATCH: SpanPatch = {
     } else putBundleSlot(bytes, slot, [o0, o1, o2][slot] ?? 0);
   },
   armed(bytes, addr) {
-    const [template, s0, s1, s2] = bundleSlots(bytes, 0);
-    const mlx = TEMPLATES[template]?.units === 'MLX';
-    const slot = addr % 16;
-    const rawSlot = mlx && slot === 1 ? 2 : slot;
-    const insn = [s0, s1, s2][rawSlot] ?? 0;
-    return insn - bits(insn, 0, 6) === BREAK_INSN && (!mlx || rawSlot !== 2 || s1 === 0);
+    const { mlx, rawSlot, insn, lSlot } = slotInsn(bytes, addr % 16);
+    return insn - bits(insn, 0, 6) === BREAK_INSN && (!mlx || rawSlot !== 2 || lSlot === 0);
   },
 };
 
@@ -190,22 +200,17 @@ export function ia64KprobeArch(options: Ia64KprobeOptions = {}): KprobeArch<Ia64
       const bundle = ctx.read(bundleAt, 16);
       if (bundle.length < 16)
         throw new ProbeError('EINVAL', `${ctx.symbols.format(bundleAt)} is not readable`);
-      const [template, s0, s1, s2] = bundleSlots(bundle, 0);
-      const t = TEMPLATES[template];
-      if (!t)
+      const { mlx, unit, insn, template } = slotInsn(bundle, slot);
+      if (unit === undefined)
         throw new ProbeError(
           'EINVAL',
           `the bundle at ${ctx.symbols.format(bundleAt)} has reserved template 0x${template.toString(16)}: it is not code`,
         );
-      const mlx = t.units === 'MLX';
       if (mlx && slot === 2)
         throw new ProbeError(
           'EINVAL',
           `${ctx.symbols.format(addr)} is slot 2 of an MLX bundle, the X half of the L+X instruction at slot 1: probe slot 1`,
         );
-      const rawSlot = mlx && slot === 1 ? 2 : slot;
-      const unit = mlx && slot === 1 ? 'X' : (t.units[slot] ?? 'M');
-      const insn = [s0, s1, s2][rawSlot] ?? 0;
       const d = decodeBundle(bundle).slots[slot] as Insn;
       const c = check(unit, insn, d);
       if ('why' in c) throw new ProbeError('EINVAL', `cannot probe ${ctx.symbols.format(addr)}: ${c.why}`);
@@ -227,7 +232,7 @@ export function ia64KprobeArch(options: Ia64KprobeOptions = {}): KprobeArch<Ia64
         }
       }
       if (!branchRegFixup) fixBr = undefined;
-      return { slot, rawSlot, bundle, qp: c.qp, fixIp, fixBr, mnemonic: d.mnemonic };
+      return { slot, bundle, fixIp, fixBr, mnemonic: d.mnemonic };
     },
 
     insnSlotBytes(a) {
